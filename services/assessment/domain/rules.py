@@ -1,0 +1,393 @@
+"""Versioned rule data for the classification (国疾控综监督二函〔2022〕50号 附件1–3).
+
+Every table the classification uses lives in a JSON rule-set file, never in code, so that an
+agency can drop the official tables into its rules folder (``OHS_RULES_DIR``) without a release.
+One file is one rule set for one jurisdiction (GB/T 2260 code, or ``CN`` for national) from one
+effective date; :class:`RuleBook` picks the one that applies to a region on a day.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from shared.contracts import Category, HazardGrade, ManagementGrade, Nature, RuleSetRef
+from shared.identifiers import region_problem
+
+PACKAGED_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+NATIONAL = "CN"
+Exposure = Literal["符合", "不符合"]  # 接触水平: within / over the occupational exposure limit
+
+HAZARD_GRADES: tuple[HazardGrade, ...] = ("Ⅰ", "Ⅱ", "Ⅲ")  # ascending risk
+MANAGEMENT_GRADES: tuple[ManagementGrade, ...] = ("A", "B", "C")  # best to worst
+CATEGORIES: tuple[Category, ...] = ("甲", "乙", "丙")  # 2022 scheme: 甲 lowest risk, 丙 highest
+NATURES: tuple[Nature, ...] = ("一般", "严重")
+EXPOSURES: tuple[Exposure, ...] = ("符合", "不符合")
+
+
+class RuleDataError(ValueError):
+    """A rule-data file (or folder) is unusable; the message names the file and what is wrong."""
+
+
+class NoApplicableRules(LookupError):
+    """No loaded rule set covers the region on the date asked for."""
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provisional: bool
+    source: str | None = None
+
+
+# --------------------------------------------------------------------------- 附件1 附表1-1
+
+
+class HeadcountBand(BaseModel):
+    """接触人数 band, inclusive at both ends; ``max`` None means unbounded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field(min_length=1)
+    min: int = Field(ge=0)
+    max: int | None = None
+
+    def contains(self, headcount: int) -> bool:
+        return headcount >= self.min and (self.max is None or headcount <= self.max)
+
+
+class GradingRow(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nature: Nature
+    exposure: Exposure
+    grades: dict[str, HazardGrade]  # headcount band label -> grade
+
+
+class HazardGrading(_Table):
+    """附件1 附表1-1: nature × exposure × headcount band → Ⅰ/Ⅱ/Ⅲ."""
+
+    headcount_bands: list[HeadcountBand]
+    table: list[GradingRow]
+
+    @field_validator("headcount_bands")
+    @classmethod
+    def _bands_partition_headcounts(cls, bands: list[HeadcountBand]) -> list[HeadcountBand]:
+        if not bands:
+            raise ValueError("at least one headcount band is required")
+        labels = [band.label for band in bands]
+        duplicates = sorted({label for label in labels if labels.count(label) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate headcount band labels: {', '.join(duplicates)}")
+        ordered = sorted(bands, key=lambda band: band.min)
+        for band in ordered:
+            if band.max is not None and band.max < band.min:
+                raise ValueError(f"band {band.label!r} ends ({band.max}) before it starts ({band.min})")
+        if ordered[0].min != 0:
+            raise ValueError(f"headcounts 0–{ordered[0].min - 1} fall in no band: the lowest band {ordered[0].label!r} starts at {ordered[0].min}")
+        for lower, upper in zip(ordered, ordered[1:]):
+            if lower.max is None or upper.min <= lower.max:
+                raise ValueError(f"bands overlap: {upper.label!r} starts at {upper.min} but {lower.label!r} ends at {lower.max if lower.max is not None else 'no upper bound'}")
+            if upper.min > lower.max + 1:
+                raise ValueError(f"headcounts {lower.max + 1}–{upper.min - 1} fall in no band (gap between {lower.label!r} and {upper.label!r})")
+        if ordered[-1].max is not None:
+            raise ValueError(f"headcounts above {ordered[-1].max} fall in no band: the highest band {ordered[-1].label!r} must have no max")
+        return ordered
+
+    @model_validator(mode="after")
+    def _table_complete(self) -> "HazardGrading":
+        labels = {band.label for band in self.headcount_bands}
+        seen: set[tuple[str, str]] = set()
+        for row in self.table:
+            cell = (row.nature, row.exposure)
+            if cell in seen:
+                raise ValueError(f"table has row {row.nature} × {row.exposure} twice")
+            seen.add(cell)
+            missing = [label for label in (b.label for b in self.headcount_bands) if label not in row.grades]
+            if missing:
+                raise ValueError(f"table row {row.nature} × {row.exposure} misses band(s) {', '.join(missing)}")
+            unknown = sorted(set(row.grades) - labels)
+            if unknown:
+                raise ValueError(f"table row {row.nature} × {row.exposure} names unknown band(s) {', '.join(unknown)}")
+        for nature in NATURES:
+            for exposure in EXPOSURES:
+                if (nature, exposure) not in seen:
+                    raise ValueError(f"table misses row {nature} × {exposure}")
+        return self
+
+    def band_for(self, headcount: int) -> HeadcountBand:
+        return next(band for band in self.headcount_bands if band.contains(headcount))
+
+    def grade(self, nature: Nature, exposure: Exposure, band: HeadcountBand) -> HazardGrade:
+        row = next(row for row in self.table if row.nature == nature and row.exposure == exposure)
+        return row.grades[band.label]
+
+
+class Aggregation(_Table):
+    """How factor grades combine into the employer's grade (provisional: the highest)."""
+
+    method: Literal["highest"]
+
+
+class FactorCatalogue(_Table):
+    """Factor name → nature (高毒物品目录, GBZ 2.1 G1, dust rule); a partial list until the official one is loaded."""
+
+    factors: dict[str, Nature]
+
+    @field_validator("factors")
+    @classmethod
+    def _names_trimmed(cls, factors: dict[str, Nature]) -> dict[str, Nature]:
+        for name in factors:
+            if not name.strip() or name != name.strip():
+                raise ValueError(f"factor name {name!r} is empty or has surrounding spaces")
+        return factors
+
+    def nature_of(self, factor: str) -> Nature | None:
+        return self.factors.get(factor.strip())
+
+
+# --------------------------------------------------------------------------- 附件2
+
+
+class ManagementBand(BaseModel):
+    """A grade applies from ``min`` (inclusive) up to the next better grade's ``min``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grade: ManagementGrade
+    min: float = Field(ge=0, le=100)
+
+
+class ManagementBands(_Table):
+    """附件2: self-check score (0–100) → A/B/C."""
+
+    bands: list[ManagementBand]
+
+    @field_validator("bands")
+    @classmethod
+    def _one_band_per_grade(cls, bands: list[ManagementBand]) -> list[ManagementBand]:
+        grades = [band.grade for band in bands]
+        for grade in MANAGEMENT_GRADES:
+            if grades.count(grade) != 1:
+                raise ValueError(f"grade {grade} must have exactly one band, found {grades.count(grade)}")
+        ordered = sorted(bands, key=lambda band: MANAGEMENT_GRADES.index(band.grade))
+        for better, worse in zip(ordered, ordered[1:]):
+            if worse.min >= better.min:
+                raise ValueError(f"bands overlap: {worse.grade} starts at {worse.min:g}, not below {better.grade}'s {better.min:g}")
+        if ordered[-1].min != 0:
+            raise ValueError(f"scores 0–{ordered[-1].min:g} fall in no band: the lowest band {ordered[-1].grade} must start at 0")
+        return ordered
+
+    def band_for(self, score: float) -> ManagementBand:
+        return next(band for band in self.bands if score >= band.min)
+
+    def upper_bound(self, band: ManagementBand) -> float | None:
+        """The ``min`` of the next better band (exclusive upper bound), None for the best band."""
+        index = self.bands.index(band)
+        return self.bands[index - 1].min if index > 0 else None
+
+
+# --------------------------------------------------------------------------- 附件3
+
+
+class CategoryMatrix(_Table):
+    """附件3: hazard grade × management grade → 甲/乙/丙."""
+
+    cells: dict[HazardGrade, dict[ManagementGrade, Category]]
+
+    @field_validator("cells")
+    @classmethod
+    def _complete_and_monotone(cls, cells: dict[HazardGrade, dict[ManagementGrade, Category]]) -> dict:
+        missing = [f"{h} × {m}" for h in HAZARD_GRADES for m in MANAGEMENT_GRADES if m not in cells.get(h, {})]
+        if missing:
+            raise ValueError(f"matrix misses cell(s) {', '.join(missing)}")
+        rank = CATEGORIES.index
+        for h_index, hazard in enumerate(HAZARD_GRADES):
+            for m_index, management in enumerate(MANAGEMENT_GRADES):
+                here = cells[hazard][management]
+                if m_index and rank(here) < rank(cells[hazard][MANAGEMENT_GRADES[m_index - 1]]):
+                    raise ValueError(f"matrix is not monotone towards 丙: {hazard} × {management} → {here} is lower than {hazard} × {MANAGEMENT_GRADES[m_index - 1]}")
+                if h_index and rank(here) < rank(cells[HAZARD_GRADES[h_index - 1]][management]):
+                    raise ValueError(f"matrix is not monotone towards 丙: {hazard} × {management} → {here} is lower than {HAZARD_GRADES[h_index - 1]} × {management}")
+        return cells
+
+    def category(self, hazard: HazardGrade, management: ManagementGrade) -> Category:
+        return self.cells[hazard][management]
+
+
+# --------------------------------------------------------------------------- the rule set
+
+
+def jurisdiction_level(jurisdiction: str) -> int:
+    """0 national, 1 province, 2 city, 3 county: higher is more specific."""
+    if jurisdiction == NATIONAL:
+        return 0
+    if jurisdiction.endswith("0000"):
+        return 1
+    if jurisdiction.endswith("00"):
+        return 2
+    return 3
+
+
+def jurisdiction_covers(jurisdiction: str, region_code: str) -> bool:
+    level = jurisdiction_level(jurisdiction)
+    if level == 0:
+        return True
+    prefix = {1: 2, 2: 4, 3: 6}[level]
+    return region_code[:prefix] == jurisdiction[:prefix]
+
+
+def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """'2022.10' > '2022.9': numeric parts compare as numbers, others as text (after numbers)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in version.split("."))
+
+
+class RuleSet(BaseModel):
+    """One versioned rule set: every table the classification needs, for one jurisdiction."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    jurisdiction: str = Field(description="GB/T 2260 code (province / city / county) or CN for national")
+    version: str = Field(min_length=1)
+    effective_from: date
+    provisional: bool = Field(description="true when any table in it is provisional")
+    source: str = Field(min_length=1)
+    hazard_grading: HazardGrading
+    aggregation: Aggregation
+    silica_threshold_percent: float = Field(gt=0, le=100, description="dust with free silica ≥ this is 严重")
+    factor_catalogue: FactorCatalogue
+    management_bands: ManagementBands
+    category_matrix: CategoryMatrix
+
+    _origin: str | None = PrivateAttr(default=None)
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _jurisdiction(cls, value: str) -> str:
+        if value != NATIONAL and (problem := region_problem(value)):
+            raise ValueError(f"jurisdiction must be {NATIONAL} or a GB/T 2260 code: {problem}")
+        return value
+
+    @model_validator(mode="after")
+    def _provisional_flag_consistent(self) -> "RuleSet":
+        provisional = self.provisional_tables()
+        if self.provisional != bool(provisional):
+            tables = ", ".join(provisional) or "none"
+            raise ValueError(f"provisional is {str(self.provisional).lower()} but the provisional tables are: {tables}")
+        return self
+
+    def tables(self) -> dict[str, _Table]:
+        return {
+            "hazard_grading": self.hazard_grading,
+            "aggregation": self.aggregation,
+            "factor_catalogue": self.factor_catalogue,
+            "management_bands": self.management_bands,
+            "category_matrix": self.category_matrix,
+        }
+
+    def provisional_tables(self) -> list[str]:
+        return [name for name, table in self.tables().items() if table.provisional]
+
+    @property
+    def origin(self) -> str | None:
+        """The file it was loaded from, if any."""
+        return self._origin
+
+    def covers(self, region_code: str) -> bool:
+        return jurisdiction_covers(self.jurisdiction, region_code)
+
+    def ref(self) -> RuleSetRef:
+        return RuleSetRef(
+            jurisdiction=self.jurisdiction,
+            version=self.version,
+            effective_from=self.effective_from,
+            provisional=self.provisional,
+        )
+
+    def describe(self) -> str:
+        state = f"provisional ({', '.join(self.provisional_tables())})" if self.provisional else "confirmed"
+        return f"{self.jurisdiction} version {self.version}, effective from {self.effective_from.isoformat()}, {state}"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _validation_problems(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {where}: {message}")
+    return "\n".join(lines)
+
+
+def load_rule_set(path: Path) -> RuleSet:
+    """Read and validate one rule-set file; :class:`RuleDataError` names the file and every problem."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleDataError(f"rule file {path}: cannot be read: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise RuleDataError(f"rule file {path}: not valid JSON: {exc}") from exc
+    try:
+        rule_set = RuleSet.model_validate(data)
+    except ValidationError as exc:
+        raise RuleDataError(f"rule file {path} is invalid:\n{_validation_problems(exc)}") from exc
+    rule_set._origin = str(path)
+    return rule_set
+
+
+def _rule_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise RuleDataError(f"rules folder {folder} does not exist or is not a folder")
+    return sorted(folder.glob("*.json"))
+
+
+class RuleBook:
+    """Every rule set from the packaged folder plus an optional agency folder (settings.rules_dir)."""
+
+    def __init__(self, extra_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_RULES_DIR) -> None:
+        folders = [packaged_dir] + ([Path(extra_dir)] if extra_dir is not None else [])
+        files = [path for folder in folders for path in _rule_files(folder)]
+        loaded: list[RuleSet] = []
+        problems: list[str] = []
+        for path in files:
+            try:
+                loaded.append(load_rule_set(path))
+            except RuleDataError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise RuleDataError("\n".join(problems))
+        self._rule_sets = _without_duplicates(loaded)
+
+    @property
+    def rule_sets(self) -> tuple[RuleSet, ...]:
+        return self._rule_sets
+
+    def for_region(self, region_code: str, on: date) -> RuleSet:
+        """The rule set for ``region_code`` on day ``on``: most specific jurisdiction, then latest effective_from, then highest version."""
+        if problem := region_problem(region_code):
+            raise ValueError(f"region code {region_code!r} {problem}")
+        candidates = [rs for rs in self._rule_sets if rs.covers(region_code) and rs.effective_from <= on]
+        if not candidates:
+            known = ", ".join(f"{rs.jurisdiction} {rs.version} from {rs.effective_from}" for rs in self._rule_sets) or "none loaded"
+            raise NoApplicableRules(f"no rule set covers region {region_code} on {on.isoformat()} (rule sets: {known})")
+        return max(candidates, key=lambda rs: (jurisdiction_level(rs.jurisdiction), rs.effective_from, _version_key(rs.version)))
+
+
+def _without_duplicates(rule_sets: Iterable[RuleSet]) -> tuple[RuleSet, ...]:
+    by_key: dict[tuple[str, str], RuleSet] = {}
+    for rule_set in rule_sets:
+        key = (rule_set.jurisdiction, rule_set.version)
+        if key in by_key:
+            raise RuleDataError(
+                f"rule file {rule_set.origin}: jurisdiction {key[0]} version {key[1]} is already defined by {by_key[key].origin}; give it a new version"
+            )
+        by_key[key] = rule_set
+    return tuple(by_key.values())

@@ -1,0 +1,137 @@
+"""Penalty HTTP API: record a violation, read cases, read the no-penalty list in force."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session, col, select
+
+from services.penalty.adapters.orm import Case
+from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, NoApplicableList
+from services.penalty.service_layer import handlers
+from shared.contracts import FieldProblem, Harm, ViolationRecorded, validate_county_code, validate_credit_code
+from shared.identifiers import county_region_problem, credit_code_problem
+from shared.runtime import invalid
+
+router = APIRouter(tags=["cases 案件"])
+
+
+class ViolationIn(BaseModel):
+    """A violation found at inspection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credit_code: str = Field(description="统一社会信用代码 of the employer")
+    item_code: str = Field(pattern=ITEM_CODE_PATTERN, description="violation item, e.g. 70-4 (RULES §7)")
+    found_on: date
+    harm: Harm = Field(description="harmful consequence: none | minor | serious")
+    corrected_on: date | None = None
+    rectification_deadline: date | None = Field(default=None, description="责令限期改正 deadline")
+    region_code: str | None = Field(default=None, description="county of the employer; default: from the credit code")
+
+    _credit = field_validator("credit_code")(validate_credit_code)
+
+    @field_validator("region_code")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        return None if value is None else validate_county_code(value)
+
+    def problems(self, today: date) -> list[FieldProblem]:
+        found: list[FieldProblem] = []
+        if self.found_on > today:
+            found.append(FieldProblem("found_on", f"{self.found_on} is in the future"))
+        if self.corrected_on and self.corrected_on < self.found_on:
+            found.append(FieldProblem("corrected_on", f"{self.corrected_on} is before found_on {self.found_on}"))
+        if self.corrected_on and self.corrected_on > today:
+            found.append(FieldProblem("corrected_on", f"{self.corrected_on} is in the future"))
+        if self.rectification_deadline and self.rectification_deadline < self.found_on:
+            found.append(FieldProblem("rectification_deadline", f"{self.rectification_deadline} is before found_on {self.found_on}"))
+        return found
+
+
+def case_view(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "credit_code": case.credit_code,
+        "region_code": case.region_code,
+        "item_code": case.item_code,
+        "found_on": case.found_on.isoformat(),
+        "harm": case.harm,
+        "corrected_on": case.corrected_on.isoformat() if case.corrected_on else None,
+        "rectification_deadline": case.rectification_deadline.isoformat() if case.rectification_deadline else None,
+        "status": case.status,
+        "decision": case.decision,
+        "reasons": case.reasons,
+        "trace": case.trace,
+        "rule_set": case.rule_set,
+        "created_at": case.created_at.isoformat(),
+        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+    }
+
+
+@router.post("/violations", status_code=201, summary="Record a violation found at inspection; the decision follows")
+async def post_violation(violation: ViolationIn, request: Request) -> Any:
+    problems = violation.problems(date.today())
+    if problems:
+        return invalid([{"field": p.field, "message": p.message} for p in problems], "the violation is invalid")
+    runtime = request.app.state.runtime
+    event = ViolationRecorded(producer=handlers.PRODUCER, case_id=uuid4(), **violation.model_dump())
+
+    def store() -> dict[str, Any]:
+        with Session(runtime.engine) as session:
+            case = handlers.record_violation(session, event)
+            session.commit()
+            return case_view(case)
+
+    view = await asyncio.to_thread(store)
+    await runtime.relay.flush()
+    return {**view, "links": {"case": f"/cases/{view['id']}"}}
+
+
+@router.get("/cases/{case_id}", summary="One case: decision, reasons and trace")
+async def get_case(case_id: str, request: Request) -> dict[str, Any]:
+    def load() -> dict[str, Any] | None:
+        with Session(request.app.state.runtime.engine) as session:
+            case = session.get(Case, case_id)
+            return case_view(case) if case else None
+
+    found = await asyncio.to_thread(load)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no case {case_id}")
+    return found
+
+
+@router.get("/cases", summary="An employer's cases, newest first")
+async def list_cases(request: Request, credit_code: str = Query(description="统一社会信用代码")) -> dict[str, Any]:
+    problem = credit_code_problem(credit_code)
+    if problem:
+        raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
+
+    def load() -> list[dict[str, Any]]:
+        with Session(request.app.state.runtime.engine) as session:
+            rows = session.exec(select(Case).where(Case.credit_code == credit_code).order_by(col(Case.found_on).desc()))
+            return [case_view(c) for c in rows]
+
+    items = await asyncio.to_thread(load)
+    return {"credit_code": credit_code, "total": len(items), "items": items}
+
+
+@router.get("/rules/no-penalty", tags=["rules 规则"], summary="The no-penalty list (附件5) in force for a region on a date")
+async def no_penalty_rules(
+    request: Request,
+    region_code: str = Query(description="county GB/T 2260 code"),
+    on: date | None = Query(default=None, description="date (default today)"),
+) -> dict[str, Any]:
+    problem = county_region_problem(region_code)
+    if problem:
+        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+    try:
+        rule_list = request.app.state.no_penalty_rules.in_force(region_code, on or date.today())
+    except NoApplicableList as error:
+        raise HTTPException(status_code=404, detail=str(error)) from error
+    return rule_list.model_dump(mode="json")

@@ -1,0 +1,45 @@
+"""The classification archive (分类监督执法档案): pure rules, no I/O.
+
+An employer's archive keeps every classification version, numbered 1, 2, … in arrival order;
+the current one is the most recent assessment (by assessment date; a later arrival wins a tie).
+A category set for the first time or changed, or an employer that moved to another region, is
+announced to the other services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class CurrentClassification:
+    category: str  # 综合风险类别 甲/乙/丙
+    region_code: str
+    assessed_on: date
+    latest_version: int  # highest version number in the history
+
+
+@dataclass(frozen=True)
+class ArchiveDecision:
+    version: int  # the version number the new entry gets
+    becomes_current: bool  # False for an older assessment arriving late: kept in history only
+    announce: bool  # publish registry.classification-changed
+    previous_category: str | None
+
+    def reason(self, submission_id: str, category: str) -> str:
+        if self.previous_category is None:
+            return f"first archive from report {submission_id}"
+        if self.previous_category != category:
+            return f"report {submission_id} moved the category {self.previous_category} → {category}"
+        return f"report {submission_id} moved the employer to another region; category stays {category}"
+
+
+def archive(current: CurrentClassification | None, category: str, region_code: str, assessed_on: date) -> ArchiveDecision:
+    if current is None:
+        return ArchiveDecision(1, True, True, None)
+    version = current.latest_version + 1
+    if assessed_on < current.assessed_on:
+        return ArchiveDecision(version, False, False, current.category)
+    changed = category != current.category or region_code != current.region_code
+    return ArchiveDecision(version, True, changed, current.category)

@@ -1,0 +1,98 @@
+"""Registry use cases. Each runs inside the caller's transaction (the consumer wrapper commits)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from services.registry.adapters.orm import ClassificationVersion, EnterpriseRecord
+from services.registry.domain.archive import CurrentClassification, archive
+from shared.contracts import AssessmentClassified, ClassificationChanged, utc_now
+from shared.db import enqueue
+
+PRODUCER = "registry"
+
+
+def archive_classification(session: Session, event: AssessmentClassified) -> None:
+    """Archive one classified report; announce the category when it is new or changed."""
+    submission_id = str(event.submission_id)
+    if session.exec(select(ClassificationVersion).where(ClassificationVersion.submission_id == submission_id)).first():
+        return  # this report is already in the archive (re-published classification)
+
+    record = session.get(EnterpriseRecord, event.credit_code)
+    current = (
+        CurrentClassification(record.category, record.region_code, record.assessed_on, record.latest_version)
+        if record is not None
+        else None
+    )
+    decision = archive(current, event.category, event.region_code, event.assessed_on)
+    version_number = decision.version
+
+    session.add(
+        ClassificationVersion(
+            credit_code=event.credit_code,
+            version=version_number,
+            submission_id=submission_id,
+            source_event_id=str(event.event_id),
+            region_code=event.region_code,
+            name=event.enterprise_name,
+            category=event.category,
+            hazard_grade=event.hazard_grade,
+            management_grade=event.management_grade,
+            score=event.score,
+            assessed_on=event.assessed_on,
+            rule_set=event.rule_set.model_dump(mode="json"),
+            factors=[f.model_dump(mode="json") for f in event.factors],
+            trace=[t.model_dump(mode="json") for t in event.trace],
+            became_current=decision.becomes_current,
+        )
+    )
+    if record is None:
+        record = EnterpriseRecord(
+            credit_code=event.credit_code,
+            name=event.enterprise_name,
+            region_code=event.region_code,
+            industry_codes=event.industry_codes,
+            employees=event.employees,
+            category=event.category,
+            hazard_grade=event.hazard_grade,
+            management_grade=event.management_grade,
+            score=event.score,
+            assessed_on=event.assessed_on,
+            submission_id=submission_id,
+            archive_version=version_number,
+            latest_version=version_number,
+        )
+    else:
+        record.latest_version = version_number
+        if decision.becomes_current:
+            record.name = event.enterprise_name
+            record.region_code = event.region_code
+            record.industry_codes = event.industry_codes
+            record.employees = event.employees
+            record.category = event.category
+            record.hazard_grade = event.hazard_grade
+            record.management_grade = event.management_grade
+            record.score = event.score
+            record.assessed_on = event.assessed_on
+            record.submission_id = submission_id
+            record.archive_version = version_number
+        record.updated_at = utc_now()
+    session.add(record)
+
+    if decision.announce:
+        enqueue(
+            session,
+            ClassificationChanged(
+                producer=PRODUCER,
+                credit_code=event.credit_code,
+                enterprise_name=event.enterprise_name,
+                region_code=event.region_code,
+                archive_version=version_number,
+                previous_category=decision.previous_category,  # type: ignore[arg-type]
+                category=event.category,
+                hazard_grade=event.hazard_grade,
+                management_grade=event.management_grade,
+                submission_id=event.submission_id,
+                reason=decision.reason(submission_id, event.category),
+            ),
+        )

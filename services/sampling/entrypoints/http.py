@@ -1,0 +1,42 @@
+"""Sampling HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, HTTPException, Request
+from sqlmodel import Session, col, select
+
+from services.sampling.adapters.orm import PoolMember
+from services.sampling.domain.pools import CATEGORIES
+from shared.identifiers import county_region_problem
+
+router = APIRouter(tags=["pools 检查对象名录库"])
+
+
+@router.get("/pools/{region_code}", summary="A county's sampling pools: count and members per category")
+async def get_pools(region_code: str, request: Request) -> dict:
+    problem = county_region_problem(region_code)
+    if problem:
+        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+
+    def load() -> list[PoolMember]:
+        with Session(request.app.state.runtime.engine) as session:
+            query = select(PoolMember).where(PoolMember.region_code == region_code).order_by(col(PoolMember.credit_code))
+            return list(session.exec(query))
+
+    members = await asyncio.to_thread(load)
+    pools = {c: [m for m in members if m.category == c] for c in CATEGORIES}
+    return {
+        "region_code": region_code,
+        "counts": {c: len(pools[c]) for c in CATEGORIES},
+        "total": len(members),
+        "members": {
+            c: [
+                {"credit_code": m.credit_code, "name": m.enterprise_name, "archive_version": m.archive_version,
+                 "updated_at": m.updated_at.isoformat()}
+                for m in pools[c]
+            ]
+            for c in CATEGORIES
+        },
+    }

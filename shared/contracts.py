@@ -1,0 +1,319 @@
+"""Event contracts: the only thing services share about each other.
+
+Every event carries ``event_id`` (UUID, the idempotency key), ``schema_version``,
+``occurred_at``, ``producer`` and the employer's ``credit_code``, which is also the Kafka key.
+Consumers ignore fields they do not know (forward compatible); a payload that does not fit its
+model is dead-lettered with the validation error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared import topics
+from shared.identifiers import county_region_problem, credit_code_problem
+
+Category = Literal["甲", "乙", "丙"]  # 综合风险类别: 甲 lowest risk, 丙 highest (2022 scheme)
+HazardGrade = Literal["Ⅰ", "Ⅱ", "Ⅲ"]  # 职业病危害风险等级
+ManagementGrade = Literal["A", "B", "C"]  # 职业卫生管理状况等级
+Nature = Literal["严重", "一般"]  # hazard factor nature
+Harm = Literal["none", "minor", "serious"]
+Decision = Literal["no_penalty", "penalty"]
+
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CreditCode(str):
+    """Marker for documentation; validation lives in ``validate_credit_code``."""
+
+
+def validate_credit_code(value: str) -> str:
+    value = value.strip()
+    problem = credit_code_problem(value)
+    if problem:
+        raise ValueError(f"统一社会信用代码 {problem}")
+    return value
+
+
+def validate_county_code(value: str) -> str:
+    problem = county_region_problem(value)
+    if problem:
+        raise ValueError(f"region code {problem}")
+    return value
+
+
+# --------------------------------------------------------------------------- the report (附件4)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str  # dotted path, e.g. enterprise.credit_code or hazards[0].exposed
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+
+class Enterprise(BaseModel):
+    """用人单位: the employer the report is about."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credit_code: str = Field(description="统一社会信用代码, 18 characters with GB 32100 check character")
+    name: str = Field(min_length=1, max_length=200)
+    region_code: str = Field(description="county-level GB/T 2260 code, e.g. 141029 乡宁县")
+    industry_codes: list[str] = Field(default_factory=list, description="GB/T 4754-2017 industry codes")
+    employees: NonNegativeInt
+    production_started_on: date | None = None
+
+    _credit = field_validator("credit_code")(validate_credit_code)
+    _region = field_validator("region_code")(validate_county_code)
+
+    @field_validator("industry_codes")
+    @classmethod
+    def _industry_codes(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if not (1 <= len(code) <= 5 and code[0].isalpha() and code[0].isupper() and code[1:].isdigit()):
+                raise ValueError(f"{code!r} is not a GB/T 4754-2017 industry code (a letter then up to 4 digits, e.g. C3011)")
+        return codes
+
+
+class Assessor(BaseModel):
+    """Who ran the assessment: the employer itself, or a 职业卫生技术服务机构."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["self", "organisation"]
+    org_id: str | None = Field(default=None, description="the technical service organisation's id, when type is organisation")
+
+    @model_validator(mode="after")
+    def _org_named(self) -> "Assessor":
+        if self.type == "organisation" and not self.org_id:
+            raise ValueError("org_id is required when the assessor is an organisation")
+        return self
+
+
+class Hazard(BaseModel):
+    """One occupational-disease hazard factor the workers are exposed to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    factor: str = Field(min_length=1, description="factor name as in the catalogue, e.g. 矽尘, 噪声")
+    exposed: NonNegativeInt = Field(description="接触人数: distinct workers exposed to this factor")
+    compliant: bool = Field(description="接触水平: true when within the occupational exposure limit (符合)")
+    tested_on: date | None = None
+    test_report_no: str | None = None
+    nature: Nature | None = Field(default=None, description="required for a factor not in the catalogue")
+    free_silica_percent: float | None = Field(default=None, ge=0, le=100, description="游离二氧化硅含量 for a dust")
+
+
+class Publicity(BaseModel):
+    """公示: the posting on the bulletin board."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "Publicity":
+        if self.end < self.start:
+            raise ValueError(f"publicity ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class SelfCheck(BaseModel):
+    """附件2 self-check result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: float = Field(ge=0, le=100, description="self-check score out of 100")
+
+
+class Report(BaseModel):
+    """《用人单位职业病危害综合风险评估报告》 as submitted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission_id: UUID = Field(default_factory=uuid4)
+    enterprise: Enterprise
+    assessor: Assessor
+    assessed_on: date
+    hazards: list[Hazard] = Field(description="at least one hazard factor; none means outside the scheme")
+    self_check: SelfCheck
+    publicity: Publicity
+    signed_by: str = Field(min_length=1, description="legal representative or principal who signed")
+    sealed: bool
+
+    @field_validator("hazards")
+    @classmethod
+    def _some_hazard(cls, hazards: list[Hazard]) -> list[Hazard]:
+        if not hazards:
+            raise ValueError("at least one hazard factor is required: an employer with no occupational-disease hazard is outside the classification scheme")
+        return hazards
+
+    @field_validator("sealed")
+    @classmethod
+    def _sealed(cls, sealed: bool) -> bool:
+        if not sealed:
+            raise ValueError("the report must carry the employer's seal (盖章)")
+        return sealed
+
+    def consistency_problems(self, today: date | None = None) -> list[FieldProblem]:
+        """Checks across fields, each naming the field at fault. Empty when the report is coherent."""
+        today = today or date.today()
+        problems: list[FieldProblem] = []
+        if self.assessed_on > today:
+            problems.append(FieldProblem("assessed_on", f"{self.assessed_on} is in the future"))
+        started = self.enterprise.production_started_on
+        if started and started > self.assessed_on:
+            problems.append(FieldProblem("enterprise.production_started_on", f"{started} is after assessed_on {self.assessed_on}"))
+        if self.publicity.start < self.assessed_on:
+            problems.append(FieldProblem("publicity.start", f"{self.publicity.start} is before assessed_on {self.assessed_on}: the result is posted after the assessment"))
+        if self.publicity.start > today:
+            problems.append(FieldProblem("publicity.start", f"{self.publicity.start} is in the future"))
+        for i, hazard in enumerate(self.hazards):
+            if hazard.tested_on and hazard.tested_on > self.assessed_on:
+                problems.append(FieldProblem(f"hazards[{i}].tested_on", f"{hazard.tested_on} is after assessed_on {self.assessed_on}"))
+            if hazard.exposed > self.enterprise.employees:
+                problems.append(FieldProblem(f"hazards[{i}].exposed", f"{hazard.exposed} exceeds enterprise.employees {self.enterprise.employees}"))
+        return problems
+
+
+# --------------------------------------------------------------------------- events
+
+
+class Event(BaseModel):
+    """Envelope fields every event carries."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    topic: ClassVar[str]
+
+    event_id: UUID = Field(default_factory=uuid4)
+    schema_version: int = 1
+    occurred_at: datetime = Field(default_factory=utc_now)
+    producer: str
+    credit_code: str
+
+    _credit = field_validator("credit_code")(validate_credit_code)
+
+    @property
+    def key(self) -> bytes:
+        return self.credit_code.encode()
+
+
+class TraceEntry(BaseModel):
+    """One line of a decision's trace: which rule, and what it decided, in words a supervisor reads."""
+
+    rule: str
+    detail: str
+
+
+class RuleSetRef(BaseModel):
+    """Which versioned rule data a decision used."""
+
+    jurisdiction: str
+    version: str
+    effective_from: date
+    provisional: bool
+
+
+class ReportSubmitted(Event):
+    topic: ClassVar[str] = topics.REPORTS_SUBMITTED
+
+    submission_id: UUID
+    received_at: datetime
+    report: Report
+
+
+class ReportRejected(Event):
+    topic: ClassVar[str] = topics.REPORTS_REJECTED
+
+    submission_id: UUID
+    reasons: list[str]
+
+
+class FactorGrade(BaseModel):
+    factor: str
+    nature: Nature
+    nature_source: Literal["catalogue", "declared", "free_silica"]
+    compliant: bool
+    exposed: int
+    headcount_band: str
+    grade: HazardGrade
+
+
+class AssessmentClassified(Event):
+    topic: ClassVar[str] = topics.ASSESSMENTS_CLASSIFIED
+
+    submission_id: UUID
+    enterprise_name: str
+    region_code: str
+    industry_codes: list[str] = Field(default_factory=list)
+    employees: int
+    assessed_on: date
+    hazard_grade: HazardGrade
+    management_grade: ManagementGrade
+    score: float
+    category: Category  # 综合风险类别 甲/乙/丙
+    factors: list[FactorGrade]
+    rule_set: RuleSetRef
+    trace: list[TraceEntry]
+
+    _region = field_validator("region_code")(validate_county_code)
+
+
+class ClassificationChanged(Event):
+    topic: ClassVar[str] = topics.CLASSIFICATION_CHANGED
+
+    enterprise_name: str
+    region_code: str
+    archive_version: int = Field(ge=1, description="the archive version this change produced; consumers keep the highest")
+    previous_category: Category | None
+    category: Category
+    hazard_grade: HazardGrade
+    management_grade: ManagementGrade
+    submission_id: UUID | None
+    reason: str
+
+    _region = field_validator("region_code")(validate_county_code)
+
+
+class ViolationRecorded(Event):
+    topic: ClassVar[str] = topics.VIOLATION_RECORDED
+
+    case_id: UUID
+    region_code: str | None = None
+    item_code: str
+    found_on: date
+    harm: Harm
+    corrected_on: date | None
+    rectification_deadline: date | None
+
+
+class PenaltyDecided(Event):
+    topic: ClassVar[str] = topics.PENALTY_DECIDED
+
+    case_id: UUID
+    item_code: str
+    decision: Decision
+    major: bool = False
+    reasons: list[str]
+    trace: list[TraceEntry]
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.topic: cls
+    for cls in (ReportSubmitted, ReportRejected, AssessmentClassified, ClassificationChanged, ViolationRecorded, PenaltyDecided)
+}

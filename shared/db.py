@@ -1,0 +1,96 @@
+"""Database plumbing: one engine per service, its own tables only, plus the inbox and outbox.
+
+* ``processed_event`` (inbox): the ``event_id`` of every event a service has applied, written in
+  the same transaction as the change it caused, so a redelivered event changes nothing.
+* ``outbox``: events a service wants to publish, written in the same transaction as the change
+  that produced them and published afterwards by ``shared.messaging.OutboxRelay``; an event is
+  never lost between a commit and a crash.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import Engine, event, text
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from shared.contracts import Event, utc_now
+
+
+class ProcessedEvent(SQLModel, table=True):
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    topic: str = Field(max_length=200)
+    processed_at: datetime = Field(default_factory=utc_now)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=36)
+    topic: str = Field(max_length=200, index=True)
+    key: str = Field(max_length=64)
+    payload: str
+    created_at: datetime = Field(default_factory=utc_now)
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def create_tables(engine: Engine, models: Iterable[type[SQLModel]]) -> None:
+    """Create this service's tables (and the inbox and outbox) if they do not exist."""
+    tables = [m.__table__ for m in (*models, ProcessedEvent, OutboxMessage)]  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(engine, tables=tables)
+
+
+def database_answers(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - health check reports, never raises
+        return False
+
+
+def already_processed(session: Session, event_id: str) -> bool:
+    return session.get(ProcessedEvent, event_id) is not None
+
+
+def mark_processed(session: Session, event_id: str, topic: str) -> None:
+    session.add(ProcessedEvent(event_id=event_id, topic=topic))
+
+
+def enqueue(session: Session, event_: Event) -> None:
+    """Add an event to the outbox inside the caller's transaction."""
+    session.add(
+        OutboxMessage(
+            event_id=str(event_.event_id),
+            topic=event_.topic,
+            key=event_.credit_code,
+            payload=event_.model_dump_json(),
+        )
+    )
+
+
+def pending_outbox(session: Session, limit: int = 500) -> list[OutboxMessage]:
+    statement = select(OutboxMessage).where(OutboxMessage.published_at.is_(None)).order_by(OutboxMessage.id).limit(limit)  # type: ignore[union-attr]
+    return list(session.exec(statement))

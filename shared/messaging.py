@@ -1,0 +1,254 @@
+"""Kafka plumbing: at-least-once consumption with idempotency, bounded retries and a DLQ, and
+an outbox relay for publishing.
+
+The consumption contract every service relies on:
+
+1. The offset is committed only after the handler's database transaction has committed
+   (FastStream ``AckPolicy.MANUAL``; its default, ``ACK_FIRST``, would be at-most-once).
+2. The handler runs inside a transaction that also records the event's ``event_id`` in the
+   inbox; an event already there is acknowledged without running the handler again.
+3. A payload that does not fit its contract goes straight to ``<topic>.dlq`` (retrying cannot
+   fix it). A handler that keeps failing is retried ``consumer_max_attempts`` times with
+   exponential back-off, then dead-lettered. The dead letter carries the original bytes and
+   key, and headers naming the topic, partition, offset, consumer group, attempts and error.
+4. Events the handler produced sit in the outbox (same transaction) and are published after the
+   commit, then marked; a periodic relay publishes anything a crash left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from shared.contracts import Event, utc_now
+from shared.db import already_processed, mark_processed, pending_outbox
+from shared.metrics import ServiceMetrics
+from shared.settings import Settings
+from shared.topics import dead_letter_topic
+
+log = logging.getLogger(__name__)
+
+# A handler applies one event inside the session's transaction; the wrapper commits.
+EventHandler = Callable[[Session, Any], None]
+
+DLQ_HEADER_PREFIX = "x-dlq-"
+
+
+async def _raw_body(message: Any) -> bytes:
+    """Decoder that hands the handler the record's bytes untouched, so that even bytes that are
+    not JSON reach our own validation (and the DLQ) instead of failing inside the framework."""
+    return message.body
+
+
+@dataclass
+class DeadLetter:
+    topic: str
+    reason: str
+    error_type: str
+    attempts: int
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in order, then marks them published."""
+
+    def __init__(self, engine: Engine, broker: KafkaBroker, metrics: ServiceMetrics, interval_s: float = 1.0):
+        self._engine = engine
+        self._broker = broker
+        self._metrics = metrics
+        self._interval_s = interval_s
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    async def flush(self) -> int:
+        """Publish everything pending; returns how many were published. Safe to call concurrently."""
+        async with self._lock:
+            published = 0
+            while True:
+                batch = await asyncio.to_thread(self._pending)
+                if not batch:
+                    break
+                for row_id, topic, key, payload in batch:
+                    await self._broker.publish(
+                        payload.encode(), topic=topic, key=key.encode(), headers={"content-type": "application/json"}
+                    )
+                    await asyncio.to_thread(self._mark_published, row_id)
+                    self._metrics.events_published.labels(topic=topic).inc()
+                    published += 1
+            await asyncio.to_thread(self._update_pending_gauge)
+            return published
+
+    def _pending(self) -> list[tuple[int, str, str, str]]:
+        with Session(self._engine) as session:
+            return [(m.id, m.topic, m.key, m.payload) for m in pending_outbox(session)]  # type: ignore[misc]
+
+    def _mark_published(self, row_id: int) -> None:
+        from shared.db import OutboxMessage
+
+        with Session(self._engine) as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is not None and row.published_at is None:
+                row.published_at = utc_now()
+                session.add(row)
+                session.commit()
+
+    def _update_pending_gauge(self) -> None:
+        with Session(self._engine) as session:
+            self._metrics.outbox_pending.set(len(pending_outbox(session, limit=100_000)))
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.flush()
+            except Exception:  # noqa: BLE001 - the relay must outlive a broker hiccup
+                log.exception("outbox relay: publishing failed; will retry")
+            await asyncio.sleep(self._interval_s)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+
+class ReliableConsumer:
+    """Registers at-least-once, idempotent subscribers on a broker (see the module docstring)."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        engine: Engine,
+        relay: OutboxRelay,
+        settings: Settings,
+        metrics: ServiceMetrics,
+    ):
+        self._broker = broker
+        self._engine = engine
+        self._relay = relay
+        self._settings = settings
+        self._metrics = metrics
+
+    def subscribe(self, topic: str, model: type[Event], handler: EventHandler) -> None:
+        consumer = self
+
+        @self._broker.subscriber(
+            topic,
+            group_id=self._settings.consumer_group(),
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            decoder=_raw_body,
+            title=f"{self._settings.service_name}:{topic}",
+        )
+        async def _consume(body: bytes, msg: KafkaMessage) -> None:
+            await consumer.consume(topic, model, handler, body, msg)
+
+    async def consume(self, topic: str, model: type[Event], handler: EventHandler, body: bytes, msg: Any) -> None:
+        started = asyncio.get_running_loop().time()
+        outcome = await self._process(topic, model, handler, body, msg)
+        self._metrics.events_consumed.labels(topic=topic, outcome=outcome).inc()
+        self._metrics.consume_seconds.labels(topic=topic).observe(asyncio.get_running_loop().time() - started)
+        self._record_lag(msg)
+        if outcome == "processed":
+            try:
+                await self._relay.flush()
+            except Exception:  # noqa: BLE001 - the periodic relay will publish it
+                log.exception("publishing after %s failed; the outbox relay will retry", topic)
+        await msg.ack()
+
+    async def _process(self, topic: str, model: type[Event], handler: EventHandler, body: bytes, msg: Any) -> str:
+        try:
+            event = model.model_validate_json(body)
+        except (ValidationError, ValueError) as error:
+            await self._dead_letter(msg, body, DeadLetter(topic, _describe_validation(error), type(error).__name__, 1))
+            return "dead_lettered"
+
+        attempts = self._settings.consumer_max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                applied = await asyncio.to_thread(self._apply, topic, event, handler)
+                return "processed" if applied else "duplicate"
+            except Exception as error:  # noqa: BLE001 - every failure is retried, then dead-lettered
+                if attempt == attempts:
+                    reason = f"handler failed {attempts} times; last error: {error!r}\n{traceback.format_exc(limit=5)}"
+                    await self._dead_letter(msg, body, DeadLetter(topic, reason, type(error).__name__, attempt))
+                    return "dead_lettered"
+                self._metrics.events_consumed.labels(topic=topic, outcome="retried").inc()
+                log.warning("%s event %s failed (attempt %d/%d): %r", topic, event.event_id, attempt, attempts, error)
+                await asyncio.sleep(self._settings.consumer_retry_backoff_s * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def _apply(self, topic: str, event: Event, handler: EventHandler) -> bool:
+        with Session(self._engine) as session:
+            if already_processed(session, str(event.event_id)):
+                return False
+            handler(session, event)
+            mark_processed(session, str(event.event_id), topic)
+            session.commit()
+            return True
+
+    async def _dead_letter(self, msg: Any, body: bytes, letter: DeadLetter) -> None:
+        raw = msg.raw_message
+        headers = {
+            f"{DLQ_HEADER_PREFIX}original-topic": letter.topic,
+            f"{DLQ_HEADER_PREFIX}partition": str(getattr(raw, "partition", "")),
+            f"{DLQ_HEADER_PREFIX}offset": str(getattr(raw, "offset", "")),
+            f"{DLQ_HEADER_PREFIX}consumer-group": self._settings.consumer_group(),
+            f"{DLQ_HEADER_PREFIX}attempts": str(letter.attempts),
+            f"{DLQ_HEADER_PREFIX}error-type": letter.error_type,
+            f"{DLQ_HEADER_PREFIX}reason": letter.reason[:4000],
+            f"{DLQ_HEADER_PREFIX}failed-at": utc_now().isoformat(),
+        }
+        key = getattr(raw, "key", None)
+        delay = self._settings.consumer_retry_backoff_s or 0.1
+        while True:  # the DLQ is the last safe place; without it the offset must not move
+            try:
+                await self._broker.publish(body, topic=dead_letter_topic(letter.topic), key=key, headers=headers)
+                break
+            except Exception:  # noqa: BLE001
+                log.exception("could not publish to %s; retrying", dead_letter_topic(letter.topic))
+                await asyncio.sleep(min(delay, 30))
+                delay *= 2
+        self._metrics.dead_lettered.labels(topic=letter.topic).inc()
+        log.error("dead-lettered a message from %s: %s", letter.topic, letter.reason.splitlines()[0])
+
+    def _record_lag(self, msg: Any) -> None:
+        raw = msg.raw_message
+        consumer = getattr(msg, "consumer", None)
+        highwater = getattr(consumer, "highwater", None)
+        if raw is None or highwater is None:
+            return
+        try:
+            from aiokafka import TopicPartition
+
+            end = highwater(TopicPartition(raw.topic, raw.partition))
+        except Exception:  # noqa: BLE001 - lag is best effort
+            return
+        if end is not None:
+            self._metrics.consumer_lag.labels(topic=raw.topic, partition=str(raw.partition)).set(max(end - raw.offset - 1, 0))
+
+
+def _describe_validation(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        parts = []
+        for item in error.errors():
+            where = ".".join(str(p) for p in item["loc"]) or "(payload)"
+            parts.append(f"{where}: {item['msg']}")
+        return "malformed event: " + "; ".join(parts)
+    return f"malformed event: {error}"

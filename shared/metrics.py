@@ -1,0 +1,41 @@
+"""Prometheus metrics, one registry per service process (never the global one)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class ServiceMetrics:
+    def __init__(self, service: str, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry()
+        self.service = service
+        self.events_consumed = Counter(
+            "ohs_events_consumed_total",
+            "Events taken from Kafka, by outcome: processed, duplicate (already applied), retried, dead_lettered.",
+            ["topic", "outcome"],
+            registry=self.registry,
+        )
+        self.consume_seconds = Histogram(
+            "ohs_event_handling_seconds", "Time from receiving an event to acknowledging it.", ["topic"], registry=self.registry
+        )
+        self.dead_lettered = Counter(
+            "ohs_events_dead_lettered_total", "Events sent to <topic>.dlq.", ["topic"], registry=self.registry
+        )
+        self.events_published = Counter(
+            "ohs_events_published_total", "Events published from the outbox.", ["topic"], registry=self.registry
+        )
+        self.outbox_pending = Gauge(
+            "ohs_outbox_pending_events", "Events committed to the outbox but not yet published.", registry=self.registry
+        )
+        self.consumer_lag = Gauge(
+            "ohs_consumer_lag_messages",
+            "Messages behind the partition's end after the last one handled.",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self.http_requests = Counter(
+            "ohs_http_requests_total", "HTTP requests answered.", ["method", "route", "status"], registry=self.registry
+        )
+        self.http_seconds = Histogram(
+            "ohs_http_request_seconds", "HTTP request latency.", ["method", "route"], registry=self.registry
+        )

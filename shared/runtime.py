@@ -1,0 +1,143 @@
+"""What every service process is made of, built once in its ``bootstrap``: settings, its own
+database engine, a Kafka broker, the outbox relay, the reliable consumer, metrics, and the HTTP
+app with ``/healthz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
+from shared.db import create_tables, database_answers, make_engine
+from shared.kafka_admin import ensure_topics
+from shared.messaging import OutboxRelay, ReliableConsumer
+from shared.metrics import ServiceMetrics
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    broker: KafkaBroker
+    metrics: ServiceMetrics
+    relay: OutboxRelay
+    consumer: ReliableConsumer
+    models: list[type[SQLModel]] = field(default_factory=list)
+    create_topics: bool = True
+
+    async def start(self) -> None:
+        await asyncio.to_thread(create_tables, self.engine, self.models)
+        if self.create_topics:
+            await asyncio.to_thread(ensure_topics, self.settings.kafka_bootstrap_servers)
+        await self.broker.start()
+        self.relay.start()
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.broker.stop()
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, models: Iterable[type[SQLModel]], create_topics: bool = True) -> Runtime:
+    engine = make_engine(settings.resolved_database_url())
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=f"ohs-{settings.service_name}", logger=log)
+    metrics = ServiceMetrics(settings.service_name)
+    relay = OutboxRelay(engine, broker, metrics)
+    consumer = ReliableConsumer(broker, engine, relay, settings, metrics)
+    return Runtime(settings, engine, broker, metrics, relay, consumer, list(models), create_topics)
+
+
+def problem_field(loc: Iterable[object]) -> str:
+    """('body', 'hazards', 0, 'exposed') -> 'hazards[0].exposed'."""
+    path = ""
+    for part in loc:
+        if part in ("body", "query", "path"):
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path or "(body)"
+
+
+def invalid(errors: list[dict[str, str]], detail: str = "the request is invalid") -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": detail, "errors": errors})
+
+
+def create_app(runtime: Runtime, title: str, description: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    metrics = runtime.metrics
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for item in exc.errors():
+            message = str(item.get("msg", "")).removeprefix("Value error, ")
+            errors.append({"field": problem_field(item.get("loc", ())), "message": message})
+        return invalid(errors)
+
+    @app.middleware("http")
+    async def _count(request: Request, call_next):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.http_requests.labels(method=request.method, route=path, status=str(response.status_code)).inc()
+        metrics.http_seconds.labels(method=request.method, route=path).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and readiness: database and Kafka")
+    async def healthz() -> JSONResponse:
+        db_ok = await asyncio.to_thread(database_answers, runtime.engine)
+        kafka_ok = await _broker_answers(runtime.broker)
+        status = 200 if db_ok and kafka_ok else 503
+        body = {
+            "service": runtime.settings.service_name,
+            "status": "ok" if status == 200 else "degraded",
+            "database": "ok" if db_ok else "unreachable",
+            "kafka": "ok" if kafka_ok else "unreachable",
+        }
+        return JSONResponse(status_code=status, content=body)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics of this service", response_class=PlainTextResponse)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def _broker_answers(broker: KafkaBroker) -> bool:
+    try:
+        return bool(await asyncio.wait_for(broker.ping(timeout=2.0), timeout=3.0))
+    except Exception:  # noqa: BLE001 - health check reports, never raises
+        return False
+
+
+def serve(app: FastAPI, settings: Settings) -> None:
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {settings.service_name} %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port or 8000, log_level="info", access_log=False)

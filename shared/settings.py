@@ -1,0 +1,48 @@
+"""Settings from the environment, one object per process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    service_name: str = Field(default="ohs", validation_alias="OHS_SERVICE")
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    data_dir: Path = Field(default=REPO_ROOT / ".run" / "data", validation_alias="OHS_DATA_DIR")
+    http_host: str = Field(default="127.0.0.1", validation_alias="OHS_HTTP_HOST")
+    http_port: int | None = Field(default=None, validation_alias="OHS_HTTP_PORT")
+    # Extra rule-data folder an agency can drop official tables into without a release.
+    rules_dir: Path | None = Field(default=None, validation_alias="OHS_RULES_DIR")
+    # Consumer reliability: attempts before an event goes to <topic>.dlq, and the pause between them.
+    consumer_max_attempts: int = Field(default=5, ge=1, validation_alias="OHS_CONSUMER_MAX_ATTEMPTS")
+    consumer_retry_backoff_s: float = Field(default=0.5, ge=0, validation_alias="OHS_CONSUMER_RETRY_BACKOFF_S")
+    consumer_group_prefix: str = Field(default="ohs", validation_alias="OHS_CONSUMER_GROUP_PREFIX")
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or an SQLite file of this service's own under the data folder."""
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / (self.service_name + '.db')}"
+
+    def consumer_group(self) -> str:
+        return f"{self.consumer_group_prefix}.{self.service_name}"
+
+
+DEFAULT_PORTS = {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004}
+
+
+def settings_for(service: str, **overrides) -> Settings:
+    settings = Settings(**overrides)
+    settings.service_name = service
+    if settings.http_port is None:
+        settings.http_port = DEFAULT_PORTS[service]
+    return settings

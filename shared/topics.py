@@ -1,0 +1,50 @@
+"""Every Kafka topic in one place, with its partition count.
+
+All events are keyed by the employer's 统一社会信用代码 so one employer's events stay in order
+on one partition. Each topic has a dead-letter twin ``<topic>.dlq``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    description: str
+
+    @property
+    def dlq(self) -> str:
+        return dead_letter_topic(self.name)
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+REPORTS_SUBMITTED = "ohs.reports.submitted"
+REPORTS_REJECTED = "ohs.reports.rejected"
+ASSESSMENTS_CLASSIFIED = "ohs.assessments.classified"
+CLASSIFICATION_CHANGED = "ohs.registry.classification-changed"
+VIOLATION_RECORDED = "ohs.inspections.violation-recorded"
+PENALTY_DECIDED = "ohs.penalty.decided"
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(REPORTS_SUBMITTED, 6, "A report (附件4) accepted for classification; produced by assessment's HTTP API."),
+    Topic(REPORTS_REJECTED, 6, "A submitted report that could not be classified, with the reasons."),
+    Topic(ASSESSMENTS_CLASSIFIED, 6, "A report classified 甲/乙/丙 with hazard grade, management grade and trace."),
+    Topic(CLASSIFICATION_CHANGED, 6, "The archive's category of an employer was set for the first time or changed."),
+    Topic(VIOLATION_RECORDED, 6, "A violation found at inspection, recorded as a case by penalty."),
+    Topic(PENALTY_DECIDED, 6, "The decision on a case: no_penalty (初次轻微不予处罚) or penalty, with the trace."),
+)
+
+
+def all_topic_specs() -> dict[str, int]:
+    """Topic name -> partitions, dead-letter topics included (they share the partition count)."""
+    specs: dict[str, int] = {}
+    for topic in TOPICS:
+        specs[topic.name] = topic.partitions
+        specs[topic.dlq] = topic.partitions
+    return specs

@@ -1,0 +1,178 @@
+"""Versioned rule data: the packaged national set, validation errors, and choosing a rule set."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.assessment.domain.rules import PACKAGED_RULES_DIR, NoApplicableRules, RuleBook, RuleDataError, load_rule_set
+
+NATIONAL_FILE = PACKAGED_RULES_DIR / "national-2022.json"
+SERIOUS = "矽尘 石棉粉尘 石棉纤维 苯 甲醛 氯乙烯 铅尘 铅烟 锰及其化合物 镉及其化合物 砷及其无机化合物 汞 一氧化碳 硫化氢 氨 氯气 氰化氢 二硫化碳 苯胺 丙烯腈 甲苯二异氰酸酯 五氧化二钒 焦炉逸散物".split()
+GENERAL = "煤尘 水泥粉尘 电焊烟尘 其他粉尘 甲苯 二甲苯 噪声 高温 手传振动 紫外辐射".split()
+
+
+def national() -> dict[str, Any]:
+    return json.loads(NATIONAL_FILE.read_text(encoding="utf-8"))
+
+
+def write(folder: Path, name: str, data: dict[str, Any], **changes: Any) -> Path:
+    path = folder / name
+    path.write_text(json.dumps({**data, **changes}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- the packaged national set
+
+
+def test_packaged_national_rule_set() -> None:
+    rules = load_rule_set(NATIONAL_FILE)
+    assert (rules.jurisdiction, rules.version, rules.effective_from, rules.provisional) == ("CN", "2022.1", date(2022, 11, 1), True)
+    assert "国疾控综监督二函〔2022〕50号" in rules.source
+    assert rules.hazard_grading.provisional is False and rules.management_bands.provisional is False
+    assert rules.aggregation.provisional and rules.factor_catalogue.provisional and rules.category_matrix.provisional
+    assert rules.aggregation.method == "highest"
+    assert rules.silica_threshold_percent == 10
+    assert [b.label for b in rules.hazard_grading.headcount_bands] == ["≤9", "10–49", "≥50"]
+    assert [(b.grade, b.min) for b in rules.management_bands.bands] == [("A", 90), ("B", 70), ("C", 0)]
+    assert sorted(rules.provisional_tables()) == ["aggregation", "category_matrix", "factor_catalogue"]
+
+
+def test_catalogue_holds_every_factor_of_the_rules() -> None:
+    catalogue = load_rule_set(NATIONAL_FILE).factor_catalogue
+    assert {f: catalogue.nature_of(f) for f in SERIOUS} == {f: "严重" for f in SERIOUS}
+    assert {f: catalogue.nature_of(f) for f in GENERAL} == {f: "一般" for f in GENERAL}
+
+
+def test_ref_names_the_rule_set() -> None:
+    ref = RuleBook().for_region("141029", date(2023, 6, 1)).ref()
+    assert (ref.jurisdiction, ref.version, ref.effective_from, ref.provisional) == ("CN", "2022.1", date(2022, 11, 1), True)
+
+
+# --------------------------------------------------------------------------- choosing a rule set
+
+
+def test_most_specific_jurisdiction_wins(tmp_path: Path) -> None:
+    base = national()
+    write(tmp_path, "shanxi.json", base, jurisdiction="140000", version="2023.1", effective_from="2023-03-01")
+    write(tmp_path, "linfen.json", base, jurisdiction="141000", version="2023.1", effective_from="2023-02-01")
+    write(tmp_path, "xiangning.json", base, jurisdiction="141029", version="2023.1", effective_from="2023-01-01")
+    book = RuleBook(extra_dir=tmp_path)
+    on = date(2023, 6, 1)
+    assert book.for_region("141029", on).jurisdiction == "141029"  # county over city, province, national
+    assert book.for_region("141081", on).jurisdiction == "141000"  # 侯马市: city
+    assert book.for_region("140105", on).jurisdiction == "140000"  # 太原 district: province
+    assert book.for_region("330106", on).jurisdiction == "CN"  # 浙江: national
+    assert book.for_region("141029", on).origin == str(tmp_path / "xiangning.json")
+
+
+def test_future_rule_set_is_ignored(tmp_path: Path) -> None:
+    write(tmp_path, "xiangning.json", national(), jurisdiction="141029", version="2025.1", effective_from="2025-01-01")
+    book = RuleBook(extra_dir=tmp_path)
+    assert book.for_region("141029", date(2024, 12, 31)).jurisdiction == "CN"
+    assert book.for_region("141029", date(2025, 1, 1)).jurisdiction == "141029"
+
+
+def test_latest_effective_then_highest_version(tmp_path: Path) -> None:
+    base = national()
+    write(tmp_path, "a.json", base, version="2023.9", effective_from="2023-01-01")
+    write(tmp_path, "b.json", base, version="2023.10", effective_from="2023-01-01")
+    write(tmp_path, "c.json", base, version="2024.1", effective_from="2024-01-01")
+    book = RuleBook(extra_dir=tmp_path)
+    assert book.for_region("141029", date(2023, 6, 1)).version == "2023.10"
+    assert book.for_region("141029", date(2024, 6, 1)).version == "2024.1"
+    assert book.for_region("141029", date(2022, 11, 1)).version == "2022.1"
+
+
+def test_no_applicable_rules_before_any_effective_date() -> None:
+    with pytest.raises(NoApplicableRules, match="141029"):
+        RuleBook().for_region("141029", date(2020, 1, 1))
+
+
+def test_malformed_region_code_is_refused() -> None:
+    with pytest.raises(ValueError, match="GB/T 2260"):
+        RuleBook().for_region("14102", date(2023, 6, 1))
+
+
+# --------------------------------------------------------------------------- broken files
+
+
+def broken_matrix(data: dict[str, Any]) -> None:
+    del data["category_matrix"]["cells"]["Ⅱ"]["C"]
+
+
+def overlapping_bands(data: dict[str, Any]) -> None:
+    data["hazard_grading"]["headcount_bands"][1]["min"] = 5
+
+
+def bad_catalogue_nature(data: dict[str, Any]) -> None:
+    data["factor_catalogue"]["factors"]["噪声"] = "中等"
+
+
+def missing_table_row(data: dict[str, Any]) -> None:
+    data["hazard_grading"]["table"].pop()
+
+
+def missing_band_in_row(data: dict[str, Any]) -> None:
+    del data["hazard_grading"]["table"][0]["grades"]["≥50"]
+
+
+def management_bands_out_of_order(data: dict[str, Any]) -> None:
+    data["management_bands"]["bands"][1]["min"] = 95
+
+
+def provisional_flag_wrong(data: dict[str, Any]) -> None:
+    data["provisional"] = False
+
+
+def bad_jurisdiction(data: dict[str, Any]) -> None:
+    data["jurisdiction"] = "SX"
+
+
+def non_monotone_matrix(data: dict[str, Any]) -> None:
+    data["category_matrix"]["cells"]["Ⅲ"]["C"] = "甲"
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (broken_matrix, "misses cell(s) Ⅱ × C"),
+        (overlapping_bands, "bands overlap"),
+        (bad_catalogue_nature, "factor_catalogue.factors.噪声"),
+        (missing_table_row, "misses row 严重 × 不符合"),
+        (missing_band_in_row, "misses band(s) ≥50"),
+        (management_bands_out_of_order, "bands overlap: B starts at 95"),
+        (provisional_flag_wrong, "provisional is false"),
+        (bad_jurisdiction, "jurisdiction"),
+        (non_monotone_matrix, "not monotone"),
+    ],
+)
+def test_broken_file_error_names_file_and_problem(tmp_path: Path, breakage: Any, message: str) -> None:
+    data = national()
+    breakage(data)
+    write(tmp_path, "broken.json", data, version="9.9")
+    with pytest.raises(RuleDataError) as caught:
+        RuleBook(extra_dir=tmp_path)
+    assert "broken.json" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_invalid_json_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "truncated.json").write_text('{"jurisdiction": "CN",', encoding="utf-8")
+    with pytest.raises(RuleDataError, match="truncated.json.*not valid JSON"):
+        RuleBook(extra_dir=tmp_path)
+
+
+def test_duplicate_version_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "copy.json", national())
+    with pytest.raises(RuleDataError, match="copy.json.*already defined by .*national-2022.json"):
+        RuleBook(extra_dir=tmp_path)
+
+
+def test_missing_extra_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(RuleDataError, match="does not exist"):
+        RuleBook(extra_dir=tmp_path / "nowhere")
