@@ -1,0 +1,52 @@
+# Occupational-health classified supervision — operator and developer entry points.
+# Prerequisites: Python 3.11+, Java 17+, Maven (for the Kafka broker jars).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-unit test-integration test-e2e bench kafka-start kafka-stop topics asyncapi clean help
+
+help:
+	@echo "make run    the whole system: Kafka, the four services, SQLite under .run/ (Ctrl-C stops all)"
+	@echo "make test   every test: unit, integration (real Kafka + PostgreSQL), e2e"
+	@echo "other: test-unit test-integration test-e2e kafka-start kafka-stop topics asyncapi clean"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) deploy/run.py
+
+test: $(STAMP)
+	deploy/kafka/kafka.sh fetch
+	$(PY) -m pytest -q
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+test-integration: $(STAMP)
+	$(PY) -m pytest -q tests/integration
+
+test-e2e: $(STAMP)
+	$(PY) -m pytest -q tests/e2e
+
+kafka-start:
+	deploy/kafka/kafka.sh start
+
+kafka-stop:
+	deploy/kafka/kafka.sh stop
+
+topics: $(STAMP)
+	$(PY) -m shared.kafka_admin create-topics
+
+asyncapi: $(STAMP)
+	$(PY) -m shared.asyncapi > docs/asyncapi.yaml
+
+clean:
+	rm -rf .run

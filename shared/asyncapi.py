@@ -1,0 +1,98 @@
+"""The AsyncAPI 3.0 description of every topic, generated from the event contracts.
+
+    python -m shared.asyncapi > docs/asyncapi.yaml     (or: make asyncapi)
+
+A unit test fails when docs/asyncapi.yaml is out of date with the contracts.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import yaml
+
+from shared import topics
+from shared.contracts import EVENT_TYPES
+
+# Who produces and who consumes each topic.
+FLOWS: dict[str, tuple[str, list[str]]] = {
+    topics.REPORTS_SUBMITTED: ("assessment", ["assessment"]),
+    topics.REPORTS_REJECTED: ("assessment", []),
+    topics.ASSESSMENTS_CLASSIFIED: ("assessment", ["registry"]),
+    topics.CLASSIFICATION_CHANGED: ("registry", ["sampling"]),
+    topics.VIOLATION_RECORDED: ("penalty", ["penalty"]),
+    topics.PENALTY_DECIDED: ("penalty", []),
+}
+
+
+def _channel_id(topic: str) -> str:
+    return topic.replace(".", "_").replace("-", "_")
+
+
+def document() -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for topic in topics.TOPICS:
+        model = EVENT_TYPES[topic.name]
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            schemas[name] = definition
+        schemas[model.__name__] = schema
+        messages[model.__name__] = {
+            "name": model.__name__,
+            "title": model.__name__,
+            "contentType": "application/json",
+            "summary": topic.description,
+            "bindings": {"kafka": {"key": {"type": "string", "description": "统一社会信用代码 of the employer"}}},
+            "payload": {"$ref": f"#/components/schemas/{model.__name__}"},
+        }
+        cid = _channel_id(topic.name)
+        channels[cid] = {
+            "address": topic.name,
+            "description": f"{topic.description} Partitions: {topic.partitions}; key: credit code. Dead letters: {topic.dlq}.",
+            "messages": {model.__name__: {"$ref": f"#/components/messages/{model.__name__}"}},
+        }
+        producer, consumers = FLOWS[topic.name]
+        operations[f"{producer}_sends_{cid}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{cid}"},
+            "summary": f"published by {producer} (from its outbox, after its transaction commits)",
+        }
+        for consumer in consumers:
+            operations[f"{consumer}_receives_{cid}"] = {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{cid}"},
+                "summary": f"consumed by {consumer} (group ohs.{consumer}; at-least-once, idempotent by event_id)",
+            }
+        dlq_id = _channel_id(topic.dlq)
+        channels[dlq_id] = {
+            "address": topic.dlq,
+            "description": (
+                f"Dead letters of {topic.name}: the original bytes and key, with headers x-dlq-original-topic, "
+                "x-dlq-partition, x-dlq-offset, x-dlq-consumer-group, x-dlq-attempts, x-dlq-error-type, "
+                "x-dlq-reason, x-dlq-failed-at."
+            ),
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Occupational-health classified supervision (职业卫生分类监督执法) events",
+            "version": "1",
+            "description": "Every event carries event_id, schema_version, occurred_at, producer and credit_code (the Kafka key).",
+        },
+        "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "make run's broker"}},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    }
+
+
+def render() -> str:
+    return yaml.safe_dump(document(), allow_unicode=True, sort_keys=True, width=120)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())

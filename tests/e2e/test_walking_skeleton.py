@@ -1,0 +1,146 @@
+"""A report's journey, as a user sees it: four service processes, a real broker, HTTP only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO, free_port
+from tests.support import EXAMPLE_REPORT, days_ago, new_credit_code, report_for
+
+pytestmark = pytest.mark.e2e
+
+SERVICES = ("assessment", "registry", "sampling", "penalty")
+
+
+@pytest.fixture(scope="module")
+def system(kafka_bootstrap: str) -> Iterator[dict[str, str]]:
+    data = Path(tempfile.mkdtemp(prefix="ohs-e2e-"))
+    env = dict(
+        os.environ,
+        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+        OHS_DATA_DIR=str(data),
+        OHS_CONSUMER_GROUP_PREFIX=f"e2e-{uuid.uuid4().hex[:8]}",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("DATABASE_URL", None)
+    urls, processes = {}, []
+    for name in SERVICES:
+        port = free_port()
+        urls[name] = f"http://127.0.0.1:{port}"
+        log = open(data / f"{name}.log", "wb")  # noqa: SIM115
+        processes.append(
+            subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=REPO, env=dict(env, OHS_HTTP_PORT=str(port)), stdout=log, stderr=subprocess.STDOUT)
+        )
+    try:
+        deadline = time.monotonic() + 60
+        for name, url in urls.items():
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{name} not healthy; log:\n" + (data / f"{name}.log").read_text()[-3000:])
+                time.sleep(0.3)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+
+
+def poll(url: str, ready, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        response = httpx.get(url, timeout=5)
+        if ready(response):
+            return response
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} not ready within {timeout} s: {response.status_code} {response.text[:500]}")
+        time.sleep(0.2)
+
+
+def test_the_example_report_is_classified_archived_and_pooled_as_bing(system):
+    response = httpx.post(f"{system['assessment']}/reports", json=EXAMPLE_REPORT, timeout=10)
+    assert response.status_code == 202, response.text
+    assert response.json()["submission_id"] == EXAMPLE_REPORT["submission_id"]
+
+    code = EXAMPLE_REPORT["enterprise"]["credit_code"]
+    archive = poll(f"{system['registry']}/enterprises/{code}", lambda r: r.status_code == 200).json()
+    assert (archive["category"], archive["hazard_grade"], archive["management_grade"], archive["score"]) == ("丙", "Ⅲ", "B", 82.5)
+    trace = " ".join(entry["detail"] for entry in archive["trace"])
+    assert "矽尘" in trace and "Ⅲ × B → 丙" in trace
+    assert [v["version"] for v in archive["history"]] == [1]
+
+    pool = poll(f"{system['sampling']}/pools/141029", lambda r: r.json()["counts"]["丙"] >= 1).json()
+    assert code in [m["credit_code"] for m in pool["members"]["丙"]]
+
+    status = httpx.get(f"{system['assessment']}/reports/{EXAMPLE_REPORT['submission_id']}").json()
+    assert status["status"] == "classified" and status["result"]["category"] == "丙"
+
+    again = httpx.post(f"{system['assessment']}/reports", json=EXAMPLE_REPORT, timeout=10)
+    assert again.status_code == 202, "an identical resubmission is accepted once, not twice"
+    time.sleep(1)
+    assert len(httpx.get(f"{system['registry']}/enterprises/{code}").json()["history"]) == 1
+
+
+def test_an_employer_that_improves_moves_pool_and_never_sits_in_two(system):
+    code = new_credit_code("141024")
+    first = report_for(code, "141024")
+    httpx.post(f"{system['assessment']}/reports", json=first, timeout=10).raise_for_status()
+    poll(f"{system['registry']}/enterprises/{code}", lambda r: r.status_code == 200 and r.json()["category"] == "丙")
+
+    better = report_for(code, "141024", assessed_on=days_ago(10), publicity={"start": days_ago(9), "end": days_ago(2)})
+    better["hazards"][0]["compliant"] = True  # 矽尘 within the limit: 严重 × 符合 × 10–49 → Ⅱ
+    better["self_check"] = {"score": 93}  # A; Ⅱ × A → 甲
+    httpx.post(f"{system['assessment']}/reports", json=better, timeout=10).raise_for_status()
+    archive = poll(f"{system['registry']}/enterprises/{code}", lambda r: r.json()["category"] == "甲").json()
+    assert [v["category"] for v in archive["history"]] == ["丙", "甲"]
+
+    pool = poll(f"{system['sampling']}/pools/141024", lambda r: code in [m["credit_code"] for m in r.json()["members"]["甲"]]).json()
+    everywhere = [m["credit_code"] for members in pool["members"].values() for m in members]
+    assert everywhere.count(code) == 1
+
+
+def test_a_report_the_rules_cannot_classify_is_rejected_with_the_reason(system):
+    report = report_for(new_credit_code())
+    report["hazards"].append({"factor": "某新型溶剂", "exposed": 3, "compliant": True})
+    httpx.post(f"{system['assessment']}/reports", json=report, timeout=10).raise_for_status()
+    status = poll(f"{system['assessment']}/reports/{report['submission_id']}", lambda r: r.json()["status"] != "accepted").json()
+    assert status["status"] == "rejected"
+    assert any("hazards[2].nature must be declared" in reason for reason in status["reasons"])
+
+
+def test_a_bad_report_is_refused_naming_the_field(system):
+    report = report_for("91141029MA0GRT8U3X")
+    response = httpx.post(f"{system['assessment']}/reports", json=report, timeout=10)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["enterprise.credit_code"]
+
+
+def test_a_first_time_minor_violation_goes_unpenalised_and_the_second_does_not(system):
+    code = new_credit_code()
+    violation = {"credit_code": code, "item_code": "70-4", "found_on": days_ago(20), "harm": "none",
+                 "corrected_on": days_ago(15), "rectification_deadline": days_ago(10)}
+    first = httpx.post(f"{system['penalty']}/violations", json=violation, timeout=10)
+    assert first.status_code == 201, first.text
+    decided = poll(f"{system['penalty']}/cases/{first.json()['id']}", lambda r: r.json()["decision"] is not None).json()
+    assert decided["decision"] == "no_penalty"
+
+    repeat = dict(violation, found_on=days_ago(5), corrected_on=days_ago(4), rectification_deadline=days_ago(1))
+    second = httpx.post(f"{system['penalty']}/violations", json=repeat, timeout=10).json()
+    decided = poll(f"{system['penalty']}/cases/{second['id']}", lambda r: r.json()["decision"] is not None).json()
+    assert decided["decision"] == "penalty"
+    assert first.json()["id"] in " ".join(decided["reasons"])

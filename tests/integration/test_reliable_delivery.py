@@ -1,0 +1,124 @@
+"""The delivery guarantees, against the real broker and a real PostgreSQL.
+
+The registry is the consumer under test: it runs in this process on a fresh PostgreSQL
+database, with its own consumer group, and is fed through Kafka exactly as in production.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+
+import pytest
+
+from services.registry.bootstrap import bootstrap as registry_app
+from shared import topics
+from shared.contracts import AssessmentClassified, FactorGrade, RuleSetRef, TraceEntry
+from shared.settings import settings_for
+from tests.support import eventually, new_credit_code, produce, read_topic, serving
+
+pytestmark = pytest.mark.integration
+
+
+def classified(credit_code: str, category: str = "丙", submission_id: uuid.UUID | None = None) -> AssessmentClassified:
+    return AssessmentClassified(
+        producer="test",
+        credit_code=credit_code,
+        submission_id=submission_id or uuid.uuid4(),
+        enterprise_name="测试企业",
+        region_code="141029",
+        employees=30,
+        assessed_on=date(2023, 6, 1),
+        hazard_grade="Ⅲ",
+        management_grade="B",
+        score=82.5,
+        category=category,  # type: ignore[arg-type]
+        factors=[FactorGrade(factor="矽尘", nature="严重", nature_source="catalogue", compliant=False, exposed=24, headcount_band="10–49", grade="Ⅲ")],
+        rule_set=RuleSetRef(jurisdiction="CN", version="2022.1", effective_from=date(2022, 11, 1), provisional=True),
+        trace=[TraceEntry(rule="附件3", detail="Ⅲ × B → 丙")],
+    )
+
+
+def registry_settings(kafka_bootstrap: str, postgres_url: str):
+    return settings_for(
+        "registry",
+        kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=postgres_url,
+        consumer_group_prefix=f"it-{uuid.uuid4().hex[:8]}",
+        consumer_retry_backoff_s=0.05,
+    )
+
+
+async def archived(client, credit_code: str):
+    response = await client.get(f"/enterprises/{credit_code}")
+    return response.json() if response.status_code == 200 else None
+
+
+async def test_a_malformed_message_lands_in_the_dlq_and_the_consumer_goes_on(kafka_bootstrap, postgres_url):
+    marker = uuid.uuid4().hex
+    not_json = f"{{not json {marker}".encode()
+    wrong_shape = json.dumps({"event_id": str(uuid.uuid4()), "producer": "x", "credit_code": "bad", "marker": marker}).encode()
+    good = classified(new_credit_code())
+
+    async with serving(registry_app(registry_settings(kafka_bootstrap, postgres_url))) as client:
+        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, not_json, key=b"x")
+        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, wrong_shape, key=b"x")
+        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, good.model_dump_json().encode(), key=good.key)
+
+        record = await eventually(lambda: archived(client, good.credit_code), what="the valid event archived")
+        assert record["category"] == "丙"
+
+        def ours(records):
+            return [r for r in records if marker.encode() in r.value]
+
+        dead = ours(await read_topic(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED + ".dlq", lambda rs: len(ours(rs)) >= 2))
+        assert sorted(r.value for r in dead) == sorted([not_json, wrong_shape]), "the original bytes, untouched"
+        for r in dead:
+            headers = {k: v.decode() for k, v in r.headers}
+            assert headers["x-dlq-original-topic"] == topics.ASSESSMENTS_CLASSIFIED
+            assert headers["x-dlq-reason"].startswith("malformed event")
+        wrong_shape_reason = next(dict(r.headers)["x-dlq-reason"].decode() for r in dead if r.value == wrong_shape)
+        assert "credit_code" in wrong_shape_reason and "submission_id" in wrong_shape_reason
+
+        metrics = (await client.get("/metrics")).text
+        assert 'ohs_events_dead_lettered_total{topic="ohs.assessments.classified"}' in metrics
+
+
+async def test_the_same_event_delivered_twice_yields_one_archive_version(kafka_bootstrap, postgres_url):
+    event = classified(new_credit_code())
+    republished = event.model_copy(update={"event_id": uuid.uuid4()})  # same report, announced again
+    sentinel = classified(new_credit_code())
+
+    async with serving(registry_app(registry_settings(kafka_bootstrap, postgres_url))) as client:
+        for payload in (event, event, republished, sentinel):
+            await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, payload.model_dump_json().encode(), key=payload.key)
+        await eventually(lambda: archived(client, sentinel.credit_code), what="the sentinel archived")
+
+        record = await archived(client, event.credit_code)
+        assert len(record["history"]) == 1
+        assert record["archive_version"] == 1
+
+        def changes_for(records):
+            return [r for r in records if json.loads(r.value)["credit_code"] == event.credit_code]
+
+        changes = changes_for(await read_topic(kafka_bootstrap, topics.CLASSIFICATION_CHANGED, lambda rs: len(changes_for(rs)) >= 1))
+        assert len(changes) == 1, "one archive version, announced once"
+        assert json.loads(changes[0].value)["previous_category"] is None
+
+
+async def test_a_restarted_registry_does_not_apply_committed_events_again(kafka_bootstrap, postgres_url):
+    settings = registry_settings(kafka_bootstrap, postgres_url)
+    first, second = classified(new_credit_code()), classified(new_credit_code())
+
+    async with serving(registry_app(settings)) as client:
+        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, first.model_dump_json().encode(), key=first.key)
+        await eventually(lambda: archived(client, first.credit_code), what="first archived")
+
+    async with serving(registry_app(settings)) as client:  # same group, same database
+        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, second.model_dump_json().encode(), key=second.key)
+        await eventually(lambda: archived(client, second.credit_code), what="second archived")
+        metrics = (await client.get("/metrics")).text
+        duplicates = [line for line in metrics.splitlines() if line.startswith("ohs_events_consumed_total") and 'outcome="duplicate"' in line]
+        assert duplicates == [], f"committed offsets were re-read after restart: {duplicates}"
+        assert len((await archived(client, first.credit_code))["history"]) == 1
