@@ -39,10 +39,8 @@ def credit_code_problem(code: str) -> str | None:
 
 def county_region_problem(code: str) -> str | None:
     """Why ``code`` is not a county-level GB/T 2260 code, or None when it is."""
-    if len(code) != 6 or not code.isdigit():
-        return "must be a 6-digit GB/T 2260 administrative division code"
-    if code[:2] not in PROVINCE_PREFIXES:
-        return f"{code[:2]} is not a GB/T 2260 province-level prefix"
+    if problem := region_problem(code):
+        return problem
     if code[2:4] == "00" or code[4:] == "00":
         return "must be a county-level division (e.g. 141029), not a province or city code"
     return None
@@ -50,7 +48,7 @@ def county_region_problem(code: str) -> str | None:
 
 def region_problem(code: str) -> str | None:
     """Why ``code`` is not any GB/T 2260 code (province, city or county), or None."""
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not all("0" <= ch <= "9" for ch in code):  # str.isdigit() would take ２ or ²
         return "must be a 6-digit GB/T 2260 administrative division code"
     if code[:2] not in PROVINCE_PREFIXES:
         return f"{code[:2]} is not a GB/T 2260 province-level prefix"

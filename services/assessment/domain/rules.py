@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from shared.contracts import Category, HazardGrade, ManagementGrade, Nature, RuleSetRef
 from shared.identifiers import region_problem
+from shared.jurisdiction import NATIONAL, jurisdiction_covers, precedence
 
 PACKAGED_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
-NATIONAL = "CN"
 Exposure = Literal["符合", "不符合"]  # 接触水平: within / over the occupational exposure limit
 
 HAZARD_GRADES: tuple[HazardGrade, ...] = ("Ⅰ", "Ⅱ", "Ⅲ")  # ascending risk
@@ -224,30 +224,6 @@ class CategoryMatrix(_Table):
 # --------------------------------------------------------------------------- the rule set
 
 
-def jurisdiction_level(jurisdiction: str) -> int:
-    """0 national, 1 province, 2 city, 3 county: higher is more specific."""
-    if jurisdiction == NATIONAL:
-        return 0
-    if jurisdiction.endswith("0000"):
-        return 1
-    if jurisdiction.endswith("00"):
-        return 2
-    return 3
-
-
-def jurisdiction_covers(jurisdiction: str, region_code: str) -> bool:
-    level = jurisdiction_level(jurisdiction)
-    if level == 0:
-        return True
-    prefix = {1: 2, 2: 4, 3: 6}[level]
-    return region_code[:prefix] == jurisdiction[:prefix]
-
-
-def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """'2022.10' > '2022.9': numeric parts compare as numbers, others as text (after numbers)."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in version.split("."))
-
-
 class RuleSet(BaseModel):
     """One versioned rule set: every table the classification needs, for one jurisdiction."""
 
@@ -378,7 +354,7 @@ class RuleBook:
         if not candidates:
             known = ", ".join(f"{rs.jurisdiction} {rs.version} from {rs.effective_from}" for rs in self._rule_sets) or "none loaded"
             raise NoApplicableRules(f"no rule set covers region {region_code} on {on.isoformat()} (rule sets: {known})")
-        return max(candidates, key=lambda rs: (jurisdiction_level(rs.jurisdiction), rs.effective_from, _version_key(rs.version)))
+        return max(candidates, key=lambda rs: precedence(rs.jurisdiction, rs.effective_from, rs.version))
 
 
 def _without_duplicates(rule_sets: Iterable[RuleSet]) -> tuple[RuleSet, ...]:

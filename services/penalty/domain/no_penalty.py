@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from shared.contracts import TraceEntry
+from shared.jurisdiction import jurisdiction_covers, precedence
 
 PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules"
 ITEM_CODE_PATTERN = r"^\d{2,3}-\d+[a-z]?$"  # 职业病防治法 article - item, e.g. 70-4, 70-2a
@@ -51,31 +52,11 @@ class NoPenaltyList(BaseModel):
         return next((i for i in self.items if i.code == code), None)
 
     def covers(self, region_code: str) -> bool:
-        return covers(self.jurisdiction, region_code)
+        return jurisdiction_covers(self.jurisdiction, region_code)
 
     def label(self) -> str:
         flag = ", provisional" if self.provisional else ""
         return f"no-penalty list {self.jurisdiction} v{self.version} (effective {self.effective_from}{flag})"
-
-
-def covers(jurisdiction: str, region_code: str) -> bool:
-    if jurisdiction == "CN":
-        return True
-    if jurisdiction.endswith("0000"):
-        return region_code.startswith(jurisdiction[:2])
-    if jurisdiction.endswith("00"):
-        return region_code.startswith(jurisdiction[:4])
-    return region_code == jurisdiction
-
-
-def _specificity(jurisdiction: str) -> int:
-    if jurisdiction == "CN":
-        return 0
-    if jurisdiction.endswith("0000"):
-        return 1
-    if jurisdiction.endswith("00"):
-        return 2
-    return 3
 
 
 class NoApplicableList(LookupError):
@@ -108,7 +89,7 @@ class NoPenaltyRules:
         candidates = [lst for lst in self.lists if lst.covers(region_code) and lst.effective_from <= on]
         if not candidates:
             raise NoApplicableList(f"no no-penalty list in force for region {region_code} on {on}")
-        return max(candidates, key=lambda lst: (_specificity(lst.jurisdiction), lst.effective_from, lst.version))
+        return max(candidates, key=lambda lst: precedence(lst.jurisdiction, lst.effective_from, lst.version))
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,23 @@ from services.penalty.adapters.orm import Case
 from services.penalty.domain.no_penalty import EarlierCase, NoPenaltyRules, Violation, judge
 from shared.contracts import PenaltyDecided, ViolationRecorded, utc_now
 from shared.db import enqueue
+from shared.identifiers import county_region_problem
 
 PRODUCER = "penalty"
 
 
 def registration_region(credit_code: str) -> str:
-    """Characters 3–8 of a 统一社会信用代码 are the registering authority's GB/T 2260 code."""
+    """Characters 3–8 of a 统一社会信用代码 are the registering authority's GB/T 2260 code
+    (a county, a city, a province or 100000 for national registration)."""
     return credit_code[2:8]
+
+
+def case_region(event: ViolationRecorded) -> str | None:
+    """The county the case belongs to: as recorded, else the registering authority when that is a county."""
+    if event.region_code:
+        return event.region_code
+    registered = registration_region(event.credit_code)
+    return None if county_region_problem(registered) else registered
 
 
 def record_violation(session: Session, event: ViolationRecorded) -> Case:
@@ -24,7 +34,7 @@ def record_violation(session: Session, event: ViolationRecorded) -> Case:
     case = Case(
         id=str(event.case_id),
         credit_code=event.credit_code,
-        region_code=event.region_code or registration_region(event.credit_code),
+        region_code=case_region(event),
         item_code=event.item_code,
         found_on=event.found_on,
         harm=event.harm,
@@ -43,7 +53,7 @@ def decide_case(session: Session, event: ViolationRecorded, rules: NoPenaltyRule
         case = Case(
             id=str(event.case_id),
             credit_code=event.credit_code,
-            region_code=event.region_code or registration_region(event.credit_code),
+            region_code=case_region(event),
             item_code=event.item_code,
             found_on=event.found_on,
             harm=event.harm,

@@ -1,0 +1,42 @@
+"""Which versioned rule data applies where: jurisdictions and versions, shared by every rule book.
+
+A jurisdiction is ``CN`` (national) or a GB/T 2260 code: a province (``140000``) covers every
+code starting ``14``, a city (``141000``) every code starting ``1410``, a county only itself.
+Among rule data in force, the most specific jurisdiction wins, then the latest effective date,
+then the highest version (``2022.10`` > ``2022.9``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+NATIONAL = "CN"
+
+
+def jurisdiction_level(jurisdiction: str) -> int:
+    """0 national, 1 province, 2 city, 3 county: higher is more specific."""
+    if jurisdiction == NATIONAL:
+        return 0
+    if jurisdiction.endswith("0000"):
+        return 1
+    if jurisdiction.endswith("00"):
+        return 2
+    return 3
+
+
+def jurisdiction_covers(jurisdiction: str, region_code: str) -> bool:
+    level = jurisdiction_level(jurisdiction)
+    if level == 0:
+        return True
+    prefix = {1: 2, 2: 4, 3: 6}[level]
+    return region_code[:prefix] == jurisdiction[:prefix]
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """'2022.10' > '2022.9': numeric parts compare as numbers, others as text (after numbers)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in version.split("."))
+
+
+def precedence(jurisdiction: str, effective_from: date, version: str) -> tuple:
+    """Sort key: the greatest is the rule data that applies."""
+    return (jurisdiction_level(jurisdiction), effective_from, version_key(version))

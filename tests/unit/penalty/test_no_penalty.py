@@ -1,0 +1,140 @@
+"""附件5 初次轻微违法行为不予处罚 (RULES §7): every listed item, every condition, per jurisdiction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from services.penalty.domain.no_penalty import EarlierCase, NoPenaltyList, NoPenaltyRules, Violation, judge
+
+NATIONAL = NoPenaltyRules.load().in_force("141029", date(2026, 1, 1))
+ITEM_CODES = [item.code for item in NATIONAL.items]
+
+FOUND = date(2024, 3, 1)
+DEADLINE = date(2024, 3, 10)
+
+
+def violation(item_code: str, **changes: object) -> Violation:
+    base = Violation(
+        case_id="case-now",
+        credit_code="91141029MA0GRT8U3L",
+        item_code=item_code,
+        found_on=FOUND,
+        harm="none",
+        corrected_on=date(2024, 3, 5),
+        rectification_deadline=DEADLINE,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_the_packaged_list_is_the_provisional_national_list_of_rules_section_7() -> None:
+    assert NATIONAL.jurisdiction == "CN" and NATIONAL.provisional
+    assert ITEM_CODES == ["70-1", "70-2a", "70-2b", "70-2c", "70-3", "70-4", "71-5"]
+
+
+@pytest.mark.parametrize("item_code", ITEM_CODES)
+@pytest.mark.parametrize("harm", ["none", "minor"])
+def test_a_listed_first_time_harmless_violation_corrected_in_time_is_not_penalised(item_code: str, harm: str) -> None:
+    judgement = judge(violation(item_code, harm=harm), [], NATIONAL)
+    assert judgement.decision == "no_penalty"
+    assert "第三十三条" in judgement.reasons[0]
+
+
+FAILING_CONDITIONS = [
+    pytest.param({}, [EarlierCase("case-2019", date(2019, 5, 1))], "not the first time: case case-2019", id="not first time"),
+    pytest.param({"harm": "serious"}, [], "harm was serious", id="serious harm"),
+    pytest.param({"corrected_on": None}, [], "not corrected", id="not corrected"),
+    pytest.param({"corrected_on": date(2024, 3, 11)}, [], "after the rectification deadline 2024-03-10", id="corrected late"),
+    pytest.param(
+        {"corrected_on": date(2024, 3, 2), "rectification_deadline": None},
+        [],
+        "no rectification deadline was set and it was not corrected on the spot",
+        id="no deadline, not on the spot",
+    ),
+]
+
+
+@pytest.mark.parametrize("item_code", ITEM_CODES)
+@pytest.mark.parametrize(("changes", "earlier", "reason"), FAILING_CONDITIONS)
+def test_a_listed_violation_is_penalised_when_one_condition_fails_naming_that_condition(
+    item_code: str, changes: dict[str, object], earlier: list[EarlierCase], reason: str
+) -> None:
+    judgement = judge(violation(item_code, **changes), earlier, NATIONAL)
+    assert judgement.decision == "penalty"
+    assert len(judgement.reasons) == 1 and reason in judgement.reasons[0]
+    assert reason in judgement.trace[-1].detail
+
+
+def test_an_item_not_on_the_list_is_penalised_because_it_is_not_listed() -> None:
+    judgement = judge(violation("72-1"), [], NATIONAL)
+    assert judgement.decision == "penalty"
+    assert judgement.reasons == ["item 72-1 is not on the no-penalty list (附件5)"]
+
+
+def test_every_failed_condition_is_named_not_just_the_first() -> None:
+    judgement = judge(violation("72-1", harm="serious", corrected_on=None), [EarlierCase("c-1", date(2020, 1, 1))], NATIONAL)
+    assert len(judgement.reasons) == 4
+
+
+def test_correction_on_the_deadline_day_itself_is_in_time() -> None:
+    assert judge(violation("70-4", corrected_on=DEADLINE), [], NATIONAL).decision == "no_penalty"
+
+
+def test_correction_on_the_spot_needs_no_deadline() -> None:
+    on_the_spot = violation("70-4", corrected_on=FOUND, rectification_deadline=None)
+    assert judge(on_the_spot, [], NATIONAL).decision == "no_penalty"
+
+
+def test_the_trace_names_the_earlier_case_and_the_rule_data_used() -> None:
+    judgement = judge(violation("70-4"), [EarlierCase("case-2021-17", date(2021, 9, 3)), EarlierCase("case-2022-02", date(2022, 1, 5))], NATIONAL)
+    details = [t.detail for t in judgement.trace]
+    assert any("case-2021-17" in d and "2021-09-03" in d for d in details)  # the first earlier case
+    assert details[0] == NATIONAL.label()
+
+
+# ---------------------------------------------------------------------------- jurisdictions
+
+
+@pytest.fixture
+def with_zhejiang(tmp_path: Path) -> NoPenaltyRules:
+    data = NATIONAL.model_dump(mode="json")
+    data.update(
+        jurisdiction="330000",
+        version="2024.1",
+        effective_from="2024-01-01",
+        provisional=False,
+        items=data["items"] + [{"code": "75-9", "violation": "浙江 extension (test)", "penalty_provision": "test"}],
+    )
+    (tmp_path / "zhejiang-2024.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "not-a-list.json").write_text(json.dumps({"kind": "something_else"}), encoding="utf-8")
+    return NoPenaltyRules.load(tmp_path)
+
+
+def codes(rule_list: NoPenaltyList) -> set[str]:
+    return {item.code for item in rule_list.items}
+
+
+def test_a_provincial_list_in_force_extends_the_national_one_for_its_counties(with_zhejiang: NoPenaltyRules) -> None:
+    zhejiang = with_zhejiang.in_force("330102", date(2024, 6, 1))
+    assert zhejiang.jurisdiction == "330000"
+    assert codes(zhejiang) == set(ITEM_CODES) | {"75-9"}
+    assert judge(violation("75-9", found_on=date(2024, 6, 1), corrected_on=date(2024, 6, 1), rectification_deadline=None), [], zhejiang).decision == "no_penalty"
+
+
+def test_a_provincial_list_does_not_apply_outside_its_province(with_zhejiang: NoPenaltyRules) -> None:
+    shanxi = with_zhejiang.in_force("141029", date(2024, 6, 1))
+    assert shanxi.jurisdiction == "CN" and "75-9" not in codes(shanxi)
+
+
+def test_before_the_provincial_list_takes_effect_the_national_list_applies(with_zhejiang: NoPenaltyRules) -> None:
+    assert with_zhejiang.in_force("330102", date(2023, 6, 1)).jurisdiction == "CN"
+
+
+def test_a_list_file_that_is_not_valid_is_refused_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text(json.dumps({"kind": "no_penalty_list", "jurisdiction": "330000"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="broken.json"):
+        NoPenaltyRules.load(tmp_path)
