@@ -9,13 +9,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Iterable
+from typing import TypeVar
 
 from sqlalchemy import Engine, event, text
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from shared.contracts import Event, utc_now
+
+T = TypeVar("T")
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -94,3 +98,14 @@ def enqueue(session: Session, event_: Event) -> None:
 def pending_outbox(session: Session, limit: int = 500) -> list[OutboxMessage]:
     statement = select(OutboxMessage).where(OutboxMessage.published_at.is_(None)).order_by(OutboxMessage.id).limit(limit)  # type: ignore[union-attr]
     return list(session.exec(statement))
+
+
+async def in_session(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run ``work`` with a session in a worker thread, off the event loop (HTTP handlers use it).
+    ``work`` commits if it writes."""
+
+    def run() -> T:
+        with Session(engine) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)

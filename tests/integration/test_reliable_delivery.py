@@ -107,18 +107,33 @@ async def test_the_same_event_delivered_twice_yields_one_archive_version(kafka_b
         assert json.loads(changes[0].value)["previous_category"] is None
 
 
-async def test_a_restarted_registry_does_not_apply_committed_events_again(kafka_bootstrap, postgres_url):
+def consumed(metrics_text: str, outcome: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics_text.splitlines()
+        if line.startswith("ohs_events_consumed_total{") and f'outcome="{outcome}"' in line
+    )
+
+
+async def test_a_restarted_registry_resumes_from_its_committed_offsets(kafka_bootstrap, postgres_url):
     settings = registry_settings(kafka_bootstrap, postgres_url)
-    first, second = classified(new_credit_code()), classified(new_credit_code())
+    batch = [classified(new_credit_code()) for _ in range(20)]
+    later = classified(new_credit_code())
 
     async with serving(registry_app(settings)) as client:
-        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, first.model_dump_json().encode(), key=first.key)
-        await eventually(lambda: archived(client, first.credit_code), what="first archived")
+        for event in batch:
+            await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, event.model_dump_json().encode(), key=event.key)
+        for event in batch:
+            await eventually(lambda: archived(client, event.credit_code), what="the batch archived")
+        processed_before = consumed((await client.get("/metrics")).text, "processed")
+    assert processed_before >= len(batch)
 
-    async with serving(registry_app(settings)) as client:  # same group, same database
-        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, second.model_dump_json().encode(), key=second.key)
-        await eventually(lambda: archived(client, second.credit_code), what="second archived")
+    async with serving(registry_app(settings)) as client:  # same consumer group, same database
+        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, later.model_dump_json().encode(), key=later.key)
+        await eventually(lambda: archived(client, later.credit_code), what="the later event archived")
         metrics = (await client.get("/metrics")).text
-        duplicates = [line for line in metrics.splitlines() if line.startswith("ohs_events_consumed_total") and 'outcome="duplicate"' in line]
-        assert duplicates == [], f"committed offsets were re-read after restart: {duplicates}"
-        assert len((await archived(client, first.credit_code))["history"]) == 1
+        # At-least-once allows the one message in flight at shutdown to come again (the inbox
+        # absorbs it); re-reading committed offsets would show every earlier event again.
+        assert consumed(metrics, "duplicate") <= 1
+        for event in batch:
+            assert len((await archived(client, event.credit_code))["history"]) == 1

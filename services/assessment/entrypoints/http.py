@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlmodel import Session
 from services.assessment.adapters.orm import Submission
 from services.assessment.service_layer import handlers
 from shared.contracts import Report
+from shared.db import in_session
 from shared.runtime import invalid
 
 router = APIRouter(tags=["reports 综合风险评估报告"])
@@ -43,14 +43,13 @@ async def post_report(report: Report, request: Request) -> Any:
         return invalid([{"field": p.field, "message": p.message} for p in problems], "the report is invalid")
     runtime = request.app.state.runtime
 
-    def store() -> tuple[dict[str, Any], bool]:
-        with Session(runtime.engine) as session:
-            accepted = handlers.accept_report(session, report)
-            session.commit()
-            return submission_view(accepted.submission), accepted.new
+    def store(session: Session) -> tuple[dict[str, Any], bool]:
+        accepted = handlers.accept_report(session, report)
+        session.commit()
+        return submission_view(accepted.submission), accepted.new
 
     try:
-        view, new = await asyncio.to_thread(store)
+        view, new = await in_session(runtime.engine, store)
     except handlers.SubmissionConflict as error:
         raise HTTPException(status_code=409, detail=str(error)) from error
     if new:
@@ -61,12 +60,11 @@ async def post_report(report: Report, request: Request) -> Any:
 
 @router.get("/reports/{submission_id}", summary="A submission's status: accepted, classified (with result) or rejected (with reasons)")
 async def get_report(submission_id: str, request: Request) -> dict[str, Any]:
-    def load() -> dict[str, Any] | None:
-        with Session(request.app.state.runtime.engine) as session:
-            found = session.get(Submission, submission_id)
-            return submission_view(found) if found else None
+    def load(session: Session) -> dict[str, Any] | None:
+        found = session.get(Submission, submission_id)
+        return submission_view(found) if found else None
 
-    found = await asyncio.to_thread(load)
+    found = await in_session(request.app.state.runtime.engine, load)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no submission {submission_id}")
     return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 from uuid import uuid4
@@ -15,6 +14,7 @@ from services.penalty.adapters.orm import Case
 from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, NoApplicableList
 from services.penalty.service_layer import handlers
 from shared.contracts import FieldProblem, Harm, ViolationRecorded, validate_county_code, validate_credit_code
+from shared.db import in_session
 from shared.identifiers import county_region_problem, credit_code_problem
 from shared.runtime import invalid
 
@@ -82,25 +82,23 @@ async def post_violation(violation: ViolationIn, request: Request) -> Any:
     runtime = request.app.state.runtime
     event = ViolationRecorded(producer=handlers.PRODUCER, case_id=uuid4(), **violation.model_dump())
 
-    def store() -> dict[str, Any]:
-        with Session(runtime.engine) as session:
-            case = handlers.record_violation(session, event)
-            session.commit()
-            return case_view(case)
+    def store(session: Session) -> dict[str, Any]:
+        case = handlers.record_violation(session, event)
+        session.commit()
+        return case_view(case)
 
-    view = await asyncio.to_thread(store)
+    view = await in_session(runtime.engine, store)
     await runtime.relay.flush()
     return {**view, "links": {"case": f"/cases/{view['id']}"}}
 
 
 @router.get("/cases/{case_id}", summary="One case: decision, reasons and trace")
 async def get_case(case_id: str, request: Request) -> dict[str, Any]:
-    def load() -> dict[str, Any] | None:
-        with Session(request.app.state.runtime.engine) as session:
-            case = session.get(Case, case_id)
-            return case_view(case) if case else None
+    def load(session: Session) -> dict[str, Any] | None:
+        case = session.get(Case, case_id)
+        return case_view(case) if case else None
 
-    found = await asyncio.to_thread(load)
+    found = await in_session(request.app.state.runtime.engine, load)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no case {case_id}")
     return found
@@ -112,12 +110,11 @@ async def list_cases(request: Request, credit_code: str = Query(description="统
     if problem:
         raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
 
-    def load() -> list[dict[str, Any]]:
-        with Session(request.app.state.runtime.engine) as session:
-            rows = session.exec(select(Case).where(Case.credit_code == credit_code).order_by(col(Case.found_on).desc()))
-            return [case_view(c) for c in rows]
+    def load(session: Session) -> list[dict[str, Any]]:
+        rows = session.exec(select(Case).where(Case.credit_code == credit_code).order_by(col(Case.found_on).desc()))
+        return [case_view(c) for c in rows]
 
-    items = await asyncio.to_thread(load)
+    items = await in_session(request.app.state.runtime.engine, load)
     return {"credit_code": credit_code, "total": len(items), "items": items}
 
 

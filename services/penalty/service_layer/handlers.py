@@ -29,9 +29,8 @@ def case_region(event: ViolationRecorded) -> str | None:
     return None if county_region_problem(registered) else registered
 
 
-def record_violation(session: Session, event: ViolationRecorded) -> Case:
-    """Create the case for a violation found at inspection (HTTP) and announce it."""
-    case = Case(
+def open_case(event: ViolationRecorded) -> Case:
+    return Case(
         id=str(event.case_id),
         credit_code=event.credit_code,
         region_code=case_region(event),
@@ -41,6 +40,11 @@ def record_violation(session: Session, event: ViolationRecorded) -> Case:
         corrected_on=event.corrected_on,
         rectification_deadline=event.rectification_deadline,
     )
+
+
+def record_violation(session: Session, event: ViolationRecorded) -> Case:
+    """Create the case for a violation found at inspection (HTTP) and announce it."""
+    case = open_case(event)
     session.add(case)
     enqueue(session, event)
     return case
@@ -50,16 +54,7 @@ def decide_case(session: Session, event: ViolationRecorded, rules: NoPenaltyRule
     """Decide penalty or no penalty for a recorded violation (whoever recorded it)."""
     case = session.get(Case, str(event.case_id))
     if case is None:  # recorded by another service: open the case here
-        case = Case(
-            id=str(event.case_id),
-            credit_code=event.credit_code,
-            region_code=case_region(event),
-            item_code=event.item_code,
-            found_on=event.found_on,
-            harm=event.harm,
-            corrected_on=event.corrected_on,
-            rectification_deadline=event.rectification_deadline,
-        )
+        case = open_case(event)
         session.add(case)
         session.flush()
     if case.decision is not None:

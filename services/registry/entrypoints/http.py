@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from sqlmodel import Session
 
 from services.registry import views
+from shared.db import in_session
 from shared.identifiers import credit_code_problem, region_problem
 
 router = APIRouter(tags=["archive 分类监督执法档案"])
@@ -33,11 +32,7 @@ async def get_enterprise(credit_code: str, request: Request) -> dict:
     if problem:
         raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
 
-    def load() -> dict | None:
-        with Session(_engine(request)) as session:
-            return views.enterprise(session, credit_code)
-
-    found = await asyncio.to_thread(load)
+    found = await in_session(_engine(request), lambda session: views.enterprise(session, credit_code))
     if found is None:
         raise HTTPException(status_code=404, detail=f"no archive for {credit_code}")
     return found
@@ -57,9 +52,5 @@ async def list_enterprises(
             raise HTTPException(status_code=422, detail=f"region_code: {problem}")
     prefix = region_prefix(region_code) if region_code else None
 
-    def load() -> tuple[int, list[dict]]:
-        with Session(_engine(request)) as session:
-            return views.enterprises(session, prefix, category, limit, offset)
-
-    total, items = await asyncio.to_thread(load)
+    total, items = await in_session(_engine(request), lambda session: views.enterprises(session, prefix, category, limit, offset))
     return {"total": total, "limit": limit, "offset": offset, "items": items}

@@ -46,37 +46,11 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
             became_current=decision.becomes_current,
         )
     )
-    if record is None:
-        record = EnterpriseRecord(
-            credit_code=event.credit_code,
-            name=event.enterprise_name,
-            region_code=event.region_code,
-            industry_codes=event.industry_codes,
-            employees=event.employees,
-            category=event.category,
-            hazard_grade=event.hazard_grade,
-            management_grade=event.management_grade,
-            score=event.score,
-            assessed_on=event.assessed_on,
-            submission_id=submission_id,
-            archive_version=version_number,
-            latest_version=version_number,
-        )
-    else:
-        record.latest_version = version_number
-        if decision.becomes_current:
-            record.name = event.enterprise_name
-            record.region_code = event.region_code
-            record.industry_codes = event.industry_codes
-            record.employees = event.employees
-            record.category = event.category
-            record.hazard_grade = event.hazard_grade
-            record.management_grade = event.management_grade
-            record.score = event.score
-            record.assessed_on = event.assessed_on
-            record.submission_id = submission_id
-            record.archive_version = version_number
-        record.updated_at = utc_now()
+    record = record or EnterpriseRecord(credit_code=event.credit_code)
+    record.latest_version = version_number
+    if decision.becomes_current:  # always for the first archive
+        _make_current(record, event, version_number)
+    record.updated_at = utc_now()
     session.add(record)
 
     if decision.announce:
@@ -96,3 +70,18 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
                 reason=decision.reason(submission_id, event.category),
             ),
         )
+
+
+def _make_current(record: EnterpriseRecord, event: AssessmentClassified, version: int) -> None:
+    """The archive's current state is the classified report's result."""
+    record.name = event.enterprise_name
+    record.region_code = event.region_code
+    record.industry_codes = event.industry_codes
+    record.employees = event.employees
+    record.category = event.category
+    record.hazard_grade = event.hazard_grade
+    record.management_grade = event.management_grade
+    record.score = event.score
+    record.assessed_on = event.assessed_on
+    record.submission_id = str(event.submission_id)
+    record.archive_version = version

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 
 from fastapi import APIRouter, HTTPException, Request
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from services.sampling.adapters.orm import PoolMember
 from services.sampling.domain.pools import CATEGORIES
+from shared.db import in_session
 from shared.identifiers import county_region_problem
 
 router = APIRouter(tags=["pools 检查对象名录库"])
@@ -20,12 +20,8 @@ async def get_pools(region_code: str, request: Request) -> dict:
     if problem:
         raise HTTPException(status_code=422, detail=f"region_code: {problem}")
 
-    def load() -> list[PoolMember]:
-        with Session(request.app.state.runtime.engine) as session:
-            query = select(PoolMember).where(PoolMember.region_code == region_code).order_by(col(PoolMember.credit_code))
-            return list(session.exec(query))
-
-    members = await asyncio.to_thread(load)
+    query = select(PoolMember).where(PoolMember.region_code == region_code).order_by(col(PoolMember.credit_code))
+    members = await in_session(request.app.state.runtime.engine, lambda session: list(session.exec(query)))
     pools = {c: [m for m in members if m.category == c] for c in CATEGORIES}
     return {
         "region_code": region_code,
