@@ -67,7 +67,7 @@ class FieldProblem:
 class Enterprise(BaseModel):
     """用人单位: the employer the report is about."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     credit_code: str = Field(description="统一社会信用代码, 18 characters with GB 32100 check character")
     name: str = Field(min_length=1, max_length=200)
@@ -91,7 +91,7 @@ class Enterprise(BaseModel):
 class Assessor(BaseModel):
     """Who ran the assessment: the employer itself, or a 职业卫生技术服务机构."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     type: Literal["self", "organisation"]
     org_id: str | None = Field(default=None, description="the technical service organisation's id, when type is organisation")
@@ -106,7 +106,7 @@ class Assessor(BaseModel):
 class Hazard(BaseModel):
     """One occupational-disease hazard factor the workers are exposed to."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     factor: str = Field(min_length=1, description="factor name as in the catalogue, e.g. 矽尘, 噪声")
     exposed: NonNegativeInt = Field(description="接触人数: distinct workers exposed to this factor")
@@ -120,7 +120,7 @@ class Hazard(BaseModel):
 class Publicity(BaseModel):
     """公示: the posting on the bulletin board."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     start: date
     end: date
@@ -135,7 +135,7 @@ class Publicity(BaseModel):
 class SelfCheck(BaseModel):
     """附件2 self-check result."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     score: float = Field(ge=0, le=100, description="self-check score out of 100")
 
@@ -143,7 +143,7 @@ class SelfCheck(BaseModel):
 class Report(BaseModel):
     """《用人单位职业病危害综合风险评估报告》 as submitted."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     submission_id: UUID = Field(default_factory=uuid4)
     enterprise: Enterprise

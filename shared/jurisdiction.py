@@ -25,11 +25,15 @@ def jurisdiction_level(jurisdiction: str) -> int:
 
 
 def jurisdiction_covers(jurisdiction: str, region_code: str) -> bool:
-    level = jurisdiction_level(jurisdiction)
-    if level == 0:
+    if jurisdiction == NATIONAL:
         return True
-    prefix = {1: 2, 2: 4, 3: 6}[level]
-    return region_code[:prefix] == jurisdiction[:prefix]
+    return region_code.startswith(region_prefix(jurisdiction))
+
+
+def region_prefix(region_code: str) -> str:
+    """The prefix every code inside a region starts with: 141029 → 141029, 141000 → 1410, 140000 → 14."""
+    level = jurisdiction_level(region_code)
+    return region_code[: {1: 2, 2: 4, 3: 6}[level]]
 
 
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:

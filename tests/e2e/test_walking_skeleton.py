@@ -22,8 +22,18 @@ pytestmark = pytest.mark.e2e
 SERVICES = ("assessment", "registry", "sampling", "penalty")
 
 
-@pytest.fixture(scope="module")
-def system(kafka_bootstrap: str) -> Iterator[dict[str, str]]:
+def fresh_database(server_url: str) -> str:
+    import psycopg
+
+    name = f"e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def system(request, kafka_bootstrap: str) -> Iterator[dict[str, str]]:
+    """The four services as processes, each with its own database: SQLite files, or PostgreSQL databases."""
     data = Path(tempfile.mkdtemp(prefix="ohs-e2e-"))
     env = dict(
         os.environ,
@@ -34,12 +44,16 @@ def system(kafka_bootstrap: str) -> Iterator[dict[str, str]]:
     )
     env.pop("DATABASE_URL", None)
     urls, processes = {}, []
+    postgres = request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
     for name in SERVICES:
         port = free_port()
         urls[name] = f"http://127.0.0.1:{port}"
+        service_env = dict(env, OHS_HTTP_PORT=str(port))
+        if postgres:
+            service_env["DATABASE_URL"] = fresh_database(postgres)
         log = open(data / f"{name}.log", "wb")  # noqa: SIM115
         processes.append(
-            subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=REPO, env=dict(env, OHS_HTTP_PORT=str(port)), stdout=log, stderr=subprocess.STDOUT)
+            subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=REPO, env=service_env, stdout=log, stderr=subprocess.STDOUT)
         )
     try:
         deadline = time.monotonic() + 60
@@ -144,3 +158,12 @@ def test_a_first_time_minor_violation_goes_unpenalised_and_the_second_does_not(s
     decided = poll(f"{system['penalty']}/cases/{second['id']}", lambda r: r.json()["decision"] is not None).json()
     assert decided["decision"] == "penalty"
     assert first.json()["id"] in " ".join(decided["reasons"])
+
+
+def test_a_city_sees_the_pools_of_all_its_counties(system):
+    code = new_credit_code("141082")  # 霍州市, in 临汾市 141000
+    httpx.post(f"{system['assessment']}/reports", json=report_for(code, "141082"), timeout=10).raise_for_status()
+    city = poll(f"{system['sampling']}/pools/141000", lambda r: code in [m["credit_code"] for m in r.json()["members"]["丙"]]).json()
+    regions = {m["region_code"] for members in city["members"].values() for m in members}
+    assert "141082" in regions and all(r.startswith("1410") for r in regions)
+    assert code not in [m["credit_code"] for m in httpx.get(f"{system['sampling']}/pools/141029").json()["members"]["丙"]]

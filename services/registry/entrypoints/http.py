@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from services.registry import views
 from shared.db import in_session
+from shared.jurisdiction import region_prefix
 from shared.identifiers import credit_code_problem, region_problem
 
 router = APIRouter(tags=["archive 分类监督执法档案"])
@@ -15,15 +16,6 @@ router = APIRouter(tags=["archive 分类监督执法档案"])
 
 def _engine(request: Request):  # noqa: ANN202
     return request.app.state.runtime.engine
-
-
-def region_prefix(region_code: str) -> str:
-    """141029 → itself; 141000 (a city) → 1410; 140000 (a province) → 14."""
-    if region_code.endswith("0000"):
-        return region_code[:2]
-    if region_code.endswith("00"):
-        return region_code[:4]
-    return region_code
 
 
 @router.get("/enterprises/{credit_code}", summary="One employer's archive: current classification, trace and history")

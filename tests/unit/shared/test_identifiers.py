@@ -82,3 +82,16 @@ def test_a_code_that_is_not_six_digits_is_rejected(code: str) -> None:
 @pytest.mark.parametrize("code", ["14１０２９", "1410²9", "14102٩"], ids=["full-width", "superscript", "arabic-indic"])
 def test_non_ascii_digits_after_a_valid_province_prefix_are_rejected(code: str) -> None:
     assert county_region_problem(code) is not None
+
+
+@pytest.mark.parametrize(
+    ("region", "inside", "outside"),
+    [("141029", "141029", "141024"), ("141000", "141024", "142024"), ("140000", "149999", "150102")],
+    ids=["county", "city", "province"],
+)
+def test_a_region_covers_exactly_the_codes_below_it(region: str, inside: str, outside: str) -> None:
+    from shared.jurisdiction import jurisdiction_covers
+
+    assert jurisdiction_covers(region, inside)
+    assert not jurisdiction_covers(region, outside)
+    assert jurisdiction_covers("CN", outside)
