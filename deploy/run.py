@@ -42,6 +42,8 @@ def main() -> int:
     processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def stop_all() -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
         for name, process in processes.items():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -52,14 +54,20 @@ def main() -> int:
                 say(f"{name} did not stop in 20 s; killing it")
                 process.kill()
         if own_broker:
-            subprocess.run([*kafka_sh, "stop"], check=False)
+            subprocess.run([*kafka_sh, "stop"], check=False, env=dict(env, KAFKA_DATA_DIR=str(RUN / "kafka")))
         say("everything stopped")
 
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    # Installed explicitly: a job started in the background inherits SIGINT as ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
     try:
         if own_broker:
             say("starting Kafka (first run downloads the broker jars with Maven)")
-            subprocess.run([*kafka_sh, "start"], check=True, env=dict(env, KAFKA_DATA_DIR=str(RUN / "kafka")))
+            # own session: a Ctrl-C in the terminal reaches us, and we stop the broker last
+            subprocess.run([*kafka_sh, "start"], check=True, env=dict(env, KAFKA_DATA_DIR=str(RUN / "kafka")), start_new_session=True)
             env["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:9092"
         say(f"Kafka at {env['KAFKA_BOOTSTRAP_SERVERS']}; creating topics")
         subprocess.run([sys.executable, "-m", "shared.kafka_admin", "create-topics", "--bootstrap", env["KAFKA_BOOTSTRAP_SERVERS"]], check=True, env=env, cwd=REPO)
@@ -67,7 +75,7 @@ def main() -> int:
             log = open(RUN / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
             processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                env=dict(env, OHS_HTTP_PORT=str(port)),
+                env=dict(env, OHS_HTTP_PORT=str(port)), start_new_session=True,
             )
         deadline = time.monotonic() + 90
         waiting = dict(SERVICES)
