@@ -23,6 +23,7 @@ FLOWS: dict[str, tuple[str, list[str]]] = {
     topics.CLASSIFICATION_CHANGED: ("registry", ["sampling"]),
     topics.VIOLATION_RECORDED: ("penalty", ["penalty"]),
     topics.PENALTY_DECIDED: ("penalty", []),
+    topics.ORGS_DISQUALIFIED: ("penalty", ["assessment"]),
 }
 
 

@@ -94,12 +94,19 @@ class Assessor(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     type: Literal["self", "organisation"]
-    org_id: str | None = Field(default=None, description="the technical service organisation's id, when type is organisation")
+    org_id: str | None = Field(
+        default=None, description="the technical service organisation's 统一社会信用代码, when type is organisation"
+    )
+    org_name: str | None = None
 
     @model_validator(mode="after")
     def _org_named(self) -> "Assessor":
-        if self.type == "organisation" and not self.org_id:
-            raise ValueError("org_id is required when the assessor is an organisation")
+        if self.type == "organisation":
+            if not self.org_id:
+                raise ValueError("org_id is required when the assessor is an organisation")
+            validate_credit_code(self.org_id)
+        elif self.org_id:
+            raise ValueError("org_id is only for an organisation assessor (type organisation)")
         return self
 
 
@@ -133,11 +140,24 @@ class Publicity(BaseModel):
 
 
 class SelfCheck(BaseModel):
-    """附件2 self-check result."""
+    """附件2 self-check result: the stated score, the item-by-item answers, or both."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    score: float = Field(ge=0, le=100, description="self-check score out of 100")
+    score: float | None = Field(default=None, ge=0, le=100, description="self-check score out of 100")
+    items: dict[str, float | Literal["n/a"]] | None = Field(
+        default=None,
+        description='checklist item id → points earned, or "n/a" (不适用); the service computes the score from them',
+    )
+
+    @model_validator(mode="after")
+    def _score_or_items(self) -> "SelfCheck":
+        if self.score is None and not self.items:
+            raise ValueError("give the self-check score, the item-by-item answers (items), or both")
+        for item, earned in (self.items or {}).items():
+            if earned != "n/a" and earned < 0:  # type: ignore[operator]
+                raise ValueError(f"items.{item}: points earned cannot be negative")
+        return self
 
 
 class Report(BaseModel):
@@ -248,10 +268,28 @@ class FactorGrade(BaseModel):
     factor: str
     nature: Nature
     nature_source: Literal["catalogue", "declared", "free_silica"]
-    compliant: bool
+    compliant: bool  # the exposure level as graded (不符合 when the test is missing or expired)
+    declared_compliant: bool | None = None  # as the report stated it
+    test_status: Literal["valid", "missing", "expired", "not_checked"] = "not_checked"
     exposed: int
     headcount_band: str
     grade: HazardGrade
+
+
+class LostPoints(BaseModel):
+    """A self-check item (附件2) that did not earn its full points."""
+
+    item: str
+    title: str
+    earned: float
+    points: float
+
+
+class Flag(BaseModel):
+    """Something a supervisor should see about an accepted report (late, short publicity, …)."""
+
+    code: str  # e.g. publicity_short, submission_late, first_assessment_late, calendar_unpublished
+    message: str
 
 
 class AssessmentClassified(Event):
@@ -266,12 +304,31 @@ class AssessmentClassified(Event):
     hazard_grade: HazardGrade
     management_grade: ManagementGrade
     score: float
+    score_source: Literal["stated", "computed"] = "stated"
     category: Category  # 综合风险类别 甲/乙/丙
     factors: list[FactorGrade]
+    lost_points: list[LostPoints] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    next_assessment_due: date | None = None  # 3 years after this assessment, unless something changes earlier
+    assessor: Assessor | None = None
     rule_set: RuleSetRef
     trace: list[TraceEntry]
 
     _region = field_validator("region_code")(validate_county_code)
+
+
+class OrgDisqualified(Event):
+    """A technical service organisation may no longer do comprehensive risk assessments.
+
+    ``credit_code`` (the key) is the organisation's own 统一社会信用代码."""
+
+    topic: ClassVar[str] = topics.ORGS_DISQUALIFIED
+
+    org_name: str
+    decision_no: str  # the deciding document, e.g. 晋卫监罚〔2026〕12号
+    decided_on: date
+    until: date | None = None  # None: until lifted
+    reason: str
 
 
 class ClassificationChanged(Event):
@@ -315,5 +372,8 @@ class PenaltyDecided(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.topic: cls
-    for cls in (ReportSubmitted, ReportRejected, AssessmentClassified, ClassificationChanged, ViolationRecorded, PenaltyDecided)
+    for cls in (
+        ReportSubmitted, ReportRejected, AssessmentClassified, ClassificationChanged, ViolationRecorded, PenaltyDecided,
+        OrgDisqualified,
+    )
 }
