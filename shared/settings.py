@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     http_port: int | None = Field(default=None, validation_alias="OHS_HTTP_PORT")
     # Extra rule-data folder an agency can drop official tables into without a release.
     rules_dir: Path | None = Field(default=None, validation_alias="OHS_RULES_DIR")
+    # Folder of document templates overriding the packaged ones (wording of the 评估报告 and 公示).
+    templates_dir: Path | None = Field(default=None, validation_alias="OHS_TEMPLATES_DIR")
     # Consumer reliability: attempts before an event goes to <topic>.dlq, and the pause between them.
     consumer_max_attempts: int = Field(default=5, ge=1, validation_alias="OHS_CONSUMER_MAX_ATTEMPTS")
     consumer_retry_backoff_s: float = Field(default=0.5, ge=0, validation_alias="OHS_CONSUMER_RETRY_BACKOFF_S")

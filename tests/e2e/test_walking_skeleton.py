@@ -117,6 +117,8 @@ def test_an_employer_that_improves_moves_pool_and_never_sits_in_two(system):
     poll(f"{system['registry']}/enterprises/{code}", lambda r: r.status_code == 200 and r.json()["category"] == "丙")
 
     better = report_for(code, "141024", assessed_on=days_ago(10), publicity={"start": days_ago(9), "end": days_ago(2)})
+    for hazard in better["hazards"]:
+        hazard["tested_on"] = days_ago(30)  # re-tested this year: a 严重 employer's test is valid for 12 months
     better["hazards"][0]["compliant"] = True  # 矽尘 within the limit: 严重 × 符合 × 10–49 → Ⅱ
     better["self_check"] = {"score": 93}  # A; Ⅱ × A → 甲
     httpx.post(f"{system['assessment']}/reports", json=better, timeout=10).raise_for_status()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
@@ -19,13 +19,36 @@ class Submission(SQLModel, table=True):
     submission_id: str = Field(primary_key=True, max_length=36)
     credit_code: str = Field(index=True, max_length=18)
     region_code: str = Field(index=True, max_length=6)
-    payload_sha256: str = Field(max_length=64)  # the same id with other content is a conflict
+    content_sha256: str = Field(index=True, max_length=64)  # the report without its submission id
     report: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="accepted", max_length=16)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    received_at: datetime = Field(default_factory=utc_now)
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # the classified event
+    received_at: datetime = Field(default_factory=utc_now, index=True)
     decided_at: datetime | None = None
 
 
-MODELS = [Submission]
+class DisqualifiedOrg(SQLModel, table=True):
+    """A technical service organisation barred from comprehensive risk assessment work (from ohs.orgs.disqualified)."""
+
+    __tablename__ = "assessment_disqualified_org"
+
+    org_id: str = Field(primary_key=True, max_length=18)  # the organisation's 统一社会信用代码
+    org_name: str
+    decision_no: str
+    decided_on: date
+    until: date | None = None
+    reason: str
+
+    def bars(self, day: date) -> bool:
+        return self.decided_on <= day and (self.until is None or day <= self.until)
+
+    def describe(self) -> str:
+        period = f"until {self.until}" if self.until else "until lifted"
+        return (
+            f"technical service organisation {self.org_name} ({self.org_id}) is disqualified from comprehensive risk "
+            f"assessment work by decision {self.decision_no} of {self.decided_on} ({period}): {self.reason}"
+        )
+
+
+MODELS = [Submission, DisqualifiedOrg]

@@ -1,8 +1,10 @@
 """The classification (综合风险分类): report (附件4) + rule set → 甲/乙/丙 with a readable trace.
 
-1. 附件1: each hazard factor gets a nature (严重/一般), an exposure level (符合/不符合) and a
-   headcount band, hence a grade Ⅰ/Ⅱ/Ⅲ from 附表1-1; the employer's hazard grade aggregates them.
-2. 附件2: the self-check score gives the management grade A/B/C.
+1. 附件1: each hazard factor gets a nature (严重/一般), an exposure level (符合/不符合, 不符合 when
+   its test result is missing or older than the legal interval) and a headcount band, hence a
+   grade Ⅰ/Ⅱ/Ⅲ from 附表1-1; the employer's hazard grade aggregates them.
+2. 附件2: the self-check score (stated, or computed from the checklist answers) gives the
+   management grade A/B/C; an enabled veto item not fully earned caps it at C.
 3. 附件3: the matrix cell (hazard grade, management grade) gives the category.
 
 Pure: no I/O, no clock; every number comes from the :class:`RuleSet`.
@@ -10,31 +12,59 @@ Pure: no I/O, no clock; every number comes from the :class:`RuleSet`.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
 
+from services.assessment.domain.checklist import (
+    ChecklistScore,
+    checklist_problems,
+    score_checklist,
+    stated_score_problem,
+)
+from services.assessment.domain.rules import (
+    HAZARD_GRADES,
+    MANAGEMENT_GRADES,
+    ChecklistItem,
+    Exposure,
+    ManagementBand,
+    RuleSet,
+)
 from shared.contracts import (
     Category,
     FactorGrade,
     Hazard,
     HazardGrade,
+    LostPoints,
     ManagementGrade,
     Nature,
     Report,
     RuleSetRef,
+    SelfCheck,
     TraceEntry,
 )
-from services.assessment.domain.rules import HAZARD_GRADES, Exposure, ManagementBand, RuleSet
+
+ScoreSource = Literal["stated", "computed"]  # 自查得分: as stated in the report, or computed from the items
+TestStatus = Literal["valid", "missing", "expired", "not_checked"]  # 检测结果有效性
+NatureSource = Literal["catalogue", "declared", "free_silica"]
+
+CHECKLIST_RULE = "附件2 自查表 self-check checklist"
+VALIDITY_RULE = "附件1 检测周期 test validity"
 
 
 @dataclass(frozen=True)
 class Classified:
     hazard_grade: HazardGrade  # 职业病危害风险等级
     management_grade: ManagementGrade  # 职业卫生管理状况等级
-    score: float
+    score: float  # 自查得分 out of 100
     category: Category  # 综合风险类别
     factors: list[FactorGrade]
     trace: list[TraceEntry]
     rule_set: RuleSetRef
+    score_source: ScoreSource
+    lost_points: list[LostPoints]  # checklist items that earned less than their points (失分项); n/a is not lost
 
 
 @dataclass(frozen=True)
@@ -53,29 +83,51 @@ class _Trace:
         self.entries.append(TraceEntry(rule=rule, detail=detail))
 
 
+@dataclass(frozen=True)
+class _TestWindow:
+    """A test result counts when taken on or after ``earliest`` (assessed_on minus the interval)."""
+
+    assessed_on: date
+    months: int
+    earliest: date
+    employer_nature: Nature  # 严重 when the employer has any 严重 factor
+
+
+@dataclass(frozen=True)
+class _Score:
+    value: float
+    source: ScoreSource
+    lost: list[LostPoints]
+    vetoed: list[ChecklistItem]  # enabled 否决项 that lost points
+
+
 def classify(report: Report, rules: RuleSet) -> Outcome:
     """Classify one report under one rule set; Rejected lists every reason the report cannot be classified."""
-    reasons = _missing_natures(report, rules)
+    reasons = _missing_natures(report, rules) + _self_check_problems(report.self_check, rules)
     if reasons:
         return Rejected(reasons=reasons)
 
     trace = _Trace()
     trace.add("rule set", f"{rules.describe()}; source: {rules.source}")
-    factors = [_grade_factor(hazard, rules, trace) for hazard in report.hazards]
+    natures = [_nature(hazard, rules, trace) for hazard in report.hazards]
+    window = _test_window([nature for nature, _ in natures], report.assessed_on, rules, trace)
+    factors = [_grade_factor(hazard, nature, window, rules, trace) for hazard, nature in zip(report.hazards, natures)]
     hazard_grade = _aggregate(factors, rules, trace)
-    score = report.self_check.score
+    score = _self_check_score(report.self_check, rules, trace)
     management_grade = _management_grade(score, rules, trace)
     category = rules.category_matrix.category(hazard_grade, management_grade)
     trace.add("附件3 综合风险类别 category matrix", f"{hazard_grade} × {management_grade} → {category}")
-    _provisional_notes(factors, rules, trace)
+    _provisional_notes(factors, score.source, rules, trace)
     return Classified(
         hazard_grade=hazard_grade,
         management_grade=management_grade,
-        score=score,
+        score=score.value,
         category=category,
         factors=factors,
         trace=trace.entries,
         rule_set=rules.ref(),
+        score_source=score.source,
+        lost_points=score.lost,
     )
 
 
@@ -96,7 +148,7 @@ def _silica_serious(hazard: Hazard, rules: RuleSet) -> bool:
     return hazard.free_silica_percent is not None and hazard.free_silica_percent >= rules.silica_threshold_percent
 
 
-def _nature(hazard: Hazard, rules: RuleSet, trace: _Trace) -> tuple[Nature, str]:
+def _nature(hazard: Hazard, rules: RuleSet, trace: _Trace) -> tuple[Nature, NatureSource]:
     """(nature, nature_source): free silica ≥ threshold, else the catalogue, else the declared nature."""
     rule = "附件1 危害因素性质 nature"
     if _silica_serious(hazard, rules):
@@ -113,21 +165,86 @@ def _nature(hazard: Hazard, rules: RuleSet, trace: _Trace) -> tuple[Nature, str]
     return hazard.nature, "declared"
 
 
-def _grade_factor(hazard: Hazard, rules: RuleSet, trace: _Trace) -> FactorGrade:
-    nature, source = _nature(hazard, rules, trace)
-    exposure: Exposure = "符合" if hazard.compliant else "不符合"
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier, clamped to month end (2024-02-29 − 12 → 2023-02-28)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _cadence(months: int) -> str:
+    if months % 12:
+        return f"every {months} months"
+    return "yearly" if months == 12 else f"every {months // 12} years"
+
+
+def _test_window(natures: list[Nature], assessed_on: date, rules: RuleSet, trace: _Trace) -> _TestWindow | None:
+    """The legal testing interval: the serious one when the employer has any 严重 factor; None when not checked."""
+    validity = rules.test_validity
+    if not validity.enabled:
+        trace.add(VALIDITY_RULE, "test dates not checked (disabled in the rule set): exposure levels as declared")
+        return None
+    employer_nature: Nature = "严重" if "严重" in natures else "一般"
+    months = validity.interval_months(any_serious=employer_nature == "严重")
+    window = _TestWindow(assessed_on, months, months_before(assessed_on, months), employer_nature)
+    trace.add(
+        VALIDITY_RULE,
+        f"{employer_nature} employer ({'has a' if employer_nature == '严重' else 'no'} 严重 factor): a test counts when taken "
+        f"within {months} months before {assessed_on.isoformat()}, on or after {window.earliest.isoformat()} ({_cadence(months)})",
+    )
+    return window
+
+
+def exposure_test_status(tested_on: date | None, earliest: date | None) -> TestStatus:
+    """A test taken on or after ``earliest`` is valid; ``earliest`` None: test validity is not checked."""
+    if earliest is None:
+        return "not_checked"
+    if tested_on is None:
+        return "missing"
+    return "expired" if tested_on < earliest else "valid"
+
+
+def _exposure(hazard: Hazard, status: TestStatus, window: _TestWindow | None, trace: _Trace) -> Exposure:
+    """接触水平 as graded: 不符合 without a valid test, else as declared."""
+    declared: Exposure = "符合" if hazard.compliant else "不符合"
+    if window is None or status == "not_checked":
+        return declared
+    cadence = f"({window.employer_nature} employer: {_cadence(window.months)})"
+    if status == "missing":
+        trace.add(VALIDITY_RULE, f"{hazard.factor}: no test result (tested_on missing) → graded 不符合 (declared {declared})")
+        return "不符合"
+    if status == "expired":
+        trace.add(
+            VALIDITY_RULE,
+            f"{hazard.factor}: test {hazard.tested_on} is older than {window.months} months before {window.assessed_on} "
+            f"{cadence} → graded 不符合 (declared {declared})",
+        )
+        return "不符合"
+    trace.add(
+        VALIDITY_RULE,
+        f"{hazard.factor}: test {hazard.tested_on} is within {window.months} months before {window.assessed_on} {cadence} → exposure as declared ({declared})",
+    )
+    return declared
+
+
+def _grade_factor(
+    hazard: Hazard, nature: tuple[Nature, NatureSource], window: _TestWindow | None, rules: RuleSet, trace: _Trace
+) -> FactorGrade:
+    status = exposure_test_status(hazard.tested_on, window.earliest if window else None)
+    exposure = _exposure(hazard, status, window, trace)
     grading = rules.hazard_grading
     band = grading.band_for(hazard.exposed)
-    grade = grading.grade(nature, exposure, band)
+    grade = grading.grade(nature[0], exposure, band)
     trace.add(
         "附件1 附表1-1 职业病危害风险分级",
-        f"{hazard.factor}: exposure {exposure}, {hazard.exposed} exposed (band {band.label}); {nature} × {exposure} × {band.label} → {grade}",
+        f"{hazard.factor}: exposure {exposure}, {hazard.exposed} exposed (band {band.label}); {nature[0]} × {exposure} × {band.label} → {grade}",
     )
     return FactorGrade(
         factor=hazard.factor,
-        nature=nature,
-        nature_source=source,
-        compliant=hazard.compliant,
+        nature=nature[0],
+        nature_source=nature[1],
+        compliant=exposure == "符合",
+        declared_compliant=hazard.compliant,
+        test_status=status,
         exposed=hazard.exposed,
         headcount_band=band.label,
         grade=grade,
@@ -145,7 +262,52 @@ def _aggregate(factors: list[FactorGrade], rules: RuleSet, trace: _Trace) -> Haz
     return deciding.grade
 
 
-# --------------------------------------------------------------------------- 附件2, provisional notes
+# --------------------------------------------------------------------------- 附件2
+
+
+def _self_check_problems(self_check: SelfCheck, rules: RuleSet) -> list[str]:
+    """Checklist answers that cannot be scored, or a stated score that misstates the computed one."""
+    if not self_check.items:
+        return []
+    problems = checklist_problems(self_check.items, rules.self_check_checklist)
+    if problems or self_check.score is None:
+        return problems
+    problem = stated_score_problem(self_check.score, score_checklist(self_check.items, rules.self_check_checklist).score)
+    return [problem] if problem else []
+
+
+def _self_check_score(self_check: SelfCheck, rules: RuleSet, trace: _Trace) -> _Score:
+    """The computed score when the items are given (checked against a stated one), else the stated score."""
+    checklist = rules.self_check_checklist
+    if not self_check.items:
+        assert self_check.score is not None  # guaranteed by SelfCheck
+        vetoes = [item.id for item in checklist.items() if item.veto]
+        unchecked = f"; veto item(s) {', '.join(vetoes)} cannot be checked without the items" if vetoes else ""
+        trace.add(CHECKLIST_RULE, f"self-check score {self_check.score:g} as stated (score_source stated); no item-by-item answers{unchecked}")
+        return _Score(self_check.score, "stated", [], [])
+    result = score_checklist(self_check.items, checklist)
+    _trace_checklist(result, self_check.score, trace)
+    return _Score(float(result.score), "computed", result.lost, result.vetoed)
+
+
+def _num(value: Decimal) -> str:
+    return f"{value.normalize():f}"  # 89.0 → 89, 87.25 → 87.25
+
+
+def _trace_checklist(result: ChecklistScore, stated: float | None, trace: _Trace) -> None:
+    for lost in result.lost:
+        trace.add(CHECKLIST_RULE, f"{lost.item} {lost.title}: earned {lost.earned:g}/{lost.points:g}, lost {lost.points - lost.earned:g}")
+    for item in result.not_applicable:
+        trace.add(CHECKLIST_RULE, f"{item.id} {item.title}: n/a (不适用), {item.points:g} points removed from both sides")
+    if not result.lost:
+        trace.add(CHECKLIST_RULE, "every applicable item earned its full points")
+    trace.add(
+        CHECKLIST_RULE,
+        f"applicable total {_num(result.applicable)}, earned {_num(result.earned)} → score {_num(result.earned)}/{_num(result.applicable)} × 100 "
+        f"= {result.score:f} (one decimal, half-up; score_source computed)",
+    )
+    if stated is not None:
+        trace.add(CHECKLIST_RULE, f"stated score {stated:g} agrees with the computed {result.score:f} (within 0.05); the computed score applies")
 
 
 def _band_range(band: ManagementBand, upper: float | None) -> str:
@@ -153,23 +315,39 @@ def _band_range(band: ManagementBand, upper: float | None) -> str:
     return f"{band.min:g}–{top}"
 
 
-def _management_grade(score: float, rules: RuleSet, trace: _Trace) -> ManagementGrade:
+def _management_grade(score: _Score, rules: RuleSet, trace: _Trace) -> ManagementGrade:
     bands = rules.management_bands
-    band = bands.band_for(score)
+    band = bands.band_for(score.value)
     trace.add(
         "附件2 职业卫生管理状况分级 management bands",
-        f"self-check score {score:g} in {band.grade} band {_band_range(band, bands.upper_bound(band))} → {band.grade}",
+        f"self-check score {score.value:g} in {band.grade} band {_band_range(band, bands.upper_bound(band))} → {band.grade}",
     )
-    return band.grade
+    return _veto_cap(band.grade, score.vetoed, trace)
 
 
-def _provisional_notes(factors: list[FactorGrade], rules: RuleSet, trace: _Trace) -> None:
+def _veto_cap(grade: ManagementGrade, vetoed: list[ChecklistItem], trace: _Trace) -> ManagementGrade:
+    """An enabled veto item (否决项) that lost points caps the management grade at the worst grade (C)."""
+    if not vetoed:
+        return grade
+    worst = MANAGEMENT_GRADES[-1]
+    items = ", ".join(f"{item.id} {item.title}" for item in vetoed)
+    outcome = f"management grade capped at {worst} (was {grade})" if grade != worst else f"management grade stays {worst}"
+    trace.add("附件2 否决项 veto", f"veto item(s) {items} did not earn full points → {outcome}")
+    return worst
+
+
+# --------------------------------------------------------------------------- provisional notes
+
+
+def _provisional_notes(factors: list[FactorGrade], score_source: ScoreSource, rules: RuleSet, trace: _Trace) -> None:
     """One note per provisional table the decision used."""
     used = {
         "hazard_grading": True,
         "aggregation": True,
         "factor_catalogue": any(f.nature_source != "free_silica" for f in factors),
+        "test_validity": True,
         "management_bands": True,
+        "self_check_checklist": score_source == "computed",
         "category_matrix": True,
     }
     for name, table in rules.tables().items():

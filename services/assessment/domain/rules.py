@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -193,6 +194,77 @@ class ManagementBands(_Table):
         return self.bands[index - 1].min if index > 0 else None
 
 
+class ChecklistItem(BaseModel):
+    """One item of the 附件2 self-check checklist (自查表); ``veto`` items cap the management grade at C when not fully earned."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, description="item id, e.g. 2.1")
+    title: str = Field(min_length=1)
+    points: float = Field(gt=0, description="分值: full points of the item")
+    veto: bool = False  # 否决项: none confirmed, ship none enabled
+
+
+class ChecklistSection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    items: list[ChecklistItem] = Field(min_length=1)
+
+
+CHECKLIST_TOTAL = Decimal(100)  # 附件2: the checklist is worth 100 points (confirmed)
+
+
+class SelfCheckChecklist(_Table):
+    """附件2 职业卫生管理状况自查表: sections of items whose points sum to exactly 100."""
+
+    sections: list[ChecklistSection] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ids_unique_and_total_100(self) -> "SelfCheckChecklist":
+        for kind, ids in (("section", [s.id for s in self.sections]), ("item", [i.id for i in self.items()])):
+            duplicates = sorted({one for one in ids if ids.count(one) > 1})
+            if duplicates:
+                raise ValueError(f"duplicate {kind} id(s) {', '.join(duplicates)}")
+        total = sum((Decimal(str(item.points)) for item in self.items()), Decimal(0))
+        if total != CHECKLIST_TOTAL:
+            raise ValueError(f"item points sum to {total.normalize():f}, must be exactly {CHECKLIST_TOTAL:f}")
+        return self
+
+    def items(self) -> list[ChecklistItem]:
+        """Every item, in checklist order."""
+        return [item for section in self.sections for item in section.items]
+
+    def item(self, item_id: str) -> ChecklistItem | None:
+        return next((item for item in self.items() if item.id == item_id), None)
+
+
+# --------------------------------------------------------------------------- 附件1: test validity
+
+
+class ExposureTestValidity(_Table):
+    """附件1: a factor needs a test result within the legal interval (检测周期), else it counts as 不符合.
+
+    The interval is the serious one when the employer has any 严重 factor (yearly), the general one otherwise."""
+
+    enabled: bool
+    serious_interval_months: int = Field(gt=0, description="严重 employer: testing at least yearly")
+    general_interval_months: int = Field(gt=0, description="一般 employer: testing at least every 3 years")
+
+    @model_validator(mode="after")
+    def _serious_not_longer(self) -> "ExposureTestValidity":
+        if self.serious_interval_months > self.general_interval_months:
+            raise ValueError(
+                f"serious_interval_months ({self.serious_interval_months}) is longer than general_interval_months "
+                f"({self.general_interval_months}): a 严重 employer cannot be tested less often"
+            )
+        return self
+
+    def interval_months(self, any_serious: bool) -> int:
+        return self.serious_interval_months if any_serious else self.general_interval_months
+
+
 # --------------------------------------------------------------------------- 附件3
 
 
@@ -238,7 +310,9 @@ class RuleSet(BaseModel):
     aggregation: Aggregation
     silica_threshold_percent: float = Field(gt=0, le=100, description="dust with free silica ≥ this is 严重")
     factor_catalogue: FactorCatalogue
+    test_validity: ExposureTestValidity
     management_bands: ManagementBands
+    self_check_checklist: SelfCheckChecklist
     category_matrix: CategoryMatrix
 
     _origin: str | None = PrivateAttr(default=None)
@@ -263,7 +337,9 @@ class RuleSet(BaseModel):
             "hazard_grading": self.hazard_grading,
             "aggregation": self.aggregation,
             "factor_catalogue": self.factor_catalogue,
+            "test_validity": self.test_validity,
             "management_bands": self.management_bands,
+            "self_check_checklist": self.self_check_checklist,
             "category_matrix": self.category_matrix,
         }
 
@@ -320,9 +396,10 @@ def load_rule_set(path: Path) -> RuleSet:
 
 
 def _rule_files(folder: Path) -> list[Path]:
+    """Only the folder's top-level *.json files are rule sets; subfolders (deadlines/, calendar/, …) hold other data."""
     if not folder.is_dir():
         raise RuleDataError(f"rules folder {folder} does not exist or is not a folder")
-    return sorted(folder.glob("*.json"))
+    return sorted(path for path in folder.glob("*.json") if path.is_file())
 
 
 class RuleBook:

@@ -1,15 +1,17 @@
-"""The classification: 附表1-1 cells, 附件2 bands, 附件3 matrix, nature sources, rejections, trace."""
+"""The classification: 附表1-1 cells, test validity, 附件2 bands, 附件3 matrix, nature sources, rejections, trace."""
 
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from services.assessment.domain.classifier import Classified, Rejected, classify
-from services.assessment.domain.rules import RuleBook, RuleSet
+from services.assessment.domain.classifier import Classified, Rejected, classify, exposure_test_status, months_before
+from services.assessment.domain.rules import PACKAGED_RULES_DIR, RuleBook, RuleSet, load_rule_set
 from shared.contracts import Report
 from tests.examples import EXAMPLE_REPORT
 
@@ -20,16 +22,22 @@ def rules() -> RuleSet:
     return RuleBook().for_region("141029", date(2023, 6, 1))
 
 
-def make_report(hazards: list[dict[str, Any]], score: float = 82.5) -> Report:
+ASSESSED_ON = date(2023, 6, 1)  # the example report's assessed_on
+RECENT_TEST = "2023-05-10"  # valid under any interval
+
+
+def make_report(hazards: list[dict[str, Any]], score: float = 82.5, assessed_on: date = ASSESSED_ON) -> Report:
     data = copy.deepcopy(EXAMPLE_REPORT)
     data["enterprise"]["employees"] = 500
+    data["assessed_on"] = assessed_on.isoformat()
     data["hazards"] = hazards
     data["self_check"] = {"score": score}
     return Report.model_validate(data)
 
 
 def hazard(factor: str, exposed: int, compliant: bool, **extra: Any) -> dict[str, Any]:
-    return {"factor": factor, "exposed": exposed, "compliant": compliant, **extra}
+    """A hazard tested recently (valid) unless ``tested_on`` is given (None: never tested)."""
+    return {"factor": factor, "exposed": exposed, "compliant": compliant, "tested_on": RECENT_TEST, **extra}
 
 
 def classified(outcome: object) -> Classified:
@@ -188,8 +196,102 @@ def test_example_report_is_category_bing(rules: RuleSet) -> None:
         assert expected in text, expected
 
 
+def test_example_report_tests_are_valid(rules: RuleSet) -> None:
+    outcome = classified(classify(Report.model_validate(EXAMPLE_REPORT), rules))
+    assert [(f.test_status, f.declared_compliant, f.compliant) for f in outcome.factors] == [("valid", False, False), ("valid", True, True)]
+    assert (outcome.score_source, outcome.lost_points) == ("stated", [])
+    assert "严重 employer (has a 严重 factor): a test counts when taken within 12 months before 2023-06-01, on or after 2022-06-01 (yearly)" in trace_text(outcome)
+
+
+def provisional_notes(outcome: Classified) -> list[str]:
+    return sorted(entry.detail.split(" ")[0] for entry in outcome.trace if entry.rule == "provisional")
+
+
 def test_trace_notes_every_provisional_table_used(rules: RuleSet) -> None:
     outcome = classified(classify(Report.model_validate(EXAMPLE_REPORT), rules))
-    notes = [entry.detail for entry in outcome.trace if entry.rule == "provisional"]
-    assert sorted(note.split(" ")[0] for note in notes) == sorted(rules.provisional_tables())
+    assert provisional_notes(outcome) == sorted(set(rules.provisional_tables()) - {"self_check_checklist"})  # score stated
     assert outcome.rule_set.provisional is True
+
+
+def test_trace_notes_the_checklist_when_it_computes_the_score(rules: RuleSet) -> None:
+    data = copy.deepcopy(EXAMPLE_REPORT)
+    data["self_check"] = {"items": {item.id: item.points for item in rules.self_check_checklist.items()}}
+    outcome = classified(classify(Report.model_validate(data), rules))
+    assert provisional_notes(outcome) == sorted(rules.provisional_tables())
+
+
+# --------------------------------------------------------------------------- 附件1 test validity
+
+
+def factor_of(outcome: object) -> Any:
+    [factor] = classified(outcome).factors
+    return factor
+
+
+def test_never_tested_factor_is_graded_non_compliant(rules: RuleSet) -> None:
+    outcome = classified(classify(make_report([hazard("噪声", 5, True, tested_on=None)]), rules))
+    [noise] = outcome.factors
+    assert (noise.test_status, noise.declared_compliant, noise.compliant, noise.grade) == ("missing", True, False, "Ⅱ")
+    assert "噪声: no test result (tested_on missing) → graded 不符合 (declared 符合)" in trace_text(outcome)
+
+
+def test_expired_test_is_graded_non_compliant_with_the_reason(rules: RuleSet) -> None:
+    outcome = classified(classify(make_report([hazard("矽尘", 24, True, tested_on="2021-05-10")]), rules))
+    [silica] = outcome.factors
+    assert (silica.test_status, silica.declared_compliant, silica.compliant, silica.grade) == ("expired", True, False, "Ⅲ")
+    assert "矽尘: test 2021-05-10 is older than 12 months before 2023-06-01 (严重 employer: yearly) → graded 不符合" in trace_text(outcome)
+
+
+@pytest.mark.parametrize(("tested_on", "status"), [("2022-06-01", "valid"), ("2022-05-31", "expired")])
+def test_a_test_exactly_twelve_months_old_is_valid(rules: RuleSet, tested_on: str, status: str) -> None:
+    assert factor_of(classify(make_report([hazard("苯", 5, True, tested_on=tested_on)]), rules)).test_status == status
+
+
+def test_one_serious_factor_puts_every_factor_on_the_yearly_interval(rules: RuleSet) -> None:
+    outcome = classified(classify(make_report([hazard("苯", 5, True), hazard("噪声", 5, True, tested_on="2021-12-01")]), rules))
+    assert [f.test_status for f in outcome.factors] == ["valid", "expired"]
+    assert "噪声: test 2021-12-01 is older than 12 months before 2023-06-01 (严重 employer: yearly)" in trace_text(outcome)
+
+
+def test_general_only_employer_keeps_a_thirty_month_old_test(rules: RuleSet) -> None:
+    outcome = classified(classify(make_report([hazard("噪声", 5, True, tested_on="2020-12-01"), hazard("高温", 5, True)]), rules))
+    assert [(f.test_status, f.compliant, f.grade) for f in outcome.factors] == [("valid", True, "Ⅰ"), ("valid", True, "Ⅰ")]
+    assert "(一般 employer: every 3 years) → exposure as declared (符合)" in trace_text(outcome)
+
+
+def test_general_only_employer_test_older_than_three_years_expires(rules: RuleSet) -> None:
+    assert factor_of(classify(make_report([hazard("噪声", 5, True, tested_on="2020-05-31")]), rules)).test_status == "expired"
+    assert factor_of(classify(make_report([hazard("噪声", 5, True, tested_on="2020-06-01")]), rules)).test_status == "valid"
+
+
+def test_declared_serious_uncatalogued_factor_makes_a_serious_employer(rules: RuleSet) -> None:
+    report = make_report([hazard("某新型溶剂", 5, True, nature="严重"), hazard("噪声", 5, True, tested_on="2021-12-01")])
+    assert [f.test_status for f in classified(classify(report, rules)).factors] == ["valid", "expired"]
+
+
+def test_disabled_test_validity_takes_exposure_as_declared(tmp_path: Path) -> None:
+    data = json.loads((PACKAGED_RULES_DIR / "national-2022.json").read_text(encoding="utf-8"))
+    data["test_validity"]["enabled"] = False
+    path = tmp_path / "no-validity.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    outcome = classified(classify(make_report([hazard("矽尘", 24, True, tested_on=None)]), load_rule_set(path)))
+    [silica] = outcome.factors
+    assert (silica.test_status, silica.declared_compliant, silica.compliant, silica.grade) == ("not_checked", True, True, "Ⅱ")
+    assert "test dates not checked (disabled in the rule set)" in trace_text(outcome)
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [(date(2023, 6, 1), 12, date(2022, 6, 1)), (date(2024, 2, 29), 12, date(2023, 2, 28)), (date(2023, 3, 31), 1, date(2023, 2, 28)), (date(2023, 1, 15), 36, date(2020, 1, 15)), (date(2023, 1, 15), 1, date(2022, 12, 15))],
+)
+def test_months_before_counts_calendar_months(day: date, months: int, expected: date) -> None:
+    assert months_before(day, months) == expected
+
+
+def test_exposure_test_status() -> None:
+    earliest = date(2022, 6, 1)
+    assert exposure_test_status(None, None) == "not_checked"
+    assert exposure_test_status(date(2000, 1, 1), None) == "not_checked"
+    assert exposure_test_status(None, earliest) == "missing"
+    assert exposure_test_status(date(2022, 5, 31), earliest) == "expired"
+    assert exposure_test_status(earliest, earliest) == "valid"

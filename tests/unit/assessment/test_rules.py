@@ -39,7 +39,29 @@ def test_packaged_national_rule_set() -> None:
     assert rules.silica_threshold_percent == 10
     assert [b.label for b in rules.hazard_grading.headcount_bands] == ["≤9", "10–49", "≥50"]
     assert [(b.grade, b.min) for b in rules.management_bands.bands] == [("A", 90), ("B", 70), ("C", 0)]
-    assert sorted(rules.provisional_tables()) == ["aggregation", "category_matrix", "factor_catalogue"]
+    assert sorted(rules.provisional_tables()) == ["aggregation", "category_matrix", "factor_catalogue", "self_check_checklist", "test_validity"]
+    validity = rules.test_validity
+    assert (validity.enabled, validity.serious_interval_months, validity.general_interval_months) == (True, 12, 36)
+    assert (validity.interval_months(any_serious=True), validity.interval_months(any_serious=False)) == (12, 36)
+
+
+CHECKLIST_POINTS = {
+    "1.1": 4, "1.2": 3, "1.3": 4, "1.4": 4, "1.5": 3, "1.6": 2, "2.1": 5, "2.2": 3, "3.1": 3, "3.2": 4, "3.3": 4, "3.4": 3,
+    "4.1": 6, "4.2": 3, "4.3": 3, "5.1": 7, "5.2": 7, "6.1": 4, "6.2": 6, "7.1": 8, "7.2": 3, "7.3": 3, "7.4": 2, "8.1": 6,
+}
+
+
+def test_packaged_self_check_checklist() -> None:
+    checklist = load_rule_set(NATIONAL_FILE).self_check_checklist
+    assert checklist.provisional and checklist.source and "附件2" in checklist.source
+    assert [section.id for section in checklist.sections] == [str(n) for n in range(1, 9)]
+    assert {item.id: item.points for item in checklist.items()} == CHECKLIST_POINTS
+    assert [item.id for item in checklist.items()] == list(CHECKLIST_POINTS)  # checklist order
+    assert sum(CHECKLIST_POINTS.values()) == 100
+    assert not any(item.veto for item in checklist.items())  # no veto item is confirmed: none enabled
+    assert all(item.title.strip() for item in checklist.items())
+    assert checklist.item("1.1") is not None and "职业卫生管理" in checklist.item("1.1").title  # type: ignore[union-attr]
+    assert checklist.item("9.9") is None
 
 
 def test_catalogue_holds_every_factor_of_the_rules() -> None:
@@ -137,6 +159,48 @@ def non_monotone_matrix(data: dict[str, Any]) -> None:
     data["category_matrix"]["cells"]["Ⅲ"]["C"] = "甲"
 
 
+def checklist_items(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [item for section in data["self_check_checklist"]["sections"] for item in section["items"]]
+
+
+def checklist_total_99(data: dict[str, Any]) -> None:
+    checklist_items(data)[0]["points"] = 3
+
+
+def checklist_total_101(data: dict[str, Any]) -> None:
+    checklist_items(data)[-1]["points"] = 7
+
+
+def checklist_duplicate_id(data: dict[str, Any]) -> None:
+    checklist_items(data)[1]["id"] = "1.1"
+
+
+def checklist_zero_points(data: dict[str, Any]) -> None:
+    items = checklist_items(data)
+    items[0]["points"], items[1]["points"] = 0, 7  # total still 100
+
+
+def checklist_negative_points(data: dict[str, Any]) -> None:
+    items = checklist_items(data)
+    items[0]["points"], items[1]["points"] = -1, 8  # total still 100
+
+
+def checklist_without_provisional(data: dict[str, Any]) -> None:
+    del data["self_check_checklist"]["provisional"]
+
+
+def validity_serious_longer(data: dict[str, Any]) -> None:
+    data["test_validity"]["serious_interval_months"] = 48
+
+
+def validity_zero_interval(data: dict[str, Any]) -> None:
+    data["test_validity"]["serious_interval_months"] = 0
+
+
+def validity_missing(data: dict[str, Any]) -> None:
+    del data["test_validity"]
+
+
 @pytest.mark.parametrize(
     ("breakage", "message"),
     [
@@ -149,6 +213,15 @@ def non_monotone_matrix(data: dict[str, Any]) -> None:
         (provisional_flag_wrong, "provisional is false"),
         (bad_jurisdiction, "jurisdiction"),
         (non_monotone_matrix, "not monotone"),
+        (checklist_total_99, "self_check_checklist: item points sum to 99, must be exactly 100"),
+        (checklist_total_101, "self_check_checklist: item points sum to 101, must be exactly 100"),
+        (checklist_duplicate_id, "self_check_checklist: duplicate item id(s) 1.1"),
+        (checklist_zero_points, "self_check_checklist.sections.0.items.0.points: Input should be greater than 0"),
+        (checklist_negative_points, "self_check_checklist.sections.0.items.0.points"),
+        (checklist_without_provisional, "self_check_checklist.provisional"),
+        (validity_serious_longer, "test_validity: serious_interval_months (48) is longer than general_interval_months (36)"),
+        (validity_zero_interval, "test_validity.serious_interval_months"),
+        (validity_missing, "test_validity: Field required"),
     ],
 )
 def test_broken_file_error_names_file_and_problem(tmp_path: Path, breakage: Any, message: str) -> None:
@@ -176,3 +249,24 @@ def test_duplicate_version_is_refused(tmp_path: Path) -> None:
 def test_missing_extra_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(RuleDataError, match="does not exist"):
         RuleBook(extra_dir=tmp_path / "nowhere")
+
+
+# --------------------------------------------------------------------------- only top-level files are rule sets
+
+
+def test_subfolders_of_a_rules_folder_are_not_rule_sets(tmp_path: Path) -> None:
+    packaged = tmp_path / "rules"
+    for sub in ("deadlines", "calendar"):
+        (packaged / sub).mkdir(parents=True)
+        (packaged / sub / "cn.json").write_text('{"not": "a rule set"}', encoding="utf-8")
+    (packaged / "folder.json").mkdir()  # a folder that merely looks like a rule file
+    write(packaged, "national-2022.json", national())
+    agency = tmp_path / "agency"
+    (agency / "deadlines").mkdir(parents=True)
+    (agency / "deadlines" / "141029.json").write_text("[]", encoding="utf-8")
+    book = RuleBook(extra_dir=agency, packaged_dir=packaged)
+    assert [(rs.jurisdiction, rs.version) for rs in book.rule_sets] == [("CN", "2022.1")]
+
+
+def test_packaged_rule_book_loads_only_the_national_rule_set() -> None:
+    assert [rs.origin for rs in RuleBook().rule_sets] == [str(NATIONAL_FILE)]

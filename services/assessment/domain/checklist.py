@@ -1,0 +1,104 @@
+"""附件2 self-check checklist (职业卫生管理状况自查表): answers item by item → score out of 100.
+
+An item answered ``"n/a"`` (不适用) is removed from both sides and the score rescaled:
+score = earned / applicable × 100, rounded to one decimal half-up (provisional rule).
+Pure: the answers and the checklist in, a :class:`ChecklistScore` or the reasons it cannot be scored out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from services.assessment.domain.rules import ChecklistItem, SelfCheckChecklist
+from shared.contracts import LostPoints
+
+NOT_APPLICABLE = "n/a"  # 不适用
+Answer = float | Literal["n/a"]
+Answers = Mapping[str, Answer]  # item id → points earned, or "n/a"
+
+ONE_DECIMAL = Decimal("0.1")
+STATED_SCORE_TOLERANCE = Decimal("0.05")  # a stated score may differ from the computed one by at most this
+
+
+@dataclass(frozen=True)
+class ChecklistScore:
+    score: Decimal  # rounded to one decimal, half-up
+    exact: Decimal  # before rounding
+    earned: Decimal  # points earned on applicable items
+    applicable: Decimal  # points of the applicable items (n/a removed)
+    lost: list[LostPoints]  # items that earned less than their points, checklist order
+    not_applicable: list[ChecklistItem]  # items answered n/a, checklist order
+    vetoed: list[ChecklistItem]  # enabled 否决项 that earned less than their points
+
+
+def points(value: float) -> Decimal:
+    """A point value as an exact decimal (2.5 stays 2.5, not 2.4999…)."""
+    return Decimal(str(value))
+
+
+def earned_points(answer: Answer) -> Decimal | None:
+    """Points earned as an exact decimal; None for n/a (不适用)."""
+    return None if isinstance(answer, str) else points(answer)
+
+
+def round_half_up(value: Decimal) -> Decimal:
+    return value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def checklist_problems(answers: Answers, checklist: SelfCheckChecklist) -> list[str]:
+    """Every reason the answers cannot be scored, each naming the field (self_check.items.<id>)."""
+    problems = [_answer_problem(item_id, answer, checklist) for item_id, answer in answers.items()]
+    reasons = [problem for problem in problems if problem]
+    missing = [item.id for item in checklist.items() if item.id not in answers]
+    if missing:
+        reasons.append(f"self_check.items: checklist item(s) {', '.join(missing)} not answered; give the points earned or \"n/a\" (不适用) for each")
+    known = [answer for item_id, answer in answers.items() if checklist.item(item_id) is not None]
+    if known and all(earned_points(answer) is None for answer in known):
+        reasons.append("self_check.items: every answered item is n/a (不适用); there is nothing to score")
+    return reasons
+
+
+def _answer_problem(item_id: str, answer: Answer, checklist: SelfCheckChecklist) -> str | None:
+    item = checklist.item(item_id)
+    if item is None:
+        return f"self_check.items.{item_id}: not an item of the self-check checklist (附件2)"
+    earned = earned_points(answer)
+    if earned is not None and not earned.is_finite():
+        return f"self_check.items.{item_id}: {answer} is not a number of points"
+    if earned is not None and earned > points(item.points):
+        return f"self_check.items.{item_id}: {float(earned):g} points earned exceeds the item's {item.points:g} points ({item.title})"
+    return None
+
+
+def score_checklist(answers: Answers, checklist: SelfCheckChecklist) -> ChecklistScore:
+    """Score answers that have no :func:`checklist_problems` (ValueError otherwise)."""
+    if problems := checklist_problems(answers, checklist):
+        raise ValueError("; ".join(problems))
+    answered = [(item, earned_points(answers[item.id])) for item in checklist.items()]
+    applicable = [(item, got) for item, got in answered if got is not None]
+    earned = sum((got for _, got in applicable), Decimal(0))
+    total = sum((points(item.points) for item, _ in applicable), Decimal(0))
+    exact = earned / total * 100
+    short = [(item, got) for item, got in applicable if got < points(item.points)]
+    return ChecklistScore(
+        score=round_half_up(exact),
+        exact=exact,
+        earned=earned,
+        applicable=total,
+        lost=[LostPoints(item=item.id, title=item.title, earned=float(got), points=item.points) for item, got in short],
+        not_applicable=[item for item, got in answered if got is None],
+        vetoed=[item for item, _ in short if item.veto],
+    )
+
+
+def stated_score_problem(stated: float, computed: Decimal) -> str | None:
+    """A stated self_check.score more than 0.05 away from the computed one is a misstatement."""
+    if abs(points(stated) - computed) > STATED_SCORE_TOLERANCE:
+        return (
+            f"self_check.score: the stated score {stated:g} differs from {computed:f}, the score computed from "
+            f"self_check.items, by more than {STATED_SCORE_TOLERANCE:f}"
+        )
+    return None
