@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 from datetime import date
 from typing import Any
 
@@ -86,8 +87,12 @@ def _classified(session: Session, submission_id: str) -> tuple[Report, Assessmen
 async def _pdf(request: Request, submission_id: str, render, name: str) -> Response:  # noqa: ANN001
     report, result = await in_session(request.app.state.runtime.engine, lambda s: _classified(s, submission_id))
     content = await asyncio.to_thread(render, report, result, templates=request.app.state.settings.templates_dir)
-    filename = f"{result.credit_code}-{name}.pdf"
-    return Response(content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": content_disposition(result.credit_code, name)})
+
+
+def content_disposition(credit_code: str, name: str) -> str:
+    """An ASCII filename for old clients and the Chinese one (RFC 5987) for the rest; headers are Latin-1."""
+    return f"inline; filename=\"{credit_code}.pdf\"; filename*=UTF-8''{quote(f'{credit_code}-{name}.pdf')}"
 
 
 @router.get(

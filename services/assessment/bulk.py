@@ -1,0 +1,559 @@
+"""Bulk intake: a county's employer list (附件6) or a batch of JSON reports → validated reports.
+
+Pure parsing and validation: no network, no console (``services.assessment.cli`` does the I/O).
+Every input row becomes a :class:`ParsedRow` holding either a :class:`~shared.contracts.Report`
+ready to submit, or the problems that stop it, one per problem, named by column.
+
+附件6 — the employer list with each employer's assessment summary
+----------------------------------------------------------------
+
+``.xlsx`` (read with openpyxl) or legacy ``.xls`` (xlrd 2.x). Only the **first sheet** is read.
+**Row 1 is the header**; columns are found by their title (whitespace and a trailing ``*`` are
+ignored), so their order may vary and extra columns are ignored. Every following row is one
+employer; empty rows are skipped, and so is a row whose 序号 is ``示例`` (the template's example).
+
+============== ==== ==========================================================================
+column title   req. content
+============== ==== ==========================================================================
+序号                  running number; ignored (``示例`` marks the example row, which is skipped)
+用人单位名称     yes  employer name
+统一社会信用代码  yes  18 characters, GB 32100 check character (format the column as text)
+所在地区代码     yes  county-level GB/T 2260 code, e.g. 141029
+行业代码              GB/T 4754 codes, several separated by 、 or , (e.g. ``C3011、C3021``)
+职工总数         yes  whole number ≥ 0
+投产日期              date
+评估日期         yes  date
+评估方式         yes  ``自评`` or ``机构``
+技术服务机构代码       the organisation's 统一社会信用代码; required when 评估方式 is 机构, empty otherwise
+危害因素         yes  entries separated by ; or ；, each ``因素名称|接触人数|符合/不符合|检测日期``; the
+                     检测日期 may be empty or left out; an optional 5th part ``严重``/``一般`` gives the
+                     nature of a factor outside the catalogue. E.g.
+                     ``矽尘|24|不符合|2023-05-10；噪声|40|符合|2023-05-10``
+自查得分         yes  附件2 self-check score, 0–100
+公示开始日期      yes  date
+公示结束日期      yes  date
+签字人           yes  legal representative or principal who signed
+是否盖章         yes  ``是`` or ``否`` (a report without the seal is not accepted)
+============== ==== ==========================================================================
+
+Dates are real spreadsheet dates or text ``YYYY-MM-DD`` / ``YYYY/MM/DD``. A file without one of
+the required columns is refused as a whole (:class:`LayoutError`).
+
+JSON input: a ``.jsonl`` file (one report object per line, as ``POST /reports`` takes it), a
+single ``.json`` file, or a folder of ``*.json`` files (one report each).
+
+Submission ids: a report without one gets ``uuid5`` over its normalised content (the validated
+report without ``submission_id``, as canonical JSON), so the same row always gets the same id:
+re-running a file resubmits identical reports, which the service acknowledges as already
+accepted instead of accepting twice. Two identical rows in one input are reported as duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.contracts import Report
+
+# Namespace of the deterministic submission ids: uuid5(NAMESPACE_URL, "urn:ohs:assessment:bulk-intake").
+BULK_NAMESPACE = uuid.UUID("2f092dc5-527b-5889-ae93-e597d3981eca")
+EXAMPLE_MARK = "示例"
+SHEET_SUFFIXES = (".xlsx", ".xls")
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    required: bool
+    help: str
+    example: object = None
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("序号", False, "序号，仅供核对；填“示例”的行为示例，不导入", EXAMPLE_MARK),
+    Column("用人单位名称", True, "用人单位全称", "乡宁县示例水泥有限公司"),
+    Column("统一社会信用代码", True, "18 位统一社会信用代码（GB 32100），请将本列设为文本格式", "91141029MA0GRT8U3L"),
+    Column("所在地区代码", True, "县级行政区划代码（GB/T 2260），如 141029", "141029"),
+    Column("行业代码", False, "国民经济行业代码（GB/T 4754），多个用“、”或“,”分隔", "C3011"),
+    Column("职工总数", True, "职工总人数，非负整数", 86),
+    Column("投产日期", False, "日期", date(2016, 4, 1)),
+    Column("评估日期", True, "日期", date(2023, 6, 1)),
+    Column("评估方式", True, "“自评”或“机构”", "自评"),
+    Column("技术服务机构代码", False, "评估方式为“机构”时必填：技术服务机构的统一社会信用代码；自评时留空", None),
+    Column(
+        "危害因素",
+        True,
+        "多项用“;”或“；”分隔，每项“因素名称|接触人数|符合/不符合|检测日期”，检测日期可空；"
+        "目录外因素可加第 5 项“严重”或“一般”",
+        "矽尘|24|不符合|2023-05-10；噪声|40|符合|2023-05-10",
+    ),
+    Column("自查得分", True, "附件2 自查得分，0–100", 82.5),
+    Column("公示开始日期", True, "日期", date(2023, 6, 2)),
+    Column("公示结束日期", True, "日期", date(2023, 6, 8)),
+    Column("签字人", True, "签字的法定代表人或主要负责人", "张三"),
+    Column("是否盖章", True, "“是”或“否”（未盖章不予受理）", "是"),
+)
+TITLES = tuple(c.title for c in COLUMNS)
+REQUIRED_TITLES = tuple(c.title for c in COLUMNS if c.required)
+DATE_HELP = "应为日期（YYYY-MM-DD 或 YYYY/MM/DD，或设为日期格式的单元格）"
+
+
+class LayoutError(Exception):
+    """The input as a whole cannot be read: unknown file type, no header, required columns missing."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    column: str  # 附件6 column title (spreadsheet) or dotted field path (JSON)
+    message: str
+
+
+@dataclass
+class ParsedRow:
+    row_number: int  # spreadsheet row (header = 1), JSON line, or position of the file in the folder
+    report: Report | None
+    problems: list[RowProblem] = field(default_factory=list)
+    credit_code: str | None = None
+    source: str | None = None  # the file name, for a folder of *.json
+
+    @property
+    def label(self) -> str:
+        return self.source or str(self.row_number)
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None and not self.problems
+
+
+# --------------------------------------------------------------------------- ids
+
+
+def canonical_content(report: Report) -> str:
+    body = report.model_dump(mode="json", exclude={"submission_id"})
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_id(report: Report) -> uuid.UUID:
+    """The deterministic submission id: uuid5 over the report's normalised content."""
+    return uuid.uuid5(BULK_NAMESPACE, canonical_content(report))
+
+
+def mark_duplicates(rows: list[ParsedRow]) -> None:
+    """A second row with the same submission id is not submitted: an exact duplicate, or a conflict."""
+    first: dict[uuid.UUID, ParsedRow] = {}
+    for row in rows:
+        if not row.ok:
+            continue
+        assert row.report is not None
+        earlier = first.setdefault(row.report.submission_id, row)
+        if earlier is row:
+            continue
+        assert earlier.report is not None
+        same = canonical_content(earlier.report) == canonical_content(row.report)
+        where = f"第 {earlier.label} 行" if earlier.source is None else earlier.label
+        message = (
+            f"与{where}内容完全相同（重复行），不重复提交"
+            if same
+            else f"submission_id {row.report.submission_id} 与{where}相同但内容不同"
+        )
+        row.problems.append(RowProblem("(整行)" if same else "submission_id", message))
+        row.report = None
+
+
+# --------------------------------------------------------------------------- field → 附件6 column
+
+_FIELD_COLUMNS = {
+    "enterprise.name": "用人单位名称",
+    "enterprise.credit_code": "统一社会信用代码",
+    "enterprise.region_code": "所在地区代码",
+    "enterprise.industry_codes": "行业代码",
+    "enterprise.employees": "职工总数",
+    "enterprise.production_started_on": "投产日期",
+    "assessor.type": "评估方式",
+    "assessor": "技术服务机构代码",
+    "assessed_on": "评估日期",
+    "hazards": "危害因素",
+    "self_check": "自查得分",
+    "publicity.start": "公示开始日期",
+    "publicity.end": "公示结束日期",
+    "publicity": "公示结束日期",
+    "signed_by": "签字人",
+    "sealed": "是否盖章",
+}
+_HAZARD_PARTS = {"factor": "因素名称", "exposed": "接触人数", "compliant": "符合/不符合", "tested_on": "检测日期", "nature": "严重/一般"}
+_PHRASES = (  # the contract's words → 附件6 terms, for messages shown against a spreadsheet row
+    ("Value error, ", ""),
+    ("Field required", "必填，不能为空"),
+    ("enterprise.employees", "职工总数"),
+    ("assessed_on", "评估日期"),
+    (": the result is posted after the assessment", "（公示应在评估之后）"),
+    (" is in the future", " 晚于今天"),
+    (" is after ", " 晚于"),
+    (" is before ", " 早于"),
+    (" exceeds ", " 超过"),
+    (" check character is ", " 校验码为 "),
+    (" but GB 32100 gives ", "，按 GB 32100 应为 "),
+    (" for the first 17 characters", "（由前 17 位算出）"),
+)
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def dotted(loc: Iterable[object]) -> str:
+    """('hazards', 0, 'exposed') → 'hazards[0].exposed'."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else ("." if path else "") + str(part)
+    return path or "(整行)"
+
+
+def sheet_problem(field_path: str, message: str, hazards: list[Any] | None = None) -> RowProblem:
+    """A problem the contract (or the service) names by field, restated against the 附件6 column."""
+    for english, chinese in _PHRASES:
+        message = message.replace(english, chinese)
+    hazard = re.match(r"hazards\[(\d+)\]\.?(\w*)", field_path)
+    if hazard:
+        i, part = int(hazard.group(1)), hazard.group(2)
+        entry = hazards[i] if hazards and i < len(hazards) else None
+        name = entry.get("factor") if isinstance(entry, Mapping) else getattr(entry, "factor", None)
+        where = f"第{i + 1}项" + (f"（{name}）" if name else "") + (f"{_HAZARD_PARTS.get(part, part)}" if part else "")
+        return RowProblem("危害因素", f"{where}：{message}")
+    path = _INDEX.sub("", field_path)
+    while path:
+        if path in _FIELD_COLUMNS:
+            return RowProblem(_FIELD_COLUMNS[path], message)
+        path = path.rpartition(".")[0]
+    return RowProblem(field_path, message)
+
+
+# --------------------------------------------------------------------------- reading spreadsheets
+
+
+def _plain(value: object) -> object:
+    """A cell as None, str (stripped, never empty), int, float, bool or date."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[object]]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for values in book.worksheets[0].iter_rows(values_only=True):
+            yield [_plain(v) for v in values]
+    finally:
+        book.close()
+
+
+def _xls_rows(path: Path) -> Iterator[list[object]]:
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), on_demand=True)
+    try:
+        sheet = book.sheet_by_index(0)
+        for r in range(sheet.nrows):
+            row: list[object] = []
+            for cell in sheet.row(r):
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    row.append(xlrd.xldate_as_datetime(cell.value, book.datemode).date())
+                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                    row.append(bool(cell.value))
+                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                    row.append(None)
+                else:
+                    row.append(_plain(cell.value))
+            yield row
+    finally:
+        book.release_resources()
+
+
+def sheet_records(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+    """(spreadsheet row number, {column title: cell}) for every non-empty row after the header."""
+    suffix = path.suffix.lower()
+    if suffix not in SHEET_SUFFIXES:
+        raise LayoutError(f"{path.name}: 附件6 应为 .xlsx 或 .xls 文件")
+    try:
+        rows = _xlsx_rows(path) if suffix == ".xlsx" else _xls_rows(path)
+        header = next(rows, None)
+    except Exception as error:  # noqa: BLE001 - a broken or mislabelled file is refused as a whole
+        raise LayoutError(f"{path.name}: 无法读取（{type(error).__name__}: {error}）") from error
+    if not header:
+        raise LayoutError(f"{path.name}: 第一个工作表为空，第 1 行应为表头")
+    positions: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        title = re.sub(r"\s+", "", str(cell)).strip("*＊") if cell is not None else ""
+        if title in TITLES:
+            if title in positions:
+                raise LayoutError(f"{path.name}: 表头“{title}”出现了两次")
+            positions[title] = i
+    missing = [t for t in REQUIRED_TITLES if t not in positions]
+    if missing:
+        raise LayoutError(f"{path.name}: 表头（第 1 行）缺少必需的列：{'、'.join(missing)}")
+    for number, values in enumerate(rows, start=2):
+        record = {t: values[i] if i < len(values) else None for t, i in positions.items()}
+        if all(v is None for v in record.values()) or record.get("序号") == EXAMPLE_MARK:
+            continue
+        yield number, record
+
+
+def parse_employer_sheet(path: Path, today: date | None = None) -> list[ParsedRow]:
+    return [parse_employer_row(number, record, today) for number, record in sheet_records(path)]
+
+
+# --------------------------------------------------------------------------- one 附件6 row
+
+
+class _CellError(ValueError):
+    pass
+
+
+def _text(value: object) -> str:
+    return str(value)
+
+
+def _integer(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not re.fullmatch(r"\d+", str(value)):
+        raise _CellError(f"“{value}”应为非负整数")
+    return int(value)
+
+
+def _score(value: object) -> float:
+    try:
+        score = float(value) if not isinstance(value, (bool, date)) else None  # type: ignore[arg-type]
+    except ValueError:
+        score = None
+    if score is None or not 0 <= score <= 100:
+        raise _CellError(f"“{value}”应为 0–100 的数字")
+    return score
+
+
+def _date(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", str(value))
+    try:
+        if match:
+            return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        pass
+    raise _CellError(f"“{value}”{DATE_HELP}")
+
+
+def _assessor_type(value: object) -> str:
+    kinds = {"自评": "self", "机构": "organisation"}
+    if value not in kinds:
+        raise _CellError(f"“{value}”应为“自评”或“机构”")
+    return kinds[value]  # type: ignore[index]
+
+
+def _sealed(value: object) -> bool:
+    if value in ("是", True):
+        return True
+    if value in ("否", False):
+        raise _CellError("是否盖章为“否”：未盖章的报告不予受理")
+    raise _CellError(f"“{value}”应为“是”或“否”")
+
+
+def _industry_codes(value: object) -> list[str]:
+    return [code for code in re.split(r"[、,，;；\s]+", str(value)) if code]
+
+
+def _hazards(value: object, problems: list[RowProblem]) -> list[dict[str, Any]]:
+    hazards: list[dict[str, Any]] = []
+    entries = [e.strip() for e in re.split(r"[;；\n]+", str(value)) if e.strip()]
+    for n, entry in enumerate(entries, start=1):
+        parts = [p.strip() for p in re.split(r"[|｜]", entry)]
+        where = f"第{n}项“{entry}”"
+
+        def bad(message: str) -> None:
+            problems.append(RowProblem("危害因素", f"{where}：{message}"))
+
+        if not 3 <= len(parts) <= 5:
+            bad("应为“因素名称|接触人数|符合/不符合|检测日期”，目录外因素可加“|严重”或“|一般”")
+            continue
+        before = len(problems)
+        hazard: dict[str, Any] = {"factor": parts[0]}
+        if not parts[0]:
+            bad("因素名称为空")
+        try:
+            hazard["exposed"] = _integer(parts[1])
+        except _CellError as error:
+            bad(f"接触人数{error}")
+        if parts[2] not in ("符合", "不符合"):
+            bad(f"接触水平“{parts[2]}”应为“符合”或“不符合”")
+        hazard["compliant"] = parts[2] == "符合"
+        if len(parts) > 3 and parts[3]:
+            try:
+                hazard["tested_on"] = _date(parts[3])
+            except _CellError as error:
+                bad(f"检测日期{error}")
+        if len(parts) > 4 and parts[4]:
+            if parts[4] not in ("严重", "一般"):
+                bad(f"性质“{parts[4]}”应为“严重”或“一般”")
+            hazard["nature"] = parts[4]
+        if len(problems) == before:
+            hazards.append(hazard)
+    return hazards
+
+
+def parse_employer_row(row_number: int, record: Mapping[str, object], today: date | None = None) -> ParsedRow:
+    """One 附件6 row → a report with its deterministic submission id, or the problems, by column."""
+    problems: list[RowProblem] = []
+    bad_columns: set[str] = set()
+
+    def cell(title: str, convert: Any, required: bool = True) -> Any:
+        value = record.get(title)
+        if value is None:
+            if required:
+                problems.append(RowProblem(title, "必填，不能为空"))
+                bad_columns.add(title)
+            return None
+        try:
+            return convert(value)
+        except _CellError as error:
+            problems.append(RowProblem(title, str(error)))
+            bad_columns.add(title)
+            return None
+
+    hazard_problems: list[RowProblem] = []
+    hazards = cell("危害因素", lambda v: _hazards(v, hazard_problems))
+    if hazard_problems:
+        problems.extend(hazard_problems)
+        bad_columns.add("危害因素")
+        hazards = None
+    assessor: dict[str, Any] = {"type": cell("评估方式", _assessor_type)}
+    org_id = cell("技术服务机构代码", _text, required=False)
+    if assessor["type"] == "organisation" and org_id is None:
+        problems.append(RowProblem("技术服务机构代码", "评估方式为“机构”时必填"))
+        bad_columns.add("技术服务机构代码")
+    elif assessor["type"] == "self" and org_id is not None:
+        problems.append(RowProblem("技术服务机构代码", "评估方式为“自评”时应留空"))
+        bad_columns.add("技术服务机构代码")
+    elif org_id is not None:
+        assessor["org_id"] = org_id
+    data: dict[str, Any] = {
+        "enterprise": {
+            "name": cell("用人单位名称", _text),
+            "credit_code": cell("统一社会信用代码", _text),
+            "region_code": cell("所在地区代码", _text),
+            "industry_codes": cell("行业代码", _industry_codes, required=False) or [],
+            "employees": cell("职工总数", _integer),
+            "production_started_on": cell("投产日期", _date, required=False),
+        },
+        "assessor": assessor,
+        "assessed_on": cell("评估日期", _date),
+        "hazards": hazards,
+        "self_check": {"score": cell("自查得分", _score)},
+        "publicity": {"start": cell("公示开始日期", _date), "end": cell("公示结束日期", _date)},
+        "signed_by": cell("签字人", _text),
+        "sealed": cell("是否盖章", _sealed),
+    }
+    credit_code = data["enterprise"]["credit_code"]
+    raw_hazards = hazards or []
+    report: Report | None = None
+    try:
+        report = Report.model_validate(_without_none(data))
+    except ValidationError as error:
+        for item in error.errors():
+            problem = sheet_problem(dotted(item["loc"]), item["msg"], raw_hazards)
+            if problem.column not in bad_columns:
+                problems.append(problem)
+    if report is not None:
+        problems += [sheet_problem(p.field, p.message, raw_hazards) for p in report.consistency_problems(today)]
+    if problems or report is None:
+        return ParsedRow(row_number, None, problems, credit_code)
+    return ParsedRow(row_number, report.model_copy(update={"submission_id": content_id(report)}), [], credit_code)
+
+
+def _without_none(value: Any) -> Any:
+    """Drop keys whose cell was empty or unreadable, so the contract reports only what is left."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    return value
+
+
+# --------------------------------------------------------------------------- JSON reports
+
+
+def parse_report_data(row_number: int, data: object, today: date | None = None, source: str | None = None) -> ParsedRow:
+    """One report dict (as ``POST /reports`` takes it); without ``submission_id`` it gets the content id."""
+    if not isinstance(data, dict):
+        return ParsedRow(row_number, None, [RowProblem("(整行)", "应为一个 JSON 对象（一份报告）")], source=source)
+    enterprise = data.get("enterprise")
+    credit_code = enterprise.get("credit_code") if isinstance(enterprise, dict) else None
+    credit_code = credit_code.strip() if isinstance(credit_code, str) else None
+    try:
+        report = Report.model_validate(data)
+    except ValidationError as error:
+        problems = [RowProblem(dotted(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
+        return ParsedRow(row_number, None, problems, credit_code, source)
+    problems = [RowProblem(p.field, p.message) for p in report.consistency_problems(today)]
+    if problems:
+        return ParsedRow(row_number, None, problems, credit_code, source)
+    if data.get("submission_id") is None:
+        report = report.model_copy(update={"submission_id": content_id(report)})
+    return ParsedRow(row_number, report, [], credit_code, source)
+
+
+def _decode(text: str) -> tuple[object, RowProblem | None]:
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as error:
+        return None, RowProblem("(JSON)", f"不是有效的 JSON：{error.msg}（第 {error.colno} 列）")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise LayoutError(f"{path.name}: 无法读取（应为 UTF-8 文本；{type(error).__name__}: {error}）") from error
+
+
+def parse_report_lines(lines: Iterable[str], today: date | None = None) -> list[ParsedRow]:
+    rows: list[ParsedRow] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        data, problem = _decode(line)
+        rows.append(ParsedRow(number, None, [problem]) if problem else parse_report_data(number, data, today))
+    return rows
+
+
+def parse_reports(path: Path, today: date | None = None) -> list[ParsedRow]:
+    """A .jsonl file (one report per line), a .json file (one report) or a folder of *.json files."""
+    if path.is_dir():
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise LayoutError(f"{path}: 文件夹中没有 *.json 文件")
+        rows = []
+        for number, file in enumerate(files, start=1):
+            try:
+                data, problem = _decode(_read_text(file))
+            except LayoutError as error:
+                data, problem = None, RowProblem("(文件)", str(error))
+            rows.append(ParsedRow(number, None, [problem], source=file.name) if problem else parse_report_data(number, data, today, file.name))
+        return rows
+    suffix = path.suffix.lower()
+    if suffix not in JSON_SUFFIXES:
+        raise LayoutError(f"{path.name}: 应为 .jsonl 文件或 *.json 文件夹")
+    text = _read_text(path)
+    if suffix == ".json":
+        data, problem = _decode(text)
+        return [ParsedRow(1, None, [problem]) if problem else parse_report_data(1, data, today)]
+    return parse_report_lines(text.splitlines(), today)

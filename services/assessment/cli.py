@@ -1,0 +1,317 @@
+"""``ohs`` — the command line a county's staff use to load reports in bulk.
+
+    ohs bulk employers FILE.xlsx|FILE.xls --api http://127.0.0.1:8001 [--errors errors.xlsx] [--dry-run] [--concurrency 8]
+    ohs bulk reports   FILE.jsonl|FOLDER  --api http://127.0.0.1:8001 [--errors errors.xlsx] [--dry-run] [--concurrency 8]
+    ohs bulk template  OUT.xlsx           an empty 附件6 with its header row, one example row and a 说明 sheet
+
+(``python -m services.assessment.cli …`` works the same.) The layout of 附件6 is described in
+``services.assessment.bulk``. Every input row ends up submitted (new), already submitted (the
+service holds the identical report from an earlier run) or in the errors file (.xlsx, or .csv
+when the name ends in .csv; columns 行号, 统一社会信用代码, 字段, 错误说明; default: next to the
+input, ``<name>.errors.xlsx``). Exit code 0 when every row went through, 1 when some rows have
+errors, 2 on a usage error (file not found, unreadable layout, API unreachable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Literal, NoReturn
+
+import httpx
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from services.assessment import bulk
+from services.assessment.bulk import ParsedRow, RowProblem
+
+app = typer.Typer(help="职业卫生分类监督执法 — command-line tools.", no_args_is_help=True, add_completion=False)
+bulk_app = typer.Typer(help="Bulk intake of assessment reports (批量导入).", no_args_is_help=True)
+app.add_typer(bulk_app, name="bulk")
+
+RETRIES = 3  # after the first attempt, on connection errors and 5xx
+BACKOFF_S = 0.5  # doubled at each retry
+ERROR_COLUMNS = ("行号", "统一社会信用代码", "字段", "错误说明")
+
+Api = Annotated[str, typer.Option("--api", envvar="OHS_ASSESSMENT_API", help="the assessment service's base URL")]
+ErrorsFile = Annotated[
+    Path | None, typer.Option("--errors", help="errors file, .xlsx or .csv (default: <input>.errors.xlsx)", dir_okay=False)
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="validate only, submit nothing")]
+Concurrency = Annotated[int, typer.Option("--concurrency", min=1, max=64, help="requests in flight at once")]
+
+
+@dataclass
+class Outcome:
+    status: Literal["new", "already", "rejected"]
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    valid: int = 0
+    new: int = 0
+    already: int = 0
+    rejected: int = 0
+
+
+# --------------------------------------------------------------------------- commands
+
+
+EMPLOYERS_EPILOG = (
+    "附件6: first sheet, header in row 1, columns found by title: "
+    + "、".join(f"{c.title}{'*' if c.required else ''}" for c in bulk.COLUMNS)
+    + " (* required). 危害因素: 因素名称|接触人数|符合/不符合|检测日期[|严重/一般], entries separated by ; or ；. "
+    "Dates: spreadsheet dates or YYYY-MM-DD / YYYY/MM/DD. `ohs bulk template OUT.xlsx` writes an example."
+)
+
+
+@bulk_app.command("employers", epilog=EMPLOYERS_EPILOG)
+def employers(
+    file: Annotated[Path, typer.Argument(help="附件6 employer list, .xlsx or .xls")],
+    api: Api = "http://127.0.0.1:8001",
+    errors: ErrorsFile = None,
+    dry_run: DryRun = False,
+    concurrency: Concurrency = 8,
+) -> None:
+    """Load the county's employer list (附件6): one report per row."""
+    run(file, bulk.parse_employer_sheet, bulk.sheet_problem, api, errors, dry_run, concurrency)
+
+
+@bulk_app.command("reports")
+def reports(
+    source: Annotated[Path, typer.Argument(help="a .jsonl file (one report per line) or a folder of *.json")],
+    api: Api = "http://127.0.0.1:8001",
+    errors: ErrorsFile = None,
+    dry_run: DryRun = False,
+    concurrency: Concurrency = 8,
+) -> None:
+    """Load reports given as JSON, exactly as POST /reports takes them."""
+    run(source, bulk.parse_reports, lambda f, m, _=None: RowProblem(f, m), api, errors, dry_run, concurrency)
+
+
+@bulk_app.command("template")
+def template(
+    out: Annotated[Path, typer.Argument(help="where to write the empty 附件6 (.xlsx)", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+) -> None:
+    """Write an empty 附件6: the header row, one example row (序号 示例, never imported) and a 说明 sheet."""
+    console = Console()
+    if out.suffix.lower() != ".xlsx":
+        fail(console, f"{out}: the template is an .xlsx file")
+    if out.exists() and not force:
+        fail(console, f"{out} exists; use --force to overwrite it")
+    write_template(out)
+    console.print(f"附件6 template written: {escape(str(out))}", soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+Parse = Callable[[Path], list[ParsedRow]]
+ToProblem = Callable[..., RowProblem]
+
+
+def run(path: Path, parse: Parse, to_problem: ToProblem, api: str, errors: Path | None, dry_run: bool, concurrency: int) -> None:
+    console = Console()
+    if not path.exists():
+        fail(console, f"{path}: no such file or folder")
+    try:
+        rows = parse(path)
+    except bulk.LayoutError as error:
+        fail(console, str(error))
+    bulk.mark_duplicates(rows)
+    valid = [r for r in rows if r.ok]
+    outcomes: dict[int, Outcome] = {}
+    if valid and not dry_run:
+        api = api.rstrip("/")
+        preflight(console, api)
+        submitted = asyncio.run(submit_all(valid, api, concurrency, to_problem, console))
+        outcomes = {id(row): outcome for row, outcome in zip(valid, submitted)}
+
+    summary = Summary(read=len(rows), valid=len(valid))
+    error_lines: list[tuple[str, str, str, str]] = []
+    for row in rows:
+        outcome = outcomes.get(id(row))
+        problems = row.problems or (outcome.problems if outcome else [])
+        if outcome and outcome.status == "new":
+            summary.new += 1
+        elif outcome and outcome.status == "already":
+            summary.already += 1
+        if problems:
+            summary.rejected += 1
+            error_lines += [(row.label, row.credit_code or "", p.column, p.message) for p in problems]
+    errors_path = errors or path.with_name(path.name + ".errors.xlsx" if path.is_dir() else path.stem + ".errors.xlsx")
+    write_errors(errors_path, error_lines)
+    print_summary(console, summary, errors_path, dry_run)
+    raise typer.Exit(1 if summary.rejected else 0)
+
+
+def fail(console: Console, message: str) -> NoReturn:
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def preflight(console: Console, api: str) -> None:
+    try:
+        response = httpx.get(f"{api}/healthz", timeout=5.0)
+    except httpx.TransportError as error:
+        fail(console, f"cannot reach the assessment API at {api} ({type(error).__name__}: {error})")
+    if response.status_code != 200:
+        console.print(f"[yellow]warning:[/] {escape(f'{api}/healthz answers {response.status_code}: {response.text[:200]}')}", soft_wrap=True)
+
+
+async def submit_all(rows: list[ParsedRow], api: str, concurrency: int, to_problem: ToProblem, console: Console) -> list[Outcome]:
+    """POST every row, ``concurrency`` at a time, with a progress bar; the outcomes in the rows' order."""
+    started = datetime.now(timezone.utc)
+    outcomes: list[Outcome | None] = [None] * len(rows)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(rows)):
+        queue.put_nowait(index)
+    timeout = httpx.Timeout(30.0, connect=5.0)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    columns = (TextColumn("submitting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("submit", total=len(rows))
+        async with httpx.AsyncClient(base_url=api, timeout=timeout, limits=limits) as client:
+
+            async def worker() -> None:
+                while not queue.empty():
+                    index = queue.get_nowait()
+                    outcomes[index] = await submit(client, rows[index], started, to_problem)
+                    progress.advance(task)
+
+            await asyncio.gather(*(worker() for _ in range(min(concurrency, len(rows)))))
+    return [o or Outcome("rejected", [RowProblem("(提交)", "未提交")]) for o in outcomes]
+
+
+async def submit(client: httpx.AsyncClient, row: ParsedRow, started: datetime, to_problem: ToProblem) -> Outcome:
+    assert row.report is not None
+    body = row.report.model_dump(mode="json")
+    failure = ""
+    for attempt in range(RETRIES + 1):
+        if attempt:
+            await asyncio.sleep(BACKOFF_S * 2 ** (attempt - 1))
+        try:
+            response = await client.post("/reports", json=body)
+        except httpx.TransportError as error:
+            failure = f"{type(error).__name__}: {error}".rstrip(": ")
+            continue
+        if response.status_code < 500:
+            return answer(response, started, body, to_problem)
+        failure = f"HTTP {response.status_code}: {response.text[:200]}"
+    return Outcome("rejected", [RowProblem("(提交)", f"提交失败（重试 {RETRIES} 次后）：{failure}")])
+
+
+def answer(response: httpx.Response, started: datetime, body: dict[str, Any], to_problem: ToProblem) -> Outcome:
+    try:
+        content = response.json()
+    except ValueError:
+        content = {"detail": response.text[:200]}
+    if response.status_code == 202:
+        return Outcome("new" if is_new(content, started) else "already")
+    if response.status_code == 422 and isinstance(content.get("errors"), list):
+        problems = [to_problem(str(e.get("field", "")), str(e.get("message", "")), body.get("hazards")) for e in content["errors"]]
+        return Outcome("rejected", problems or [RowProblem("(整行)", str(content.get("detail")))])
+    if response.status_code == 409:
+        return Outcome("rejected", [RowProblem("submission_id", f"同一 submission_id 已有内容不同的报告：{content.get('detail')}")])
+    return Outcome("rejected", [RowProblem("(提交)", f"HTTP {response.status_code}: {content.get('detail', content)}")])
+
+
+def is_new(content: dict[str, Any], started: datetime) -> bool:
+    """The service answers 202 to a first submission and to an identical repeat. A service that says so
+    (``duplicate``) is believed; otherwise a repeat is one received before this run started."""
+    if isinstance(content.get("duplicate"), bool):
+        return not content["duplicate"]
+    if content.get("status") != "accepted":
+        return False  # already classified or rejected: received earlier
+    try:
+        received = datetime.fromisoformat(str(content.get("received_at")))
+    except ValueError:
+        return True
+    if received.tzinfo is None:
+        received = received.replace(tzinfo=timezone.utc)  # the service keeps UTC
+    return received >= started
+
+
+# --------------------------------------------------------------------------- output
+
+
+def print_summary(console: Console, summary: Summary, errors_path: Path, dry_run: bool) -> None:
+    table = Table(title="批量导入结果" + ("（dry run，未提交）" if dry_run else ""))
+    table.add_column("项目 item")
+    table.add_column("行数 rows", justify="right")
+    table.add_row("读取 rows read", str(summary.read))
+    table.add_row("有效 valid", str(summary.valid))
+    table.add_row("新提交 submitted (new)", str(summary.new))
+    table.add_row("已提交过 already submitted", str(summary.already))
+    table.add_row("有错误 rejected", str(summary.rejected))
+    console.print(table)
+    console.print(f"错误清单 errors file: {escape(str(errors_path))}", soft_wrap=True)
+
+
+def write_errors(path: Path, lines: list[tuple[str, str, str, str]]) -> None:
+    """One line per problem; written even when empty, so an old list never passes for this run's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        with path.open("w", newline="", encoding="utf-8-sig") as out:  # BOM: Excel opens it as UTF-8
+            writer = csv.writer(out)
+            writer.writerow(ERROR_COLUMNS)
+            writer.writerows(lines)
+        return
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("错误清单")
+    sheet.append(ERROR_COLUMNS)
+    for label, credit_code, column, message in lines:
+        sheet.append([int(label) if label.isdigit() else label, credit_code, column, message])
+    book.save(path)
+
+
+def write_template(path: Path) -> None:
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "附件6"
+    sheet.append(list(bulk.TITLES))
+    sheet.append([c.example for c in bulk.COLUMNS])
+    for i, column in enumerate(bulk.COLUMNS, start=1):
+        header = sheet.cell(row=1, column=i)
+        header.font = Font(bold=True, color=None if column.required else "808080")
+        sheet.column_dimensions[header.column_letter].width = min(48, 2 + max(_width(column.title), _width(column.example)))
+        for row in range(2, 1002):  # dates as dates, codes as text (an 18-digit code must not become a number)
+            if isinstance(column.example, date):
+                sheet.cell(row=row, column=i).number_format = "yyyy-mm-dd"
+            elif column.title in ("统一社会信用代码", "所在地区代码", "行业代码", "技术服务机构代码"):
+                sheet.cell(row=row, column=i).number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("说明")
+    notes.append(["列名", "必填", "说明"])
+    for column in bulk.COLUMNS:
+        notes.append([column.title, "是" if column.required else "", column.help])
+    notes.append([])
+    notes.append(["只读取第一个工作表；第 1 行为表头，按列名识别（顺序不限，多余的列忽略）；序号为“示例”的行不导入。"])
+    notes.append(["日期可为日期格式的单元格，或文本 YYYY-MM-DD / YYYY/MM/DD。"])
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["C"].width = 90
+    book.save(path)
+
+
+def _width(value: object) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+if __name__ == "__main__":
+    app()
