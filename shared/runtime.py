@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
 
-from shared.db import create_tables, database_answers, make_engine
+from shared.db import database_answers, make_engine
+from shared.migrations import upgrade
 from shared.kafka_admin import ensure_topics
 from shared.messaging import OutboxRelay, ReliableConsumer
 from shared.metrics import ServiceMetrics
@@ -36,11 +36,10 @@ class Runtime:
     metrics: ServiceMetrics
     relay: OutboxRelay
     consumer: ReliableConsumer
-    models: list[type[SQLModel]] = field(default_factory=list)
     create_topics: bool = True
 
     async def start(self) -> None:
-        await asyncio.to_thread(create_tables, self.engine, self.models)
+        await asyncio.to_thread(upgrade, self.settings.service_name, self.engine)
         if self.create_topics:
             await asyncio.to_thread(ensure_topics, self.settings.kafka_bootstrap_servers)
         await self.broker.start()
@@ -52,13 +51,13 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings, models: Iterable[type[SQLModel]], create_topics: bool = True) -> Runtime:
+def build_runtime(settings: Settings, create_topics: bool = True) -> Runtime:
     engine = make_engine(settings.resolved_database_url())
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=f"ohs-{settings.service_name}", logger=log)
     metrics = ServiceMetrics(settings.service_name)
     relay = OutboxRelay(engine, broker, metrics)
     consumer = ReliableConsumer(broker, engine, relay, settings, metrics)
-    return Runtime(settings, engine, broker, metrics, relay, consumer, list(models), create_topics)
+    return Runtime(settings, engine, broker, metrics, relay, consumer, create_topics)
 
 
 def problem_field(loc: Iterable[object]) -> str:

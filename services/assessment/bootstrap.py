@@ -6,7 +6,6 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from services.assessment.adapters.orm import MODELS
 from services.assessment.entrypoints.http import router
 from services.assessment.service_layer import handlers
 from shared import topics
@@ -18,7 +17,7 @@ from shared.settings import Settings, settings_for
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("assessment")
     rules = handlers.AssessmentRules.load(settings.rules_dir)
-    runtime = build_runtime(settings, MODELS, create_topics)
+    runtime = build_runtime(settings, create_topics)
     runtime.consumer.subscribe(
         topics.REPORTS_SUBMITTED, ReportSubmitted, partial(handlers.classify_submission, rules=rules)
     )

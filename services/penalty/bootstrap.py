@@ -6,7 +6,6 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from services.penalty.adapters.orm import MODELS
 from services.penalty.domain.no_penalty import NoPenaltyRules
 from services.penalty.entrypoints.http import router
 from services.penalty.service_layer import handlers
@@ -19,7 +18,7 @@ from shared.settings import Settings, settings_for
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("penalty")
     rules = NoPenaltyRules.load(settings.rules_dir)
-    runtime = build_runtime(settings, MODELS, create_topics)
+    runtime = build_runtime(settings, create_topics)
     runtime.consumer.subscribe(topics.VIOLATION_RECORDED, ViolationRecorded, partial(handlers.decide_case, rules=rules))
     app = create_app(
         runtime,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.sampling.adapters.orm import MODELS
 from services.sampling.entrypoints.http import router
 from services.sampling.service_layer import handlers
 from shared import topics
@@ -15,7 +14,7 @@ from shared.settings import Settings, settings_for
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("sampling")
-    runtime = build_runtime(settings, MODELS, create_topics)
+    runtime = build_runtime(settings, create_topics)
     runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.place_in_pool)
     app = create_app(
         runtime,

@@ -60,7 +60,7 @@ class Harness:
 @pytest.fixture
 def harness(tmp_path: Path) -> Harness:
     settings = settings_for("registry", data_dir=tmp_path, consumer_max_attempts=3, consumer_retry_backoff_s=0)
-    runtime = build_runtime(settings, models=[], create_topics=False)
+    runtime = build_runtime(settings, create_topics=False)
     create_tables(runtime.engine, [])
     harness = Harness(runtime)
     runtime.consumer.subscribe(TOPIC, ReportRejected, harness.handle)
