@@ -169,3 +169,29 @@ def test_a_city_sees_the_pools_of_all_its_counties(system):
     regions = {m["region_code"] for members in city["members"].values() for m in members}
     assert "141082" in regions and all(r.startswith("1410") for r in regions)
     assert code not in [m["credit_code"] for m in httpx.get(f"{system['sampling']}/pools/141029").json()["members"]["丙"]]
+
+
+def test_an_item_by_item_report_gets_its_score_computed_and_its_documents_printed(system):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    answers = {item: points for item, points in [
+        ("1.1", 4), ("1.2", 3), ("1.3", 4), ("1.4", 4), ("1.5", 3), ("1.6", 2), ("2.1", 5), ("2.2", "n/a"),
+        ("3.1", 3), ("3.2", 4), ("3.3", 2), ("3.4", 3), ("4.1", 6), ("4.2", 3), ("4.3", 1), ("5.1", 7),
+        ("5.2", 5), ("6.1", 4), ("6.2", 6), ("7.1", 8), ("7.2", 3), ("7.3", 3), ("7.4", 2), ("8.1", 6),
+    ]}
+    report = report_for(new_credit_code(), self_check={"items": answers})
+    httpx.post(f"{system['assessment']}/reports", json=report, timeout=10).raise_for_status()
+    status = poll(f"{system['assessment']}/reports/{report['submission_id']}", lambda r: r.json()["status"] != "accepted").json()
+    result = status["result"]
+    assert (result["score"], result["score_source"], result["management_grade"], result["category"]) == (93.8, "computed", "A", "乙")
+    assert [lost["item"] for lost in result["lost_points"]] == ["3.3", "4.3", "5.2"]
+    assert {flag["code"] for flag in result["flags"]} >= {"submission_late"}, "a 2023 report received today is late"
+
+    document = httpx.get(f"{system['assessment']}/reports/{report['submission_id']}/document", timeout=30)
+    assert document.status_code == 200 and document.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(document.content)).pages)
+    assert report["enterprise"]["credit_code"] in text and "乙" in text and "93.8" in text
+    notice = httpx.get(f"{system['assessment']}/reports/{report['submission_id']}/notice", timeout=30)
+    assert "公示" in "".join(page.extract_text() for page in PdfReader(BytesIO(notice.content)).pages)
