@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1, validation_alias="OHS_CONSUMER_MAX_ATTEMPTS")
     consumer_retry_backoff_s: float = Field(default=0.5, ge=0, validation_alias="OHS_CONSUMER_RETRY_BACKOFF_S")
     consumer_group_prefix: str = Field(default="ohs", validation_alias="OHS_CONSUMER_GROUP_PREFIX")
+    # Signs and verifies bearer tokens; the same secret for every service of a province.
+    auth_secret: str = Field(default="", validation_alias="OHS_AUTH_SECRET")
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or an SQLite file of this service's own under the data folder."""

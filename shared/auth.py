@@ -1,0 +1,198 @@
+"""Who is calling, and what they may see: bearer tokens and jurisdiction scopes.
+
+Tokens are issued by an operator (``python -m shared.auth issue …``) and signed with the
+province's secret (``OHS_AUTH_SECRET``, the same for every service), so each service checks
+them on its own, without reading another service's tables. A token names a person (``sub``,
+``name``), a role, and the scope the role works in:
+
+=========  ==========================================  =======================================
+role       scope                                       may
+=========  ==========================================  =======================================
+employer   its own 统一社会信用代码                     read its own records, submit its own reports
+county     a county code (e.g. 141029)                 read and act for employers of that county
+city       a city code (e.g. 141000)                   … of every county of the city, and reports routed to it
+province   a province code (e.g. 140000)               … of every county of the province
+auditor    a region code (any level)                   read only
+=========  ==========================================  =======================================
+
+Out-of-scope records answer 404, exactly like records that do not exist, so a scope cannot be
+probed for what lies outside it. A missing, malformed, forged or expired token answers 401.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.identifiers import credit_code_problem, region_problem
+from shared.jurisdiction import jurisdiction_level, region_prefix
+
+Role = Literal["employer", "county", "city", "province", "auditor"]
+ROLES: tuple[Role, ...] = ("employer", "county", "city", "province", "auditor")
+STAFF: frozenset[str] = frozenset({"county", "city", "province"})
+TOKEN_PREFIX = "ohs1"
+_LEVEL_OF_ROLE = {"county": 3, "city": 2, "province": 1}
+
+
+class InvalidToken(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    subject: str  # a stable user id
+    name: str  # shown in audit trails: who did it
+    role: Role
+    region_code: str | None = None  # staff and auditors
+    credit_code: str | None = None  # employers
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF
+
+    def covers_region(self, region_code: str) -> bool:
+        """Staff and auditors: is this county-level region inside my jurisdiction?"""
+        if self.region_code is None:
+            return False
+        return region_code.startswith(region_prefix(self.region_code))
+
+    def can_read(self, credit_code: str, region_code: str | None) -> bool:
+        if self.role == "employer":
+            return credit_code == self.credit_code
+        return region_code is not None and self.covers_region(region_code)
+
+    def can_act_for(self, credit_code: str, region_code: str | None) -> bool:
+        """Submit a report or record a violation for this employer."""
+        if self.role == "auditor":
+            return False
+        return self.can_read(credit_code, region_code)
+
+    def describe(self) -> str:
+        scope = self.credit_code if self.role == "employer" else self.region_code
+        return f"{self.name} ({self.role} {scope}, {self.subject})"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _signature(secret: str, payload: str) -> str:
+    return _b64(hmac.new(secret.encode(), f"{TOKEN_PREFIX}.{payload}".encode(), hashlib.sha256).digest())
+
+
+def scope_problem(role: str, region_code: str | None, credit_code: str | None) -> str | None:
+    if role not in ROLES:
+        return f"role must be one of {', '.join(ROLES)}"
+    if role == "employer":
+        if not credit_code:
+            return "an employer token needs the employer's credit code"
+        return credit_code_problem(credit_code)
+    if not region_code:
+        return f"a {role} token needs a region code"
+    if problem := region_problem(region_code):
+        return problem
+    if role in _LEVEL_OF_ROLE and jurisdiction_level(region_code) != _LEVEL_OF_ROLE[role]:
+        return f"a {role} token needs a {role}-level region code (got {region_code})"
+    return None
+
+
+def issue_token(
+    secret: str,
+    role: Role,
+    name: str,
+    *,
+    region_code: str | None = None,
+    credit_code: str | None = None,
+    subject: str | None = None,
+    valid_days: int = 365,
+) -> str:
+    if problem := scope_problem(role, region_code, credit_code):
+        raise ValueError(problem)
+    claims = {
+        "sub": subject or str(uuid.uuid4()),
+        "name": name,
+        "role": role,
+        "region": region_code,
+        "credit_code": credit_code,
+        "exp": int(time.time()) + valid_days * 86400,
+    }
+    payload = _b64(json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
+    return f"{TOKEN_PREFIX}.{payload}.{_signature(secret, payload)}"
+
+
+def verify_token(secret: str, token: str, now: float | None = None) -> Principal:
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        raise InvalidToken("not an ohs token")
+    _, payload, signature = parts
+    if not hmac.compare_digest(signature, _signature(secret, payload)):
+        raise InvalidToken("bad signature")
+    try:
+        claims = json.loads(_unb64(payload))
+    except ValueError as error:
+        raise InvalidToken("unreadable claims") from error
+    if claims.get("exp", 0) < (now if now is not None else time.time()):
+        raise InvalidToken("expired")
+    if scope_problem(claims.get("role", ""), claims.get("region"), claims.get("credit_code")):
+        raise InvalidToken("invalid scope")
+    return Principal(claims["sub"], claims["name"], claims["role"], claims.get("region"), claims.get("credit_code"))
+
+
+_bearer = HTTPBearer(auto_error=False, description="a token from `python -m shared.auth issue` (make run writes .run/tokens.json)")
+
+
+async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    """FastAPI dependency: the caller, or 401."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(status_code=401, detail="a bearer token is required", headers=challenge)
+    try:
+        return verify_token(request.app.state.runtime.settings.auth_secret, credentials.credentials)
+    except InvalidToken as error:
+        raise HTTPException(status_code=401, detail=f"invalid token: {error}", headers=challenge) from error
+
+
+def not_found(what: str) -> HTTPException:
+    """The answer for a record outside the caller's scope: the same as for a missing one."""
+    return HTTPException(status_code=404, detail=f"no {what}")
+
+
+def main() -> None:
+    from shared.settings import Settings
+
+    parser = argparse.ArgumentParser(description="Issue a bearer token (signed with OHS_AUTH_SECRET).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    issue = sub.add_parser("issue")
+    issue.add_argument("--role", choices=ROLES, required=True)
+    issue.add_argument("--name", required=True, help="the person, as audit trails will show them")
+    issue.add_argument("--region", help="county / city / province code (staff, auditor)")
+    issue.add_argument("--credit-code", help="the employer's 统一社会信用代码 (employer)")
+    issue.add_argument("--days", type=int, default=365)
+    sub.add_parser("secret", help="print a new random secret for OHS_AUTH_SECRET")
+    args = parser.parse_args()
+    if args.command == "secret":
+        print(secrets.token_urlsafe(32))
+        return
+    settings = Settings()
+    print(issue_token(settings.auth_secret, args.role, args.name, region_code=args.region, credit_code=args.credit_code, valid_days=args.days))
+
+
+if __name__ == "__main__":
+    main()
