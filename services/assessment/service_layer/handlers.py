@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from services.assessment.adapters.orm import DisqualifiedOrg, Submission
 from services.assessment.domain.calendar import WorkingCalendar
 from services.assessment.domain.classifier import Classified, classify
-from services.assessment.domain.deadlines import DeadlineRules, check_deadlines
+from services.assessment.domain.deadlines import DeadlineCheck, DeadlineRules, check_deadlines
 from services.assessment.domain.rules import NoApplicableRules, RuleBook
 from shared.contracts import (
     AssessmentClassified,
@@ -90,13 +90,7 @@ def accept_report(session: Session, report: Report, today: date) -> Accepted:
     if barred is not None:
         raise AssessorDisqualified(barred.describe())
 
-    submission = Submission(
-        submission_id=str(report.submission_id),
-        credit_code=report.enterprise.credit_code,
-        region_code=report.enterprise.region_code,
-        content_sha256=digest,
-        report=report.model_dump(mode="json"),
-    )
+    submission = new_submission(report)
     session.add(submission)
     enqueue(
         session,
@@ -120,42 +114,55 @@ def is_first_assessment(session: Session, credit_code: str, submission_id: str) 
     return earlier is None
 
 
+def new_submission(report: Report, received_at: datetime | None = None) -> Submission:
+    return Submission(
+        submission_id=str(report.submission_id),
+        credit_code=report.enterprise.credit_code,
+        region_code=report.enterprise.region_code,
+        content_sha256=content_fingerprint(report),
+        report=report.model_dump(mode="json"),
+        **({"received_at": received_at} if received_at else {}),
+    )
+
+
+def assess(
+    session: Session, report: Report, submission_id: str, received_on: date, rules: AssessmentRules
+) -> tuple[Classified, DeadlineCheck] | list[str]:
+    """The classification and the deadline check of a report, or the reasons it cannot be classified."""
+    reasons = [str(p) for p in report.consistency_problems(today=received_on)]
+    if barred := disqualification(session, report, received_on):
+        reasons.append(f"assessor.org_id: {barred.describe()}")
+    if reasons:
+        return reasons
+    region, on = report.enterprise.region_code, report.assessed_on
+    try:
+        outcome = classify(report, rules.rule_book.for_region(region, on))
+        if not isinstance(outcome, Classified):
+            return outcome.reasons
+        first = is_first_assessment(session, report.enterprise.credit_code, submission_id)
+        return outcome, check_deadlines(report, received_on, first, rules.deadlines.for_region(region, on), rules.calendar)
+    except NoApplicableRules as error:
+        return [str(error)]
+
+
 def classify_submission(session: Session, event: ReportSubmitted, rules: AssessmentRules) -> None:
     """Classify a submitted report, or reject it with reasons; record the outcome and announce it."""
     report = event.report
-    submission = session.get(Submission, str(event.submission_id))
-    if submission is None:  # submitted through another channel (replay, another intake): record it here
-        submission = Submission(
-            submission_id=str(event.submission_id),
-            credit_code=report.enterprise.credit_code,
-            region_code=report.enterprise.region_code,
-            content_sha256=content_fingerprint(report),
-            report=report.model_dump(mode="json"),
-            received_at=event.received_at,
-        )
+    # a report submitted through another channel (replay, another intake) is recorded here
+    submission = session.get(Submission, str(event.submission_id)) or new_submission(report, event.received_at)
     if submission.status != "accepted":
         return  # already decided
 
-    received_on = event.received_at.date()
-    reasons = [str(p) for p in report.consistency_problems(today=received_on)]
-    barred = disqualification(session, report, received_on)
-    if barred is not None:
-        reasons.append(f"assessor.org_id: {barred.describe()}")
-    outcome = deadlines = None
-    if not reasons:
-        region, on = report.enterprise.region_code, report.assessed_on
-        try:
-            outcome = classify(report, rules.rule_book.for_region(region, on))
-            first = is_first_assessment(session, report.enterprise.credit_code, submission.submission_id)
-            deadlines = check_deadlines(report, received_on, first, rules.deadlines.for_region(region, on), rules.calendar)
-        except NoApplicableRules as error:
-            outcome, reasons = None, [str(error)]
-        if outcome is not None and not isinstance(outcome, Classified):
-            reasons = outcome.reasons
-
+    assessed = assess(session, report, submission.submission_id, event.received_at.date(), rules)
     submission.decided_at = utc_now()
-    if isinstance(outcome, Classified) and deadlines is not None and not reasons:
-        classified = AssessmentClassified(
+    if isinstance(assessed, list):
+        submission.status, submission.reasons = "rejected", assessed
+        announcement: AssessmentClassified | ReportRejected = ReportRejected(
+            producer=PRODUCER, credit_code=report.enterprise.credit_code, submission_id=event.submission_id, reasons=assessed
+        )
+    else:
+        outcome, deadlines = assessed
+        announcement = AssessmentClassified(
             producer=PRODUCER,
             credit_code=report.enterprise.credit_code,
             submission_id=event.submission_id,
@@ -177,22 +184,9 @@ def classify_submission(session: Session, event: ReportSubmitted, rules: Assessm
             rule_set=outcome.rule_set,
             trace=[*outcome.trace, *deadlines.trace],
         )
-        submission.status = "classified"
-        submission.result = classified.model_dump(mode="json")
-        enqueue(session, classified)
-    else:
-        submission.status = "rejected"
-        submission.reasons = reasons
-        enqueue(
-            session,
-            ReportRejected(
-                producer=PRODUCER,
-                credit_code=report.enterprise.credit_code,
-                submission_id=event.submission_id,
-                reasons=submission.reasons,
-            ),
-        )
+        submission.status, submission.result = "classified", announcement.model_dump(mode="json")
     session.add(submission)
+    enqueue(session, announcement)
 
 
 def record_disqualification(session: Session, event: OrgDisqualified) -> None:
