@@ -14,16 +14,15 @@ A year with neither falls back to Monday–Friday and is remembered in
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
 import chinese_calendar
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from services.assessment.domain.rules import RuleDataError
+from shared.rule_data import FromRuleFile, read_all, read_rule_file, rule_files
 
 PACKAGED_CALENDAR_DIR = Path(__file__).resolve().parent.parent / "rules" / "calendar"
 
@@ -37,7 +36,7 @@ def _library_name() -> str:
         return "chinese_calendar"
 
 
-class CalendarYear(BaseModel):
+class CalendarYear(FromRuleFile):
     """One year's official holiday schedule: days off, and 调休 make-up working days."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -67,53 +66,20 @@ class CalendarYear(BaseModel):
         return day in self.workdays or (day.weekday() < 5 and day not in self.holidays)
 
 
-def _problems(error: ValidationError) -> str:
-    return "\n".join(
-        f"  - {'.'.join(str(p) for p in item['loc']) or '(top level)'}: {item['msg'].removeprefix('Value error, ')}"
-        for item in error.errors(include_url=False)
-    )
-
-
 def load_calendar_year(path: Path) -> CalendarYear:
     """Read and validate one calendar file; :class:`RuleDataError` names the file and every problem."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RuleDataError(f"calendar file {path}: cannot be read: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise RuleDataError(f"calendar file {path}: not valid JSON: {exc}") from exc
-    try:
-        return CalendarYear.model_validate(data)
-    except ValidationError as exc:
-        raise RuleDataError(f"calendar file {path} is invalid:\n{_problems(exc)}") from exc
+    return read_rule_file(path, CalendarYear, "calendar file")
 
 
 class WorkingCalendar:
     """Working days from ``chinese_calendar``, then supplementary files, then Monday–Friday."""
 
     def __init__(self, extra_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_CALENDAR_DIR) -> None:
-        files = sorted(packaged_dir.glob("*.json")) if packaged_dir.is_dir() else []  # ships none for now
+        files = rule_files(packaged_dir) if packaged_dir.is_dir() else []  # ships none for now
         if extra_dir is not None:
-            extra = Path(extra_dir)
-            if not extra.is_dir():
-                raise RuleDataError(f"calendar folder {extra} does not exist or is not a folder")
-            files += sorted(extra.glob("*.json"))
-        years: dict[int, tuple[CalendarYear, Path]] = {}
-        problems: list[str] = []
-        for path in files:
-            try:
-                loaded = load_calendar_year(path)
-            except RuleDataError as exc:
-                problems.append(str(exc))
-                continue
-            if loaded.year in years:
-                problems.append(f"calendar file {path}: year {loaded.year} is already defined by {years[loaded.year][1]}")
-                continue
-            years[loaded.year] = (loaded, path)
-        if problems:
-            raise RuleDataError("\n".join(problems))
-        self._supplementary = {year: loaded for year, (loaded, _) in years.items()}
-        self._origins = {year: path for year, (_, path) in years.items()}
+            files += rule_files(Path(extra_dir), "calendar folder")
+        years = read_all(files, load_calendar_year, unique_by=("year",), what="calendar file")
+        self._supplementary = {loaded.year: loaded for loaded in years}
         self._library_years: dict[int, bool] = {}
         self._unpublished: set[int] = set()
 
@@ -137,7 +103,7 @@ class WorkingCalendar:
         if self._library_covers(year):
             return f"{year}: {_library_name()} (statutory holidays and 调休)"
         if year in self._supplementary:
-            return f"{year}: {self._supplementary[year].source} (rule data {self._origins[year].name})"
+            return f"{year}: {self._supplementary[year].source} (rule data {Path(self._supplementary[year].origin or '').name})"
         return f"{year}: no published holiday schedule, Monday–Friday assumed"
 
     @property

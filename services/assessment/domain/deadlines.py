@@ -9,26 +9,25 @@ are Chinese statutory working days from :class:`WorkingCalendar`. Every finding 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.assessment.domain.calendar import WorkingCalendar
-from services.assessment.domain.rules import NoApplicableRules, RuleDataError
 from shared.contracts import Flag, Report, RuleSetRef, TraceEntry
 from shared.identifiers import region_problem
-from shared.jurisdiction import NATIONAL, jurisdiction_covers, precedence
+from shared.jurisdiction import NATIONAL, jurisdiction_covers
+from shared.rule_data import FromRuleFile, in_force, read_all, read_rule_file, rule_files
 
 PACKAGED_DEADLINES_DIR = Path(__file__).resolve().parent.parent / "rules" / "deadlines"
 
 RULE = "§1 deadlines 期限"
 
 
-class DeadlineSet(BaseModel):
+class DeadlineSet(FromRuleFile):
     """One versioned set of §1 periods for one jurisdiction from one effective date."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -44,19 +43,12 @@ class DeadlineSet(BaseModel):
     reassessment_interval_years: int = Field(ge=1, description="re-assess this many years after an assessment")
     first_assessment_within_months: int = Field(ge=1, description="a new employer's first assessment, months after production starts")
 
-    _origin: str | None = PrivateAttr(default=None)
-
     @field_validator("jurisdiction")
     @classmethod
     def _jurisdiction(cls, value: str) -> str:
         if value != NATIONAL and (problem := region_problem(value)):
             raise ValueError(f"jurisdiction must be {NATIONAL} or a GB/T 2260 code: {problem}")
         return value
-
-    @property
-    def origin(self) -> str | None:
-        """The file it was loaded from, if any."""
-        return self._origin
 
     def covers(self, region_code: str) -> bool:
         return jurisdiction_covers(self.jurisdiction, region_code)
@@ -71,50 +63,16 @@ class DeadlineSet(BaseModel):
 
 def load_deadline_set(path: Path) -> DeadlineSet:
     """Read and validate one deadline file; :class:`RuleDataError` names the file and every problem."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RuleDataError(f"deadline rule file {path}: cannot be read: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise RuleDataError(f"deadline rule file {path}: not valid JSON: {exc}") from exc
-    try:
-        loaded = DeadlineSet.model_validate(data)
-    except ValidationError as exc:
-        problems = "\n".join(
-            f"  - {'.'.join(str(p) for p in item['loc']) or '(top level)'}: {item['msg'].removeprefix('Value error, ')}"
-            for item in exc.errors(include_url=False)
-        )
-        raise RuleDataError(f"deadline rule file {path} is invalid:\n{problems}") from exc
-    loaded._origin = str(path)
-    return loaded
+    return read_rule_file(path, DeadlineSet, "deadline rule file")
 
 
 class DeadlineRules:
     """Every deadline set from the packaged folder plus an optional agency folder."""
 
     def __init__(self, extra_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_DEADLINES_DIR) -> None:
-        problems: list[str] = []
-        by_key: dict[tuple[str, str], DeadlineSet] = {}
-        for folder in [Path(packaged_dir)] + ([Path(extra_dir)] if extra_dir is not None else []):
-            if not folder.is_dir():
-                problems.append(f"deadline rules folder {folder} does not exist or is not a folder")
-                continue
-            for path in sorted(folder.glob("*.json")):
-                try:
-                    loaded = load_deadline_set(path)
-                except RuleDataError as exc:
-                    problems.append(str(exc))
-                    continue
-                key = (loaded.jurisdiction, loaded.version)
-                if key in by_key:
-                    problems.append(
-                        f"deadline rule file {path}: jurisdiction {key[0]} version {key[1]} is already defined by {by_key[key].origin}; give it a new version"
-                    )
-                    continue
-                by_key[key] = loaded
-        if problems:
-            raise RuleDataError("\n".join(problems))
-        self._sets = tuple(by_key.values())
+        folders = [Path(packaged_dir)] + ([Path(extra_dir)] if extra_dir is not None else [])
+        files = [path for folder in folders for path in rule_files(folder, "deadline rules folder")]
+        self._sets = read_all(files, load_deadline_set, unique_by=("jurisdiction", "version"), what="deadline rule file", advice="; give it a new version")
 
     @property
     def deadline_sets(self) -> tuple[DeadlineSet, ...]:
@@ -122,13 +80,7 @@ class DeadlineRules:
 
     def for_region(self, region_code: str, on: date) -> DeadlineSet:
         """The set for ``region_code`` on day ``on``: most specific jurisdiction, then latest effective_from, then highest version."""
-        if problem := region_problem(region_code):
-            raise ValueError(f"region code {region_code!r} {problem}")
-        candidates = [s for s in self._sets if s.covers(region_code) and s.effective_from <= on]
-        if not candidates:
-            known = ", ".join(f"{s.jurisdiction} {s.version} from {s.effective_from}" for s in self._sets) or "none loaded"
-            raise NoApplicableRules(f"no deadline rules cover region {region_code} on {on.isoformat()} (deadline sets: {known})")
-        return max(candidates, key=lambda s: precedence(s.jurisdiction, s.effective_from, s.version))
+        return in_force(self._sets, region_code, on, "deadline rules cover", "deadline sets")
 
 
 # --------------------------------------------------------------------------- calendar arithmetic

@@ -8,18 +8,17 @@ effective date; :class:`RuleBook` picks the one that applies to a region on a da
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.contracts import Category, HazardGrade, ManagementGrade, Nature, RuleSetRef
 from shared.identifiers import region_problem
-from shared.jurisdiction import NATIONAL, jurisdiction_covers, precedence
+from shared.jurisdiction import NATIONAL, jurisdiction_covers
+from shared.rule_data import FromRuleFile, NoApplicableRules, RuleDataError, in_force, read_all, read_rule_file, rule_files  # noqa: F401  (errors re-exported)
 
 PACKAGED_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
@@ -30,14 +29,6 @@ MANAGEMENT_GRADES: tuple[ManagementGrade, ...] = ("A", "B", "C")  # best to wors
 CATEGORIES: tuple[Category, ...] = ("甲", "乙", "丙")  # 2022 scheme: 甲 lowest risk, 丙 highest
 NATURES: tuple[Nature, ...] = ("一般", "严重")
 EXPOSURES: tuple[Exposure, ...] = ("符合", "不符合")
-
-
-class RuleDataError(ValueError):
-    """A rule-data file (or folder) is unusable; the message names the file and what is wrong."""
-
-
-class NoApplicableRules(LookupError):
-    """No loaded rule set covers the region on the date asked for."""
 
 
 class _Table(BaseModel):
@@ -296,7 +287,7 @@ class CategoryMatrix(_Table):
 # --------------------------------------------------------------------------- the rule set
 
 
-class RuleSet(BaseModel):
+class RuleSet(FromRuleFile):
     """One versioned rule set: every table the classification needs, for one jurisdiction."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -314,8 +305,6 @@ class RuleSet(BaseModel):
     management_bands: ManagementBands
     self_check_checklist: SelfCheckChecklist
     category_matrix: CategoryMatrix
-
-    _origin: str | None = PrivateAttr(default=None)
 
     @field_validator("jurisdiction")
     @classmethod
@@ -346,11 +335,6 @@ class RuleSet(BaseModel):
     def provisional_tables(self) -> list[str]:
         return [name for name, table in self.tables().items() if table.provisional]
 
-    @property
-    def origin(self) -> str | None:
-        """The file it was loaded from, if any."""
-        return self._origin
-
     def covers(self, region_code: str) -> bool:
         return jurisdiction_covers(self.jurisdiction, region_code)
 
@@ -370,36 +354,9 @@ class RuleSet(BaseModel):
 # --------------------------------------------------------------------------- loading
 
 
-def _validation_problems(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors(include_url=False):
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"  - {where}: {message}")
-    return "\n".join(lines)
-
-
 def load_rule_set(path: Path) -> RuleSet:
     """Read and validate one rule-set file; :class:`RuleDataError` names the file and every problem."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RuleDataError(f"rule file {path}: cannot be read: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise RuleDataError(f"rule file {path}: not valid JSON: {exc}") from exc
-    try:
-        rule_set = RuleSet.model_validate(data)
-    except ValidationError as exc:
-        raise RuleDataError(f"rule file {path} is invalid:\n{_validation_problems(exc)}") from exc
-    rule_set._origin = str(path)
-    return rule_set
-
-
-def _rule_files(folder: Path) -> list[Path]:
-    """Only the folder's top-level *.json files are rule sets; subfolders (deadlines/, calendar/, …) hold other data."""
-    if not folder.is_dir():
-        raise RuleDataError(f"rules folder {folder} does not exist or is not a folder")
-    return sorted(path for path in folder.glob("*.json") if path.is_file())
+    return read_rule_file(path, RuleSet, "rule file")
 
 
 class RuleBook:
@@ -407,17 +364,8 @@ class RuleBook:
 
     def __init__(self, extra_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_RULES_DIR) -> None:
         folders = [packaged_dir] + ([Path(extra_dir)] if extra_dir is not None else [])
-        files = [path for folder in folders for path in _rule_files(folder)]
-        loaded: list[RuleSet] = []
-        problems: list[str] = []
-        for path in files:
-            try:
-                loaded.append(load_rule_set(path))
-            except RuleDataError as exc:
-                problems.append(str(exc))
-        if problems:
-            raise RuleDataError("\n".join(problems))
-        self._rule_sets = _without_duplicates(loaded)
+        files = [path for folder in folders for path in rule_files(folder)]  # subfolders (deadlines/, calendar/, …) hold other data
+        self._rule_sets = read_all(files, load_rule_set, unique_by=("jurisdiction", "version"), what="rule file", advice="; give it a new version")
 
     @property
     def rule_sets(self) -> tuple[RuleSet, ...]:
@@ -425,22 +373,4 @@ class RuleBook:
 
     def for_region(self, region_code: str, on: date) -> RuleSet:
         """The rule set for ``region_code`` on day ``on``: most specific jurisdiction, then latest effective_from, then highest version."""
-        if problem := region_problem(region_code):
-            raise ValueError(f"region code {region_code!r} {problem}")
-        candidates = [rs for rs in self._rule_sets if rs.covers(region_code) and rs.effective_from <= on]
-        if not candidates:
-            known = ", ".join(f"{rs.jurisdiction} {rs.version} from {rs.effective_from}" for rs in self._rule_sets) or "none loaded"
-            raise NoApplicableRules(f"no rule set covers region {region_code} on {on.isoformat()} (rule sets: {known})")
-        return max(candidates, key=lambda rs: precedence(rs.jurisdiction, rs.effective_from, rs.version))
-
-
-def _without_duplicates(rule_sets: Iterable[RuleSet]) -> tuple[RuleSet, ...]:
-    by_key: dict[tuple[str, str], RuleSet] = {}
-    for rule_set in rule_sets:
-        key = (rule_set.jurisdiction, rule_set.version)
-        if key in by_key:
-            raise RuleDataError(
-                f"rule file {rule_set.origin}: jurisdiction {key[0]} version {key[1]} is already defined by {by_key[key].origin}; give it a new version"
-            )
-        by_key[key] = rule_set
-    return tuple(by_key.values())
+        return in_force(self._rule_sets, region_code, on, "rule set covers", "rule sets")

@@ -8,15 +8,16 @@ minor) harm. Otherwise the decision is ``penalty``, with every failed condition 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from shared import rule_data
 from shared.contracts import TraceEntry
-from shared.jurisdiction import jurisdiction_covers, precedence
+from shared.jurisdiction import jurisdiction_covers
+from shared.rule_data import NoApplicableRules, read_all, read_json, rule_files, validate
 
 PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules"
 ITEM_CODE_PATTERN = r"^\d{2,3}-\d+[a-z]?$"  # 职业病防治法 article - item, e.g. 70-4, 70-2a
@@ -59,8 +60,15 @@ class NoPenaltyList(BaseModel):
         return f"no-penalty list {self.jurisdiction} v{self.version} (effective {self.effective_from}{flag})"
 
 
-class NoApplicableList(LookupError):
-    pass
+NoApplicableList = NoApplicableRules  # the name callers catch
+
+
+def _read_list(path: Path) -> NoPenaltyList | None:
+    """The file's no-penalty list; None for other rule data sharing the folder (another ``kind``)."""
+    data = read_json(path, "no-penalty list file")
+    if not isinstance(data, dict) or data.get("kind") != "no_penalty_list":
+        return None
+    return validate(data, NoPenaltyList, path, "no-penalty list file")
 
 
 class NoPenaltyRules:
@@ -71,25 +79,11 @@ class NoPenaltyRules:
 
     @classmethod
     def load(cls, extra_dir: Path | None = None) -> "NoPenaltyRules":
-        lists = []
-        for folder in (PACKAGED_RULES, extra_dir):
-            if folder is None or not folder.is_dir():
-                continue
-            for path in sorted(folder.glob("*.json")):
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if data.get("kind") != "no_penalty_list":
-                    continue
-                try:
-                    lists.append(NoPenaltyList.model_validate(data))
-                except ValueError as error:
-                    raise ValueError(f"{path.name}: not a valid no-penalty list: {error}") from error
-        return cls(lists)
+        folders = [folder for folder in (PACKAGED_RULES, extra_dir) if folder is not None and folder.is_dir()]
+        return cls(list(read_all([path for folder in folders for path in rule_files(folder)], _read_list)))
 
     def in_force(self, region_code: str, on: date) -> NoPenaltyList:
-        candidates = [lst for lst in self.lists if lst.covers(region_code) and lst.effective_from <= on]
-        if not candidates:
-            raise NoApplicableList(f"no no-penalty list in force for region {region_code} on {on}")
-        return max(candidates, key=lambda lst: precedence(lst.jurisdiction, lst.effective_from, lst.version))
+        return rule_data.in_force(self.lists, region_code, on, "no-penalty list in force for", "no-penalty lists", check_region=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,131 @@
+"""Versioned rule data in JSON files, read the same way by every rule book.
+
+A rule file is one JSON document validated by a pydantic model. Errors name the file and list
+every problem (``field.path: message``); two files with the same key (jurisdiction and version,
+or year) are refused naming both; among jurisdictional data, :func:`in_force` picks the one that
+applies to a region on a day by :func:`shared.jurisdiction.precedence`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, PrivateAttr, ValidationError
+
+from shared.identifiers import region_problem
+from shared.jurisdiction import jurisdiction_covers, precedence
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Versioned(Protocol):
+    jurisdiction: str
+    version: str
+    effective_from: date
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+class RuleDataError(ValueError):
+    """A rule-data file (or folder) is unusable; the message names the file and what is wrong."""
+
+
+class NoApplicableRules(LookupError):
+    """No loaded rule data covers the region on the date asked for."""
+
+
+class FromRuleFile(BaseModel):
+    """Rule data that remembers the file :func:`read_rule_file` read it from."""
+
+    _origin: str | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> str | None:
+        """The file it was loaded from, if any."""
+        return self._origin
+
+
+def read_json(path: Path, what: str) -> Any:
+    """The file's JSON; :class:`RuleDataError` ("<what> <path>: …") when it cannot be read or parsed."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleDataError(f"{what} {path}: cannot be read: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise RuleDataError(f"{what} {path}: not valid JSON: {exc}") from exc
+
+
+def validate(data: Any, model: type[M], path: Path, what: str) -> M:
+    """``data`` as ``model``; :class:`RuleDataError` names the file and lists every problem."""
+    try:
+        loaded = model.model_validate(data)
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  - {'.'.join(str(part) for part in item['loc']) or '(top level)'}: {item['msg'].removeprefix('Value error, ')}"
+            for item in exc.errors(include_url=False)
+        )
+        raise RuleDataError(f"{what} {path} is invalid:\n{problems}") from exc
+    if isinstance(loaded, FromRuleFile):
+        loaded._origin = str(path)
+    return loaded
+
+
+def read_rule_file(path: Path, model: type[M], what: str) -> M:
+    """Read and validate one rule file (``what``: "rule file", "calendar file", …)."""
+    return validate(read_json(path, what), model, path, what)
+
+
+def rule_files(folder: Path, what: str = "rules folder") -> list[Path]:
+    """The folder's top-level *.json files, sorted; subfolders (even ones named *.json) are not rule files."""
+    if not folder.is_dir():
+        raise RuleDataError(f"{what} {folder} does not exist or is not a folder")
+    return sorted(path for path in folder.glob("*.json") if path.is_file())
+
+
+def read_all(
+    paths: Iterable[Path], read: Callable[[Path], M | None], *, unique_by: tuple[str, ...] = (), what: str = "", advice: str = ""
+) -> tuple[M, ...]:
+    """``read`` every file (None: not this kind of data, skipped) and, with ``unique_by``, refuse two items with the
+    same values of those fields, naming both files: "<what> <file>: year 2027 is already defined by <file><advice>".
+    One :class:`RuleDataError` lists every bad file, then every clash."""
+    problems: list[str] = []
+    clashes: list[str] = []
+    loaded: list[M] = []
+    first_file: dict[tuple[Any, ...], Path] = {}
+    for path in paths:
+        try:
+            item = read(path)
+        except RuleDataError as exc:
+            problems.append(str(exc))
+            continue
+        if item is None:
+            continue
+        key = tuple(getattr(item, field) for field in unique_by)
+        if unique_by and key in first_file:
+            label = " ".join(f"{field} {value}" for field, value in zip(unique_by, key))
+            clashes.append(f"{what} {path}: {label} is already defined by {first_file[key]}{advice}")
+            continue
+        first_file.setdefault(key, path)
+        loaded.append(item)
+    if problems or clashes:
+        raise RuleDataError("\n".join(problems + clashes))
+    return tuple(loaded)
+
+
+def in_force(items: Sequence[V], region_code: str, on: date, what: str, known_as: str, *, check_region: bool = True) -> V:
+    """The item for ``region_code`` on ``on``: most specific jurisdiction, then latest effective_from, then highest version.
+
+    :class:`NoApplicableRules` reads "no <what> region R on D (<known_as>: …)"; with ``check_region``
+    a region that is no GB/T 2260 code is a ValueError."""
+    if check_region and (problem := region_problem(region_code)):
+        raise ValueError(f"region code {region_code!r} {problem}")
+    candidates = [item for item in items if jurisdiction_covers(item.jurisdiction, region_code) and item.effective_from <= on]
+    if not candidates:
+        known = ", ".join(f"{item.jurisdiction} {item.version} from {item.effective_from}" for item in items) or "none loaded"
+        raise NoApplicableRules(f"no {what} region {region_code} on {on.isoformat()} ({known_as}: {known})")
+    return max(candidates, key=lambda item: precedence(item.jurisdiction, item.effective_from, item.version))
