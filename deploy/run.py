@@ -4,11 +4,17 @@ Starts the Kafka broker (deploy/kafka/kafka.sh, unless KAFKA_BOOTSTRAP_SERVERS n
 cluster), creates the topics, starts the four services with SQLite files under .run/data,
 waits until each answers /healthz, prints their URLs, and stops everything, broker included,
 on Ctrl-C. Logs go to .run/logs/<service>.log; data survives restarts.
+
+Access: a random token-signing secret is made once into .run/auth_secret (mode 0600; or
+OHS_AUTH_SECRET from the environment) and handed to every service; one bearer token per role is
+written to .run/tokens.json and kept across restarts while it still verifies.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -17,8 +23,24 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from shared.auth import InvalidToken, auth_secret_problem, issue_token, verify_token  # noqa: E402
+
 RUN = REPO / ".run"
 SERVICES = {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004}
+SECRET_FILE = RUN / "auth_secret"
+TOKENS_FILE = RUN / "tokens.json"
+EXAMPLE_EMPLOYER = "91141029MA0GRT8U3L"  # 乡宁县示例水泥有限公司, the README's example report
+# role -> (name shown in logs, scope): the region code for staff and auditors, the credit code for an employer
+SEED_TOKENS = {
+    "province": ("山西省 示例用户", "140000"),
+    "city": ("临汾市 示例用户", "141000"),
+    "county": ("乡宁县 示例用户", "141029"),
+    "employer": ("乡宁县示例水泥有限公司", EXAMPLE_EMPLOYER),
+    "auditor": ("临汾市 审计示例用户", "141000"),
+}
 
 
 def say(message: str) -> None:
@@ -33,12 +55,55 @@ def healthy(port: int) -> bool:
         return False
 
 
+def auth_secret() -> str:
+    """OHS_AUTH_SECRET from the environment, else .run/auth_secret, made once (0600) and reused."""
+    if os.environ.get("OHS_AUTH_SECRET"):
+        return os.environ["OHS_AUTH_SECRET"]
+    if SECRET_FILE.exists():
+        secret = SECRET_FILE.read_text().strip()
+        if auth_secret_problem(secret) is None:
+            return secret
+        say(f"{SECRET_FILE.relative_to(REPO)} is unusable ({auth_secret_problem(secret)}); making a new one")
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+    SECRET_FILE.chmod(0o600)
+    return secret
+
+
+def seed_tokens(secret: str) -> None:
+    """.run/tokens.json: one token per role; kept when every token in it still verifies with the secret."""
+    try:
+        existing = json.loads(TOKENS_FILE.read_text())
+        if set(existing) == set(SEED_TOKENS) and all(
+            verify_token(secret, existing[role]).role == role for role in SEED_TOKENS
+        ):
+            return
+    except (OSError, ValueError, InvalidToken, TypeError, AttributeError):
+        pass
+    tokens = {}
+    for role, (name, scope) in SEED_TOKENS.items():
+        where = {"credit_code": scope} if role == "employer" else {"region_code": scope}
+        tokens[role] = issue_token(secret, role, name, subject=f"make-run-{role}", valid_days=365, **where)  # type: ignore[arg-type]
+    fd = os.open(TOKENS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(tokens, out, indent=2)
+        out.write("\n")
+    say(f"new bearer tokens written to {TOKENS_FILE.relative_to(REPO)}")
+
+
 def main() -> int:
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
     (RUN / "data").mkdir(parents=True, exist_ok=True)
     own_broker = "KAFKA_BOOTSTRAP_SERVERS" not in os.environ
     kafka_sh = [str(REPO / "deploy/kafka/kafka.sh")]
-    env = dict(os.environ, OHS_DATA_DIR=str(RUN / "data"), PYTHONUNBUFFERED="1")
+    secret = auth_secret()
+    if problem := auth_secret_problem(secret):
+        say(f"error: {problem}")
+        return 1
+    seed_tokens(secret)
+    env = dict(os.environ, OHS_DATA_DIR=str(RUN / "data"), PYTHONUNBUFFERED="1", OHS_AUTH_SECRET=secret)
     processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def stop_all() -> None:
@@ -91,6 +156,8 @@ def main() -> int:
         say("ready:")
         for name, port in SERVICES.items():
             print(f"  {name:<11} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)", flush=True)
+        say(f"bearer tokens (province 140000, city 141000, county 141029, employer {EXAMPLE_EMPLOYER}, auditor 141000) "
+            f"in {TOKENS_FILE.relative_to(REPO)}, e.g. -H \"Authorization: Bearer $(jq -r .county .run/tokens.json)\"")
         say("logs in .run/logs/, data in .run/data/; Ctrl-C stops everything")
         while True:
             for name, process in processes.items():

@@ -45,8 +45,23 @@ TOKEN_PREFIX = "ohs1"
 _LEVEL_OF_ROLE = {"county": 3, "city": 2, "province": 1}
 
 
+MIN_SECRET_LENGTH = 16
+
+
 class InvalidToken(ValueError):
     pass
+
+
+def auth_secret_problem(secret: str) -> str | None:
+    """Why ``secret`` cannot sign tokens, or None. Every service refuses to start without one."""
+    if not secret.strip():
+        return (
+            "OHS_AUTH_SECRET is not set: every API needs it to verify bearer tokens "
+            "(`python -m shared.auth secret` prints a new one; `make run` keeps one in .run/auth_secret)"
+        )
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"OHS_AUTH_SECRET is too short ({len(secret)} characters, at least {MIN_SECRET_LENGTH}): use `python -m shared.auth secret`"
+    return None
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,8 @@ def issue_token(
     subject: str | None = None,
     valid_days: int = 365,
 ) -> str:
+    if problem := auth_secret_problem(secret):
+        raise ValueError(problem)
     if problem := scope_problem(role, region_code, credit_code):
         raise ValueError(problem)
     claims = {
@@ -163,8 +180,11 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(status_code=401, detail="a bearer token is required", headers=challenge)
+    secret = request.app.state.runtime.settings.auth_secret
+    if auth_secret_problem(secret):  # never verify against an empty secret: anyone could sign with it
+        raise HTTPException(status_code=503, detail="authentication is not configured (OHS_AUTH_SECRET)")
     try:
-        return verify_token(request.app.state.runtime.settings.auth_secret, credentials.credentials)
+        return verify_token(secret, credentials.credentials)
     except InvalidToken as error:
         raise HTTPException(status_code=401, detail=f"invalid token: {error}", headers=challenge) from error
 
@@ -191,7 +211,12 @@ def main() -> None:
         print(secrets.token_urlsafe(32))
         return
     settings = Settings()
-    print(issue_token(settings.auth_secret, args.role, args.name, region_code=args.region, credit_code=args.credit_code, valid_days=args.days))
+    if problem := auth_secret_problem(settings.auth_secret):
+        parser.error(problem)
+    try:
+        print(issue_token(settings.auth_secret, args.role, args.name, region_code=args.region, credit_code=args.credit_code, valid_days=args.days))
+    except ValueError as error:
+        parser.error(str(error))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 
+from shared.auth import auth_secret_problem
 from shared.db import database_answers, make_engine
 from shared.migrations import upgrade
 from shared.kafka_admin import ensure_topics
@@ -39,6 +40,8 @@ class Runtime:
     create_topics: bool = True
 
     async def start(self) -> None:
+        if problem := auth_secret_problem(self.settings.auth_secret):
+            raise RuntimeError(f"{self.settings.service_name} will not start: {problem}")
         await asyncio.to_thread(upgrade, self.settings.service_name, self.engine)
         if self.create_topics:
             await asyncio.to_thread(ensure_topics, self.settings.kafka_bootstrap_servers)

@@ -4,6 +4,8 @@
   cluster named by KAFKA_BOOTSTRAP_SERVERS), with the project's topics created.
 * ``postgres_url``: a fresh database per test on a server from deploy/postgres/pg.sh (or on the
   server named by TEST_POSTGRES_URL).
+
+It also sets OHS_AUTH_SECRET to ``tests.support.TEST_AUTH_SECRET`` for every service a test starts.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import TEST_AUTH_SECRET
+
 REPO = Path(__file__).resolve().parent.parent
+
+# Every service a test starts (in this process or as a subprocess, which inherits the
+# environment) verifies tokens with the test secret; tests.support.token_for signs with it.
+os.environ["OHS_AUTH_SECRET"] = TEST_AUTH_SECRET
 
 
 def _free(port: int) -> bool:

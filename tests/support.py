@@ -16,10 +16,37 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
+from shared.auth import Role, issue_token
 from shared.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
 from tests.examples import EXAMPLE_REPORT
 
 T = TypeVar("T")
+
+# The secret every test service runs with (tests/conftest.py puts it into OHS_AUTH_SECRET, so
+# in-process apps and service subprocesses verify the tokens ``token_for`` mints).
+TEST_AUTH_SECRET = "test-secret-for-the-test-suite-only-0123456789"
+EXAMPLE_EMPLOYER = EXAMPLE_REPORT["enterprise"]["credit_code"]  # 91141029MA0GRT8U3L, in 乡宁县 141029
+DEFAULT_SCOPES: dict[str, str] = {
+    "province": "140000",  # 山西省
+    "city": "141000",  # 临汾市
+    "county": "141029",  # 乡宁县
+    "auditor": "141000",
+    "employer": EXAMPLE_EMPLOYER,
+}
+
+
+def token_for(role: Role, scope: str | None = None, *, name: str | None = None, valid_days: int = 1,
+              secret: str = TEST_AUTH_SECRET) -> str:
+    """A bearer token for ``role``: ``scope`` is the region code (staff, auditor) or the credit code
+    (employer); by default the role's entry in DEFAULT_SCOPES."""
+    scope = scope or DEFAULT_SCOPES[role]
+    where = {"credit_code": scope} if role == "employer" else {"region_code": scope}
+    return issue_token(secret, role, name or f"test {role} {scope}", subject=f"test-{role}-{scope}", valid_days=valid_days, **where)
+
+
+def auth(role: Role, scope: str | None = None, **options: Any) -> dict[str, str]:
+    """The Authorization header for ``token_for(role, scope)``."""
+    return {"Authorization": f"Bearer {token_for(role, scope, **options)}"}
 
 
 
@@ -50,11 +77,13 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 
 
 
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run a service in this process (lifespan: tables, topics, broker, relay) with an HTTP client."""
+async def serving(app: FastAPI, token: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service in this process (lifespan: tables, topics, broker, relay) with an HTTP client
+    that sends ``token`` (default: a province token) with every request."""
+    headers = {"Authorization": f"Bearer {token or token_for('province')}"}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://service", headers=headers) as client:
             yield client
 
 

@@ -1,15 +1,18 @@
 """``ohs`` — the command line a county's staff use to load reports in bulk.
 
-    ohs bulk employers FILE.xlsx|FILE.xls --api http://127.0.0.1:8001 [--errors errors.xlsx] [--dry-run] [--concurrency 8]
-    ohs bulk reports   FILE.jsonl|FOLDER  --api http://127.0.0.1:8001 [--errors errors.xlsx] [--dry-run] [--concurrency 8]
+    ohs bulk employers FILE.xlsx|FILE.xls --api http://127.0.0.1:8001 --token TOKEN [--errors errors.xlsx] [--dry-run] [--concurrency 8]
+    ohs bulk reports   FILE.jsonl|FOLDER  --api http://127.0.0.1:8001 --token TOKEN [--errors errors.xlsx] [--dry-run] [--concurrency 8]
     ohs bulk template  OUT.xlsx           an empty 附件6 with its header row, one example row and a 说明 sheet
 
 (``python -m services.assessment.cli …`` works the same.) The layout of 附件6 is described in
 ``services.assessment.bulk``. Every input row ends up submitted (new), already submitted (the
 service holds the identical report from an earlier run) or in the errors file (.xlsx, or .csv
 when the name ends in .csv; columns 行号, 统一社会信用代码, 字段, 错误说明; default: next to the
-input, ``<name>.errors.xlsx``). Exit code 0 when every row went through, 1 when some rows have
-errors, 2 on a usage error (file not found, unreadable layout, API unreachable).
+input, ``<name>.errors.xlsx``). The bearer token (``--token``, default ``$OHS_TOKEN``) is a county,
+city or province staff token covering the employers' regions, or an employer's own token. Exit code
+0 when every row went through, 1 when some rows have errors, 2 on a usage error (file not found,
+unreadable layout, API unreachable, no token, the token refused (401) or not allowed to submit a
+row (403): the run stops there; rows already submitted stay submitted and a rerun skips them).
 """
 
 from __future__ import annotations
@@ -41,11 +44,20 @@ BACKOFF_S = 0.5  # doubled at each retry
 ERROR_COLUMNS = ("行号", "统一社会信用代码", "字段", "错误说明")
 
 Api = Annotated[str, typer.Option("--api", envvar="OHS_ASSESSMENT_API", help="the assessment service's base URL")]
+Token = Annotated[
+    str | None,
+    typer.Option("--token", envvar="OHS_TOKEN", show_envvar=True,
+                 help="bearer token (staff of the employers' region, or the employer); `make run` writes some to .run/tokens.json"),
+]
 ErrorsFile = Annotated[
     Path | None, typer.Option("--errors", help="errors file, .xlsx or .csv (default: <input>.errors.xlsx)", dir_okay=False)
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="validate only, submit nothing")]
 Concurrency = Annotated[int, typer.Option("--concurrency", min=1, max=64, help="requests in flight at once")]
+
+
+class AccessRefused(Exception):
+    """The service refused the token (401) or this token's right to submit a row (403): a usage error."""
 
 
 @dataclass
@@ -81,9 +93,10 @@ def employers(
     errors: ErrorsFile = None,
     dry_run: DryRun = False,
     concurrency: Concurrency = 8,
+    token: Token = None,
 ) -> None:
     """Load the county's employer list (附件6): one report per row."""
-    run(file, bulk.parse_employer_sheet, bulk.sheet_problem, api, errors, dry_run, concurrency)
+    run(file, bulk.parse_employer_sheet, bulk.sheet_problem, api, errors, dry_run, concurrency, token)
 
 
 @bulk_app.command("reports")
@@ -93,9 +106,10 @@ def reports(
     errors: ErrorsFile = None,
     dry_run: DryRun = False,
     concurrency: Concurrency = 8,
+    token: Token = None,
 ) -> None:
     """Load reports given as JSON, exactly as POST /reports takes them."""
-    run(source, bulk.parse_reports, lambda f, m, _=None: RowProblem(f, m), api, errors, dry_run, concurrency)
+    run(source, bulk.parse_reports, lambda f, m, _=None: RowProblem(f, m), api, errors, dry_run, concurrency, token)
 
 
 @bulk_app.command("template")
@@ -120,10 +134,16 @@ Parse = Callable[[Path], list[ParsedRow]]
 ToProblem = Callable[..., RowProblem]
 
 
-def run(path: Path, parse: Parse, to_problem: ToProblem, api: str, errors: Path | None, dry_run: bool, concurrency: int) -> None:
+def run(
+    path: Path, parse: Parse, to_problem: ToProblem, api: str, errors: Path | None, dry_run: bool, concurrency: int,
+    token: str | None = None,
+) -> None:
     console = Console()
     if not path.exists():
         fail(console, f"{path}: no such file or folder")
+    token = (token or "").strip()
+    if not token and not dry_run:
+        fail(console, "no bearer token: pass --token TOKEN or set OHS_TOKEN (a staff token of the employers' region, or the employer's own)")
     try:
         rows = parse(path)
     except bulk.LayoutError as error:
@@ -133,8 +153,11 @@ def run(path: Path, parse: Parse, to_problem: ToProblem, api: str, errors: Path 
     outcomes: dict[int, Outcome] = {}
     if valid and not dry_run:
         api = api.rstrip("/")
-        preflight(console, api)
-        submitted = asyncio.run(submit_all(valid, api, concurrency, to_problem, console))
+        preflight(console, api, token)
+        try:
+            submitted = asyncio.run(submit_all(valid, api, concurrency, to_problem, console, token))
+        except AccessRefused as error:
+            fail(console, f"{error} — the run stopped; rows submitted before it stay submitted (a rerun skips them)")
         outcomes = {id(row): outcome for row, outcome in zip(valid, submitted)}
 
     summary = Summary(read=len(rows), valid=len(valid))
@@ -160,16 +183,38 @@ def fail(console: Console, message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def preflight(console: Console, api: str) -> None:
+def preflight(console: Console, api: str, token: str = "") -> None:
     try:
         response = httpx.get(f"{api}/healthz", timeout=5.0)
     except httpx.TransportError as error:
         fail(console, f"cannot reach the assessment API at {api} ({type(error).__name__}: {error})")
     if response.status_code != 200:
         console.print(f"[yellow]warning:[/] {escape(f'{api}/healthz answers {response.status_code}: {response.text[:200]}')}", soft_wrap=True)
+    # A bad or expired token shows before any row is sent: reading a submission that does not
+    # exist answers 404 to a valid token and 401 to any other.
+    try:
+        probe = httpx.get(f"{api}/reports/00000000-0000-0000-0000-000000000000", headers=bearer(token), timeout=5.0)
+    except httpx.TransportError:
+        return  # the submissions will report it row by row
+    if probe.status_code == 401:
+        fail(console, f"the assessment API refused the token (401: {detail(probe)}); check --token / OHS_TOKEN")
 
 
-async def submit_all(rows: list[ParsedRow], api: str, concurrency: int, to_problem: ToProblem, console: Console) -> list[Outcome]:
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def detail(response: httpx.Response) -> str:
+    try:
+        content = response.json()
+    except ValueError:
+        return response.text[:200]
+    return str(content.get("detail", content)) if isinstance(content, dict) else str(content)
+
+
+async def submit_all(
+    rows: list[ParsedRow], api: str, concurrency: int, to_problem: ToProblem, console: Console, token: str = ""
+) -> list[Outcome]:
     """POST every row, ``concurrency`` at a time, with a progress bar; the outcomes in the rows' order."""
     started = datetime.now(timezone.utc)
     outcomes: list[Outcome | None] = [None] * len(rows)
@@ -181,7 +226,7 @@ async def submit_all(rows: list[ParsedRow], api: str, concurrency: int, to_probl
     columns = (TextColumn("submitting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("submit", total=len(rows))
-        async with httpx.AsyncClient(base_url=api, timeout=timeout, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=api, timeout=timeout, limits=limits, headers=bearer(token)) as client:
 
             async def worker() -> None:
                 while not queue.empty():
@@ -189,7 +234,12 @@ async def submit_all(rows: list[ParsedRow], api: str, concurrency: int, to_probl
                     outcomes[index] = await submit(client, rows[index], started, to_problem)
                     progress.advance(task)
 
-            await asyncio.gather(*(worker() for _ in range(min(concurrency, len(rows)))))
+            try:
+                async with asyncio.TaskGroup() as group:  # the first AccessRefused cancels the other workers
+                    for _ in range(min(concurrency, len(rows))):
+                        group.create_task(worker())
+            except* AccessRefused as refused:
+                raise refused.exceptions[0] from None
     return [o or Outcome("rejected", [RowProblem("(提交)", "未提交")]) for o in outcomes]
 
 
@@ -205,6 +255,9 @@ async def submit(client: httpx.AsyncClient, row: ParsedRow, started: datetime, t
         except httpx.TransportError as error:
             failure = f"{type(error).__name__}: {error}".rstrip(": ")
             continue
+        if response.status_code in (401, 403):
+            who = "the token was refused" if response.status_code == 401 else "the token may not submit this row"
+            raise AccessRefused(f"row {row.label} ({row.credit_code or '?'}): {who} (HTTP {response.status_code}: {detail(response)})")
         if response.status_code < 500:
             return answer(response, started, body, to_problem)
         failure = f"HTTP {response.status_code}: {response.text[:200]}"

@@ -65,9 +65,11 @@ def summary(record: EnterpriseRecord) -> dict[str, Any]:
 
 
 def enterprises(
-    session: Session, region_prefix: str | None, category: str | None, limit: int, offset: int
+    session: Session, region_prefix: str | None, category: str | None, limit: int, offset: int, credit_code: str | None = None
 ) -> tuple[int, list[dict[str, Any]]]:
     conditions = []
+    if credit_code:  # an employer's listing: its own record only
+        conditions.append(EnterpriseRecord.credit_code == credit_code)
     if region_prefix:
         conditions.append(col(EnterpriseRecord.region_code).startswith(region_prefix))
     if category:

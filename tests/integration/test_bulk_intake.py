@@ -23,7 +23,7 @@ from services.assessment import bulk, cli
 from services.assessment.bootstrap import bootstrap
 from shared.settings import settings_for
 from tests.conftest import free_port
-from tests.support import new_credit_code
+from tests.support import auth, new_credit_code, token_for
 
 pytestmark = pytest.mark.integration
 
@@ -116,7 +116,8 @@ def test_bulk_employers_loads_2000_rows_once(assessment_api: str, tmp_path: Path
     good, bad = employer_list(source)
     errors = tmp_path / "errors.xlsx"
     runner = CliRunner()
-    command = ["bulk", "employers", str(source), "--api", assessment_api, "--errors", str(errors), "--concurrency", "8"]
+    command = ["bulk", "employers", str(source), "--api", assessment_api, "--errors", str(errors), "--concurrency", "8",
+               "--token", token_for("county", "141029")]
 
     started = time.perf_counter()
     first = runner.invoke(cli.app, command)
@@ -133,10 +134,43 @@ def test_bulk_employers_loads_2000_rows_once(assessment_api: str, tmp_path: Path
     # the service holds what was submitted, under the ids the rows give
     rows = [r for r in bulk.parse_employer_sheet(source) if r.ok]
     for row in rows[:: len(rows) // 5]:
-        answer = httpx.get(f"{assessment_api}/reports/{row.report.submission_id}")  # type: ignore[union-attr]
+        answer = httpx.get(f"{assessment_api}/reports/{row.report.submission_id}", headers=auth("county"))  # type: ignore[union-attr]
         assert answer.status_code == 200 and answer.json()["credit_code"] == row.credit_code
 
     again = runner.invoke(cli.app, command)
     assert again.exit_code == 1, again.output
     assert summary_numbers(again.output) == {"read": ROWS, "valid": good, "new": 0, "already": good, "rejected": len(bad)}
     assert error_lines(errors) == lines
+
+
+def test_a_token_that_may_not_submit_stops_the_run_as_a_usage_error(assessment_api: str, tmp_path: Path) -> None:
+    source = tmp_path / "附件6.xlsx"
+    employer_list_of(source, 3)
+    runner = CliRunner()
+    base = ["bulk", "employers", str(source), "--api", assessment_api, "--concurrency", "1"]
+
+    other_county = runner.invoke(cli.app, [*base, "--token", token_for("county", "141024")])
+    assert other_county.exit_code == 2, other_county.output
+    assert "may not submit" in other_county.output and "141029" in other_county.output
+
+    forged = runner.invoke(cli.app, [*base, "--token", token_for("county", secret="not-the-service-secret-0123456789")])
+    assert forged.exit_code == 2 and "refused the token" in forged.output, forged.output
+
+    city = runner.invoke(cli.app, base, env={"OHS_TOKEN": token_for("city")})  # the token from the environment
+    assert city.exit_code == 0, city.output
+    assert summary_numbers(city.output)["new"] == 3
+
+
+def employer_list_of(path: Path, rows: int) -> None:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("附件6")
+    sheet.append(HEADER)
+    for n in range(1, rows + 1):
+        row = {
+            "序号": n, "用人单位名称": f"示例企业{n}有限公司", "统一社会信用代码": new_credit_code("141029"), "所在地区代码": "141029",
+            "行业代码": "C3011", "职工总数": 86, "投产日期": date(2016, 4, 1), "评估日期": date(2023, 6, 1), "评估方式": "自评",
+            "危害因素": "矽尘|24|不符合|2023-05-10", "自查得分": 82.5, "公示开始日期": "2023-06-02", "公示结束日期": date(2023, 6, 8),
+            "签字人": "张三", "是否盖章": "是",
+        }
+        sheet.append([row.get(title) for title in HEADER])
+    book.save(path)

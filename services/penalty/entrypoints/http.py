@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 from uuid import uuid4
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, select
 
 from services.penalty.adapters.orm import Case
 from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, NoApplicableList
 from services.penalty.service_layer import handlers
+from shared.auth import Principal, authenticate, not_found
 from shared.contracts import FieldProblem, Harm, ViolationRecorded, validate_county_code, validate_credit_code
 from shared.db import in_session
 from shared.identifiers import county_region_problem, credit_code_problem
 from shared.runtime import invalid
 
 router = APIRouter(tags=["cases 案件"])
+log = logging.getLogger(__name__)
 
 
 class ViolationIn(BaseModel):
@@ -74,13 +77,35 @@ def case_view(case: Case) -> dict[str, Any]:
     }
 
 
-@router.post("/violations", status_code=201, summary="Record a violation found at inspection; the decision follows")
-async def post_violation(violation: ViolationIn, request: Request) -> Any:
+@router.post(
+    "/violations",
+    status_code=201,
+    summary="Record a violation found at inspection; the decision follows",
+    description="Supervision staff only, for an employer of their jurisdiction (the case's county: region_code, "
+    "else the registering authority in the credit code when that is a county).",
+    responses={403: {"description": "not staff, or the case's county is outside the token's jurisdiction"}},
+)
+async def post_violation(violation: ViolationIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
+    if not principal.is_staff:
+        raise HTTPException(status_code=403, detail=f"only supervision staff record violations, not an {principal.role}'s token")
+    runtime = request.app.state.runtime
+    event = ViolationRecorded(producer=handlers.PRODUCER, case_id=uuid4(), **violation.model_dump())
+    region = handlers.case_region(event)
+    if region is None:
+        registered = handlers.registration_region(violation.credit_code)
+        return invalid(
+            [{"field": "region_code", "message": f"the credit code's registering authority {registered} is not a county: "
+              "give the employer's county as region_code"}],
+            "the violation is invalid",
+        )
+    if not principal.can_act_for(violation.credit_code, region):
+        raise HTTPException(
+            status_code=403,
+            detail=f"region {region} is outside the jurisdiction of this {principal.role} token ({principal.region_code})",
+        )
     problems = violation.problems(date.today())
     if problems:
         return invalid([{"field": p.field, "message": p.message} for p in problems], "the violation is invalid")
-    runtime = request.app.state.runtime
-    event = ViolationRecorded(producer=handlers.PRODUCER, case_id=uuid4(), **violation.model_dump())
 
     def store(session: Session) -> dict[str, Any]:
         case = handlers.record_violation(session, event)
@@ -88,31 +113,34 @@ async def post_violation(violation: ViolationIn, request: Request) -> Any:
         return case_view(case)
 
     view = await in_session(runtime.engine, store)
+    log.info("case %s (%s, %s) recorded by %s", view["id"], violation.credit_code, region, principal.describe())
     await runtime.relay.flush()
     return {**view, "links": {"case": f"/cases/{view['id']}"}}
 
 
 @router.get("/cases/{case_id}", summary="One case: decision, reasons and trace")
-async def get_case(case_id: str, request: Request) -> dict[str, Any]:
+async def get_case(case_id: str, request: Request, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
     def load(session: Session) -> dict[str, Any] | None:
         case = session.get(Case, case_id)
         return case_view(case) if case else None
 
     found = await in_session(request.app.state.runtime.engine, load)
-    if found is None:
-        raise HTTPException(status_code=404, detail=f"no case {case_id}")
+    if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
+        raise not_found(f"case {case_id}")
     return found
 
 
-@router.get("/cases", summary="An employer's cases, newest first")
-async def list_cases(request: Request, credit_code: str = Query(description="统一社会信用代码")) -> dict[str, Any]:
+@router.get("/cases", summary="An employer's cases, newest first (only the cases the token may read)")
+async def list_cases(
+    request: Request, credit_code: str = Query(description="统一社会信用代码"), principal: Principal = Depends(authenticate)
+) -> dict[str, Any]:
     problem = credit_code_problem(credit_code)
     if problem:
         raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
 
     def load(session: Session) -> list[dict[str, Any]]:
         rows = session.exec(select(Case).where(Case.credit_code == credit_code).order_by(col(Case.found_on).desc()))
-        return [case_view(c) for c in rows]
+        return [case_view(c) for c in rows if principal.can_read(c.credit_code, c.region_code)]
 
     items = await in_session(request.app.state.runtime.engine, load)
     return {"credit_code": credit_code, "total": len(items), "items": items}
@@ -121,6 +149,7 @@ async def list_cases(request: Request, credit_code: str = Query(description="统
 @router.get("/rules/no-penalty", tags=["rules 规则"], summary="The no-penalty list (附件5) in force for a region on a date")
 async def no_penalty_rules(
     request: Request,
+    _: Principal = Depends(authenticate),
     region_code: str = Query(description="county GB/T 2260 code"),
     on: date | None = Query(default=None, description="date (default today)"),
 ) -> dict[str, Any]:

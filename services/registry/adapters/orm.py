@@ -60,4 +60,41 @@ class ClassificationVersion(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utc_now)
 
 
-MODELS = [EnterpriseRecord, ClassificationVersion]
+class ChangeLogEntry(SQLModel, table=True):
+    """One change to an employer's classification, hash-chained per county (RULES §8).
+
+    Append-only: written once by ``service_layer.chain_log.append`` (its hash set in the same
+    transaction, once the seq is known). The hash covers every other column (``domain.chain``)."""
+
+    __tablename__ = "registry_change_log"
+    __table_args__ = (
+        # a chain cannot fork: no two entries of a region follow the same one
+        UniqueConstraint("region_code", "prev_hash", name="uq_registry_change_log_link"),
+        {"sqlite_autoincrement": True},  # a seq is never given out twice, even after the last row is deleted
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    region_code: str = Field(index=True, max_length=6)
+    credit_code: str = Field(index=True, max_length=18)
+    change: str = Field(max_length=32)  # archived, later override, exemption, …
+    category_before: str | None = Field(default=None, max_length=1)
+    category_after: str | None = Field(default=None, max_length=1)
+    actor: str = Field(max_length=300)  # "system:<producer> event <event_id>", or a person from a token
+    reason: str
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the facts hashed
+    recorded_at: datetime = Field(default_factory=utc_now)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class ChainHeadRecord(SQLModel, table=True):
+    """The last entry of each region's chain; its row is locked while an entry is appended."""
+
+    __tablename__ = "registry_chain_head"
+
+    region_code: str = Field(primary_key=True, max_length=6)
+    last_seq: int
+    last_hash: str = Field(max_length=64)
+
+
+MODELS = [EnterpriseRecord, ClassificationVersion, ChangeLogEntry, ChainHeadRecord]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from services.registry.adapters.orm import ClassificationVersion, EnterpriseRecord
-from services.registry.domain.archive import CurrentClassification, archive
+from services.registry.domain.archive import ArchiveDecision, CurrentClassification, archive
+from services.registry.service_layer import chain_log
 from shared.contracts import AssessmentClassified, ClassificationChanged, utc_now
 from shared.db import enqueue
 
@@ -50,8 +51,10 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
     record.latest_version = version_number
     if decision.becomes_current:  # always for the first archive
         _make_current(record, event, version_number)
+    previous_region = current.region_code if current is not None else None
     record.updated_at = utc_now()
     session.add(record)
+    _log_archived(session, event, decision, previous_region)
 
     if decision.announce:
         enqueue(
@@ -69,6 +72,56 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
                 submission_id=event.submission_id,
                 reason=decision.reason(submission_id, event.category),
             ),
+        )
+
+
+def _log_archived(session: Session, event: AssessmentClassified, decision: ArchiveDecision, current_region: str | None) -> None:
+    """The hash-chained change log (RULES §8): one entry per archived version, in the chain of
+    the region the report was made in; and one in the chain of the region the employer left."""
+    submission_id = str(event.submission_id)
+    category_after = event.category if decision.becomes_current else decision.previous_category
+    if not decision.becomes_current:
+        reason = f"report {submission_id} (assessed {event.assessed_on.isoformat()}) archived as history only: a later assessment is current"
+    elif decision.announce:
+        reason = decision.reason(submission_id, event.category)
+    else:
+        reason = f"report {submission_id} confirmed the category {event.category}"
+    moved_from = current_region if decision.becomes_current and current_region not in (None, event.region_code) else None
+    if moved_from:
+        chain_log.lock_regions(session, [event.region_code, moved_from])  # in a fixed order: no deadlock between movers
+    chain_log.append(
+        session,
+        region_code=event.region_code,
+        credit_code=event.credit_code,
+        change="archived",
+        category_before=decision.previous_category,
+        category_after=category_after,
+        actor=chain_log.system_actor(event.producer, event.event_id),
+        reason=reason,
+        payload={
+            "submission_id": submission_id,
+            "version": decision.version,
+            "category": event.category,
+            "hazard_grade": event.hazard_grade,
+            "management_grade": event.management_grade,
+            "score": event.score,
+            "assessed_on": event.assessed_on.isoformat(),
+            "rule_set": event.rule_set.model_dump(mode="json"),
+            "became_current": decision.becomes_current,
+        },
+    )
+    if moved_from:
+        # the county the employer left keeps a record of its leaving in its own chain
+        chain_log.append(
+            session,
+            region_code=moved_from,
+            credit_code=event.credit_code,
+            change="region_left",
+            category_before=decision.previous_category,
+            category_after=None,
+            actor=chain_log.system_actor(event.producer, event.event_id),
+            reason=f"report {submission_id} moved the employer to region {event.region_code}",
+            payload={"submission_id": submission_id, "version": decision.version, "to_region_code": event.region_code},
         )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlmodel import col, select
 
 from services.sampling.adapters.orm import PoolMember
 from services.sampling.domain.pools import CATEGORIES
+from shared.auth import Principal, authenticate, not_found
 from shared.db import in_session
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
@@ -18,11 +19,17 @@ router = APIRouter(tags=["pools 检查对象名录库"])
 @router.get(
     "/pools/{region_code}",
     summary="Sampling pools of a county (or of every county in a city or province): count and members per category",
+    description="For supervision staff and auditors, inside their jurisdiction; a region outside it answers 404.",
+    responses={403: {"description": "an employer's token: the pools are not for employers"}},
 )
-async def get_pools(region_code: str, request: Request) -> dict:
+async def get_pools(region_code: str, request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    if principal.role == "employer":
+        raise HTTPException(status_code=403, detail="the sampling pools are for supervision staff and auditors, not employers")
     problem = region_problem(region_code)
     if problem:
         raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+    if not principal.covers_region(region_code):
+        raise not_found(f"pools for {region_code}")
 
     query = (
         select(PoolMember)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from services.assessment import bulk, cli
 from shared.identifiers import credit_code_check_character
+from tests.support import token_for
 
 ORG = "91140100MA0K5XQ88" + credit_code_check_character("91140100MA0K5XQ88")
 # Columns in an unusual order, with an extra one the reader must ignore.
@@ -235,8 +236,16 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 def test_unreachable_api_is_a_usage_error(tmp_path: Path) -> None:
     good_only = write_xlsx(tmp_path / "good.xlsx", [good(1)])
-    result = runner.invoke(cli.app, ["bulk", "employers", str(good_only), "--api", "http://127.0.0.1:9"])
+    result = runner.invoke(cli.app, ["bulk", "employers", str(good_only), "--api", "http://127.0.0.1:9", "--token", token_for("county")])
     assert result.exit_code == 2 and "cannot reach" in result.output
+
+
+def test_submitting_without_a_token_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OHS_TOKEN", raising=False)
+    good_only = write_xlsx(tmp_path / "good.xlsx", [good(1)])
+    result = runner.invoke(cli.app, ["bulk", "employers", str(good_only), "--api", "http://127.0.0.1:9"])
+    assert result.exit_code == 2 and "--token" in result.output and "OHS_TOKEN" in result.output
+    assert runner.invoke(cli.app, ["bulk", "employers", str(good_only), "--dry-run"]).exit_code == 0, "a dry run needs no token"
 
 
 def test_the_template_documents_the_layout_and_its_example_row_is_valid(tmp_path: Path) -> None:
@@ -296,6 +305,33 @@ def test_retries_connection_errors_and_5xx_then_counts_new_or_repeat(tmp_path: P
 
     failed = post_with(down, row)
     assert failed.status == "rejected" and failed.problems[0].column == "(提交)" and "HTTP 500" in failed.problems[0].message
+
+
+def test_401_and_403_stop_the_run_as_usage_errors_naming_the_row(tmp_path: Path) -> None:
+    row = one_report(tmp_path)
+    with pytest.raises(cli.AccessRefused, match=r"row 2 .*token was refused.*401: invalid token: expired"):
+        post_with(lambda _: httpx.Response(401, json={"detail": "invalid token: expired"}), row)
+    outside = "enterprise.region_code 141029 is outside the jurisdiction of this county token (141024)"
+    with pytest.raises(cli.AccessRefused, match=r"may not submit this row.*403: enterprise.region_code 141029 is outside"):
+        post_with(lambda _: httpx.Response(403, json={"detail": outside}), row)
+
+
+def test_the_token_is_sent_as_a_bearer_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    row = one_report(tmp_path)
+    seen: list[str] = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization", ""))
+        return httpx.Response(202, json={"status": "accepted", "duplicate": False})
+
+    class Client(httpx.AsyncClient):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(transport=httpx.MockTransport(service), **kwargs)
+
+    monkeypatch.setattr(cli.httpx, "AsyncClient", Client)
+    outcomes = asyncio.run(cli.submit_all([row], "http://svc", 1, bulk.sheet_problem, cli.Console(quiet=True), "tok-123"))
+    assert [o.status for o in outcomes] == ["new"]
+    assert seen == ["Bearer tok-123"]
 
 
 def test_422_and_409_become_row_errors_in_column_terms(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from services.assessment.bootstrap import bootstrap as assessment_bootstrap
 from services.penalty.bootstrap import bootstrap as penalty_bootstrap
 from shared.contracts import Report
 from tests.examples import EXAMPLE_REPORT
+from tests.support import auth
 from shared.settings import settings_for
 
 
@@ -42,13 +43,13 @@ def fields(response: Any) -> list[str]:
 @pytest.fixture(scope="module")
 def assessment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = settings_for("assessment", data_dir=tmp_path_factory.mktemp("assessment"))
-    yield TestClient(assessment_bootstrap(settings, create_topics=False))  # not entered: no lifespan
+    yield TestClient(assessment_bootstrap(settings, create_topics=False), headers=auth("province"))  # not entered: no lifespan
 
 
 @pytest.fixture(scope="module")
 def penalty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = settings_for("penalty", data_dir=tmp_path_factory.mktemp("penalty"))
-    yield TestClient(penalty_bootstrap(settings, create_topics=False))
+    yield TestClient(penalty_bootstrap(settings, create_topics=False), headers=auth("province"))
 
 
 def test_the_example_report_is_a_valid_and_coherent_report() -> None:

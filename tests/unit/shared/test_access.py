@@ -1,0 +1,466 @@
+"""Access: every role on every endpoint of the four services, inside and outside its scope.
+
+The apps are built by their real ``bootstrap`` on SQLite (migrated with the services' own
+migrations) and driven in-process with a TestClient that is not entered, so no Kafka is needed:
+the lifespan never runs and the outbox relay's ``flush`` is a no-op. Rows are put in through the
+services' own handlers.
+
+The people (tests.support.DEFAULT_SCOPES): province 140000 山西省, city 141000 临汾市, county
+141029 乡宁县, the example employer of 乡宁县, an auditor for 临汾市. The employers:
+
+    E1  141029 乡宁县 (临汾市)   the example employer
+    E2  141024 洪洞县 (临汾市)
+    E3  140105 太原市小店区
+    E4  110101 北京市东城区 (outside the province)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from services.assessment.bootstrap import bootstrap as assessment_bootstrap
+from services.assessment.service_layer import handlers as assessment_handlers
+from services.penalty.bootstrap import bootstrap as penalty_bootstrap
+from services.penalty.service_layer import handlers as penalty_handlers
+from services.registry.bootstrap import bootstrap as registry_bootstrap
+from services.registry.service_layer import handlers as registry_handlers
+from services.sampling.bootstrap import bootstrap as sampling_bootstrap
+from services.sampling.service_layer import handlers as sampling_handlers
+from shared.auth import TOKEN_PREFIX, InvalidToken, Principal, _b64, _signature, issue_token, verify_token
+from shared.contracts import (
+    AssessmentClassified, ClassificationChanged, FactorGrade, Report, ReportSubmitted, RuleSetRef, TraceEntry, ViolationRecorded,
+)
+from shared.identifiers import credit_code_check_character
+from shared.migrations import upgrade
+from shared.settings import settings_for
+from tests.support import DEFAULT_SCOPES, EXAMPLE_EMPLOYER, TEST_AUTH_SECRET, auth, report_for, token_for
+
+ROLES = ("province", "city", "county", "employer", "auditor")
+OPEN_PATHS = {"/healthz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
+
+
+def credit_code(region: str, serial: str) -> str:
+    body = f"91{region}{serial}"
+    return body + credit_code_check_character(body)
+
+
+@dataclass(frozen=True)
+class Employer:
+    label: str
+    credit_code: str
+    region_code: str
+
+
+E1 = Employer("E1-141029", EXAMPLE_EMPLOYER, "141029")
+E2 = Employer("E2-141024", credit_code("141024", "MA0AAAAA1"), "141024")
+E3 = Employer("E3-140105", credit_code("140105", "MA0BBBBB2"), "140105")
+E4 = Employer("E4-110101", credit_code("110101", "MA0CCCCC3"), "110101")
+EMPLOYERS = (E1, E2, E3, E4)
+
+# Who may read whose records (and whom staff may act for: the same, minus the auditor).
+READS = {
+    "province": {E1, E2, E3},
+    "city": {E1, E2},
+    "county": {E1},
+    "employer": {E1},
+    "auditor": {E1, E2},
+}
+ACTS = {role: (set() if role == "auditor" else employers) for role, employers in READS.items()}
+
+
+# --------------------------------------------------------------------------- the four services, with rows
+
+
+def build(factory: Any, service: str, folder: Path) -> FastAPI:
+    app = factory(settings_for(service, data_dir=folder, auth_secret=TEST_AUTH_SECRET), create_topics=False)
+    runtime = app.state.runtime
+    upgrade(service, runtime.engine)
+
+    async def no_broker() -> int:  # the outbox rows stay pending: nothing to publish to in a unit test
+        return 0
+
+    runtime.relay.flush = no_broker
+    return app
+
+
+@dataclass
+class System:
+    assessment: TestClient
+    registry: TestClient
+    sampling: TestClient
+    penalty: TestClient
+    submissions: dict[str, str]  # employer label -> classified submission id
+    unclassified: dict[str, str]  # employer label -> accepted (not yet classified) submission id
+    cases: dict[str, str]  # employer label -> case id
+
+
+def classified_event(employer: Employer) -> AssessmentClassified:
+    return AssessmentClassified(
+        producer="test", credit_code=employer.credit_code, submission_id=uuid.uuid4(), enterprise_name=f"企业 {employer.label}",
+        region_code=employer.region_code, employees=30, assessed_on=date(2023, 6, 1), hazard_grade="Ⅲ", management_grade="B",
+        score=82.5, category="丙",
+        factors=[FactorGrade(factor="矽尘", nature="严重", nature_source="catalogue", compliant=False, exposed=24, headcount_band="10–49", grade="Ⅲ")],
+        rule_set=RuleSetRef(jurisdiction="CN", version="2022.1", effective_from=date(2022, 11, 1), provisional=True),
+        trace=[TraceEntry(rule="附件3", detail="Ⅲ × B → 丙")],
+    )
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    folder = tmp_path_factory.mktemp("access")
+    apps = {
+        "assessment": build(assessment_bootstrap, "assessment", folder),
+        "registry": build(registry_bootstrap, "registry", folder),
+        "sampling": build(sampling_bootstrap, "sampling", folder),
+        "penalty": build(penalty_bootstrap, "penalty", folder),
+    }
+    submissions, unclassified, cases = {}, {}, {}
+    rules = assessment_handlers.AssessmentRules.load()
+    with Session(apps["assessment"].state.runtime.engine) as session:
+        for employer in EMPLOYERS:
+            report = Report.model_validate(report_for(employer.credit_code, employer.region_code))
+            accepted = assessment_handlers.accept_report(session, report, date.today())
+            session.commit()
+            event = ReportSubmitted(
+                producer="test", credit_code=employer.credit_code, submission_id=uuid.UUID(accepted.submission.submission_id),
+                received_at=datetime.now(timezone.utc), report=report,
+            )
+            assessment_handlers.classify_submission(session, event, rules)
+            session.commit()
+            submissions[employer.label] = accepted.submission.submission_id
+            later = Report.model_validate(report_for(employer.credit_code, employer.region_code, signed_by="李四"))
+            unclassified[employer.label] = assessment_handlers.accept_report(session, later, date.today()).submission.submission_id
+            session.commit()
+    with Session(apps["registry"].state.runtime.engine) as session:
+        for employer in EMPLOYERS:
+            registry_handlers.archive_classification(session, classified_event(employer))
+            session.commit()
+    with Session(apps["sampling"].state.runtime.engine) as session:
+        for employer in EMPLOYERS:
+            sampling_handlers.place_in_pool(session, ClassificationChanged(
+                producer="test", credit_code=employer.credit_code, enterprise_name=f"企业 {employer.label}",
+                region_code=employer.region_code, archive_version=1, previous_category=None, category="丙",
+                hazard_grade="Ⅲ", management_grade="B", submission_id=None, reason="first archive",
+            ))
+        session.commit()
+    with Session(apps["penalty"].state.runtime.engine) as session:
+        for employer in EMPLOYERS:
+            case = penalty_handlers.record_violation(session, ViolationRecorded(
+                producer="test", credit_code=employer.credit_code, case_id=uuid.uuid4(), item_code="70-4",
+                found_on=date(2024, 3, 1), harm="none", corrected_on=None, rectification_deadline=None,
+            ))
+            cases[employer.label] = case.id
+        session.commit()
+    clients = {name: TestClient(app) for name, app in apps.items()}  # not entered: no lifespan, no Kafka
+    yield System(**clients, submissions=submissions, unclassified=unclassified, cases=cases)
+    for app in apps.values():
+        app.state.runtime.engine.dispose()
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Row:
+    role: str
+    service: str
+    method: str
+    path: str  # may name {submission:E1-141029} / {unclassified:…} / {case:…}
+    expected: int
+    body: Any = None
+    expect_items: tuple[str, ...] | None = None  # for listings: the employers (labels) the answer holds
+
+    @property
+    def id(self) -> str:
+        return f"{self.role} {self.method} {self.path} -> {self.expected}"
+
+
+def status_for(allowed: bool, ok: int, refused: int) -> int:
+    return ok if allowed else refused
+
+
+def new_report_body(employer: Employer) -> dict[str, Any]:
+    return report_for(employer.credit_code, employer.region_code)
+
+
+def violation_body(employer: Employer, **changes: Any) -> dict[str, Any]:
+    return {"credit_code": employer.credit_code, "item_code": "70-4", "found_on": "2024-03-01", "harm": "none", **changes}
+
+
+def table() -> list[Row]:
+    rows: list[Row] = []
+    for role in ROLES:
+        for e in EMPLOYERS:
+            reads, acts = e in READS[role], e in ACTS[role]
+            # assessment: submitting is acting (403 when not allowed); reading outside the scope is 404
+            rows.append(Row(role, "assessment", "POST", f"/reports [{e.label}]", status_for(acts, 202, 403), new_report_body(e)))
+            for suffix in ("", "/document", "/notice"):
+                rows.append(Row(role, "assessment", "GET", f"/reports/{{submission:{e.label}}}{suffix}", status_for(reads, 200, 404)))
+            # an unclassified report has no document (409) — but only a reader may learn that
+            rows.append(Row(role, "assessment", "GET", f"/reports/{{unclassified:{e.label}}}/document", status_for(reads, 409, 404)))
+            # registry
+            rows.append(Row(role, "registry", "GET", f"/enterprises/{e.credit_code}", status_for(reads, 200, 404)))
+            # penalty
+            records = acts and role in ("county", "city", "province")  # violations: staff only
+            rows.append(Row(role, "penalty", "POST", f"/violations [{e.label}]", status_for(records, 201, 403), violation_body(e)))
+            rows.append(Row(role, "penalty", "GET", f"/cases/{{case:{e.label}}}", status_for(reads, 200, 404)))
+            rows.append(Row(role, "penalty", "GET", f"/cases?credit_code={e.credit_code}", 200,
+                            expect_items=(e.label,) if reads else ()))
+        rows.append(Row(role, "penalty", "GET", "/rules/no-penalty?region_code=141029", 200))
+        rows.append(Row(role, "penalty", "GET", "/cases/no-such-case", 404))
+
+    # registry listing: staff and auditors inside their jurisdiction (default: all of it); employers their own record
+    listing = [
+        ("province", None, 200, (E1, E2, E3)), ("province", "141000", 200, (E1, E2)), ("province", "110000", 403, None),
+        ("city", None, 200, (E1, E2)), ("city", "141024", 200, (E2,)), ("city", "141000", 200, (E1, E2)),
+        ("city", "140000", 403, None), ("city", "140105", 403, None),
+        ("county", None, 200, (E1,)), ("county", "141029", 200, (E1,)), ("county", "141024", 403, None), ("county", "141000", 403, None),
+        ("auditor", None, 200, (E1, E2)), ("auditor", "141029", 200, (E1,)), ("auditor", "140100", 403, None),
+        ("employer", None, 200, (E1,)), ("employer", "141000", 200, (E1,)), ("employer", "141024", 200, ()),
+    ]
+    for role, region, expected, items in listing:
+        path = "/enterprises" + (f"?region_code={region}" if region else "")
+        rows.append(Row(role, "registry", "GET", path, expected, expect_items=None if items is None else tuple(e.label for e in items)))
+
+    # sampling: staff and auditors, inside their jurisdiction (404 outside); never employers (403)
+    pools = {
+        "province": {"141029": (E1,), "141000": (E1, E2), "140105": (E3,), "140000": (E1, E2, E3), "110101": None},
+        "city": {"141029": (E1,), "141024": (E2,), "141000": (E1, E2), "140105": None, "140000": None},
+        "county": {"141029": (E1,), "141024": None, "141000": None, "140000": None},
+        "auditor": {"141029": (E1,), "141000": (E1, E2), "140100": None, "140000": None},
+    }
+    for role, regions in pools.items():
+        for region, items in regions.items():
+            rows.append(Row(role, "sampling", "GET", f"/pools/{region}", 404 if items is None else 200,
+                            expect_items=None if items is None else tuple(e.label for e in items)))
+    for region in ("141029", "141000"):
+        rows.append(Row("employer", "sampling", "GET", f"/pools/{region}", 403))
+
+    # penalty: the case's county comes from region_code, else from the credit code when that is a county's
+    city_registered = Employer("E5-city-registered", credit_code("141000", "MA0DDDDD4"), "141029")
+    for role, expected in (("county", 422), ("city", 422), ("employer", 403), ("auditor", 403)):
+        rows.append(Row(role, "penalty", "POST", "/violations [city-registered, no region_code]", expected, violation_body(city_registered)))
+    for role, expected in (("county", 201), ("city", 201), ("province", 201)):
+        rows.append(Row(role, "penalty", "POST", "/violations [city-registered, region_code 141029]", expected,
+                        violation_body(city_registered, region_code="141029")))
+    rows.append(Row("county", "penalty", "POST", "/violations [E1, region_code 141024]", 403, violation_body(E1, region_code="141024")))
+    return rows
+
+
+ROWS = table()
+
+
+def resolve(system: System, path: str) -> str:
+    path = path.split(" [")[0]
+    for kind, ids in (("submission", system.submissions), ("unclassified", system.unclassified), ("case", system.cases)):
+        for label, value in ids.items():
+            path = path.replace(f"{{{kind}:{label}}}", value)
+    return path
+
+
+def labels_in(service: str, body: dict[str, Any]) -> tuple[str, ...]:
+    by_code = {e.credit_code: e.label for e in EMPLOYERS}
+    if service == "sampling":
+        codes = [m["credit_code"] for members in body["members"].values() for m in members]
+    else:
+        codes = [item["credit_code"] for item in body["items"]]
+    return tuple(sorted({by_code[c] for c in codes}))  # a set: the POST rows add cases as the table runs
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+def test_every_role_on_every_endpoint(system: System, row: Row) -> None:
+    client: TestClient = getattr(system, row.service)
+    response = client.request(row.method, resolve(system, row.path), json=row.body, headers=auth(row.role))  # type: ignore[arg-type]
+    assert response.status_code == row.expected, response.text[:500]
+    if row.expected == 404:
+        assert response.json()["detail"].startswith("no "), "outside the scope reads exactly like a record that does not exist"
+    if row.expected == 403:
+        assert response.json()["detail"], "a refusal says why"
+    if row.expect_items is not None:
+        assert labels_in(row.service, response.json()) == tuple(sorted(row.expect_items))
+
+
+def test_out_of_scope_and_missing_records_answer_alike(system: System) -> None:
+    outside = system.registry.get(f"/enterprises/{E2.credit_code}", headers=auth("county")).json()
+    missing_code = credit_code("141029", "MA0EEEEE5")
+    missing = system.registry.get(f"/enterprises/{missing_code}", headers=auth("county")).json()
+    assert outside["detail"].replace(E2.credit_code, "X") == missing["detail"].replace(missing_code, "X")
+    case_outside = system.penalty.get(f"/cases/{system.cases[E3.label]}", headers=auth("city")).json()["detail"]
+    assert case_outside == f"no case {system.cases[E3.label]}"
+
+
+def test_the_submitter_is_in_the_log(system: System, caplog: pytest.LogCaptureFixture) -> None:
+    body = report_for(E2.credit_code, E2.region_code, signed_by="王五")
+    with caplog.at_level(logging.INFO, logger="services.assessment.entrypoints.http"):
+        response = system.assessment.post("/reports", json=body, headers=auth("city", name="临汾市 李科长"))
+    assert response.status_code == 202
+    assert any("临汾市 李科长 (city 141000" in r.getMessage() and body["submission_id"] in r.getMessage() for r in caplog.records)
+
+
+def test_a_refused_submission_says_why(system: System) -> None:
+    county = system.assessment.post("/reports", json=new_report_body(E2), headers=auth("county")).json()["detail"]
+    assert "141024" in county and "county" in county and "141029" in county
+    employer = system.assessment.post("/reports", json=new_report_body(E2), headers=auth("employer")).json()["detail"]
+    assert "own" in employer
+    auditor = system.assessment.post("/reports", json=new_report_body(E1), headers=auth("auditor")).json()["detail"]
+    assert "auditor" in auditor
+    no_region = system.penalty.post("/violations", json=violation_body(Employer("x", credit_code("141000", "MA0DDDDD4"), "")),
+                                    headers=auth("county"))
+    assert [e["field"] for e in no_region.json()["errors"]] == ["region_code"]
+
+
+# --------------------------------------------------------------------------- 401: no token, a bad token
+
+
+def forged(role: str = "province") -> str:
+    return token_for(role, secret="another-province-secret-0123456789")  # type: ignore[arg-type]
+
+
+def tampered() -> str:
+    """A real county token whose claims were edited to a province, keeping the signature."""
+    prefix, payload, signature = token_for("county").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims.update(role="province", region="140000")
+    return ".".join([prefix, _b64(json.dumps(claims).encode()), signature])
+
+
+BAD_CREDENTIALS = {
+    "no token": None,
+    "forged signature": f"Bearer {forged()}",
+    "tampered claims": f"Bearer {tampered()}",
+    "expired": f"Bearer {token_for('province', valid_days=-1)}",
+    "not a token": "Bearer not-a-token",
+    "not bearer": f"Basic {base64.b64encode(b'province:secret').decode()}",
+}
+# one request per endpoint (bodies valid, so that only the token is at fault)
+ENDPOINTS = [
+    ("assessment", "POST", "/reports [E1]", new_report_body(E1)),
+    ("assessment", "GET", "/reports/{submission:E1-141029}", None),
+    ("assessment", "GET", "/reports/{submission:E1-141029}/document", None),
+    ("assessment", "GET", "/reports/{submission:E1-141029}/notice", None),
+    ("registry", "GET", f"/enterprises/{E1.credit_code}", None),
+    ("registry", "GET", "/enterprises", None),
+    ("sampling", "GET", "/pools/141029", None),
+    ("penalty", "POST", "/violations [E1]", violation_body(E1)),
+    ("penalty", "GET", "/cases/{case:E1-141029}", None),
+    ("penalty", "GET", f"/cases?credit_code={E1.credit_code}", None),
+    ("penalty", "GET", "/rules/no-penalty?region_code=141029", None),
+]
+
+
+@pytest.mark.parametrize("credentials", BAD_CREDENTIALS.values(), ids=BAD_CREDENTIALS.keys())
+@pytest.mark.parametrize(("service", "method", "path", "body"), ENDPOINTS, ids=[f"{e[1]} {e[2]}" for e in ENDPOINTS])
+def test_no_token_or_a_bad_one_is_401(system: System, service: str, method: str, path: str, body: Any, credentials: str | None) -> None:
+    headers = {"Authorization": credentials} if credentials else {}
+    response = getattr(system, service).request(method, resolve(system, path), json=body, headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("service", ["assessment", "registry", "sampling", "penalty"])
+def test_every_route_but_the_operational_ones_needs_a_token(system: System, service: str) -> None:
+    """Guards routes added later: each answers 401 without a token, whatever its parameters."""
+    client: TestClient = getattr(system, service)
+    checked = 0
+    for path, operations in client.get("/openapi.json").json()["paths"].items():  # every documented route
+        if path in OPEN_PATHS:
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        for method in operations:
+            assert client.request(method.upper(), concrete).status_code == 401, f"{method} {path} answers without a token"
+            checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize("service", ["assessment", "registry", "sampling", "penalty"])
+def test_operations_and_docs_stay_open(system: System, service: str) -> None:
+    client: TestClient = getattr(system, service)
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs").status_code == 200
+    assert client.get("/healthz").status_code in (200, 503), "answers (Kafka is absent here), never 401"
+    schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
+    assert [s["scheme"] for s in schemes.values()] == ["bearer"], "the docs offer the Authorize button"
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def test_a_token_round_trips_its_principal() -> None:
+    token = issue_token(TEST_AUTH_SECRET, "county", "乡宁县 张三", region_code="141029", subject="u-1")
+    assert verify_token(TEST_AUTH_SECRET, token) == Principal("u-1", "乡宁县 张三", "county", "141029", None)
+    employer = verify_token(TEST_AUTH_SECRET, token_for("employer"))
+    assert (employer.role, employer.credit_code, employer.region_code) == ("employer", EXAMPLE_EMPLOYER, None)
+
+
+def test_a_token_expires() -> None:
+    token = token_for("city", valid_days=1)
+    assert verify_token(TEST_AUTH_SECRET, token, now=time.time() + 86400 - 60).role == "city"
+    with pytest.raises(InvalidToken, match="expired"):
+        verify_token(TEST_AUTH_SECRET, token, now=time.time() + 86400 + 60)
+
+
+def test_a_forged_or_tampered_token_is_refused() -> None:
+    with pytest.raises(InvalidToken, match="bad signature"):
+        verify_token(TEST_AUTH_SECRET, forged())
+    with pytest.raises(InvalidToken, match="bad signature"):
+        verify_token(TEST_AUTH_SECRET, tampered())
+    prefix, payload, signature = token_for("county").split(".")
+    with pytest.raises(InvalidToken, match="bad signature"):
+        verify_token(TEST_AUTH_SECRET, f"{prefix}.{payload}.{signature[:-2]}AA")
+    with pytest.raises(InvalidToken, match="not an ohs token"):
+        verify_token(TEST_AUTH_SECRET, f"jwt.{payload}.{signature}")
+
+
+def test_a_correctly_signed_token_with_an_impossible_scope_is_refused() -> None:
+    claims = {"sub": "x", "name": "x", "role": "county", "region": "141000", "credit_code": None, "exp": int(time.time()) + 60}
+    payload = _b64(json.dumps(claims).encode())
+    with pytest.raises(InvalidToken, match="invalid scope"):
+        verify_token(TEST_AUTH_SECRET, f"{TOKEN_PREFIX}.{payload}.{_signature(TEST_AUTH_SECRET, payload)}")
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "problem"),
+    [("county", "141000", "county-level"), ("city", "141029", "city-level"), ("province", "141000", "province-level"),
+     ("employer", "91141029MA0GRT8U3X", "check character"), ("auditor", "99", "6-digit")],
+)
+def test_tokens_are_issued_only_for_a_coherent_scope(role: str, scope: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        token_for(role, scope)  # type: ignore[arg-type]
+
+
+def test_no_token_is_issued_or_trusted_with_an_empty_secret(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="OHS_AUTH_SECRET"):
+        issue_token("", "province", "x", region_code="140000")
+    claims = {"sub": "x", "name": "x", "role": "province", "region": "140000", "credit_code": None, "exp": int(time.time()) + 60}
+    payload = _b64(json.dumps(claims).encode())
+    signed_with_nothing = f"{TOKEN_PREFIX}.{payload}.{_signature('', payload)}"
+    app = sampling_bootstrap(settings_for("sampling", data_dir=tmp_path, auth_secret=""), create_topics=False)
+    response = TestClient(app).get("/pools/141029", headers={"Authorization": f"Bearer {signed_with_nothing}"})
+    assert response.status_code == 503
+
+
+@pytest.mark.parametrize("secret", ["", "short"])
+async def test_a_service_refuses_to_start_without_a_usable_secret(tmp_path: Path, secret: str) -> None:
+    app = registry_bootstrap(settings_for("registry", data_dir=tmp_path, auth_secret=secret), create_topics=False)
+    with pytest.raises(RuntimeError, match="registry will not start: OHS_AUTH_SECRET"):
+        await app.state.runtime.start()
+
+
+def test_the_default_scopes_match_make_run() -> None:
+    assert DEFAULT_SCOPES == {"province": "140000", "city": "141000", "county": "141029", "auditor": "141000", "employer": EXAMPLE_EMPLOYER}
