@@ -22,8 +22,9 @@ FLOWS: dict[str, tuple[str, list[str]]] = {
     topics.ASSESSMENTS_CLASSIFIED: ("assessment", ["registry"]),
     topics.CLASSIFICATION_CHANGED: ("registry", ["sampling"]),
     topics.VIOLATION_RECORDED: ("penalty", ["penalty"]),
-    topics.PENALTY_DECIDED: ("penalty", []),
+    topics.PENALTY_DECIDED: ("penalty", ["registry"]),
     topics.ORGS_DISQUALIFIED: ("penalty", ["assessment"]),
+    topics.EXEMPTION_CHANGED: ("registry", ["sampling"]),
 }
 
 

@@ -338,10 +338,28 @@ class ClassificationChanged(Event):
     region_code: str
     archive_version: int = Field(ge=1, description="the archive version this change produced; consumers keep the highest")
     previous_category: Category | None
-    category: Category
-    hazard_grade: HazardGrade
-    management_grade: ManagementGrade
+    category: Category  # the effective category: the report's result, or the industry default, after overrides
+    hazard_grade: HazardGrade | None = Field(description="the current report's; null for an industry default (no report)")
+    management_grade: ManagementGrade | None = Field(description="the current report's; null for an industry default (no report)")
     submission_id: UUID | None
+    reason: str
+
+    _region = field_validator("region_code")(validate_county_code)
+
+
+class ExemptionChanged(Event):
+    """An employer's 免检 came into force (``exempt`` true) or ended (false: revoked or expired).
+
+    ``valid_from`` / ``valid_until`` are China dates, both included. An employer holds at most one
+    exemption at a time; an end names the exemption it ends."""
+
+    topic: ClassVar[str] = topics.EXEMPTION_CHANGED
+
+    exemption_id: UUID
+    region_code: str
+    exempt: bool
+    valid_from: date
+    valid_until: date
     reason: str
 
     _region = field_validator("region_code")(validate_county_code)
@@ -374,6 +392,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.topic: cls
     for cls in (
         ReportSubmitted, ReportRejected, AssessmentClassified, ClassificationChanged, ViolationRecorded, PenaltyDecided,
-        OrgDisqualified,
+        OrgDisqualified, ExemptionChanged,
     )
 }

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +29,24 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Background work a service repeats while it runs: first at start-up, then every ``interval_s``.
+    A failing run is logged and tried again at the next interval."""
+
+    name: str
+    interval_s: float
+    run: Callable[[], Awaitable[object]]
+
+    async def loop(self) -> None:
+        while True:
+            try:
+                await self.run()
+            except Exception:  # noqa: BLE001 - a background job must outlive one failure
+                log.exception("periodic job %s failed; trying again in %s s", self.name, self.interval_s)
+            await asyncio.sleep(self.interval_s)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -38,6 +56,8 @@ class Runtime:
     relay: OutboxRelay
     consumer: ReliableConsumer
     create_topics: bool = True
+    jobs: list[PeriodicJob] = field(default_factory=list)  # started after the broker and the relay
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
 
     async def start(self) -> None:
         if problem := auth_secret_problem(self.settings.auth_secret):
@@ -47,8 +67,13 @@ class Runtime:
             await asyncio.to_thread(ensure_topics, self.settings.kafka_bootstrap_servers)
         await self.broker.start()
         self.relay.start()
+        self._tasks = [asyncio.create_task(job.loop(), name=job.name) for job in self.jobs]
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
         await self.relay.stop()
         await self.broker.stop()
         self.engine.dispose()

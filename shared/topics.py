@@ -31,6 +31,7 @@ CLASSIFICATION_CHANGED = "ohs.registry.classification-changed"
 VIOLATION_RECORDED = "ohs.inspections.violation-recorded"
 PENALTY_DECIDED = "ohs.penalty.decided"
 ORGS_DISQUALIFIED = "ohs.orgs.disqualified"
+EXEMPTION_CHANGED = "ohs.registry.exemption-changed"
 
 TOPICS: tuple[Topic, ...] = (
     Topic(REPORTS_SUBMITTED, 6, "A report (附件4) accepted for classification; produced by assessment's HTTP API."),
@@ -39,6 +40,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic(CLASSIFICATION_CHANGED, 6, "The archive's category of an employer was set for the first time or changed."),
     Topic(VIOLATION_RECORDED, 6, "A violation found at inspection, recorded as a case by penalty."),
     Topic(PENALTY_DECIDED, 6, "The decision on a case: no_penalty (初次轻微不予处罚) or penalty, with the trace."),
+    Topic(EXEMPTION_CHANGED, 6, "An employer's 免检 (exemption from inspection) came into force (exempt) or ended: revoked or expired."),
     Topic(ORGS_DISQUALIFIED, 3, "A technical service organisation disqualified from comprehensive risk assessment work."),
 )
 

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
+from services.registry import sweep
+from services.registry.domain.overrides import IndustryCatalogues
 from services.registry.domain.regions import RegionTree
 from services.registry.entrypoints.audit import router as audit_router
+from services.registry.entrypoints.exemptions import router as exemptions_router
 from services.registry.entrypoints.http import router
+from services.registry.entrypoints.overrides import router as overrides_router
 from services.registry.entrypoints.reports import router as reports_router
-from services.registry.service_layer import handlers
+from services.registry.service_layer import handlers, overrides
 from shared import topics
-from shared.contracts import AssessmentClassified
-from shared.runtime import build_runtime, create_app
+from shared.contracts import AssessmentClassified, PenaltyDecided
+from shared.runtime import PeriodicJob, build_runtime, create_app
 from shared.settings import Settings, settings_for
+
+SWEEP_INTERVAL_S = 3600.0  # the 免检 sweep: at start-up, then hourly (python -m services.registry.sweep for cron)
 
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("registry")
     regions = RegionTree.load(settings.rules_dir)  # packaged provinces + <rules_dir>/regions; a bad file stops start-up
     runtime = build_runtime(settings, create_topics)
+    industries = IndustryCatalogues.load(settings.rules_dir)  # packaged + <rules_dir>/industries; a bad file stops start-up
     runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, handlers.archive_classification)
+    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, overrides.upgrade_for_major_violation)
+
+    async def sweep_exemptions() -> None:  # idempotent: hourly catches the new day within the hour
+        if await asyncio.to_thread(sweep.run, runtime.engine):
+            await runtime.relay.flush()
+
+    runtime.jobs.append(PeriodicJob("exemption-sweep", SWEEP_INTERVAL_S, sweep_exemptions))
     app = create_app(
         runtime,
         title="Registry 分类监督执法档案",
@@ -29,4 +45,7 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.state.regions = regions
     app.include_router(reports_router)
     app.include_router(audit_router)
+    app.state.industries = industries
+    app.include_router(overrides_router)
+    app.include_router(exemptions_router)
     return app

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from services.registry import override_views
 from services.registry.adapters.orm import ClassificationVersion, EnterpriseRecord
 
 
@@ -36,16 +37,20 @@ def enterprise(session: Session, credit_code: str) -> dict[str, Any] | None:
             .order_by(col(ClassificationVersion.version))
         )
     )
-    current = next(v for v in versions if v.version == record.archive_version)
+    current = next((v for v in versions if v.version == record.report_version), None)  # None: an industry default
+    basis = (
+        {"rule_set": current.rule_set, "factors": current.factors, "trace": current.trace}
+        if current is not None
+        else override_views.industry_basis(session, record)
+    )
     return {
         **summary(record),
         "industry_codes": record.industry_codes,
         "employees": record.employees,
         "submission_id": record.submission_id,
-        "rule_set": current.rule_set,
-        "factors": current.factors,
-        "trace": current.trace,
+        **basis,
         "history": [_version_view(v) for v in versions],
+        **override_views.overrides_view(session, record),  # effective_category, report_category, overrides, dispute, 免检
     }
 
 
@@ -58,7 +63,7 @@ def summary(record: EnterpriseRecord) -> dict[str, Any]:
         "hazard_grade": record.hazard_grade,
         "management_grade": record.management_grade,
         "score": record.score,
-        "assessed_on": record.assessed_on.isoformat(),
+        "assessed_on": record.assessed_on.isoformat() if record.assessed_on else None,
         "archive_version": record.archive_version,
         "updated_at": record.updated_at.isoformat(),
     }

@@ -21,14 +21,20 @@ class EnterpriseRecord(SQLModel, table=True):
     region_code: str = Field(index=True, max_length=6)
     industry_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     employees: int
-    category: str = Field(index=True, max_length=1)  # 综合风险类别 甲/乙/丙
-    hazard_grade: str = Field(max_length=1)  # Ⅰ/Ⅱ/Ⅲ
-    management_grade: str = Field(max_length=1)  # A/B/C
-    score: float
-    assessed_on: date
-    submission_id: str = Field(max_length=36)
-    archive_version: int  # the version the current state comes from
-    latest_version: int  # the highest version number in the history
+    category: str = Field(index=True, max_length=1)  # the effective 综合风险类别 甲/乙/丙: basis, then overrides (RULES §5)
+    # the current report's facts; all None for an industry default (no report yet)
+    hazard_grade: str | None = Field(default=None, max_length=1)  # Ⅰ/Ⅱ/Ⅲ
+    management_grade: str | None = Field(default=None, max_length=1)  # A/B/C
+    score: float | None = None
+    assessed_on: date | None = None
+    submission_id: str | None = Field(default=None, max_length=36)
+    report_category: str | None = Field(default=None, max_length=1)  # the current report's result, before overrides
+    report_version: int | None = None  # the ClassificationVersion of the current report
+    source: str = Field(default="report", max_length=16, sa_column_kwargs={"server_default": "report"})  # report | industry
+    dispute_status: str | None = Field(default=None, max_length=32)  # None, disputed, verified, resubmission_requested
+    # Versions number every entry of an employer's archive, reports and overrides alike, in one sequence:
+    archive_version: int  # the version of the last entry that changed the current state (what sampling compares)
+    latest_version: int  # the highest version number given out
     updated_at: datetime = Field(default_factory=utc_now)
 
 
@@ -97,4 +103,51 @@ class ChainHeadRecord(SQLModel, table=True):
     last_hash: str = Field(max_length=64)
 
 
-MODELS = [EnterpriseRecord, ClassificationVersion, ChangeLogEntry, ChainHeadRecord]
+class OverrideRecord(SQLModel, table=True):
+    """An archive entry beside the reports (RULES §5): an industry default, an enforcement upgrade,
+    a dispute or an on-site verification, with who, when and why. Never deleted: a newer basis
+    (report, industry classification) clears the active ones by setting ``cleared_at`` / ``cleared_by``."""
+
+    __tablename__ = "registry_override"
+    __table_args__ = (UniqueConstraint("credit_code", "version", name="uq_registry_override_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    credit_code: str = Field(index=True, max_length=18)
+    version: int  # archive version, in the same sequence as the employer's ClassificationVersions
+    kind: str = Field(max_length=32)  # industry_default, enforcement_upgrade, dispute, verification
+    region_code: str = Field(max_length=6)
+    category_before: str | None = Field(default=None, max_length=1)
+    category_after: str | None = Field(default=None, max_length=1)
+    steps: int | None = None  # enforcement_upgrade
+    submission_id: str | None = Field(default=None, max_length=36)  # the report current when recorded (None: industry basis)
+    actor: str = Field(max_length=300)  # principal.describe(), or "system:<producer> event <event_id>"
+    reason: str
+    case_ref: str | None = Field(default=None, index=True, max_length=100)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime = Field(default_factory=utc_now)
+    cleared_at: datetime | None = None
+    cleared_by: str | None = None
+
+
+class ExemptionRecord(SQLModel, table=True):
+    """A 免检 granted to an employer (RULES §6): status granted → in_force → expired, or revoked."""
+
+    __tablename__ = "registry_exemption"
+
+    id: str = Field(primary_key=True, max_length=36)
+    credit_code: str = Field(index=True, max_length=18)
+    region_code: str = Field(max_length=6)
+    valid_from: date  # China dates, both included
+    valid_until: date
+    reason: str
+    basis: str  # the credit assessment or decision it rests on
+    status: str = Field(index=True, max_length=16)  # granted, in_force, revoked, expired
+    granted_by: str = Field(max_length=300)
+    granted_at: datetime = Field(default_factory=utc_now)
+    started_at: datetime | None = None  # announced exempt
+    ended_at: datetime | None = None
+    ended_by: str | None = Field(default=None, max_length=300)
+    end_reason: str | None = None
+
+
+MODELS = [EnterpriseRecord, ClassificationVersion, ChangeLogEntry, ChainHeadRecord, OverrideRecord, ExemptionRecord]

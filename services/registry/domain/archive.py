@@ -3,7 +3,8 @@
 An employer's archive keeps every classification version, numbered 1, 2, … in arrival order;
 the current one is the most recent assessment (by assessment date; a later arrival wins a tie).
 A category set for the first time or changed, or an employer that moved to another region, is
-announced to the other services.
+announced to the other services. The category compared is the effective one (after overrides,
+``domain.overrides``): a report that becomes current starts again from its own result.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from datetime import date
 class CurrentClassification:
     category: str  # 综合风险类别 甲/乙/丙
     region_code: str
-    assessed_on: date
-    latest_version: int  # highest version number in the history
+    assessed_on: date | None  # None: an industry default, no report yet (any report becomes current)
+    latest_version: int  # highest version number in the history (reports and overrides share the sequence)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def archive(current: CurrentClassification | None, category: str, region_code: s
     if current is None:
         return ArchiveDecision(1, True, True, None)
     version = current.latest_version + 1
-    if assessed_on < current.assessed_on:
+    if current.assessed_on is not None and assessed_on < current.assessed_on:
         return ArchiveDecision(version, False, False, current.category)
     changed = category != current.category or region_code != current.region_code
     return ArchiveDecision(version, True, changed, current.category)

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from services.registry.adapters.orm import ClassificationVersion, EnterpriseRecord
 from services.registry.domain.archive import ArchiveDecision, CurrentClassification, archive
-from services.registry.service_layer import chain_log
+from services.registry.service_layer import chain_log, overrides
 from shared.contracts import AssessmentClassified, ClassificationChanged, utc_now
 from shared.db import enqueue
 
@@ -47,6 +47,11 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
             became_current=decision.becomes_current,
         )
     )
+    cleared: list[str] = []
+    if decision.becomes_current and record is not None:
+        # RULES §5: a newer report starts again from its own result; earlier overrides are cleared
+        # (kept in the history) and an open dispute is closed — see domain/overrides.py
+        cleared = overrides.clear_for_new_basis(session, record, f"report {submission_id} (archive version {version_number})")
     record = record or EnterpriseRecord(credit_code=event.credit_code)
     record.latest_version = version_number
     if decision.becomes_current:  # always for the first archive
@@ -54,7 +59,7 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
     previous_region = current.region_code if current is not None else None
     record.updated_at = utc_now()
     session.add(record)
-    _log_archived(session, event, decision, previous_region)
+    _log_archived(session, event, decision, previous_region, cleared)
 
     if decision.announce:
         enqueue(
@@ -75,7 +80,9 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
         )
 
 
-def _log_archived(session: Session, event: AssessmentClassified, decision: ArchiveDecision, current_region: str | None) -> None:
+def _log_archived(
+    session: Session, event: AssessmentClassified, decision: ArchiveDecision, current_region: str | None, cleared: list[str] | None = None
+) -> None:
     """The hash-chained change log (RULES §8): one entry per archived version, in the chain of
     the region the report was made in; and one in the chain of the region the employer left."""
     submission_id = str(event.submission_id)
@@ -86,6 +93,8 @@ def _log_archived(session: Session, event: AssessmentClassified, decision: Archi
         reason = decision.reason(submission_id, event.category)
     else:
         reason = f"report {submission_id} confirmed the category {event.category}"
+    if cleared:
+        reason = "; ".join([reason, *cleared])
     moved_from = current_region if decision.becomes_current and current_region not in (None, event.region_code) else None
     if moved_from:
         chain_log.lock_regions(session, [event.region_code, moved_from])  # in a fixed order: no deadlock between movers
@@ -108,6 +117,7 @@ def _log_archived(session: Session, event: AssessmentClassified, decision: Archi
             "assessed_on": event.assessed_on.isoformat(),
             "rule_set": event.rule_set.model_dump(mode="json"),
             "became_current": decision.becomes_current,
+            **({"cleared": cleared} if cleared else {}),
         },
     )
     if moved_from:
@@ -138,3 +148,7 @@ def _make_current(record: EnterpriseRecord, event: AssessmentClassified, version
     record.assessed_on = event.assessed_on
     record.submission_id = str(event.submission_id)
     record.archive_version = version
+    record.report_category = event.category
+    record.report_version = version
+    record.source = "report"
+    record.dispute_status = None

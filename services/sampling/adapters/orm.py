@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
@@ -22,4 +22,22 @@ class PoolMember(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now)
 
 
-MODELS = [PoolMember]
+class PoolExemption(SQLModel, table=True):
+    """A 免检 as announced by the registry (ohs.registry.exemption-changed). While ``exempt``, the
+    employer is left out of the pool (its PoolMember row stays, so it comes back as it was).
+    Kept per exemption, whatever arrives first: an exemption may be announced before the
+    employer's classification reaches the pool. An ended exemption never starts again."""
+
+    __tablename__ = "sampling_exemption"
+
+    exemption_id: str = Field(primary_key=True, max_length=36)
+    credit_code: str = Field(index=True, max_length=18)
+    region_code: str = Field(max_length=6)
+    valid_from: date
+    valid_until: date  # China date, included
+    reason: str
+    exempt: bool
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+MODELS = [PoolMember, PoolExemption]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from services.sampling.adapters.orm import PoolMember
-from services.sampling.domain.pools import should_apply
-from shared.contracts import ClassificationChanged, utc_now
+from services.sampling.adapters.orm import PoolExemption, PoolMember
+from services.sampling.domain.pools import exemption_update, should_apply
+from shared.contracts import ClassificationChanged, ExemptionChanged, utc_now
 
 
 def place_in_pool(session: Session, event: ClassificationChanged) -> None:
@@ -28,3 +28,19 @@ def place_in_pool(session: Session, event: ClassificationChanged) -> None:
         member.archive_version = event.archive_version
         member.updated_at = utc_now()
     session.add(member)
+
+
+def apply_exemption(session: Session, event: ExemptionChanged) -> None:
+    """A 免检 came into force (the employer leaves the pool) or ended (it is re-admitted)."""
+    held = session.get(PoolExemption, str(event.exemption_id))
+    exempt = exemption_update(held.exempt if held else None, event.exempt)
+    if exempt is None:
+        return
+    if held is None:
+        held = PoolExemption(
+            exemption_id=str(event.exemption_id), credit_code=event.credit_code, region_code=event.region_code,
+            valid_from=event.valid_from, valid_until=event.valid_until, reason=event.reason, exempt=exempt,
+        )
+    else:
+        held.exempt, held.reason, held.updated_at = exempt, event.reason, utc_now()
+    session.add(held)

@@ -1,0 +1,213 @@
+"""Registry HTTP API for overrides (RULES §5): industry default, enforcement upgrade, dispute and
+on-site verification. County, city and province staff act for employers of their jurisdiction;
+auditors and employers get 403; an employer outside the jurisdiction answers 404 as if absent.
+Who acted (``principal.describe()``), when and why is kept with the entry and in the change log.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session
+
+from services.registry.adapters.orm import EnterpriseRecord, OverrideRecord
+from services.registry.domain.exemptions import china_today
+from services.registry.domain.overrides import DISPUTE_LABELS, NoIndustryMatch
+from services.registry.service_layer import overrides
+from shared.auth import Principal, authenticate, not_found
+from shared.contracts import NonNegativeInt, validate_county_code
+from shared.db import in_session
+from shared.identifiers import credit_code_problem
+from shared.rule_data import NoApplicableRules
+from shared.runtime import invalid
+
+router = APIRouter(tags=["overrides 档案调整"])
+
+REFUSALS = {
+    403: {"description": "an auditor's or an employer's token: only supervision staff change the archive"},
+    404: {"description": "no archive for the employer, or it is outside the token's jurisdiction"},
+    409: {"description": "not possible in the archive's current state (the answer says why)"},
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class IndustryClassificationIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    region_code: str = Field(description="county-level GB/T 2260 code")
+    industry_codes: list[str] = Field(min_length=1, description="GB/T 4754-2017 codes, e.g. C3021")
+    employees: NonNegativeInt
+    reason: str = Field(min_length=1, description="why there is no usable report")
+
+    _region = field_validator("region_code")(validate_county_code)
+
+    @field_validator("industry_codes")
+    @classmethod
+    def _codes(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if not (1 <= len(code) <= 5 and code[0].isalpha() and code[0].isupper() and code[1:].isdigit()):
+                raise ValueError(f"{code!r} is not a GB/T 4754-2017 industry code (a letter then up to 4 digits, e.g. C3011)")
+        return codes
+
+
+class UpgradeIn(_In):
+    reason: str = Field(min_length=1)
+    steps: Literal[1, 2] = Field(default=1, description="how many steps up (甲 → 乙 → 丙); 丙 stays 丙")
+    case_ref: str | None = Field(default=None, max_length=100, description="the deciding case, e.g. a penalty case id or 文书号")
+
+
+class DisputeIn(_In):
+    reason: str = Field(min_length=1)
+
+
+class VerificationIn(_In):
+    finding: str = Field(min_length=1, description="what the on-site verification found")
+    resubmission_requested: bool
+
+
+def check_credit_code(credit_code: str) -> None:
+    if problem := credit_code_problem(credit_code):
+        raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
+
+
+def staff_only(principal: Principal, action: str) -> None:
+    if not principal.is_staff:
+        raise HTTPException(status_code=403, detail=f"only supervision staff {action}, not an {principal.role}'s token")
+
+
+def readable_record(session: Session, principal: Principal, credit_code: str) -> EnterpriseRecord:
+    record = session.get(EnterpriseRecord, credit_code)
+    if record is None or not principal.can_act_for(credit_code, record.region_code):
+        raise not_found(f"archive for {credit_code}")
+    return record
+
+
+def outcome(record: EnterpriseRecord, row: OverrideRecord) -> dict[str, Any]:
+    return {
+        "credit_code": record.credit_code,
+        "category": record.category,
+        "effective_category": record.category,
+        "report_category": record.report_category,
+        "source": record.source,
+        "archive_version": record.archive_version,
+        "dispute": {"status": record.dispute_status, "label": DISPUTE_LABELS[record.dispute_status]},
+        "entry": overrides.row_view(row),
+    }
+
+
+async def _act(request: Request, work: Any) -> JSONResponse:
+    try:
+        body = await in_session(request.app.state.runtime.engine, work)
+    except overrides.ArchiveConflict as error:
+        raise HTTPException(status_code=409, detail=str(error)) from error
+    if isinstance(body, JSONResponse):
+        return body
+    await request.app.state.runtime.relay.flush()
+    return JSONResponse(status_code=201, content=body)
+
+
+@router.post(
+    "/enterprises/{credit_code}/industry-classification",
+    status_code=201,
+    summary="Archive an employer without a usable report by its industries (industry default, RULES §5)",
+    description="严重 industry → 丙, 一般 → 乙, several industries: the higher; each code matched to the catalogue entry "
+    "with the longest prefix. 409 when the archive already holds a report-based classification; 422 when no "
+    "industry is in the catalogue.",
+    responses={**REFUSALS, 403: {"description": "not staff, or region_code outside the token's jurisdiction"}},
+)
+async def post_industry_classification(
+    credit_code: str, body: IndustryClassificationIn, request: Request, principal: Principal = Depends(authenticate)
+) -> JSONResponse:
+    check_credit_code(credit_code)
+    staff_only(principal, "classify employers by industry")
+    if not principal.can_act_for(credit_code, body.region_code):
+        raise HTTPException(
+            status_code=403,
+            detail=f"region_code {body.region_code} is outside the jurisdiction of this {principal.role} token ({principal.region_code})",
+        )
+    catalogues = request.app.state.industries
+
+    def work(session: Session) -> Any:
+        record = session.get(EnterpriseRecord, credit_code)
+        if record is not None and not principal.can_act_for(credit_code, record.region_code):
+            raise not_found(f"archive for {credit_code}")
+        request_ = overrides.IndustryClassification(credit_code, body.name, body.region_code, body.industry_codes, body.employees, body.reason)
+        try:
+            row = overrides.classify_by_industry(session, catalogues, request_, principal.describe(), china_today())
+        except NoIndustryMatch as error:
+            return invalid([{"field": "industry_codes", "message": str(error)}], "no industry default")
+        except NoApplicableRules as error:
+            return invalid([{"field": "region_code", "message": str(error)}], "no industry catalogue")
+        session.commit()
+        return outcome(session.get(EnterpriseRecord, credit_code), row)  # type: ignore[arg-type]
+
+    return await _act(request, work)
+
+
+@router.post(
+    "/enterprises/{credit_code}/upgrade",
+    status_code=201,
+    summary="Enforcement upgrade: raise the category by 1 or 2 steps (甲 → 乙 → 丙), with the reason and the case",
+    description="Applies to the current report (or industry default); a newer report starts again from its own result "
+    "and clears the upgrade (kept in the history). An upgrade of a 丙 employer is still recorded.",
+    responses=REFUSALS,
+)
+async def post_upgrade(credit_code: str, body: UpgradeIn, request: Request, principal: Principal = Depends(authenticate)) -> JSONResponse:
+    check_credit_code(credit_code)
+    staff_only(principal, "upgrade a classification")
+
+    def work(session: Session) -> Any:
+        record = readable_record(session, principal, credit_code)
+        row = overrides.upgrade(session, credit_code, steps=body.steps, reason=body.reason, actor=principal.describe(), case_ref=body.case_ref)
+        session.commit()
+        return outcome(record, row)
+
+    return await _act(request, work)
+
+
+@router.post(
+    "/enterprises/{credit_code}/dispute",
+    status_code=201,
+    summary="Mark the current report disputed (to be verified on site)",
+    responses=REFUSALS,
+)
+async def post_dispute(credit_code: str, body: DisputeIn, request: Request, principal: Principal = Depends(authenticate)) -> JSONResponse:
+    check_credit_code(credit_code)
+    staff_only(principal, "dispute a report")
+
+    def work(session: Session) -> Any:
+        record = readable_record(session, principal, credit_code)
+        row = overrides.dispute(session, credit_code, reason=body.reason, actor=principal.describe())
+        session.commit()
+        return outcome(record, row)
+
+    return await _act(request, work)
+
+
+@router.post(
+    "/enterprises/{credit_code}/verification",
+    status_code=201,
+    summary="Record the on-site verification of a disputed report; optionally request a resubmission",
+    description="With resubmission_requested the archive shows “resubmission requested” until a new report arrives.",
+    responses=REFUSALS,
+)
+async def post_verification(
+    credit_code: str, body: VerificationIn, request: Request, principal: Principal = Depends(authenticate)
+) -> JSONResponse:
+    check_credit_code(credit_code)
+    staff_only(principal, "record an on-site verification")
+
+    def work(session: Session) -> Any:
+        record = readable_record(session, principal, credit_code)
+        row = overrides.verify(
+            session, credit_code, finding=body.finding, resubmission_requested=body.resubmission_requested, actor=principal.describe()
+        )
+        session.commit()
+        return outcome(record, row)
+
+    return await _act(request, work)

@@ -1,0 +1,199 @@
+"""免检 (RULES §6, §8): grant, revoke, and the daily sweep that starts and expires exemptions.
+
+Every step runs in the caller's transaction, appends to the hash-chained change log with its
+actor, and announces each change of "in force" on ``ohs.registry.exemption-changed`` (through the
+outbox). The rules (period, overlap, what is due on a day) are in ``domain.exemptions``.
+
+Status changes are claimed with a conditional ``UPDATE … WHERE status = <the status read>``, so
+two sweeps running at once (two registry processes, or the timer and the cron command) announce
+each change once: the second finds the row already moved and skips it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from services.registry.adapters.orm import EnterpriseRecord, ExemptionRecord
+from services.registry.domain import exemptions as rules
+from services.registry.service_layer import chain_log
+from shared.contracts import ExemptionChanged, utc_now
+from shared.db import enqueue
+
+log = logging.getLogger(__name__)
+PRODUCER = "registry"
+
+
+class ExemptionConflict(ValueError):
+    """Overlaps another exemption, or the exemption has already ended (answered 409)."""
+
+
+class InvalidPeriod(ValueError):
+    """valid_until before valid_from, or already past (answered 422)."""
+
+
+def sweep_actor(today: date) -> str:
+    return f"system:registry exemption sweep {today.isoformat()}"
+
+
+def _claim(session: Session, row: ExemptionRecord, from_status: str, **values: Any) -> bool:
+    """Move ``row`` out of ``from_status`` unless someone else already did; True when this call did."""
+    result = session.execute(
+        update(ExemptionRecord)
+        .where(col(ExemptionRecord.id) == row.id, col(ExemptionRecord.status) == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(row)
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _announce(session: Session, row: ExemptionRecord, record: EnterpriseRecord | None, exempt: bool, reason: str) -> None:
+    enqueue(
+        session,
+        ExemptionChanged(
+            producer=PRODUCER,
+            credit_code=row.credit_code,
+            exemption_id=uuid.UUID(row.id),
+            region_code=record.region_code if record is not None else row.region_code,
+            exempt=exempt,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            reason=reason,
+        ),
+    )
+
+
+def _log(session: Session, row: ExemptionRecord, record: EnterpriseRecord | None, change: str, actor: str, reason: str) -> None:
+    category = record.category if record is not None else None
+    chain_log.append(
+        session,
+        region_code=record.region_code if record is not None else row.region_code,
+        credit_code=row.credit_code,
+        change=change,
+        category_before=category,
+        category_after=category,
+        actor=actor,
+        reason=reason,
+        payload={
+            "exemption_id": row.id,
+            "valid_from": row.valid_from.isoformat(),
+            "valid_until": row.valid_until.isoformat(),
+            "basis": row.basis,
+            "status": row.status,
+        },
+    )
+
+
+def grant(
+    session: Session, credit_code: str, *, valid_from: date, valid_until: date, reason: str, basis: str, actor: str, today: date
+) -> ExemptionRecord:
+    """Grant a 免检 to an archived employer; in force at once when ``valid_from`` is today or earlier."""
+    record = session.get(EnterpriseRecord, credit_code)
+    if record is None:
+        raise LookupError(credit_code)
+    if problem := rules.period_problem(valid_from, valid_until, today):
+        raise InvalidPeriod(problem)
+    for other in session.exec(
+        select(ExemptionRecord).where(ExemptionRecord.credit_code == credit_code, col(ExemptionRecord.status).in_(rules.OPEN))
+    ):
+        if rules.overlaps(valid_from, valid_until, other.valid_from, other.valid_until):
+            raise ExemptionConflict(
+                f"overlaps exemption {other.id} ({other.valid_from} – {other.valid_until}, {other.status}): "
+                "an employer holds one exemption at a time; revoke that one first"
+            )
+    starts_now = valid_from <= today
+    now = utc_now()
+    row = ExemptionRecord(
+        id=str(uuid.uuid4()), credit_code=credit_code, region_code=record.region_code, valid_from=valid_from,
+        valid_until=valid_until, reason=reason, basis=basis, status=rules.IN_FORCE if starts_now else rules.GRANTED,
+        granted_by=actor, granted_at=now, started_at=now if starts_now else None,
+    )
+    session.add(row)
+    session.flush()
+    when = "in force now" if starts_now else f"in force from {valid_from}"
+    _log(session, row, record, "exemption_granted", actor, f"免检 {valid_from} – {valid_until} granted ({when}; basis {basis}): {reason}")
+    if starts_now:
+        _announce(session, row, record, True, f"免检 granted, in force {valid_from} – {valid_until}: {reason}")
+    return row
+
+
+def revoke(session: Session, credit_code: str, exemption_id: str, *, reason: str, actor: str) -> ExemptionRecord:
+    row = session.get(ExemptionRecord, exemption_id)
+    if row is None or row.credit_code != credit_code:
+        raise LookupError(exemption_id)
+    was = row.status
+    if was not in rules.OPEN or not _claim(session, row, was, status=rules.REVOKED, ended_at=utc_now(), ended_by=actor, end_reason=reason):
+        raise ExemptionConflict(f"exemption {exemption_id} has already ended ({row.status})")
+    record = session.get(EnterpriseRecord, credit_code)
+    _log(session, row, record, "exemption_revoked", actor, f"免检 {row.valid_from} – {row.valid_until} revoked: {reason}")
+    if was == rules.IN_FORCE:  # a revoked exemption that never came into force was never announced
+        _announce(session, row, record, False, f"免检 revoked: {reason}")
+    return row
+
+
+def sweep_exemptions(session: Session, today: date) -> list[str]:
+    """Start the exemptions due on ``today`` and expire those whose ``valid_until`` has passed.
+
+    Idempotent: a second run on the same day finds nothing due and announces nothing. Returns
+    one line per change. The caller commits."""
+    done: list[str] = []
+    open_rows = session.exec(
+        select(ExemptionRecord).where(col(ExemptionRecord.status).in_(rules.OPEN)).order_by(col(ExemptionRecord.valid_from), col(ExemptionRecord.id))
+    ).all()
+    actor = sweep_actor(today)
+    for row in open_rows:
+        action = rules.due(row.status, row.valid_from, row.valid_until, today)
+        if action is None:
+            continue
+        now = utc_now()
+        if action == rules.START:
+            if not _claim(session, row, rules.GRANTED, status=rules.IN_FORCE, started_at=now):
+                continue
+            change, exempt, text = "exemption_started", True, f"免检 {row.valid_from} – {row.valid_until} came into force"
+        elif action == rules.END:
+            if not _claim(session, row, rules.IN_FORCE, status=rules.EXPIRED, ended_at=now, ended_by=actor, end_reason="expired"):
+                continue
+            change, exempt, text = "exemption_expired", False, f"免检 {row.valid_from} – {row.valid_until} expired after {row.valid_until}"
+        else:  # LAPSE: its whole period passed before any sweep saw it; it was never announced
+            if not _claim(session, row, rules.GRANTED, status=rules.EXPIRED, ended_at=now, ended_by=actor, end_reason="lapsed"):
+                continue
+            change, exempt, text = "exemption_expired", None, f"免检 {row.valid_from} – {row.valid_until} lapsed before coming into force"
+        record = session.get(EnterpriseRecord, row.credit_code)
+        _log(session, row, record, change, actor, text)
+        if exempt is not None:
+            _announce(session, row, record, exempt, text)
+        done.append(f"{row.credit_code} {row.id}: {text}")
+    return done
+
+
+def view(row: ExemptionRecord) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "credit_code": row.credit_code,
+        "region_code": row.region_code,
+        "valid_from": row.valid_from.isoformat(),
+        "valid_until": row.valid_until.isoformat(),
+        "reason": row.reason,
+        "basis": row.basis,
+        "status": row.status,
+        "granted_by": row.granted_by,
+        "granted_at": row.granted_at.isoformat(),
+        "started_at": row.started_at.isoformat() if row.started_at else None,
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        "ended_by": row.ended_by,
+        "end_reason": row.end_reason,
+    }
+
+
+def for_employer(session: Session, credit_code: str) -> list[ExemptionRecord]:
+    return list(
+        session.exec(
+            select(ExemptionRecord).where(ExemptionRecord.credit_code == credit_code).order_by(col(ExemptionRecord.granted_at), col(ExemptionRecord.id))
+        )
+    )

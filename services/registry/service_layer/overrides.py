@@ -1,0 +1,367 @@
+"""Overrides kept in the archive (RULES §5): industry defaults, enforcement upgrades, disputes and
+on-site verifications. Each use case runs inside the caller's transaction (the HTTP route or the
+consumer wrapper commits) and, like every change to a classification, appends to the
+hash-chained change log with its actor; a change of the effective category (or of the region)
+is announced on ``ohs.registry.classification-changed`` with a higher archive version.
+
+The rules themselves (ordering, bounds, the catalogue match, what a new report clears) are in
+``services.registry.domain.overrides``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from services.registry.adapters.orm import EnterpriseRecord, OverrideRecord
+from services.registry.domain import overrides as rules
+from services.registry.service_layer import chain_log
+from shared.contracts import ClassificationChanged, PenaltyDecided, utc_now
+from shared.db import enqueue
+
+log = logging.getLogger(__name__)
+PRODUCER = "registry"
+
+# the change names in the change log
+CHANGE_OF_KIND = {
+    rules.INDUSTRY_DEFAULT: "industry_default",
+    rules.ENFORCEMENT_UPGRADE: "override",
+    rules.DISPUTE: "dispute",
+    rules.VERIFICATION: "verification",
+}
+
+
+class NotInArchive(LookupError):
+    """The employer has no archive (answered 404 by HTTP)."""
+
+
+class ArchiveConflict(ValueError):
+    """The step is not possible in the archive's current state (answered 409 by HTTP)."""
+
+
+@dataclass(frozen=True)
+class IndustryClassification:
+    credit_code: str
+    name: str
+    region_code: str
+    industry_codes: list[str]
+    employees: int
+    reason: str
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def rows(session: Session, credit_code: str) -> list[OverrideRecord]:
+    """Every override entry of an employer, in recording order."""
+    statement = select(OverrideRecord).where(OverrideRecord.credit_code == credit_code).order_by(
+        col(OverrideRecord.recorded_at), col(OverrideRecord.version)
+    )
+    return list(session.exec(statement))
+
+
+def as_rule(row: OverrideRecord) -> rules.Override:
+    return rules.Override(
+        kind=row.kind,
+        version=row.version,
+        at=row.recorded_at,
+        category=row.category_after if row.kind == rules.INDUSTRY_DEFAULT else None,
+        steps=row.steps or 0,
+        active=row.cleared_at is None,
+        label=f"{row.reason} ({row.actor})",
+    )
+
+
+def _next_version(record: EnterpriseRecord) -> int:
+    record.latest_version += 1
+    return record.latest_version
+
+
+def _basis_label(record: EnterpriseRecord) -> str:
+    return f"report {record.submission_id}" if record.report_version is not None else "the industry default"
+
+
+def clear_for_new_basis(session: Session, record: EnterpriseRecord | None, cleared_by: str, at: datetime | None = None) -> list[str]:
+    """A new basis starts again from its own result: clear every active override of the employer
+    (kept in the history, marked) and close an open dispute. Returns one note per cleared entry."""
+    if record is None:
+        return []
+    at = at or utc_now()
+    notes: list[str] = []
+    active = [r for r in rows(session, record.credit_code) if r.cleared_at is None]
+    cleared_versions = {o.version for o in rules.to_clear(as_rule(r) for r in active)}
+    for row in active:
+        if row.version not in cleared_versions:
+            continue
+        row.cleared_at, row.cleared_by = at, cleared_by
+        session.add(row)
+        if row.kind == rules.ENFORCEMENT_UPGRADE:
+            case = f", case {row.case_ref}" if row.case_ref else ""
+            notes.append(f"clears the enforcement upgrade of archive version {row.version} ({row.category_before} → {row.category_after}{case})")
+        elif row.kind == rules.INDUSTRY_DEFAULT:
+            notes.append(f"replaces the industry default of archive version {row.version} ({row.category_after})")
+    if record.dispute_status is not None:
+        notes.append(f"closes the dispute of report {record.submission_id} ({rules.DISPUTE_LABELS[record.dispute_status]})")
+        record.dispute_status = None
+    return notes
+
+
+def _announce(session: Session, record: EnterpriseRecord, previous_category: str | None, reason: str) -> None:
+    enqueue(
+        session,
+        ClassificationChanged(
+            producer=PRODUCER,
+            credit_code=record.credit_code,
+            enterprise_name=record.name,
+            region_code=record.region_code,
+            archive_version=record.archive_version,
+            previous_category=previous_category,  # type: ignore[arg-type]
+            category=record.category,  # type: ignore[arg-type]
+            hazard_grade=record.hazard_grade,  # type: ignore[arg-type]
+            management_grade=record.management_grade,  # type: ignore[arg-type]
+            submission_id=record.submission_id,  # type: ignore[arg-type]
+            reason=reason,
+        ),
+    )
+
+
+def _record(
+    session: Session,
+    record: EnterpriseRecord,
+    kind: str,
+    *,
+    before: str | None,
+    after: str | None,
+    actor: str,
+    reason: str,
+    steps: int | None = None,
+    case_ref: str | None = None,
+    details: dict[str, Any] | None = None,
+    log_reason: str | None = None,
+) -> OverrideRecord:
+    """Store the entry (the next archive version), move the record's current state to it, and
+    append it to the change log."""
+    version = _next_version(record)
+    record.archive_version = version
+    record.updated_at = utc_now()
+    row = OverrideRecord(
+        credit_code=record.credit_code,
+        version=version,
+        kind=kind,
+        region_code=record.region_code,
+        category_before=before,
+        category_after=after,
+        steps=steps,
+        submission_id=record.submission_id if record.report_version is not None else None,
+        actor=actor,
+        reason=reason,
+        case_ref=case_ref,
+        details=details or {},
+        recorded_at=record.updated_at,
+    )
+    session.add(row)
+    session.add(record)
+    session.flush()
+    chain_log.append(
+        session,
+        region_code=record.region_code,
+        credit_code=record.credit_code,
+        change=CHANGE_OF_KIND[kind],
+        category_before=before,
+        category_after=after,
+        actor=actor,
+        reason=log_reason or reason,
+        payload={
+            "kind": kind,
+            "version": version,
+            "submission_id": row.submission_id,
+            "steps": steps,
+            "case_ref": case_ref,
+            "details": row.details,
+        },
+    )
+    return row
+
+
+# --------------------------------------------------------------------------- industry default
+
+
+def classify_by_industry(
+    session: Session, catalogues: rules.IndustryCatalogues, request: IndustryClassification, actor: str, today: date
+) -> OverrideRecord:
+    """Archive an employer without a usable report by its industries (RULES §5).
+
+    Raises :class:`ArchiveConflict` when the archive already holds a report-based classification
+    and :class:`services.registry.domain.overrides.NoIndustryMatch` when no industry is in the catalogue."""
+    record = session.get(EnterpriseRecord, request.credit_code)
+    if record is not None and record.report_version is not None:
+        raise ArchiveConflict(
+            f"the archive already classifies {request.credit_code} from report {record.submission_id} "
+            f"(category {record.category}): an industry default is only for an employer without a usable report"
+        )
+    catalogue = catalogues.in_force(request.region_code, today)
+    default = rules.industry_default(catalogue, request.industry_codes)
+    details = {
+        "catalogue": catalogue.ref,
+        "industry_codes": list(request.industry_codes),
+        "employees": request.employees,
+        "nature": default.nature,
+        "matches": [
+            {"industry_code": m.industry_code, "entry": m.entry.code, "name": m.entry.name, "nature": m.entry.nature,
+             "provisional": m.entry.provisional}
+            for m in default.matches
+        ],
+        "unmatched": list(default.unmatched),
+        "trace": [{"rule": rule, "detail": detail} for rule, detail in default.trace],
+    }
+    previous_category = record.category if record is not None else None
+    previous_region = record.region_code if record is not None else None
+    if record is None:
+        record = EnterpriseRecord(
+            credit_code=request.credit_code, name=request.name, region_code=request.region_code, employees=request.employees,
+            category=default.category, archive_version=0, latest_version=0, source="industry",
+        )
+        notes: list[str] = []
+    else:
+        notes = clear_for_new_basis(session, record, f"industry classification of archive version {record.latest_version + 1}")
+    moved_from = previous_region if previous_region not in (None, request.region_code) else None
+    record.name, record.region_code = request.name, request.region_code
+    record.industry_codes, record.employees = list(request.industry_codes), request.employees
+    record.category, record.source = default.category, "industry"
+    matched = ", ".join(f"{m.industry_code} → {m.entry.code} {m.entry.name} ({m.entry.nature})" for m in default.matches)
+    summary = f"industry default {default.category} ({default.nature} industry; catalogue {catalogue.jurisdiction} {catalogue.version}: {matched})"
+    if moved_from:
+        chain_log.lock_regions(session, [request.region_code, moved_from])
+    row = _record(
+        session, record, rules.INDUSTRY_DEFAULT, before=previous_category, after=default.category, actor=actor,
+        reason=request.reason, details=details, log_reason="; ".join([f"{request.reason}: {summary}", *notes]),
+    )
+    if moved_from:
+        chain_log.append(
+            session, region_code=moved_from, credit_code=record.credit_code, change="region_left",
+            category_before=previous_category, category_after=None, actor=actor,
+            reason=f"industry classification moved the employer to region {request.region_code}",
+            payload={"version": row.version, "to_region_code": request.region_code},
+        )
+    if previous_category != default.category or moved_from:
+        _announce(session, record, previous_category, summary)
+    return row
+
+
+# --------------------------------------------------------------------------- enforcement upgrade
+
+
+def upgrade(
+    session: Session,
+    credit_code: str,
+    *,
+    steps: int,
+    reason: str,
+    actor: str,
+    case_ref: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> OverrideRecord:
+    """Raise the current category by ``steps`` (1 or 2; 丙 stays 丙, and the upgrade is still recorded).
+
+    The upgrade applies to the current basis: a newer report clears it (``clear_for_new_basis``)."""
+    record = session.get(EnterpriseRecord, credit_code)
+    if record is None:
+        raise NotInArchive(credit_code)
+    before = record.category
+    after = rules.raise_category(before, steps)
+    record.category = after
+    bounded = "" if rules.CATEGORIES.index(after) - rules.CATEGORIES.index(before) == steps else f" (bounded: {before} → {after}, 丙 is the highest)"
+    case = f" [case {case_ref}]" if case_ref else ""
+    row = _record(
+        session, record, rules.ENFORCEMENT_UPGRADE, before=before, after=after, steps=steps, actor=actor, reason=reason,
+        case_ref=case_ref, details={**(details or {}), "basis": _basis_label(record)},
+        log_reason=f"enforcement upgrade by {steps} step{'s' if steps > 1 else ''}{case}: {reason}{bounded}",
+    )
+    if after != before:
+        _announce(session, record, before, f"enforcement upgrade {before} → {after}{case}: {reason}")
+    return row
+
+
+def upgrade_for_major_violation(session: Session, event: PenaltyDecided) -> None:
+    """``ohs.penalty.decided``: a decision on a major violation raises the category one step."""
+    if not event.major:
+        return
+    case_ref = str(event.case_id)
+    if session.exec(
+        select(OverrideRecord).where(OverrideRecord.credit_code == event.credit_code, OverrideRecord.case_ref == case_ref,
+                                     OverrideRecord.kind == rules.ENFORCEMENT_UPGRADE)
+    ).first():
+        return  # the same case decided again (a re-published decision): one upgrade per case
+    if session.get(EnterpriseRecord, event.credit_code) is None:
+        log.warning("major violation in case %s for %s, which has no archive: nothing to upgrade", case_ref, event.credit_code)
+        return
+    upgrade(
+        session,
+        event.credit_code,
+        steps=1,
+        reason=f"major violation found in case {case_ref} (item {event.item_code}, decision {event.decision})",
+        actor=chain_log.system_actor(event.producer, event.event_id),
+        case_ref=case_ref,
+        details={"source_event_id": str(event.event_id), "item_code": event.item_code, "decision": event.decision},
+    )
+
+
+# --------------------------------------------------------------------------- disputes
+
+
+def dispute(session: Session, credit_code: str, *, reason: str, actor: str) -> OverrideRecord:
+    record = session.get(EnterpriseRecord, credit_code)
+    if record is None:
+        raise NotInArchive(credit_code)
+    try:
+        status = rules.after_dispute(record.dispute_status, record.report_version is not None)
+    except rules.DisputeStateError as error:
+        raise ArchiveConflict(str(error)) from error
+    record.dispute_status = status
+    return _record(
+        session, record, rules.DISPUTE, before=record.category, after=record.category, actor=actor, reason=reason,
+        details={"status": status}, log_reason=f"report {record.submission_id} disputed: {reason}",
+    )
+
+
+def verify(session: Session, credit_code: str, *, finding: str, resubmission_requested: bool, actor: str) -> OverrideRecord:
+    record = session.get(EnterpriseRecord, credit_code)
+    if record is None:
+        raise NotInArchive(credit_code)
+    try:
+        status = rules.after_verification(record.dispute_status, resubmission_requested)
+    except rules.DisputeStateError as error:
+        raise ArchiveConflict(str(error)) from error
+    record.dispute_status = status
+    outcome = "resubmission requested" if resubmission_requested else "no resubmission"
+    return _record(
+        session, record, rules.VERIFICATION, before=record.category, after=record.category, actor=actor, reason=finding,
+        details={"status": status, "resubmission_requested": resubmission_requested},
+        log_reason=f"report {record.submission_id} verified on site ({outcome}): {finding}",
+    )
+
+
+# --------------------------------------------------------------------------- views
+
+
+def row_view(row: OverrideRecord) -> dict[str, Any]:
+    return {
+        "kind": row.kind,
+        "archive_version": row.version,
+        "before": row.category_before,
+        "after": row.category_after,
+        "steps": row.steps,
+        "actor": row.actor,
+        "at": row.recorded_at.isoformat(),
+        "reason": row.reason,
+        "case_ref": row.case_ref,
+        "applies_to": f"report {row.submission_id}" if row.submission_id else "industry default",
+        "active": row.cleared_at is None,
+        "cleared_at": row.cleared_at.isoformat() if row.cleared_at else None,
+        "cleared_by": row.cleared_by,
+        "details": row.details,
+    }
