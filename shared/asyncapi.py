@@ -11,21 +11,35 @@ import sys
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from shared import topics
-from shared.contracts import EVENT_TYPES
+from shared.contracts import EVENT_TYPES, CreditCloudEvent
 
-# Who produces and who consumes each topic.
+EXTERNAL = "external"  # systems outside the platform
+
+# Who produces and who consumes each topic (a consumer named service.suffix has a group of its own).
 FLOWS: dict[str, tuple[str, list[str]]] = {
     topics.REPORTS_SUBMITTED: ("assessment", ["assessment"]),
     topics.REPORTS_REJECTED: ("assessment", []),
     topics.ASSESSMENTS_CLASSIFIED: ("assessment", ["registry"]),
-    topics.CLASSIFICATION_CHANGED: ("registry", ["sampling"]),
+    topics.CLASSIFICATION_CHANGED: ("registry", ["sampling", "registry.credit-feed"]),
     topics.VIOLATION_RECORDED: ("penalty", ["penalty"]),
-    topics.PENALTY_DECIDED: ("penalty", ["registry"]),
+    topics.PENALTY_DECIDED: ("penalty", ["registry", "registry.credit-feed"]),
     topics.ORGS_DISQUALIFIED: ("penalty", ["assessment"]),
-    topics.EXEMPTION_CHANGED: ("registry", ["sampling"]),
+    topics.EXEMPTION_CHANGED: ("registry", ["sampling", "registry.credit-feed"]),
+    topics.REMINDER_DUE: ("registry", []),
+    topics.CREDIT_EVENTS: ("registry", [EXTERNAL]),
 }
+
+# Topics whose payload is not an Event: the credit feed's CloudEvents.
+PAYLOADS: dict[str, type[BaseModel]] = {topics.CREDIT_EVENTS: CreditCloudEvent}
+
+
+def _receiver_summary(consumer: str) -> str:
+    if consumer == EXTERNAL:
+        return "consumed by credit-regulation systems outside the platform, in groups of their own; dedupe by (source, id)"
+    return f"consumed by {consumer} (group ohs.{consumer}; at-least-once, idempotent by event_id)"
 
 
 def _channel_id(topic: str) -> str:
@@ -38,7 +52,7 @@ def document() -> dict[str, Any]:
     messages: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     for topic in topics.TOPICS:
-        model = EVENT_TYPES[topic.name]
+        model = EVENT_TYPES.get(topic.name) or PAYLOADS[topic.name]
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
             schemas[name] = definition
@@ -46,7 +60,7 @@ def document() -> dict[str, Any]:
         messages[model.__name__] = {
             "name": model.__name__,
             "title": model.__name__,
-            "contentType": "application/json",
+            "contentType": topic.content_type,
             "summary": topic.description,
             "bindings": {"kafka": {"key": {"type": "string", "description": "统一社会信用代码 of the employer"}}},
             "payload": {"$ref": f"#/components/schemas/{model.__name__}"},
@@ -64,10 +78,10 @@ def document() -> dict[str, Any]:
             "summary": f"published by {producer} (from its outbox, after its transaction commits)",
         }
         for consumer in consumers:
-            operations[f"{consumer}_receives_{cid}"] = {
+            operations[f"{_channel_id(consumer)}_receives_{cid}"] = {
                 "action": "receive",
                 "channel": {"$ref": f"#/channels/{cid}"},
-                "summary": f"consumed by {consumer} (group ohs.{consumer}; at-least-once, idempotent by event_id)",
+                "summary": _receiver_summary(consumer),
             }
         dlq_id = _channel_id(topic.dlq)
         channels[dlq_id] = {

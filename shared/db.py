@@ -1,7 +1,10 @@
 """Database plumbing: one engine per service, its own tables only, plus the inbox and outbox.
 
-* ``processed_event`` (inbox): the ``event_id`` of every event a service has applied, written in
-  the same transaction as the change it caused, so a redelivered event changes nothing.
+* ``processed_event`` (inbox): the ``event_id`` of every event a service has applied, with the
+  ``consumer`` that applied it, written in the same transaction as the change it caused, so a
+  redelivered event changes nothing. ``consumer`` is ``""`` for the service's own consumer group
+  and the group suffix for an extra group (``ReliableConsumer.subscribe(..., group_suffix=…)``):
+  two subscribers of one service that both receive an event each apply it once.
 * ``outbox``: events a service wants to publish, written in the same transaction as the change
   that produced them and published afterwards by ``shared.messaging.OutboxRelay``; an event is
   never lost between a commit and a crash.
@@ -26,6 +29,7 @@ class ProcessedEvent(SQLModel, table=True):
     __tablename__ = "processed_event"
 
     event_id: str = Field(primary_key=True, max_length=36)
+    consumer: str = Field(default="", primary_key=True, max_length=100, sa_column_kwargs={"server_default": ""})
     topic: str = Field(max_length=200)
     processed_at: datetime = Field(default_factory=utc_now)
 
@@ -75,24 +79,27 @@ def database_answers(engine: Engine) -> bool:
         return False
 
 
-def already_processed(session: Session, event_id: str) -> bool:
-    return session.get(ProcessedEvent, event_id) is not None
+def already_processed(session: Session, event_id: str, consumer: str = "") -> bool:
+    return session.get(ProcessedEvent, {"event_id": event_id, "consumer": consumer}) is not None
 
 
-def mark_processed(session: Session, event_id: str, topic: str) -> None:
-    session.add(ProcessedEvent(event_id=event_id, topic=topic))
+def mark_processed(session: Session, event_id: str, topic: str, consumer: str = "") -> None:
+    session.add(ProcessedEvent(event_id=event_id, consumer=consumer, topic=topic))
 
 
 def enqueue(session: Session, event_: Event) -> None:
     """Add an event to the outbox inside the caller's transaction."""
-    session.add(
-        OutboxMessage(
-            event_id=str(event_.event_id),
-            topic=event_.topic,
-            key=event_.credit_code,
-            payload=event_.model_dump_json(),
-        )
-    )
+    enqueue_payload(session, event_id=str(event_.event_id), topic=event_.topic, key=event_.credit_code, payload=event_.model_dump_json())
+
+
+def enqueue_payload(session: Session, *, event_id: str, topic: str, key: str, payload: str) -> None:
+    """Add a message that is not an :class:`Event` (e.g. a CloudEvent for an external system) to the
+    outbox inside the caller's transaction. ``event_id`` is the outbox row's unique id."""
+    session.add(OutboxMessage(event_id=event_id, topic=topic, key=key, payload=payload))
+
+
+def outbox_has(session: Session, event_id: str) -> bool:
+    return session.exec(select(OutboxMessage.id).where(OutboxMessage.event_id == event_id)).first() is not None
 
 
 def pending_outbox(session: Session, limit: int = 500) -> list[OutboxMessage]:

@@ -6,7 +6,9 @@ The consumption contract every service relies on:
 1. The offset is committed only after the handler's database transaction has committed
    (FastStream ``AckPolicy.MANUAL``; its default, ``ACK_FIRST``, would be at-most-once).
 2. The handler runs inside a transaction that also records the event's ``event_id`` in the
-   inbox; an event already there is acknowledged without running the handler again.
+   inbox; an event already there is acknowledged without running the handler again. The inbox
+   is scoped per consumer group: a service's own group ``<prefix>.<service>``, and any extra group
+   ``<prefix>.<service>.<suffix>`` a second subscriber on an already consumed topic needs.
 3. A payload that does not fit its contract goes straight to ``<topic>.dlq`` (retrying cannot
    fix it). A handler that keeps failing is retried ``consumer_max_attempts`` times with
    exponential back-off, then dead-lettered. The dead letter carries the original bytes and
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +38,7 @@ from shared.contracts import Event, utc_now
 from shared.db import already_processed, mark_processed, pending_outbox
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
-from shared.topics import dead_letter_topic
+from shared.topics import content_type, dead_letter_topic
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,20 @@ async def _raw_body(message: Any) -> bytes:
     """Decoder that hands the handler the record's bytes untouched, so that even bytes that are
     not JSON reach our own validation (and the DLQ) instead of failing inside the framework."""
     return message.body
+
+
+_GROUP_SUFFIX = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One subscriber: the topic, its contract and handler, its inbox scope and its consumer group."""
+
+    topic: str
+    model: type[Event]
+    handler: EventHandler
+    inbox: str  # processed_event.consumer: "" for the service's own group, else the group suffix
+    group_id: str
 
 
 @dataclass
@@ -80,7 +97,7 @@ class OutboxRelay:
                     break
                 for row_id, topic, key, payload in batch:
                     await self._broker.publish(
-                        payload.encode(), topic=topic, key=key.encode(), headers={"content-type": "application/json"}
+                        payload.encode(), topic=topic, key=key.encode(), headers={"content-type": content_type(topic)}
                     )
                     await asyncio.to_thread(self._mark_published, row_id)
                     self._metrics.events_published.labels(topic=topic).inc()
@@ -144,24 +161,47 @@ class ReliableConsumer:
         self._relay = relay
         self._settings = settings
         self._metrics = metrics
+        self._subscriptions: set[tuple[str, str]] = set()  # (topic, inbox scope)
 
-    def subscribe(self, topic: str, model: type[Event], handler: EventHandler) -> None:
+    def subscribe(self, topic: str, model: type[Event], handler: EventHandler, group_suffix: str | None = None) -> None:
+        """Consume ``topic`` in the service's consumer group ``<prefix>.<service>``, or, with
+        ``group_suffix``, in a group of its own ``<prefix>.<service>.<suffix>``.
+
+        A second subscriber on a topic the service already consumes needs a suffix: in one group
+        the two would split the topic's partitions between them, each seeing only part of it. Each
+        group has its own inbox scope (``processed_event.consumer``: ``""`` or the suffix), so an
+        event both receive is applied once by each."""
+        if group_suffix is not None and not _GROUP_SUFFIX.fullmatch(group_suffix):
+            raise ValueError(f"group_suffix {group_suffix!r}: lowercase letters, digits and '-' only")
+        inbox = group_suffix or ""
+        if (topic, inbox) in self._subscriptions:
+            raise ValueError(
+                f"{topic} is already consumed in group {self.group_id(group_suffix)}: a second subscriber there would "
+                "split the partitions with the first; give it a group_suffix of its own"
+            )
+        self._subscriptions.add((topic, inbox))
         consumer = self
+        subscription = Subscription(topic, model, handler, inbox, self.group_id(group_suffix))
 
         @self._broker.subscriber(
             topic,
-            group_id=self._settings.consumer_group(),
+            group_id=subscription.group_id,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             decoder=_raw_body,
-            title=f"{self._settings.service_name}:{topic}",
+            title=f"{self._settings.service_name}:{topic}" + (f":{group_suffix}" if group_suffix else ""),
         )
         async def _consume(body: bytes, msg: KafkaMessage) -> None:
-            await consumer.consume(topic, model, handler, body, msg)
+            await consumer.consume(subscription, body, msg)
 
-    async def consume(self, topic: str, model: type[Event], handler: EventHandler, body: bytes, msg: Any) -> None:
+    def group_id(self, group_suffix: str | None = None) -> str:
+        group = self._settings.consumer_group()
+        return f"{group}.{group_suffix}" if group_suffix else group
+
+    async def consume(self, subscription: Subscription, body: bytes, msg: Any) -> None:
+        topic = subscription.topic
         started = asyncio.get_running_loop().time()
-        outcome = await self._process(topic, model, handler, body, msg)
+        outcome = await self._process(subscription, body, msg)
         self._metrics.events_consumed.labels(topic=topic, outcome=outcome).inc()
         self._metrics.consume_seconds.labels(topic=topic).observe(asyncio.get_running_loop().time() - started)
         self._record_lag(msg)
@@ -172,44 +212,45 @@ class ReliableConsumer:
                 log.exception("publishing after %s failed; the outbox relay will retry", topic)
         await msg.ack()
 
-    async def _process(self, topic: str, model: type[Event], handler: EventHandler, body: bytes, msg: Any) -> str:
+    async def _process(self, subscription: Subscription, body: bytes, msg: Any) -> str:
+        topic, model, handler = subscription.topic, subscription.model, subscription.handler
         try:
             event = model.model_validate_json(body)
         except (ValidationError, ValueError) as error:
-            await self._dead_letter(msg, body, DeadLetter(topic, _describe_validation(error), type(error).__name__, 1))
+            await self._dead_letter(msg, body, DeadLetter(topic, _describe_validation(error), type(error).__name__, 1), subscription.group_id)
             return "dead_lettered"
 
         attempts = self._settings.consumer_max_attempts
         for attempt in range(1, attempts + 1):
             try:
-                applied = await asyncio.to_thread(self._apply, topic, event, handler)
+                applied = await asyncio.to_thread(self._apply, topic, event, handler, subscription.inbox)
                 return "processed" if applied else "duplicate"
             except Exception as error:  # noqa: BLE001 - every failure is retried, then dead-lettered
                 if attempt == attempts:
                     reason = f"handler failed {attempts} times; last error: {error!r}\n{traceback.format_exc(limit=5)}"
-                    await self._dead_letter(msg, body, DeadLetter(topic, reason, type(error).__name__, attempt))
+                    await self._dead_letter(msg, body, DeadLetter(topic, reason, type(error).__name__, attempt), subscription.group_id)
                     return "dead_lettered"
                 self._metrics.events_consumed.labels(topic=topic, outcome="retried").inc()
                 log.warning("%s event %s failed (attempt %d/%d): %r", topic, event.event_id, attempt, attempts, error)
                 await asyncio.sleep(self._settings.consumer_retry_backoff_s * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    def _apply(self, topic: str, event: Event, handler: EventHandler) -> bool:
+    def _apply(self, topic: str, event: Event, handler: EventHandler, inbox: str = "") -> bool:
         with Session(self._engine) as session:
-            if already_processed(session, str(event.event_id)):
+            if already_processed(session, str(event.event_id), inbox):
                 return False
             handler(session, event)
-            mark_processed(session, str(event.event_id), topic)
+            mark_processed(session, str(event.event_id), topic, inbox)
             session.commit()
             return True
 
-    async def _dead_letter(self, msg: Any, body: bytes, letter: DeadLetter) -> None:
+    async def _dead_letter(self, msg: Any, body: bytes, letter: DeadLetter, group_id: str | None = None) -> None:
         raw = msg.raw_message
         headers = {
             f"{DLQ_HEADER_PREFIX}original-topic": letter.topic,
             f"{DLQ_HEADER_PREFIX}partition": str(getattr(raw, "partition", "")),
             f"{DLQ_HEADER_PREFIX}offset": str(getattr(raw, "offset", "")),
-            f"{DLQ_HEADER_PREFIX}consumer-group": self._settings.consumer_group(),
+            f"{DLQ_HEADER_PREFIX}consumer-group": group_id or self._settings.consumer_group(),
             f"{DLQ_HEADER_PREFIX}attempts": str(letter.attempts),
             f"{DLQ_HEADER_PREFIX}error-type": letter.error_type,
             f"{DLQ_HEADER_PREFIX}reason": letter.reason[:4000],

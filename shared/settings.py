@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     consumer_group_prefix: str = Field(default="ohs", validation_alias="OHS_CONSUMER_GROUP_PREFIX")
     # Signs and verifies bearer tokens; the same secret for every service of a province.
     auth_secret: str = Field(default="", validation_alias="OHS_AUTH_SECRET")
+    # Reminders (registry): a re-assessment due within this many days is "due soon".
+    reminder_within_days: int = Field(default=90, ge=0, validation_alias="OHS_REMINDER_WITHIN_DAYS")
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or an SQLite file of this service's own under the data folder."""

@@ -14,6 +14,7 @@ class Topic:
     name: str
     partitions: int
     description: str
+    content_type: str = "application/json"  # the records' content-type header
 
     @property
     def dlq(self) -> str:
@@ -32,6 +33,9 @@ VIOLATION_RECORDED = "ohs.inspections.violation-recorded"
 PENALTY_DECIDED = "ohs.penalty.decided"
 ORGS_DISQUALIFIED = "ohs.orgs.disqualified"
 EXEMPTION_CHANGED = "ohs.registry.exemption-changed"
+REMINDER_DUE = "ohs.registry.reminder-due"
+CREDIT_EVENTS = "ohs.credit.events"  # for external credit-regulation systems: CloudEvents 1.0, not an Event
+CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 
 TOPICS: tuple[Topic, ...] = (
     Topic(REPORTS_SUBMITTED, 6, "A report (附件4) accepted for classification; produced by assessment's HTTP API."),
@@ -41,8 +45,20 @@ TOPICS: tuple[Topic, ...] = (
     Topic(VIOLATION_RECORDED, 6, "A violation found at inspection, recorded as a case by penalty."),
     Topic(PENALTY_DECIDED, 6, "The decision on a case: no_penalty (初次轻微不予处罚) or penalty, with the trace."),
     Topic(EXEMPTION_CHANGED, 6, "An employer's 免检 (exemption from inspection) came into force (exempt) or ended: revoked or expired."),
+    Topic(REMINDER_DUE, 6, "An employer's re-assessment is due soon or overdue, or a new employer's first assessment is overdue (RULES §1)."),
+    Topic(
+        CREDIT_EVENTS, 6,
+        "The credit feed: classification changes, 免检 start and end, penalty decisions, as CloudEvents 1.0 "
+        "(structured JSON mode) for credit-regulation systems; subject: the credit code.",
+        CLOUDEVENTS_JSON,
+    ),
     Topic(ORGS_DISQUALIFIED, 3, "A technical service organisation disqualified from comprehensive risk assessment work."),
 )
+
+
+def content_type(topic: str) -> str:
+    """The content-type header for records on ``topic`` (application/json unless the topic says otherwise)."""
+    return next((t.content_type for t in TOPICS if t.name == topic), "application/json")
 
 
 def all_topic_specs() -> dict[str, int]:

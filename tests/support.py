@@ -13,10 +13,11 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 
 from shared.auth import Role, issue_token
+from shared import topics
 from shared.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
 from tests.examples import EXAMPLE_REPORT
 
@@ -114,3 +115,26 @@ async def read_topic(bootstrap: str, topic: str, until: Callable[[list[Any]], bo
 
 def days_ago(n: int) -> str:
     return (date.today() - timedelta(days=n)).isoformat()
+
+
+async def start_groups_at_the_end(bootstrap: str, groups: dict[str, list[str]]) -> None:
+    """Commit each group's offsets at the end of its topics, as if it had read everything so far."""
+    for group, names in groups.items():
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            specs = topics.all_topic_specs()
+            partitions = [TopicPartition(t, p) for t in names for p in range(specs[t])]
+            consumer.assign(partitions)
+            ends = await consumer.end_offsets(partitions)
+            await consumer.commit({tp: offset for tp, offset in ends.items()})
+        finally:
+            await consumer.stop()
+
+
+def registry_groups(prefix: str) -> dict[str, list[str]]:
+    """The registry's consumer groups and the topics each reads (see services/registry/bootstrap.py)."""
+    return {
+        f"{prefix}.registry": [topics.ASSESSMENTS_CLASSIFIED, topics.PENALTY_DECIDED],
+        f"{prefix}.registry.credit-feed": [topics.CLASSIFICATION_CHANGED, topics.EXEMPTION_CHANGED, topics.PENALTY_DECIDED],
+    }

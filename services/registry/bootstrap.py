@@ -13,14 +13,16 @@ from services.registry.entrypoints.audit import router as audit_router
 from services.registry.entrypoints.exemptions import router as exemptions_router
 from services.registry.entrypoints.http import router
 from services.registry.entrypoints.overrides import router as overrides_router
+from services.registry.entrypoints.reminders import router as reminders_router
 from services.registry.entrypoints.reports import router as reports_router
-from services.registry.service_layer import handlers, overrides
+from services.registry.service_layer import credit_feed, handlers, overrides
 from shared import topics
-from shared.contracts import AssessmentClassified, PenaltyDecided
+from shared.contracts import AssessmentClassified, ClassificationChanged, ExemptionChanged, PenaltyDecided
 from shared.runtime import PeriodicJob, build_runtime, create_app
 from shared.settings import Settings, settings_for
 
 SWEEP_INTERVAL_S = 3600.0  # the 免检 sweep: at start-up, then hourly (python -m services.registry.sweep for cron)
+REMINDER_INTERVAL_S = 3600.0  # the daily reminder sweep, checked hourly: a new China day is caught within the hour
 
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
@@ -30,12 +32,24 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     industries = IndustryCatalogues.load(settings.rules_dir)  # packaged + <rules_dir>/industries; a bad file stops start-up
     runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, handlers.archive_classification)
     runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, overrides.upgrade_for_major_violation)
+    # the credit feed (CloudEvents on ohs.credit.events): its own consumer group and inbox scope, so it
+    # sees every partition of ohs.penalty.decided besides the enforcement upgrades above
+    feed = credit_feed.GROUP_SUFFIX
+    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, credit_feed.classification_changed, group_suffix=feed)
+    runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, credit_feed.exemption_changed, group_suffix=feed)
+    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, credit_feed.penalty_decided, group_suffix=feed)
 
     async def sweep_exemptions() -> None:  # idempotent: hourly catches the new day within the hour
         if await asyncio.to_thread(sweep.run, runtime.engine):
             await runtime.relay.flush()
 
     runtime.jobs.append(PeriodicJob("exemption-sweep", SWEEP_INTERVAL_S, sweep_exemptions))
+
+    async def sweep_reminders() -> None:  # idempotent: each reminder is sent once per employer, kind and due day
+        if await asyncio.to_thread(sweep.run_reminders, runtime.engine, None, settings.reminder_within_days):
+            await runtime.relay.flush()
+
+    runtime.jobs.append(PeriodicJob("reminder-sweep", REMINDER_INTERVAL_S, sweep_reminders))
     app = create_app(
         runtime,
         title="Registry 分类监督执法档案",
@@ -48,4 +62,5 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.state.industries = industries
     app.include_router(overrides_router)
     app.include_router(exemptions_router)
+    app.include_router(reminders_router)
     return app

@@ -48,6 +48,8 @@ def enterprise(session: Session, credit_code: str) -> dict[str, Any] | None:
         "industry_codes": record.industry_codes,
         "employees": record.employees,
         "submission_id": record.submission_id,
+        "next_assessment_due": record.next_assessment_due.isoformat() if record.next_assessment_due else None,
+        "production_started_on": record.production_started_on.isoformat() if record.production_started_on else None,
         **basis,
         "history": [_version_view(v) for v in versions],
         **override_views.overrides_view(session, record),  # effective_category, report_category, overrides, dispute, 免检

@@ -86,3 +86,36 @@ def test_an_upgrade_and_an_exemption_reach_the_sampling_pool(system, kafka_boots
     assert [change for change, _ in steps] == ["archived", "override", "override", "exemption_granted", "exemption_revoked"]
     assert steps[1][1] == "乡宁县 张三" and steps[3][1] == "临汾市 李四"
     assert httpx.get(f"{system['registry']}/audit/chain/141029/verify", headers=COUNTY).json()["ok"] is True
+
+
+def test_an_exemption_that_runs_out_returns_the_employer_to_the_pool(system) -> None:  # noqa: F811
+    """The daily sweep (here the operator's cron command, run for tomorrow) ends a 免检 on its last day."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    from tests.support import TEST_AUTH_SECRET
+
+    code = new_credit_code("141029")
+    httpx.post(f"{system['assessment']}/reports", json=report_for(code, "141029"), timeout=10, headers=COUNTY).raise_for_status()
+    poll(f"{system['sampling']}/pools/141029", lambda r: code in members(r.json(), "丙"), headers=COUNTY)
+
+    today = china_today()
+    granted = httpx.post(f"{system['registry']}/enterprises/{code}/exemptions", timeout=10, headers=CITY,
+                         json={"valid_from": today.isoformat(), "valid_until": today.isoformat(),
+                               "reason": "信用评价 A 级", "basis": "临卫信〔2026〕2号"})
+    assert granted.status_code == 201, granted.text
+    poll(f"{system['sampling']}/pools/141029", lambda r: code in [m["credit_code"] for m in r.json()["exempted"]], headers=COUNTY)
+
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    sweep = subprocess.run(
+        [sys.executable, "-m", "services.registry.sweep", "--today", tomorrow, "--database-url", system["registry_database_url"]],
+        cwd=REPO, env=dict(os.environ, OHS_AUTH_SECRET=TEST_AUTH_SECRET), capture_output=True, text=True, timeout=60,
+    )
+    assert sweep.returncode == 0, sweep.stderr
+    # the sweep's event waits in the registry's outbox; the running registry publishes it, sampling re-admits
+    pool = poll(f"{system['sampling']}/pools/141029", lambda r: code in members(r.json(), "丙"), headers=COUNTY).json()
+    assert code not in [m["credit_code"] for m in pool["exempted"]]
+    chain = httpx.get(f"{system['registry']}/audit/chain/141029", params={"limit": 1000}, headers=COUNTY).json()
+    assert [e["change"] for e in chain["items"] if e["credit_code"] == code][-1] == "exemption_expired"

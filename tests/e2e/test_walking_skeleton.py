@@ -47,7 +47,7 @@ def system(request, kafka_bootstrap: str) -> Iterator[dict[str, str]]:
         PYTHONUNBUFFERED="1",
     )
     env.pop("DATABASE_URL", None)
-    urls, processes = {}, []
+    urls, processes, databases = {}, [], {}
     postgres = request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
     for name in SERVICES:
         port = free_port()
@@ -55,6 +55,7 @@ def system(request, kafka_bootstrap: str) -> Iterator[dict[str, str]]:
         service_env = dict(env, OHS_HTTP_PORT=str(port))
         if postgres:
             service_env["DATABASE_URL"] = fresh_database(postgres)
+        databases[name] = service_env.get("DATABASE_URL", f"sqlite:///{data / (name + '.db')}")
         log = open(data / f"{name}.log", "wb")  # noqa: SIM115
         processes.append(
             subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=REPO, env=service_env, stdout=log, stderr=subprocess.STDOUT)
@@ -71,7 +72,7 @@ def system(request, kafka_bootstrap: str) -> Iterator[dict[str, str]]:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"{name} not healthy; log:\n" + (data / f"{name}.log").read_text()[-3000:])
                 time.sleep(0.3)
-        yield urls
+        yield {**urls, "registry_database_url": databases["registry"]}  # for operator commands (the sweep)
     finally:
         for process in processes:
             process.terminate()
@@ -248,7 +249,8 @@ def test_each_user_sees_exactly_their_own_jurisdiction(system):
     assert refused.status_code == 403 and "own" in refused.json()["detail"]
     assert httpx.get(f"{system['sampling']}/pools/141029", headers=employer).status_code == 403
     # and nobody without a token, while the operational endpoints stay open
-    for name, url in system.items():
+    for name in SERVICES:
+        url = system[name]
         assert httpx.get(f"{url}/openapi.json").status_code == 200 and httpx.get(f"{url}/metrics").status_code == 200
     assert sees({}, xiangning) == 401
     assert httpx.get(f"{system['penalty']}/rules/no-penalty", params={"region_code": "141029"}).status_code == 401

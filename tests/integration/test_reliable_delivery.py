@@ -16,7 +16,7 @@ from services.registry.bootstrap import bootstrap as registry_app
 from shared import topics
 from shared.contracts import AssessmentClassified, FactorGrade, RuleSetRef, TraceEntry
 from shared.settings import settings_for
-from tests.support import eventually, new_credit_code, produce, read_topic, serving
+from tests.support import registry_groups, start_groups_at_the_end, eventually, new_credit_code, produce, read_topic, serving
 
 pytestmark = pytest.mark.integration
 
@@ -40,12 +40,15 @@ def classified(credit_code: str, category: str = "丙", submission_id: uuid.UUID
     )
 
 
-def registry_settings(kafka_bootstrap: str, postgres_url: str):
+async def registry_settings(kafka_bootstrap: str, postgres_url: str):
+    """A registry on a fresh database whose groups start at the topics' end: it reads only this test's events."""
+    prefix = f"it-{uuid.uuid4().hex[:8]}"
+    await start_groups_at_the_end(kafka_bootstrap, registry_groups(prefix))
     return settings_for(
         "registry",
         kafka_bootstrap_servers=kafka_bootstrap,
         database_url=postgres_url,
-        consumer_group_prefix=f"it-{uuid.uuid4().hex[:8]}",
+        consumer_group_prefix=prefix,
         consumer_retry_backoff_s=0.05,
     )
 
@@ -61,7 +64,7 @@ async def test_a_malformed_message_lands_in_the_dlq_and_the_consumer_goes_on(kaf
     wrong_shape = json.dumps({"event_id": str(uuid.uuid4()), "producer": "x", "credit_code": "bad", "marker": marker}).encode()
     good = classified(new_credit_code())
 
-    async with serving(registry_app(registry_settings(kafka_bootstrap, postgres_url))) as client:
+    async with serving(registry_app(await registry_settings(kafka_bootstrap, postgres_url))) as client:
         await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, not_json, key=b"x")
         await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, wrong_shape, key=b"x")
         await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, good.model_dump_json().encode(), key=good.key)
@@ -90,7 +93,7 @@ async def test_the_same_event_delivered_twice_yields_one_archive_version(kafka_b
     republished = event.model_copy(update={"event_id": uuid.uuid4()})  # same report, announced again
     sentinel = classified(new_credit_code())
 
-    async with serving(registry_app(registry_settings(kafka_bootstrap, postgres_url))) as client:
+    async with serving(registry_app(await registry_settings(kafka_bootstrap, postgres_url))) as client:
         for payload in (event, event, republished, sentinel):
             await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, payload.model_dump_json().encode(), key=payload.key)
         await eventually(lambda: archived(client, sentinel.credit_code), what="the sentinel archived")
@@ -116,7 +119,7 @@ def consumed(metrics_text: str, outcome: str) -> float:
 
 
 async def test_a_restarted_registry_resumes_from_its_committed_offsets(kafka_bootstrap, postgres_url):
-    settings = registry_settings(kafka_bootstrap, postgres_url)
+    settings = await registry_settings(kafka_bootstrap, postgres_url)
     batch = [classified(new_credit_code()) for _ in range(20)]
     later = classified(new_credit_code())
 

@@ -180,6 +180,7 @@ def classify_submission(session: Session, event: ReportSubmitted, rules: Assessm
             lost_points=outcome.lost_points,
             flags=deadlines.flags,  # accepted, but a supervisor should see these (late, short publicity, …)
             next_assessment_due=deadlines.next_assessment_due,
+            production_started_on=report.enterprise.production_started_on,
             assessor=report.assessor,
             rule_set=outcome.rule_set,
             trace=[*outcome.trace, *deadlines.trace],

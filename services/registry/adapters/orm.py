@@ -36,6 +36,10 @@ class EnterpriseRecord(SQLModel, table=True):
     archive_version: int  # the version of the last entry that changed the current state (what sampling compares)
     latest_version: int  # the highest version number given out
     updated_at: datetime = Field(default_factory=utc_now)
+    # reminders (RULES §1): the current report's re-assessment deadline (None: no report, or archived
+    # before it was kept) and, for a new employer's first assessment, the day production started
+    next_assessment_due: date | None = Field(default=None, index=True)
+    production_started_on: date | None = None
 
 
 class ClassificationVersion(SQLModel, table=True):
@@ -150,4 +154,16 @@ class ExemptionRecord(SQLModel, table=True):
     end_reason: str | None = None
 
 
-MODELS = [EnterpriseRecord, ClassificationVersion, ChangeLogEntry, ChainHeadRecord, OverrideRecord, ExemptionRecord]
+class ReminderRecord(SQLModel, table=True):
+    """A reminder the daily sweep has sent (``ohs.registry.reminder-due``): one per employer, kind and
+    due day, so that a sweep run again, or two at once, sends it once."""
+
+    __tablename__ = "registry_reminder"
+
+    credit_code: str = Field(primary_key=True, max_length=18)
+    kind: str = Field(primary_key=True, max_length=32)  # reassessment_due_soon, reassessment_overdue, first_assessment_overdue
+    due_on: date = Field(primary_key=True)
+    sent_at: datetime = Field(default_factory=utc_now)
+
+
+MODELS = [EnterpriseRecord, ClassificationVersion, ChangeLogEntry, ChainHeadRecord, OverrideRecord, ExemptionRecord, ReminderRecord]

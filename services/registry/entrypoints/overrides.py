@@ -6,6 +6,7 @@ Who acted (``principal.describe()``), when and why is kept with the entry and in
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -43,6 +44,9 @@ class IndustryClassificationIn(_In):
     industry_codes: list[str] = Field(min_length=1, description="GB/T 4754-2017 codes, e.g. C3021")
     employees: NonNegativeInt
     reason: str = Field(min_length=1, description="why there is no usable report")
+    production_started_on: date | None = Field(
+        default=None, description="a new employer: the day production started; its first assessment is due 2 months later (reminders)"
+    )
 
     _region = field_validator("region_code")(validate_county_code)
 
@@ -136,7 +140,9 @@ async def post_industry_classification(
         record = session.get(EnterpriseRecord, credit_code)
         if record is not None and not principal.can_act_for(credit_code, record.region_code):
             raise not_found(f"archive for {credit_code}")
-        request_ = overrides.IndustryClassification(credit_code, body.name, body.region_code, body.industry_codes, body.employees, body.reason)
+        request_ = overrides.IndustryClassification(
+            credit_code, body.name, body.region_code, body.industry_codes, body.employees, body.reason, body.production_started_on
+        )
         try:
             row = overrides.classify_by_industry(session, catalogues, request_, principal.describe(), china_today())
         except NoIndustryMatch as error:

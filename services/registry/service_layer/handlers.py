@@ -152,3 +152,6 @@ def _make_current(record: EnterpriseRecord, event: AssessmentClassified, version
     record.report_version = version
     record.source = "report"
     record.dispute_status = None
+    record.next_assessment_due = event.next_assessment_due  # reminders (RULES §1)
+    if event.production_started_on is not None:
+        record.production_started_on = event.production_started_on

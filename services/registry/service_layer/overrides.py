@@ -51,6 +51,7 @@ class IndustryClassification:
     industry_codes: list[str]
     employees: int
     reason: str
+    production_started_on: date | None = None  # a new employer: its first assessment is due 2 months after
 
 
 # --------------------------------------------------------------------------- helpers
@@ -209,6 +210,7 @@ def classify_by_industry(
         "catalogue": catalogue.ref,
         "industry_codes": list(request.industry_codes),
         "employees": request.employees,
+        **({"production_started_on": request.production_started_on.isoformat()} if request.production_started_on else {}),
         "nature": default.nature,
         "matches": [
             {"industry_code": m.industry_code, "entry": m.entry.code, "name": m.entry.name, "nature": m.entry.nature,
@@ -232,6 +234,8 @@ def classify_by_industry(
     record.name, record.region_code = request.name, request.region_code
     record.industry_codes, record.employees = list(request.industry_codes), request.employees
     record.category, record.source = default.category, "industry"
+    if request.production_started_on is not None:
+        record.production_started_on = request.production_started_on
     matched = ", ".join(f"{m.industry_code} → {m.entry.code} {m.entry.name} ({m.entry.nature})" for m in default.matches)
     summary = f"industry default {default.category} ({default.nature} industry; catalogue {catalogue.jurisdiction} {catalogue.version}: {matched})"
     if moved_from:

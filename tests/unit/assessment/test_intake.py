@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from services.assessment.adapters.orm import MODELS, Submission
 from services.assessment.service_layer import handlers
-from shared.contracts import OrgDisqualified, Report, ReportSubmitted, utc_now
+from shared.contracts import AssessmentClassified, OrgDisqualified, Report, ReportSubmitted, utc_now
 from shared.db import OutboxMessage, create_tables, make_engine
 from shared.identifiers import credit_code_check_character
 from tests.examples import EXAMPLE_REPORT
@@ -126,3 +126,18 @@ def test_an_older_decision_arriving_late_does_not_replace_a_newer_one(session):
     disqualify(session, date(2026, 3, 1), until=date(2026, 4, 1))
     with pytest.raises(handlers.AssessorDisqualified):
         handlers.accept_report(session, by_org(), date(2026, 6, 1))
+
+
+def test_a_classified_report_announces_its_deadlines_for_the_reminders(session):
+    accepted = handlers.accept_report(session, report(), date(2023, 6, 12))
+    session.commit()
+    event = ReportSubmitted(
+        producer="assessment", credit_code=EXAMPLE_REPORT["enterprise"]["credit_code"],
+        submission_id=uuid.UUID(accepted.submission.submission_id), received_at=utc_now().replace(year=2023, month=6, day=12),
+        report=Report.model_validate(accepted.submission.report),
+    )
+    handlers.classify_submission(session, event, handlers.AssessmentRules.load())
+    session.commit()
+    [message] = [m for m in session.exec(select(OutboxMessage)) if m.topic == "ohs.assessments.classified"]
+    classified = AssessmentClassified.model_validate_json(message.payload)
+    assert (classified.next_assessment_due, classified.production_started_on) == (date(2026, 6, 1), date(2016, 4, 1))

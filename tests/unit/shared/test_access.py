@@ -23,8 +23,8 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,10 @@ from services.assessment.service_layer import handlers as assessment_handlers
 from services.penalty.bootstrap import bootstrap as penalty_bootstrap
 from services.penalty.service_layer import handlers as penalty_handlers
 from services.registry.bootstrap import bootstrap as registry_bootstrap
+from services.registry.domain.exemptions import china_today
+from services.registry.service_layer import exemptions as registry_exemptions
 from services.registry.service_layer import handlers as registry_handlers
+from services.registry.service_layer import overrides as registry_overrides
 from services.sampling.bootstrap import bootstrap as sampling_bootstrap
 from services.sampling.service_layer import handlers as sampling_handlers
 from shared.auth import TOKEN_PREFIX, InvalidToken, Principal, _b64, _signature, issue_token, verify_token
@@ -46,6 +49,7 @@ from shared.contracts import (
     AssessmentClassified, ClassificationChanged, FactorGrade, Report, ReportSubmitted, RuleSetRef, TraceEntry, ViolationRecorded,
 )
 from shared.identifiers import credit_code_check_character
+from shared.jurisdiction import region_prefix
 from shared.migrations import upgrade
 from shared.settings import settings_for
 from tests.support import DEFAULT_SCOPES, EXAMPLE_EMPLOYER, TEST_AUTH_SECRET, auth, report_for, token_for
@@ -107,6 +111,7 @@ class System:
     submissions: dict[str, str]  # employer label -> classified submission id
     unclassified: dict[str, str]  # employer label -> accepted (not yet classified) submission id
     cases: dict[str, str]  # employer label -> case id
+    exemptions: dict[str, str] = field(default_factory=dict)  # employer label -> a revoked exemption's id (registry)
 
 
 def classified_event(employer: Employer) -> AssessmentClassified:
@@ -146,9 +151,24 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             later = Report.model_validate(report_for(employer.credit_code, employer.region_code, signed_by="李四"))
             unclassified[employer.label] = assessment_handlers.accept_report(session, later, date.today()).submission.submission_id
             session.commit()
+    exemptions: dict[str, str] = {}
+    today = china_today()
     with Session(apps["registry"].state.runtime.engine) as session:
         for employer in EMPLOYERS:
             registry_handlers.archive_classification(session, classified_event(employer))
+            session.commit()
+            # a state in which the override and 免检 rows answer the same whatever their order (see registry_rows):
+            # a resubmission requested (dispute and verification: 409), an exemption in force (a new grant: 409),
+            # and one already revoked (revoking it again: 409)
+            code, actor = employer.credit_code, "test setup"
+            registry_overrides.dispute(session, code, reason="检测报告编号不存在", actor=actor)
+            registry_overrides.verify(session, code, finding="报告不实", resubmission_requested=True, actor=actor)
+            registry_exemptions.grant(session, code, valid_from=today, valid_until=today + timedelta(days=365), reason="信用 A 级",
+                                      basis="b", actor=actor, today=today)
+            revoked = registry_exemptions.grant(session, code, valid_from=today + timedelta(days=400),
+                                                valid_until=today + timedelta(days=430), reason="r", basis="b", actor=actor, today=today)
+            registry_exemptions.revoke(session, code, revoked.id, reason="撤回", actor=actor)
+            exemptions[employer.label] = revoked.id
             session.commit()
     with Session(apps["sampling"].state.runtime.engine) as session:
         for employer in EMPLOYERS:
@@ -167,7 +187,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             cases[employer.label] = case.id
         session.commit()
     clients = {name: TestClient(app) for name, app in apps.items()}  # not entered: no lifespan, no Kafka
-    yield System(**clients, submissions=submissions, unclassified=unclassified, cases=cases)
+    yield System(**clients, submissions=submissions, unclassified=unclassified, cases=cases, exemptions=exemptions)
     for app in apps.values():
         app.state.runtime.engine.dispose()
 
@@ -259,6 +279,69 @@ def table() -> list[Row]:
         rows.append(Row(role, "penalty", "POST", "/violations [city-registered, region_code 141029]", expected,
                         violation_body(city_registered, region_code="141029")))
     rows.append(Row("county", "penalty", "POST", "/violations [E1, region_code 141024]", 403, violation_body(E1, region_code="141024")))
+    return rows + registry_rows()
+
+
+STAFF_ROLES = ("county", "city", "province")
+LOADED_REGIONS = {"140000", "141000", "141024", "141029"}  # in the registry's region tree (山西省 → 临汾市 → its counties)
+
+
+def covers(role: str, region: str) -> bool:
+    """Staff and auditors: is ``region`` inside the role's jurisdiction (DEFAULT_SCOPES)?"""
+    return role != "employer" and region.startswith(region_prefix(DEFAULT_SCOPES[role]))
+
+
+def registry_rows() -> list[Row]:
+    """The registry's endpoints after the archive: audit chains, regions, reports, overrides, 免检, reminders.
+
+    The fixture leaves every employer with a resubmission requested, an exemption in force and one
+    revoked, so that an allowed override or 免检 step answers 409 (the access check passed, the
+    state refuses) whatever the order the rows run in; an upgrade is always recorded (丙 stays 丙)."""
+    rows: list[Row] = []
+    today = china_today()
+    grant = {"valid_from": (today + timedelta(days=10)).isoformat(), "valid_until": (today + timedelta(days=20)).isoformat(),
+             "reason": "信用 A 级", "basis": "晋卫信〔2026〕3号"}
+    for role in ROLES:
+        staff = role in STAFF_ROLES
+        for e in EMPLOYERS:
+            reads, acts = e in READS[role], staff and e in ACTS[role]
+            base = f"/enterprises/{e.credit_code}"
+            industry = {"name": "某煤业", "region_code": e.region_code, "industry_codes": ["B0610"], "employees": 10, "reason": "逾期未提交报告"}
+            # industry default: 403 for a region outside the jurisdiction (checked on the body); 409: it has a report
+            rows.append(Row(role, "registry", "POST", f"{base}/industry-classification", 409 if acts else 403, industry))
+            for path, body, ok in (
+                ("upgrade", {"reason": "瞒报接触人数", "steps": 1}, 201),
+                ("dispute", {"reason": "检测报告编号不存在"}, 409),  # a resubmission is requested
+                ("verification", {"finding": "现场核实", "resubmission_requested": False}, 409),  # not disputed
+                ("exemptions", grant, 409),  # overlaps the exemption in force
+                (f"exemptions/{{exemption:{e.label}}}/revoke", {"reason": "发现违法行为"}, 409),  # already revoked
+            ):
+                rows.append(Row(role, "registry", "POST", f"{base}/{path}", ok if acts else 403 if not staff else 404, body))
+            rows.append(Row(role, "registry", "DELETE", f"{base}/exemptions/{{exemption:{e.label}}}?reason=x", 409 if acts else 403 if not staff else 404))
+            rows.append(Row(role, "registry", "GET", f"{base}/exemptions", status_for(reads, 200, 404)))
+        for region in ("141029", "141024", "140105", "110101"):  # the counties of E1–E4
+            for suffix in ("/verify", ""):
+                rows.append(Row(role, "registry", "GET", f"/audit/chain/{region}{suffix}", status_for(covers(role, region), 200, 404)))
+        rows.append(Row(role, "registry", "GET", "/audit/chain/141000/verify", 422))  # a chain is a county's
+        for region in ("141029", "141000", "140000", "110101", "140105"):  # any token reads the tree; 110101, 140105 are not loaded
+            rows.append(Row(role, "registry", "GET", f"/regions/{region}", status_for(region in LOADED_REGIONS, 200, 404)))
+        for report in ("categories", "changes", "small-employers", "archive.xlsx"):
+            for region in (None, "141029", "141024", "141000", "140000", "110101"):
+                code = region or DEFAULT_SCOPES[role]
+                allowed = covers(role, code) and code in LOADED_REGIONS
+                path = f"/reports/{report}" + (f"?region_code={region}" if region else "")
+                rows.append(Row(role, "registry", "GET", path, 403 if role == "employer" else status_for(allowed, 200, 404)))
+        # reminders: every employer is due (assessed 2023-06-01: re-assessment due 2026-06-01), so a wide window lists them all
+        for region in (None, "141029", "141024", "141000", "140000", "140105", "110101"):
+            code = region or DEFAULT_SCOPES[role]
+            path = "/reminders?within_days=3650" + (f"&region_code={region}" if region else "")
+            if role == "employer":
+                rows.append(Row(role, "registry", "GET", path, 403))
+            elif covers(role, code):
+                items = tuple(e.label for e in EMPLOYERS if e.region_code.startswith(region_prefix(code)))
+                rows.append(Row(role, "registry", "GET", path, 200, expect_items=items))
+            else:
+                rows.append(Row(role, "registry", "GET", path, 404))
     return rows
 
 
@@ -267,7 +350,8 @@ ROWS = table()
 
 def resolve(system: System, path: str) -> str:
     path = path.split(" [")[0]
-    for kind, ids in (("submission", system.submissions), ("unclassified", system.unclassified), ("case", system.cases)):
+    kinds = (("submission", system.submissions), ("unclassified", system.unclassified), ("case", system.cases), ("exemption", system.exemptions))
+    for kind, ids in kinds:
         for label, value in ids.items():
             path = path.replace(f"{{{kind}:{label}}}", value)
     return path
@@ -355,6 +439,8 @@ ENDPOINTS = [
     ("assessment", "GET", "/reports/{submission:E1-141029}/notice", None),
     ("registry", "GET", f"/enterprises/{E1.credit_code}", None),
     ("registry", "GET", "/enterprises", None),
+    ("registry", "GET", "/reminders", None),
+    ("registry", "POST", f"/enterprises/{E1.credit_code}/upgrade", {"reason": "r"}),
     ("sampling", "GET", "/pools/141029", None),
     ("penalty", "POST", "/violations [E1]", violation_body(E1)),
     ("penalty", "GET", "/cases/{case:E1-141029}", None),

@@ -36,3 +36,34 @@ def test_a_database_with_tables_but_no_history_is_refused_with_advice(tmp_path: 
         connection.execute(text("CREATE TABLE registry_enterprise (credit_code TEXT PRIMARY KEY)"))
     with pytest.raises(UnversionedDatabase, match="stamp"):
         upgrade("registry", engine)
+
+
+def inbox_rows_keep_counting_after_the_per_consumer_key(url: str, service: str) -> None:
+    """The "inbox per consumer" revision: an event applied before it still counts as applied by the
+    service's own group (consumer ''), and another group may now record the same event."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlmodel import Session
+
+    from shared.db import already_processed, mark_processed
+    from shared.migrations import config
+
+    engine = make_engine(url)
+    revision = next(r for r in ScriptDirectory.from_config(config(service)).walk_revisions() if r.doc == "inbox per consumer")
+    with engine.begin() as connection:
+        cfg = config(service)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision.down_revision)
+        connection.execute(text("INSERT INTO processed_event (event_id, topic, processed_at) VALUES ('e-1', 't', '2026-01-01 00:00:00')"))
+    upgrade(service, engine)
+    with Session(engine) as session:
+        assert already_processed(session, "e-1") and not already_processed(session, "e-1", "credit-feed")
+        mark_processed(session, "e-1", "t", "credit-feed")
+        session.commit()
+        assert already_processed(session, "e-1", "credit-feed")
+    engine.dispose()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_inbox_rows_keep_counting_after_the_per_consumer_key_on_sqlite(service: str, tmp_path: Path) -> None:
+    inbox_rows_keep_counting_after_the_per_consumer_key(f"sqlite:///{tmp_path / 'db.sqlite'}", service)

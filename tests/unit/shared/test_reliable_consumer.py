@@ -168,3 +168,45 @@ async def test_an_event_the_handler_produced_is_published_after_the_commit_and_m
     with Session(harness.runtime.engine) as session:
         [row] = session.exec(select(OutboxMessage)).all()
     assert row.event_id == str(harness.published[0].event_id) and row.published_at is not None
+
+
+async def test_two_subscribers_of_one_service_on_one_topic_each_apply_an_event_once(harness: Harness) -> None:
+    """A second subscriber on a topic needs a consumer group of its own (in one group the two would
+    split the partitions) and has its own inbox scope: the first one's inbox row does not make the
+    second skip the event."""
+    second: list[str] = []
+
+    def other_handler(session: Session, event: ReportRejected) -> None:
+        with harness.lock:
+            second.append(str(event.event_id))
+
+    harness.runtime.consumer.subscribe(TOPIC, ReportRejected, other_handler, group_suffix="other")
+    groups = sorted(s.group_id for s in harness.runtime.broker.subscribers if TOPIC in s.topic_names)
+    assert groups == ["ohs.registry", "ohs.registry.other"]
+
+    event = rejected()
+    async with TestKafkaBroker(harness.runtime.broker) as broker:
+        await broker.publish(event.model_dump_json().encode(), topic=TOPIC, key=event.key)
+        await broker.publish(event.model_dump_json().encode(), topic=TOPIC, key=event.key)  # redelivered
+
+    assert harness.calls == [str(event.event_id)]
+    assert second == [str(event.event_id)]
+    with Session(harness.runtime.engine) as session:
+        rows = session.exec(select(ProcessedEvent).where(ProcessedEvent.event_id == str(event.event_id))).all()
+    assert sorted(r.consumer for r in rows) == ["", "other"]
+
+
+def test_a_second_subscriber_in_the_same_group_is_refused(harness: Harness) -> None:
+    with pytest.raises(ValueError, match="group_suffix"):
+        harness.runtime.consumer.subscribe(TOPIC, ReportRejected, harness.handle)
+    harness.runtime.consumer.subscribe(TOPIC, ReportRejected, harness.handle, group_suffix="audit")
+    with pytest.raises(ValueError, match="lowercase"):
+        harness.runtime.consumer.subscribe(TOPIC, ReportRejected, harness.handle, group_suffix="Bad.Suffix")
+
+
+async def test_a_dead_letter_names_the_group_of_the_subscriber_that_failed(harness: Harness) -> None:
+    harness.runtime.consumer.subscribe(TOPIC, ReportRejected, harness.handle, group_suffix="other")
+    async with TestKafkaBroker(harness.runtime.broker) as broker:
+        await broker.publish(b"{not json", topic=TOPIC)
+
+    assert sorted(letter.headers["x-dlq-consumer-group"] for letter in harness.dead) == ["ohs.registry", "ohs.registry.other"]

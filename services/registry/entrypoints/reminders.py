@@ -1,0 +1,57 @@
+"""Registry HTTP API: the reminders due today (RULES §1) for a region.
+
+Supervision staff and auditors list the employers of their jurisdiction whose re-assessment is
+due within ``within_days`` days or overdue, and the new employers without a report whose first
+assessment is overdue. An employer's token gets 403; a region outside the caller's jurisdiction
+answers 404. The same reminders are announced once each on ``ohs.registry.reminder-due`` by the
+daily sweep (``sent_at`` says when).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from services.registry.domain.exemptions import china_today
+from services.registry.service_layer import reminders
+from shared.auth import Principal, authenticate, not_found
+from shared.db import in_session
+from shared.identifiers import region_problem
+from shared.jurisdiction import region_prefix
+
+router = APIRouter(tags=["reminders 提醒"])
+
+
+@router.get(
+    "/reminders",
+    summary="Re-assessments due soon or overdue, and new employers' first assessments overdue, with the days",
+    description="Most urgent first: re-assessments overdue (longest first), first assessments overdue, then re-assessments "
+    "due within `within_days` days (soonest first; due today: `days` 0). Computed for today (China date) from the archive.",
+    responses={
+        401: {"description": "no valid bearer token"},
+        403: {"description": "an employer's token: reminders are for supervision staff and auditors"},
+        404: {"description": "the region lies outside the caller's jurisdiction"},
+    },
+)
+async def get_reminders(
+    request: Request,
+    principal: Principal = Depends(authenticate),
+    region_code: str | None = Query(
+        default=None, description="GB/T 2260 code; a city or province code covers its counties (default: the caller's own region)"
+    ),
+    within_days: int | None = Query(
+        default=None, ge=0, le=3650, description="a re-assessment due within this many days is due soon (default: OHS_REMINDER_WITHIN_DAYS, 90)"
+    ),
+) -> dict[str, Any]:
+    if principal.role == "employer" or principal.region_code is None:
+        raise HTTPException(status_code=403, detail="reminders are for supervision staff and auditors; an employer's token reads its own archive only")
+    code = region_code or principal.region_code
+    if problem := region_problem(code):
+        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+    if not principal.covers_region(code):
+        raise not_found(f"region {code}")
+    runtime = request.app.state.runtime
+    days = runtime.settings.reminder_within_days if within_days is None else within_days
+    today = china_today()
+    return await in_session(runtime.engine, lambda session: reminders.listing(session, code, region_prefix(code), today, days))
