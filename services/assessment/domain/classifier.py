@@ -12,7 +12,6 @@ Pure: no I/O, no clock; every number comes from the :class:`RuleSet`.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -32,6 +31,7 @@ from services.assessment.domain.rules import (
     ManagementBand,
     RuleSet,
 )
+from shared.dates import add_months
 from shared.contracts import (
     Category,
     FactorGrade,
@@ -167,8 +167,7 @@ def _nature(hazard: Hazard, rules: RuleSet, trace: _Trace) -> tuple[Nature, Natu
 
 def months_before(day: date, months: int) -> date:
     """The same day ``months`` calendar months earlier, clamped to month end (2024-02-29 − 12 → 2023-02-28)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return add_months(day, -months)
 
 
 def _cadence(months: int) -> str:

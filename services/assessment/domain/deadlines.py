@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from services.assessment.domain.calendar import WorkingCalendar
+from shared.dates import add_months  # noqa: F401 - re-exported for callers of this module
 from shared.contracts import Flag, Report, RuleSetRef, TraceEntry
 from shared.identifiers import region_problem
 from shared.jurisdiction import NATIONAL, jurisdiction_covers
@@ -84,15 +85,6 @@ class DeadlineRules:
 
 
 # --------------------------------------------------------------------------- calendar arithmetic
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar months, clamped to the month's last day: 2023-12-31 + 2 → 2024-02-29, 2024-02-29 + 36 → 2027-02-28."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    first_of_next = date(year + (month == 12), month % 12 + 1, 1)
-    return day.replace(year=year, month=month, day=min(day.day, (first_of_next - timedelta(days=1)).day))
 
 
 def _plural(n: int, word: str) -> str:

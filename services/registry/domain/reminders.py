@@ -26,7 +26,8 @@ new report moves the due day, so it starts afresh; "due soon" then "overdue" are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from shared.dates import add_months
+from datetime import date
 
 DUE_SOON = "reassessment_due_soon"
 OVERDUE = "reassessment_overdue"
@@ -35,15 +36,6 @@ KINDS = (DUE_SOON, OVERDUE, FIRST_OVERDUE)
 
 REASSESSMENT_YEARS = 3  # RULES §1 (confirmed); the fallback for archives without next_assessment_due
 FIRST_ASSESSMENT_MONTHS = 2  # RULES §1 (confirmed)
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar months, clamped to the month's last day: 2023-12-31 + 2 → 2024-02-29."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    first_of_next = date(year + (month == 12), month % 12 + 1, 1)
-    return day.replace(year=year, month=month, day=min(day.day, (first_of_next - timedelta(days=1)).day))
 
 
 def first_assessment_due(production_started_on: date) -> date:

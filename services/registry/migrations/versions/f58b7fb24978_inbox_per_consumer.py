@@ -7,9 +7,7 @@ Create Date: 2026-11-22 20:23:38.155221
 """
 from typing import Sequence, Union
 
-from alembic import op
-import sqlalchemy as sa
-import sqlmodel  # noqa: F401 - autogenerate renders its column types
+from shared.migration_ops import inbox_per_consumer_downgrade, inbox_per_consumer_upgrade
 
 
 # revision identifiers, used by Alembic.
@@ -19,51 +17,10 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
-def _inbox_table(name: str, key: list[str]) -> None:
-    op.create_table(
-        name,
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        *([sa.Column("consumer", sqlmodel.sql.sqltypes.AutoString(length=100), server_default="", nullable=False)] if "consumer" in key else []),
-        sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("processed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint(*key),
-    )
-
-
 def upgrade() -> None:
-    """The inbox is keyed by (event_id, consumer), so that two subscribers of this service that both
-    receive an event (each in its own consumer group) each apply it once. Rows already there were
-    written by the service's own consumer group: consumer ''. Written by hand: autogenerate does
-    not see primary-key changes."""
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":  # SQLite cannot alter a primary key: copy the rows into a new table
-        _inbox_table("_processed_event_new", ["event_id", "consumer"])
-        op.execute(
-            "INSERT INTO _processed_event_new (event_id, consumer, topic, processed_at) "
-            "SELECT event_id, '', topic, processed_at FROM processed_event"
-        )
-        op.drop_table("processed_event")
-        op.rename_table("_processed_event_new", "processed_event")
-        return
-    op.add_column("processed_event", sa.Column("consumer", sqlmodel.sql.sqltypes.AutoString(length=100), server_default="", nullable=False))
-    name = sa.inspect(bind).get_pk_constraint("processed_event")["name"]
-    op.drop_constraint(name, "processed_event", type_="primary")
-    op.create_primary_key(name, "processed_event", ["event_id", "consumer"])
+    """The inbox is keyed by (event_id, consumer): see shared/migration_ops.py."""
+    inbox_per_consumer_upgrade()
 
 
 def downgrade() -> None:
-    """Back to one inbox row per event_id: the rows of extra consumer groups are dropped."""
-    bind = op.get_bind()
-    op.execute("DELETE FROM processed_event WHERE consumer <> ''")
-    if bind.dialect.name == "sqlite":
-        _inbox_table("_processed_event_old", ["event_id"])
-        op.execute(
-            "INSERT INTO _processed_event_old (event_id, topic, processed_at) SELECT event_id, topic, processed_at FROM processed_event"
-        )
-        op.drop_table("processed_event")
-        op.rename_table("_processed_event_old", "processed_event")
-        return
-    name = sa.inspect(bind).get_pk_constraint("processed_event")["name"]
-    op.drop_constraint(name, "processed_event", type_="primary")
-    op.create_primary_key(name, "processed_event", ["event_id"])
-    op.drop_column("processed_event", "consumer")
+    inbox_per_consumer_downgrade()
