@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.registry.domain.exemptions import china_today
+from services.registry.entrypoints.reports import staff_region
 from services.registry.service_layer import reminders
-from shared.auth import Principal, authenticate, not_found
+from shared.auth import Principal, authenticate
 from shared.db import in_session
-from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
 
 router = APIRouter(tags=["reminders 提醒"])
@@ -44,13 +44,7 @@ async def get_reminders(
         default=None, ge=0, le=3650, description="a re-assessment due within this many days is due soon (default: OHS_REMINDER_WITHIN_DAYS, 90)"
     ),
 ) -> dict[str, Any]:
-    if principal.role == "employer" or principal.region_code is None:
-        raise HTTPException(status_code=403, detail="reminders are for supervision staff and auditors; an employer's token reads its own archive only")
-    code = region_code or principal.region_code
-    if problem := region_problem(code):
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
-    if not principal.covers_region(code):
-        raise not_found(f"region {code}")
+    code = staff_region(principal, region_code, "reminders")  # any county code: reminders need not be in the region tree
     runtime = request.app.state.runtime
     days = runtime.settings.reminder_within_days if within_days is None else within_days
     today = china_today()

@@ -48,12 +48,13 @@ def _checked_code(code: str, field: str) -> str:
     return code
 
 
-def report_region(principal: Principal, region_code: str | None, tree: RegionTree) -> str:
-    """The region a report may cover for ``principal``: 403 for an employer, 404 outside the jurisdiction or the tree."""
+def staff_region(principal: Principal, region_code: str | None, what: str, tree: RegionTree | None = None) -> str:
+    """The region a staff view (``what``: reports, reminders) may cover for ``principal``, by default its own:
+    403 for an employer, 422 for a malformed code, 404 outside the jurisdiction (or outside ``tree``, when given)."""
     if principal.role == "employer" or principal.region_code is None:
-        raise HTTPException(status_code=403, detail="reports are for supervision staff and auditors; an employer's token reads its own archive only")
+        raise HTTPException(status_code=403, detail=f"{what} are for supervision staff and auditors; an employer's token reads its own archive only")
     code = _checked_code(region_code or principal.region_code, "region_code")
-    if not principal.covers_region(code) or code not in tree:
+    if not principal.covers_region(code) or (tree is not None and code not in tree):
         raise not_found(f"region {code}")
     return code
 
@@ -109,7 +110,7 @@ async def get_region(code: str, request: Request, principal: Principal = Depends
 )
 async def get_category_report(request: Request, region_code: str | None = _REGION_QUERY, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
     tree = _tree(request)
-    code = report_region(principal, region_code, tree)
+    code = staff_region(principal, region_code, "reports", tree)
     return await in_session(_engine(request), lambda session: report_views.category_counts(session, tree, code))
 
 
@@ -126,7 +127,7 @@ async def get_change_report(
     principal: Principal = Depends(authenticate),
 ) -> dict[str, Any]:
     tree = _tree(request)
-    code = report_region(principal, region_code, tree)
+    code = staff_region(principal, region_code, "reports", tree)
     if start and end and start > end:
         raise HTTPException(status_code=422, detail=f"from: {start.isoformat()} is after to {end.isoformat()}")
     return await in_session(_engine(request), lambda session: report_views.classification_changes(session, tree, code, start, end))
@@ -146,7 +147,7 @@ async def get_small_employer_report(
     principal: Principal = Depends(authenticate),
 ) -> dict[str, Any]:
     tree = _tree(request)
-    code = report_region(principal, region_code, tree)
+    code = staff_region(principal, region_code, "reports", tree)
     return await in_session(
         _engine(request), lambda session: report_views.small_employers(session, tree, code, max_employees, limit, offset)
     )
@@ -165,7 +166,7 @@ def attachment(ascii_name: str, name: str) -> str:
 )
 async def get_archive_xlsx(request: Request, region_code: str | None = _REGION_QUERY, principal: Principal = Depends(authenticate)) -> Response:
     tree = _tree(request)
-    code = report_region(principal, region_code, tree)
+    code = staff_region(principal, region_code, "reports", tree)
     now = datetime.now(timezone.utc)
     content, _ = await in_session(_engine(request), lambda session: report_views.archive_xlsx(session, tree, code, now))
     day = now.astimezone(report_views.CHINA).strftime("%Y%m%d")
