@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from urllib.parse import quote
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -99,6 +100,12 @@ def problem_field(loc: Iterable[object]) -> str:
         else:
             path += ("." if path else "") + str(part)
     return path or "(body)"
+
+
+def content_disposition(disposition: str, ascii_name: str, name: str) -> str:
+    """``inline`` or ``attachment`` with an ASCII filename for old clients and the real (e.g. Chinese)
+    one as RFC 5987 ``filename*`` for the rest: HTTP headers are Latin-1."""
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 def invalid(errors: list[dict[str, str]], detail: str = "the request is invalid") -> JSONResponse:

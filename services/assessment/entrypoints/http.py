@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import quote
 from datetime import date
 from typing import Any
 
@@ -18,7 +17,7 @@ from services.assessment.documents import render_notice_pdf, render_report_pdf
 from shared.auth import Principal, authenticate, not_found
 from shared.contracts import AssessmentClassified, Report
 from shared.db import in_session
-from shared.runtime import invalid
+from shared.runtime import content_disposition, invalid
 
 router = APIRouter(tags=["reports 综合风险评估报告"])
 log = logging.getLogger(__name__)
@@ -118,12 +117,8 @@ def _classified(session: Session, submission_id: str, principal: Principal) -> t
 async def _pdf(request: Request, principal: Principal, submission_id: str, render, name: str) -> Response:  # noqa: ANN001
     report, result = await in_session(request.app.state.runtime.engine, lambda s: _classified(s, submission_id, principal))
     content = await asyncio.to_thread(render, report, result, templates=request.app.state.settings.templates_dir)
-    return Response(content, media_type="application/pdf", headers={"Content-Disposition": content_disposition(result.credit_code, name)})
-
-
-def content_disposition(credit_code: str, name: str) -> str:
-    """An ASCII filename for old clients and the Chinese one (RFC 5987) for the rest; headers are Latin-1."""
-    return f"inline; filename=\"{credit_code}.pdf\"; filename*=UTF-8''{quote(f'{credit_code}-{name}.pdf')}"
+    disposition = content_disposition("inline", f"{result.credit_code}.pdf", f"{result.credit_code}-{name}.pdf")
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
 @router.get(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -20,6 +19,7 @@ from services.registry.domain.regions import RegionTree
 from shared.auth import Principal, authenticate, not_found
 from shared.db import in_session
 from shared.identifiers import region_problem
+from shared.runtime import content_disposition
 
 router = APIRouter(tags=["reports 统计报表"])
 
@@ -153,11 +153,6 @@ async def get_small_employer_report(
     )
 
 
-def attachment(ascii_name: str, name: str) -> str:
-    """An ASCII filename for old clients and the Chinese one (RFC 5987) for the rest; headers are Latin-1."""
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-
-
 @router.get(
     "/reports/archive.xlsx",
     summary="The region's archive as .xlsx in the 附件6 layout (header in row 1) plus the results; sheet 说明",
@@ -170,5 +165,5 @@ async def get_archive_xlsx(request: Request, region_code: str | None = _REGION_Q
     now = datetime.now(timezone.utc)
     content, _ = await in_session(_engine(request), lambda session: report_views.archive_xlsx(session, tree, code, now))
     day = now.astimezone(report_views.CHINA).strftime("%Y%m%d")
-    disposition = attachment(f"archive-{code}-{day}.xlsx", f"分类监督执法档案-{tree.name(code)}-{code}-{day}.xlsx")
+    disposition = content_disposition("attachment", f"archive-{code}-{day}.xlsx", f"分类监督执法档案-{tree.name(code)}-{code}-{day}.xlsx")
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
