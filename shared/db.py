@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Engine, event, text
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, create_engine, func, select
 
 from shared.contracts import Event, utc_now
 
@@ -100,6 +100,10 @@ def enqueue_payload(session: Session, *, event_id: str, topic: str, key: str, pa
 
 def outbox_has(session: Session, event_id: str) -> bool:
     return session.exec(select(OutboxMessage.id).where(OutboxMessage.event_id == event_id)).first() is not None
+
+
+def count_pending_outbox(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.published_at.is_(None))).one()  # type: ignore[union-attr]
 
 
 def pending_outbox(session: Session, limit: int = 500) -> list[OutboxMessage]:

@@ -35,7 +35,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shared.contracts import Event, utc_now
-from shared.db import already_processed, mark_processed, pending_outbox
+from shared.db import already_processed, count_pending_outbox, mark_processed, pending_outbox
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
 from shared.topics import content_type, dead_letter_topic
@@ -121,7 +121,7 @@ class OutboxRelay:
 
     def _update_pending_gauge(self) -> None:
         with Session(self._engine) as session:
-            self._metrics.outbox_pending.set(len(pending_outbox(session, limit=100_000)))
+            self._metrics.outbox_pending.set(count_pending_outbox(session))
 
     async def _run(self) -> None:
         while True:
