@@ -18,15 +18,20 @@ from shared.contracts import EVENT_TYPES, CreditCloudEvent
 
 EXTERNAL = "external"  # systems outside the platform
 
-# Who produces and who consumes each topic (a consumer named service.suffix has a group of its own).
+# Who produces ("a, b" for two producers) and who consumes each topic (a consumer named service.suffix has a group of its own).
 FLOWS: dict[str, tuple[str, list[str]]] = {
     topics.REPORTS_SUBMITTED: ("assessment", ["assessment"]),
     topics.REPORTS_REJECTED: ("assessment", []),
     topics.ASSESSMENTS_CLASSIFIED: ("assessment", ["registry"]),
     topics.CLASSIFICATION_CHANGED: ("registry", ["sampling", "registry.credit-feed"]),
-    topics.VIOLATION_RECORDED: ("penalty", ["penalty"]),
+    topics.VIOLATION_RECORDED: ("penalty, sampling", ["penalty"]),
     topics.PENALTY_DECIDED: ("penalty", ["registry", "registry.credit-feed"]),
-    topics.ORGS_DISQUALIFIED: ("penalty", ["assessment"]),
+    topics.ORGS_DISQUALIFIED: ("penalty", ["assessment", "registry.credit-feed"]),
+    topics.CASE_PROGRESSED: ("penalty", []),
+    topics.PLAN_COMMITTED: ("sampling", [EXTERNAL]),
+    topics.DRAW_PUBLISHED: ("sampling", [EXTERNAL]),
+    topics.TASK_ASSIGNED: ("sampling", []),
+    topics.INSPECTION_RECORDED: ("sampling", []),
     topics.EXEMPTION_CHANGED: ("registry", ["sampling", "registry.credit-feed"]),
     topics.REMINDER_DUE: ("registry", []),
     topics.CREDIT_EVENTS: ("registry", [EXTERNAL]),
@@ -38,7 +43,8 @@ PAYLOADS: dict[str, type[BaseModel]] = {topics.CREDIT_EVENTS: CreditCloudEvent}
 
 def _receiver_summary(consumer: str) -> str:
     if consumer == EXTERNAL:
-        return "consumed by credit-regulation systems outside the platform, in groups of their own; dedupe by (source, id)"
+        return ("consumed by systems outside the platform (credit-regulation systems, publication portals), in groups of "
+                "their own; dedupe by (source, id) for CloudEvents, by event_id otherwise")
     return f"consumed by {consumer} (group ohs.{consumer}; at-least-once, idempotent by event_id)"
 
 
@@ -62,21 +68,22 @@ def document() -> dict[str, Any]:
             "title": model.__name__,
             "contentType": topic.content_type,
             "summary": topic.description,
-            "bindings": {"kafka": {"key": {"type": "string", "description": "统一社会信用代码 of the employer"}}},
+            "bindings": {"kafka": {"key": {"type": "string", "description": getattr(model, "key_description", "统一社会信用代码 of the employer")}}},
             "payload": {"$ref": f"#/components/schemas/{model.__name__}"},
         }
         cid = _channel_id(topic.name)
         channels[cid] = {
             "address": topic.name,
-            "description": f"{topic.description} Partitions: {topic.partitions}; key: credit code. Dead letters: {topic.dlq}.",
+            "description": f"{topic.description} Partitions: {topic.partitions}; key: {getattr(model, 'key_description', 'credit code')}. Dead letters: {topic.dlq}.",
             "messages": {model.__name__: {"$ref": f"#/components/messages/{model.__name__}"}},
         }
-        producer, consumers = FLOWS[topic.name]
-        operations[f"{producer}_sends_{cid}"] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{cid}"},
-            "summary": f"published by {producer} (from its outbox, after its transaction commits)",
-        }
+        producers, consumers = FLOWS[topic.name]
+        for producer in producers.split(", "):
+            operations[f"{producer}_sends_{cid}"] = {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{cid}"},
+                "summary": f"published by {producer} (from its outbox, after its transaction commits)",
+            }
         for consumer in consumers:
             operations[f"{_channel_id(consumer)}_receives_{cid}"] = {
                 "action": "receive",
@@ -97,7 +104,7 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Occupational-health classified supervision (职业卫生分类监督执法) events",
             "version": "1",
-            "description": "Every event carries event_id, schema_version, occurred_at, producer and credit_code (the Kafka key).",
+            "description": "Every event carries event_id, schema_version, occurred_at and producer; an employer's event carries its credit_code (the Kafka key), an agency's event (plan, draw) its region_code (the key).",
         },
         "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "make run's broker"}},
         "channels": channels,

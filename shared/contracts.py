@@ -213,24 +213,62 @@ class Report(BaseModel):
 # --------------------------------------------------------------------------- events
 
 
-class Event(BaseModel):
-    """Envelope fields every event carries."""
+class Envelope(BaseModel):
+    """Envelope fields every event carries; ``partition_key`` is its Kafka key."""
 
     model_config = ConfigDict(extra="ignore")
 
     topic: ClassVar[str]
+    key_description: ClassVar[str] = "统一社会信用代码 of the employer"
 
     event_id: UUID = Field(default_factory=uuid4)
     schema_version: int = 1
     occurred_at: datetime = Field(default_factory=utc_now)
     producer: str
+
+    @property
+    def partition_key(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def key(self) -> bytes:
+        return self.partition_key.encode()
+
+
+class Event(Envelope):
+    """An event about one employer (or organisation): keyed by its 统一社会信用代码, so one
+    employer's events stay in order on one partition."""
+
     credit_code: str
 
     _credit = field_validator("credit_code")(validate_credit_code)
 
     @property
-    def key(self) -> bytes:
-        return self.credit_code.encode()
+    def partition_key(self) -> str:
+        return self.credit_code
+
+
+class AgencyEvent(Envelope):
+    """An event about an agency's work rather than one employer (a sampling plan, a draw): keyed
+    by the agency's GB/T 2260 region code."""
+
+    key_description: ClassVar[str] = "GB/T 2260 region code of the agency"
+
+    region_code: str
+
+    @field_validator("region_code")
+    @classmethod
+    def _agency_region(cls, value: str) -> str:
+        from shared.identifiers import region_problem
+
+        problem = region_problem(value)
+        if problem:
+            raise ValueError(f"region code {problem}")
+        return value
+
+    @property
+    def partition_key(self) -> str:
+        return self.region_code
 
 
 class TraceEntry(BaseModel):
@@ -391,6 +429,10 @@ class ReminderDue(Event):
 
 
 class ViolationRecorded(Event):
+    """A violation found at an inspection: the penalty service opens (or already holds) the case
+    ``case_id`` and takes it through the procedure. Recorded through penalty's HTTP API, or by the
+    sampling service from an inspection result (``task_id`` / ``plan_id`` then name the task)."""
+
     topic: ClassVar[str] = topics.VIOLATION_RECORDED
 
     case_id: UUID
@@ -400,6 +442,10 @@ class ViolationRecorded(Event):
     harm: Harm
     corrected_on: date | None
     rectification_deadline: date | None
+    task_id: UUID | None = Field(default=None, description="the sampling task (检查任务) whose inspection found it")
+    plan_id: UUID | None = Field(default=None, description="the sampling plan of that task")
+    inspectors: list[str] = Field(default_factory=list, description="who found it (inspector ids)")
+    description: str | None = Field(default=None, description="what was found, in the inspectors' words")
 
 
 class PenaltyDecided(Event):
@@ -411,13 +457,121 @@ class PenaltyDecided(Event):
     major: bool = False
     reasons: list[str]
     trace: list[TraceEntry]
+    case_code: str | None = Field(default=None, description="行政行为码 of the case")
+    region_code: str | None = Field(default=None, description="the case's county")
+    fine_yuan: int | None = Field(default=None, ge=0, description="the fine decided, in yuan, when there is one")
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
+CaseStep = Literal[
+    "opened",  # 立案: the case exists and has its code
+    "educated",  # 教育引导 recorded
+    "rectification_ordered",  # 责令限期改正 with a deadline
+    "commitment_signed",  # 告知承诺: the employer committed to correct by a deadline
+    "correction_verified",  # 复查: corrected (date) — by the deadline or not
+    "correction_failed",  # 复查: not corrected
+    "escalated",  # 逾期处罚: deadline passed without verified correction → penalty case
+    "penalty_proposed",  # 裁量基准: the fine range proposed
+    "decided",  # no_penalty or penalty decided
+    "closed",  # 结案
+]
+
+
+class CaseProgressed(Event):
+    """A case moved one step of the procedure (RULES §8, 三步法); one event per step, in order per
+    employer. ``status`` is the case's status after the step."""
+
+    topic: ClassVar[str] = topics.CASE_PROGRESSED
+
+    case_id: UUID
+    case_code: str = Field(description="行政行为码")
+    region_code: str
+    item_code: str
+    step: CaseStep
+    status: str
+    on: date = Field(description="the China date the step took effect")
+    deadline: date | None = Field(default=None, description="the rectification / commitment deadline, when the step sets one")
+    actor: str = Field(description="who took the step (a staff member's name, or 'system' for the daily sweep)")
+    detail: str
+
+
+class InspectorRef(BaseModel):
+    """An inspector (执法检查人员) as published with a task: id and name only."""
+
+    id: str
+    name: str
+
+
+class TaskAssigned(Event):
+    """A target drawn for inspection (检查任务), with its inspectors; keyed by the target employer."""
+
+    topic: ClassVar[str] = topics.TASK_ASSIGNED
+
+    task_id: UUID
+    plan_id: UUID
+    draw_id: UUID
+    region_code: str = Field(description="the target's county")
+    period: str = Field(description="the plan's period: 2026 or 2026Q1")
+    category: Category  # 综合风险类别 of the target when drawn
+    enterprise_name: str
+    selection: Literal["random", "full_coverage"] = Field(description="drawn at random, or taken in full (mandatory industry)")
+    on_site: bool = Field(description="false: a non-site (非现场) check, as the plan allows for 甲")
+    inspectors: list[InspectorRef]
+
+
+class PlanCommitted(AgencyEvent):
+    """A sampling plan was created; its seed is committed (SHA-256) before any draw, so the draw
+    cannot be steered after the pool is seen."""
+
+    topic: ClassVar[str] = topics.PLAN_COMMITTED
+
+    plan_id: UUID
+    period: str
+    commitment: str = Field(description="hex SHA-256 of the secret seed")
+    algorithm_version: str
+    ratios: dict[str, float]
+    parent_plan_id: UUID | None = Field(default=None, description="the province's or city's plan this one was handed down from")
+
+
+class DrawPublished(AgencyEvent):
+    """A plan's draw is done and public (一公开): with it anyone can recompute the draw."""
+
+    topic: ClassVar[str] = topics.DRAW_PUBLISHED
+
+    plan_id: UUID
+    draw_id: UUID
+    period: str
+    seed: str = Field(description="the seed revealed; its SHA-256 is the plan's commitment")
+    commitment: str
+    pool_hash: str = Field(description="hex SHA-256 of the canonical pool the draw used")
+    pool_version: int = Field(ge=0, description="the pool version (change counter) the draw used")
+    algorithm_version: str
+    targets: dict[str, int] = Field(description="targets drawn per category (甲/乙/丙)")
+    publication: str = Field(description="path of the public record, GET on the sampling service")
+
+
+class InspectionRecorded(Event):
+    """The outcome of one task's inspection (检查结果), published (一公开); violations found also go
+    to the penalty service as ``ohs.inspections.violation-recorded``."""
+
+    topic: ClassVar[str] = topics.INSPECTION_RECORDED
+
+    task_id: UUID
+    plan_id: UUID
+    region_code: str
+    category: Category
+    outcome: Literal["compliant", "violations", "not_inspected"]
+    inspected_on: date | None
+    item_codes: list[str] = Field(default_factory=list, description="§7 item codes of the violations found")
+    case_ids: list[UUID] = Field(default_factory=list, description="the penalty cases opened for them")
+    reason: str | None = Field(default=None, description="why not inspected")
+
+
+EVENT_TYPES: dict[str, type[Envelope]] = {
     cls.topic: cls
     for cls in (
         ReportSubmitted, ReportRejected, AssessmentClassified, ClassificationChanged, ViolationRecorded, PenaltyDecided,
-        OrgDisqualified, ExemptionChanged, ReminderDue,
+        OrgDisqualified, ExemptionChanged, ReminderDue, CaseProgressed, TaskAssigned, PlanCommitted, DrawPublished,
+        InspectionRecorded,
     )
 }
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 from sqlalchemy import Engine, event, text
 from sqlmodel import Field, Session, SQLModel, create_engine, func, select
 
-from shared.contracts import Event, utc_now
+from shared.contracts import Envelope, utc_now
 
 T = TypeVar("T")
 
@@ -87,9 +87,9 @@ def mark_processed(session: Session, event_id: str, topic: str, consumer: str = 
     session.add(ProcessedEvent(event_id=event_id, consumer=consumer, topic=topic))
 
 
-def enqueue(session: Session, event_: Event) -> None:
+def enqueue(session: Session, event_: Envelope) -> None:
     """Add an event to the outbox inside the caller's transaction."""
-    enqueue_payload(session, event_id=str(event_.event_id), topic=event_.topic, key=event_.credit_code, payload=event_.model_dump_json())
+    enqueue_payload(session, event_id=str(event_.event_id), topic=event_.topic, key=event_.partition_key, payload=event_.model_dump_json())
 
 
 def enqueue_payload(session: Session, *, event_id: str, topic: str, key: str, payload: str) -> None:

@@ -34,6 +34,11 @@ PENALTY_DECIDED = "ohs.penalty.decided"
 ORGS_DISQUALIFIED = "ohs.orgs.disqualified"
 EXEMPTION_CHANGED = "ohs.registry.exemption-changed"
 REMINDER_DUE = "ohs.registry.reminder-due"
+CASE_PROGRESSED = "ohs.penalty.case-progressed"
+TASK_ASSIGNED = "ohs.sampling.task-assigned"
+PLAN_COMMITTED = "ohs.sampling.plan-committed"
+DRAW_PUBLISHED = "ohs.sampling.draw-published"
+INSPECTION_RECORDED = "ohs.sampling.inspection-recorded"
 CREDIT_EVENTS = "ohs.credit.events"  # for external credit-regulation systems: CloudEvents 1.0, not an Event
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 
@@ -46,9 +51,14 @@ TOPICS: tuple[Topic, ...] = (
     Topic(PENALTY_DECIDED, 6, "The decision on a case: no_penalty (初次轻微不予处罚) or penalty, with the trace."),
     Topic(EXEMPTION_CHANGED, 6, "An employer's 免检 (exemption from inspection) came into force (exempt) or ended: revoked or expired."),
     Topic(REMINDER_DUE, 6, "An employer's re-assessment is due soon or overdue, or a new employer's first assessment is overdue (RULES §1)."),
+    Topic(CASE_PROGRESSED, 6, "A case moved one step of the procedure (三步法): opened, educated, rectification ordered, commitment signed, correction verified or failed, escalated, penalty proposed, decided, closed."),
+    Topic(PLAN_COMMITTED, 3, "A sampling plan was created with the SHA-256 commitment of its secret seed; key: the agency's region code."),
+    Topic(DRAW_PUBLISHED, 3, "A plan's draw, published (一公开) with the seed, pool hash and algorithm version; key: the agency's region code."),
+    Topic(TASK_ASSIGNED, 6, "A target drawn for inspection, with its inspectors (双随机); key: the target's credit code."),
+    Topic(INSPECTION_RECORDED, 6, "The outcome of one inspection task: compliant, violations found (item codes) or not inspected (reason)."),
     Topic(
         CREDIT_EVENTS, 6,
-        "The credit feed: classification changes, 免检 start and end, penalty decisions, as CloudEvents 1.0 "
+        "The credit feed: classification changes, 免检 start and end, penalty decisions, organisations disqualified, as CloudEvents 1.0 "
         "(structured JSON mode) for credit-regulation systems; subject: the credit code.",
         CLOUDEVENTS_JSON,
     ),
