@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from services.assessment.domain.calendar import WorkingCalendar
+from shared.working_calendar import WorkingCalendar
 from shared.dates import add_months  # noqa: F401 - re-exported for callers of this module
 from shared.contracts import Flag, Report, RuleSetRef, TraceEntry
 from shared.identifiers import region_problem

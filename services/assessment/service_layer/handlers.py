@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from services.assessment.adapters.orm import DisqualifiedOrg, Submission
-from services.assessment.domain.calendar import WorkingCalendar
+from shared.working_calendar import WorkingCalendar
 from services.assessment.domain.classifier import Classified, classify
 from services.assessment.domain.deadlines import DeadlineCheck, DeadlineRules, check_deadlines
 from services.assessment.domain.rules import NoApplicableRules, RuleBook

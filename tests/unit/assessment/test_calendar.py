@@ -10,7 +10,7 @@ from typing import Any
 import chinese_calendar
 import pytest
 
-from services.assessment.domain.calendar import PACKAGED_CALENDAR_DIR, WorkingCalendar
+from shared.working_calendar import PACKAGED_CALENDAR_DIR, WorkingCalendar
 from services.assessment.domain.rules import RuleDataError
 
 

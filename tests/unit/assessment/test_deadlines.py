@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.assessment.domain.calendar import WorkingCalendar
+from shared.working_calendar import WorkingCalendar
 from services.assessment.domain.deadlines import (
     PACKAGED_DEADLINES_DIR,
     RULE,

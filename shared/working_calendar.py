@@ -2,7 +2,7 @@
 
 For the years the maintained ``chinese_calendar`` library covers, it decides. For any other year,
 supplementary rule data decides: one JSON file per year, restating the 国务院办公厅 notice on that
-year's holidays, in the packaged folder ``rules/calendar/`` or in an agency's extra folder (so next
+year's holidays, in the packaged folder ``shared/calendar/`` or in an agency's extra folder (so next
 year's official schedule can be added without a release)::
 
     {"kind": "calendar", "year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
@@ -24,7 +24,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from shared.rule_data import FromRuleFile, read_all, read_rule_file, rule_files
 
-PACKAGED_CALENDAR_DIR = Path(__file__).resolve().parent.parent / "rules" / "calendar"
+PACKAGED_CALENDAR_DIR = Path(__file__).resolve().parent / "calendar"
 
 _ONE_DAY = timedelta(days=1)
 
