@@ -382,6 +382,7 @@ class ClassificationChanged(Event):
     management_grade: ManagementGrade | None = Field(description="the current report's; null for an industry default (no report)")
     submission_id: UUID | None
     reason: str
+    industry_codes: list[str] = Field(default_factory=list, description="GB/T 4754-2017 codes of the employer (sampling's full-coverage industries)")
 
     _region = field_validator("region_code")(validate_county_code)
 

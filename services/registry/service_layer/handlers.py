@@ -76,6 +76,7 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
                 management_grade=event.management_grade,
                 submission_id=event.submission_id,
                 reason=decision.reason(submission_id, event.category),
+                industry_codes=list(record.industry_codes or event.industry_codes),
             ),
         )
 

@@ -126,6 +126,7 @@ def _announce(session: Session, record: EnterpriseRecord, previous_category: str
             management_grade=record.management_grade,  # type: ignore[arg-type]
             submission_id=record.submission_id,  # type: ignore[arg-type]
             reason=reason,
+            industry_codes=list(record.industry_codes or []),
         ),
     )
 
