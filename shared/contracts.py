@@ -588,10 +588,12 @@ CREDIT_SOURCE_REGISTRY = "/ohs/registry"
 CREDIT_SOURCE_PENALTY = "/ohs/penalty"
 
 CreditEventType = Literal[
-    "cn.gov.ohs.classification.changed", "cn.gov.ohs.exemption.started", "cn.gov.ohs.exemption.ended", "cn.gov.ohs.penalty.decided"
+    "cn.gov.ohs.classification.changed", "cn.gov.ohs.exemption.started", "cn.gov.ohs.exemption.ended", "cn.gov.ohs.penalty.decided",
+    "cn.gov.ohs.org.disqualified",
 ]
 CreditDataSchema = Literal[
-    "urn:ohs:credit:classification-changed:1", "urn:ohs:credit:exemption-changed:1", "urn:ohs:credit:penalty-decided:1"
+    "urn:ohs:credit:classification-changed:1", "urn:ohs:credit:exemption-changed:1", "urn:ohs:credit:penalty-decided:1",
+    "urn:ohs:credit:org-disqualified:1",
 ]
 
 
@@ -636,6 +638,21 @@ class CreditPenaltyData(BaseModel):
     decision: Decision = Field(description="no_penalty (初次轻微不予处罚) or penalty")
     major: bool = Field(description="a major violation (it raises the archive's category one step)")
     reasons: list[str]
+    case_code: str | None = Field(default=None, description="行政行为码 of the case (null from producers before it existed)")
+
+
+class CreditOrgDisqualifiedData(BaseModel):
+    """``data`` of ``cn.gov.ohs.org.disqualified`` (schema ``urn:ohs:credit:org-disqualified:1``): a technical
+    service organisation (``subject``: its credit code) was disqualified from comprehensive risk assessment
+    work after a serious false-report finding (RULES §8)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org_name: str
+    decision_no: str = Field(description="the deciding document")
+    decided_on: date
+    until: date | None = Field(description="null: until lifted")
+    reason: str
 
 
 # type -> (dataschema, data model)
@@ -644,6 +661,7 @@ CREDIT_EVENT_KINDS: dict[str, tuple[str, type[BaseModel]]] = {
     "cn.gov.ohs.exemption.started": ("urn:ohs:credit:exemption-changed:1", CreditExemptionData),
     "cn.gov.ohs.exemption.ended": ("urn:ohs:credit:exemption-changed:1", CreditExemptionData),
     "cn.gov.ohs.penalty.decided": ("urn:ohs:credit:penalty-decided:1", CreditPenaltyData),
+    "cn.gov.ohs.org.disqualified": ("urn:ohs:credit:org-disqualified:1", CreditOrgDisqualifiedData),
 }
 
 
@@ -661,11 +679,11 @@ class CreditCloudEvent(BaseModel):
     id: str = Field(min_length=1, description="the event_id of the source event; unique per source")
     source: Literal["/ohs/registry", "/ohs/penalty"] = Field(description="the producing service")
     type: CreditEventType
-    subject: str = Field(description="the employer's 统一社会信用代码")
+    subject: str = Field(description="the employer's (or the organisation's) 统一社会信用代码")
     time: datetime = Field(description="when it happened (RFC 3339)")
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: CreditDataSchema = Field(description="the id of data's documented schema, one per type (versioned)")
-    data: CreditClassificationData | CreditExemptionData | CreditPenaltyData
+    data: CreditClassificationData | CreditExemptionData | CreditPenaltyData | CreditOrgDisqualifiedData
 
     _subject = field_validator("subject")(validate_credit_code)
 

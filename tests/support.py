@@ -136,5 +136,7 @@ def registry_groups(prefix: str) -> dict[str, list[str]]:
     """The registry's consumer groups and the topics each reads (see services/registry/bootstrap.py)."""
     return {
         f"{prefix}.registry": [topics.ASSESSMENTS_CLASSIFIED, topics.PENALTY_DECIDED],
-        f"{prefix}.registry.credit-feed": [topics.CLASSIFICATION_CHANGED, topics.EXEMPTION_CHANGED, topics.PENALTY_DECIDED],
+        f"{prefix}.registry.credit-feed": [
+            topics.CLASSIFICATION_CHANGED, topics.EXEMPTION_CHANGED, topics.PENALTY_DECIDED, topics.ORGS_DISQUALIFIED,
+        ],
     }

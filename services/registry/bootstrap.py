@@ -17,7 +17,7 @@ from services.registry.entrypoints.reminders import router as reminders_router
 from services.registry.entrypoints.reports import router as reports_router
 from services.registry.service_layer import credit_feed, handlers, overrides
 from shared import topics
-from shared.contracts import AssessmentClassified, ClassificationChanged, ExemptionChanged, PenaltyDecided
+from shared.contracts import AssessmentClassified, ClassificationChanged, ExemptionChanged, OrgDisqualified, PenaltyDecided
 from shared.runtime import PeriodicJob, build_runtime, create_app
 from shared.settings import Settings, settings_for
 
@@ -38,6 +38,7 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, credit_feed.classification_changed, group_suffix=feed)
     runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, credit_feed.exemption_changed, group_suffix=feed)
     runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, credit_feed.penalty_decided, group_suffix=feed)
+    runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, credit_feed.org_disqualified, group_suffix=feed)
 
     async def sweep_exemptions() -> None:  # idempotent: hourly catches the new day within the hour
         if await asyncio.to_thread(sweep.run, runtime.engine):

@@ -1,9 +1,10 @@
-"""The credit feed (issue 4): classification changes, 免检 and penalty decisions, translated into
+"""The credit feed (issue 4): classification changes, 免检, penalty decisions and disqualified technical
+service organisations, translated into
 CloudEvents 1.0 (structured JSON mode) on ``ohs.credit.events`` for credit-regulation systems.
 
 The translator runs in the registry process but apart from the archive's use cases: it consumes
-``ohs.registry.classification-changed``, ``ohs.registry.exemption-changed`` and
-``ohs.penalty.decided`` in a consumer group of its own (``<prefix>.registry.credit-feed``, see
+``ohs.registry.classification-changed``, ``ohs.registry.exemption-changed``,
+``ohs.penalty.decided`` and ``ohs.orgs.disqualified`` in a consumer group of its own (``<prefix>.registry.credit-feed``, see
 ``bootstrap``), so it sees every partition of ``ohs.penalty.decided`` besides the enforcement
 upgrades' subscriber, and has its own inbox scope. Each handler writes exactly one outbox row
 per input event, inside the consumer wrapper's transaction; the relay publishes it.
@@ -33,8 +34,10 @@ from shared.contracts import (
     CreditClassificationData,
     CreditCloudEvent,
     CreditExemptionData,
+    CreditOrgDisqualifiedData,
     CreditPenaltyData,
     ExemptionChanged,
+    OrgDisqualified,
     PenaltyDecided,
 )
 from shared.db import enqueue_payload, outbox_has
@@ -46,6 +49,7 @@ CLASSIFICATION_CHANGED = "cn.gov.ohs.classification.changed"
 EXEMPTION_STARTED = "cn.gov.ohs.exemption.started"
 EXEMPTION_ENDED = "cn.gov.ohs.exemption.ended"
 PENALTY_DECIDED = "cn.gov.ohs.penalty.decided"
+ORG_DISQUALIFIED = "cn.gov.ohs.org.disqualified"
 
 
 def _cloud_event(
@@ -98,7 +102,17 @@ def from_penalty_decided(event: PenaltyDecided) -> CreditCloudEvent:
     return _cloud_event(
         CREDIT_SOURCE_PENALTY, PENALTY_DECIDED, event.event_id, event.credit_code, event.occurred_at,
         CreditPenaltyData(
-            case_id=event.case_id, item_code=event.item_code, decision=event.decision, major=event.major, reasons=list(event.reasons)
+            case_id=event.case_id, item_code=event.item_code, decision=event.decision, major=event.major, reasons=list(event.reasons),
+            case_code=event.case_code,
+        ),
+    )
+
+
+def from_org_disqualified(event: OrgDisqualified) -> CreditCloudEvent:
+    return _cloud_event(
+        CREDIT_SOURCE_PENALTY, ORG_DISQUALIFIED, event.event_id, event.credit_code, event.occurred_at,
+        CreditOrgDisqualifiedData(
+            org_name=event.org_name, decision_no=event.decision_no, decided_on=event.decided_on, until=event.until, reason=event.reason
         ),
     )
 
@@ -132,3 +146,7 @@ def exemption_changed(session: Session, event: ExemptionChanged) -> None:
 
 def penalty_decided(session: Session, event: PenaltyDecided) -> None:
     enqueue_cloud_event(session, from_penalty_decided(event))
+
+
+def org_disqualified(session: Session, event: OrgDisqualified) -> None:
+    enqueue_cloud_event(session, from_org_disqualified(event))

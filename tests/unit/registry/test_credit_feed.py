@@ -28,6 +28,7 @@ from shared.contracts import (
     Event,
     ExemptionChanged,
     FactorGrade,
+    OrgDisqualified,
     PenaltyDecided,
     RuleSetRef,
     TraceEntry,
@@ -78,6 +79,13 @@ def penalty(major: bool = False) -> PenaltyDecided:
     )
 
 
+def org_disqualified() -> OrgDisqualified:
+    return OrgDisqualified(
+        producer="penalty", credit_code=CODE, occurred_at=OCCURRED, org_name="临汾示例职业卫生技术服务有限公司",
+        decision_no="晋卫监罚〔2026〕12号", decided_on=date(2026, 11, 20), until=None, reason="出具虚假综合风险评估报告, 情节严重",
+    )
+
+
 def classified(category: str = "乙") -> AssessmentClassified:
     return AssessmentClassified(
         producer="assessment", credit_code=CODE, submission_id=uuid4(), enterprise_name="乡宁县示例水泥有限公司", region_code="141029",
@@ -108,6 +116,8 @@ CASES = [
     pytest.param(exemption(False), "/ohs/registry", "cn.gov.ohs.exemption.ended", "urn:ohs:credit:exemption-changed:1",
                  id="exemption-ended"),
     pytest.param(penalty(), "/ohs/penalty", "cn.gov.ohs.penalty.decided", "urn:ohs:credit:penalty-decided:1", id="penalty-decided"),
+    pytest.param(org_disqualified(), "/ohs/penalty", "cn.gov.ohs.org.disqualified", "urn:ohs:credit:org-disqualified:1",
+                 id="org-disqualified"),
 ]
 
 
@@ -146,6 +156,12 @@ def test_the_data_carries_what_a_credit_system_needs() -> None:
     decided = penalty(major=True)
     assert credit_feed.from_penalty_decided(decided).model_dump(mode="json")["data"] == {
         "case_id": str(decided.case_id), "item_code": "72-1", "decision": "penalty", "major": True, "reasons": ["not first-time"],
+        "case_code": None,
+    }
+    gone = org_disqualified()
+    assert credit_feed.from_org_disqualified(gone).model_dump(mode="json")["data"] == {
+        "org_name": "临汾示例职业卫生技术服务有限公司", "decision_no": "晋卫监罚〔2026〕12号", "decided_on": "2026-11-20", "until": None,
+        "reason": "出具虚假综合风险评估报告, 情节严重",
     }
 
 
@@ -155,7 +171,7 @@ async def test_the_same_input_twice_yields_one_cloud_event(runtime: Runtime, eve
     assert len(credit_rows(runtime)) == 1
 
     handler = {"classification-changed": credit_feed.classification_changed, "exemption-changed": credit_feed.exemption_changed,
-               "decided": credit_feed.penalty_decided}[event.topic.rsplit(".", 1)[1]]
+               "decided": credit_feed.penalty_decided, "disqualified": credit_feed.org_disqualified}[event.topic.rsplit(".", 1)[1]]
     with Session(runtime.engine) as session:  # even past the inbox (e.g. a restored database): no second row
         handler(session, event)
         session.commit()
