@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+
+CHINA = timezone(timedelta(hours=8), "CST")  # deadlines, exemptions and findings are China dates
+
+
+def china_today(now: datetime | None = None) -> date:
+    """Today's date in China (UTC+8), whatever the server's time zone."""
+    return (now or datetime.now(timezone.utc)).astimezone(CHINA).date()
 
 
 def add_months(day: date, months: int) -> date:

@@ -22,9 +22,9 @@ granted or in force is refused (revoke that one first).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
-CHINA = timezone(timedelta(hours=8), "CST")  # the day an exemption starts and ends is China's
+from shared.dates import CHINA, china_today  # noqa: F401 - the day an exemption starts and ends is China's
 
 GRANTED = "granted"  # not yet in force
 IN_FORCE = "in_force"
@@ -33,10 +33,6 @@ EXPIRED = "expired"
 OPEN = (GRANTED, IN_FORCE)  # may still change
 
 START, END, LAPSE = "start", "end", "lapse"
-
-
-def china_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(timezone.utc)).astimezone(CHINA).date()
 
 
 def covers(valid_from: date, valid_until: date, day: date) -> bool:
