@@ -72,7 +72,8 @@ def system(request, kafka_bootstrap: str) -> Iterator[dict[str, str]]:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"{name} not healthy; log:\n" + (data / f"{name}.log").read_text()[-3000:])
                 time.sleep(0.3)
-        yield {**urls, "registry_database_url": databases["registry"]}  # for operator commands (the sweep)
+        # the databases, for operator commands (the registry's and the penalty's sweeps): <service>_database_url
+        yield {**urls, **{f"{name}_database_url": url for name, url in databases.items()}}
     finally:
         for process in processes:
             process.terminate()
