@@ -202,9 +202,10 @@ class ReliableConsumer:
         topic = subscription.topic
         started = asyncio.get_running_loop().time()
         outcome = await self._process(subscription, body, msg)
-        self._metrics.events_consumed.labels(topic=topic, outcome=outcome).inc()
-        self._metrics.consume_seconds.labels(topic=topic).observe(asyncio.get_running_loop().time() - started)
-        self._record_lag(msg)
+        group = subscription.group_id
+        self._metrics.events_consumed.labels(topic=topic, group=group, outcome=outcome).inc()
+        self._metrics.consume_seconds.labels(topic=topic, group=group).observe(asyncio.get_running_loop().time() - started)
+        self._record_lag(msg, group)
         if outcome == "processed":
             try:
                 await self._relay.flush()
@@ -230,7 +231,7 @@ class ReliableConsumer:
                     reason = f"handler failed {attempts} times; last error: {error!r}\n{traceback.format_exc(limit=5)}"
                     await self._dead_letter(msg, body, DeadLetter(topic, reason, type(error).__name__, attempt), subscription.group_id)
                     return "dead_lettered"
-                self._metrics.events_consumed.labels(topic=topic, outcome="retried").inc()
+                self._metrics.events_consumed.labels(topic=topic, group=subscription.group_id, outcome="retried").inc()
                 log.warning("%s event %s failed (attempt %d/%d): %r", topic, event.event_id, attempt, attempts, error)
                 await asyncio.sleep(self._settings.consumer_retry_backoff_s * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
@@ -266,10 +267,10 @@ class ReliableConsumer:
                 log.exception("could not publish to %s; retrying", dead_letter_topic(letter.topic))
                 await asyncio.sleep(min(delay, 30))
                 delay *= 2
-        self._metrics.dead_lettered.labels(topic=letter.topic).inc()
+        self._metrics.dead_lettered.labels(topic=letter.topic, group=headers[f"{DLQ_HEADER_PREFIX}consumer-group"]).inc()
         log.error("dead-lettered a message from %s: %s", letter.topic, letter.reason.splitlines()[0])
 
-    def _record_lag(self, msg: Any) -> None:
+    def _record_lag(self, msg: Any, group: str) -> None:
         raw = msg.raw_message
         consumer = getattr(msg, "consumer", None)
         highwater = getattr(consumer, "highwater", None)
@@ -282,7 +283,7 @@ class ReliableConsumer:
         except Exception:  # noqa: BLE001 - lag is best effort
             return
         if end is not None:
-            self._metrics.consumer_lag.labels(topic=raw.topic, partition=str(raw.partition)).set(max(end - raw.offset - 1, 0))
+            self._metrics.consumer_lag.labels(topic=raw.topic, group=group, partition=str(raw.partition)).set(max(end - raw.offset - 1, 0))
 
 
 def _describe_validation(error: Exception) -> str:

@@ -11,15 +11,15 @@ class ServiceMetrics:
         self.service = service
         self.events_consumed = Counter(
             "ohs_events_consumed_total",
-            "Events taken from Kafka, by outcome: processed, duplicate (already applied), retried, dead_lettered.",
-            ["topic", "outcome"],
+            "Events taken from Kafka, by consumer group and outcome: processed, duplicate (already applied), retried, dead_lettered.",
+            ["topic", "group", "outcome"],
             registry=self.registry,
         )
         self.consume_seconds = Histogram(
-            "ohs_event_handling_seconds", "Time from receiving an event to acknowledging it.", ["topic"], registry=self.registry
+            "ohs_event_handling_seconds", "Time from receiving an event to acknowledging it.", ["topic", "group"], registry=self.registry
         )
         self.dead_lettered = Counter(
-            "ohs_events_dead_lettered_total", "Events sent to <topic>.dlq.", ["topic"], registry=self.registry
+            "ohs_events_dead_lettered_total", "Events sent to <topic>.dlq, by the consumer group that gave up.", ["topic", "group"], registry=self.registry
         )
         self.events_published = Counter(
             "ohs_events_published_total", "Events published from the outbox.", ["topic"], registry=self.registry
@@ -29,8 +29,8 @@ class ServiceMetrics:
         )
         self.consumer_lag = Gauge(
             "ohs_consumer_lag_messages",
-            "Messages behind the partition's end after the last one handled.",
-            ["topic", "partition"],
+            "Messages behind the partition's end after the last one handled, per consumer group.",
+            ["topic", "group", "partition"],
             registry=self.registry,
         )
         self.http_requests = Counter(
