@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared import topics
+from shared.dates import china_today
 from shared.identifiers import county_region_problem, credit_code_problem
 
 Category = Literal["甲", "乙", "丙"]  # 综合风险类别: 甲 lowest risk, 丙 highest (2022 scheme)
@@ -191,7 +192,7 @@ class Report(BaseModel):
 
     def consistency_problems(self, today: date | None = None) -> list[FieldProblem]:
         """Checks across fields, each naming the field at fault. Empty when the report is coherent."""
-        today = today or date.today()
+        today = today or china_today()
         problems: list[FieldProblem] = []
         if self.assessed_on > today:
             problems.append(FieldProblem("assessed_on", f"{self.assessed_on} is in the future"))
@@ -447,6 +448,8 @@ class ViolationRecorded(Event):
     plan_id: UUID | None = Field(default=None, description="the sampling plan of that task")
     inspectors: list[str] = Field(default_factory=list, description="who found it (inspector ids)")
     description: str | None = Field(default=None, description="what was found, in the inspectors' words")
+    major: bool = Field(default=False, description="the inspectors' finding that it is a major violation (重大违法): never unpenalised, "
+                        "and its penalty raises the employer's category")
 
 
 class PenaltyDecided(Event):
@@ -493,6 +496,7 @@ class CaseProgressed(Event):
     deadline: date | None = Field(default=None, description="the rectification / commitment deadline, when the step sets one")
     actor: str = Field(description="who took the step (a staff member's name, or 'system' for the daily sweep)")
     detail: str
+    fine_yuan: int | None = Field(default=None, ge=0, description="the fine, on the step that records it (closed after a penalty)")
 
 
 class InspectorRef(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -16,6 +15,7 @@ from services.assessment.service_layer import handlers
 from services.assessment.documents import render_notice_pdf, render_report_pdf
 from shared.auth import Principal, authenticate, not_found
 from shared.contracts import AssessmentClassified, Report
+from shared.dates import china_today
 from shared.db import in_session
 from shared.runtime import content_disposition, invalid
 
@@ -66,13 +66,13 @@ def submission_view(s: Submission) -> dict[str, Any]:
 async def post_report(report: Report, request: Request, principal: Principal = Depends(authenticate)) -> Any:
     if refusal := submission_refusal(principal, report):
         raise HTTPException(status_code=403, detail=refusal)
-    problems = report.consistency_problems(today=date.today())
+    problems = report.consistency_problems(today=china_today())
     if problems:
         return invalid([{"field": p.field, "message": p.message} for p in problems], "the report is invalid")
     runtime = request.app.state.runtime
 
     def store(session: Session) -> tuple[dict[str, Any], bool]:
-        accepted = handlers.accept_report(session, report, date.today())
+        accepted = handlers.accept_report(session, report, china_today())
         session.commit()
         return submission_view(accepted.submission), accepted.new
 
