@@ -50,6 +50,14 @@ class FromRuleFile(BaseModel):
         return self._origin
 
 
+def agency_folder(rules_dir: Path | None, name: str) -> Path | None:
+    """``<rules_dir>/<name>`` when the agency's rule folder has that subfolder, else None (nothing to add)."""
+    if rules_dir is None:
+        return None
+    folder = Path(rules_dir) / name
+    return folder if folder.is_dir() else None
+
+
 def read_json(path: Path, what: str) -> Any:
     """The file's JSON; :class:`RuleDataError` ("<what> <path>: …") when it cannot be read or parsed."""
     try:

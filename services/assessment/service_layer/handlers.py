@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from services.assessment.adapters.orm import DisqualifiedOrg, Submission
+from shared.rule_data import agency_folder
 from shared.working_calendar import WorkingCalendar
 from services.assessment.domain.classifier import Classified, classify
 from services.assessment.domain.deadlines import DeadlineCheck, DeadlineRules, check_deadlines
@@ -44,8 +45,8 @@ class AssessmentRules:
 
     @classmethod
     def load(cls, extra_dir=None) -> "AssessmentRules":  # noqa: ANN001
-        return cls(RuleBook(extra_dir), DeadlineRules(extra_dir / "deadlines" if extra_dir else None),
-                   WorkingCalendar(extra_dir / "calendar" if extra_dir else None))
+        return cls(RuleBook(extra_dir), DeadlineRules(agency_folder(extra_dir, "deadlines")),
+                   WorkingCalendar(agency_folder(extra_dir, "calendar")))
 
 
 @dataclass(frozen=True)
