@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 from fastapi import FastAPI
 
-from services.penalty.domain.no_penalty import NoPenaltyRules
+from services.penalty import sweep
 from services.penalty.entrypoints.http import router
+from services.penalty.entrypoints.orgs_http import router as orgs_router
+from services.penalty.entrypoints.procedure_http import router as procedure_router
 from services.penalty.service_layer import handlers
 from shared import topics
 from shared.contracts import ViolationRecorded
-from shared.runtime import build_runtime, create_app
+from shared.runtime import PeriodicJob, build_runtime, create_app
 from shared.settings import Settings, settings_for
+
+SWEEP_INTERVAL_S = 3600.0  # the daily escalation sweep, checked hourly (python -m services.penalty.sweep for cron)
 
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("penalty")
-    rules = NoPenaltyRules.load(settings.rules_dir)
+    rulebook = handlers.Rulebook.load(settings.rules_dir)  # packaged + OHS_RULES_DIR; a bad file stops start-up
     runtime = build_runtime(settings, create_topics)
-    runtime.consumer.subscribe(topics.VIOLATION_RECORDED, ViolationRecorded, partial(handlers.decide_case, rules=rules))
+    runtime.consumer.subscribe(topics.VIOLATION_RECORDED, ViolationRecorded, partial(handlers.decide_case, rules=rulebook))
+
+    async def sweep_escalations() -> None:  # idempotent: an escalated case is no longer awaiting correction
+        if await asyncio.to_thread(sweep.run, runtime.engine, None, rulebook):
+            await runtime.relay.flush()
+
+    runtime.jobs.append(PeriodicJob("escalation-sweep", SWEEP_INTERVAL_S, sweep_escalations))
     app = create_app(
         runtime,
-        title="Penalty 初次轻微违法不予处罚",
-        description="Violations, the no-penalty list (附件5) and the decision on each case.",
+        title="Penalty 初次轻微违法不予处罚 · 三步法",
+        description="Violations, the no-penalty list (附件5), the three-step procedure, the discretion baseline, "
+        "case codes (行政行为码) and the case-file review.",
     )
-    app.state.no_penalty_rules = rules
+    app.state.rulebook = rulebook
+    app.state.no_penalty_rules = rulebook.no_penalty
     app.include_router(router)
+    app.include_router(procedure_router)
+    app.include_router(orgs_router)  # technical service organisations (issue 6 item 7)
     return app

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, select
 
-from services.penalty.adapters.orm import Case
+from services.penalty.adapters.orm import Case, CaseStep
+from services.penalty.domain.procedure import NEXT, china_today
 from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, NoApplicableList
 from services.penalty.service_layer import handlers
 from shared.auth import Principal, authenticate, not_found
@@ -36,6 +37,8 @@ class ViolationIn(BaseModel):
     corrected_on: date | None = None
     rectification_deadline: date | None = Field(default=None, description="责令限期改正 deadline")
     region_code: str | None = Field(default=None, description="county of the employer; default: from the credit code")
+    major: bool = Field(default=False, description="staff's finding that it is a major violation (重大违法): never no penalty; "
+                        "the registry raises the employer's category one step")
 
     _credit = field_validator("credit_code")(validate_credit_code)
 
@@ -57,23 +60,45 @@ class ViolationIn(BaseModel):
         return found
 
 
-def case_view(case: Case) -> dict[str, Any]:
+def step_view(step: CaseStep) -> dict[str, Any]:
+    return {"seq": step.seq, "step": step.step, "status": step.status, "on": step.on.isoformat(), "by": step.actor,
+            "deadline": step.deadline.isoformat() if step.deadline else None, "detail": step.detail}
+
+
+def case_view(case: Case, steps: list[CaseStep] | None = None) -> dict[str, Any]:
+    proposed = case.proposed_fine
     return {
         "id": case.id,
+        "case_code": case.case_code,
         "credit_code": case.credit_code,
         "region_code": case.region_code,
         "item_code": case.item_code,
         "found_on": case.found_on.isoformat(),
         "harm": case.harm,
+        "major": case.major,
         "corrected_on": case.corrected_on.isoformat() if case.corrected_on else None,
         "rectification_deadline": case.rectification_deadline.isoformat() if case.rectification_deadline else None,
+        "deadline": case.rectification_deadline.isoformat() if case.rectification_deadline else None,
+        "procedure": case.procedure,
         "status": case.status,
         "decision": case.decision,
         "reasons": case.reasons,
         "trace": case.trace,
         "rule_set": case.rule_set,
+        "first_time": case.first_time,
+        "circumstance": case.circumstance,
+        "proposed_fine_range": [proposed["min_yuan"], proposed["max_yuan"]] if proposed else None,
+        "proposed_fine": proposed,
+        "fine_yuan": case.fine_yuan,
+        "departure_reason": case.departure_reason,
+        "producer": case.producer,
+        "task_id": case.task_id,
         "created_at": case.created_at.isoformat(),
         "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+        "decided_on": case.decided_on.isoformat() if case.decided_on else None,
+        "closed_on": case.closed_on.isoformat() if case.closed_on else None,
+        "timeline": [step_view(s) for s in steps] if steps is not None else None,
+        "next": list(NEXT.get(case.status, ())),
     }
 
 
@@ -103,14 +128,14 @@ async def post_violation(violation: ViolationIn, request: Request, principal: Pr
             status_code=403,
             detail=f"region {region} is outside the jurisdiction of this {principal.role} token ({principal.region_code})",
         )
-    problems = violation.problems(date.today())
+    problems = violation.problems(china_today())
     if problems:
         return invalid([{"field": p.field, "message": p.message} for p in problems], "the violation is invalid")
 
     def store(session: Session) -> dict[str, Any]:
-        case = handlers.record_violation(session, event)
+        case = handlers.record_violation(session, event, request.app.state.rulebook, actor=principal.name)
         session.commit()
-        return case_view(case)
+        return case_view(case, handlers.timeline(session, case.id))
 
     view = await in_session(runtime.engine, store)
     log.info("case %s (%s, %s) recorded by %s", view["id"], violation.credit_code, region, principal.describe())
@@ -122,7 +147,7 @@ async def post_violation(violation: ViolationIn, request: Request, principal: Pr
 async def get_case(case_id: str, request: Request, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
     def load(session: Session) -> dict[str, Any] | None:
         case = session.get(Case, case_id)
-        return case_view(case) if case else None
+        return case_view(case, handlers.timeline(session, case.id)) if case else None
 
     found = await in_session(request.app.state.runtime.engine, load)
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
@@ -157,7 +182,9 @@ async def no_penalty_rules(
     if problem:
         raise HTTPException(status_code=422, detail=f"region_code: {problem}")
     try:
-        rule_list = request.app.state.no_penalty_rules.in_force(region_code, on or date.today())
+        rule_list = request.app.state.no_penalty_rules.in_force(region_code, on or china_today())
     except NoApplicableList as error:
         raise HTTPException(status_code=404, detail=str(error)) from error
-    return rule_list.model_dump(mode="json")
+    return {**rule_list.model_dump(mode="json"), "label": rule_list.label(), "region_code": region_code,
+            "on": (on or china_today()).isoformat(), "item_codes": [item.code for item in rule_list.items],
+            "procedure": rule_list.rules_procedure.model_dump(mode="json")}

@@ -1,18 +1,61 @@
-"""Penalty use cases."""
+"""Penalty use cases: open a case (with its 行政行为码), judge it, take it through the 三步法 or
+告知承诺, escalate overdue cases, record the fine. Each step is a row of the case's timeline and a
+``CaseProgressed`` event; the decision (``PenaltyDecided``) goes out exactly once per case."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from uuid import UUID
 
-from sqlmodel import Session, col, or_, select, and_
+from sqlmodel import Session, and_, col, func, or_, select
 
-from services.penalty.adapters.orm import Case
-from services.penalty.domain.no_penalty import EarlierCase, NoPenaltyRules, Violation, judge
-from shared.contracts import PenaltyDecided, ViolationRecorded, utc_now
+from services.penalty.adapters.orm import Case, CaseStep
+from services.penalty.adapters.sequences import next_sequence
+from services.penalty.domain import procedure
+from services.penalty.domain.case_codes import make_code
+from services.penalty.domain.discretion import DiscretionBaselines, circumstance_for, departs, fine_problems, propose
+from services.penalty.domain.no_penalty import EarlierCase, Judgement, NoPenaltyList, NoPenaltyRules, Violation, judge
+from services.penalty.domain.procedure import StepNotAllowed, china_today
+from shared.contracts import CaseProgressed, PenaltyDecided, TraceEntry, ViolationRecorded, utc_now
 from shared.db import enqueue
 from shared.identifiers import county_region_problem
+from shared.rule_data import agency_folder
+from shared.working_calendar import WorkingCalendar
 
 PRODUCER = "penalty"
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """The rule data the penalty service decides with (packaged + ``rules_dir``)."""
+
+    no_penalty: NoPenaltyRules
+    baselines: DiscretionBaselines
+    calendar: WorkingCalendar
+
+    @classmethod
+    def load(cls, rules_dir: Path | None = None) -> "Rulebook":
+        """Packaged rule data plus the agency's: ``<rules_dir>/penalty/`` (lists, baselines) and ``<rules_dir>/calendar/``.
+        (The top level of rules_dir is the assessment service's rule sets; each other service has its subfolder.)"""
+        own = agency_folder(rules_dir, "penalty")
+        return cls(NoPenaltyRules.load(own), DiscretionBaselines.load(own), WorkingCalendar(agency_folder(rules_dir, "calendar")))
+
+
+@lru_cache(maxsize=1)
+def packaged_rulebook() -> Rulebook:
+    return Rulebook.load(None)
+
+
+class StepProblem(ValueError):
+    """A step's input that cannot be right (a date before the finding, …): 422 naming the field."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
 
 
 def registration_region(credit_code: str) -> str:
@@ -29,38 +72,36 @@ def case_region(event: ViolationRecorded) -> str | None:
     return None if county_region_problem(registered) else registered
 
 
-def open_case(event: ViolationRecorded) -> Case:
-    return Case(
-        id=str(event.case_id),
-        credit_code=event.credit_code,
-        region_code=case_region(event),
-        item_code=event.item_code,
-        found_on=event.found_on,
-        harm=event.harm,
-        corrected_on=event.corrected_on,
-        rectification_deadline=event.rectification_deadline,
-    )
+def code_region(case: Case) -> str:
+    return case.region_code or registration_region(case.credit_code)
 
 
-def record_violation(session: Session, event: ViolationRecorded) -> Case:
-    """Create the case for a violation found at inspection (HTTP) and announce it."""
-    case = open_case(event)
-    session.add(case)
-    enqueue(session, event)
-    return case
+# --------------------------------------------------------------------------- steps and decisions
 
 
-def decide_case(session: Session, event: ViolationRecorded, rules: NoPenaltyRules) -> None:
-    """Decide penalty or no penalty for a recorded violation (whoever recorded it)."""
-    case = session.get(Case, str(event.case_id))
-    if case is None:  # recorded by another service: open the case here
-        case = open_case(event)
-        session.add(case)
-        session.flush()
-    if case.decision is not None:
-        return
+def timeline(session: Session, case_id: str) -> list[CaseStep]:
+    return list(session.exec(select(CaseStep).where(CaseStep.case_id == case_id).order_by(col(CaseStep.seq))))
 
-    earlier_rows = session.exec(
+
+def _step(session: Session, case: Case, step: str, on: date, actor: str, detail: str, deadline: date | None = None) -> None:
+    seq = session.exec(select(func.count()).select_from(CaseStep).where(CaseStep.case_id == case.id)).one()
+    session.add(CaseStep(case_id=case.id, seq=int(seq) + 1, step=step, status=case.status, on=on, deadline=deadline,
+                         actor=actor, detail=detail))
+    session.flush()
+    enqueue(session, CaseProgressed(
+        producer=PRODUCER, credit_code=case.credit_code, case_id=UUID(case.id), case_code=case.case_code or "",
+        region_code=code_region(case), item_code=case.item_code, step=step, status=case.status,  # type: ignore[arg-type]
+        on=on, deadline=deadline, actor=actor, detail=detail, fine_yuan=case.fine_yuan if step == "closed" else None,
+    ))
+
+
+def _rules_for(case: Case, rulebook: Rulebook) -> NoPenaltyList:
+    return rulebook.no_penalty.in_force(code_region(case), case.found_on)
+
+
+def _earlier(session: Session, case: Case) -> list[EarlierCase]:
+    """Earlier cases of this employer and item, from every producer (the case table holds them all)."""
+    rows = session.exec(
         select(Case).where(
             Case.credit_code == case.credit_code,
             Case.item_code == case.item_code,
@@ -71,31 +112,302 @@ def decide_case(session: Session, event: ViolationRecorded, rules: NoPenaltyRule
             ),
         )
     )
-    earlier = [EarlierCase(c.id, c.found_on) for c in earlier_rows]
-    rule_list = rules.in_force(case.region_code or registration_region(case.credit_code), case.found_on)
-    judgement = judge(
-        Violation(case.id, case.credit_code, case.item_code, case.found_on, case.harm, case.corrected_on, case.rectification_deadline),
-        earlier,
-        rule_list,
+    return [EarlierCase(c.id, c.found_on, c.case_code) for c in rows]
+
+
+def _judge(session: Session, case: Case, rulebook: Rulebook, *, check_correction: bool) -> tuple[Judgement, NoPenaltyList]:
+    rules = _rules_for(case, rulebook)
+    violation = Violation(case.id, case.credit_code, case.item_code, case.found_on, case.harm, case.corrected_on,
+                          case.rectification_deadline, case.major)
+    judgement = judge(violation, _earlier(session, case), rules, check_correction=check_correction)
+    case.rule_set = rules.rule_set()
+    case.first_time = judgement.first_time
+    return judgement, rules
+
+
+def _decide(session: Session, case: Case, judgement: Judgement, rulebook: Rulebook, actor: str, on: date,
+            extra_reasons: list[str] | None = None) -> None:
+    """Record the decision and announce it (once per case); a penalty gets its proposed fine range."""
+    if case.decision is not None:
+        return
+    reasons = (extra_reasons or []) + judgement.reasons
+    trace = list(judgement.trace)
+    case.decision, case.reasons = judgement.decision, reasons
+    case.decided_at, case.decided_on = utc_now(), on
+    proposal = None
+    if judgement.decision == "penalty":
+        case.status = procedure.PENALTY_PENDING
+        case.circumstance = circumstance_for(bool(case.first_time), case.harm)
+        baseline = rulebook.baselines.in_force(code_region(case), case.found_on)
+        proposal = propose(baseline, case.item_code, case.circumstance)
+        case.proposed_fine = None if proposal is None else {
+            "provision": proposal.provision, "circumstance": proposal.circumstance, "min_yuan": proposal.min_yuan,
+            "max_yuan": proposal.max_yuan, "statutory_max_yuan": proposal.statutory_max_yuan, "baseline": proposal.baseline}
+        trace.append(TraceEntry(rule="裁量基准", detail=proposal.detail() if proposal else
+                                f"no baseline range for item {case.item_code} ({case.circumstance})"))
+    else:
+        case.status = procedure.CLOSED
+        case.closed_on = on
+    case.trace = [t.model_dump(mode="json") for t in trace]
+    session.add(case)
+    _step(session, case, "decided", on, actor, f"{judgement.decision}: " + "; ".join(reasons))
+    enqueue(session, PenaltyDecided(
+        producer=PRODUCER, credit_code=case.credit_code, case_id=UUID(case.id), item_code=case.item_code,
+        decision=judgement.decision,  # type: ignore[arg-type]
+        major=case.major, reasons=reasons, trace=trace, case_code=case.case_code, region_code=code_region(case),
+    ))
+    if judgement.decision == "penalty":
+        _step(session, case, "penalty_proposed", on, actor,
+              proposal.detail() if proposal else f"no discretion baseline for item {case.item_code}: fine within the statute")
+    else:
+        _step(session, case, "closed", on, actor, "closed 结案: no penalty (不予处罚), education and rectification on file")
+
+
+# --------------------------------------------------------------------------- opening and judging
+
+
+def open_case(session: Session, event: ViolationRecorded, *, actor: str | None = None,
+              today: date | None = None) -> Case:
+    """Create the case with its 行政行为码 (sequence per region and year, in this transaction) and step ``opened``."""
+    today = today or china_today()
+    case = Case(
+        id=str(event.case_id),
+        credit_code=event.credit_code,
+        region_code=case_region(event),
+        item_code=event.item_code,
+        found_on=event.found_on,
+        harm=event.harm,
+        major=event.major,
+        corrected_on=event.corrected_on,
+        rectification_deadline=event.rectification_deadline,
+        producer=event.producer,
+        task_id=str(event.task_id) if event.task_id else None,
+        description=event.description,
     )
-    case.status = "decided"
-    case.decision = judgement.decision
+    region = code_region(case)
+    case.case_code = make_code(region, today.year, next_sequence(session, region, today.year))
+    session.add(case)
+    session.flush()
+    who = actor or (", ".join(event.inspectors) if event.inspectors else f"{event.producer} service")
+    source = f" by {event.producer}" + (f" (task {event.task_id})" if event.task_id else "")
+    _step(session, case, "opened", event.found_on, who,
+          f"立案 {case.case_code}: item {case.item_code} found on {case.found_on}, harm {case.harm}"
+          + (", marked major 重大违法" if case.major else "") + source)
+    return case
+
+
+def judge_case(session: Session, case: Case, rulebook: Rulebook, actor: str, today: date | None = None) -> None:
+    """Judge a newly opened case at once: not eligible → penalty now; eligible and already corrected (on the
+    spot, or by the deadline given) → no penalty, closed; eligible with a deadline given at inspection →
+    rectifying; eligible otherwise → open (education or commitment next)."""
+    today = today or china_today()
+    if case.corrected_on is not None:
+        judgement, _ = _judge(session, case, rulebook, check_correction=True)
+        if judgement.eligible:
+            case.procedure = "on_the_spot" if case.rectification_deadline is None else "three_step"
+            _step(session, case, "educated", case.found_on, actor, "教育引导 recorded at the inspection")
+            if case.rectification_deadline is not None:
+                _step(session, case, "rectification_ordered", case.found_on, actor,
+                      f"责令限期改正 at the inspection, deadline {case.rectification_deadline}", case.rectification_deadline)
+            _step(session, case, "correction_verified", case.corrected_on, actor, f"corrected on {case.corrected_on}")
+            _decide(session, case, judgement, rulebook, actor, today)
+            return
+        # corrected late or without a deadline: judged as it stands
+        _decide(session, case, judgement, rulebook, actor, today)
+        return
+    judgement, _ = _judge(session, case, rulebook, check_correction=False)
+    if not judgement.eligible:
+        _decide(session, case, judgement, rulebook, actor, today)
+        return
     case.reasons = judgement.reasons
     case.trace = [t.model_dump(mode="json") for t in judgement.trace]
-    case.rule_set = {"jurisdiction": rule_list.jurisdiction, "version": rule_list.version,
-                     "effective_from": rule_list.effective_from.isoformat(), "provisional": rule_list.provisional}
-    case.decided_at = utc_now()
+    if case.rectification_deadline is not None:
+        case.procedure = "three_step"
+        case.status = procedure.EDUCATED
+        _step(session, case, "educated", case.found_on, actor, "教育引导 recorded at the inspection")
+        case.status = procedure.RECTIFYING
+        _step(session, case, "rectification_ordered", case.found_on, actor,
+              f"责令限期改正 at the inspection, deadline {case.rectification_deadline}", case.rectification_deadline)
+    else:
+        case.status = procedure.OPEN
     session.add(case)
-    enqueue(
-        session,
-        PenaltyDecided(
-            producer=PRODUCER,
-            credit_code=case.credit_code,
-            case_id=UUID(case.id),
-            item_code=case.item_code,
-            decision=judgement.decision,  # type: ignore[arg-type]
-            major=False,
-            reasons=judgement.reasons,
-            trace=judgement.trace,
-        ),
+
+
+def record_violation(session: Session, event: ViolationRecorded, rulebook: Rulebook | None = None, *,
+                     actor: str | None = None, today: date | None = None) -> Case:
+    """A violation recorded through penalty's HTTP API: open the case, judge it, and announce the violation."""
+    rulebook = rulebook or packaged_rulebook()
+    case = open_case(session, event, actor=actor, today=today)
+    judge_case(session, case, rulebook, actor or PRODUCER, today)
+    enqueue(session, event)
+    return case
+
+
+def decide_case(session: Session, event: ViolationRecorded, rules: Rulebook | None = None) -> None:
+    """ohs.inspections.violation-recorded, whoever recorded it: open and judge the case unless it exists."""
+    rulebook = rules or packaged_rulebook()
+    case = session.get(Case, str(event.case_id))
+    if case is None:  # recorded by another service (sampling): open the case here
+        actor = ", ".join(event.inspectors) if event.inspectors else f"{event.producer} service"
+        case = open_case(session, event, actor=actor)
+        judge_case(session, case, rulebook, actor)
+        return
+    if case.status == "recorded" and case.decision is None:  # a case opened before the procedure existed
+        judge_case(session, case, rulebook, PRODUCER)
+
+
+# --------------------------------------------------------------------------- the three steps and 告知承诺
+
+
+def _check_day(field: str, day: date, case: Case, today: date, after: date | None = None, after_what: str = "") -> None:
+    if day < case.found_on:
+        raise StepProblem(field, f"{day} is before the violation was found ({case.found_on})")
+    if after is not None and day < after:
+        raise StepProblem(field, f"{day} is before {after_what} ({after})")
+    if day > today:
+        raise StepProblem(field, f"{day} is in the future (today in China is {today})")
+
+
+def _last_on(session: Session, case: Case, step: str) -> date | None:
+    days = [s.on for s in timeline(session, case.id) if s.step == step]
+    return days[-1] if days else None
+
+
+def record_education(session: Session, case: Case, on: date, by: str, content: str, today: date | None = None) -> Case:
+    procedure.require("education", case.status)
+    _check_day("on", on, case, today or china_today())
+    case.procedure = "three_step"
+    case.status = procedure.EDUCATED
+    session.add(case)
+    _step(session, case, "educated", on, by, f"教育引导: {content}")
+    return case
+
+
+def order_rectification(session: Session, case: Case, ordered_on: date, working_days: int | None, by: str, rulebook: Rulebook,
+                        today: date | None = None) -> Case:
+    procedure.require("rectification-order", case.status)
+    _check_day("ordered_on", ordered_on, case, today or china_today(), _last_on(session, case, "educated"), "the education")
+    days = working_days or _rules_for(case, rulebook).rules_procedure.rectification_working_days
+    deadline = rulebook.calendar.add_working_days(ordered_on, days)
+    case.rectification_deadline = deadline
+    case.status = procedure.RECTIFYING
+    session.add(case)
+    _step(session, case, "rectification_ordered", ordered_on, by,
+          f"责令限期改正: {days} working days from {ordered_on}, deadline {deadline}", deadline)
+    return case
+
+
+def sign_commitment(session: Session, case: Case, signed_on: date, working_days: int | None, by: str, rulebook: Rulebook,
+                    today: date | None = None) -> Case:
+    procedure.require("commitment", case.status)
+    rules = _rules_for(case, rulebook)
+    if not rules.rules_procedure.notice_and_commitment:
+        raise StepNotAllowed("commitment", case.status,
+                             f"告知承诺 is not enabled for region {code_region(case)} ({rules.label()}): "
+                             "allowed next: education, then a rectification order")
+    _check_day("signed_on", signed_on, case, today or china_today())
+    days = working_days or rules.rules_procedure.commitment_working_days
+    deadline = rulebook.calendar.add_working_days(signed_on, days)
+    case.procedure = "commitment"
+    case.rectification_deadline = deadline
+    case.status = procedure.COMMITTED
+    session.add(case)
+    _step(session, case, "commitment_signed", signed_on, by,
+          f"告知承诺: the employer commits to correct within {days} working days from {signed_on}, by {deadline}", deadline)
+    return case
+
+
+def verify_correction(session: Session, case: Case, verified_on: date, corrected: bool, corrected_on: date | None, by: str,
+                      rulebook: Rulebook, today: date | None = None) -> Case:
+    procedure.require("verification", case.status)
+    today = today or china_today()
+    assert case.rectification_deadline is not None
+    ordered = _last_on(session, case, "rectification_ordered") or _last_on(session, case, "commitment_signed")
+    _check_day("verified_on", verified_on, case, today, ordered, "the order or commitment")
+    if corrected and corrected_on is None:
+        raise StepProblem("corrected_on", "required when corrected is true")
+    if corrected_on is not None:
+        _check_day("corrected_on", corrected_on, case, today)
+        if corrected_on > verified_on:
+            raise StepProblem("corrected_on", f"{corrected_on} is after the verification ({verified_on})")
+    outcome = procedure.verify(case.rectification_deadline, verified_on, corrected, corrected_on)
+    if corrected:
+        case.corrected_on = corrected_on
+    session.add(case)
+    _step(session, case, outcome.step, verified_on, by, f"复查: {outcome.detail}")
+    if outcome.in_time:
+        judgement, _ = _judge(session, case, rulebook, check_correction=True)
+        _decide(session, case, judgement, rulebook, by, verified_on)
+    else:
+        escalate(session, case, rulebook, by, verified_on)
+    return case
+
+
+def escalate(session: Session, case: Case, rulebook: Rulebook, actor: str, on: date) -> None:
+    """逾期处罚: the deadline passed without verified correction → a penalty case."""
+    why = f"deadline {case.rectification_deadline} passed without verified correction"
+    case.status = procedure.PENALTY_PENDING
+    session.add(case)
+    _step(session, case, "escalated", on, actor, f"逾期处罚: {why}")
+    judgement, _ = _judge(session, case, rulebook, check_correction=True)
+    if judgement.eligible:  # cannot be, the correction fails; kept safe for rule data without the condition
+        judgement = Judgement("penalty", [], judgement.trace, judgement.first_time)
+    trace = judgement.trace + [TraceEntry(rule="escalation 逾期", detail=why)]
+    _decide(session, case, Judgement("penalty", judgement.reasons, trace, judgement.first_time), rulebook, actor, on, [why])
+
+
+def sweep_escalations(session: Session, today: date, rulebook: Rulebook, region_prefix: str = "") -> list[str]:
+    """The daily sweep: every case awaiting correction whose deadline is before ``today`` escalates. Idempotent."""
+    query = (
+        select(Case)
+        .where(col(Case.status).in_(procedure.AWAITING_CORRECTION), col(Case.rectification_deadline) < today)
+        .order_by(col(Case.rectification_deadline), col(Case.id))
+        .with_for_update(skip_locked=True)
     )
+    done = []
+    for case in session.exec(query).all():
+        if region_prefix and not code_region(case).startswith(region_prefix):
+            continue
+        if case.status not in procedure.AWAITING_CORRECTION or not procedure.overdue(case.rectification_deadline, today):
+            continue
+        escalate(session, case, rulebook, SYSTEM, today)
+        done.append(f"escalated {case.case_code} (case {case.id}, {case.credit_code}, item {case.item_code}): "
+                    f"deadline {case.rectification_deadline} passed")
+    return done
+
+
+def record_fine(session: Session, case: Case, fine_yuan: int, circumstance: str | None, departure_reason: str | None,
+                by: str, rulebook: Rulebook, on: date | None = None) -> Case:
+    procedure.require("fine", case.status)
+    on = on or china_today()
+    if case.decided_on and on < case.decided_on:
+        raise StepProblem("decided_on", f"{on} is before the penalty decision ({case.decided_on})")
+    if circumstance and circumstance != case.circumstance:
+        baseline = rulebook.baselines.in_force(code_region(case), case.found_on)
+        proposal = propose(baseline, case.item_code, circumstance)
+        case.circumstance = circumstance
+        case.proposed_fine = None if proposal is None else {
+            "provision": proposal.provision, "circumstance": proposal.circumstance, "min_yuan": proposal.min_yuan,
+            "max_yuan": proposal.max_yuan, "statutory_max_yuan": proposal.statutory_max_yuan, "baseline": proposal.baseline}
+    proposal = _proposal(case)
+    problems = fine_problems(fine_yuan, proposal, departure_reason)
+    if problems:
+        raise StepProblem(*problems[0])
+    case.fine_yuan = fine_yuan
+    case.departure_reason = (departure_reason or "").strip() or None
+    case.status = procedure.CLOSED
+    case.closed_on = on
+    session.add(case)
+    departure = f"; departs from the baseline {proposal.min_yuan}–{proposal.max_yuan}: {case.departure_reason}" \
+        if proposal and departs(fine_yuan, proposal) else ""
+    _step(session, case, "closed", on, by, f"罚款 {fine_yuan} yuan ({case.circumstance}){departure}; closed 结案")
+    return case
+
+
+def _proposal(case: Case):  # noqa: ANN202 - a Proposal or None
+    from services.penalty.domain.discretion import Proposal
+
+    p = case.proposed_fine
+    if not p:
+        return None
+    return Proposal(p["provision"], p["circumstance"], p["min_yuan"], p["max_yuan"], p["statutory_max_yuan"], p["baseline"])

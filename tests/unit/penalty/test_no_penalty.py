@@ -131,10 +131,91 @@ def test_a_provincial_list_does_not_apply_outside_its_province(with_zhejiang: No
 
 
 def test_before_the_provincial_list_takes_effect_the_national_list_applies(with_zhejiang: NoPenaltyRules) -> None:
-    assert with_zhejiang.in_force("330102", date(2023, 6, 1)).jurisdiction == "CN"
+    # 2021-10-01: before both the packaged illustrative 浙江 extension (2022-01-01) and this test's list (2024-01-01)
+    assert with_zhejiang.in_force("330102", date(2021, 10, 1)).jurisdiction == "CN"
 
 
 def test_a_list_file_that_is_not_valid_is_refused_naming_the_file(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text(json.dumps({"kind": "no_penalty_list", "jurisdiction": "330000"}), encoding="utf-8")
     with pytest.raises(ValueError, match="broken.json"):
+        NoPenaltyRules.load(tmp_path)
+
+
+# ---------------------------------------------------------------------------- major, look-back, the packaged 浙江 extension
+
+
+@pytest.mark.parametrize("item_code", ITEM_CODES)
+def test_a_major_violation_is_never_unpenalised(item_code: str) -> None:
+    judgement = judge(violation(item_code, major=True), [], NATIONAL)
+    assert judgement.decision == "penalty"
+    assert judgement.reasons == ["found to be a major violation (重大违法): never without penalty"]
+
+
+def with_lookback(years: int) -> NoPenaltyList:
+    return NATIONAL.model_copy(update={"first_time": NATIONAL.first_time.model_copy(update={"lookback_years": years})})  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("item_code", ITEM_CODES)
+def test_an_earlier_case_outside_the_look_back_does_not_count(item_code: str) -> None:
+    outside = [EarlierCase("case-2021", date(2021, 2, 28), "14102920210000017")]
+    judgement = judge(violation(item_code), outside, with_lookback(3))
+    assert judgement.decision == "no_penalty" and judgement.first_time
+    assert any("do not count" in t.detail for t in judgement.trace)
+
+
+@pytest.mark.parametrize("item_code", ITEM_CODES)
+def test_an_earlier_case_inside_the_look_back_counts_and_the_trace_names_its_code(item_code: str) -> None:
+    inside = [EarlierCase("case-2021b", date(2021, 3, 1), "141029202100000X8")]
+    judgement = judge(violation(item_code), inside, with_lookback(3))
+    assert judgement.decision == "penalty" and not judgement.first_time
+    assert "case case-2021b (141029202100000X8)" in judgement.reasons[0]
+
+
+def test_eligibility_alone_leaves_the_correction_for_later() -> None:
+    judgement = judge(violation("70-4", corrected_on=None, rectification_deadline=None), [], NATIONAL, check_correction=False)
+    assert judgement.decision == "no_penalty" and "pending correction" in judgement.reasons[0]
+
+
+def test_every_item_has_its_duty_provision_and_an_item_precondition_reaches_the_trace() -> None:
+    assert all(item.duty_provision.startswith("职业病防治法") for item in NATIONAL.items)
+    details = [t.detail for t in judge(violation("71-5"), [], NATIONAL).trace]
+    assert any("71-5" in d and "copy" in d for d in details if "precondition" in d or "confirmed" in d)
+
+
+PACKAGED = NoPenaltyRules.load()
+
+
+def test_the_packaged_zhejiang_extension_adds_its_items_to_the_national_list_in_zhejiang_only() -> None:
+    zhejiang = PACKAGED.in_force("330106", date(2024, 6, 1))
+    assert codes(zhejiang) == set(ITEM_CODES) | {"71-4", "70-5"}
+    assert zhejiang.rules_procedure.notice_and_commitment is True
+    assert zhejiang.provisional and "330000" in zhejiang.label() and "CN" in zhejiang.label()
+    assert zhejiang.rules_first_time == NATIONAL.rules_first_time  # inherited from the list it extends
+    shanxi = PACKAGED.in_force("141029", date(2024, 6, 1))
+    assert "71-4" not in codes(shanxi) and shanxi.rules_procedure.notice_and_commitment is False
+
+
+def test_an_extension_item_is_eligible_in_zhejiang_not_in_shanxi_and_not_before_its_effective_date() -> None:
+    found = dict(found_on=date(2024, 6, 3), corrected_on=date(2024, 6, 3), rectification_deadline=None)
+    assert judge(violation("71-4", **found), [], PACKAGED.in_force("330106", date(2024, 6, 3))).decision == "no_penalty"
+    assert judge(violation("71-4", **found), [], PACKAGED.in_force("141029", date(2024, 6, 3))).decision == "penalty"
+    early = dict(found_on=date(2021, 12, 20), corrected_on=date(2021, 12, 20), rectification_deadline=None)
+    before = PACKAGED.in_force("330106", date(2021, 12, 20))
+    assert before.jurisdiction == "CN"
+    assert judge(violation("71-4", **early), [], before).reasons == ["item 71-4 is not on the no-penalty list (附件5)"]
+
+
+def test_an_extension_with_an_item_of_the_same_code_replaces_it(tmp_path: Path) -> None:
+    extension = {"kind": "no_penalty_list", "jurisdiction": "141000", "extends": "CN", "version": "2025.1", "effective_from": "2025-01-01",
+                 "provisional": True, "items": [{"code": "70-4", "violation": "临汾 wording", "penalty_provision": "§70(四)"}]}
+    (tmp_path / "linfen.json").write_text(json.dumps(extension, ensure_ascii=False), encoding="utf-8")
+    linfen = NoPenaltyRules.load(tmp_path).in_force("141029", date(2025, 6, 1))
+    assert [i.code for i in linfen.items].count("70-4") == 1 and linfen.item("70-4").violation == "临汾 wording"  # type: ignore[union-attr]
+    assert len(linfen.items) == len(ITEM_CODES)
+
+
+def test_a_list_that_extends_nothing_must_say_how_first_time_and_harm_are_judged(tmp_path: Path) -> None:
+    bad = {"kind": "no_penalty_list", "jurisdiction": "141000", "version": "1", "effective_from": "2025-01-01", "provisional": True, "items": []}
+    (tmp_path / "incomplete.json").write_text(json.dumps(bad), encoding="utf-8")
+    with pytest.raises(ValueError, match="(?s)incomplete.json.*first_time and conditions"):
         NoPenaltyRules.load(tmp_path)

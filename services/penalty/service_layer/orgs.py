@@ -1,0 +1,134 @@
+"""False-report findings against technical service organisations, and their disqualification."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from services.penalty.adapters.orm_orgs import OrgDisqualification, OrgFinding
+from services.penalty.domain.orgs import (
+    DisqualificationRefused,
+    FindingFacts,
+    check_disqualification,
+    disqualification_reason,
+    finding_status,
+)
+from shared.contracts import OrgDisqualified
+from shared.db import enqueue
+
+PRODUCER = "penalty"
+
+
+@dataclass(frozen=True)
+class NewFinding:
+    org_credit_code: str
+    org_name: str
+    region_code: str
+    employer_credit_code: str | None
+    submission_id: str | None
+    misstated: list[str]
+    description: str
+    severity: str
+    found_on: date
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision_no: str
+    decided_on: date
+    until: date | None
+    reason: str | None
+
+
+def _facts(finding: OrgFinding) -> FindingFacts:
+    return FindingFacts(finding.id, finding.severity, finding.found_on, finding.description)
+
+
+def record_finding(
+    session: Session, new: NewFinding, *, recorded_by: str, role: str, deciding_region: str | None, decision: Decision | None, today: date
+) -> tuple[OrgFinding, OrgDisqualification | None]:
+    """Record a finding; a serious one found by the province with a decision disqualifies at once."""
+    if decision is not None and new.severity != "serious":
+        raise DisqualificationRefused("disqualification", "only a serious finding disqualifies; this one is minor")
+    finding = OrgFinding(
+        id=str(uuid.uuid4()), org_credit_code=new.org_credit_code, org_name=new.org_name, region_code=new.region_code,
+        employer_credit_code=new.employer_credit_code, submission_id=new.submission_id, misstated=list(new.misstated),
+        description=new.description, severity=new.severity, found_on=new.found_on,
+        status=finding_status(new.severity), recorded_by=recorded_by,
+    )
+    if decision is not None:  # checked before anything is written
+        check_disqualification(role, [_facts(finding)], decision.decided_on, decision.until, today)
+    session.add(finding)
+    session.flush()
+    disqualification = None
+    if decision is not None:
+        disqualification = disqualify(
+            session, new.org_credit_code, decision, [finding.id], role=role, decided_by=recorded_by,
+            region_code=deciding_region or new.region_code, today=today,
+        )
+    return finding, disqualification
+
+
+def disqualify(
+    session: Session, org_credit_code: str, decision: Decision, finding_ids: list[str], *, role: str, decided_by: str,
+    region_code: str, today: date,
+) -> OrgDisqualification:
+    """The province disqualifies the organisation on its serious findings; the same decision twice is one."""
+    existing = session.exec(select(OrgDisqualification).where(OrgDisqualification.decision_no == decision.decision_no)).first()
+    if existing is not None:
+        if existing.org_credit_code != org_credit_code:
+            raise DisqualificationRefused("decision_no", f"{decision.decision_no} already disqualified another organisation ({existing.org_credit_code})")
+        return existing
+    findings = list(session.exec(select(OrgFinding).where(col(OrgFinding.id).in_(finding_ids)))) if finding_ids else []
+    unknown = sorted(set(finding_ids) - {f.id for f in findings})
+    if unknown:
+        raise DisqualificationRefused("finding_ids", f"no finding {', '.join(unknown)}")
+    others = [f.id for f in findings if f.org_credit_code != org_credit_code]
+    if others:
+        raise DisqualificationRefused("finding_ids", f"finding {', '.join(others)} is about another organisation")
+    minor = [f.id for f in findings if f.severity != "serious"]
+    if minor:
+        raise DisqualificationRefused("finding_ids", f"finding {', '.join(minor)} is minor; only serious findings disqualify")
+    serious = [_facts(f) for f in findings]
+    check_disqualification(role, serious, decision.decided_on, decision.until, today)
+
+    org_name = findings[0].org_name
+    disqualification = OrgDisqualification(
+        id=str(uuid.uuid4()), org_credit_code=org_credit_code, org_name=org_name, decision_no=decision.decision_no,
+        decided_on=decision.decided_on, until=decision.until, reason=disqualification_reason(serious, decision.reason),
+        decided_by=decided_by, region_code=region_code,
+    )
+    session.add(disqualification)
+    for finding in findings:
+        finding.status, finding.disqualification_id = "disqualified", disqualification.id
+        session.add(finding)
+    enqueue(
+        session,
+        OrgDisqualified(
+            event_id=uuid.UUID(disqualification.id), producer=PRODUCER, credit_code=org_credit_code, org_name=org_name,
+            decision_no=disqualification.decision_no, decided_on=disqualification.decided_on, until=disqualification.until,
+            reason=disqualification.reason,
+        ),
+    )
+    return disqualification
+
+
+def finding_view(finding: OrgFinding) -> dict:
+    return {
+        "id": finding.id, "org_credit_code": finding.org_credit_code, "org_name": finding.org_name, "region_code": finding.region_code,
+        "employer_credit_code": finding.employer_credit_code, "submission_id": finding.submission_id, "misstated": finding.misstated,
+        "description": finding.description, "severity": finding.severity, "found_on": finding.found_on.isoformat(),
+        "status": finding.status, "recorded_by": finding.recorded_by, "disqualification_id": finding.disqualification_id,
+        "created_at": finding.created_at.isoformat(),
+    }
+
+
+def disqualification_view(row: OrgDisqualification) -> dict:
+    return {
+        "id": row.id, "org_credit_code": row.org_credit_code, "org_name": row.org_name, "decision_no": row.decision_no,
+        "decided_on": row.decided_on.isoformat(), "until": row.until.isoformat() if row.until else None, "reason": row.reason,
+        "decided_by": row.decided_by, "region_code": row.region_code, "created_at": row.created_at.isoformat(),
+    }
