@@ -93,6 +93,27 @@ def seed_tokens(secret: str) -> None:
     say(f"new bearer tokens written to {TOKENS_FILE.relative_to(REPO)}")
 
 
+DEMO_ROSTER = REPO / "deploy" / "demo" / "inspectors.json"
+
+
+def seed_rosters(port: int, token: str) -> None:
+    """A demonstration inspector roster (deploy/demo/inspectors.json) for every 临汾 agency whose
+    roster is empty, put through the sampling API with the province token; existing rosters stay."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    agencies = json.loads(DEMO_ROSTER.read_text(encoding="utf-8"))["agencies"]
+    loaded = []
+    for region, inspectors in agencies.items():
+        url = f"http://127.0.0.1:{port}/inspectors/{region}"
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            if json.loads(response.read())["inspectors"]:
+                continue
+        body = json.dumps({"inspectors": inspectors}, ensure_ascii=False).encode("utf-8")
+        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers, method="PUT"), timeout=10):
+            loaded.append(region)
+    if loaded:
+        say(f"demonstration inspector rosters loaded for {len(loaded)} agencies ({DEMO_ROSTER.relative_to(REPO)})")
+
+
 def main() -> int:
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
     (RUN / "data").mkdir(parents=True, exist_ok=True)
@@ -153,6 +174,10 @@ def main() -> int:
             time.sleep(0.5)
         if waiting:
             raise RuntimeError(f"not healthy after 90 s: {', '.join(waiting)}; see .run/logs/")
+        try:
+            seed_rosters(SERVICES["sampling"], json.loads(TOKENS_FILE.read_text())["province"])
+        except (OSError, ValueError, KeyError) as error:  # a demo convenience: never stops the system
+            say(f"could not load the demonstration inspector rosters: {error}")
         say("ready:")
         for name, port in SERVICES.items():
             print(f"  {name:<11} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)", flush=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.sampling.domain.rules import SamplingRules
+from services.sampling.entrypoints import plans
 from services.sampling.entrypoints.http import router
 from services.sampling.service_layer import handlers
 from shared import topics
@@ -14,13 +16,19 @@ from shared.settings import Settings, settings_for
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("sampling")
+    rules = SamplingRules.load(settings.rules_dir)
     runtime = build_runtime(settings, create_topics)
     runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.place_in_pool)
     runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, handlers.apply_exemption)
     app = create_app(
         runtime,
         title="Sampling 双随机、一公开",
-        description="Sampling pools per region and category, fed by the registry's classification changes.",
+        description="Sampling pools per region and category, fed by the registry's classification changes; sampling plans, "
+        "verifiable draws of targets and inspectors, their publication (一公开), inspection results and statistics.",
     )
+    app.state.sampling_rules = rules
     app.include_router(router)
+    app.include_router(plans.router)
+    app.include_router(plans.public)
+    app.include_router(plans.roster_router)
     return app

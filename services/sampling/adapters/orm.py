@@ -19,6 +19,8 @@ class PoolMember(SQLModel, table=True):
     region_code: str = Field(index=True, max_length=6)
     category: str = Field(index=True, max_length=1)  # 综合风险类别 甲/乙/丙
     archive_version: int
+    # GB/T 4754-2017 codes as a JSON list (ClassificationChanged.industry_codes): full-coverage industries
+    industry_codes: str = Field(default="[]", sa_column_kwargs={"server_default": "[]"})
     updated_at: datetime = Field(default_factory=utc_now)
 
 
@@ -40,4 +42,105 @@ class PoolExemption(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now)
 
 
-MODELS = [PoolMember, PoolExemption]
+class PoolCounter(SQLModel, table=True):
+    """The pool version: one counter, raised by every change to the pools (a classification placed,
+    a 免检 in force or ended). A draw records the version it used."""
+
+    __tablename__ = "sampling_pool_counter"
+
+    name: str = Field(primary_key=True, max_length=20)
+    version: int = 0
+
+
+class Plan(SQLModel, table=True):
+    """A sampling plan (抽查计划) for a region and period. ``seed`` stays private until the draw;
+    ``commitment`` (its SHA-256) is public from the start. ``parameters`` is the JSON of what the
+    algorithm uses (ratios as exact decimal strings, minimums, inspectors per task, 甲 non-site),
+    the full-coverage industries, the exclusions and the rule file that supplied the defaults."""
+
+    __tablename__ = "sampling_plan"
+
+    id: str = Field(primary_key=True, max_length=36)
+    region_code: str = Field(index=True, max_length=6)
+    period: str = Field(index=True, max_length=6)
+    parameters: str
+    seed: str = Field(max_length=64)
+    commitment: str = Field(max_length=64)
+    algorithm_version: str = Field(max_length=40)
+    parent_plan_id: str | None = Field(default=None, index=True, max_length=36)
+    hand_down: bool = False  # a province's or city's plan handed down to its counties: it has no draw of its own
+    created_by: str
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Draw(SQLModel, table=True):
+    """The one draw of a plan (the primary key makes a second impossible): the pool snapshot, the
+    roster snapshot and the targets, as published. Never recomputed from the live pool."""
+
+    __tablename__ = "sampling_draw"
+
+    plan_id: str = Field(primary_key=True, max_length=36)
+    draw_id: str = Field(unique=True, max_length=36)
+    pool_version: int
+    pool_hash: str = Field(max_length=64)
+    record: str  # the draw as published (JSON): pool, roster, quotas, targets with inspectors
+    drawn_by: str
+    drawn_at: datetime = Field(default_factory=utc_now)
+
+
+class Task(SQLModel, table=True):
+    """An inspection task (检查任务): one drawn target with its inspectors."""
+
+    __tablename__ = "sampling_task"
+
+    id: str = Field(primary_key=True, max_length=36)
+    plan_id: str = Field(index=True, max_length=36)
+    draw_id: str = Field(max_length=36)
+    position: int  # order in the draw
+    credit_code: str = Field(index=True, max_length=18)
+    enterprise_name: str
+    region_code: str = Field(index=True, max_length=6)
+    category: str = Field(max_length=1)
+    selection: str = Field(max_length=20)
+    on_site: bool
+    inspectors: str  # JSON [{"id", "name"}]
+
+
+class TaskResult(SQLModel, table=True):
+    """The outcome of a task's inspection (检查结果); one per task."""
+
+    __tablename__ = "sampling_task_result"
+
+    task_id: str = Field(primary_key=True, max_length=36)
+    plan_id: str = Field(index=True, max_length=36)
+    outcome: str = Field(max_length=20)  # compliant | violations | not_inspected
+    body: str  # the result as recorded (JSON), compared on a repeat
+    case_ids: str = "[]"  # JSON list of the penalty cases opened
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utc_now)
+
+
+class Inspector(SQLModel, table=True):
+    """An inspector (执法检查人员) on an agency's roster (名录库)."""
+
+    __tablename__ = "sampling_inspector"
+
+    agency_region_code: str = Field(primary_key=True, max_length=6)
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    active: bool = True
+
+
+class InspectorConflict(SQLModel, table=True):
+    """A declared conflict of interest (回避) of an inspector with an employer."""
+
+    __tablename__ = "sampling_inspector_conflict"
+
+    agency_region_code: str = Field(primary_key=True, max_length=6)
+    inspector_id: str = Field(primary_key=True, max_length=64)
+    credit_code: str = Field(primary_key=True, max_length=18)
+    reason: str
+    declared_at: datetime = Field(default_factory=utc_now)
+
+
+MODELS = [PoolMember, PoolExemption, PoolCounter, Plan, Draw, Task, TaskResult, Inspector, InspectorConflict]

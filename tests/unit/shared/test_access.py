@@ -43,7 +43,9 @@ from services.registry.service_layer import exemptions as registry_exemptions
 from services.registry.service_layer import handlers as registry_handlers
 from services.registry.service_layer import overrides as registry_overrides
 from services.sampling.bootstrap import bootstrap as sampling_bootstrap
+from services.sampling.domain.rules import SamplingRules
 from services.sampling.service_layer import handlers as sampling_handlers
+from services.sampling.service_layer import plans as sampling_plans
 from shared.auth import TOKEN_PREFIX, InvalidToken, Principal, _b64, _signature, issue_token, verify_token
 from shared.contracts import (
     AssessmentClassified, ClassificationChanged, FactorGrade, Report, ReportSubmitted, RuleSetRef, TraceEntry, ViolationRecorded,
@@ -112,6 +114,8 @@ class System:
     unclassified: dict[str, str]  # employer label -> accepted (not yet classified) submission id
     cases: dict[str, str]  # employer label -> case id
     exemptions: dict[str, str] = field(default_factory=dict)  # employer label -> a revoked exemption's id (registry)
+    plans: dict[str, str] = field(default_factory=dict)  # employer label -> its county's drawn sampling plan
+    tasks: dict[str, str] = field(default_factory=dict)  # employer label -> its sampling task (with a recorded result)
 
 
 def classified_event(employer: Employer) -> AssessmentClassified:
@@ -123,6 +127,12 @@ def classified_event(employer: Employer) -> AssessmentClassified:
         rule_set=RuleSetRef(jurisdiction="CN", version="2022.1", effective_from=date(2022, 11, 1), provisional=True),
         trace=[TraceEntry(rule="附件3", detail="Ⅲ × B → 丙")],
     )
+
+
+SAMPLING_ROSTER = {"inspectors": [{"id": f"i{k}", "name": f"检查员{k}"} for k in range(1, 4)]}
+SAMPLING_RESULT = {"outcome": "compliant", "inspected_on": "2026-03-02"}
+# the sampling service's public record (一公开): no token needed
+PUBLIC_PATHS = {"/plans/{plan_id}/publication", "/plans/{plan_id}/publication.xlsx", "/verify"}
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +188,17 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
                 hazard_grade="Ⅲ", management_grade="B", submission_id=None, reason="first archive",
             ))
         session.commit()
+        # a drawn plan per county (丙 30 %: its one employer is the task), each task with a result recorded (SAMPLING_RESULT)
+        plans, tasks = {}, {}
+        for employer in EMPLOYERS:
+            sampling_plans.replace_roster(session, employer.region_code, sampling_plans.RosterIn.model_validate(SAMPLING_ROSTER))
+            plan = sampling_plans.create_plan(session, sampling_plans.PlanIn(region_code=employer.region_code, period="2026"),
+                                              SamplingRules.load(), "test setup")
+            stored, _ = sampling_plans.draw_plan(session, plan, "test setup")
+            task = session.get(sampling_plans.Task, sampling_plans.task_id_for(plan.id, employer.credit_code))
+            sampling_plans.record_result(session, task, sampling_plans.ResultIn.model_validate(SAMPLING_RESULT), "test setup")
+            plans[employer.label], tasks[employer.label] = plan.id, task.id
+        session.commit()
     with Session(apps["penalty"].state.runtime.engine) as session:
         for employer in EMPLOYERS:
             case = penalty_handlers.record_violation(session, ViolationRecorded(
@@ -187,7 +208,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             cases[employer.label] = case.id
         session.commit()
     clients = {name: TestClient(app) for name, app in apps.items()}  # not entered: no lifespan, no Kafka
-    yield System(**clients, submissions=submissions, unclassified=unclassified, cases=cases, exemptions=exemptions)
+    yield System(**clients, submissions=submissions, unclassified=unclassified, cases=cases, exemptions=exemptions, plans=plans, tasks=tasks)
     for app in apps.values():
         app.state.runtime.engine.dispose()
 
@@ -241,8 +262,21 @@ def table() -> list[Row]:
             rows.append(Row(role, "penalty", "GET", f"/cases/{{case:{e.label}}}", status_for(reads, 200, 404)))
             rows.append(Row(role, "penalty", "GET", f"/cases?credit_code={e.credit_code}", 200,
                             expect_items=(e.label,) if reads else ()))
+            # the procedure of a case: staff only (403), inside the jurisdiction (404 outside); the fixture's cases are
+            # open (eligible, nothing done yet), so every allowed step below is out of order (409) whatever the row order
+            for step, body in (("rectification-order", {"ordered_on": "2024-03-04"}),
+                               ("verification", {"verified_on": "2024-03-20", "corrected": True, "corrected_on": "2024-03-10"}),
+                               ("commitment", {"signed_on": "2024-03-04"}), ("fine", {"fine_yuan": 10000})):
+                rows.append(Row(role, "penalty", "POST", f"/cases/{{case:{e.label}}}/{step}",
+                                (409 if acts else 404) if role in ("county", "city", "province") else 403, body))
         rows.append(Row(role, "penalty", "GET", "/rules/no-penalty?region_code=141029", 200))
         rows.append(Row(role, "penalty", "GET", "/cases/no-such-case", 404))
+        # case-code coverage and the case-file review: staff and auditors inside their jurisdiction; never employers
+        for report in ("/reports/case-codes", "/reviews/cases", "/reviews/cases.xlsx"):
+            for region in ("141029", "141024", "141000", "140000", "110101"):
+                expected = 403 if role == "employer" else status_for(covers(role, region), 200, 404)
+                rows.append(Row(role, "penalty", "GET", f"{report}?region_code={region}", expected))
+        rows.append(Row(role, "penalty", "POST", "/sweeps/escalation", 200 if role in ("county", "city", "province") else 403))
 
     # registry listing: staff and auditors inside their jurisdiction (default: all of it); employers their own record
     listing = [
@@ -270,6 +304,7 @@ def table() -> list[Row]:
                             expect_items=None if items is None else tuple(e.label for e in items)))
     for region in ("141029", "141000"):
         rows.append(Row("employer", "sampling", "GET", f"/pools/{region}", 403))
+    rows += sampling_rows()
 
     # penalty: the case's county comes from region_code, else from the credit code when that is a county's
     city_registered = Employer("E5-city-registered", credit_code("141000", "MA0DDDDD4"), "141029")
@@ -345,12 +380,43 @@ def registry_rows() -> list[Row]:
     return rows
 
 
+def sampling_rows() -> list[Row]:
+    """Plans, draws, tasks, results, statistics, rosters: staff act and auditors read inside their jurisdiction;
+    an existing record outside it answers 404, acting on a region outside it 403; employers 403. The publication
+    and /verify are public. Every plan is already drawn and every task has SAMPLING_RESULT, so repeating the
+    draw or the result answers 200 whatever the order the rows run in."""
+    rows: list[Row] = []
+    for role in ROLES:
+        staff = role in STAFF_ROLES
+        for e in EMPLOYERS:
+            reads = covers(role, e.region_code)
+            read = 403 if role == "employer" else status_for(reads, 200, 404)
+            act = 403 if role == "employer" else 404 if not reads else 200 if staff else 403
+            for path in (f"/plans/{{plan:{e.label}}}", f"/plans/{{plan:{e.label}}}/statistics", f"/tasks?plan_id={{plan:{e.label}}}",
+                         f"/inspectors/{e.region_code}", f"/statistics/{e.region_code}?period=2026", f"/plans?region_code={e.region_code}"):
+                rows.append(Row(role, "sampling", "GET", path, read))
+            rows.append(Row(role, "sampling", "POST", f"/plans/{{plan:{e.label}}}/draw", act))
+            rows.append(Row(role, "sampling", "POST", f"/tasks/{{task:{e.label}}}/result", act, SAMPLING_RESULT))
+            creates = staff and reads
+            rows.append(Row(role, "sampling", "POST", f"/plans [{e.label}]", 201 if creates else 403,
+                            {"region_code": e.region_code, "period": "2026Q3"}))
+            rows.append(Row(role, "sampling", "PUT", f"/inspectors/{e.region_code}", 200 if creates else 403, SAMPLING_ROSTER))
+            rows.append(Row(role, "sampling", "POST", f"/inspectors/{e.region_code}/conflicts", 201 if creates else 403,
+                            {"inspector_id": "i1", "credit_code": e.credit_code, "reason": "亲属"}))
+            for suffix in ("", ".xlsx"):  # 一公开: any caller, with or without a token
+                rows.append(Row(role, "sampling", "GET", f"/plans/{{plan:{e.label}}}/publication{suffix}", 200))
+        rows.append(Row(role, "sampling", "POST", "/verify", 422, {"plan": {}}))
+        rows.append(Row(role, "sampling", "GET", "/plans/no-such-plan", 403 if role == "employer" else 404))
+    return rows
+
+
 ROWS = table()
 
 
 def resolve(system: System, path: str) -> str:
     path = path.split(" [")[0]
-    kinds = (("submission", system.submissions), ("unclassified", system.unclassified), ("case", system.cases), ("exemption", system.exemptions))
+    kinds = (("submission", system.submissions), ("unclassified", system.unclassified), ("case", system.cases), ("exemption", system.exemptions),
+             ("plan", system.plans), ("task", system.tasks))
     for kind, ids in kinds:
         for label, value in ids.items():
             path = path.replace(f"{{{kind}:{label}}}", value)
@@ -442,10 +508,19 @@ ENDPOINTS = [
     ("registry", "GET", "/reminders", None),
     ("registry", "POST", f"/enterprises/{E1.credit_code}/upgrade", {"reason": "r"}),
     ("sampling", "GET", "/pools/141029", None),
+    ("sampling", "POST", "/plans", {"region_code": "141029", "period": "2026"}),
+    ("sampling", "GET", "/plans/{plan:E1-141029}", None),
+    ("sampling", "POST", "/plans/{plan:E1-141029}/draw", None),
+    ("sampling", "GET", "/tasks?plan_id={plan:E1-141029}", None),
+    ("sampling", "POST", "/tasks/{task:E1-141029}/result", SAMPLING_RESULT),
+    ("sampling", "GET", "/statistics/141029", None),
+    ("sampling", "PUT", "/inspectors/141029", SAMPLING_ROSTER),
     ("penalty", "POST", "/violations [E1]", violation_body(E1)),
     ("penalty", "GET", "/cases/{case:E1-141029}", None),
     ("penalty", "GET", f"/cases?credit_code={E1.credit_code}", None),
     ("penalty", "GET", "/rules/no-penalty?region_code=141029", None),
+    ("penalty", "POST", "/cases/{case:E1-141029}/fine", {"fine_yuan": 10000}),
+    ("penalty", "GET", "/reviews/cases?region_code=141029", None),
 ]
 
 
@@ -464,13 +539,22 @@ def test_every_route_but_the_operational_ones_needs_a_token(system: System, serv
     client: TestClient = getattr(system, service)
     checked = 0
     for path, operations in client.get("/openapi.json").json()["paths"].items():  # every documented route
-        if path in OPEN_PATHS:
+        if path in OPEN_PATHS or (service == "sampling" and path in PUBLIC_PATHS):
             continue
         concrete = re.sub(r"\{[^}]+\}", "x", path)
         for method in operations:
             assert client.request(method.upper(), concrete).status_code == 401, f"{method} {path} answers without a token"
             checked += 1
     assert checked
+
+
+def test_the_sampling_publication_and_verification_are_public(system: System) -> None:
+    """一公开: anyone reads a plan's publication and verifies it, without a token."""
+    plan = system.plans[E1.label]
+    publication = system.sampling.get(f"/plans/{plan}/publication")
+    assert publication.status_code == 200 and publication.json()["draw"]["seed"]
+    assert system.sampling.get(f"/plans/{plan}/publication.xlsx").status_code == 200
+    assert system.sampling.post("/verify", json=publication.json()).json() == {"match": True}
 
 
 @pytest.mark.parametrize("service", ["assessment", "registry", "sampling", "penalty"])

@@ -1,0 +1,200 @@
+"""Verifiable random draws (双随机): the algorithm ``ohs-draw-v1``, pure functions, no I/O.
+
+Everything a draw depends on is published with it (一公开): the seed (committed before the draw as
+its SHA-256), the pool (credit code, category, full coverage) sorted by credit code, the plan's
+ratios, minimum counts and inspectors per task, and the inspector roster with its declared
+conflicts. Anyone can recompute the draw from those; see ``verify`` and the README.
+
+Quotas. For a category with ``size`` members in the pool,
+``n = min(size, max(minimum, ceil(ratio × size)))`` computed exactly (the ratio is a decimal
+string, never a float: 0.1 × 30 is 3). Members of a full-coverage industry are all taken
+(selection ``full_coverage``) and count toward ``n``; ``max(0, n − full)`` more are drawn at
+random among the others.
+
+Ranking. Within a category every member gets the key SHA-256(seed|category|credit_code) (hex);
+the random picks are the non-full-coverage members with the smallest keys. Targets are listed by
+category (甲, 乙, 丙), then key.
+
+Inspectors. Targets are taken in that order; for each, the eligible inspectors are the roster
+minus those with a declared conflict (回避) with that employer; the ``per_task`` with the lowest
+(load so far, SHA-256(seed|inspector|credit_code|inspector_id)) are assigned and their load
+grows by one. Fewer eligible than ``per_task``: the draw is impossible (:class:`DrawRefused`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+CATEGORIES = ("甲", "乙", "丙")
+ALGORITHM = "ohs-draw-v1"
+MIN_INSPECTORS_PER_TASK = 2
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def commitment_of(seed: str) -> str:
+    """The published commitment: hex SHA-256 of the seed string's UTF-8 bytes."""
+    return sha256_hex(seed)
+
+
+def ratio_text(value: Any) -> str:
+    """A ratio as an exact decimal string (0.1 → "0.1"); ValueError unless 0 ≤ ratio ≤ 1."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number between 0 and 1")
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError("must be a number between 0 and 1") from exc
+    if not number.is_finite() or number < 0 or number > 1:
+        raise ValueError("must be a number between 0 and 1")
+    return format(number.normalize(), "f") if number != 0 else "0"
+
+
+def quota(ratio: str, minimum: int, size: int) -> int:
+    """n = min(size, max(minimum, ceil(ratio × size))), exactly."""
+    exact = Fraction(Decimal(ratio)) * size
+    return min(size, max(minimum, math.ceil(exact)))
+
+
+@dataclass(frozen=True)
+class PoolEntry:
+    credit_code: str
+    category: str
+    full_coverage: bool = False
+
+    def public(self) -> dict[str, Any]:
+        return {"credit_code": self.credit_code, "category": self.category, "full_coverage": self.full_coverage}
+
+
+def canonical_pool(entries: list[PoolEntry]) -> list[dict[str, Any]]:
+    return [e.public() for e in sorted(entries, key=lambda e: e.credit_code)]
+
+
+def pool_hash(pool: list[dict[str, Any]]) -> str:
+    """Hex SHA-256 of the canonical JSON of the pool (a list of entries sorted by credit code)."""
+    return hashlib.sha256(canonical_json(pool)).hexdigest()
+
+
+@dataclass(frozen=True)
+class RosterInspector:
+    id: str
+    name: str
+    conflicts: frozenset[str] = frozenset()  # credit codes of employers this inspector must not inspect (回避)
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "conflicts": sorted(self.conflicts)}
+
+
+def canonical_roster(roster: list[RosterInspector]) -> list[dict[str, Any]]:
+    return [i.public() for i in sorted(roster, key=lambda i: i.id)]
+
+
+@dataclass(frozen=True)
+class Parameters:
+    ratios: dict[str, str]  # category -> exact decimal string
+    minimums: dict[str, int]
+    inspectors_per_task: int = MIN_INSPECTORS_PER_TASK
+    jia_non_site: bool = True
+
+
+@dataclass(frozen=True)
+class Target:
+    credit_code: str
+    category: str
+    selection: str  # random | full_coverage
+    rank_key: str
+    on_site: bool
+    inspectors: tuple[str, ...] = ()
+
+    def public(self) -> dict[str, Any]:
+        return {"credit_code": self.credit_code, "category": self.category, "selection": self.selection,
+                "on_site": self.on_site, "inspectors": list(self.inspectors)}
+
+
+@dataclass
+class DrawResult:
+    quotas: dict[str, int]
+    pool_sizes: dict[str, int]
+    targets: list[Target] = field(default_factory=list)
+
+
+class DrawRefused(ValueError):
+    """The draw cannot be made (not enough eligible inspectors for a target); names the targets."""
+
+    def __init__(self, problems: list[dict[str, Any]]):
+        self.problems = problems
+        super().__init__("; ".join(p["message"] for p in problems))
+
+
+def rank_key(seed: str, category: str, credit_code: str) -> str:
+    return sha256_hex(f"{seed}|{category}|{credit_code}")
+
+
+def inspector_key(seed: str, credit_code: str, inspector_id: str) -> str:
+    return sha256_hex(f"{seed}|inspector|{credit_code}|{inspector_id}")
+
+
+def select_targets(seed: str, pool: list[PoolEntry], params: Parameters) -> DrawResult:
+    """The targets per category (no inspectors yet), listed by category then rank key."""
+    result = DrawResult(quotas={}, pool_sizes={})
+    for category in CATEGORIES:
+        members = [m for m in pool if m.category == category]
+        size = len(members)
+        n = quota(params.ratios.get(category, "0"), params.minimums.get(category, 0), size)
+        full = [m for m in members if m.full_coverage]
+        ranked = sorted((m for m in members if not m.full_coverage), key=lambda m: rank_key(seed, category, m.credit_code))
+        chosen = [(m, "full_coverage") for m in full] + [(m, "random") for m in ranked[: max(0, n - len(full))]]
+        on_site = not (category == "甲" and params.jia_non_site)
+        targets = [Target(m.credit_code, category, how, rank_key(seed, category, m.credit_code), on_site) for m, how in chosen]
+        targets.sort(key=lambda t: t.rank_key)
+        result.targets.extend(targets)
+        result.quotas[category] = len(targets)
+        result.pool_sizes[category] = size
+    return result
+
+
+def assign_inspectors(seed: str, targets: list[Target], roster: list[RosterInspector], per_task: int) -> list[Target]:
+    """Each target gets ``per_task`` inspectors without a conflict with it, the least loaded first."""
+    if per_task < MIN_INSPECTORS_PER_TASK:
+        raise ValueError(f"inspectors_per_task must be at least {MIN_INSPECTORS_PER_TASK}")
+    load = {i.id: 0 for i in roster}
+    problems: list[dict[str, Any]] = []
+    assigned: list[Target] = []
+    for target in targets:
+        eligible = [i for i in roster if target.credit_code not in i.conflicts]
+        if len(eligible) < per_task:
+            conflicted = sorted(i.id for i in roster if target.credit_code in i.conflicts)
+            problems.append({
+                "credit_code": target.credit_code, "eligible": len(eligible), "conflicts": conflicted,
+                "message": f"{target.credit_code}: {len(eligible)} eligible inspector(s) of {len(roster)} "
+                f"(conflicts: {', '.join(conflicted) or 'none'}), {per_task} needed",
+            })
+            assigned.append(target)
+            continue
+        eligible.sort(key=lambda i: (load[i.id], inspector_key(seed, target.credit_code, i.id)))
+        chosen = tuple(i.id for i in eligible[:per_task])
+        for inspector_id in chosen:
+            load[inspector_id] += 1
+        assigned.append(Target(target.credit_code, target.category, target.selection, target.rank_key, target.on_site, chosen))
+    if problems:
+        raise DrawRefused(problems)
+    return assigned
+
+
+def draw(seed: str, pool: list[PoolEntry], roster: list[RosterInspector], params: Parameters) -> DrawResult:
+    """The whole draw: targets, then inspectors. Deterministic in its arguments."""
+    result = select_targets(seed, pool, params)
+    result.targets = assign_inspectors(seed, result.targets, roster, params.inspectors_per_task)
+    return result
