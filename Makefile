@@ -11,6 +11,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make run    the whole system: Kafka, the four services, SQLite under .run/ (Ctrl-C stops all)"
 	@echo "make test   every test: unit, integration (real Kafka + PostgreSQL), e2e"
+	@echo "make bench  speed and memory figures: classification, draws and their verification, case codes"
 	@echo "other: test-unit test-integration test-e2e kafka-start kafka-stop topics asyncapi clean"
 
 $(STAMP): pyproject.toml
@@ -35,6 +36,9 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(PY) -m pytest -q tests/e2e
+
+bench: $(STAMP)
+	$(PY) bench/bench.py
 
 kafka-start:
 	deploy/kafka/kafka.sh start
