@@ -311,7 +311,8 @@ def test_the_xlsx_export_has_the_four_sheets(client: TestClient) -> None:
     assert book.sheetnames == ["计划", "名录", "抽取结果", "检查结果"]
     assert book["名录"].max_row == 1 + len(draw["pool"]) and book["抽取结果"].max_row == 1 + len(draw["targets"])
     plan_rows = {row[0]: row[1] for row in book["计划"].iter_rows(values_only=True)}
-    assert plan_rows["seed"] == draw["seed"] and plan_rows["pool_hash"] == draw["pool_hash"]
+    assert plan_rows["随机种子 seed"] == draw["seed"] and plan_rows["名录哈希 pool_hash"] == draw["pool_hash"]
+    assert next(book["抽取结果"].iter_rows(values_only=True))[2] == "统一社会信用代码 credit_code"
 
 
 def test_the_verify_cli_exit_codes(client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
