@@ -64,7 +64,8 @@ async def test_a_malformed_message_lands_in_the_dlq_and_the_consumer_goes_on(kaf
     wrong_shape = json.dumps({"event_id": str(uuid.uuid4()), "producer": "x", "credit_code": "bad", "marker": marker}).encode()
     good = classified(new_credit_code())
 
-    async with serving(registry_app(await registry_settings(kafka_bootstrap, postgres_url))) as client:
+    settings = await registry_settings(kafka_bootstrap, postgres_url)
+    async with serving(registry_app(settings)) as client:
         await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, not_json, key=b"x")
         await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, wrong_shape, key=b"x")
         await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, good.model_dump_json().encode(), key=good.key)
@@ -85,7 +86,8 @@ async def test_a_malformed_message_lands_in_the_dlq_and_the_consumer_goes_on(kaf
         assert "credit_code" in wrong_shape_reason and "submission_id" in wrong_shape_reason
 
         metrics = (await client.get("/metrics")).text
-        assert 'ohs_events_dead_lettered_total{topic="ohs.assessments.classified"}' in metrics
+        group = settings.consumer_group()  # the metric names the group that gave up
+        assert f'ohs_events_dead_lettered_total{{group="{group}",topic="ohs.assessments.classified"}} 2.0' in metrics
 
 
 async def test_the_same_event_delivered_twice_yields_one_archive_version(kafka_bootstrap, postgres_url):
