@@ -66,6 +66,16 @@ def report_for(credit_code: str, region: str = "141029", **changes: Any) -> dict
     return report
 
 
+def jia_report_for(credit_code: str, region: str = "141029") -> dict[str, Any]:
+    """A recent report that classifies as 甲 (Ⅱ × A): valid tests, one compliant factor, self-check 93."""
+    good = report_for(credit_code, region, assessed_on=days_ago(10), publicity={"start": days_ago(9), "end": days_ago(2)})
+    for hazard in good["hazards"]:
+        hazard["tested_on"] = days_ago(30)
+    good["hazards"][0]["compliant"] = True  # Ⅱ
+    good["self_check"] = {"score": 93}  # A: Ⅱ × A → 甲
+    return good
+
+
 async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 20.0, what: str = "condition") -> T:
     deadline = time.monotonic() + timeout
     while True:

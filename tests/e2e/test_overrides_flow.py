@@ -17,7 +17,7 @@ from services.registry.domain.exemptions import china_today
 from shared import topics
 from shared.contracts import PenaltyDecided
 from tests.e2e.test_walking_skeleton import poll, system  # noqa: F401 - the four services, on SQLite and on PostgreSQL
-from tests.support import auth, days_ago, new_credit_code, produce, report_for
+from tests.support import auth, jia_report_for, new_credit_code, produce, report_for
 
 pytestmark = pytest.mark.e2e
 
@@ -30,11 +30,7 @@ def members(pool: dict, category: str) -> list[str]:
 
 def test_an_upgrade_and_an_exemption_reach_the_sampling_pool(system, kafka_bootstrap: str) -> None:  # noqa: F811
     code = new_credit_code("141029")
-    good = report_for(code, "141029", assessed_on=days_ago(10), publicity={"start": days_ago(9), "end": days_ago(2)})
-    for hazard in good["hazards"]:
-        hazard["tested_on"] = days_ago(30)
-    good["hazards"][0]["compliant"] = True  # Ⅱ
-    good["self_check"] = {"score": 93}  # A: Ⅱ × A → 甲
+    good = jia_report_for(code)
     httpx.post(f"{system['assessment']}/reports", json=good, timeout=10, headers=COUNTY).raise_for_status()
     poll(f"{system['registry']}/enterprises/{code}", lambda r: r.status_code == 200 and r.json()["category"] == "甲", headers=COUNTY)
     poll(f"{system['sampling']}/pools/141029", lambda r: code in members(r.json(), "甲"), headers=COUNTY)

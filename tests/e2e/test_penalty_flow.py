@@ -16,7 +16,7 @@ import pytest
 from services.penalty.domain.case_codes import case_code_problem
 from shared import topics
 from tests.e2e.test_walking_skeleton import poll, system  # noqa: F401 - the four services, on SQLite and on PostgreSQL
-from tests.support import auth, days_ago, new_credit_code, read_topic, report_for
+from tests.support import auth, days_ago, jia_report_for, new_credit_code, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -79,11 +79,7 @@ def test_a_deadline_that_passes_escalates_to_a_penalty_case_and_the_fine_closes_
 
 def test_a_major_violation_raises_the_employers_category_and_reaches_the_credit_feed(system, kafka_bootstrap: str) -> None:  # noqa: F811
     code = new_credit_code("141029")
-    good = report_for(code, "141029", assessed_on=days_ago(10), publicity={"start": days_ago(9), "end": days_ago(2)})
-    for hazard in good["hazards"]:
-        hazard["tested_on"] = days_ago(30)
-    good["hazards"][0]["compliant"] = True  # Ⅱ
-    good["self_check"] = {"score": 93}  # A: Ⅱ × A → 甲
+    good = jia_report_for(code)
     httpx.post(f"{system['assessment']}/reports", json=good, timeout=10, headers=COUNTY).raise_for_status()
     poll(f"{system['registry']}/enterprises/{code}", lambda r: r.status_code == 200 and r.json()["category"] == "甲", headers=COUNTY)
 
