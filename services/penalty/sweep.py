@@ -19,8 +19,8 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services.penalty.domain.procedure import china_today
 from services.penalty.service_layer.handlers import Rulebook, sweep_escalations
+from shared.dates import china_today
 from shared.db import make_engine
 
 

@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from services.penalty.adapters.orm import Case, CaseCodeCounter
 from services.penalty.domain.case_codes import case_code_problem, parts
-from services.penalty.domain.procedure import china_today
 from services.penalty.service_layer import handlers
 from shared.contracts import ViolationRecorded
+from shared.dates import china_today
 from shared.db import make_engine
 from shared.migrations import upgrade
 from tests.support import new_credit_code

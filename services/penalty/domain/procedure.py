@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from shared.dates import china_today  # noqa: F401 - today in China (UTC+8): the day deadlines are counted in
 
 OPEN, EDUCATED, RECTIFYING, COMMITTED, PENALTY_PENDING, CLOSED = "open", "educated", "rectifying", "committed", "penalty_pending", "closed"
 STATUSES = (OPEN, EDUCATED, RECTIFYING, COMMITTED, PENALTY_PENDING, CLOSED)

@@ -12,11 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, select
 
 from services.penalty.adapters.orm import Case, CaseStep
-from services.penalty.domain.procedure import NEXT, china_today
+from services.penalty.domain.procedure import NEXT
 from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, NoApplicableList
 from services.penalty.service_layer import handlers
 from shared.auth import Principal, authenticate, not_found
 from shared.contracts import FieldProblem, Harm, ViolationRecorded, validate_county_code, validate_credit_code
+from shared.dates import china_today
 from shared.db import in_session
 from shared.identifiers import county_region_problem, credit_code_problem
 from shared.runtime import invalid

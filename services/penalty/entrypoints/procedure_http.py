@@ -15,10 +15,11 @@ from sqlmodel import Session
 
 from services.penalty.adapters.orm import Case
 from services.penalty.domain.discretion import Circumstance
-from services.penalty.domain.procedure import StepNotAllowed, china_today
+from services.penalty.domain.procedure import StepNotAllowed
 from services.penalty.entrypoints.http import case_view
 from services.penalty.service_layer import handlers, reviews
 from shared.auth import Principal, authenticate, not_found
+from shared.dates import china_today
 from shared.db import in_session
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix

@@ -18,8 +18,9 @@ from services.penalty.domain import procedure
 from services.penalty.domain.case_codes import make_code
 from services.penalty.domain.discretion import DiscretionBaselines, circumstance_for, departs, fine_problems, propose
 from services.penalty.domain.no_penalty import EarlierCase, Judgement, NoPenaltyList, NoPenaltyRules, Violation, judge
-from services.penalty.domain.procedure import StepNotAllowed, china_today
+from services.penalty.domain.procedure import StepNotAllowed
 from shared.contracts import CaseProgressed, PenaltyDecided, TraceEntry, ViolationRecorded, utc_now
+from shared.dates import china_today
 from shared.db import enqueue
 from shared.identifiers import county_region_problem
 from shared.rule_data import agency_folder
