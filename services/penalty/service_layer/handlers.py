@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +16,7 @@ from services.penalty.adapters.orm import Case, CaseStep
 from services.penalty.adapters.sequences import next_sequence
 from services.penalty.domain import procedure
 from services.penalty.domain.case_codes import make_code
-from services.penalty.domain.discretion import DiscretionBaselines, circumstance_for, departs, fine_problems, propose
+from services.penalty.domain.discretion import DiscretionBaselines, Proposal, circumstance_for, departs, fine_problems, propose
 from services.penalty.domain.no_penalty import EarlierCase, Judgement, NoPenaltyList, NoPenaltyRules, Violation, judge
 from services.penalty.domain.procedure import StepNotAllowed
 from shared.contracts import CaseProgressed, PenaltyDecided, TraceEntry, ViolationRecorded, utc_now
@@ -138,12 +138,7 @@ def _decide(session: Session, case: Case, judgement: Judgement, rulebook: Rulebo
     proposal = None
     if judgement.decision == "penalty":
         case.status = procedure.PENALTY_PENDING
-        case.circumstance = circumstance_for(bool(case.first_time), case.harm)
-        baseline = rulebook.baselines.in_force(code_region(case), case.found_on)
-        proposal = propose(baseline, case.item_code, case.circumstance)
-        case.proposed_fine = None if proposal is None else {
-            "provision": proposal.provision, "circumstance": proposal.circumstance, "min_yuan": proposal.min_yuan,
-            "max_yuan": proposal.max_yuan, "statutory_max_yuan": proposal.statutory_max_yuan, "baseline": proposal.baseline}
+        proposal = _propose_fine(case, circumstance_for(bool(case.first_time), case.harm), rulebook)
         trace.append(TraceEntry(rule="裁量基准", detail=proposal.detail() if proposal else
                                 f"no baseline range for item {case.item_code} ({case.circumstance})"))
     else:
@@ -384,12 +379,7 @@ def record_fine(session: Session, case: Case, fine_yuan: int, circumstance: str 
     if case.decided_on and on < case.decided_on:
         raise StepProblem("decided_on", f"{on} is before the penalty decision ({case.decided_on})")
     if circumstance and circumstance != case.circumstance:
-        baseline = rulebook.baselines.in_force(code_region(case), case.found_on)
-        proposal = propose(baseline, case.item_code, circumstance)
-        case.circumstance = circumstance
-        case.proposed_fine = None if proposal is None else {
-            "provision": proposal.provision, "circumstance": proposal.circumstance, "min_yuan": proposal.min_yuan,
-            "max_yuan": proposal.max_yuan, "statutory_max_yuan": proposal.statutory_max_yuan, "baseline": proposal.baseline}
+        _propose_fine(case, circumstance, rulebook)
     proposal = _proposal(case)
     problems = fine_problems(fine_yuan, proposal, departure_reason)
     if problems:
@@ -405,10 +395,13 @@ def record_fine(session: Session, case: Case, fine_yuan: int, circumstance: str 
     return case
 
 
-def _proposal(case: Case):  # noqa: ANN202 - a Proposal or None
-    from services.penalty.domain.discretion import Proposal
+def _propose_fine(case: Case, circumstance: str, rulebook: Rulebook) -> Proposal | None:
+    """Set the case's circumstance and the fine range the baseline in force proposes for it (kept on the case)."""
+    case.circumstance = circumstance
+    proposal = propose(rulebook.baselines.in_force(code_region(case), case.found_on), case.item_code, circumstance)
+    case.proposed_fine = None if proposal is None else asdict(proposal)
+    return proposal
 
-    p = case.proposed_fine
-    if not p:
-        return None
-    return Proposal(p["provision"], p["circumstance"], p["min_yuan"], p["max_yuan"], p["statutory_max_yuan"], p["baseline"])
+
+def _proposal(case: Case) -> Proposal | None:
+    return Proposal(**case.proposed_fine) if case.proposed_fine else None
