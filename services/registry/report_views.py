@@ -20,11 +20,11 @@ from sqlmodel import Session, col, func, select
 from services.registry.adapters.orm import ClassificationVersion, EnterpriseRecord
 from services.registry.domain.regions import RegionTree
 from services.registry.views import summary
+from shared.dates import CHINA
 from shared.jurisdiction import region_prefix
 
 CATEGORIES = ("甲", "乙", "丙")  # 甲 = lowest risk
 _RANK = {c: i for i, c in enumerate(CATEGORIES)}
-CHINA = timezone(timedelta(hours=8), "CST")  # China Standard Time has no daylight saving
 UPGRADE, DOWNGRADE, FIRST_ARCHIVE = "upgrade", "downgrade", "first_archive"
 
 # The archive export: 附件6 column titles (services/assessment/bulk.py) where the archive holds the

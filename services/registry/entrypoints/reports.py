@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from services.registry import report_views
 from services.registry.domain.regions import RegionTree
 from shared.auth import Principal, authenticate, not_found
+from shared.dates import CHINA
 from shared.db import in_session
 from shared.identifiers import region_problem
 from shared.runtime import content_disposition
@@ -164,6 +165,6 @@ async def get_archive_xlsx(request: Request, region_code: str | None = _REGION_Q
     code = staff_region(principal, region_code, "reports", tree)
     now = datetime.now(timezone.utc)
     content, _ = await in_session(_engine(request), lambda session: report_views.archive_xlsx(session, tree, code, now))
-    day = now.astimezone(report_views.CHINA).strftime("%Y%m%d")
+    day = now.astimezone(CHINA).strftime("%Y%m%d")
     disposition = content_disposition("attachment", f"archive-{code}-{day}.xlsx", f"分类监督执法档案-{tree.name(code)}-{code}-{day}.xlsx")
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
