@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from services.sampling.adapters.orm import PoolExemption, PoolMember
+from services.sampling.adapters.orm import PoolMember
+from services.sampling.adapters.pools import members_and_exemptions
 from services.sampling.domain.pools import CATEGORIES
-from shared.jurisdiction import region_prefix
 
 
 def _member(m: PoolMember) -> dict[str, Any]:
@@ -20,17 +20,7 @@ def pools(session: Session, region_code: str) -> dict[str, Any]:
     """The pools of a county (or of every county of a city or province): per category the members
     that may be drawn and their count; employers with a 免检 in force listed apart (``exempted``),
     outside the counts."""
-    prefix = region_prefix(region_code)
-    members = list(
-        session.exec(select(PoolMember).where(col(PoolMember.region_code).startswith(prefix)).order_by(col(PoolMember.credit_code)))
-    )
-    exemptions: dict[str, PoolExemption] = {}
-    codes = [m.credit_code for m in members]
-    for start in range(0, len(codes), 500):
-        for exemption in session.exec(
-            select(PoolExemption).where(col(PoolExemption.credit_code).in_(codes[start : start + 500]), col(PoolExemption.exempt).is_(True))
-        ):
-            exemptions[exemption.credit_code] = exemption
+    members, exemptions = members_and_exemptions(session, region_code)
     drawable = [m for m in members if m.credit_code not in exemptions]
     in_pool = {c: [m for m in drawable if m.category == c] for c in CATEGORIES}
     return {

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, delete, select
 
-from services.sampling.adapters.orm import Draw, Inspector, InspectorConflict, Plan, PoolExemption, PoolMember, Task, TaskResult
+from services.sampling.adapters.orm import Draw, Inspector, InspectorConflict, Plan, PoolMember, Task, TaskResult
+from services.sampling.adapters.pools import members_and_exemptions
 from services.sampling.domain import draw as algorithm
 from services.sampling.domain.draw import ALGORITHM, CATEGORIES, MIN_INSPECTORS_PER_TASK, PoolEntry, RosterInspector
 from services.sampling.domain.publication import FORMAT
@@ -321,11 +322,9 @@ class LivePool:
 def live_pool(session: Session, plan: Plan) -> LivePool:
     """The drawable members of the plan's region now: minus 免检 in force, minus the plan's exclusions."""
     p = parameters_of(plan)
-    prefix = region_prefix(plan.region_code)
-    members = {m.credit_code: m for m in session.exec(select(PoolMember).where(col(PoolMember.region_code).startswith(prefix)))}
-    exempt = set(session.exec(select(PoolExemption.credit_code).where(col(PoolExemption.exempt).is_(True))))
+    members, exempt = members_and_exemptions(session, plan.region_code)
     excluded = {e["credit_code"] for e in p["exclusions"]}
-    drawable = {code: m for code, m in members.items() if code not in exempt and code not in excluded}
+    drawable = {m.credit_code: m for m in members if m.credit_code not in exempt and m.credit_code not in excluded}
     entries = [PoolEntry(code, m.category, industry_matches(json.loads(m.industry_codes or "[]"), p["full_coverage_industries"]))
                for code, m in drawable.items()]
     return LivePool(sorted(entries, key=lambda e: e.credit_code), drawable)
