@@ -16,16 +16,13 @@ from sqlmodel import Session, select
 
 from services.penalty.bootstrap import bootstrap
 from shared import topics
-from shared.auth import issue_token
 from shared.contracts import OrgDisqualified
 from shared.dates import china_today
 from shared.db import OutboxMessage
 from shared.identifiers import credit_code_check_character
 from shared.migrations import upgrade
 from shared.settings import settings_for
-
-SECRET = "test-secret-for-the-organisation-tests"
-
+from tests.support import TEST_AUTH_SECRET, auth
 
 def code(serial: int, region: str = "141000") -> str:
     body = f"91{region}MA{serial:07d}"
@@ -36,19 +33,14 @@ ORG, OTHER_ORG, EMPLOYER_CODE = code(7001), code(7002), code(1, "141029")
 TODAY = china_today()
 
 
-def header(role: str, scope: str, name: str = "张三") -> dict[str, str]:
-    where = {"credit_code": scope} if role == "employer" else {"region_code": scope}
-    return {"Authorization": f"Bearer {issue_token(SECRET, role, name, subject=f'u-{role}-{scope}', **where)}"}  # type: ignore[arg-type]
-
-
-COUNTY, OTHER_COUNTY = header("county", "141029", "乡宁县 张三"), header("county", "141024")
-CITY, PROVINCE = header("city", "141000", "临汾市 李四"), header("province", "140000", "山西省 王五")
-AUDITOR, EMPLOYER = header("auditor", "141000"), header("employer", EMPLOYER_CODE)
+COUNTY, OTHER_COUNTY = auth("county", "141029", name="乡宁县 张三"), auth("county", "141024")
+CITY, PROVINCE = auth("city", "141000", name="临汾市 李四"), auth("province", "140000", name="山西省 王五")
+AUDITOR, EMPLOYER = auth("auditor", "141000"), auth("employer", EMPLOYER_CODE)
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = bootstrap(settings_for("penalty", data_dir=tmp_path, auth_secret=SECRET), create_topics=False)
+    app = bootstrap(settings_for("penalty", data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET), create_topics=False)
     runtime = app.state.runtime
     upgrade("penalty", runtime.engine)
 
