@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shared import topics
 from shared.dates import china_today
-from shared.identifiers import county_region_problem, credit_code_problem
+from shared.identifiers import county_region_problem, credit_code_problem, region_problem
 
 Category = Literal["甲", "乙", "丙"]  # 综合风险类别: 甲 lowest risk, 丙 highest (2022 scheme)
 HazardGrade = Literal["Ⅰ", "Ⅱ", "Ⅲ"]  # 职业病危害风险等级
@@ -260,8 +260,6 @@ class AgencyEvent(Envelope):
     @field_validator("region_code")
     @classmethod
     def _agency_region(cls, value: str) -> str:
-        from shared.identifiers import region_problem
-
         problem = region_problem(value)
         if problem:
             raise ValueError(f"region code {problem}")
