@@ -35,17 +35,24 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shared.contracts import Event, utc_now
-from shared.db import already_processed, count_pending_outbox, mark_processed, pending_outbox
+from shared.db import count_pending_outbox, pending_outbox
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
 from shared.topics import content_type, dead_letter_topic
+from shared.unit_of_work import AbstractUnitOfWork, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-# A handler applies one event inside the session's transaction; the wrapper commits.
-EventHandler = Callable[[Session, Any], None]
+# A handler applies one event through the unit of work it is given; the consumer commits it
+# (with the inbox mark) after the handler returns.
+EventHandler = Callable[[AbstractUnitOfWork, Any], None]
 
 DLQ_HEADER_PREFIX = "x-dlq-"
+
+
+def session_handler(handler: Callable[[Session, Any], None]) -> EventHandler:
+    """TRANSITIONAL: adapts a handler still written against a bare session to the unit of work."""
+    return lambda uow, event: handler(uow.session, event)  # type: ignore[attr-defined]
 
 
 async def _raw_body(message: Any) -> bytes:
@@ -86,6 +93,20 @@ class OutboxRelay:
         self._interval_s = interval_s
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def notify(self) -> None:
+        """Something was committed to the outbox: publish it soon. Callable from any thread (a unit
+        of work commits in a worker thread); never waits for the broker. Before the relay runs it
+        does nothing: the relay publishes everything pending when it starts."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._wake.set)
+        except RuntimeError:  # the loop closed in between
+            pass
 
     async def flush(self) -> int:
         """Publish everything pending; returns how many were published. Safe to call concurrently."""
@@ -125,14 +146,20 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
             try:
                 await self.flush()
             except Exception:  # noqa: BLE001 - the relay must outlive a broker hiccup
                 log.exception("outbox relay: publishing failed; will retry")
-            await asyncio.sleep(self._interval_s)
+            try:  # until the next commit that published (notify) or the interval, whichever is first
+                await asyncio.wait_for(self._wake.wait(), timeout=self._interval_s)
+            except TimeoutError:
+                pass
 
     def start(self) -> None:
         if self._task is None:
+            self._loop = asyncio.get_running_loop()
+            self._wake = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
@@ -143,6 +170,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 pass
             self._task = None
+            self._loop = None
 
 
 class ReliableConsumer:
@@ -162,6 +190,8 @@ class ReliableConsumer:
         self._settings = settings
         self._metrics = metrics
         self._subscriptions: set[tuple[str, str]] = set()  # (topic, inbox scope)
+        # the service's unit of work (Runtime points this at runtime.uow, which a bootstrap may replace)
+        self.make_uow: Callable[[], AbstractUnitOfWork] = lambda: SqlUnitOfWork(engine, relay.notify)
 
     def subscribe(self, topic: str, model: type[Event], handler: EventHandler, group_suffix: str | None = None) -> None:
         """Consume ``topic`` in the service's consumer group ``<prefix>.<service>``, or, with
@@ -237,12 +267,12 @@ class ReliableConsumer:
         raise AssertionError("unreachable")
 
     def _apply(self, topic: str, event: Event, handler: EventHandler, inbox: str = "") -> bool:
-        with Session(self._engine) as session:
-            if already_processed(session, str(event.event_id), inbox):
+        with self.make_uow() as uow:
+            if uow.seen(str(event.event_id), inbox):
                 return False
-            handler(session, event)
-            mark_processed(session, str(event.event_id), topic, inbox)
-            session.commit()
+            handler(uow, event)
+            uow.mark_seen(str(event.event_id), topic, inbox)
+            uow.commit()
             return True
 
     async def _dead_letter(self, msg: Any, body: bytes, letter: DeadLetter, group_id: str | None = None) -> None:

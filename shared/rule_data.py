@@ -125,6 +125,31 @@ def read_all(
     return tuple(loaded)
 
 
+def load_rule_files(
+    folders: Iterable[Path | None],
+    model: type[M],
+    *,
+    what: str,
+    kind: str | None = None,
+    unique_by: tuple[str, ...] = ("jurisdiction", "version"),
+    advice: str = "; give it a new version",
+) -> tuple[M, ...]:
+    """The one way a service loads versioned rule data: every top-level ``*.json`` of the folders
+    that exist (the packaged folder first, then the agency's ``$OHS_RULES_DIR/<part>``), each
+    validated as ``model``. With ``kind``, a file whose ``"kind"`` differs is another kind of data
+    and skipped. Two files with the same ``unique_by`` values are refused naming both; one
+    :class:`RuleDataError` names every bad file."""
+
+    def read(path: Path) -> M | None:
+        data = read_json(path, what)
+        if kind is not None and (not isinstance(data, dict) or data.get("kind") != kind):
+            return None
+        return validate(data, model, path, what)
+
+    paths = [path for folder in folders if folder is not None and Path(folder).is_dir() for path in rule_files(Path(folder), f"{what} folder")]
+    return read_all(paths, read, unique_by=unique_by, what=what, advice=advice)
+
+
 def in_force(items: Sequence[V], region_code: str, on: date, what: str, known_as: str, *, check_region: bool = True) -> V:
     """The item for ``region_code`` on ``on``: most specific jurisdiction, then latest effective_from, then highest version.
 

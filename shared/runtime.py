@@ -26,6 +26,7 @@ from shared.kafka_admin import ensure_topics
 from shared.messaging import OutboxRelay, ReliableConsumer
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
+from shared.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory, sql_unit_of_work_factory
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Runtime:
     metrics: ServiceMetrics
     relay: OutboxRelay
     consumer: ReliableConsumer
+    uow: UnitOfWorkFactory  # the service's units of work (its bootstrap may install its own subclass)
     create_topics: bool = True
     jobs: list[PeriodicJob] = field(default_factory=list)  # started after the broker and the relay
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
@@ -86,7 +88,14 @@ def build_runtime(settings: Settings, create_topics: bool = True) -> Runtime:
     metrics = ServiceMetrics(settings.service_name)
     relay = OutboxRelay(engine, broker, metrics)
     consumer = ReliableConsumer(broker, engine, relay, settings, metrics)
-    return Runtime(settings, engine, broker, metrics, relay, consumer, create_topics)
+    runtime = Runtime(settings, engine, broker, metrics, relay, consumer, sql_unit_of_work_factory(engine, relay.notify), create_topics)
+    consumer.make_uow = lambda: runtime.uow()
+    return runtime
+
+
+def use_unit_of_work(runtime: Runtime, cls: type[SqlUnitOfWork], **kwargs: object) -> None:
+    """Install the service's own unit of work (with its repositories) on the runtime."""
+    runtime.uow = sql_unit_of_work_factory(runtime.engine, runtime.relay.notify, cls, **kwargs)
 
 
 def problem_field(loc: Iterable[object]) -> str:

@@ -10,6 +10,7 @@ from services.assessment.entrypoints.http import router
 from services.assessment.service_layer import handlers
 from shared import topics
 from shared.contracts import OrgDisqualified, ReportSubmitted
+from shared.messaging import session_handler
 from shared.runtime import build_runtime, create_app
 from shared.settings import Settings, settings_for
 
@@ -19,9 +20,9 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     rules = handlers.AssessmentRules.load(settings.rules_dir)
     runtime = build_runtime(settings, create_topics)
     runtime.consumer.subscribe(
-        topics.REPORTS_SUBMITTED, ReportSubmitted, partial(handlers.classify_submission, rules=rules)
+        topics.REPORTS_SUBMITTED, ReportSubmitted, session_handler(partial(handlers.classify_submission, rules=rules))
     )
-    runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, handlers.record_disqualification)
+    runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, session_handler(handlers.record_disqualification))
     app = create_app(
         runtime,
         title="Assessment 综合风险评估",

@@ -14,6 +14,7 @@ from services.penalty.entrypoints.procedure_http import router as procedure_rout
 from services.penalty.service_layer import handlers
 from shared import topics
 from shared.contracts import ViolationRecorded
+from shared.messaging import session_handler
 from shared.runtime import PeriodicJob, build_runtime, create_app
 from shared.settings import Settings, settings_for
 
@@ -24,7 +25,7 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     settings = settings or settings_for("penalty")
     rulebook = handlers.Rulebook.load(settings.rules_dir)  # packaged + OHS_RULES_DIR; a bad file stops start-up
     runtime = build_runtime(settings, create_topics)
-    runtime.consumer.subscribe(topics.VIOLATION_RECORDED, ViolationRecorded, partial(handlers.decide_case, rules=rulebook))
+    runtime.consumer.subscribe(topics.VIOLATION_RECORDED, ViolationRecorded, session_handler(partial(handlers.decide_case, rules=rulebook)))
 
     async def sweep_escalations() -> None:  # idempotent: an escalated case is no longer awaiting correction
         if await asyncio.to_thread(sweep.run, runtime.engine, None, rulebook):

@@ -18,6 +18,7 @@ from services.registry.entrypoints.reports import router as reports_router
 from services.registry.service_layer import credit_feed, handlers, overrides
 from shared import topics
 from shared.contracts import AssessmentClassified, ClassificationChanged, ExemptionChanged, OrgDisqualified, PenaltyDecided
+from shared.messaging import session_handler
 from shared.runtime import PeriodicJob, build_runtime, create_app
 from shared.settings import Settings, settings_for
 
@@ -30,15 +31,15 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     regions = RegionTree.load(settings.rules_dir)  # packaged provinces + <rules_dir>/regions; a bad file stops start-up
     runtime = build_runtime(settings, create_topics)
     industries = IndustryCatalogues.load(settings.rules_dir)  # packaged + <rules_dir>/industries; a bad file stops start-up
-    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, handlers.archive_classification)
-    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, overrides.upgrade_for_major_violation)
+    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, session_handler(handlers.archive_classification))
+    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, session_handler(overrides.upgrade_for_major_violation))
     # the credit feed (CloudEvents on ohs.credit.events): its own consumer group and inbox scope, so it
     # sees every partition of ohs.penalty.decided besides the enforcement upgrades above
     feed = credit_feed.GROUP_SUFFIX
-    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, credit_feed.classification_changed, group_suffix=feed)
-    runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, credit_feed.exemption_changed, group_suffix=feed)
-    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, credit_feed.penalty_decided, group_suffix=feed)
-    runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, credit_feed.org_disqualified, group_suffix=feed)
+    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, session_handler(credit_feed.classification_changed), group_suffix=feed)
+    runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, session_handler(credit_feed.exemption_changed), group_suffix=feed)
+    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, session_handler(credit_feed.penalty_decided), group_suffix=feed)
+    runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, session_handler(credit_feed.org_disqualified), group_suffix=feed)
 
     async def sweep_exemptions() -> None:  # idempotent: hourly catches the new day within the hour
         if await asyncio.to_thread(sweep.run, runtime.engine):

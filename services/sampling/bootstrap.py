@@ -10,6 +10,7 @@ from services.sampling.entrypoints.http import router
 from services.sampling.service_layer import handlers
 from shared import topics
 from shared.contracts import ClassificationChanged, ExemptionChanged
+from shared.messaging import session_handler
 from shared.runtime import build_runtime, create_app
 from shared.settings import Settings, settings_for
 
@@ -18,8 +19,8 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     settings = settings or settings_for("sampling")
     rules = SamplingRules.load(settings.rules_dir)
     runtime = build_runtime(settings, create_topics)
-    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.place_in_pool)
-    runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, handlers.apply_exemption)
+    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, session_handler(handlers.place_in_pool))
+    runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, session_handler(handlers.apply_exemption))
     app = create_app(
         runtime,
         title="Sampling 双随机、一公开",

@@ -14,7 +14,8 @@ from faststream.kafka.message import FakeConsumer
 from sqlmodel import Session, select
 
 from shared.contracts import ReportRejected
-from shared.db import OutboxMessage, ProcessedEvent, create_tables, enqueue
+from shared.db import OutboxMessage, ProcessedEvent, create_tables
+from shared.unit_of_work import AbstractUnitOfWork
 from shared.runtime import Runtime, build_runtime
 from shared.settings import settings_for
 
@@ -44,13 +45,13 @@ class Harness:
     dead: list[DeadLetter] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def handle(self, session: Session, event: ReportRejected) -> None:
+    def handle(self, uow: AbstractUnitOfWork, event: ReportRejected) -> None:
         with self.lock:  # the wrapper runs handlers in a worker thread
             self.calls.append(str(event.event_id))
         if event.reasons == ["poison"]:
             raise RuntimeError("this handler always fails on poison")
         if event.reasons == ["produce"]:
-            enqueue(session, rejected(reason="produced"))
+            uow.publish(rejected(reason="produced"))
 
     def processed(self, event_id: UUID) -> int:
         with Session(self.runtime.engine) as session:
@@ -176,7 +177,7 @@ async def test_two_subscribers_of_one_service_on_one_topic_each_apply_an_event_o
     second skip the event."""
     second: list[str] = []
 
-    def other_handler(session: Session, event: ReportRejected) -> None:
+    def other_handler(uow: AbstractUnitOfWork, event: ReportRejected) -> None:
         with harness.lock:
             second.append(str(event.event_id))
 

@@ -1,0 +1,232 @@
+"""Contracts owned by the assessment service: the report (附件4) it accepts and the events it
+produces (submitted, rejected, classified). The report's consistency rules (dates, headcounts,
+publicity) are the assessment's business and live in ``services/assessment/domain``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar, Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared import topics
+from shared.dates import china_today
+from shared.contracts.envelope import Category, Event, FieldProblem, HazardGrade, ManagementGrade, Nature, NonNegativeInt, RuleSetRef, TraceEntry, validate_county_code, validate_credit_code
+
+# --------------------------------------------------------------------------- the report (附件4)
+
+
+class Enterprise(BaseModel):
+    """用人单位: the employer the report is about."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    credit_code: str = Field(description="统一社会信用代码, 18 characters with GB 32100 check character")
+    name: str = Field(min_length=1, max_length=200)
+    region_code: str = Field(description="county-level GB/T 2260 code, e.g. 141029 乡宁县")
+    industry_codes: list[str] = Field(default_factory=list, description="GB/T 4754-2017 industry codes")
+    employees: NonNegativeInt
+    production_started_on: date | None = None
+
+    _credit = field_validator("credit_code")(validate_credit_code)
+    _region = field_validator("region_code")(validate_county_code)
+
+    @field_validator("industry_codes")
+    @classmethod
+    def _industry_codes(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if not (1 <= len(code) <= 5 and code[0].isalpha() and code[0].isupper() and code[1:].isdigit()):
+                raise ValueError(f"{code!r} is not a GB/T 4754-2017 industry code (a letter then up to 4 digits, e.g. C3011)")
+        return codes
+
+
+class Assessor(BaseModel):
+    """Who ran the assessment: the employer itself, or a 职业卫生技术服务机构."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: Literal["self", "organisation"]
+    org_id: str | None = Field(
+        default=None, description="the technical service organisation's 统一社会信用代码, when type is organisation"
+    )
+    org_name: str | None = None
+
+    @model_validator(mode="after")
+    def _org_named(self) -> "Assessor":
+        if self.type == "organisation":
+            if not self.org_id:
+                raise ValueError("org_id is required when the assessor is an organisation")
+            validate_credit_code(self.org_id)
+        elif self.org_id:
+            raise ValueError("org_id is only for an organisation assessor (type organisation)")
+        return self
+
+
+class Hazard(BaseModel):
+    """One occupational-disease hazard factor the workers are exposed to."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    factor: str = Field(min_length=1, description="factor name as in the catalogue, e.g. 矽尘, 噪声")
+    exposed: NonNegativeInt = Field(description="接触人数: distinct workers exposed to this factor")
+    compliant: bool = Field(description="接触水平: true when within the occupational exposure limit (符合)")
+    tested_on: date | None = None
+    test_report_no: str | None = None
+    nature: Nature | None = Field(default=None, description="required for a factor not in the catalogue")
+    free_silica_percent: float | None = Field(default=None, ge=0, le=100, description="游离二氧化硅含量 for a dust")
+
+
+class Publicity(BaseModel):
+    """公示: the posting on the bulletin board."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "Publicity":
+        if self.end < self.start:
+            raise ValueError(f"publicity ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class SelfCheck(BaseModel):
+    """附件2 self-check result: the stated score, the item-by-item answers, or both."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    score: float | None = Field(default=None, ge=0, le=100, description="self-check score out of 100")
+    items: dict[str, float | Literal["n/a"]] | None = Field(
+        default=None,
+        description='checklist item id → points earned, or "n/a" (不适用); the service computes the score from them',
+    )
+
+    @model_validator(mode="after")
+    def _score_or_items(self) -> "SelfCheck":
+        if self.score is None and not self.items:
+            raise ValueError("give the self-check score, the item-by-item answers (items), or both")
+        for item, earned in (self.items or {}).items():
+            if earned != "n/a" and earned < 0:  # type: ignore[operator]
+                raise ValueError(f"items.{item}: points earned cannot be negative")
+        return self
+
+
+class Report(BaseModel):
+    """《用人单位职业病危害综合风险评估报告》 as submitted."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    submission_id: UUID = Field(default_factory=uuid4)
+    enterprise: Enterprise
+    assessor: Assessor
+    assessed_on: date
+    hazards: list[Hazard] = Field(description="at least one hazard factor; none means outside the scheme")
+    self_check: SelfCheck
+    publicity: Publicity
+    signed_by: str = Field(min_length=1, description="legal representative or principal who signed")
+    sealed: bool
+
+    @field_validator("hazards")
+    @classmethod
+    def _some_hazard(cls, hazards: list[Hazard]) -> list[Hazard]:
+        if not hazards:
+            raise ValueError("at least one hazard factor is required: an employer with no occupational-disease hazard is outside the classification scheme")
+        return hazards
+
+    @field_validator("sealed")
+    @classmethod
+    def _sealed(cls, sealed: bool) -> bool:
+        if not sealed:
+            raise ValueError("the report must carry the employer's seal (盖章)")
+        return sealed
+
+    def consistency_problems(self, today: date | None = None) -> list[FieldProblem]:
+        """Checks across fields, each naming the field at fault. Empty when the report is coherent."""
+        today = today or china_today()
+        problems: list[FieldProblem] = []
+        if self.assessed_on > today:
+            problems.append(FieldProblem("assessed_on", f"{self.assessed_on} is in the future"))
+        started = self.enterprise.production_started_on
+        if started and started > self.assessed_on:
+            problems.append(FieldProblem("enterprise.production_started_on", f"{started} is after assessed_on {self.assessed_on}"))
+        if self.publicity.start < self.assessed_on:
+            problems.append(FieldProblem("publicity.start", f"{self.publicity.start} is before assessed_on {self.assessed_on}: the result is posted after the assessment"))
+        if self.publicity.start > today:
+            problems.append(FieldProblem("publicity.start", f"{self.publicity.start} is in the future"))
+        for i, hazard in enumerate(self.hazards):
+            if hazard.tested_on and hazard.tested_on > self.assessed_on:
+                problems.append(FieldProblem(f"hazards[{i}].tested_on", f"{hazard.tested_on} is after assessed_on {self.assessed_on}"))
+            if hazard.exposed > self.enterprise.employees:
+                problems.append(FieldProblem(f"hazards[{i}].exposed", f"{hazard.exposed} exceeds enterprise.employees {self.enterprise.employees}"))
+        return problems
+
+
+class ReportSubmitted(Event):
+    topic: ClassVar[str] = topics.REPORTS_SUBMITTED
+
+    submission_id: UUID
+    received_at: datetime
+    report: Report
+
+
+class ReportRejected(Event):
+    topic: ClassVar[str] = topics.REPORTS_REJECTED
+
+    submission_id: UUID
+    reasons: list[str]
+
+
+class FactorGrade(BaseModel):
+    factor: str
+    nature: Nature
+    nature_source: Literal["catalogue", "declared", "free_silica"]
+    compliant: bool  # the exposure level as graded (不符合 when the test is missing or expired)
+    declared_compliant: bool | None = None  # as the report stated it
+    test_status: Literal["valid", "missing", "expired", "not_checked"] = "not_checked"
+    exposed: int
+    headcount_band: str
+    grade: HazardGrade
+
+
+class LostPoints(BaseModel):
+    """A self-check item (附件2) that did not earn its full points."""
+
+    item: str
+    title: str
+    earned: float
+    points: float
+
+
+class Flag(BaseModel):
+    """Something a supervisor should see about an accepted report (late, short publicity, …)."""
+
+    code: str  # e.g. publicity_short, submission_late, first_assessment_late, calendar_unpublished
+    message: str
+
+
+class AssessmentClassified(Event):
+    topic: ClassVar[str] = topics.ASSESSMENTS_CLASSIFIED
+
+    submission_id: UUID
+    enterprise_name: str
+    region_code: str
+    industry_codes: list[str] = Field(default_factory=list)
+    employees: int
+    assessed_on: date
+    hazard_grade: HazardGrade
+    management_grade: ManagementGrade
+    score: float
+    score_source: Literal["stated", "computed"] = "stated"
+    category: Category  # 综合风险类别 甲/乙/丙
+    factors: list[FactorGrade]
+    lost_points: list[LostPoints] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    next_assessment_due: date | None = None  # 3 years after this assessment, unless something changes earlier
+    production_started_on: date | None = None  # the report's; a new employer's first assessment is due 2 months after
+    assessor: Assessor | None = None
+    rule_set: RuleSetRef
+    trace: list[TraceEntry]
+
+    _region = field_validator("region_code")(validate_county_code)

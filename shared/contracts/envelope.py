@@ -1,0 +1,139 @@
+"""What every event carries, and the value types the contracts share.
+
+Every event carries ``event_id`` (UUID, the idempotency key), ``schema_version``,
+``occurred_at``, ``producer`` and its Kafka key: the employer's ``credit_code`` (:class:`Event`)
+or the agency's ``region_code`` (:class:`AgencyEvent`). Consumers ignore fields they do not know
+(forward compatible); a payload that does not fit its model is dead-lettered with the validation
+error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.identifiers import county_region_problem, credit_code_problem, region_problem
+
+Category = Literal["甲", "乙", "丙"]  # 综合风险类别: 甲 lowest risk, 丙 highest (2022 scheme)
+CATEGORIES: tuple[Category, ...] = ("甲", "乙", "丙")  # lowest risk first: the order every table and count uses
+HazardGrade = Literal["Ⅰ", "Ⅱ", "Ⅲ"]  # 职业病危害风险等级
+ManagementGrade = Literal["A", "B", "C"]  # 职业卫生管理状况等级
+Nature = Literal["严重", "一般"]  # hazard factor nature
+Harm = Literal["none", "minor", "serious"]
+Decision = Literal["no_penalty", "penalty"]
+
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CreditCode(str):
+    """Marker for documentation; validation lives in ``validate_credit_code``."""
+
+
+def validate_credit_code(value: str) -> str:
+    value = value.strip()
+    problem = credit_code_problem(value)
+    if problem:
+        raise ValueError(f"统一社会信用代码 {problem}")
+    return value
+
+
+def validate_county_code(value: str) -> str:
+    problem = county_region_problem(value)
+    if problem:
+        raise ValueError(f"region code {problem}")
+    return value
+
+
+# --------------------------------------------------------------------------- the report (附件4)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str  # dotted path, e.g. enterprise.credit_code or hazards[0].exposed
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+# --------------------------------------------------------------------------- events
+
+
+class Envelope(BaseModel):
+    """Envelope fields every event carries; ``partition_key`` is its Kafka key."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    topic: ClassVar[str]
+    key_description: ClassVar[str] = "统一社会信用代码 of the employer"
+
+    event_id: UUID = Field(default_factory=uuid4)
+    schema_version: int = 1
+    occurred_at: datetime = Field(default_factory=utc_now)
+    producer: str
+
+    @property
+    def partition_key(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def key(self) -> bytes:
+        return self.partition_key.encode()
+
+
+class Event(Envelope):
+    """An event about one employer (or organisation): keyed by its 统一社会信用代码, so one
+    employer's events stay in order on one partition."""
+
+    credit_code: str
+
+    _credit = field_validator("credit_code")(validate_credit_code)
+
+    @property
+    def partition_key(self) -> str:
+        return self.credit_code
+
+
+class AgencyEvent(Envelope):
+    """An event about an agency's work rather than one employer (a sampling plan, a draw): keyed
+    by the agency's GB/T 2260 region code."""
+
+    key_description: ClassVar[str] = "GB/T 2260 region code of the agency"
+
+    region_code: str
+
+    @field_validator("region_code")
+    @classmethod
+    def _agency_region(cls, value: str) -> str:
+        problem = region_problem(value)
+        if problem:
+            raise ValueError(f"region code {problem}")
+        return value
+
+    @property
+    def partition_key(self) -> str:
+        return self.region_code
+
+
+class TraceEntry(BaseModel):
+    """One line of a decision's trace: which rule, and what it decided, in words a supervisor reads."""
+
+    rule: str
+    detail: str
+
+
+class RuleSetRef(BaseModel):
+    """Which versioned rule data a decision used."""
+
+    jurisdiction: str
+    version: str
+    effective_from: date
+    provisional: bool

@@ -1,0 +1,76 @@
+"""Events produced by the registry (the classification archive)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field, field_validator
+
+from shared import topics
+from shared.contracts.envelope import Category, Event, HazardGrade, ManagementGrade, validate_county_code
+
+
+class ClassificationChanged(Event):
+    """What other services hold about an employer changed in the archive: its effective category,
+    or its region, name, industry codes or headcount (``previous_category == category`` then).
+    Consumers keep the highest ``archive_version``."""
+
+    topic: ClassVar[str] = topics.CLASSIFICATION_CHANGED
+
+    enterprise_name: str
+    region_code: str
+    archive_version: int = Field(ge=1, description="the archive version this change produced; consumers keep the highest")
+    previous_category: Category | None
+    category: Category  # the effective category: the report's result, or the industry default, after overrides
+    hazard_grade: HazardGrade | None = Field(description="the current report's; null for an industry default (no report)")
+    management_grade: ManagementGrade | None = Field(description="the current report's; null for an industry default (no report)")
+    submission_id: UUID | None
+    reason: str
+    industry_codes: list[str] = Field(default_factory=list, description="GB/T 4754-2017 codes of the employer (sampling's full-coverage industries)")
+    employees: int | None = Field(default=None, ge=0, description="the employer's headcount in the archive (absent in events before it was added)")
+
+    _region = field_validator("region_code")(validate_county_code)
+
+
+class ExemptionChanged(Event):
+    """An employer's 免检 came into force (``exempt`` true) or ended (false: revoked or expired).
+
+    ``valid_from`` / ``valid_until`` are China dates, both included. An employer holds at most one
+    exemption at a time; an end names the exemption it ends."""
+
+    topic: ClassVar[str] = topics.EXEMPTION_CHANGED
+
+    exemption_id: UUID
+    region_code: str
+    exempt: bool
+    valid_from: date
+    valid_until: date
+    reason: str
+
+    _region = field_validator("region_code")(validate_county_code)
+
+
+ReminderKind = Literal["reassessment_due_soon", "reassessment_overdue", "first_assessment_overdue"]
+
+
+class ReminderDue(Event):
+    """A deadline of RULES §1 that supervision staff should chase, from the registry's daily sweep.
+
+    ``reassessment_due_soon``: the re-assessment (every 3 years) is due on ``due_on``, ``days`` from
+    now (0: today). ``reassessment_overdue``: ``due_on`` has passed, ``days`` ago.
+    ``first_assessment_overdue``: an employer without a report whose first assessment was due 2
+    months after it started production, on ``due_on``, ``days`` ago. Sent once per employer, kind
+    and ``due_on``."""
+
+    topic: ClassVar[str] = topics.REMINDER_DUE
+
+    kind: ReminderKind
+    region_code: str
+    due_on: date
+    days: int = Field(ge=0, description="days until due_on (due soon) or since it (overdue)")
+    enterprise_name: str
+    reason: str
+
+    _region = field_validator("region_code")(validate_county_code)
