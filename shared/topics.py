@@ -14,6 +14,7 @@ class Topic:
     name: str
     partitions: int
     description: str
+    producers: tuple[str, ...] = ()  # the services that publish it (docs/architecture.md is drawn from this and the bootstraps)
     content_type: str = "application/json"  # the records' content-type header
 
     @property
@@ -43,26 +44,27 @@ CREDIT_EVENTS = "ohs.credit.events"  # for external credit-regulation systems: C
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 
 TOPICS: tuple[Topic, ...] = (
-    Topic(REPORTS_SUBMITTED, 6, "A report (附件4) accepted for classification; produced by assessment's HTTP API."),
-    Topic(REPORTS_REJECTED, 6, "A submitted report that could not be classified, with the reasons."),
-    Topic(ASSESSMENTS_CLASSIFIED, 6, "A report classified 甲/乙/丙 with hazard grade, management grade and trace."),
-    Topic(CLASSIFICATION_CHANGED, 6, "The archive's category of an employer was set for the first time or changed."),
-    Topic(VIOLATION_RECORDED, 6, "A violation found at inspection, recorded as a case by penalty."),
-    Topic(PENALTY_DECIDED, 6, "The decision on a case: no_penalty (初次轻微不予处罚) or penalty, with the trace."),
-    Topic(EXEMPTION_CHANGED, 6, "An employer's 免检 (exemption from inspection) came into force (exempt) or ended: revoked or expired."),
-    Topic(REMINDER_DUE, 6, "An employer's re-assessment is due soon or overdue, or a new employer's first assessment is overdue (RULES §1)."),
-    Topic(CASE_PROGRESSED, 6, "A case moved one step of the procedure (三步法): opened, educated, rectification ordered, commitment signed, correction verified or failed, escalated, penalty proposed, decided, closed."),
-    Topic(PLAN_COMMITTED, 3, "A sampling plan was created with the SHA-256 commitment of its secret seed; key: the agency's region code."),
-    Topic(DRAW_PUBLISHED, 3, "A plan's draw, published (一公开) with the seed, pool hash and algorithm version; key: the agency's region code."),
-    Topic(TASK_ASSIGNED, 6, "A target drawn for inspection, with its inspectors (双随机); key: the target's credit code."),
-    Topic(INSPECTION_RECORDED, 6, "The outcome of one inspection task: compliant, violations found (item codes) or not inspected (reason)."),
+    Topic(REPORTS_SUBMITTED, 6, "A report (附件4) accepted for classification; produced by assessment's HTTP API.", ("assessment",)),
+    Topic(REPORTS_REJECTED, 6, "A submitted report that could not be classified, with the reasons.", ("assessment",)),
+    Topic(ASSESSMENTS_CLASSIFIED, 6, "A report classified 甲/乙/丙 with hazard grade, management grade and trace.", ("assessment",)),
+    Topic(CLASSIFICATION_CHANGED, 6, "What other services hold about an employer changed in the archive: its category (first archive or change), region, name, industry codes or headcount.", ("registry",)),
+    Topic(VIOLATION_RECORDED, 6, "A violation found at inspection, recorded as a case by penalty.", ("sampling", "penalty",)),
+    Topic(PENALTY_DECIDED, 6, "The decision on a case: no_penalty (初次轻微不予处罚) or penalty, with the trace.", ("penalty",)),
+    Topic(EXEMPTION_CHANGED, 6, "An employer's 免检 (exemption from inspection) came into force (exempt) or ended: revoked or expired.", ("registry",)),
+    Topic(REMINDER_DUE, 6, "An employer's re-assessment is due soon or overdue, or a new employer's first assessment is overdue (RULES §1).", ("registry",)),
+    Topic(CASE_PROGRESSED, 6, "A case moved one step of the procedure (三步法): opened, educated, rectification ordered, commitment signed, correction verified or failed, escalated, penalty proposed, decided, closed.", ("penalty",)),
+    Topic(PLAN_COMMITTED, 3, "A sampling plan was created with the SHA-256 commitment of its secret seed; key: the agency's region code.", ("sampling",)),
+    Topic(DRAW_PUBLISHED, 3, "A plan's draw, published (一公开) with the seed, pool hash and algorithm version; key: the agency's region code.", ("sampling",)),
+    Topic(TASK_ASSIGNED, 6, "A target drawn for inspection, with its inspectors (双随机); key: the target's credit code.", ("sampling",)),
+    Topic(INSPECTION_RECORDED, 6, "The outcome of one inspection task: compliant, violations found (item codes) or not inspected (reason).", ("sampling",)),
     Topic(
         CREDIT_EVENTS, 6,
         "The credit feed: classification changes, 免检 start and end, penalty decisions, organisations disqualified, as CloudEvents 1.0 "
         "(structured JSON mode) for credit-regulation systems; subject: the credit code.",
+        ("registry",),
         CLOUDEVENTS_JSON,
     ),
-    Topic(ORGS_DISQUALIFIED, 3, "A technical service organisation disqualified from comprehensive risk assessment work."),
+    Topic(ORGS_DISQUALIFIED, 3, "A technical service organisation disqualified from comprehensive risk assessment work.", ("penalty",)),
 )
 
 

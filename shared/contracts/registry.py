@@ -30,6 +30,9 @@ class ClassificationChanged(Event):
     reason: str
     industry_codes: list[str] = Field(default_factory=list, description="GB/T 4754-2017 codes of the employer (sampling's full-coverage industries)")
     employees: int | None = Field(default=None, ge=0, description="the employer's headcount in the archive (absent in events before it was added)")
+    changed: list[Literal["category", "region_code", "enterprise_name", "industry_codes", "employees"]] | None = Field(
+        default=None, description="what changed against the previous announcement (null in events before it was added: the category or region)"
+    )
 
     _region = field_validator("region_code")(validate_county_code)
 
