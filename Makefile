@@ -6,13 +6,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e bench kafka-start kafka-stop topics asyncapi clean help
+.PHONY: run test test-unit test-integration test-e2e bench kafka-start kafka-stop topics asyncapi docs clean help
 
 help:
 	@echo "make run    the whole system: Kafka, the four services, SQLite under .run/ (Ctrl-C stops all)"
 	@echo "make test   every test: unit, integration (real Kafka + PostgreSQL), e2e"
 	@echo "make bench  speed and memory figures: classification, draws and their verification, case codes"
-	@echo "other: test-unit test-integration test-e2e kafka-start kafka-stop topics asyncapi clean"
+	@echo "other: test-unit test-integration test-e2e kafka-start kafka-stop topics asyncapi docs clean"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -51,6 +51,9 @@ topics: $(STAMP)
 
 asyncapi: $(STAMP)
 	$(PY) -m shared.asyncapi > docs/asyncapi.yaml
+
+docs: $(STAMP)
+	$(PY) -m shared.architecture --write docs/architecture.md
 
 clean:
 	rm -rf .run

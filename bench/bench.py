@@ -28,7 +28,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from services.assessment.domain.classifier import classify  # noqa: E402
-from services.assessment.domain.rules import RuleBook  # noqa: E402
+from services.assessment.adapters.rules import load_rule_book  # noqa: E402
 from services.penalty.domain import case_codes  # noqa: E402
 from services.sampling.domain import draw as sampling  # noqa: E402
 from shared.contracts import Report  # noqa: E402
@@ -60,7 +60,7 @@ def credit_code(serial: int, region: str) -> str:
 
 
 def bench_classification(count: int) -> None:
-    rules = RuleBook().for_region("141029", date(2023, 6, 1))
+    rules = load_rule_book().for_region("141029", date(2023, 6, 1))
     factors = [("矽尘", True), ("噪声", False), ("煤尘", True), ("高温", True)]
     reports = []
     rng = random.Random(7)

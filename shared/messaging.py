@@ -20,6 +20,7 @@ The consumption contract every service relies on:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import traceback
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -48,11 +50,16 @@ log = logging.getLogger(__name__)
 EventHandler = Callable[[AbstractUnitOfWork, Any], None]
 
 DLQ_HEADER_PREFIX = "x-dlq-"
+DLQ_MAX_KEY_BYTES = 1024  # a key is a credit code or a region code; a longer one is cut in the dead letter
 
 
-def session_handler(handler: Callable[[Session, Any], None]) -> EventHandler:
-    """TRANSITIONAL: adapts a handler still written against a bare session to the unit of work."""
-    return lambda uow, event: handler(uow.session, event)  # type: ignore[attr-defined]
+def _cut(data: bytes, what: str) -> dict[str, str]:
+    """Headers recording that ``what`` was cut from a dead letter: its original size and SHA-256."""
+    return {
+        f"{DLQ_HEADER_PREFIX}{what}-truncated": "true",
+        f"{DLQ_HEADER_PREFIX}{what}-size": str(len(data)),
+        f"{DLQ_HEADER_PREFIX}{what}-sha256": hashlib.sha256(data).hexdigest(),
+    }
 
 
 async def _raw_body(message: Any) -> bytes:
@@ -162,8 +169,14 @@ class OutboxRelay:
             self._wake = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self) -> None:
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the relay after one last try (bounded by ``timeout_s``) to publish what is pending: a
+        service stopped right after a request leaves nothing waiting for its next start."""
         if self._task is not None:
+            try:
+                await asyncio.wait_for(self.flush(), timeout=timeout_s)
+            except Exception:  # noqa: BLE001 - the broker may be gone; the next start publishes it
+                log.warning("outbox relay: could not publish everything before stopping; the next start will")
             self._task.cancel()
             try:
                 await self._task
@@ -276,6 +289,13 @@ class ReliableConsumer:
             return True
 
     async def _dead_letter(self, msg: Any, body: bytes, letter: DeadLetter, group_id: str | None = None) -> None:
+        """Publish the record to ``<topic>.dlq`` with the reason, then (the caller) acknowledge it.
+
+        A dead letter always fits the broker: a body over ``dlq_max_body_bytes`` (or a key over
+        ``DLQ_MAX_KEY_BYTES``) is cut, and the headers say so, with the original's size and SHA-256
+        (the original stays at its topic, partition and offset until retention). A letter the broker
+        still refuses as too large goes again as a reference only (no body). Only a broker that cannot
+        be reached is waited for — the offset must not move before the letter is safe."""
         raw = msg.raw_message
         headers = {
             f"{DLQ_HEADER_PREFIX}original-topic": letter.topic,
@@ -283,20 +303,34 @@ class ReliableConsumer:
             f"{DLQ_HEADER_PREFIX}offset": str(getattr(raw, "offset", "")),
             f"{DLQ_HEADER_PREFIX}consumer-group": group_id or self._settings.consumer_group(),
             f"{DLQ_HEADER_PREFIX}attempts": str(letter.attempts),
-            f"{DLQ_HEADER_PREFIX}error-type": letter.error_type,
+            f"{DLQ_HEADER_PREFIX}error-type": letter.error_type[:200],
             f"{DLQ_HEADER_PREFIX}reason": letter.reason[:4000],
             f"{DLQ_HEADER_PREFIX}failed-at": utc_now().isoformat(),
         }
         key = getattr(raw, "key", None)
+        if isinstance(key, bytes) and len(key) > DLQ_MAX_KEY_BYTES:
+            headers[f"{DLQ_HEADER_PREFIX}key-sha256"] = hashlib.sha256(key).hexdigest()
+            key = key[:DLQ_MAX_KEY_BYTES]
+        original, limit = body, self._settings.dlq_max_body_bytes
+        if len(body) > limit:
+            headers.update(_cut(original, "body"))
+            body = body[:limit]
         delay = self._settings.consumer_retry_backoff_s or 0.1
-        while True:  # the DLQ is the last safe place; without it the offset must not move
+        while True:
             try:
                 await self._broker.publish(body, topic=dead_letter_topic(letter.topic), key=key, headers=headers)
                 break
-            except Exception:  # noqa: BLE001
+            except KafkaError as error:
+                if isinstance(error, MessageSizeTooLargeError) and body:
+                    log.error("dead letter from %s refused as too large; sending a reference without the body", letter.topic)
+                    headers.update(_cut(original, "body"))
+                    body = b""
+                    continue
                 log.exception("could not publish to %s; retrying", dead_letter_topic(letter.topic))
-                await asyncio.sleep(min(delay, 30))
-                delay *= 2
+            except Exception:  # noqa: BLE001 - the broker unreachable: wait for it, the offset must not move
+                log.exception("could not publish to %s; retrying", dead_letter_topic(letter.topic))
+            await asyncio.sleep(min(delay, 30))
+            delay *= 2
         self._metrics.dead_lettered.labels(topic=letter.topic, group=headers[f"{DLQ_HEADER_PREFIX}consumer-group"]).inc()
         log.error("dead-lettered a message from %s: %s", letter.topic, letter.reason.splitlines()[0])
 

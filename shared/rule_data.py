@@ -9,45 +9,15 @@ applies to a region on a day by :func:`shared.jurisdiction.precedence`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, PrivateAttr, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from shared.identifiers import region_problem
-from shared.jurisdiction import jurisdiction_covers, precedence
+from shared.rules_in_force import FromRuleFile, NoApplicableRules, RuleDataError, V, Versioned, in_force  # noqa: F401  (re-exported)
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class Versioned(Protocol):
-    jurisdiction: str
-    version: str
-    effective_from: date
-
-
-V = TypeVar("V", bound=Versioned)
-
-
-class RuleDataError(ValueError):
-    """A rule-data file (or folder) is unusable; the message names the file and what is wrong."""
-
-
-class NoApplicableRules(LookupError):
-    """No loaded rule data covers the region on the date asked for."""
-
-
-class FromRuleFile(BaseModel):
-    """Rule data that remembers the file :func:`read_rule_file` read it from."""
-
-    _origin: str | None = PrivateAttr(default=None)
-
-    @property
-    def origin(self) -> str | None:
-        """The file it was loaded from, if any."""
-        return self._origin
 
 
 def agency_folder(rules_dir: Path | None, name: str) -> Path | None:
@@ -148,17 +118,3 @@ def load_rule_files(
 
     paths = [path for folder in folders if folder is not None and Path(folder).is_dir() for path in rule_files(Path(folder), f"{what} folder")]
     return read_all(paths, read, unique_by=unique_by, what=what, advice=advice)
-
-
-def in_force(items: Sequence[V], region_code: str, on: date, what: str, known_as: str, *, check_region: bool = True) -> V:
-    """The item for ``region_code`` on ``on``: most specific jurisdiction, then latest effective_from, then highest version.
-
-    :class:`NoApplicableRules` reads "no <what> region R on D (<known_as>: …)"; with ``check_region``
-    a region that is no GB/T 2260 code is a ValueError."""
-    if check_region and (problem := region_problem(region_code)):
-        raise ValueError(f"region code {region_code!r} {problem}")
-    candidates = [item for item in items if jurisdiction_covers(item.jurisdiction, region_code) and item.effective_from <= on]
-    if not candidates:
-        known = ", ".join(f"{item.jurisdiction} {item.version} from {item.effective_from}" for item in items) or "none loaded"
-        raise NoApplicableRules(f"no {what} region {region_code} on {on.isoformat()} ({known_as}: {known})")
-    return max(candidates, key=lambda item: precedence(item.jurisdiction, item.effective_from, item.version))

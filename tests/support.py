@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import random
 import time
@@ -14,10 +15,11 @@ from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from fastapi import FastAPI
 
-from shared.auth import Role, issue_token
 from shared import topics
+from shared.auth import Role, issue_token
 from shared.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
 from tests.examples import EXAMPLE_REPORT
 
@@ -57,6 +59,20 @@ def new_credit_code(region: str = "141029") -> str:
     return body + credit_code_check_character(body)
 
 
+def new_credit_code_beside(code: str, *topic_names: str, region: str = "141029") -> str:
+    """A fresh credit code whose events land on the same partition as ``code``'s in each of ``topic_names``
+    (all keyed by the credit code, by the producers' default partitioner): a marker that, once processed,
+    shows that everything published for ``code`` before it has been processed too."""
+    specs = topics.all_topic_specs()
+
+    def partitions(key: str) -> list[int]:
+        return [DefaultPartitioner()(key.encode(), list(range(specs[t])), []) for t in topic_names]
+
+    while partitions(marker := new_credit_code(region)) != partitions(code):
+        pass
+    return marker
+
+
 def report_for(credit_code: str, region: str = "141029", **changes: Any) -> dict[str, Any]:
     report = json.loads(json.dumps(EXAMPLE_REPORT))
     report["submission_id"] = str(uuid.uuid4())
@@ -76,15 +92,55 @@ def jia_report_for(credit_code: str, region: str = "141029") -> dict[str, Any]:
     return good
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 20.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
+class _Attempts:
+    """The one polling rule of ``eventually`` and ``eventually_sync``: try until ``ready(result)``;
+    once the time is up, fail naming what was awaited (and, with ``describe``, the last result)."""
+
+    def __init__(self, timeout: float, what: str, ready: Callable[[Any], Any], describe: Callable[[Any], str] | None) -> None:
+        self.timeout, self.what, self.ready, self.describe = timeout, what, ready, describe
+        self.deadline = time.monotonic() + timeout
+
+    def done(self, result: Any) -> bool:
+        if self.ready(result):
+            return True
+        if time.monotonic() > self.deadline:
+            last = f": {self.describe(result)}" if self.describe else ""
+            raise AssertionError(f"{self.what} not reached within {self.timeout} s{last}")
+        return False
+
+
+async def eventually(probe: Callable[[], Awaitable[T] | T], timeout: float = 20.0, what: str = "condition", *,
+                     ready: Callable[[T], Any] = bool, describe: Callable[[T], str] | None = None, interval: float = 0.2) -> T:
+    """``probe()`` (a coroutine function or a plain one) again every ``interval`` s until its result
+    is ready (by default: truthy); that result, or an AssertionError after ``timeout`` s."""
+    attempts = _Attempts(timeout, what, ready, describe)
     while True:
-        result = await probe()
-        if result:
+        result = probe()
+        if inspect.isawaitable(result):
+            result = await result
+        if attempts.done(result):
+            return result  # type: ignore[return-value]
+        await asyncio.sleep(interval)
+
+
+def eventually_sync(probe: Callable[[], T], timeout: float = 20.0, what: str = "condition", *,
+                    ready: Callable[[T], Any] = bool, describe: Callable[[T], str] | None = None, interval: float = 0.2) -> T:
+    """``eventually`` for code that runs outside an event loop (the e2e tests, a server thread starting)."""
+    attempts = _Attempts(timeout, what, ready, describe)
+    while True:
+        result = probe()
+        if attempts.done(result):
             return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s")
-        await asyncio.sleep(0.2)
+        time.sleep(interval)
+
+
+def eventually_get(url: str, ready: Callable[[httpx.Response], Any], timeout: float = 10.0,
+                   headers: dict[str, str] | None = None) -> httpx.Response:
+    """GET ``url`` (by default with a province token) until ``ready(response)``: a service catching up
+    through Kafka. The response, or an AssertionError naming the URL and the last answer."""
+    headers = auth("province") if headers is None else headers
+    return eventually_sync(lambda: httpx.get(url, timeout=5, headers=headers), timeout, url, ready=ready,
+                           describe=lambda r: f"{r.status_code} {r.text[:500]}")
 
 
 @asynccontextmanager

@@ -6,23 +6,23 @@ from functools import partial
 
 from fastapi import FastAPI
 
+from services.assessment.adapters.rules import load_assessment_rules
 from services.assessment.entrypoints.http import router
 from services.assessment.service_layer import handlers
+from services.assessment.service_layer.unit_of_work import AssessmentUnitOfWork
 from shared import topics
 from shared.contracts import OrgDisqualified, ReportSubmitted
-from shared.messaging import session_handler
-from shared.runtime import build_runtime, create_app
+from shared.runtime import build_runtime, create_app, use_unit_of_work
 from shared.settings import Settings, settings_for
 
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("assessment")
-    rules = handlers.AssessmentRules.load(settings.rules_dir)
+    rules = load_assessment_rules(settings.rules_dir)
     runtime = build_runtime(settings, create_topics)
-    runtime.consumer.subscribe(
-        topics.REPORTS_SUBMITTED, ReportSubmitted, session_handler(partial(handlers.classify_submission, rules=rules))
-    )
-    runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, session_handler(handlers.record_disqualification))
+    use_unit_of_work(runtime, AssessmentUnitOfWork)
+    runtime.consumer.subscribe(topics.REPORTS_SUBMITTED, ReportSubmitted, partial(handlers.classify_submission, rules=rules))
+    runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, handlers.record_disqualification)
     app = create_app(
         runtime,
         title="Assessment 综合风险评估",

@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 
 from fastapi import FastAPI
 
-from services.penalty import sweep
+from services.penalty.adapters.rules import Rulebook
 from services.penalty.entrypoints.http import router
 from services.penalty.entrypoints.orgs_http import router as orgs_router
 from services.penalty.entrypoints.procedure_http import router as procedure_router
 from services.penalty.service_layer import handlers
+from services.penalty.service_layer.unit_of_work import PenaltyUnitOfWork
 from shared import topics
 from shared.contracts import ViolationRecorded
-from shared.messaging import session_handler
-from shared.runtime import PeriodicJob, build_runtime, create_app
+from shared.dates import china_today
+from shared.runtime import PeriodicJob, build_runtime, create_app, use_unit_of_work
 from shared.settings import Settings, settings_for
 
-SWEEP_INTERVAL_S = 3600.0  # the daily escalation sweep, checked hourly (python -m services.penalty.sweep for cron)
+SWEEP_INTERVAL_S = 3600.0  # the daily escalation sweep, checked hourly (`ohs penalty sweep` for cron)
 
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("penalty")
-    rulebook = handlers.Rulebook.load(settings.rules_dir)  # packaged + OHS_RULES_DIR; a bad file stops start-up
+    rulebook = Rulebook.load(settings.rules_dir)  # packaged + OHS_RULES_DIR; a bad file stops start-up
     runtime = build_runtime(settings, create_topics)
-    runtime.consumer.subscribe(topics.VIOLATION_RECORDED, ViolationRecorded, session_handler(partial(handlers.decide_case, rules=rulebook)))
+    use_unit_of_work(runtime, PenaltyUnitOfWork)
+    runtime.consumer.subscribe(topics.VIOLATION_RECORDED, ViolationRecorded, partial(handlers.decide_case, rules=rulebook))
 
     async def sweep_escalations() -> None:  # idempotent: an escalated case is no longer awaiting correction
-        if await asyncio.to_thread(sweep.run, runtime.engine, None, rulebook):
-            await runtime.relay.flush()
+        await runtime.uow.run(lambda uow: handlers.sweep_escalations(uow, china_today(), rulebook))
 
     runtime.jobs.append(PeriodicJob("escalation-sweep", SWEEP_INTERVAL_S, sweep_escalations))
     app = create_app(

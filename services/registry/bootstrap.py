@@ -1,67 +1,63 @@
-"""Wires the registry: its tables, its subscriptions and its HTTP routes."""
+"""Wires the registry: its rule data, its unit of work, its subscriptions, its periodic sweeps and
+its HTTP routes."""
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 
-from services.registry import sweep
-from services.registry.domain.overrides import IndustryCatalogues
-from services.registry.domain.regions import RegionTree
+from services.registry.adapters.rules import load_industry_catalogues, load_region_tree
+from services.registry.domain.exemptions import china_today
 from services.registry.entrypoints.audit import router as audit_router
 from services.registry.entrypoints.exemptions import router as exemptions_router
 from services.registry.entrypoints.http import router
 from services.registry.entrypoints.overrides import router as overrides_router
 from services.registry.entrypoints.reminders import router as reminders_router
 from services.registry.entrypoints.reports import router as reports_router
-from services.registry.service_layer import credit_feed, handlers, overrides
+from services.registry.service_layer import credit_feed, exemptions, handlers, overrides, reminders
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
 from shared.contracts import AssessmentClassified, ClassificationChanged, ExemptionChanged, OrgDisqualified, PenaltyDecided
-from shared.messaging import session_handler
-from shared.runtime import PeriodicJob, build_runtime, create_app
+from shared.runtime import PeriodicJob, build_runtime, create_app, use_unit_of_work
 from shared.settings import Settings, settings_for
 
-SWEEP_INTERVAL_S = 3600.0  # the 免检 sweep: at start-up, then hourly (python -m services.registry.sweep for cron)
+SWEEP_INTERVAL_S = 3600.0  # the 免检 sweep: at start-up, then hourly (ohs registry sweep exemptions for cron)
 REMINDER_INTERVAL_S = 3600.0  # the daily reminder sweep, checked hourly: a new China day is caught within the hour
 
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("registry")
-    regions = RegionTree.load(settings.rules_dir)  # packaged provinces + <rules_dir>/regions; a bad file stops start-up
+    regions = load_region_tree(settings.rules_dir)  # packaged provinces + <rules_dir>/regions; a bad file stops start-up
+    industries = load_industry_catalogues(settings.rules_dir)  # packaged + <rules_dir>/industries; a bad file stops start-up
     runtime = build_runtime(settings, create_topics)
-    industries = IndustryCatalogues.load(settings.rules_dir)  # packaged + <rules_dir>/industries; a bad file stops start-up
-    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, session_handler(handlers.archive_classification))
-    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, session_handler(overrides.upgrade_for_major_violation))
+    use_unit_of_work(runtime, RegistryUnitOfWork)
+    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, handlers.archive_classification)
+    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, overrides.upgrade_for_major_violation)
     # the credit feed (CloudEvents on ohs.credit.events): its own consumer group and inbox scope, so it
     # sees every partition of ohs.penalty.decided besides the enforcement upgrades above
     feed = credit_feed.GROUP_SUFFIX
-    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, session_handler(credit_feed.classification_changed), group_suffix=feed)
-    runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, session_handler(credit_feed.exemption_changed), group_suffix=feed)
-    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, session_handler(credit_feed.penalty_decided), group_suffix=feed)
-    runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, session_handler(credit_feed.org_disqualified), group_suffix=feed)
+    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, credit_feed.classification_changed, group_suffix=feed)
+    runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, credit_feed.exemption_changed, group_suffix=feed)
+    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, credit_feed.penalty_decided, group_suffix=feed)
+    runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, credit_feed.org_disqualified, group_suffix=feed)
 
     async def sweep_exemptions() -> None:  # idempotent: hourly catches the new day within the hour
-        if await asyncio.to_thread(sweep.run, runtime.engine):
-            await runtime.relay.flush()
-
-    runtime.jobs.append(PeriodicJob("exemption-sweep", SWEEP_INTERVAL_S, sweep_exemptions))
+        await runtime.uow.run(lambda uow: exemptions.run_sweep(uow, china_today()))
 
     async def sweep_reminders() -> None:  # idempotent: each reminder is sent once per employer, kind and due day
-        if await asyncio.to_thread(sweep.run_reminders, runtime.engine, None, settings.reminder_within_days):
-            await runtime.relay.flush()
+        await runtime.uow.run(lambda uow: reminders.run_sweep(uow, china_today(), settings.reminder_within_days))
 
+    runtime.jobs.append(PeriodicJob("exemption-sweep", SWEEP_INTERVAL_S, sweep_exemptions))
     runtime.jobs.append(PeriodicJob("reminder-sweep", REMINDER_INTERVAL_S, sweep_reminders))
     app = create_app(
         runtime,
         title="Registry 分类监督执法档案",
         description="The classification archive per employer and region: current category, trace and every version.",
     )
-    app.include_router(router)
     app.state.regions = regions
+    app.state.industries = industries
+    app.include_router(router)
     app.include_router(reports_router)
     app.include_router(audit_router)
-    app.state.industries = industries
     app.include_router(overrides_router)
     app.include_router(exemptions_router)
     app.include_router(reminders_router)

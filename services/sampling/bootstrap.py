@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.sampling.domain.rules import SamplingRules
+from services.sampling.adapters.rules import load_sampling_rules
 from services.sampling.entrypoints import plans
 from services.sampling.entrypoints.http import router
 from services.sampling.service_layer import handlers
+from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 from shared import topics
 from shared.contracts import ClassificationChanged, ExemptionChanged
-from shared.messaging import session_handler
-from shared.runtime import build_runtime, create_app
+from shared.runtime import build_runtime, create_app, use_unit_of_work
 from shared.settings import Settings, settings_for
 
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("sampling")
-    rules = SamplingRules.load(settings.rules_dir)
+    rules = load_sampling_rules(settings.rules_dir)
     runtime = build_runtime(settings, create_topics)
-    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, session_handler(handlers.place_in_pool))
-    runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, session_handler(handlers.apply_exemption))
+    use_unit_of_work(runtime, SamplingUnitOfWork)
+    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.place_in_pool)
+    runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, handlers.apply_exemption)
     app = create_app(
         runtime,
         title="Sampling 双随机、一公开",

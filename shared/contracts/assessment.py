@@ -1,6 +1,8 @@
 """Contracts owned by the assessment service: the report (附件4) it accepts and the events it
-produces (submitted, rejected, classified). The report's consistency rules (dates, headcounts,
-publicity) are the assessment's business and live in ``services/assessment/domain``."""
+produces (submitted, rejected, classified). The report model checks shape and format only; its
+business rules across fields (dates in the future, publicity after the assessment, exposed within
+employees, the stated against the computed self-check score) are the assessment's and live in
+``services/assessment/domain`` (``report_rules.report_problems``, ``checklist``)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,7 @@ from uuid import UUID, uuid4
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared import topics
-from shared.dates import china_today
-from shared.contracts.envelope import Category, Event, FieldProblem, HazardGrade, ManagementGrade, Nature, NonNegativeInt, RuleSetRef, TraceEntry, validate_county_code, validate_credit_code
+from shared.contracts.envelope import Category, Event, HazardGrade, ManagementGrade, Nature, NonNegativeInt, RuleSetRef, TraceEntry, validate_county_code, validate_credit_code
 
 # --------------------------------------------------------------------------- the report (附件4)
 
@@ -141,26 +142,6 @@ class Report(BaseModel):
         if not sealed:
             raise ValueError("the report must carry the employer's seal (盖章)")
         return sealed
-
-    def consistency_problems(self, today: date | None = None) -> list[FieldProblem]:
-        """Checks across fields, each naming the field at fault. Empty when the report is coherent."""
-        today = today or china_today()
-        problems: list[FieldProblem] = []
-        if self.assessed_on > today:
-            problems.append(FieldProblem("assessed_on", f"{self.assessed_on} is in the future"))
-        started = self.enterprise.production_started_on
-        if started and started > self.assessed_on:
-            problems.append(FieldProblem("enterprise.production_started_on", f"{started} is after assessed_on {self.assessed_on}"))
-        if self.publicity.start < self.assessed_on:
-            problems.append(FieldProblem("publicity.start", f"{self.publicity.start} is before assessed_on {self.assessed_on}: the result is posted after the assessment"))
-        if self.publicity.start > today:
-            problems.append(FieldProblem("publicity.start", f"{self.publicity.start} is in the future"))
-        for i, hazard in enumerate(self.hazards):
-            if hazard.tested_on and hazard.tested_on > self.assessed_on:
-                problems.append(FieldProblem(f"hazards[{i}].tested_on", f"{hazard.tested_on} is after assessed_on {self.assessed_on}"))
-            if hazard.exposed > self.enterprise.employees:
-                problems.append(FieldProblem(f"hazards[{i}].exposed", f"{hazard.exposed} exceeds enterprise.employees {self.enterprise.employees}"))
-        return problems
 
 
 class ReportSubmitted(Event):

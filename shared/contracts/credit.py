@@ -16,7 +16,7 @@ from shared.contracts.envelope import Category, Decision, HazardGrade, Managemen
 # Not an Event: what goes out on ohs.credit.events for credit-regulation systems is a CloudEvents
 # 1.0 event in structured JSON mode (the whole record value is the event). The registry's
 # credit-feed translator (services/registry/service_layer/credit_feed.py) builds one per
-# classification change, 免检 start or end, and penalty decision. README "Credit feed".
+# classification change, 免检 start or end, and penalty decision. docs/api.md "Credit feed".
 
 CREDIT_SOURCE_REGISTRY = "/ohs/registry"
 CREDIT_SOURCE_PENALTY = "/ohs/penalty"

@@ -15,8 +15,14 @@ import pytest
 
 from services.penalty.domain.case_codes import case_code_problem
 from shared import topics
-from tests.e2e.test_walking_skeleton import poll, system  # noqa: F401 - the four services, on SQLite and on PostgreSQL
-from tests.support import auth, days_ago, jia_report_for, new_credit_code, read_topic
+from tests.support import (
+    auth,
+    days_ago,
+    eventually_get,
+    jia_report_for,
+    new_credit_code,
+    read_topic,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +35,7 @@ def post(url: str, body: dict) -> dict:
     return response.json()
 
 
-def test_a_supervisor_takes_a_violation_from_inspection_to_closure(system, kafka_bootstrap: str) -> None:  # noqa: F811
+def test_a_supervisor_takes_a_violation_from_inspection_to_closure(system, kafka_bootstrap: str) -> None:
     penalty = system["penalty"]
     case = post(f"{penalty}/violations", {"credit_code": new_credit_code(), "item_code": "70-2b", "found_on": days_ago(30), "harm": "none"})
     assert (case["status"], case["decision"]) == ("open", None) and case_code_problem(case["case_code"]) is None
@@ -52,7 +58,7 @@ def test_a_supervisor_takes_a_violation_from_inspection_to_closure(system, kafka
     assert [d["decision"] for d in decided] == ["no_penalty"]
 
 
-def test_a_deadline_that_passes_escalates_to_a_penalty_case_and_the_fine_closes_it(system, kafka_bootstrap: str) -> None:  # noqa: F811
+def test_a_deadline_that_passes_escalates_to_a_penalty_case_and_the_fine_closes_it(system, kafka_bootstrap: str) -> None:
     penalty = system["penalty"]
     code = new_credit_code()
     cid = post(f"{penalty}/violations", {"credit_code": code, "item_code": "70-3", "found_on": days_ago(30), "harm": "none"})["id"]
@@ -77,16 +83,16 @@ def test_a_deadline_that_passes_escalates_to_a_penalty_case_and_the_fine_closes_
     assert steps[3]["actor"] == "system"  # the sweep
 
 
-def test_a_major_violation_raises_the_employers_category_and_reaches_the_credit_feed(system, kafka_bootstrap: str) -> None:  # noqa: F811
+def test_a_major_violation_raises_the_employers_category_and_reaches_the_credit_feed(system, kafka_bootstrap: str) -> None:
     code = new_credit_code("141029")
     good = jia_report_for(code)
     httpx.post(f"{system['assessment']}/reports", json=good, timeout=10, headers=COUNTY).raise_for_status()
-    poll(f"{system['registry']}/enterprises/{code}", lambda r: r.status_code == 200 and r.json()["category"] == "甲", headers=COUNTY)
+    eventually_get(f"{system['registry']}/enterprises/{code}", lambda r: r.status_code == 200 and r.json()["category"] == "甲", headers=COUNTY)
 
     case = post(f"{system['penalty']}/violations",
                 {"credit_code": code, "item_code": "72-1", "found_on": days_ago(3), "harm": "serious", "major": True})
     assert (case["decision"], case["major"], case["status"]) == ("penalty", True, "penalty_pending")
-    archive = poll(f"{system['registry']}/enterprises/{code}", lambda r: r.json()["category"] == "乙", timeout=20, headers=COUNTY).json()
+    archive = eventually_get(f"{system['registry']}/enterprises/{code}", lambda r: r.json()["category"] == "乙", timeout=20, headers=COUNTY).json()
     assert archive["overrides"][-1]["case_ref"] == case["id"]
 
     def ours(records):

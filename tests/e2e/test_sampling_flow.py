@@ -18,8 +18,7 @@ import httpx
 import pytest
 
 from services.sampling import verify as verify_cli
-from tests.e2e.test_walking_skeleton import poll, system  # noqa: F401 - the four services, on SQLite and on PostgreSQL
-from tests.support import auth, days_ago, new_credit_code, report_for
+from tests.support import auth, days_ago, eventually_get, new_credit_code, report_for
 
 pytestmark = pytest.mark.e2e
 
@@ -31,11 +30,11 @@ def pool_codes(response: httpx.Response) -> set[str]:
     return {m["credit_code"] for members in response.json()["members"].values() for m in members}
 
 
-def test_a_county_draws_publishes_a_third_party_verifies_and_a_violation_opens_a_case(system, tmp_path: Path) -> None:  # noqa: F811
+def test_a_county_draws_publishes_a_third_party_verifies_and_a_violation_opens_a_case(system, tmp_path: Path) -> None:
     codes = [new_credit_code(REGION) for _ in range(4)]
     for code in codes:
         httpx.post(f"{system['assessment']}/reports", json=report_for(code, REGION), timeout=10, headers=COUNTY).raise_for_status()
-    poll(f"{system['sampling']}/pools/{REGION}", lambda r: r.status_code == 200 and set(codes) <= pool_codes(r), timeout=30, headers=COUNTY)
+    eventually_get(f"{system['sampling']}/pools/{REGION}", lambda r: r.status_code == 200 and set(codes) <= pool_codes(r), timeout=30, headers=COUNTY)
 
     roster = {"inspectors": [{"id": f"az-{k}", "name": f"安泽县检查员{k}",
                               "conflicts": [{"credit_code": codes[0], "reason": "近亲属任职"}] if k == 1 else []} for k in range(1, 5)]}
@@ -78,7 +77,7 @@ def test_a_county_draws_publishes_a_third_party_verifies_and_a_violation_opens_a
     recorded = httpx.post(f"{system['sampling']}/tasks/{task['task_id']}/result", json=result, headers=COUNTY, timeout=10)
     assert recorded.status_code == 201, recorded.text
     [case_id] = recorded.json()["case_ids"]
-    cases = poll(f"{system['penalty']}/cases?credit_code={codes[1]}",
+    cases = eventually_get(f"{system['penalty']}/cases?credit_code={codes[1]}",
                  lambda r: r.status_code == 200 and any(c["item_code"] == "70-4" for c in r.json()["items"]), timeout=30, headers=COUNTY)
     assert case_id in {c["id"] for c in cases.json()["items"]}, "the case id the sampling service gave"
     again = httpx.post(f"{system['sampling']}/tasks/{task['task_id']}/result", json=result, headers=COUNTY, timeout=10)

@@ -19,11 +19,12 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from services.assessment import bulk, cli
+from services.assessment.adapters import spreadsheets
+from services.assessment.entrypoints import cli
 from services.assessment.bootstrap import bootstrap
 from shared.settings import settings_for
 from tests.conftest import free_port
-from tests.support import auth, new_credit_code, token_for
+from tests.support import auth, eventually_sync, new_credit_code, token_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,11 +51,13 @@ def assessment_api(kafka_bootstrap: str, tmp_path: Path) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(bootstrap(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="assessment-http", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
+
+    def started() -> bool:
+        if not thread.is_alive():
             raise RuntimeError("the assessment service did not start")
-        time.sleep(0.05)
+        return server.started
+
+    eventually_sync(started, timeout=60, what="the assessment service started", interval=0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -132,7 +135,7 @@ def test_bulk_employers_loads_2000_rows_once(assessment_api: str, tmp_path: Path
     assert {(line[0], line[2]) for line in lines[1:]} == bad and len(lines) - 1 == len(bad)
 
     # the service holds what was submitted, under the ids the rows give
-    rows = [r for r in bulk.parse_employer_sheet(source) if r.ok]
+    rows = [r for r in spreadsheets.parse_employer_sheet(source) if r.ok]
     for row in rows[:: len(rows) // 5]:
         answer = httpx.get(f"{assessment_api}/reports/{row.report.submission_id}", headers=auth("county"))  # type: ignore[union-attr]
         assert answer.status_code == 200 and answer.json()["credit_code"] == row.credit_code

@@ -15,10 +15,13 @@ from services.registry.adapters.orm import ChangeLogEntry
 from services.registry.chain import main as chain_cli
 from services.registry.service_layer import chain_log
 from services.registry.service_layer.handlers import archive_classification
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.db import make_engine
 from shared.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
 from shared.migrations import upgrade
 from tests.unit.registry.test_chain import classified
+
+uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +42,7 @@ def test_concurrent_writers_keep_each_county_chain_unbroken(postgres_url: str) -
             region = REGIONS[(n + i) % 2]
             event = classified(random.choice("甲乙丙"), date(2023, 6, 1), region=region, credit_code=new_credit_code(region))
             with Session(engine) as session:
-                archive_classification(session, event)
+                archive_classification(uow_of(session), event)
                 session.commit()
 
     with ThreadPoolExecutor(6) as pool:

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from services.penalty.adapters.orm import Case, CaseCodeCounter
 from services.penalty.domain.case_codes import case_code_problem, parts
 from services.penalty.service_layer import handlers
+from services.penalty.service_layer.unit_of_work import PenaltyUnitOfWork
 from shared.contracts import ViolationRecorded
 from shared.dates import china_today
 from shared.db import make_engine
@@ -35,11 +36,10 @@ def test_codes_are_unique_and_gapless_under_concurrent_case_creation(postgres_ur
         try:
             start.wait()
             for _ in range(PER_THREAD):
-                with Session(engine) as session:
+                with PenaltyUnitOfWork(engine) as uow:
                     event = ViolationRecorded(producer="test", credit_code=new_credit_code("141029"), case_id=uuid.uuid4(), item_code="72-1",
                                               found_on=date(2026, 1, 5), harm="none", corrected_on=None, rectification_deadline=None)
-                    handlers.record_violation(session, event, rules, actor="并发测试")
-                    session.commit()
+                    handlers.record_violation(uow, event, rules, actor="并发测试")  # commits
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             errors.append(error)
 

@@ -12,9 +12,12 @@ from sqlmodel import Session, select
 from services.registry import sweep
 from services.registry.adapters.orm import ReminderRecord
 from services.registry.service_layer.handlers import archive_classification
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.db import OutboxMessage, make_engine
 from shared.migrations import upgrade
 from tests.unit.registry.test_reminders import code, report
+
+uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +27,7 @@ def test_concurrent_sweeps_send_each_reminder_once(postgres_url: str) -> None:
     upgrade("registry", engine)
     with Session(engine) as session:
         for serial in range(1, 41):  # 40 employers, every one overdue on 2026-03-01
-            archive_classification(session, report(code(serial), "2023-01-15", "2026-01-15"))
+            archive_classification(uow_of(session), report(code(serial), "2023-01-15", "2026-01-15"))
         session.commit()
 
     with ThreadPoolExecutor(6) as pool:

@@ -1,5 +1,7 @@
-"""Pure domain of the assessment service: versioned rule data and the classification (no I/O but reading rule files)."""
+"""Pure domain of the assessment service: the rule data it is given (parsed by ``adapters.rules``),
+the report's business rules and the classification. No I/O."""
 
+from services.assessment.domain.assessment_rules import AssessmentRules
 from services.assessment.domain.checklist import ChecklistScore, checklist_problems, score_checklist
 from services.assessment.domain.classifier import (
     Classified,
@@ -11,8 +13,8 @@ from services.assessment.domain.classifier import (
     exposure_test_status,
     months_before,
 )
+from services.assessment.domain.report_rules import report_problems
 from services.assessment.domain.rules import (
-    PACKAGED_RULES_DIR,
     ChecklistItem,
     ChecklistSection,
     ExposureTestValidity,
@@ -21,11 +23,10 @@ from services.assessment.domain.rules import (
     RuleDataError,
     RuleSet,
     SelfCheckChecklist,
-    load_rule_set,
 )
 
 __all__ = [
-    "PACKAGED_RULES_DIR",
+    "AssessmentRules",
     "ChecklistItem",
     "ChecklistScore",
     "ChecklistSection",
@@ -43,7 +44,7 @@ __all__ = [
     "checklist_problems",
     "classify",
     "exposure_test_status",
-    "load_rule_set",
     "months_before",
+    "report_problems",
     "score_checklist",
 ]

@@ -1,7 +1,7 @@
 """§1 deadlines (期限): 公示, submission, re-assessment and a new employer's first assessment.
 
 The periods live in versioned rule data (``rules/deadlines/*.json``, plus an agency's extra
-folder); :class:`DeadlineRules` picks the set for a region on a day exactly as the classification
+folder, read by ``services.assessment.adapters.rules``); :class:`DeadlineRules` picks the set for a region on a day exactly as the classification
 rule book does (most specific jurisdiction, latest effective date, highest version). Working days
 are Chinese statutory working days from :class:`WorkingCalendar`. Every finding is a
 :class:`Flag` on an accepted report, never a rejection.
@@ -9,9 +9,9 @@ are Chinese statutory working days from :class:`WorkingCalendar`. Every finding 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
@@ -21,9 +21,7 @@ from shared.dates import add_months  # noqa: F401 - re-exported for callers of t
 from shared.contracts import Flag, Report, RuleSetRef, TraceEntry
 from shared.identifiers import region_problem
 from shared.jurisdiction import NATIONAL, jurisdiction_covers
-from shared.rule_data import FromRuleFile, in_force, read_all, read_rule_file, rule_files
-
-PACKAGED_DEADLINES_DIR = Path(__file__).resolve().parent.parent / "rules" / "deadlines"
+from shared.rules_in_force import FromRuleFile, in_force
 
 RULE = "§1 deadlines 期限"
 
@@ -62,18 +60,11 @@ class DeadlineSet(FromRuleFile):
         return f"deadline rules {self.jurisdiction} version {self.version}, effective from {self.effective_from.isoformat()}, {state}"
 
 
-def load_deadline_set(path: Path) -> DeadlineSet:
-    """Read and validate one deadline file; :class:`RuleDataError` names the file and every problem."""
-    return read_rule_file(path, DeadlineSet, "deadline rule file")
-
-
 class DeadlineRules:
-    """Every deadline set from the packaged folder plus an optional agency folder."""
+    """Every deadline set loaded (the packaged ones and an agency's, see ``adapters.rules.load_deadline_rules``)."""
 
-    def __init__(self, extra_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_DEADLINES_DIR) -> None:
-        folders = [Path(packaged_dir)] + ([Path(extra_dir)] if extra_dir is not None else [])
-        files = [path for folder in folders for path in rule_files(folder, "deadline rules folder")]
-        self._sets = read_all(files, load_deadline_set, unique_by=("jurisdiction", "version"), what="deadline rule file", advice="; give it a new version")
+    def __init__(self, deadline_sets: Iterable[DeadlineSet]) -> None:
+        self._sets = tuple(deadline_sets)
 
     @property
     def deadline_sets(self) -> tuple[DeadlineSet, ...]:

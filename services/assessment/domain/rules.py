@@ -3,30 +3,28 @@
 Every table the classification uses lives in a JSON rule-set file, never in code, so that an
 agency can drop the official tables into its rules folder (``OHS_RULES_DIR``) without a release.
 One file is one rule set for one jurisdiction (GB/T 2260 code, or ``CN`` for national) from one
-effective date; :class:`RuleBook` picks the one that applies to a region on a day.
+effective date; :class:`RuleBook` picks the one that applies to a region on a day. The files are
+read by ``services.assessment.adapters.rules``; this module only describes and uses them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.contracts import Category, HazardGrade, ManagementGrade, Nature, RuleSetRef
+from shared.contracts import CATEGORIES, Category, HazardGrade, ManagementGrade, Nature, RuleSetRef
 from shared.identifiers import region_problem
 from shared.jurisdiction import NATIONAL, jurisdiction_covers
-from shared.rule_data import FromRuleFile, NoApplicableRules, RuleDataError, in_force, read_all, read_rule_file, rule_files  # noqa: F401  (errors re-exported)
-
-PACKAGED_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+from shared.rules_in_force import FromRuleFile, NoApplicableRules, RuleDataError, in_force  # noqa: F401  (errors re-exported)
 
 Exposure = Literal["符合", "不符合"]  # 接触水平: within / over the occupational exposure limit
 
 HAZARD_GRADES: tuple[HazardGrade, ...] = ("Ⅰ", "Ⅱ", "Ⅲ")  # ascending risk
 MANAGEMENT_GRADES: tuple[ManagementGrade, ...] = ("A", "B", "C")  # best to worst
-CATEGORIES: tuple[Category, ...] = ("甲", "乙", "丙")  # 2022 scheme: 甲 lowest risk, 丙 highest
 NATURES: tuple[Nature, ...] = ("一般", "严重")
 EXPOSURES: tuple[Exposure, ...] = ("符合", "不符合")
 
@@ -351,21 +349,14 @@ class RuleSet(FromRuleFile):
         return f"{self.jurisdiction} version {self.version}, effective from {self.effective_from.isoformat()}, {state}"
 
 
-# --------------------------------------------------------------------------- loading
-
-
-def load_rule_set(path: Path) -> RuleSet:
-    """Read and validate one rule-set file; :class:`RuleDataError` names the file and every problem."""
-    return read_rule_file(path, RuleSet, "rule file")
+# --------------------------------------------------------------------------- the rule book
 
 
 class RuleBook:
-    """Every rule set from the packaged folder plus an optional agency folder (settings.rules_dir)."""
+    """Every rule set loaded (the packaged ones and an agency's, see ``adapters.rules.load_rule_book``)."""
 
-    def __init__(self, extra_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_RULES_DIR) -> None:
-        folders = [packaged_dir] + ([Path(extra_dir)] if extra_dir is not None else [])
-        files = [path for folder in folders for path in rule_files(folder)]  # subfolders (deadlines/, calendar/, …) hold other data
-        self._rule_sets = read_all(files, load_rule_set, unique_by=("jurisdiction", "version"), what="rule file", advice="; give it a new version")
+    def __init__(self, rule_sets: Iterable[RuleSet]) -> None:
+        self._rule_sets = tuple(rule_sets)
 
     @property
     def rule_sets(self) -> tuple[RuleSet, ...]:

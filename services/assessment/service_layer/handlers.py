@@ -1,4 +1,9 @@
-"""Assessment use cases: accept a report, classify it, keep the list of disqualified organisations."""
+"""Assessment use cases: submit and accept a report, classify it, keep the list of disqualified organisations.
+
+Each takes the assessment's unit of work. The commands (``submit_report``, ``accept_report``)
+commit it; the Kafka event handlers (``classify_submission``, ``record_disqualification``) do not:
+the reliable consumer commits their work together with the inbox mark.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,52 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
-
 from services.assessment.adapters.orm import DisqualifiedOrg, Submission
-from shared.rule_data import agency_folder
-from shared.working_calendar import WorkingCalendar
+from services.assessment.domain.assessment_rules import AssessmentRules
 from services.assessment.domain.classifier import Classified, classify
-from services.assessment.domain.deadlines import DeadlineCheck, DeadlineRules, check_deadlines
-from services.assessment.domain.rules import NoApplicableRules, RuleBook
+from services.assessment.domain.deadlines import DeadlineCheck, check_deadlines
+from services.assessment.domain.report_rules import report_problems
+from services.assessment.domain.rules import NoApplicableRules
+from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
+from shared.auth import Principal
 from shared.contracts import (
     AssessmentClassified,
+    FieldProblem,
     OrgDisqualified,
     Report,
     ReportRejected,
     ReportSubmitted,
     utc_now,
 )
-from shared.db import enqueue
+
+__all__ = [
+    "Accepted",
+    "AssessmentRules",
+    "AssessorDisqualified",
+    "ReportInvalid",
+    "SubmissionConflict",
+    "SubmissionRefused",
+    "accept_report",
+    "assess",
+    "classify_submission",
+    "record_disqualification",
+    "submission_refusal",
+    "submit_report",
+]
 
 PRODUCER = "assessment"
+
+
+class SubmissionRefused(Exception):
+    """The caller may not submit this report (an auditor, another employer, outside the region)."""
+
+
+class ReportInvalid(Exception):
+    """The report breaks the business rules across its fields; ``problems`` name each field."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
 
 
 class SubmissionConflict(Exception):
@@ -36,23 +68,41 @@ class AssessorDisqualified(Exception):
 
 
 @dataclass(frozen=True)
-class AssessmentRules:
-    """Every piece of rule data the classification reads, loaded once at start-up."""
-
-    rule_book: RuleBook  # 附件1–3 tables, checklist, test validity
-    deadlines: DeadlineRules  # §1 deadlines
-    calendar: WorkingCalendar  # statutory working days
-
-    @classmethod
-    def load(cls, extra_dir=None) -> "AssessmentRules":  # noqa: ANN001
-        return cls(RuleBook(extra_dir), DeadlineRules(agency_folder(extra_dir, "deadlines")),
-                   WorkingCalendar(agency_folder(extra_dir, "calendar")))
-
-
-@dataclass(frozen=True)
 class Accepted:
     submission: Submission
     new: bool  # False when the identical report had already been accepted
+
+
+# --------------------------------------------------------------------------- submitting a report
+
+
+def submission_refusal(principal: Principal, report: Report) -> str | None:
+    """Why ``principal`` may not submit ``report``, or None. Not a read: the answer is 403, naming why."""
+    enterprise = report.enterprise
+    if principal.role == "auditor":
+        return "an auditor's token reads; it cannot submit reports"
+    if principal.role == "employer":
+        if enterprise.credit_code != principal.credit_code:
+            return f"an employer's token submits only the employer's own reports (token for {principal.credit_code})"
+        return None
+    if not principal.can_act_for(enterprise.credit_code, enterprise.region_code):
+        return (
+            f"enterprise.region_code {enterprise.region_code} is outside the jurisdiction of this {principal.role} token "
+            f"({principal.region_code}): staff submit only for employers of their own region"
+        )
+    return None
+
+
+def submit_report(uow: AbstractAssessmentUnitOfWork, report: Report, principal: Principal, today: date) -> Accepted:
+    """``POST /reports``: who may submit, then the report's business rules, then :func:`accept_report`.
+
+    :class:`SubmissionRefused` (403), :class:`ReportInvalid` (422), :class:`SubmissionConflict` (409),
+    :class:`AssessorDisqualified` (422)."""
+    if refusal := submission_refusal(principal, report):
+        raise SubmissionRefused(refusal)
+    if problems := report_problems(report, today):
+        raise ReportInvalid(problems)
+    return accept_report(uow, report, today)
 
 
 def content_fingerprint(report: Report) -> str:
@@ -60,59 +110,46 @@ def content_fingerprint(report: Report) -> str:
     return hashlib.sha256(report.model_dump_json(exclude={"submission_id"}).encode()).hexdigest()
 
 
-def disqualification(session: Session, report: Report, on: date) -> DisqualifiedOrg | None:
+def disqualification(uow: AbstractAssessmentUnitOfWork, report: Report, on: date) -> DisqualifiedOrg | None:
     """The decision barring the report's assessor on ``on``, if any."""
     if report.assessor.type != "organisation" or not report.assessor.org_id:
         return None
-    org = session.get(DisqualifiedOrg, report.assessor.org_id)
+    org = uow.disqualified_orgs.get(report.assessor.org_id)
     return org if org is not None and org.bars(on) else None
 
 
-def accept_report(session: Session, report: Report, today: date) -> Accepted:
-    """Store a validated report and queue ``reports.submitted``.
+def accept_report(uow: AbstractAssessmentUnitOfWork, report: Report, today: date) -> Accepted:
+    """Store a validated report and announce ``reports.submitted``; commits.
 
     The same submission id with the same report, or a report identical to the employer's latest
     one, is a no-op; the same id with other content is a conflict; a disqualified assessor is refused.
     """
     digest = content_fingerprint(report)
-    existing = session.get(Submission, str(report.submission_id))
+    existing = uow.submissions.get(str(report.submission_id))
     if existing is not None:
         if existing.content_sha256 != digest:
             raise SubmissionConflict(f"submission {report.submission_id} already holds a different report")
         return Accepted(existing, new=False)
-    latest = session.exec(
-        select(Submission)
-        .where(Submission.credit_code == report.enterprise.credit_code)
-        .order_by(col(Submission.received_at).desc())
-    ).first()
+    latest = uow.submissions.latest_for(report.enterprise.credit_code)
     if latest is not None and latest.content_sha256 == digest:
         return Accepted(latest, new=False)
-    barred = disqualification(session, report, today)
+    barred = disqualification(uow, report, today)
     if barred is not None:
         raise AssessorDisqualified(barred.describe())
 
     submission = new_submission(report)
-    session.add(submission)
-    enqueue(
-        session,
+    uow.submissions.add(submission)
+    uow.publish(
         ReportSubmitted(
             producer=PRODUCER,
             credit_code=report.enterprise.credit_code,
             submission_id=report.submission_id,
             received_at=submission.received_at,
             report=report,
-        ),
-    )
-    return Accepted(submission, new=True)
-
-
-def is_first_assessment(session: Session, credit_code: str, submission_id: str) -> bool:
-    earlier = session.exec(
-        select(Submission.submission_id).where(
-            Submission.credit_code == credit_code, Submission.status == "classified", Submission.submission_id != submission_id
         )
-    ).first()
-    return earlier is None
+    )
+    uow.commit()
+    return Accepted(submission, new=True)
 
 
 def new_submission(report: Report, received_at: datetime | None = None) -> Submission:
@@ -126,12 +163,15 @@ def new_submission(report: Report, received_at: datetime | None = None) -> Submi
     )
 
 
+# --------------------------------------------------------------------------- classifying it (ohs.reports.submitted)
+
+
 def assess(
-    session: Session, report: Report, submission_id: str, received_on: date, rules: AssessmentRules
+    uow: AbstractAssessmentUnitOfWork, report: Report, submission_id: str, received_on: date, rules: AssessmentRules
 ) -> tuple[Classified, DeadlineCheck] | list[str]:
     """The classification and the deadline check of a report, or the reasons it cannot be classified."""
-    reasons = [str(p) for p in report.consistency_problems(today=received_on)]
-    if barred := disqualification(session, report, received_on):
+    reasons = [str(p) for p in report_problems(report, today=received_on)]
+    if barred := disqualification(uow, report, received_on):
         reasons.append(f"assessor.org_id: {barred.describe()}")
     if reasons:
         return reasons
@@ -140,21 +180,21 @@ def assess(
         outcome = classify(report, rules.rule_book.for_region(region, on))
         if not isinstance(outcome, Classified):
             return outcome.reasons
-        first = is_first_assessment(session, report.enterprise.credit_code, submission_id)
+        first = not uow.submissions.classified_other_than(report.enterprise.credit_code, submission_id)
         return outcome, check_deadlines(report, received_on, first, rules.deadlines.for_region(region, on), rules.calendar)
     except NoApplicableRules as error:
         return [str(error)]
 
 
-def classify_submission(session: Session, event: ReportSubmitted, rules: AssessmentRules) -> None:
+def classify_submission(uow: AbstractAssessmentUnitOfWork, event: ReportSubmitted, rules: AssessmentRules) -> None:
     """Classify a submitted report, or reject it with reasons; record the outcome and announce it."""
     report = event.report
     # a report submitted through another channel (replay, another intake) is recorded here
-    submission = session.get(Submission, str(event.submission_id)) or new_submission(report, event.received_at)
+    submission = uow.submissions.get(str(event.submission_id)) or new_submission(report, event.received_at)
     if submission.status != "accepted":
         return  # already decided
 
-    assessed = assess(session, report, submission.submission_id, event.received_at.date(), rules)
+    assessed = assess(uow, report, submission.submission_id, event.received_at.date(), rules)
     submission.decided_at = utc_now()
     if isinstance(assessed, list):
         submission.status, submission.reasons = "rejected", assessed
@@ -187,13 +227,16 @@ def classify_submission(session: Session, event: ReportSubmitted, rules: Assessm
             trace=[*outcome.trace, *deadlines.trace],
         )
         submission.status, submission.result = "classified", announcement.model_dump(mode="json")
-    session.add(submission)
-    enqueue(session, announcement)
+    uow.submissions.add(submission)
+    uow.publish(announcement)
 
 
-def record_disqualification(session: Session, event: OrgDisqualified) -> None:
+# --------------------------------------------------------------------------- disqualified organisations (ohs.orgs.disqualified)
+
+
+def record_disqualification(uow: AbstractAssessmentUnitOfWork, event: OrgDisqualified) -> None:
     """Keep the latest decision about an organisation."""
-    org = session.get(DisqualifiedOrg, event.credit_code)
+    org = uow.disqualified_orgs.get(event.credit_code)
     if org is not None and org.decided_on > event.decided_on:
         return  # an older decision arriving late
     org = org or DisqualifiedOrg(org_id=event.credit_code)
@@ -202,4 +245,4 @@ def record_disqualification(session: Session, event: OrgDisqualified) -> None:
     org.decided_on = event.decided_on
     org.until = event.until
     org.reason = event.reason
-    session.add(org)
+    uow.disqualified_orgs.add(org)

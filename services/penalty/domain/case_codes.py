@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from shared.identifiers import region_problem
+from shared.identifiers import county_region_problem, region_problem
 
 CODE_LENGTH = 17
 MAX_SEQUENCE = 999_999
@@ -60,3 +60,22 @@ def case_code_problem(code: str | None) -> str | None:
 def parts(code: str) -> tuple[str, int, int]:
     """(region, year, sequence) of a valid code."""
     return code[:6], int(code[6:10]), int(code[10:16])
+
+
+def registration_region(credit_code: str) -> str:
+    """Characters 3–8 of a 统一社会信用代码 are the registering authority's GB/T 2260 code
+    (a county, a city, a province or 100000 for national registration)."""
+    return credit_code[2:8]
+
+
+def case_region(region_code: str | None, credit_code: str) -> str | None:
+    """The county a case belongs to: as recorded, else the registering authority when that is a county."""
+    if region_code:
+        return region_code
+    registered = registration_region(credit_code)
+    return None if county_region_problem(registered) else registered
+
+
+def code_region(region_code: str | None, credit_code: str) -> str:
+    """The region of a case's 行政行为码: its county, else the registering authority."""
+    return region_code or registration_region(credit_code)

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from shared import rule_data
-from shared.rule_data import read_all, read_json, rule_files, validate
+from shared import rules_in_force as rule_data
 
 Circumstance = Literal["first_overdue", "repeated", "harm_caused"]
 CIRCUMSTANCES: tuple[str, ...] = ("first_overdue", "repeated", "harm_caused")
-PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules"
 
 
 class ProvisionBaseline(BaseModel):
@@ -114,21 +111,11 @@ def departs(fine_yuan: int, proposal: Proposal | None) -> bool:
     return proposal is not None and not proposal.min_yuan <= fine_yuan <= proposal.max_yuan
 
 
-def _read(path: Path) -> DiscretionBaseline | None:
-    data = read_json(path, "discretion baseline file")
-    if not isinstance(data, dict) or data.get("kind") != "discretion_baseline":
-        return None
-    return validate(data, DiscretionBaseline, path, "discretion baseline file")
-
-
 class DiscretionBaselines:
+    """Every loaded baseline (parsed by ``services.penalty.adapters.rules``); picks the one in force."""
+
     def __init__(self, baselines: list[DiscretionBaseline]):
         self.baselines = baselines
-
-    @classmethod
-    def load(cls, extra_dir: Path | None = None) -> "DiscretionBaselines":
-        folders = [folder for folder in (PACKAGED_RULES, extra_dir) if folder is not None and folder.is_dir()]
-        return cls(list(read_all([path for folder in folders for path in rule_files(folder)], _read)))
 
     def in_force(self, region_code: str, on: date) -> DiscretionBaseline | None:
         try:

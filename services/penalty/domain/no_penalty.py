@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
 
-from shared import rule_data
+from shared import rules_in_force as rule_data
 from shared.contracts import TraceEntry
 from shared.jurisdiction import jurisdiction_covers, jurisdiction_level
-from shared.rule_data import NoApplicableRules, RuleDataError, read_all, read_json, rule_files, validate
+from shared.rules_in_force import NoApplicableRules, RuleDataError
 
-PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules"
 ITEM_CODE_PATTERN = r"^\d{2,3}-\d+[a-z]?$"  # 职业病防治法 article - item, e.g. 70-4, 70-2a
 
 
@@ -112,24 +110,12 @@ class NoPenaltyList(BaseModel):
 NoApplicableList = NoApplicableRules  # the name callers catch
 
 
-def _read_list(path: Path) -> NoPenaltyList | None:
-    """The file's no-penalty list; None for other rule data sharing the folder (another ``kind``)."""
-    data = read_json(path, "no-penalty list file")
-    if not isinstance(data, dict) or data.get("kind") != "no_penalty_list":
-        return None
-    return validate(data, NoPenaltyList, path, "no-penalty list file")
-
-
 class NoPenaltyRules:
-    """Every loaded version of the list; picks the one in force for a region on a date."""
+    """Every loaded version of the list (parsed by ``services.penalty.adapters.rules``); picks the one in
+    force for a region on a date."""
 
     def __init__(self, lists: list[NoPenaltyList]):
         self.lists = lists
-
-    @classmethod
-    def load(cls, extra_dir: Path | None = None) -> "NoPenaltyRules":
-        folders = [folder for folder in (PACKAGED_RULES, extra_dir) if folder is not None and folder.is_dir()]
-        return cls(list(read_all([path for folder in folders for path in rule_files(folder)], _read_list)))
 
     def in_force(self, region_code: str, on: date) -> NoPenaltyList:
         """The list that applies: the most specific one in force; an extension (``extends``) is merged onto the

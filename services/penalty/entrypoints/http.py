@@ -1,29 +1,36 @@
-"""Penalty HTTP API: record a violation, read cases, read the no-penalty list in force."""
+"""Penalty HTTP API: record a violation, read cases, read the no-penalty list in force.
+Parse, authorise, delegate: the use cases are in ``service_layer.handlers``, the read models in ``views``."""
 
 from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
-from uuid import uuid4
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session, col, select
 
-from services.penalty.adapters.orm import Case, CaseStep
-from services.penalty.domain.procedure import NEXT
+from services.penalty import views
+from services.penalty.adapters.rules import Rulebook
 from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, NoApplicableList
 from services.penalty.service_layer import handlers
-from shared.auth import Principal, authenticate, not_found
-from shared.contracts import FieldProblem, Harm, ViolationRecorded, validate_county_code, validate_credit_code
+from shared.auth import not_found
+from shared.contracts import FieldProblem, Harm, validate_county_code, validate_credit_code
 from shared.dates import china_today
-from shared.db import in_session
-from shared.identifiers import county_region_problem, credit_code_problem
+from shared.http import CurrentPrincipal, StaffPrincipal, UnitOfWorkDep, valid_credit_code
+from shared.identifiers import county_region_problem
 from shared.runtime import invalid
 
 router = APIRouter(tags=["cases 案件"])
 log = logging.getLogger(__name__)
+
+
+def rulebook(request: Request) -> Rulebook:
+    """The rule data the service loaded at start-up (``app.state.rulebook``)."""
+    return request.app.state.rulebook
+
+
+RulebookDep = Annotated[Rulebook, Depends(rulebook)]
 
 
 class ViolationIn(BaseModel):
@@ -61,48 +68,6 @@ class ViolationIn(BaseModel):
         return found
 
 
-def step_view(step: CaseStep) -> dict[str, Any]:
-    return {"seq": step.seq, "step": step.step, "status": step.status, "on": step.on.isoformat(), "by": step.actor,
-            "deadline": step.deadline.isoformat() if step.deadline else None, "detail": step.detail}
-
-
-def case_view(case: Case, steps: list[CaseStep] | None = None) -> dict[str, Any]:
-    proposed = case.proposed_fine
-    return {
-        "id": case.id,
-        "case_code": case.case_code,
-        "credit_code": case.credit_code,
-        "region_code": case.region_code,
-        "item_code": case.item_code,
-        "found_on": case.found_on.isoformat(),
-        "harm": case.harm,
-        "major": case.major,
-        "corrected_on": case.corrected_on.isoformat() if case.corrected_on else None,
-        "rectification_deadline": case.rectification_deadline.isoformat() if case.rectification_deadline else None,
-        "deadline": case.rectification_deadline.isoformat() if case.rectification_deadline else None,
-        "procedure": case.procedure,
-        "status": case.status,
-        "decision": case.decision,
-        "reasons": case.reasons,
-        "trace": case.trace,
-        "rule_set": case.rule_set,
-        "first_time": case.first_time,
-        "circumstance": case.circumstance,
-        "proposed_fine_range": [proposed["min_yuan"], proposed["max_yuan"]] if proposed else None,
-        "proposed_fine": proposed,
-        "fine_yuan": case.fine_yuan,
-        "departure_reason": case.departure_reason,
-        "producer": case.producer,
-        "task_id": case.task_id,
-        "created_at": case.created_at.isoformat(),
-        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
-        "decided_on": case.decided_on.isoformat() if case.decided_on else None,
-        "closed_on": case.closed_on.isoformat() if case.closed_on else None,
-        "timeline": [step_view(s) for s in steps] if steps is not None else None,
-        "next": list(NEXT.get(case.status, ())),
-    }
-
-
 @router.post(
     "/violations",
     status_code=201,
@@ -111,12 +76,8 @@ def case_view(case: Case, steps: list[CaseStep] | None = None) -> dict[str, Any]
     "else the registering authority in the credit code when that is a county).",
     responses={403: {"description": "not staff, or the case's county is outside the token's jurisdiction"}},
 )
-async def post_violation(violation: ViolationIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    if not principal.is_staff:
-        raise HTTPException(status_code=403, detail=f"only supervision staff record violations, not an {principal.role}'s token")
-    runtime = request.app.state.runtime
-    event = ViolationRecorded(producer=handlers.PRODUCER, case_id=uuid4(), **violation.model_dump())
-    region = handlers.case_region(event)
+async def post_violation(violation: ViolationIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
+    region = handlers.violation_region(violation.credit_code, violation.region_code)
     if region is None:
         registered = handlers.registration_region(violation.credit_code)
         return invalid(
@@ -132,25 +93,15 @@ async def post_violation(violation: ViolationIn, request: Request, principal: Pr
     problems = violation.problems(china_today())
     if problems:
         return invalid([{"field": p.field, "message": p.message} for p in problems], "the violation is invalid")
-
-    def store(session: Session) -> dict[str, Any]:
-        case = handlers.record_violation(session, event, request.app.state.rulebook, actor=principal.name)
-        session.commit()
-        return case_view(case, handlers.timeline(session, case.id))
-
-    view = await in_session(runtime.engine, store)
+    command = handlers.NewViolation(**violation.model_dump())
+    view = await uow.run(lambda u: views.case_detail(u.session, handlers.record_new_violation(u, command, rules, actor=principal.name)))
     log.info("case %s (%s, %s) recorded by %s", view["id"], violation.credit_code, region, principal.describe())
-    await runtime.relay.flush()
     return {**view, "links": {"case": f"/cases/{view['id']}"}}
 
 
 @router.get("/cases/{case_id}", summary="One case: decision, reasons and trace")
-async def get_case(case_id: str, request: Request, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    def load(session: Session) -> dict[str, Any] | None:
-        case = session.get(Case, case_id)
-        return case_view(case, handlers.timeline(session, case.id)) if case else None
-
-    found = await in_session(request.app.state.runtime.engine, load)
+async def get_case(case_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+    found = await uow.run(lambda u: views.case_by_id(u.session, case_id))
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
         raise not_found(f"case {case_id}")
     return found
@@ -158,34 +109,26 @@ async def get_case(case_id: str, request: Request, principal: Principal = Depend
 
 @router.get("/cases", summary="An employer's cases, newest first (only the cases the token may read)")
 async def list_cases(
-    request: Request, credit_code: str = Query(description="统一社会信用代码"), principal: Principal = Depends(authenticate)
+    principal: CurrentPrincipal, uow: UnitOfWorkDep, credit_code: str = Query(description="统一社会信用代码")
 ) -> dict[str, Any]:
-    problem = credit_code_problem(credit_code)
-    if problem:
-        raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
-
-    def load(session: Session) -> list[dict[str, Any]]:
-        rows = session.exec(select(Case).where(Case.credit_code == credit_code).order_by(col(Case.found_on).desc()))
-        return [case_view(c) for c in rows if principal.can_read(c.credit_code, c.region_code)]
-
-    items = await in_session(request.app.state.runtime.engine, load)
+    credit_code = valid_credit_code(credit_code)  # the same check (and 422) as a {credit_code} path parameter
+    items = await uow.run(lambda u: views.cases_of(u.session, credit_code, principal.can_read))
     return {"credit_code": credit_code, "total": len(items), "items": items}
 
 
 @router.get("/rules/no-penalty", tags=["rules 规则"], summary="The no-penalty list (附件5) in force for a region on a date")
 async def no_penalty_rules(
-    request: Request,
-    _: Principal = Depends(authenticate),
+    _: CurrentPrincipal,
+    rules: RulebookDep,
     region_code: str = Query(description="county GB/T 2260 code"),
     on: date | None = Query(default=None, description="date (default today)"),
 ) -> dict[str, Any]:
     problem = county_region_problem(region_code)
     if problem:
         raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+    day = on or china_today()
     try:
-        rule_list = request.app.state.no_penalty_rules.in_force(region_code, on or china_today())
+        rule_list = rules.no_penalty.in_force(region_code, day)
     except NoApplicableList as error:
         raise HTTPException(status_code=404, detail=str(error)) from error
-    return {**rule_list.model_dump(mode="json"), "label": rule_list.label(), "region_code": region_code,
-            "on": (on or china_today()).isoformat(), "item_codes": [item.code for item in rule_list.items],
-            "procedure": rule_list.rules_procedure.model_dump(mode="json")}
+    return views.no_penalty_list(rule_list, region_code, day)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session, col, select
 
-from services.penalty.adapters.orm_orgs import OrgDisqualification, OrgFinding
+from services.penalty import views
 from services.penalty.domain.orgs import DisqualificationRefused, Misstatement, Severity
 from services.penalty.service_layer import orgs
-from shared.auth import Principal, authenticate
+from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
 from shared.contracts import validate_county_code, validate_credit_code
 from shared.dates import china_today
-from shared.db import in_session
-from shared.identifiers import credit_code_problem
+from shared.http import CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.runtime import invalid
 
 router = APIRouter(tags=["organisations 技术服务机构"])
@@ -61,18 +59,6 @@ class DisqualificationIn(DecisionIn):
     finding_ids: list[str] = Field(min_length=1, description="the serious findings it rests on")
 
 
-def _org_code(code: str) -> str:
-    problem = credit_code_problem(code)
-    if problem:
-        raise HTTPException(status_code=422, detail=f"org_credit_code: 统一社会信用代码 {problem}")
-    return code
-
-
-def _staff(principal: Principal, what: str) -> None:
-    if not principal.is_staff:
-        raise HTTPException(status_code=403, detail=f"only supervision staff {what}, not an {principal.role}'s token")
-
-
 def _refused(error: DisqualificationRefused):  # noqa: ANN202
     if error.field == "role":
         raise HTTPException(status_code=403, detail=error.message)
@@ -80,95 +66,66 @@ def _refused(error: DisqualificationRefused):  # noqa: ANN202
 
 
 @router.post(
-    "/orgs/{org_credit_code}/findings",
+    "/orgs/{credit_code}/findings",
     status_code=201,
     summary="Record a false-report finding against a technical service organisation",
     description="Supervision staff, for a county of their jurisdiction. A serious finding is referred to the province; "
     "province staff may decide the disqualification with it (`disqualification`), which announces ohs.orgs.disqualified.",
 )
-async def post_finding(org_credit_code: str, finding: FindingIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    code = _org_code(org_credit_code)
-    _staff(principal, "record findings against organisations")
+async def post_finding(principal: StaffPrincipal, credit_code: CreditCodePath, finding: FindingIn, uow: UnitOfWorkDep) -> Any:
     if not principal.covers_region(finding.region_code):
         raise HTTPException(status_code=403, detail=f"region {finding.region_code} is outside the jurisdiction of this {principal.role} token ({principal.region_code})")
-    if finding.found_on > china_today():
+    today = china_today()
+    if finding.found_on > today:
         return invalid([{"field": "found_on", "message": f"{finding.found_on} is in the future"}], "the finding is invalid")
     new = orgs.NewFinding(
-        org_credit_code=code, org_name=finding.org_name, region_code=finding.region_code, employer_credit_code=finding.employer_credit_code,
+        org_credit_code=credit_code, org_name=finding.org_name, region_code=finding.region_code, employer_credit_code=finding.employer_credit_code,
         submission_id=str(finding.submission_id) if finding.submission_id else None, misstated=list(finding.misstated),
         description=finding.description, severity=finding.severity, found_on=finding.found_on,
     )
     decision = orgs.Decision(**finding.disqualification.model_dump()) if finding.disqualification else None
 
-    def store(session: Session) -> dict[str, Any]:
+    def record(u: AbstractPenaltyUnitOfWork) -> dict[str, Any]:
         row, disqualification = orgs.record_finding(
-            session, new, recorded_by=principal.describe(), role=principal.role, deciding_region=principal.region_code,
-            decision=decision, today=china_today(),
+            u, new, recorded_by=principal.describe(), role=principal.role, deciding_region=principal.region_code,
+            decision=decision, today=today,
         )
-        session.commit()
-        return {**orgs.finding_view(row), "disqualification": orgs.disqualification_view(disqualification) if disqualification else None}
+        return {**views.finding_view(row), "disqualification": views.disqualification_view(disqualification) if disqualification else None}
 
     try:
-        view = await in_session(request.app.state.runtime.engine, store)
+        view = await uow.run(record)
     except DisqualificationRefused as error:
         return _refused(error)
-    log.info("finding %s against organisation %s (%s) recorded by %s", view["id"], code, finding.severity, principal.describe())
-    await request.app.state.runtime.relay.flush()
+    log.info("finding %s against organisation %s (%s) recorded by %s", view["id"], credit_code, finding.severity, principal.describe())
     return view
 
 
 @router.post(
-    "/orgs/{org_credit_code}/disqualification",
+    "/orgs/{credit_code}/disqualification",
     summary="Disqualify an organisation from comprehensive risk assessment work, on its serious findings",
     description="Province staff only. Announces ohs.orgs.disqualified (the assessment service then refuses the "
     "organisation's reports; the credit feed publishes it). The same decision_no again returns the decision made.",
 )
-async def post_disqualification(
-    org_credit_code: str, body: DisqualificationIn, request: Request, principal: Principal = Depends(authenticate)
-) -> Any:
-    code = _org_code(org_credit_code)
-    _staff(principal, "disqualify organisations")
+async def post_disqualification(principal: StaffPrincipal, credit_code: CreditCodePath, body: DisqualificationIn, uow: UnitOfWorkDep) -> Any:
     decision = orgs.Decision(decision_no=body.decision_no, decided_on=body.decided_on, until=body.until, reason=body.reason)
+    today = china_today()
 
-    def store(session: Session) -> dict[str, Any]:
-        row = orgs.disqualify(
-            session, code, decision, body.finding_ids, role=principal.role, decided_by=principal.describe(),
-            region_code=principal.region_code or "", today=china_today(),
-        )
-        session.commit()
-        return orgs.disqualification_view(row)
+    def decide(u: AbstractPenaltyUnitOfWork) -> dict[str, Any]:
+        row = orgs.disqualify(u, credit_code, decision, body.finding_ids, role=principal.role, decided_by=principal.describe(),
+                              region_code=principal.region_code or "", today=today)
+        return views.disqualification_view(row)
 
     try:
-        view = await in_session(request.app.state.runtime.engine, store)
+        return await uow.run(decide)
     except DisqualificationRefused as error:
         return _refused(error)
-    await request.app.state.runtime.relay.flush()
-    return view
 
 
 @router.get(
-    "/orgs/{org_credit_code}",
+    "/orgs/{credit_code}",
     summary="An organisation's record: findings (inside the token's jurisdiction) and disqualifications",
     description="Supervision staff and auditors. Disqualifications are shown to all of them (they bind the whole province).",
 )
-async def get_org(org_credit_code: str, request: Request, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    code = _org_code(org_credit_code)
-    if principal.role == "employer":
-        raise HTTPException(status_code=403, detail="organisations' records are for supervision staff and auditors")
-
-    def load(session: Session) -> dict[str, Any]:
-        findings = session.exec(select(OrgFinding).where(OrgFinding.org_credit_code == code).order_by(col(OrgFinding.found_on)))
-        decisions = session.exec(
-            select(OrgDisqualification).where(OrgDisqualification.org_credit_code == code).order_by(col(OrgDisqualification.decided_on))
-        )
-        visible = [orgs.finding_view(f) for f in findings if principal.covers_region(f.region_code)]
-        disqualifications = [orgs.disqualification_view(d) for d in decisions]
-        today = china_today()
-        return {
-            "org_credit_code": code,
-            "disqualified": any(d["until"] is None or d["until"] >= today.isoformat() for d in disqualifications),
-            "findings": visible,
-            "disqualifications": disqualifications,
-        }
-
-    return await in_session(request.app.state.runtime.engine, load)
+async def get_org(principal: ReaderPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict[str, Any]:
+    today = china_today()
+    return await uow.run(lambda u: views.org_record(u.session, credit_code, principal.covers_region, today))

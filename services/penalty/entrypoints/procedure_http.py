@@ -8,19 +8,21 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlmodel import Session
 
+from services.penalty import views
 from services.penalty.adapters.orm import Case
+from services.penalty.adapters.xlsx import review_workbook
 from services.penalty.domain.discretion import Circumstance
 from services.penalty.domain.procedure import StepNotAllowed
-from services.penalty.entrypoints.http import case_view
-from services.penalty.service_layer import handlers, reviews
-from shared.auth import Principal, authenticate, not_found
+from services.penalty.entrypoints.http import RulebookDep
+from services.penalty.service_layer import handlers
+from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
+from shared.auth import Principal, not_found
 from shared.dates import china_today
-from shared.db import in_session
+from shared.http import ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
 from shared.runtime import content_disposition, invalid
@@ -80,106 +82,80 @@ class FineIn(BaseModel):
     by: str | None = None
 
 
-def _staff(principal: Principal, what: str) -> None:
-    if not principal.is_staff:
-        raise HTTPException(status_code=403, detail=f"only supervision staff {what}, not an {principal.role}'s token")
+Step = Callable[[AbstractPenaltyUnitOfWork, Case], object]
 
 
-async def _take_step(request: Request, case_id: str, principal: Principal, what: str,
-                     work: Callable[[Session, Case], Any]) -> Any:
-    _staff(principal, what)
-    runtime = request.app.state.runtime
+async def _take_step(uow: UnitOfWorkDep, case_id: str, principal: Principal, what: str, step: Step) -> Any:
+    """Run one step of the case in a unit of work; 404 outside the jurisdiction, 409 out of order, 422 a bad field."""
 
-    def run(session: Session) -> dict[str, Any] | JSONResponse:
-        case = session.get(Case, case_id)
-        if case is None or not principal.can_act_for(case.credit_code, case.region_code):
-            raise not_found(f"case {case_id}")
-        try:
-            work(session, case)
-        except StepNotAllowed as error:
-            session.rollback()
-            raise HTTPException(status_code=409, detail=str(error)) from error
-        except handlers.StepProblem as error:
-            session.rollback()
-            return invalid([{"field": error.field, "message": str(error)}], f"the {what.split()[0]} is invalid")
-        session.commit()
-        return case_view(case, handlers.timeline(session, case.id))
+    def may_act(case: Case) -> bool:
+        return principal.can_act_for(case.credit_code, case.region_code)
 
-    result = await in_session(runtime.engine, run)
-    if isinstance(result, JSONResponse):
-        return result
+    try:
+        result = await uow.run(lambda u: views.case_detail(u.session, handlers.take_step(u, case_id, step, may_act)))
+    except handlers.CaseNotFound:
+        raise not_found(f"case {case_id}") from None
+    except StepNotAllowed as error:
+        raise HTTPException(status_code=409, detail=str(error)) from error
+    except handlers.StepProblem as error:
+        return invalid([{"field": error.field, "message": str(error)}], f"the {what.split()[0]} is invalid")
     log.info("case %s: %s by %s", case_id, what, principal.describe())
-    await runtime.relay.flush()
     return result
 
 
 @router.post("/cases/{case_id}/education", status_code=201, responses=_STEP_RESPONSES,
              summary="Step 1 of 三步法: education and guidance (教育引导) recorded")
-async def post_education(case_id: str, body: EducationIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    return await _take_step(request, case_id, principal, "record education",
-                            lambda s, c: handlers.record_education(s, c, body.on, body.by or principal.name, body.content))
+async def post_education(case_id: str, body: EducationIn, principal: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    return await _take_step(uow, case_id, principal, "record education",
+                            lambda u, c: handlers.record_education(u, c, body.on, body.by or principal.name, body.content))
 
 
 @router.post("/cases/{case_id}/rectification-order", status_code=201, responses=_STEP_RESPONSES,
              summary="Step 2: 责令限期改正, the deadline in working days (statutory holidays and 调休 counted)")
-async def post_order(case_id: str, body: RectificationOrderIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    rulebook = request.app.state.rulebook
-    return await _take_step(request, case_id, principal, "order rectification",
-                            lambda s, c: handlers.order_rectification(s, c, body.ordered_on, body.working_days, body.by or principal.name, rulebook))
+async def post_order(case_id: str, body: RectificationOrderIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
+    return await _take_step(uow, case_id, principal, "order rectification",
+                            lambda u, c: handlers.order_rectification(u, c, body.ordered_on, body.working_days, body.by or principal.name, rules))
 
 
 @router.post("/cases/{case_id}/commitment", status_code=201, responses=_STEP_RESPONSES,
              summary="告知承诺 (where the jurisdiction enables it): replaces education and order; a breach escalates")
-async def post_commitment(case_id: str, body: CommitmentIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    rulebook = request.app.state.rulebook
-    return await _take_step(request, case_id, principal, "record a commitment",
-                            lambda s, c: handlers.sign_commitment(s, c, body.signed_on, body.commit_by_working_days, body.by or principal.name, rulebook))
+async def post_commitment(case_id: str, body: CommitmentIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
+    return await _take_step(uow, case_id, principal, "record a commitment",
+                            lambda u, c: handlers.sign_commitment(u, c, body.signed_on, body.commit_by_working_days, body.by or principal.name, rules))
 
 
 @router.post("/cases/{case_id}/verification", status_code=201, responses=_STEP_RESPONSES,
              summary="Step 3: verification (复查): corrected by the deadline → no penalty, closed; otherwise escalated → penalty")
-async def post_verification(case_id: str, body: VerificationIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    rulebook = request.app.state.rulebook
-    return await _take_step(request, case_id, principal, "verify correction",
-                            lambda s, c: handlers.verify_correction(s, c, body.verified_on, body.corrected, body.corrected_on,
-                                                                    body.by or principal.name, rulebook))
+async def post_verification(case_id: str, body: VerificationIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
+    return await _take_step(uow, case_id, principal, "verify correction",
+                            lambda u, c: handlers.verify_correction(u, c, body.verified_on, body.corrected, body.corrected_on,
+                                                                    body.by or principal.name, rules))
 
 
 @router.post("/cases/{case_id}/fine", status_code=201, responses=_STEP_RESPONSES,
              summary="The fine of a penalty case (裁量基准: outside the proposed range only with a departure_reason); closes the case")
-async def post_fine(case_id: str, body: FineIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    rulebook = request.app.state.rulebook
-    return await _take_step(request, case_id, principal, "record the fine",
-                            lambda s, c: handlers.record_fine(s, c, body.fine_yuan, body.circumstance, body.departure_reason,
-                                                              body.by or principal.name, rulebook, body.decided_on))
+async def post_fine(case_id: str, body: FineIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
+    return await _take_step(uow, case_id, principal, "record the fine",
+                            lambda u, c: handlers.record_fine(u, c, body.fine_yuan, body.circumstance, body.departure_reason,
+                                                              body.by or principal.name, rules, body.decided_on))
 
 
 @router.post("/sweeps/escalation", tags=["operations"], summary="Run the escalation sweep now for the token's jurisdiction "
-             "(the service runs it itself hourly; `python -m services.penalty.sweep` for cron)")
-async def post_sweep(request: Request, principal: Principal = Depends(authenticate),
+             "(the service runs it itself hourly; `ohs penalty sweep` for cron)")
+async def post_sweep(principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep,
                      today: date | None = Query(default=None, description="default: today in China; not later than today")) -> Any:
-    _staff(principal, "run the escalation sweep")
     real_today = china_today()
     day = today or real_today
     if day > real_today:
         return invalid([{"field": "today", "message": f"{day} is in the future (today in China is {real_today})"}], "the sweep is invalid")
-    runtime = request.app.state.runtime
     prefix = region_prefix(principal.region_code or "")
-
-    def run(session: Session) -> list[str]:
-        done = handlers.sweep_escalations(session, day, request.app.state.rulebook, prefix)
-        session.commit()
-        return done
-
-    done = await in_session(runtime.engine, run)
-    if done:
-        await runtime.relay.flush()
+    done = await uow.run(lambda u: handlers.sweep_escalations(u, day, rules, prefix))
     return {"today": day.isoformat(), "escalated": len(done), "lines": done}
 
 
 def _region(principal: Principal, region_code: str | None) -> str:
-    """The region a report covers: by default the token's; 403 for employers, 404 outside the jurisdiction."""
-    if principal.role == "employer" or principal.region_code is None:
+    """The region a report covers: by default the token's; 404 outside the jurisdiction (employers: ReaderPrincipal, 403)."""
+    if principal.region_code is None:
         raise HTTPException(status_code=403, detail="case reports are for supervision staff and auditors; an employer reads its own cases")
     code = region_code or principal.region_code
     if problem := region_problem(code):
@@ -190,20 +166,19 @@ def _region(principal: Principal, region_code: str | None) -> str:
 
 
 @router.get("/reports/case-codes", tags=["reports 报表"], summary="行政行为码 coverage: every case with a valid code (target 100 %)")
-async def case_code_report(request: Request, principal: Principal = Depends(authenticate),
+async def case_code_report(principal: ReaderPrincipal, uow: UnitOfWorkDep,
                            region_code: str | None = Query(default=None, description="default: the token's region")) -> Any:
     code = _region(principal, region_code)
-    return await in_session(request.app.state.runtime.engine, lambda session: reviews.code_coverage(session, code))
+    return await uow.run(lambda u: views.code_coverage(u.session, code))
 
 
 @router.get("/reviews/cases", tags=["reports 报表"], summary="案卷评查: the cases with their full timeline and the flags of incomplete files")
-async def review_cases(request: Request, principal: Principal = Depends(authenticate),
+async def review_cases(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: RulebookDep,
                        region_code: str | None = Query(default=None), from_: date | None = Query(default=None, alias="from"),
                        to: date | None = Query(default=None), flagged_only: bool = Query(default=False)) -> Any:
     code = _region(principal, region_code)
-    rulebook = request.app.state.rulebook
-    files = await in_session(request.app.state.runtime.engine,
-                             lambda session: reviews.case_files(session, code, from_, to, rulebook, china_today()))
+    today = china_today()
+    files = await uow.run(lambda u: views.case_files(u.session, code, from_, to, rules, today))
     if flagged_only:
         files = [f for f in files if f["flags"]]
     return {"region_code": code, "from": from_.isoformat() if from_ else None, "to": to.isoformat() if to else None,
@@ -212,15 +187,13 @@ async def review_cases(request: Request, principal: Principal = Depends(authenti
 
 @router.get("/reviews/cases.xlsx", tags=["reports 报表"], response_class=Response, responses={200: {"content": {XLSX: {}}}},
             summary="案卷评查 as .xlsx: sheets 案卷 (one row per case, with flags) and 时间线 (one row per step)")
-async def review_cases_xlsx(request: Request, principal: Principal = Depends(authenticate),
+async def review_cases_xlsx(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: RulebookDep,
                             region_code: str | None = Query(default=None), from_: date | None = Query(default=None, alias="from"),
                             to: date | None = Query(default=None)) -> Response:
     code = _region(principal, region_code)
-    rulebook = request.app.state.rulebook
     today = china_today()
-    files = await in_session(request.app.state.runtime.engine,
-                             lambda session: reviews.case_files(session, code, from_, to, rulebook, today))
-    content = reviews.workbook(files)
+    files = await uow.run(lambda u: views.case_files(u.session, code, from_, to, rules, today))
+    content = review_workbook(files)
     day = today.strftime("%Y%m%d")
     disposition = content_disposition("attachment", f"case-review-{code}-{day}.xlsx", f"案卷评查-{code}-{day}.xlsx")
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})

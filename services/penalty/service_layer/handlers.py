@@ -1,49 +1,35 @@
 """Penalty use cases: open a case (with its 行政行为码), judge it, take it through the 三步法 or
 告知承诺, escalate overdue cases, record the fine. Each step is a row of the case's timeline and a
-``CaseProgressed`` event; the decision (``PenaltyDecided``) goes out exactly once per case."""
+``CaseProgressed`` event; the decision (``PenaltyDecided``) goes out exactly once per case.
+
+Every function works on a unit of work (``uow``: ``service_layer.unit_of_work``). The commands —
+:func:`record_violation`, :func:`record_new_violation`, :func:`take_step`, :func:`sweep_escalations`
+— commit it; the Kafka handler :func:`decide_case` does not (the consumer commits, with the inbox
+mark); the steps (:func:`record_education` …) are what :func:`take_step` runs, inside its unit of work."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
-from uuid import UUID
-
-from sqlmodel import Session, and_, col, func, or_, select
+from uuid import UUID, uuid4
 
 from services.penalty.adapters.orm import Case, CaseStep
-from services.penalty.adapters.sequences import next_sequence
-from services.penalty.domain import procedure
+from services.penalty.adapters.rules import Rulebook  # also handlers.Rulebook, as callers know it
+from services.penalty.domain import case_codes, procedure
 from services.penalty.domain.case_codes import make_code
-from services.penalty.domain.discretion import DiscretionBaselines, Proposal, circumstance_for, departs, fine_problems, propose
-from services.penalty.domain.no_penalty import EarlierCase, Judgement, NoPenaltyList, NoPenaltyRules, Violation, judge
+from services.penalty.domain.discretion import Proposal, circumstance_for, departs, fine_problems, propose
+from services.penalty.domain.no_penalty import EarlierCase, Judgement, NoPenaltyList, Violation, judge
 from services.penalty.domain.procedure import StepNotAllowed
-from shared.contracts import CaseProgressed, PenaltyDecided, TraceEntry, ViolationRecorded, utc_now
+from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
+from shared.contracts import CaseProgressed, Harm, PenaltyDecided, TraceEntry, ViolationRecorded, utc_now
 from shared.dates import china_today
-from shared.db import enqueue
-from shared.identifiers import county_region_problem
-from shared.rule_data import agency_folder
-from shared.working_calendar import WorkingCalendar
 
 PRODUCER = "penalty"
 SYSTEM = "system"
 
-
-@dataclass(frozen=True)
-class Rulebook:
-    """The rule data the penalty service decides with (packaged + ``rules_dir``)."""
-
-    no_penalty: NoPenaltyRules
-    baselines: DiscretionBaselines
-    calendar: WorkingCalendar
-
-    @classmethod
-    def load(cls, rules_dir: Path | None = None) -> "Rulebook":
-        """Packaged rule data plus the agency's: ``<rules_dir>/penalty/`` (lists, baselines) and ``<rules_dir>/calendar/``.
-        (The top level of rules_dir is the assessment service's rule sets; each other service has its subfolder.)"""
-        own = agency_folder(rules_dir, "penalty")
-        return cls(NoPenaltyRules.load(own), DiscretionBaselines.load(own), WorkingCalendar(agency_folder(rules_dir, "calendar")))
+Uow = AbstractPenaltyUnitOfWork
 
 
 @lru_cache(maxsize=1)
@@ -59,37 +45,38 @@ class StepProblem(ValueError):
         super().__init__(message)
 
 
-def registration_region(credit_code: str) -> str:
-    """Characters 3–8 of a 统一社会信用代码 are the registering authority's GB/T 2260 code
-    (a county, a city, a province or 100000 for national registration)."""
-    return credit_code[2:8]
+class CaseNotFound(LookupError):
+    """No such case (or one the caller may not act for: it reads the same)."""
+
+    def __init__(self, case_id: str):
+        self.case_id = case_id
+        super().__init__(f"no case {case_id}")
+
+
+registration_region = case_codes.registration_region
 
 
 def case_region(event: ViolationRecorded) -> str | None:
     """The county the case belongs to: as recorded, else the registering authority when that is a county."""
-    if event.region_code:
-        return event.region_code
-    registered = registration_region(event.credit_code)
-    return None if county_region_problem(registered) else registered
+    return case_codes.case_region(event.region_code, event.credit_code)
 
 
 def code_region(case: Case) -> str:
-    return case.region_code or registration_region(case.credit_code)
+    return case_codes.code_region(case.region_code, case.credit_code)
 
 
 # --------------------------------------------------------------------------- steps and decisions
 
 
-def timeline(session: Session, case_id: str) -> list[CaseStep]:
-    return list(session.exec(select(CaseStep).where(CaseStep.case_id == case_id).order_by(col(CaseStep.seq))))
+def timeline(uow: Uow, case_id: str) -> list[CaseStep]:
+    return uow.cases.timeline(case_id)
 
 
-def _step(session: Session, case: Case, step: str, on: date, actor: str, detail: str, deadline: date | None = None) -> None:
-    seq = session.exec(select(func.count()).select_from(CaseStep).where(CaseStep.case_id == case.id)).one()
-    session.add(CaseStep(case_id=case.id, seq=int(seq) + 1, step=step, status=case.status, on=on, deadline=deadline,
-                         actor=actor, detail=detail))
-    session.flush()
-    enqueue(session, CaseProgressed(
+def _step(uow: Uow, case: Case, step: str, on: date, actor: str, detail: str, deadline: date | None = None) -> None:
+    seq = len(uow.cases.timeline(case.id)) + 1
+    uow.cases.add_step(CaseStep(case_id=case.id, seq=seq, step=step, status=case.status, on=on, deadline=deadline,
+                                actor=actor, detail=detail))
+    uow.publish(CaseProgressed(
         producer=PRODUCER, credit_code=case.credit_code, case_id=UUID(case.id), case_code=case.case_code or "",
         region_code=code_region(case), item_code=case.item_code, step=step, status=case.status,  # type: ignore[arg-type]
         on=on, deadline=deadline, actor=actor, detail=detail, fine_yuan=case.fine_yuan if step == "closed" else None,
@@ -100,33 +87,22 @@ def _rules_for(case: Case, rulebook: Rulebook) -> NoPenaltyList:
     return rulebook.no_penalty.in_force(code_region(case), case.found_on)
 
 
-def _earlier(session: Session, case: Case) -> list[EarlierCase]:
+def _earlier(uow: Uow, case: Case) -> list[EarlierCase]:
     """Earlier cases of this employer and item, from every producer (the case table holds them all)."""
-    rows = session.exec(
-        select(Case).where(
-            Case.credit_code == case.credit_code,
-            Case.item_code == case.item_code,
-            Case.id != case.id,
-            or_(
-                col(Case.found_on) < case.found_on,
-                and_(Case.found_on == case.found_on, col(Case.created_at) < case.created_at),
-            ),
-        )
-    )
-    return [EarlierCase(c.id, c.found_on, c.case_code) for c in rows]
+    return [EarlierCase(c.id, c.found_on, c.case_code) for c in uow.cases.earlier(case)]
 
 
-def _judge(session: Session, case: Case, rulebook: Rulebook, *, check_correction: bool) -> tuple[Judgement, NoPenaltyList]:
+def _judge(uow: Uow, case: Case, rulebook: Rulebook, *, check_correction: bool) -> tuple[Judgement, NoPenaltyList]:
     rules = _rules_for(case, rulebook)
     violation = Violation(case.id, case.credit_code, case.item_code, case.found_on, case.harm, case.corrected_on,
                           case.rectification_deadline, case.major)
-    judgement = judge(violation, _earlier(session, case), rules, check_correction=check_correction)
+    judgement = judge(violation, _earlier(uow, case), rules, check_correction=check_correction)
     case.rule_set = rules.rule_set()
     case.first_time = judgement.first_time
     return judgement, rules
 
 
-def _decide(session: Session, case: Case, judgement: Judgement, rulebook: Rulebook, actor: str, on: date,
+def _decide(uow: Uow, case: Case, judgement: Judgement, rulebook: Rulebook, actor: str, on: date,
             extra_reasons: list[str] | None = None) -> None:
     """Record the decision and announce it (once per case); a penalty gets its proposed fine range."""
     if case.decision is not None:
@@ -145,24 +121,23 @@ def _decide(session: Session, case: Case, judgement: Judgement, rulebook: Rulebo
         case.status = procedure.CLOSED
         case.closed_on = on
     case.trace = [t.model_dump(mode="json") for t in trace]
-    session.add(case)
-    _step(session, case, "decided", on, actor, f"{judgement.decision}: " + "; ".join(reasons))
-    enqueue(session, PenaltyDecided(
+    _step(uow, case, "decided", on, actor, f"{judgement.decision}: " + "; ".join(reasons))
+    uow.publish(PenaltyDecided(
         producer=PRODUCER, credit_code=case.credit_code, case_id=UUID(case.id), item_code=case.item_code,
         decision=judgement.decision,  # type: ignore[arg-type]
         major=case.major, reasons=reasons, trace=trace, case_code=case.case_code, region_code=code_region(case),
     ))
     if judgement.decision == "penalty":
-        _step(session, case, "penalty_proposed", on, actor,
+        _step(uow, case, "penalty_proposed", on, actor,
               proposal.detail() if proposal else f"no discretion baseline for item {case.item_code}: fine within the statute")
     else:
-        _step(session, case, "closed", on, actor, "closed 结案: no penalty (不予处罚), education and rectification on file")
+        _step(uow, case, "closed", on, actor, "closed 结案: no penalty (不予处罚), education and rectification on file")
 
 
 # --------------------------------------------------------------------------- opening and judging
 
 
-def open_case(session: Session, event: ViolationRecorded, *, actor: str | None = None,
+def open_case(uow: Uow, event: ViolationRecorded, *, actor: str | None = None,
               today: date | None = None) -> Case:
     """Create the case with its 行政行为码 (sequence per region and year, in this transaction) and step ``opened``."""
     today = today or china_today()
@@ -181,78 +156,117 @@ def open_case(session: Session, event: ViolationRecorded, *, actor: str | None =
         description=event.description,
     )
     region = code_region(case)
-    case.case_code = make_code(region, today.year, next_sequence(session, region, today.year))
-    session.add(case)
-    session.flush()
+    case.case_code = make_code(region, today.year, uow.case_codes.next(region, today.year))
+    uow.cases.add(case)
     who = actor or (", ".join(event.inspectors) if event.inspectors else f"{event.producer} service")
     source = f" by {event.producer}" + (f" (task {event.task_id})" if event.task_id else "")
-    _step(session, case, "opened", event.found_on, who,
+    _step(uow, case, "opened", event.found_on, who,
           f"立案 {case.case_code}: item {case.item_code} found on {case.found_on}, harm {case.harm}"
           + (", marked major 重大违法" if case.major else "") + source)
     return case
 
 
-def judge_case(session: Session, case: Case, rulebook: Rulebook, actor: str, today: date | None = None) -> None:
+def judge_case(uow: Uow, case: Case, rulebook: Rulebook, actor: str, today: date | None = None) -> None:
     """Judge a newly opened case at once: not eligible → penalty now; eligible and already corrected (on the
     spot, or by the deadline given) → no penalty, closed; eligible with a deadline given at inspection →
     rectifying; eligible otherwise → open (education or commitment next)."""
     today = today or china_today()
     if case.corrected_on is not None:
-        judgement, _ = _judge(session, case, rulebook, check_correction=True)
+        judgement, _ = _judge(uow, case, rulebook, check_correction=True)
         if judgement.eligible:
             case.procedure = "on_the_spot" if case.rectification_deadline is None else "three_step"
-            _step(session, case, "educated", case.found_on, actor, "教育引导 recorded at the inspection")
+            _step(uow, case, "educated", case.found_on, actor, "教育引导 recorded at the inspection")
             if case.rectification_deadline is not None:
-                _step(session, case, "rectification_ordered", case.found_on, actor,
+                _step(uow, case, "rectification_ordered", case.found_on, actor,
                       f"责令限期改正 at the inspection, deadline {case.rectification_deadline}", case.rectification_deadline)
-            _step(session, case, "correction_verified", case.corrected_on, actor, f"corrected on {case.corrected_on}")
-            _decide(session, case, judgement, rulebook, actor, today)
+            _step(uow, case, "correction_verified", case.corrected_on, actor, f"corrected on {case.corrected_on}")
+            _decide(uow, case, judgement, rulebook, actor, today)
             return
         # corrected late or without a deadline: judged as it stands
-        _decide(session, case, judgement, rulebook, actor, today)
+        _decide(uow, case, judgement, rulebook, actor, today)
         return
-    judgement, _ = _judge(session, case, rulebook, check_correction=False)
+    judgement, _ = _judge(uow, case, rulebook, check_correction=False)
     if not judgement.eligible:
-        _decide(session, case, judgement, rulebook, actor, today)
+        _decide(uow, case, judgement, rulebook, actor, today)
         return
     case.reasons = judgement.reasons
     case.trace = [t.model_dump(mode="json") for t in judgement.trace]
     if case.rectification_deadline is not None:
         case.procedure = "three_step"
         case.status = procedure.EDUCATED
-        _step(session, case, "educated", case.found_on, actor, "教育引导 recorded at the inspection")
+        _step(uow, case, "educated", case.found_on, actor, "教育引导 recorded at the inspection")
         case.status = procedure.RECTIFYING
-        _step(session, case, "rectification_ordered", case.found_on, actor,
+        _step(uow, case, "rectification_ordered", case.found_on, actor,
               f"责令限期改正 at the inspection, deadline {case.rectification_deadline}", case.rectification_deadline)
     else:
         case.status = procedure.OPEN
-    session.add(case)
 
 
-def record_violation(session: Session, event: ViolationRecorded, rulebook: Rulebook | None = None, *,
+def record_violation(uow: Uow, event: ViolationRecorded, rulebook: Rulebook | None = None, *,
                      actor: str | None = None, today: date | None = None) -> Case:
     """A violation recorded through penalty's HTTP API: open the case, judge it, and announce the violation."""
     rulebook = rulebook or packaged_rulebook()
-    case = open_case(session, event, actor=actor, today=today)
-    judge_case(session, case, rulebook, actor or PRODUCER, today)
-    enqueue(session, event)
+    case = open_case(uow, event, actor=actor, today=today)
+    judge_case(uow, case, rulebook, actor or PRODUCER, today)
+    uow.publish(event)
+    uow.commit()
     return case
 
 
-def decide_case(session: Session, event: ViolationRecorded, rules: Rulebook | None = None) -> None:
+@dataclass(frozen=True)
+class NewViolation:
+    """A violation found at inspection, as staff record it through penalty's HTTP API."""
+
+    credit_code: str
+    item_code: str
+    found_on: date
+    harm: Harm
+    corrected_on: date | None = None
+    rectification_deadline: date | None = None
+    region_code: str | None = None
+    major: bool = False
+
+
+def violation_region(credit_code: str, region_code: str | None) -> str | None:
+    """The county a new violation's case will belong to (None: give region_code, the credit code names no county)."""
+    return case_codes.case_region(region_code, credit_code)
+
+
+def record_new_violation(uow: Uow, violation: NewViolation, rulebook: Rulebook | None = None, *, actor: str,
+                         today: date | None = None) -> Case:
+    """Staff record a violation: a new case (its id also the event's), judged at once, and ViolationRecorded announced."""
+    event = ViolationRecorded(producer=PRODUCER, case_id=uuid4(), **asdict(violation))
+    return record_violation(uow, event, rulebook, actor=actor, today=today)
+
+
+def decide_case(uow: Uow, event: ViolationRecorded, rules: Rulebook | None = None) -> None:
     """ohs.inspections.violation-recorded, whoever recorded it: open and judge the case unless it exists."""
     rulebook = rules or packaged_rulebook()
-    case = session.get(Case, str(event.case_id))
+    case = uow.cases.get(str(event.case_id))
     if case is None:  # recorded by another service (sampling): open the case here
         actor = ", ".join(event.inspectors) if event.inspectors else f"{event.producer} service"
-        case = open_case(session, event, actor=actor)
-        judge_case(session, case, rulebook, actor)
+        case = open_case(uow, event, actor=actor)
+        judge_case(uow, case, rulebook, actor)
         return
     if case.status == "recorded" and case.decision is None:  # a case opened before the procedure existed
-        judge_case(session, case, rulebook, PRODUCER)
+        judge_case(uow, case, rulebook, PRODUCER)
 
 
 # --------------------------------------------------------------------------- the three steps and 告知承诺
+
+
+def take_step(uow: Uow, case_id: str, step: Callable[[Uow, Case], object],
+              may_act: Callable[[Case], bool] | None = None) -> Case:
+    """One step of a case's procedure (``step``: :func:`record_education`, :func:`order_rectification`, …),
+    committed. :class:`CaseNotFound` when there is no such case or ``may_act`` refuses it; a step that does not
+    fit (:class:`StepNotAllowed`, :class:`StepProblem`) leaves nothing behind."""
+    case = uow.cases.get(case_id)
+    if case is None or (may_act is not None and not may_act(case)):
+        raise CaseNotFound(case_id)
+    step(uow, case)
+    uow.commit()
+    return case
+
 
 
 def _check_day(field: str, day: date, case: Case, today: date, after: date | None = None, after_what: str = "") -> None:
@@ -264,36 +278,34 @@ def _check_day(field: str, day: date, case: Case, today: date, after: date | Non
         raise StepProblem(field, f"{day} is in the future (today in China is {today})")
 
 
-def _last_on(session: Session, case: Case, step: str) -> date | None:
-    days = [s.on for s in timeline(session, case.id) if s.step == step]
+def _last_on(uow: Uow, case: Case, step: str) -> date | None:
+    days = [s.on for s in timeline(uow, case.id) if s.step == step]
     return days[-1] if days else None
 
 
-def record_education(session: Session, case: Case, on: date, by: str, content: str, today: date | None = None) -> Case:
+def record_education(uow: Uow, case: Case, on: date, by: str, content: str, today: date | None = None) -> Case:
     procedure.require("education", case.status)
     _check_day("on", on, case, today or china_today())
     case.procedure = "three_step"
     case.status = procedure.EDUCATED
-    session.add(case)
-    _step(session, case, "educated", on, by, f"教育引导: {content}")
+    _step(uow, case, "educated", on, by, f"教育引导: {content}")
     return case
 
 
-def order_rectification(session: Session, case: Case, ordered_on: date, working_days: int | None, by: str, rulebook: Rulebook,
+def order_rectification(uow: Uow, case: Case, ordered_on: date, working_days: int | None, by: str, rulebook: Rulebook,
                         today: date | None = None) -> Case:
     procedure.require("rectification-order", case.status)
-    _check_day("ordered_on", ordered_on, case, today or china_today(), _last_on(session, case, "educated"), "the education")
+    _check_day("ordered_on", ordered_on, case, today or china_today(), _last_on(uow, case, "educated"), "the education")
     days = working_days or _rules_for(case, rulebook).rules_procedure.rectification_working_days
     deadline = rulebook.calendar.add_working_days(ordered_on, days)
     case.rectification_deadline = deadline
     case.status = procedure.RECTIFYING
-    session.add(case)
-    _step(session, case, "rectification_ordered", ordered_on, by,
+    _step(uow, case, "rectification_ordered", ordered_on, by,
           f"责令限期改正: {days} working days from {ordered_on}, deadline {deadline}", deadline)
     return case
 
 
-def sign_commitment(session: Session, case: Case, signed_on: date, working_days: int | None, by: str, rulebook: Rulebook,
+def sign_commitment(uow: Uow, case: Case, signed_on: date, working_days: int | None, by: str, rulebook: Rulebook,
                     today: date | None = None) -> Case:
     procedure.require("commitment", case.status)
     rules = _rules_for(case, rulebook)
@@ -307,18 +319,17 @@ def sign_commitment(session: Session, case: Case, signed_on: date, working_days:
     case.procedure = "commitment"
     case.rectification_deadline = deadline
     case.status = procedure.COMMITTED
-    session.add(case)
-    _step(session, case, "commitment_signed", signed_on, by,
+    _step(uow, case, "commitment_signed", signed_on, by,
           f"告知承诺: the employer commits to correct within {days} working days from {signed_on}, by {deadline}", deadline)
     return case
 
 
-def verify_correction(session: Session, case: Case, verified_on: date, corrected: bool, corrected_on: date | None, by: str,
+def verify_correction(uow: Uow, case: Case, verified_on: date, corrected: bool, corrected_on: date | None, by: str,
                       rulebook: Rulebook, today: date | None = None) -> Case:
     procedure.require("verification", case.status)
     today = today or china_today()
     assert case.rectification_deadline is not None
-    ordered = _last_on(session, case, "rectification_ordered") or _last_on(session, case, "commitment_signed")
+    ordered = _last_on(uow, case, "rectification_ordered") or _last_on(uow, case, "commitment_signed")
     _check_day("verified_on", verified_on, case, today, ordered, "the order or commitment")
     if corrected and corrected_on is None:
         raise StepProblem("corrected_on", "required when corrected is true")
@@ -329,50 +340,45 @@ def verify_correction(session: Session, case: Case, verified_on: date, corrected
     outcome = procedure.verify(case.rectification_deadline, verified_on, corrected, corrected_on)
     if corrected:
         case.corrected_on = corrected_on
-    session.add(case)
-    _step(session, case, outcome.step, verified_on, by, f"复查: {outcome.detail}")
+    _step(uow, case, outcome.step, verified_on, by, f"复查: {outcome.detail}")
     if outcome.in_time:
-        judgement, _ = _judge(session, case, rulebook, check_correction=True)
-        _decide(session, case, judgement, rulebook, by, verified_on)
+        judgement, _ = _judge(uow, case, rulebook, check_correction=True)
+        _decide(uow, case, judgement, rulebook, by, verified_on)
     else:
-        escalate(session, case, rulebook, by, verified_on)
+        escalate(uow, case, rulebook, by, verified_on)
     return case
 
 
-def escalate(session: Session, case: Case, rulebook: Rulebook, actor: str, on: date) -> None:
+def escalate(uow: Uow, case: Case, rulebook: Rulebook, actor: str, on: date) -> None:
     """逾期处罚: the deadline passed without verified correction → a penalty case."""
     why = f"deadline {case.rectification_deadline} passed without verified correction"
     case.status = procedure.PENALTY_PENDING
-    session.add(case)
-    _step(session, case, "escalated", on, actor, f"逾期处罚: {why}")
-    judgement, _ = _judge(session, case, rulebook, check_correction=True)
+    _step(uow, case, "escalated", on, actor, f"逾期处罚: {why}")
+    judgement, _ = _judge(uow, case, rulebook, check_correction=True)
     if judgement.eligible:  # cannot be, the correction fails; kept safe for rule data without the condition
         judgement = Judgement("penalty", [], judgement.trace, judgement.first_time)
     trace = judgement.trace + [TraceEntry(rule="escalation 逾期", detail=why)]
-    _decide(session, case, Judgement("penalty", judgement.reasons, trace, judgement.first_time), rulebook, actor, on, [why])
+    _decide(uow, case, Judgement("penalty", judgement.reasons, trace, judgement.first_time), rulebook, actor, on, [why])
 
 
-def sweep_escalations(session: Session, today: date, rulebook: Rulebook, region_prefix: str = "") -> list[str]:
-    """The daily sweep: every case awaiting correction whose deadline is before ``today`` escalates. Idempotent."""
-    query = (
-        select(Case)
-        .where(col(Case.status).in_(procedure.AWAITING_CORRECTION), col(Case.rectification_deadline) < today)
-        .order_by(col(Case.rectification_deadline), col(Case.id))
-        .with_for_update(skip_locked=True)
-    )
+def sweep_escalations(uow: Uow, today: date, rulebook: Rulebook, region_prefix: str = "") -> list[str]:
+    """The daily sweep: every case awaiting correction whose deadline is before ``today`` escalates, in one
+    transaction (committed). Idempotent: an escalated case no longer awaits correction. ``region_prefix``
+    limits it to a jurisdiction. Returns one line per escalation."""
     done = []
-    for case in session.exec(query).all():
+    for case in uow.cases.awaiting_correction(today):
         if region_prefix and not code_region(case).startswith(region_prefix):
             continue
         if case.status not in procedure.AWAITING_CORRECTION or not procedure.overdue(case.rectification_deadline, today):
             continue
-        escalate(session, case, rulebook, SYSTEM, today)
+        escalate(uow, case, rulebook, SYSTEM, today)
         done.append(f"escalated {case.case_code} (case {case.id}, {case.credit_code}, item {case.item_code}): "
                     f"deadline {case.rectification_deadline} passed")
+    uow.commit()
     return done
 
 
-def record_fine(session: Session, case: Case, fine_yuan: int, circumstance: str | None, departure_reason: str | None,
+def record_fine(uow: Uow, case: Case, fine_yuan: int, circumstance: str | None, departure_reason: str | None,
                 by: str, rulebook: Rulebook, on: date | None = None) -> Case:
     procedure.require("fine", case.status)
     on = on or china_today()
@@ -388,10 +394,9 @@ def record_fine(session: Session, case: Case, fine_yuan: int, circumstance: str 
     case.departure_reason = (departure_reason or "").strip() or None
     case.status = procedure.CLOSED
     case.closed_on = on
-    session.add(case)
     departure = f"; departs from the baseline {proposal.min_yuan}–{proposal.max_yuan}: {case.departure_reason}" \
         if proposal and departs(fine_yuan, proposal) else ""
-    _step(session, case, "closed", on, by, f"罚款 {fine_yuan} yuan ({case.circumstance}){departure}; closed 结案")
+    _step(uow, case, "closed", on, by, f"罚款 {fine_yuan} yuan ({case.circumstance}){departure}; closed 结案")
     return case
 
 

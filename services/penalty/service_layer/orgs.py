@@ -1,12 +1,11 @@
-"""False-report findings against technical service organisations, and their disqualification."""
+"""False-report findings against technical service organisations, and their disqualification.
+The commands (:func:`record_finding`, :func:`disqualify`) commit their unit of work."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import date
-
-from sqlmodel import Session, col, select
 
 from services.penalty.adapters.orm_orgs import OrgDisqualification, OrgFinding
 from services.penalty.domain.orgs import (
@@ -16,8 +15,8 @@ from services.penalty.domain.orgs import (
     disqualification_reason,
     finding_status,
 )
+from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
 from shared.contracts import OrgDisqualified
-from shared.db import enqueue
 
 PRODUCER = "penalty"
 
@@ -48,7 +47,7 @@ def _facts(finding: OrgFinding) -> FindingFacts:
 
 
 def record_finding(
-    session: Session, new: NewFinding, *, recorded_by: str, role: str, deciding_region: str | None, decision: Decision | None, today: date
+    uow: AbstractPenaltyUnitOfWork, new: NewFinding, *, recorded_by: str, role: str, deciding_region: str | None, decision: Decision | None, today: date
 ) -> tuple[OrgFinding, OrgDisqualification | None]:
     """Record a finding; a serious one found by the province with a decision disqualifies at once."""
     if decision is not None and new.severity != "serious":
@@ -61,28 +60,38 @@ def record_finding(
     )
     if decision is not None:  # checked before anything is written
         check_disqualification(role, [_facts(finding)], decision.decided_on, decision.until, today)
-    session.add(finding)
-    session.flush()
+    uow.orgs.add_finding(finding)
     disqualification = None
     if decision is not None:
-        disqualification = disqualify(
-            session, new.org_credit_code, decision, [finding.id], role=role, decided_by=recorded_by,
+        disqualification = _disqualify(
+            uow, new.org_credit_code, decision, [finding.id], role=role, decided_by=recorded_by,
             region_code=deciding_region or new.region_code, today=today,
         )
+    uow.commit()
     return finding, disqualification
 
 
 def disqualify(
-    session: Session, org_credit_code: str, decision: Decision, finding_ids: list[str], *, role: str, decided_by: str,
+    uow: AbstractPenaltyUnitOfWork, org_credit_code: str, decision: Decision, finding_ids: list[str], *, role: str, decided_by: str,
     region_code: str, today: date,
 ) -> OrgDisqualification:
     """The province disqualifies the organisation on its serious findings; the same decision twice is one."""
-    existing = session.exec(select(OrgDisqualification).where(OrgDisqualification.decision_no == decision.decision_no)).first()
+    disqualification = _disqualify(uow, org_credit_code, decision, finding_ids, role=role, decided_by=decided_by,
+                                   region_code=region_code, today=today)
+    uow.commit()
+    return disqualification
+
+
+def _disqualify(
+    uow: AbstractPenaltyUnitOfWork, org_credit_code: str, decision: Decision, finding_ids: list[str], *, role: str, decided_by: str,
+    region_code: str, today: date,
+) -> OrgDisqualification:
+    existing = uow.orgs.disqualification(decision.decision_no)
     if existing is not None:
         if existing.org_credit_code != org_credit_code:
             raise DisqualificationRefused("decision_no", f"{decision.decision_no} already disqualified another organisation ({existing.org_credit_code})")
         return existing
-    findings = list(session.exec(select(OrgFinding).where(col(OrgFinding.id).in_(finding_ids)))) if finding_ids else []
+    findings = uow.orgs.findings(finding_ids)
     unknown = sorted(set(finding_ids) - {f.id for f in findings})
     if unknown:
         raise DisqualificationRefused("finding_ids", f"no finding {', '.join(unknown)}")
@@ -101,12 +110,10 @@ def disqualify(
         decided_on=decision.decided_on, until=decision.until, reason=disqualification_reason(serious, decision.reason),
         decided_by=decided_by, region_code=region_code,
     )
-    session.add(disqualification)
+    uow.orgs.add_disqualification(disqualification)
     for finding in findings:
         finding.status, finding.disqualification_id = "disqualified", disqualification.id
-        session.add(finding)
-    enqueue(
-        session,
+    uow.publish(
         OrgDisqualified(
             event_id=uuid.UUID(disqualification.id), producer=PRODUCER, credit_code=org_credit_code, org_name=org_name,
             decision_no=disqualification.decision_no, decided_on=disqualification.decided_on, until=disqualification.until,
@@ -114,21 +121,3 @@ def disqualify(
         ),
     )
     return disqualification
-
-
-def finding_view(finding: OrgFinding) -> dict:
-    return {
-        "id": finding.id, "org_credit_code": finding.org_credit_code, "org_name": finding.org_name, "region_code": finding.region_code,
-        "employer_credit_code": finding.employer_credit_code, "submission_id": finding.submission_id, "misstated": finding.misstated,
-        "description": finding.description, "severity": finding.severity, "found_on": finding.found_on.isoformat(),
-        "status": finding.status, "recorded_by": finding.recorded_by, "disqualification_id": finding.disqualification_id,
-        "created_at": finding.created_at.isoformat(),
-    }
-
-
-def disqualification_view(row: OrgDisqualification) -> dict:
-    return {
-        "id": row.id, "org_credit_code": row.org_credit_code, "org_name": row.org_name, "decision_no": row.decision_no,
-        "decided_on": row.decided_on.isoformat(), "until": row.until.isoformat() if row.until else None, "reason": row.reason,
-        "decided_by": row.decided_by, "region_code": row.region_code, "created_at": row.created_at.isoformat(),
-    }

@@ -9,8 +9,14 @@ announced to the other services. The category compared is the effective one (aft
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+
+# What other services hold about an employer from ohs.registry.classification-changed, in the
+# order ``ClassificationChanged.changed`` lists them: a change of any is announced.
+HELD_FIELDS = ("category", "region_code", "enterprise_name", "industry_codes", "employees")
+_FIELD_WORDS = {"enterprise_name": "name", "industry_codes": "industry codes", "employees": "headcount"}
 
 
 @dataclass(frozen=True)
@@ -44,3 +50,37 @@ def archive(current: CurrentClassification | None, category: str, region_code: s
         return ArchiveDecision(version, False, False, current.category)
     changed = category != current.category or region_code != current.region_code
     return ArchiveDecision(version, True, changed, current.category)
+
+
+@dataclass(frozen=True)
+class Held:
+    """What the other services hold about an employer's current classification."""
+
+    category: str
+    region_code: str
+    enterprise_name: str
+    industry_codes: tuple[str, ...]
+    employees: int | None
+
+    @classmethod
+    def of(cls, category: str, region_code: str, enterprise_name: str, industry_codes: Sequence[str], employees: int | None) -> Held:
+        return cls(category, region_code, enterprise_name, tuple(industry_codes), employees)
+
+
+def changes(before: Held | None, after: Held) -> list[str]:
+    """The held fields that differ (``HELD_FIELDS`` order); a first archive: ``["category"]``.
+    Empty: nothing to announce."""
+    if before is None:
+        return ["category"]
+    return [field for field in HELD_FIELDS if getattr(before, field) != getattr(after, field)]
+
+
+def changes_only_details(changed: Sequence[str]) -> bool:
+    """Neither the category nor the region changed (what an announcement before ``changed`` meant)."""
+    return not {"category", "region_code"} & set(changed)
+
+
+def details_reason(basis: str, changed: Sequence[str], category: str) -> str:
+    """The reason of an announcement of a name, industry or headcount change only."""
+    words = ", ".join(_FIELD_WORDS.get(field, field) for field in changed)
+    return f"{basis} changed the employer's {words}; category stays {category}"

@@ -28,16 +28,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.rule_data import FromRuleFile, in_force, read_all, read_rule_file, rule_files
+from shared.contracts import CATEGORIES  # 综合风险类别, lowest risk first
+from shared.rules_in_force import FromRuleFile, in_force
 
-CATEGORIES: tuple[str, ...] = ("甲", "乙", "丙")  # 综合风险类别, lowest risk first
 NATURE_RANK = {"一般": 0, "严重": 1}
-PACKAGED_INDUSTRY_DIR = Path(__file__).resolve().parent.parent / "rules"
 WHAT = "industry catalogue"
 
 # the kinds of archive entries beside the reports themselves
@@ -182,23 +180,12 @@ def industry_default(catalogue: IndustryCatalogue, industry_codes: Sequence[str]
     return IndustryDefault(category, nature, tuple(matches), tuple(unmatched), tuple(trace))
 
 
-def load_industry_catalogue(path: Path) -> IndustryCatalogue:
-    return read_rule_file(path, IndustryCatalogue, WHAT)
-
-
 class IndustryCatalogues:
-    """The packaged catalogues (``services/registry/rules``) plus ``<OHS_RULES_DIR>/industries/*.json``."""
+    """Every loaded catalogue (``adapters.rules.load_industry_catalogues``: the packaged ones plus
+    ``<OHS_RULES_DIR>/industries/*.json``); the one in force for a region on a day."""
 
     def __init__(self, catalogues: Iterable[IndustryCatalogue]) -> None:
         self._catalogues = tuple(catalogues)
-
-    @classmethod
-    def load(cls, rules_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_INDUSTRY_DIR) -> IndustryCatalogues:
-        folders = [packaged_dir]
-        if rules_dir is not None and (Path(rules_dir) / "industries").is_dir():
-            folders.append(Path(rules_dir) / "industries")
-        files = [path for folder in folders for path in rule_files(folder, "industry catalogue folder")]
-        return cls(read_all(files, load_industry_catalogue, unique_by=("jurisdiction", "version"), what=WHAT, advice="; give it a new version"))
 
     def in_force(self, region_code: str, on: date) -> IndustryCatalogue:
         return in_force(self._catalogues, region_code, on, "industry catalogue for", "catalogues")

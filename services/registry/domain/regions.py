@@ -1,4 +1,5 @@
 """Regions as data: province → city → county (GB/T 2260), each county's receiving agency (受理机构).
+Pure rules on parsed data; the files are read by ``services.registry.adapters.rules``.
 
 One JSON file per province (``services/registry/regions/*.json``, plus ``<OHS_RULES_DIR>/regions/*.json``
 so an agency can add a province, or replace a packaged one, without a release)::
@@ -27,16 +28,14 @@ Every problem is a :class:`RegionDataError` naming the file and the field
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.identifiers import county_region_problem, region_problem
 from shared.jurisdiction import jurisdiction_level
-from shared.rule_data import FromRuleFile, RuleDataError, read_all, read_json, rule_files, validate
+from shared.rules_in_force import FromRuleFile, RuleDataError
 
-PACKAGED_REGIONS_DIR = Path(__file__).resolve().parent.parent / "regions"
 WHAT = "region file"
 
 Level = Literal["province", "city", "county"]
@@ -152,17 +151,6 @@ def structure_problems(file: RegionFile) -> list[str]:
     return problems
 
 
-def load_region_file(path: Path) -> RegionFile:
-    file = validate(read_json(path, WHAT), RegionFile, path, WHAT)
-    if problems := structure_problems(file):
-        raise RegionDataError(f"{WHAT} {path} is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
-    return file
-
-
-def _rewrap(error: RuleDataError) -> RegionDataError:
-    return error if isinstance(error, RegionDataError) else RegionDataError(str(error))
-
-
 # --------------------------------------------------------------------------- the tree
 
 
@@ -179,14 +167,11 @@ class RegionTree:
                 self._parent[node.code] = ancestors[-1].code if ancestors else None
 
     @classmethod
-    def from_folders(cls, folders: Iterable[Path]) -> RegionTree:
-        """Later folders replace earlier ones' provinces; one folder may not define a province twice."""
+    def from_files(cls, folders: Iterable[Iterable[RegionFile]]) -> RegionTree:
+        """The province files of each folder, in order: a later folder replaces an earlier one's
+        province; one folder may not define a province twice (:class:`RegionDataError` naming both)."""
         by_province: dict[str, RegionFile] = {}
-        for folder in folders:
-            try:
-                loaded = read_all(rule_files(folder, "regions folder"), load_region_file)
-            except RuleDataError as error:
-                raise _rewrap(error) from error
+        for loaded in folders:
             in_folder: dict[str, RegionFile] = {}
             for file in loaded:
                 code = file.province.code
@@ -195,14 +180,6 @@ class RegionTree:
                 in_folder[code] = file
             by_province.update(in_folder)
         return cls(by_province[code] for code in sorted(by_province))
-
-    @classmethod
-    def load(cls, rules_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_REGIONS_DIR) -> RegionTree:
-        """The packaged provinces plus ``<rules_dir>/regions/*.json`` when that folder exists."""
-        folders = [packaged_dir]
-        if rules_dir is not None and (Path(rules_dir) / "regions").is_dir():
-            folders.append(Path(rules_dir) / "regions")
-        return cls.from_folders(folders)
 
     # ---- look-ups
 

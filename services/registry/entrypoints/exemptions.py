@@ -3,7 +3,7 @@
 County, city and province staff grant and revoke exemptions for archived employers of their
 jurisdiction (auditors and employers: 403); staff, auditors and the employer itself list them.
 An exemption runs from ``valid_from`` to ``valid_until`` inclusive (China dates) and ends by
-itself after ``valid_until`` (the registry's daily sweep, ``python -m services.registry.sweep``).
+itself after ``valid_until`` (the registry's daily sweep, ``ohs registry sweep exemptions``).
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
-from services.registry.adapters.orm import EnterpriseRecord
+from services.registry import views
 from services.registry.domain.exemptions import china_today
-from services.registry.entrypoints.overrides import REFUSALS, check_credit_code, readable_record, staff_only
-from services.registry.service_layer import exemptions
-from shared.auth import Principal, authenticate, not_found
-from shared.db import in_session
+from services.registry.entrypoints.overrides import REFUSALS
+from services.registry.service_layer import exemptions, overrides
+from shared.auth import not_found
+from shared.http import CreditCodePath, CurrentPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.runtime import invalid
 
 router = APIRouter(tags=["免检 exemptions"])
@@ -50,50 +49,32 @@ class RevocationIn(BaseModel):
     "valid_from or already past.",
     responses=REFUSALS,
 )
-async def post_exemption(credit_code: str, body: ExemptionIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    check_credit_code(credit_code)
-    staff_only(principal, "grant exemptions")
-
-    def work(session: Session) -> Any:
-        readable_record(session, principal, credit_code)
-        try:
-            row = exemptions.grant(
-                session, credit_code, valid_from=body.valid_from, valid_until=body.valid_until, reason=body.reason,
-                basis=body.basis, actor=principal.describe(), today=china_today(),
-            )
-        except exemptions.InvalidPeriod as error:
-            return invalid([{"field": "valid_until", "message": str(error)}], "the exemption is invalid")
-        session.commit()
-        return exemptions.view(row)
-
-    return await _act(request, work, 201)
-
-
-async def _act(request: Request, work: Any, status_code: int) -> Any:
+async def post_exemption(principal: StaffPrincipal, credit_code: CreditCodePath, body: ExemptionIn, uow: UnitOfWorkDep) -> Any:
     try:
-        body = await in_session(request.app.state.runtime.engine, work)
+        row = await uow.run(lambda u: views.exemption_view(exemptions.grant_by_staff(
+            u, principal, credit_code, valid_from=body.valid_from, valid_until=body.valid_until, reason=body.reason, basis=body.basis,
+            today=china_today(),
+        )))
+    except overrides.NotInArchive as error:
+        raise not_found(f"archive for {credit_code}") from error
+    except exemptions.InvalidPeriod as error:
+        return invalid([{"field": "valid_until", "message": str(error)}], "the exemption is invalid")
     except exemptions.ExemptionConflict as error:
         raise HTTPException(status_code=409, detail=str(error)) from error
-    if isinstance(body, JSONResponse):
-        return body
-    await request.app.state.runtime.relay.flush()
-    return JSONResponse(status_code=status_code, content=body)
+    return JSONResponse(status_code=201, content=row)
 
 
-def _revoke(request: Request, principal: Principal, credit_code: str, exemption_id: str, reason: str) -> Any:
-    check_credit_code(credit_code)
-    staff_only(principal, "revoke exemptions")
-
-    def work(session: Session) -> Any:
-        readable_record(session, principal, credit_code)
-        try:
-            row = exemptions.revoke(session, credit_code, exemption_id, reason=reason, actor=principal.describe())
-        except LookupError as error:
-            raise not_found(f"exemption {exemption_id} for {credit_code}") from error
-        session.commit()
-        return exemptions.view(row)
-
-    return _act(request, work, 200)
+async def _revoke(uow: UnitOfWorkDep, principal: StaffPrincipal, credit_code: str, exemption_id: str, reason: str) -> Any:
+    try:
+        return await uow.run(
+            lambda u: views.exemption_view(exemptions.revoke_by_staff(u, principal, credit_code, exemption_id, reason=reason))
+        )
+    except overrides.NotInArchive as error:
+        raise not_found(f"archive for {credit_code}") from error
+    except LookupError as error:
+        raise not_found(f"exemption {exemption_id} for {credit_code}") from error
+    except exemptions.ExemptionConflict as error:
+        raise HTTPException(status_code=409, detail=str(error)) from error
 
 
 @router.post(
@@ -103,9 +84,9 @@ def _revoke(request: Request, principal: Principal, credit_code: str, exemption_
     responses=REFUSALS,
 )
 async def post_revocation(
-    credit_code: str, exemption_id: str, body: RevocationIn, request: Request, principal: Principal = Depends(authenticate)
+    principal: StaffPrincipal, credit_code: CreditCodePath, exemption_id: str, body: RevocationIn, uow: UnitOfWorkDep
 ) -> Any:
-    return await _revoke(request, principal, credit_code, exemption_id, body.reason)
+    return await _revoke(uow, principal, credit_code, exemption_id, body.reason)
 
 
 @router.delete(
@@ -114,29 +95,27 @@ async def post_revocation(
     responses=REFUSALS,
 )
 async def delete_exemption(
-    credit_code: str,
+    principal: StaffPrincipal,
+    credit_code: CreditCodePath,
     exemption_id: str,
-    request: Request,
-    principal: Principal = Depends(authenticate),
+    uow: UnitOfWorkDep,
     reason: str = Query(min_length=1, description="why it is revoked"),
 ) -> Any:
-    return await _revoke(request, principal, credit_code, exemption_id, reason)
+    return await _revoke(uow, principal, credit_code, exemption_id, reason)
 
 
 @router.get(
     "/enterprises/{credit_code}/exemptions",
     summary="An employer's exemptions, in the order granted, with their status (granted, in_force, revoked, expired)",
 )
-async def get_exemptions(credit_code: str, request: Request, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    check_credit_code(credit_code)
-
-    def load(session: Session) -> dict[str, Any] | None:
-        record = session.get(EnterpriseRecord, credit_code)
-        if record is None or not principal.can_read(credit_code, record.region_code):
+async def get_exemptions(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict[str, Any]:
+    def load(u: Any) -> dict[str, Any] | None:
+        region_code = views.readable_region(u.session, credit_code)
+        if region_code is None or not principal.can_read(credit_code, region_code):
             return None
-        return {"credit_code": credit_code, "items": [exemptions.view(r) for r in exemptions.for_employer(session, credit_code)]}
+        return {"credit_code": credit_code, "items": views.exemptions(u.session, credit_code)}
 
-    found = await in_session(request.app.state.runtime.engine, load)
+    found = await uow.run(load)
     if found is None:
         raise not_found(f"archive for {credit_code}")
     return found

@@ -1,31 +1,23 @@
-"""Registry HTTP API: parse, delegate to views, answer."""
+"""Registry HTTP API: parse, authorise, delegate to views, answer."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 
 from services.registry import views
-from shared.auth import Principal, authenticate, not_found
-from shared.db import in_session
+from shared.auth import not_found
+from shared.http import CreditCodePath, CurrentPrincipal, UnitOfWorkDep
+from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
-from shared.identifiers import credit_code_problem, region_problem
 
 router = APIRouter(tags=["archive 分类监督执法档案"])
 
 
-def _engine(request: Request):  # noqa: ANN202
-    return request.app.state.runtime.engine
-
-
 @router.get("/enterprises/{credit_code}", summary="One employer's archive: current classification, trace and history")
-async def get_enterprise(credit_code: str, request: Request, principal: Principal = Depends(authenticate)) -> dict:
-    problem = credit_code_problem(credit_code)
-    if problem:
-        raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
-
-    found = await in_session(_engine(request), lambda session: views.enterprise(session, credit_code))
+async def get_enterprise(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict:
+    found = await uow.run(lambda u: views.enterprise(u.session, credit_code))
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
         raise not_found(f"archive for {credit_code}")
     return found
@@ -38,8 +30,8 @@ async def get_enterprise(credit_code: str, request: Request, principal: Principa
     responses={403: {"description": "region_code is outside the token's jurisdiction"}},
 )
 async def list_enterprises(
-    request: Request,
-    principal: Principal = Depends(authenticate),
+    principal: CurrentPrincipal,
+    uow: UnitOfWorkDep,
     region_code: str | None = Query(
         default=None, description="GB/T 2260 code; a city or province code covers its counties (default: the token's region)"
     ),
@@ -61,7 +53,5 @@ async def list_enterprises(
             )
     prefix = region_prefix(region_code) if region_code else None
 
-    total, items = await in_session(
-        _engine(request), lambda session: views.enterprises(session, prefix, category, limit, offset, credit_code=own)
-    )
+    total, items = await uow.run(lambda u: views.enterprises(u.session, prefix, category, limit, offset, credit_code=own))
     return {"total": total, "limit": limit, "offset": offset, "items": items}

@@ -6,22 +6,21 @@ Who acted (``principal.describe()``), when and why is kept with the entry and in
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session
 
-from services.registry.adapters.orm import EnterpriseRecord, OverrideRecord
+from services.registry import views
 from services.registry.domain.exemptions import china_today
-from services.registry.domain.overrides import DISPUTE_LABELS, NoIndustryMatch
+from services.registry.domain.overrides import IndustryCatalogues, NoIndustryMatch
 from services.registry.service_layer import overrides
-from shared.auth import Principal, authenticate, not_found
+from shared.auth import not_found
 from shared.contracts import NonNegativeInt, validate_county_code
-from shared.db import in_session
-from shared.identifiers import credit_code_problem
+from shared.http import CreditCodePath, StaffPrincipal, UnitOfWorkDep
 from shared.rule_data import NoApplicableRules
 from shared.runtime import invalid
 
@@ -74,45 +73,23 @@ class VerificationIn(_In):
     resubmission_requested: bool
 
 
-def check_credit_code(credit_code: str) -> None:
-    if problem := credit_code_problem(credit_code):
-        raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
+def industry_catalogues(request: Request) -> IndustryCatalogues:
+    return request.app.state.industries  # loaded once by bootstrap
 
 
-def staff_only(principal: Principal, action: str) -> None:
-    if not principal.is_staff:
-        raise HTTPException(status_code=403, detail=f"only supervision staff {action}, not an {principal.role}'s token")
+Catalogues = Annotated[IndustryCatalogues, Depends(industry_catalogues)]
 
 
-def readable_record(session: Session, principal: Principal, credit_code: str) -> EnterpriseRecord:
-    record = session.get(EnterpriseRecord, credit_code)
-    if record is None or not principal.can_act_for(credit_code, record.region_code):
-        raise not_found(f"archive for {credit_code}")
-    return record
-
-
-def outcome(record: EnterpriseRecord, row: OverrideRecord) -> dict[str, Any]:
-    return {
-        "credit_code": record.credit_code,
-        "category": record.category,
-        "effective_category": record.category,
-        "report_category": record.report_category,
-        "source": record.source,
-        "archive_version": record.archive_version,
-        "dispute": {"status": record.dispute_status, "label": DISPUTE_LABELS[record.dispute_status]},
-        "entry": overrides.row_view(row),
-    }
-
-
-async def _act(request: Request, work: Any) -> JSONResponse:
+async def answer(credit_code: str, work: Awaitable[Any], status_code: int = 201) -> JSONResponse:
+    """Run a staff command and answer: 404 outside the jurisdiction or without an archive, 409 when
+    the archive's state does not allow it."""
     try:
-        body = await in_session(request.app.state.runtime.engine, work)
+        content = await work
+    except overrides.NotInArchive as error:
+        raise not_found(f"archive for {credit_code}") from error
     except overrides.ArchiveConflict as error:
         raise HTTPException(status_code=409, detail=str(error)) from error
-    if isinstance(body, JSONResponse):
-        return body
-    await request.app.state.runtime.relay.flush()
-    return JSONResponse(status_code=201, content=body)
+    return JSONResponse(status_code=status_code, content=content)
 
 
 @router.post(
@@ -125,34 +102,24 @@ async def _act(request: Request, work: Any) -> JSONResponse:
     responses={**REFUSALS, 403: {"description": "not staff, or region_code outside the token's jurisdiction"}},
 )
 async def post_industry_classification(
-    credit_code: str, body: IndustryClassificationIn, request: Request, principal: Principal = Depends(authenticate)
+    principal: StaffPrincipal, credit_code: CreditCodePath, body: IndustryClassificationIn, uow: UnitOfWorkDep, catalogues: Catalogues
 ) -> JSONResponse:
-    check_credit_code(credit_code)
-    staff_only(principal, "classify employers by industry")
     if not principal.can_act_for(credit_code, body.region_code):
         raise HTTPException(
             status_code=403,
             detail=f"region_code {body.region_code} is outside the jurisdiction of this {principal.role} token ({principal.region_code})",
         )
-    catalogues = request.app.state.industries
-
-    def work(session: Session) -> Any:
-        record = session.get(EnterpriseRecord, credit_code)
-        if record is not None and not principal.can_act_for(credit_code, record.region_code):
-            raise not_found(f"archive for {credit_code}")
-        request_ = overrides.IndustryClassification(
-            credit_code, body.name, body.region_code, body.industry_codes, body.employees, body.reason, body.production_started_on
-        )
-        try:
-            row = overrides.classify_by_industry(session, catalogues, request_, principal.describe(), china_today())
-        except NoIndustryMatch as error:
-            return invalid([{"field": "industry_codes", "message": str(error)}], "no industry default")
-        except NoApplicableRules as error:
-            return invalid([{"field": "region_code", "message": str(error)}], "no industry catalogue")
-        session.commit()
-        return outcome(session.get(EnterpriseRecord, credit_code), row)  # type: ignore[arg-type]
-
-    return await _act(request, work)
+    command = overrides.IndustryClassification(
+        credit_code, body.name, body.region_code, body.industry_codes, body.employees, body.reason, body.production_started_on
+    )
+    try:
+        return await answer(credit_code, uow.run(
+            lambda u: views.override_outcome(*overrides.classify_by_industry_by_staff(u, catalogues, command, principal, china_today()))
+        ))
+    except NoIndustryMatch as error:
+        return invalid([{"field": "industry_codes", "message": str(error)}], "no industry default")
+    except NoApplicableRules as error:
+        return invalid([{"field": "region_code", "message": str(error)}], "no industry catalogue")
 
 
 @router.post(
@@ -163,17 +130,10 @@ async def post_industry_classification(
     "and clears the upgrade (kept in the history). An upgrade of a 丙 employer is still recorded.",
     responses=REFUSALS,
 )
-async def post_upgrade(credit_code: str, body: UpgradeIn, request: Request, principal: Principal = Depends(authenticate)) -> JSONResponse:
-    check_credit_code(credit_code)
-    staff_only(principal, "upgrade a classification")
-
-    def work(session: Session) -> Any:
-        record = readable_record(session, principal, credit_code)
-        row = overrides.upgrade(session, credit_code, steps=body.steps, reason=body.reason, actor=principal.describe(), case_ref=body.case_ref)
-        session.commit()
-        return outcome(record, row)
-
-    return await _act(request, work)
+async def post_upgrade(principal: StaffPrincipal, credit_code: CreditCodePath, body: UpgradeIn, uow: UnitOfWorkDep) -> JSONResponse:
+    return await answer(credit_code, uow.run(lambda u: views.override_outcome(
+        *overrides.upgrade_by_staff(u, principal, credit_code, steps=body.steps, reason=body.reason, case_ref=body.case_ref)
+    )))
 
 
 @router.post(
@@ -182,17 +142,10 @@ async def post_upgrade(credit_code: str, body: UpgradeIn, request: Request, prin
     summary="Mark the current report disputed (to be verified on site)",
     responses=REFUSALS,
 )
-async def post_dispute(credit_code: str, body: DisputeIn, request: Request, principal: Principal = Depends(authenticate)) -> JSONResponse:
-    check_credit_code(credit_code)
-    staff_only(principal, "dispute a report")
-
-    def work(session: Session) -> Any:
-        record = readable_record(session, principal, credit_code)
-        row = overrides.dispute(session, credit_code, reason=body.reason, actor=principal.describe())
-        session.commit()
-        return outcome(record, row)
-
-    return await _act(request, work)
+async def post_dispute(principal: StaffPrincipal, credit_code: CreditCodePath, body: DisputeIn, uow: UnitOfWorkDep) -> JSONResponse:
+    return await answer(credit_code, uow.run(
+        lambda u: views.override_outcome(*overrides.dispute_by_staff(u, principal, credit_code, reason=body.reason))
+    ))
 
 
 @router.post(
@@ -202,18 +155,7 @@ async def post_dispute(credit_code: str, body: DisputeIn, request: Request, prin
     description="With resubmission_requested the archive shows “resubmission requested” until a new report arrives.",
     responses=REFUSALS,
 )
-async def post_verification(
-    credit_code: str, body: VerificationIn, request: Request, principal: Principal = Depends(authenticate)
-) -> JSONResponse:
-    check_credit_code(credit_code)
-    staff_only(principal, "record an on-site verification")
-
-    def work(session: Session) -> Any:
-        record = readable_record(session, principal, credit_code)
-        row = overrides.verify(
-            session, credit_code, finding=body.finding, resubmission_requested=body.resubmission_requested, actor=principal.describe()
-        )
-        session.commit()
-        return outcome(record, row)
-
-    return await _act(request, work)
+async def post_verification(principal: StaffPrincipal, credit_code: CreditCodePath, body: VerificationIn, uow: UnitOfWorkDep) -> JSONResponse:
+    return await answer(credit_code, uow.run(lambda u: views.override_outcome(
+        *overrides.verify_by_staff(u, principal, credit_code, finding=body.finding, resubmission_requested=body.resubmission_requested)
+    )))

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
+from services.registry import views
 from services.registry.domain.exemptions import china_today
-from services.registry.entrypoints.reports import staff_region
-from services.registry.service_layer import reminders
-from shared.auth import Principal, authenticate
-from shared.db import in_session
-from shared.jurisdiction import region_prefix
+from services.registry.entrypoints.reports import reader_region
+from shared.http import ReaderPrincipal, RuntimeDep, UnitOfWorkDep
 
 router = APIRouter(tags=["reminders 提醒"])
 
@@ -35,8 +33,9 @@ router = APIRouter(tags=["reminders 提醒"])
     },
 )
 async def get_reminders(
-    request: Request,
-    principal: Principal = Depends(authenticate),
+    principal: ReaderPrincipal,
+    runtime: RuntimeDep,
+    uow: UnitOfWorkDep,
     region_code: str | None = Query(
         default=None, description="GB/T 2260 code; a city or province code covers its counties (default: the caller's own region)"
     ),
@@ -44,8 +43,7 @@ async def get_reminders(
         default=None, ge=0, le=3650, description="a re-assessment due within this many days is due soon (default: OHS_REMINDER_WITHIN_DAYS, 90)"
     ),
 ) -> dict[str, Any]:
-    code = staff_region(principal, region_code, "reminders")  # any county code: reminders need not be in the region tree
-    runtime = request.app.state.runtime
+    code = reader_region(principal, region_code)  # any county code: reminders need not be in the region tree
     days = runtime.settings.reminder_within_days if within_days is None else within_days
     today = china_today()
-    return await in_session(runtime.engine, lambda session: reminders.listing(session, code, region_prefix(code), today, days))
+    return await uow.run(lambda u: views.reminders(u.session, code, today, days))

@@ -19,7 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from services.registry.adapters.orm import ChainHeadRecord, ChangeLogEntry
-from services.registry.domain.chain import GENESIS_HASH, ChainHead, VerifyResult, entry_hash, verify
+from services.registry.domain.chain import (
+    GENESIS_HASH,
+    ChainHead,
+    VerifyResult,
+    entry_hash,
+    verify,
+)
 from shared.contracts import utc_now
 
 
@@ -133,30 +139,3 @@ def chained_regions(session: Session) -> list[str]:
     with_entries = set(session.exec(select(ChangeLogEntry.region_code).distinct()))
     with_head = set(session.exec(select(ChainHeadRecord.region_code)))
     return sorted(with_entries | with_head)
-
-
-def entry_view(entry: ChangeLogEntry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "region_code": entry.region_code,
-        "credit_code": entry.credit_code,
-        "change": entry.change,
-        "category_before": entry.category_before,
-        "category_after": entry.category_after,
-        "actor": entry.actor,
-        "reason": entry.reason,
-        "payload": entry.payload,
-        "recorded_at": entry.recorded_at.isoformat(),
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-    }
-
-
-def verify_view(region_code: str, result: VerifyResult) -> dict[str, Any]:
-    broken = (
-        {"seq": result.first_broken, "credit_code": result.credit_code, "reason": result.reason}
-        if not result.ok
-        else None
-    )
-    return {"region_code": region_code, "ok": result.ok, "checked": result.checked, "first_broken": broken}
-

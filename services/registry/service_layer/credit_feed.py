@@ -6,8 +6,13 @@ The translator runs in the registry process but apart from the archive's use cas
 ``ohs.registry.classification-changed``, ``ohs.registry.exemption-changed``,
 ``ohs.penalty.decided`` and ``ohs.orgs.disqualified`` in a consumer group of its own (``<prefix>.registry.credit-feed``, see
 ``bootstrap``), so it sees every partition of ``ohs.penalty.decided`` besides the enforcement
-upgrades' subscriber, and has its own inbox scope. Each handler writes exactly one outbox row
-per input event, inside the consumer wrapper's transaction; the relay publishes it.
+upgrades' subscriber, and has its own inbox scope. Each handler writes at most one outbox row
+per input event, in the unit of work the consumer commits; the relay publishes it.
+
+* A classification change is published when the category or the region changed (``changed``
+  names it; an event without ``changed`` is from before it was added and always meant that). A
+  change of the name, industry codes or headcount only is for the other services' pools, not for
+  credit systems: nothing is published.
 
 * ``id`` is the source event's ``event_id`` (a consumer dedupes by ``(source, id)``); the outbox
   row gets an id derived from it (uuid5), since the registry's outbox already holds its own
@@ -24,8 +29,8 @@ import uuid
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlmodel import Session
 
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.contracts import (
     CREDIT_EVENT_KINDS,
     CREDIT_SOURCE_PENALTY,
@@ -40,7 +45,6 @@ from shared.contracts import (
     OrgDisqualified,
     PenaltyDecided,
 )
-from shared.db import enqueue_payload, outbox_has
 
 GROUP_SUFFIX = "credit-feed"  # consumer group <prefix>.registry.credit-feed
 _OUTBOX_NAMESPACE = uuid.UUID("2f3c8e0a-5b7d-4c1e-9a64-0c5e1b7d2a91")  # fixed: outbox ids must not change between releases
@@ -122,31 +126,35 @@ def outbox_id(cloud_event: CreditCloudEvent) -> str:
     return str(uuid.uuid5(_OUTBOX_NAMESPACE, f"{CreditCloudEvent.topic}|{cloud_event.source}|{cloud_event.id}"))
 
 
-def enqueue_cloud_event(session: Session, cloud_event: CreditCloudEvent) -> bool:
-    """Put ``cloud_event`` into the outbox (caller's transaction) unless it is already there."""
+def publish_cloud_event(uow: RegistryUnitOfWork, cloud_event: CreditCloudEvent) -> bool:
+    """Publish ``cloud_event`` through the outbox (the unit of work's transaction) unless it is already there."""
     row_id = outbox_id(cloud_event)
-    if outbox_has(session, row_id):
+    if uow.outbox.has(row_id):
         return False
-    enqueue_payload(
-        session, event_id=row_id, topic=CreditCloudEvent.topic, key=cloud_event.subject, payload=cloud_event.model_dump_json()
-    )
+    uow.publish_payload(event_id=row_id, topic=CreditCloudEvent.topic, key=cloud_event.subject, payload=cloud_event.model_dump_json())
     return True
+
+
+def for_credit_systems(event: ClassificationChanged) -> bool:
+    """Did the category or the region change (all an event without ``changed`` ever announced)?"""
+    return event.changed is None or bool({"category", "region_code"} & set(event.changed))
 
 
 # --------------------------------------------------------------------------- consumer handlers
 
 
-def classification_changed(session: Session, event: ClassificationChanged) -> None:
-    enqueue_cloud_event(session, from_classification_changed(event))
+def classification_changed(uow: RegistryUnitOfWork, event: ClassificationChanged) -> None:
+    if for_credit_systems(event):
+        publish_cloud_event(uow, from_classification_changed(event))
 
 
-def exemption_changed(session: Session, event: ExemptionChanged) -> None:
-    enqueue_cloud_event(session, from_exemption_changed(event))
+def exemption_changed(uow: RegistryUnitOfWork, event: ExemptionChanged) -> None:
+    publish_cloud_event(uow, from_exemption_changed(event))
 
 
-def penalty_decided(session: Session, event: PenaltyDecided) -> None:
-    enqueue_cloud_event(session, from_penalty_decided(event))
+def penalty_decided(uow: RegistryUnitOfWork, event: PenaltyDecided) -> None:
+    publish_cloud_event(uow, from_penalty_decided(event))
 
 
-def org_disqualified(session: Session, event: OrgDisqualified) -> None:
-    enqueue_cloud_event(session, from_org_disqualified(event))
+def org_disqualified(uow: RegistryUnitOfWork, event: OrgDisqualified) -> None:
+    publish_cloud_event(uow, from_org_disqualified(event))

@@ -1,6 +1,6 @@
 """免检 (RULES §6, §8): grant, revoke, and the daily sweep that starts and expires exemptions.
 
-Every step runs in the caller's transaction, appends to the hash-chained change log with its
+Every step works on the unit of work it is given, appends to the hash-chained change log with its
 actor, and announces each change of "in force" on ``ohs.registry.exemption-changed`` (through the
 outbox). The rules (period, overlap, what is due on a day) are in ``domain.exemptions``.
 
@@ -14,16 +14,13 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date
-from typing import Any
-
-from sqlalchemy import update
-from sqlmodel import Session, col, select
 
 from services.registry.adapters.orm import EnterpriseRecord, ExemptionRecord
 from services.registry.domain import exemptions as rules
-from services.registry.service_layer import chain_log
+from services.registry.service_layer.overrides import actable_record
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.auth import Principal
 from shared.contracts import ExemptionChanged, utc_now
-from shared.db import enqueue
 
 log = logging.getLogger(__name__)
 PRODUCER = "registry"
@@ -41,21 +38,8 @@ def sweep_actor(today: date) -> str:
     return f"system:registry exemption sweep {today.isoformat()}"
 
 
-def _claim(session: Session, row: ExemptionRecord, from_status: str, **values: Any) -> bool:
-    """Move ``row`` out of ``from_status`` unless someone else already did; True when this call did."""
-    result = session.execute(
-        update(ExemptionRecord)
-        .where(col(ExemptionRecord.id) == row.id, col(ExemptionRecord.status) == from_status)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(row)
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def _announce(session: Session, row: ExemptionRecord, record: EnterpriseRecord | None, exempt: bool, reason: str) -> None:
-    enqueue(
-        session,
+def _announce(uow: RegistryUnitOfWork, row: ExemptionRecord, record: EnterpriseRecord | None, exempt: bool, reason: str) -> None:
+    uow.publish(
         ExemptionChanged(
             producer=PRODUCER,
             credit_code=row.credit_code,
@@ -69,10 +53,9 @@ def _announce(session: Session, row: ExemptionRecord, record: EnterpriseRecord |
     )
 
 
-def _log(session: Session, row: ExemptionRecord, record: EnterpriseRecord | None, change: str, actor: str, reason: str) -> None:
+def _log(uow: RegistryUnitOfWork, row: ExemptionRecord, record: EnterpriseRecord | None, change: str, actor: str, reason: str) -> None:
     category = record.category if record is not None else None
-    chain_log.append(
-        session,
+    uow.change_log.append(
         region_code=record.region_code if record is not None else row.region_code,
         credit_code=row.credit_code,
         change=change,
@@ -91,17 +74,15 @@ def _log(session: Session, row: ExemptionRecord, record: EnterpriseRecord | None
 
 
 def grant(
-    session: Session, credit_code: str, *, valid_from: date, valid_until: date, reason: str, basis: str, actor: str, today: date
+    uow: RegistryUnitOfWork, credit_code: str, *, valid_from: date, valid_until: date, reason: str, basis: str, actor: str, today: date
 ) -> ExemptionRecord:
     """Grant a 免检 to an archived employer; in force at once when ``valid_from`` is today or earlier."""
-    record = session.get(EnterpriseRecord, credit_code)
+    record = uow.enterprises.get(credit_code)
     if record is None:
         raise LookupError(credit_code)
     if problem := rules.period_problem(valid_from, valid_until, today):
         raise InvalidPeriod(problem)
-    for other in session.exec(
-        select(ExemptionRecord).where(ExemptionRecord.credit_code == credit_code, col(ExemptionRecord.status).in_(rules.OPEN))
-    ):
+    for other in uow.exemptions.open_for(credit_code, rules.OPEN):
         if rules.overlaps(valid_from, valid_until, other.valid_from, other.valid_until):
             raise ExemptionConflict(
                 f"overlaps exemption {other.id} ({other.valid_from} – {other.valid_until}, {other.status}): "
@@ -114,38 +95,35 @@ def grant(
         valid_until=valid_until, reason=reason, basis=basis, status=rules.IN_FORCE if starts_now else rules.GRANTED,
         granted_by=actor, granted_at=now, started_at=now if starts_now else None,
     )
-    session.add(row)
-    session.flush()
+    uow.exemptions.add(row)
     when = "in force now" if starts_now else f"in force from {valid_from}"
-    _log(session, row, record, "exemption_granted", actor, f"免检 {valid_from} – {valid_until} granted ({when}; basis {basis}): {reason}")
+    _log(uow, row, record, "exemption_granted", actor, f"免检 {valid_from} – {valid_until} granted ({when}; basis {basis}): {reason}")
     if starts_now:
-        _announce(session, row, record, True, f"免检 granted, in force {valid_from} – {valid_until}: {reason}")
+        _announce(uow, row, record, True, f"免检 granted, in force {valid_from} – {valid_until}: {reason}")
     return row
 
 
-def revoke(session: Session, credit_code: str, exemption_id: str, *, reason: str, actor: str) -> ExemptionRecord:
-    row = session.get(ExemptionRecord, exemption_id)
+def revoke(uow: RegistryUnitOfWork, credit_code: str, exemption_id: str, *, reason: str, actor: str) -> ExemptionRecord:
+    row = uow.exemptions.get(exemption_id)
     if row is None or row.credit_code != credit_code:
         raise LookupError(exemption_id)
     was = row.status
-    if was not in rules.OPEN or not _claim(session, row, was, status=rules.REVOKED, ended_at=utc_now(), ended_by=actor, end_reason=reason):
+    if was not in rules.OPEN or not uow.exemptions.claim(row, was, status=rules.REVOKED, ended_at=utc_now(), ended_by=actor, end_reason=reason):
         raise ExemptionConflict(f"exemption {exemption_id} has already ended ({row.status})")
-    record = session.get(EnterpriseRecord, credit_code)
-    _log(session, row, record, "exemption_revoked", actor, f"免检 {row.valid_from} – {row.valid_until} revoked: {reason}")
+    record = uow.enterprises.get(credit_code)
+    _log(uow, row, record, "exemption_revoked", actor, f"免检 {row.valid_from} – {row.valid_until} revoked: {reason}")
     if was == rules.IN_FORCE:  # a revoked exemption that never came into force was never announced
-        _announce(session, row, record, False, f"免检 revoked: {reason}")
+        _announce(uow, row, record, False, f"免检 revoked: {reason}")
     return row
 
 
-def sweep_exemptions(session: Session, today: date) -> list[str]:
+def sweep_exemptions(uow: RegistryUnitOfWork, today: date) -> list[str]:
     """Start the exemptions due on ``today`` and expire those whose ``valid_until`` has passed.
 
     Idempotent: a second run on the same day finds nothing due and announces nothing. Returns
     one line per change. The caller commits."""
     done: list[str] = []
-    open_rows = session.exec(
-        select(ExemptionRecord).where(col(ExemptionRecord.status).in_(rules.OPEN)).order_by(col(ExemptionRecord.valid_from), col(ExemptionRecord.id))
-    ).all()
+    open_rows = uow.exemptions.with_status(rules.OPEN)
     actor = sweep_actor(today)
     for row in open_rows:
         action = rules.due(row.status, row.valid_from, row.valid_until, today)
@@ -153,47 +131,48 @@ def sweep_exemptions(session: Session, today: date) -> list[str]:
             continue
         now = utc_now()
         if action == rules.START:
-            if not _claim(session, row, rules.GRANTED, status=rules.IN_FORCE, started_at=now):
+            if not uow.exemptions.claim(row, rules.GRANTED, status=rules.IN_FORCE, started_at=now):
                 continue
             change, exempt, text = "exemption_started", True, f"免检 {row.valid_from} – {row.valid_until} came into force"
         elif action == rules.END:
-            if not _claim(session, row, rules.IN_FORCE, status=rules.EXPIRED, ended_at=now, ended_by=actor, end_reason="expired"):
+            if not uow.exemptions.claim(row, rules.IN_FORCE, status=rules.EXPIRED, ended_at=now, ended_by=actor, end_reason="expired"):
                 continue
             change, exempt, text = "exemption_expired", False, f"免检 {row.valid_from} – {row.valid_until} expired after {row.valid_until}"
         else:  # LAPSE: its whole period passed before any sweep saw it; it was never announced
-            if not _claim(session, row, rules.GRANTED, status=rules.EXPIRED, ended_at=now, ended_by=actor, end_reason="lapsed"):
+            if not uow.exemptions.claim(row, rules.GRANTED, status=rules.EXPIRED, ended_at=now, ended_by=actor, end_reason="lapsed"):
                 continue
             change, exempt, text = "exemption_expired", None, f"免检 {row.valid_from} – {row.valid_until} lapsed before coming into force"
-        record = session.get(EnterpriseRecord, row.credit_code)
-        _log(session, row, record, change, actor, text)
+        record = uow.enterprises.get(row.credit_code)
+        _log(uow, row, record, change, actor, text)
         if exempt is not None:
-            _announce(session, row, record, exempt, text)
+            _announce(uow, row, record, exempt, text)
         done.append(f"{row.credit_code} {row.id}: {text}")
     return done
 
 
-def view(row: ExemptionRecord) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "credit_code": row.credit_code,
-        "region_code": row.region_code,
-        "valid_from": row.valid_from.isoformat(),
-        "valid_until": row.valid_until.isoformat(),
-        "reason": row.reason,
-        "basis": row.basis,
-        "status": row.status,
-        "granted_by": row.granted_by,
-        "granted_at": row.granted_at.isoformat(),
-        "started_at": row.started_at.isoformat() if row.started_at else None,
-        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
-        "ended_by": row.ended_by,
-        "end_reason": row.end_reason,
-    }
+def run_sweep(uow: RegistryUnitOfWork, today: date) -> list[str]:
+    """One 免检 sweep, committed; returns what changed (the timer and ``ohs registry sweep exemptions``)."""
+    done = sweep_exemptions(uow, today)
+    uow.commit()
+    return done
 
 
-def for_employer(session: Session, credit_code: str) -> list[ExemptionRecord]:
-    return list(
-        session.exec(
-            select(ExemptionRecord).where(ExemptionRecord.credit_code == credit_code).order_by(col(ExemptionRecord.granted_at), col(ExemptionRecord.id))
-        )
-    )
+# --------------------------------------------------------------------------- staff commands (HTTP)
+
+
+def grant_by_staff(
+    uow: RegistryUnitOfWork, principal: Principal, credit_code: str, *, valid_from: date, valid_until: date, reason: str, basis: str,
+    today: date,
+) -> ExemptionRecord:
+    actable_record(uow, principal, credit_code)
+    row = grant(uow, credit_code, valid_from=valid_from, valid_until=valid_until, reason=reason, basis=basis, actor=principal.describe(),
+                today=today)
+    uow.commit()
+    return row
+
+
+def revoke_by_staff(uow: RegistryUnitOfWork, principal: Principal, credit_code: str, exemption_id: str, *, reason: str) -> ExemptionRecord:
+    actable_record(uow, principal, credit_code)
+    row = revoke(uow, credit_code, exemption_id, reason=reason, actor=principal.describe())
+    uow.commit()
+    return row

@@ -1,25 +1,41 @@
-"""Registry use cases. Each runs inside the caller's transaction (the consumer wrapper commits)."""
+"""Registry event handlers. Each works on the unit of work it is given; the Kafka consumer
+commits it (with the inbox mark) after the handler returns."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
-
 from services.registry.adapters.orm import ClassificationVersion, EnterpriseRecord
-from services.registry.domain.archive import ArchiveDecision, CurrentClassification, archive
+from services.registry.domain.archive import (
+    ArchiveDecision,
+    CurrentClassification,
+    Held,
+    archive,
+    changes,
+    changes_only_details,
+    details_reason,
+)
 from services.registry.service_layer import chain_log, overrides
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.contracts import AssessmentClassified, ClassificationChanged, utc_now
-from shared.db import enqueue
 
 PRODUCER = "registry"
 
 
-def archive_classification(session: Session, event: AssessmentClassified) -> None:
-    """Archive one classified report; announce the category when it is new or changed."""
+def held(record: EnterpriseRecord | None) -> Held | None:
+    """What the other services hold about the employer, from its archive record."""
+    if record is None:
+        return None
+    return Held.of(record.category, record.region_code, record.name, record.industry_codes or [], record.employees)
+
+
+def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified) -> None:
+    """Archive one classified report; announce what the other services hold about the employer
+    (category, region, name, industry codes, headcount) when the report changes it."""
     submission_id = str(event.submission_id)
-    if session.exec(select(ClassificationVersion).where(ClassificationVersion.submission_id == submission_id)).first():
+    if uow.versions.for_submission(submission_id) is not None:
         return  # this report is already in the archive (re-published classification)
 
-    record = session.get(EnterpriseRecord, event.credit_code)
+    record = uow.enterprises.get(event.credit_code)
+    before = held(record)
     current = (
         CurrentClassification(record.category, record.region_code, record.assessed_on, record.latest_version)
         if record is not None
@@ -28,7 +44,7 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
     decision = archive(current, event.category, event.region_code, event.assessed_on)
     version_number = decision.version
 
-    session.add(
+    uow.versions.add(
         ClassificationVersion(
             credit_code=event.credit_code,
             version=version_number,
@@ -51,19 +67,24 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
     if decision.becomes_current and record is not None:
         # RULES §5: a newer report starts again from its own result; earlier overrides are cleared
         # (kept in the history) and an open dispute is closed — see domain/overrides.py
-        cleared = overrides.clear_for_new_basis(session, record, f"report {submission_id} (archive version {version_number})")
+        cleared = overrides.clear_for_new_basis(uow, record, f"report {submission_id} (archive version {version_number})")
     record = record or EnterpriseRecord(credit_code=event.credit_code)
     record.latest_version = version_number
     if decision.becomes_current:  # always for the first archive
         _make_current(record, event, version_number)
     previous_region = current.region_code if current is not None else None
     record.updated_at = utc_now()
-    session.add(record)
-    _log_archived(session, event, decision, previous_region, cleared)
+    uow.enterprises.add(record)
+    _log_archived(uow, event, decision, previous_region, cleared)
 
-    if decision.announce:
-        enqueue(
-            session,
+    changed = changes(before, held(record)) if decision.becomes_current else []  # type: ignore[arg-type]
+    if changed:
+        reason = (
+            details_reason(f"report {submission_id}", changed, event.category)
+            if changes_only_details(changed)
+            else decision.reason(submission_id, event.category)
+        )
+        uow.publish(
             ClassificationChanged(
                 producer=PRODUCER,
                 credit_code=event.credit_code,
@@ -75,14 +96,16 @@ def archive_classification(session: Session, event: AssessmentClassified) -> Non
                 hazard_grade=event.hazard_grade,
                 management_grade=event.management_grade,
                 submission_id=event.submission_id,
-                reason=decision.reason(submission_id, event.category),
+                reason=reason,
                 industry_codes=list(record.industry_codes or event.industry_codes),
-            ),
+                employees=record.employees,
+                changed=changed,  # type: ignore[arg-type]
+            )
         )
 
 
 def _log_archived(
-    session: Session, event: AssessmentClassified, decision: ArchiveDecision, current_region: str | None, cleared: list[str] | None = None
+    uow: RegistryUnitOfWork, event: AssessmentClassified, decision: ArchiveDecision, current_region: str | None, cleared: list[str] | None = None
 ) -> None:
     """The hash-chained change log (RULES §8): one entry per archived version, in the chain of
     the region the report was made in; and one in the chain of the region the employer left."""
@@ -98,9 +121,8 @@ def _log_archived(
         reason = "; ".join([reason, *cleared])
     moved_from = current_region if decision.becomes_current and current_region not in (None, event.region_code) else None
     if moved_from:
-        chain_log.lock_regions(session, [event.region_code, moved_from])  # in a fixed order: no deadlock between movers
-    chain_log.append(
-        session,
+        uow.change_log.lock_regions([event.region_code, moved_from])  # in a fixed order: no deadlock between movers
+    uow.change_log.append(
         region_code=event.region_code,
         credit_code=event.credit_code,
         change="archived",
@@ -123,8 +145,7 @@ def _log_archived(
     )
     if moved_from:
         # the county the employer left keeps a record of its leaving in its own chain
-        chain_log.append(
-            session,
+        uow.change_log.append(
             region_code=moved_from,
             credit_code=event.credit_code,
             change="region_left",

@@ -1,8 +1,11 @@
 """Overrides kept in the archive (RULES §5): industry defaults, enforcement upgrades, disputes and
-on-site verifications. Each use case runs inside the caller's transaction (the HTTP route or the
-consumer wrapper commits) and, like every change to a classification, appends to the
-hash-chained change log with its actor; a change of the effective category (or of the region)
-is announced on ``ohs.registry.classification-changed`` with a higher archive version.
+on-site verifications. Each step works on the unit of work it is given and, like every change to
+a classification, appends to the hash-chained change log with its actor; a change of what other
+services hold (the effective category, the region, name, industry codes or headcount) is
+announced on ``ohs.registry.classification-changed`` with a higher archive version. The staff
+commands (``*_by_staff``, ``classify_by_industry_by_staff``) check the employer is the caller's
+to act for, and commit; the Kafka handler (``upgrade_for_major_violation``) leaves the commit to
+the consumer.
 
 The rules themselves (ordering, bounds, the catalogue match, what a new report clears) are in
 ``services.registry.domain.overrides``.
@@ -15,13 +18,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
-
 from services.registry.adapters.orm import EnterpriseRecord, OverrideRecord
 from services.registry.domain import overrides as rules
+from services.registry.domain.archive import (
+    Held,
+    changes,
+    changes_only_details,
+    details_reason,
+)
 from services.registry.service_layer import chain_log
-from shared.contracts import ClassificationChanged, PenaltyDecided, utc_now
-from shared.db import enqueue
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.auth import Principal
+from shared.contracts import CATEGORIES, ClassificationChanged, PenaltyDecided, utc_now
 
 log = logging.getLogger(__name__)
 PRODUCER = "registry"
@@ -57,14 +65,6 @@ class IndustryClassification:
 # --------------------------------------------------------------------------- helpers
 
 
-def rows(session: Session, credit_code: str) -> list[OverrideRecord]:
-    """Every override entry of an employer, in recording order."""
-    statement = select(OverrideRecord).where(OverrideRecord.credit_code == credit_code).order_by(
-        col(OverrideRecord.recorded_at), col(OverrideRecord.version)
-    )
-    return list(session.exec(statement))
-
-
 def as_rule(row: OverrideRecord) -> rules.Override:
     return rules.Override(
         kind=row.kind,
@@ -86,20 +86,23 @@ def _basis_label(record: EnterpriseRecord) -> str:
     return f"report {record.submission_id}" if record.report_version is not None else "the industry default"
 
 
-def clear_for_new_basis(session: Session, record: EnterpriseRecord | None, cleared_by: str, at: datetime | None = None) -> list[str]:
+def _held(record: EnterpriseRecord) -> Held:
+    return Held.of(record.category, record.region_code, record.name, record.industry_codes or [], record.employees)
+
+
+def clear_for_new_basis(uow: RegistryUnitOfWork, record: EnterpriseRecord | None, cleared_by: str, at: datetime | None = None) -> list[str]:
     """A new basis starts again from its own result: clear every active override of the employer
     (kept in the history, marked) and close an open dispute. Returns one note per cleared entry."""
     if record is None:
         return []
     at = at or utc_now()
     notes: list[str] = []
-    active = [r for r in rows(session, record.credit_code) if r.cleared_at is None]
+    active = [r for r in uow.overrides.for_employer(record.credit_code) if r.cleared_at is None]
     cleared_versions = {o.version for o in rules.to_clear(as_rule(r) for r in active)}
     for row in active:
         if row.version not in cleared_versions:
             continue
         row.cleared_at, row.cleared_by = at, cleared_by
-        session.add(row)
         if row.kind == rules.ENFORCEMENT_UPGRADE:
             case = f", case {row.case_ref}" if row.case_ref else ""
             notes.append(f"clears the enforcement upgrade of archive version {row.version} ({row.category_before} → {row.category_after}{case})")
@@ -111,9 +114,8 @@ def clear_for_new_basis(session: Session, record: EnterpriseRecord | None, clear
     return notes
 
 
-def _announce(session: Session, record: EnterpriseRecord, previous_category: str | None, reason: str) -> None:
-    enqueue(
-        session,
+def _announce(uow: RegistryUnitOfWork, record: EnterpriseRecord, previous_category: str | None, reason: str, changed: list[str]) -> None:
+    uow.publish(
         ClassificationChanged(
             producer=PRODUCER,
             credit_code=record.credit_code,
@@ -127,12 +129,14 @@ def _announce(session: Session, record: EnterpriseRecord, previous_category: str
             submission_id=record.submission_id,  # type: ignore[arg-type]
             reason=reason,
             industry_codes=list(record.industry_codes or []),
+            employees=record.employees,
+            changed=changed,  # type: ignore[arg-type]
         ),
     )
 
 
 def _record(
-    session: Session,
+    uow: RegistryUnitOfWork,
     record: EnterpriseRecord,
     kind: str,
     *,
@@ -165,11 +169,9 @@ def _record(
         details=details or {},
         recorded_at=record.updated_at,
     )
-    session.add(row)
-    session.add(record)
-    session.flush()
-    chain_log.append(
-        session,
+    uow.enterprises.add(record)
+    uow.overrides.add(row)
+    uow.change_log.append(
         region_code=record.region_code,
         credit_code=record.credit_code,
         change=CHANGE_OF_KIND[kind],
@@ -193,13 +195,13 @@ def _record(
 
 
 def classify_by_industry(
-    session: Session, catalogues: rules.IndustryCatalogues, request: IndustryClassification, actor: str, today: date
+    uow: RegistryUnitOfWork, catalogues: rules.IndustryCatalogues, request: IndustryClassification, actor: str, today: date
 ) -> OverrideRecord:
     """Archive an employer without a usable report by its industries (RULES §5).
 
     Raises :class:`ArchiveConflict` when the archive already holds a report-based classification
     and :class:`services.registry.domain.overrides.NoIndustryMatch` when no industry is in the catalogue."""
-    record = session.get(EnterpriseRecord, request.credit_code)
+    record = uow.enterprises.get(request.credit_code)
     if record is not None and record.report_version is not None:
         raise ArchiveConflict(
             f"the archive already classifies {request.credit_code} from report {record.submission_id} "
@@ -223,6 +225,7 @@ def classify_by_industry(
     }
     previous_category = record.category if record is not None else None
     previous_region = record.region_code if record is not None else None
+    before = _held(record) if record is not None else None
     if record is None:
         record = EnterpriseRecord(
             credit_code=request.credit_code, name=request.name, region_code=request.region_code, employees=request.employees,
@@ -230,7 +233,7 @@ def classify_by_industry(
         )
         notes: list[str] = []
     else:
-        notes = clear_for_new_basis(session, record, f"industry classification of archive version {record.latest_version + 1}")
+        notes = clear_for_new_basis(uow, record, f"industry classification of archive version {record.latest_version + 1}")
     moved_from = previous_region if previous_region not in (None, request.region_code) else None
     record.name, record.region_code = request.name, request.region_code
     record.industry_codes, record.employees = list(request.industry_codes), request.employees
@@ -240,20 +243,22 @@ def classify_by_industry(
     matched = ", ".join(f"{m.industry_code} → {m.entry.code} {m.entry.name} ({m.entry.nature})" for m in default.matches)
     summary = f"industry default {default.category} ({default.nature} industry; catalogue {catalogue.jurisdiction} {catalogue.version}: {matched})"
     if moved_from:
-        chain_log.lock_regions(session, [request.region_code, moved_from])
+        uow.change_log.lock_regions([request.region_code, moved_from])
     row = _record(
-        session, record, rules.INDUSTRY_DEFAULT, before=previous_category, after=default.category, actor=actor,
+        uow, record, rules.INDUSTRY_DEFAULT, before=previous_category, after=default.category, actor=actor,
         reason=request.reason, details=details, log_reason="; ".join([f"{request.reason}: {summary}", *notes]),
     )
     if moved_from:
-        chain_log.append(
-            session, region_code=moved_from, credit_code=record.credit_code, change="region_left",
+        uow.change_log.append(
+            region_code=moved_from, credit_code=record.credit_code, change="region_left",
             category_before=previous_category, category_after=None, actor=actor,
             reason=f"industry classification moved the employer to region {request.region_code}",
             payload={"version": row.version, "to_region_code": request.region_code},
         )
-    if previous_category != default.category or moved_from:
-        _announce(session, record, previous_category, summary)
+    changed = changes(before, _held(record))
+    if changed:
+        reason = details_reason("the industry classification", changed, default.category) if changes_only_details(changed) else summary
+        _announce(uow, record, previous_category, reason, changed)
     return row
 
 
@@ -261,7 +266,7 @@ def classify_by_industry(
 
 
 def upgrade(
-    session: Session,
+    uow: RegistryUnitOfWork,
     credit_code: str,
     *,
     steps: int,
@@ -273,39 +278,36 @@ def upgrade(
     """Raise the current category by ``steps`` (1 or 2; 丙 stays 丙, and the upgrade is still recorded).
 
     The upgrade applies to the current basis: a newer report clears it (``clear_for_new_basis``)."""
-    record = session.get(EnterpriseRecord, credit_code)
+    record = uow.enterprises.get(credit_code)
     if record is None:
         raise NotInArchive(credit_code)
     before = record.category
     after = rules.raise_category(before, steps)
     record.category = after
-    bounded = "" if rules.CATEGORIES.index(after) - rules.CATEGORIES.index(before) == steps else f" (bounded: {before} → {after}, 丙 is the highest)"
+    bounded = "" if CATEGORIES.index(after) - CATEGORIES.index(before) == steps else f" (bounded: {before} → {after}, 丙 is the highest)"
     case = f" [case {case_ref}]" if case_ref else ""
     row = _record(
-        session, record, rules.ENFORCEMENT_UPGRADE, before=before, after=after, steps=steps, actor=actor, reason=reason,
+        uow, record, rules.ENFORCEMENT_UPGRADE, before=before, after=after, steps=steps, actor=actor, reason=reason,
         case_ref=case_ref, details={**(details or {}), "basis": _basis_label(record)},
         log_reason=f"enforcement upgrade by {steps} step{'s' if steps > 1 else ''}{case}: {reason}{bounded}",
     )
     if after != before:
-        _announce(session, record, before, f"enforcement upgrade {before} → {after}{case}: {reason}")
+        _announce(uow, record, before, f"enforcement upgrade {before} → {after}{case}: {reason}", ["category"])
     return row
 
 
-def upgrade_for_major_violation(session: Session, event: PenaltyDecided) -> None:
+def upgrade_for_major_violation(uow: RegistryUnitOfWork, event: PenaltyDecided) -> None:
     """``ohs.penalty.decided``: a decision on a major violation raises the category one step."""
     if not event.major:
         return
     case_ref = str(event.case_id)
-    if session.exec(
-        select(OverrideRecord).where(OverrideRecord.credit_code == event.credit_code, OverrideRecord.case_ref == case_ref,
-                                     OverrideRecord.kind == rules.ENFORCEMENT_UPGRADE)
-    ).first():
+    if uow.overrides.for_case(event.credit_code, case_ref, rules.ENFORCEMENT_UPGRADE) is not None:
         return  # the same case decided again (a re-published decision): one upgrade per case
-    if session.get(EnterpriseRecord, event.credit_code) is None:
+    if uow.enterprises.get(event.credit_code) is None:
         log.warning("major violation in case %s for %s, which has no archive: nothing to upgrade", case_ref, event.credit_code)
         return
     upgrade(
-        session,
+        uow,
         event.credit_code,
         steps=1,
         reason=f"major violation found in case {case_ref} (item {event.item_code}, decision {event.decision})",
@@ -318,8 +320,8 @@ def upgrade_for_major_violation(session: Session, event: PenaltyDecided) -> None
 # --------------------------------------------------------------------------- disputes
 
 
-def dispute(session: Session, credit_code: str, *, reason: str, actor: str) -> OverrideRecord:
-    record = session.get(EnterpriseRecord, credit_code)
+def dispute(uow: RegistryUnitOfWork, credit_code: str, *, reason: str, actor: str) -> OverrideRecord:
+    record = uow.enterprises.get(credit_code)
     if record is None:
         raise NotInArchive(credit_code)
     try:
@@ -328,13 +330,13 @@ def dispute(session: Session, credit_code: str, *, reason: str, actor: str) -> O
         raise ArchiveConflict(str(error)) from error
     record.dispute_status = status
     return _record(
-        session, record, rules.DISPUTE, before=record.category, after=record.category, actor=actor, reason=reason,
+        uow, record, rules.DISPUTE, before=record.category, after=record.category, actor=actor, reason=reason,
         details={"status": status}, log_reason=f"report {record.submission_id} disputed: {reason}",
     )
 
 
-def verify(session: Session, credit_code: str, *, finding: str, resubmission_requested: bool, actor: str) -> OverrideRecord:
-    record = session.get(EnterpriseRecord, credit_code)
+def verify(uow: RegistryUnitOfWork, credit_code: str, *, finding: str, resubmission_requested: bool, actor: str) -> OverrideRecord:
+    record = uow.enterprises.get(credit_code)
     if record is None:
         raise NotInArchive(credit_code)
     try:
@@ -344,29 +346,54 @@ def verify(session: Session, credit_code: str, *, finding: str, resubmission_req
     record.dispute_status = status
     outcome = "resubmission requested" if resubmission_requested else "no resubmission"
     return _record(
-        session, record, rules.VERIFICATION, before=record.category, after=record.category, actor=actor, reason=finding,
+        uow, record, rules.VERIFICATION, before=record.category, after=record.category, actor=actor, reason=finding,
         details={"status": status, "resubmission_requested": resubmission_requested},
         log_reason=f"report {record.submission_id} verified on site ({outcome}): {finding}",
     )
 
 
-# --------------------------------------------------------------------------- views
+# --------------------------------------------------------------------------- staff commands (HTTP)
 
 
-def row_view(row: OverrideRecord) -> dict[str, Any]:
-    return {
-        "kind": row.kind,
-        "archive_version": row.version,
-        "before": row.category_before,
-        "after": row.category_after,
-        "steps": row.steps,
-        "actor": row.actor,
-        "at": row.recorded_at.isoformat(),
-        "reason": row.reason,
-        "case_ref": row.case_ref,
-        "applies_to": f"report {row.submission_id}" if row.submission_id else "industry default",
-        "active": row.cleared_at is None,
-        "cleared_at": row.cleared_at.isoformat() if row.cleared_at else None,
-        "cleared_by": row.cleared_by,
-        "details": row.details,
-    }
+def actable_record(uow: RegistryUnitOfWork, principal: Principal, credit_code: str) -> EnterpriseRecord:
+    """The employer's archive, if the caller may act for it; else :class:`NotInArchive` (404, as if absent)."""
+    record = uow.enterprises.get(credit_code)
+    if record is None or not principal.can_act_for(credit_code, record.region_code):
+        raise NotInArchive(credit_code)
+    return record
+
+
+def classify_by_industry_by_staff(
+    uow: RegistryUnitOfWork, catalogues: rules.IndustryCatalogues, request: IndustryClassification, principal: Principal, today: date
+) -> tuple[EnterpriseRecord, OverrideRecord]:
+    record = uow.enterprises.get(request.credit_code)
+    if record is not None and not principal.can_act_for(request.credit_code, record.region_code):
+        raise NotInArchive(request.credit_code)
+    row = classify_by_industry(uow, catalogues, request, principal.describe(), today)
+    uow.commit()
+    return uow.enterprises.get(request.credit_code), row  # type: ignore[return-value]
+
+
+def upgrade_by_staff(
+    uow: RegistryUnitOfWork, principal: Principal, credit_code: str, *, steps: int, reason: str, case_ref: str | None
+) -> tuple[EnterpriseRecord, OverrideRecord]:
+    record = actable_record(uow, principal, credit_code)
+    row = upgrade(uow, credit_code, steps=steps, reason=reason, actor=principal.describe(), case_ref=case_ref)
+    uow.commit()
+    return record, row
+
+
+def dispute_by_staff(uow: RegistryUnitOfWork, principal: Principal, credit_code: str, *, reason: str) -> tuple[EnterpriseRecord, OverrideRecord]:
+    record = actable_record(uow, principal, credit_code)
+    row = dispute(uow, credit_code, reason=reason, actor=principal.describe())
+    uow.commit()
+    return record, row
+
+
+def verify_by_staff(
+    uow: RegistryUnitOfWork, principal: Principal, credit_code: str, *, finding: str, resubmission_requested: bool
+) -> tuple[EnterpriseRecord, OverrideRecord]:
+    record = actable_record(uow, principal, credit_code)
+    row = verify(uow, credit_code, finding=finding, resubmission_requested=resubmission_requested, actor=principal.describe())
+    uow.commit()
+    return record, row

@@ -21,6 +21,7 @@ class PoolMember(SQLModel, table=True):
     archive_version: int
     # GB/T 4754-2017 codes as a JSON list (ClassificationChanged.industry_codes): full-coverage industries
     industry_codes: str = Field(default="[]", sa_column_kwargs={"server_default": "[]"})
+    employees: int | None = None  # the headcount in the archive (ClassificationChanged.employees); None until announced
     updated_at: datetime = Field(default_factory=utc_now)
 
 

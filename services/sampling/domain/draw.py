@@ -3,7 +3,7 @@
 Everything a draw depends on is published with it (一公开): the seed (committed before the draw as
 its SHA-256), the pool (credit code, category, full coverage) sorted by credit code, the plan's
 ratios, minimum counts and inspectors per task, and the inspector roster with its declared
-conflicts. Anyone can recompute the draw from those; see ``verify`` and the README.
+conflicts. Anyone can recompute the draw from those; see ``ohs sampling verify`` and docs/api.md (Sampling plans and draws).
 
 Quotas. For a category with ``size`` members in the pool,
 ``n = min(size, max(minimum, ceil(ratio × size)))`` computed exactly (the ratio is a decimal
@@ -31,7 +31,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-CATEGORIES = ("甲", "乙", "丙")
+from shared.contracts import CATEGORIES
+
 ALGORITHM = "ohs-draw-v1"
 MIN_INSPECTORS_PER_TASK = 2
 

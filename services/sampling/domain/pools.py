@@ -11,8 +11,6 @@ and listed apart; it comes back, in its current category, when the exemption end
 
 from __future__ import annotations
 
-CATEGORIES = ("甲", "乙", "丙")  # 综合风险类别, lowest risk first
-
 
 def should_apply(held_version: int | None, incoming_version: int) -> bool:
     return held_version is None or incoming_version > held_version

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.sampling.domain.draw import (
-    ALGORITHM, CATEGORIES, DrawRefused, Parameters, PoolEntry, RosterInspector, commitment_of, draw, pool_hash, ratio_text,
+    ALGORITHM, DrawRefused, Parameters, PoolEntry, RosterInspector, commitment_of, draw, pool_hash, ratio_text,
 )
+from shared.contracts import CATEGORIES
 
 FORMAT = "ohs-sampling-publication/1"
 

@@ -1,21 +1,18 @@
 """Sampling defaults per jurisdiction (ratios, minimum counts, full-coverage industries, 甲 non-site,
-inspectors per task): versioned rule data, never code. Packaged files in services/sampling/rules/,
-plus an agency's own in ``$OHS_RULES_DIR/sampling/`` (a subfolder, like deadlines/ and calendar/:
-the top level of OHS_RULES_DIR is read as assessment rule sets). Files with another ``kind`` are
-skipped."""
+inspectors per task): versioned rule data, never code. The files are read by
+``services/sampling/adapters/rules.py``; this module holds their shape and picks the defaults in
+force, from the parsed files it is given."""
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
-from shared import rule_data
-from shared.rule_data import read_all, read_json, rule_files, validate
-from services.sampling.domain.draw import CATEGORIES, MIN_INSPECTORS_PER_TASK, ratio_text
+from services.sampling.domain.draw import MIN_INSPECTORS_PER_TASK, ratio_text
+from shared import rules_in_force as rule_data
+from shared.contracts import CATEGORIES
 
-PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules"
 KIND = "sampling_defaults"
 
 
@@ -49,23 +46,11 @@ class SamplingDefaults(BaseModel):
                 "provisional": self.provisional}
 
 
-def _read(path: Path) -> SamplingDefaults | None:
-    data = read_json(path, "sampling defaults file")
-    if not isinstance(data, dict) or data.get("kind") != KIND:
-        return None
-    return validate(data, SamplingDefaults, path, "sampling defaults file")
-
-
 class SamplingRules:
+    """The sampling defaults loaded (every jurisdiction and version)."""
+
     def __init__(self, defaults: list[SamplingDefaults]):
         self.defaults = defaults
-
-    @classmethod
-    def load(cls, extra_dir: Path | None = None) -> "SamplingRules":
-        agency = extra_dir / "sampling" if extra_dir is not None else None
-        folders = [folder for folder in (PACKAGED_RULES, agency) if folder is not None and folder.is_dir()]
-        paths = [path for folder in folders for path in rule_files(folder)]
-        return cls(list(read_all(paths, _read, unique_by=("jurisdiction", "version"), what="sampling defaults file")))
 
     def in_force(self, region_code: str, on: date) -> SamplingDefaults:
         return rule_data.in_force(self.defaults, region_code, on, "sampling defaults in force for", "sampling defaults", check_region=False)

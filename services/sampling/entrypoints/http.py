@@ -1,13 +1,12 @@
-"""Sampling HTTP API."""
+"""Sampling HTTP API: the pools."""
 
 from __future__ import annotations
 
-
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 
 from services.sampling import views
-from shared.auth import Principal, authenticate, not_found
-from shared.db import in_session
+from shared.auth import not_found
+from shared.http import ReaderPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 
 router = APIRouter(tags=["pools 检查对象名录库"])
@@ -20,13 +19,9 @@ router = APIRouter(tags=["pools 检查对象名录库"])
     "Employers with a 免检 in force are listed apart (`exempted`) and not counted.",
     responses={403: {"description": "an employer's token: the pools are not for employers"}},
 )
-async def get_pools(region_code: str, request: Request, principal: Principal = Depends(authenticate)) -> dict:
-    if principal.role == "employer":
-        raise HTTPException(status_code=403, detail="the sampling pools are for supervision staff and auditors, not employers")
-    problem = region_problem(region_code)
-    if problem:
+async def get_pools(region_code: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> dict:
+    if problem := region_problem(region_code):
         raise HTTPException(status_code=422, detail=f"region_code: {problem}")
     if not principal.covers_region(region_code):
         raise not_found(f"pools for {region_code}")
-
-    return await in_session(request.app.state.runtime.engine, lambda session: views.pools(session, region_code))
+    return await uow.run(lambda u: views.pools(u.session, region_code))

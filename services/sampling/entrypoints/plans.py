@@ -2,29 +2,34 @@
 
 Staff (county / city / province) create plans, draw and record results inside their jurisdiction;
 auditors read; employers have no access. The publication of a plan and ``POST /verify`` are public
-(no token): that is the 一公开.
+(no token): that is the 一公开. Routes parse, authorise and hand the work to the service layer
+(commands) or to ``services/sampling/views.py`` (reads).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from services.sampling.adapters.orm import Plan, Task
+from services.sampling import views
+from services.sampling.adapters.xlsx import publication_xlsx
 from services.sampling.domain.draw import DrawRefused
 from services.sampling.domain.publication import Unusable, verify
-from services.sampling.service_layer import plans as uc
-from shared.auth import Principal, authenticate, not_found
+from services.sampling.service_layer.commands import ConflictIn, PlanIn, ResultIn, RosterIn
+from services.sampling.service_layer import plans, results, roster
+from services.sampling.service_layer.errors import Conflict, Invalid
+from shared.auth import Principal, not_found
 from shared.dates import china_today
-from shared.db import in_session
+from shared.http import ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, require_staff
 from shared.identifiers import region_problem
 from shared.rule_data import NoApplicableRules
 from shared.runtime import content_disposition, invalid
+from shared.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["plans and draws 双随机、一公开"])
@@ -33,31 +38,23 @@ roster_router = APIRouter(tags=["inspectors 执法检查人员名录库"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _engine(request: Request):  # noqa: ANN202
-    return request.app.state.runtime.engine
-
-
-def _not_employer(principal: Principal, what: str) -> None:
-    if principal.role == "employer":
-        raise HTTPException(status_code=403, detail=f"{what} are for supervision staff and auditors, not employers")
-
-
-def _acting(principal: Principal, what: str) -> None:
-    _not_employer(principal, what)
-    if not principal.is_staff:
-        raise HTTPException(status_code=403, detail=f"an auditor reads {what} but does not act on them")
-
-
 def _check_region(region_code: str) -> None:
     if problem := region_problem(region_code):
         raise HTTPException(status_code=422, detail=f"region_code: {problem}")
 
 
-def _readable_plan(session: Session, plan_id: str, principal: Principal) -> Plan | None:
-    plan = session.get(Plan, plan_id)
-    if plan is None or not principal.covers_region(plan.region_code):
-        return None
-    return plan
+def _acts_in(principal: Principal, region_code: str) -> None:
+    """Staff act inside their jurisdiction only: 403 outside it."""
+    if not principal.covers_region(region_code):
+        raise HTTPException(status_code=403, detail=f"region {region_code} is outside the jurisdiction of this "
+                            f"{principal.role} token ({principal.region_code})")
+
+
+async def _readable(uow: UnitOfWorkFactory[Any], principal: Principal, region_of: Callable[[Session], str | None], what: str) -> None:
+    """404 unless the record exists inside the caller's jurisdiction (``region_of``: its region, None: no record)."""
+    region = await uow.run(lambda u: region_of(u.session))
+    if region is None or not principal.covers_region(region):
+        raise not_found(what)
 
 
 # --------------------------------------------------------------------------- plans
@@ -68,51 +65,34 @@ def _readable_plan(session: Session, plan_id: str, principal: Principal) -> Plan
              "甲 non-site and inspectors per task default to the rule file in force; the body may override them. "
              "`hand_down: true` on a city or province creates one plan per county with employers in the pools.",
              responses={403: {"description": "not staff, or the region is outside the token's jurisdiction"}})
-async def post_plan(body: uc.PlanIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    _acting(principal, "sampling plans")
-    if not principal.covers_region(body.region_code):
-        raise HTTPException(status_code=403, detail=f"region {body.region_code} is outside the jurisdiction of this "
-                            f"{principal.role} token ({principal.region_code})")
+async def post_plan(body: PlanIn, request: Request, principal: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    _acts_in(principal, body.region_code)
     rules = request.app.state.sampling_rules
-
-    def create(session: Session) -> dict[str, Any]:
-        plan = uc.create_plan(session, body, rules, principal.describe())
-        session.commit()
-        return uc.plan_view(session, plan)
-
     try:
-        view = await in_session(_engine(request), create)
-    except uc.Invalid as exc:
+        plan_id = await uow.run(lambda u: plans.create_plan(u, body, rules, principal.describe()))
+    except Invalid as exc:
         return invalid(exc.errors, "the plan is invalid")
     except NoApplicableRules as exc:
         return invalid([{"field": "region_code", "message": str(exc)}], "the plan is invalid")
-    log.info("plan %s (%s %s) created by %s", view["id"], body.region_code, body.period, principal.describe())
-    await request.app.state.runtime.relay.flush()
-    return view
+    log.info("plan %s (%s %s) created by %s", plan_id, body.region_code, body.period, principal.describe())
+    return await uow.run(lambda u: views.plan(u.session, plan_id))
 
 
 @router.get("/plans", summary="Plans of a region (default: the token's), optionally of a period")
-async def get_plans(request: Request, region_code: str | None = Query(default=None), period: str | None = Query(default=None),
-                    principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    _not_employer(principal, "sampling plans")
+async def get_plans(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: str | None = Query(default=None),
+                    period: str | None = Query(default=None)) -> dict[str, Any]:
     code = region_code or principal.region_code or ""
     _check_region(code)
     if not principal.covers_region(code):
         raise not_found(f"plans for {code}")
-    items = await in_session(_engine(request), lambda session: uc.list_plans(session, code, period))
+    items = await uow.run(lambda u: views.plans(u.session, code, period))
     return {"region_code": code, "period": period, "items": items}
 
 
 @router.get("/plans/{plan_id}", summary="One plan: parameters, commitment, status, its draw and tasks with their results")
-async def get_plan(plan_id: str, request: Request, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    _not_employer(principal, "sampling plans")
-
-    def load(session: Session) -> dict[str, Any] | None:
-        plan = _readable_plan(session, plan_id, principal)
-        return uc.plan_view(session, plan) if plan else None
-
-    view = await in_session(_engine(request), load)
-    if view is None:
+async def get_plan(plan_id: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+    view = await uow.run(lambda u: views.plan(u.session, plan_id))
+    if view is None or not principal.covers_region(view["region_code"]):
         raise not_found(f"plan {plan_id}")
     return view
 
@@ -120,50 +100,28 @@ async def get_plan(plan_id: str, request: Request, principal: Principal = Depend
 @router.post("/plans/{plan_id}/draw", summary="Draw the plan's targets and inspectors (once: a second call returns the first draw)",
              responses={409: {"description": "a handed-down plan: draw each county's plan"},
                         422: {"description": "too few inspectors without a conflict for a target (named)"}})
-async def post_draw(plan_id: str, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    _not_employer(principal, "sampling plans")
-
-    def run(session: Session) -> tuple[dict[str, Any], bool] | None:
-        plan = _readable_plan(session, plan_id, principal)
-        if plan is None:
-            return None
-        _acting(principal, "sampling plans")
-        stored, created = uc.draw_plan(session, plan, principal.describe())
-        try:
-            session.commit()
-        except IntegrityError:  # drawn at the same moment by another request: theirs is the draw
-            session.rollback()
-            stored, created = uc.draw_plan(session, plan, principal.describe())
-        return uc.draw_view(plan, stored), created
-
+async def post_draw(plan_id: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> Any:
+    await _readable(uow, principal, lambda session: views.plan_region(session, plan_id), f"plan {plan_id}")
+    await require_staff(principal)
     try:
-        found = await in_session(_engine(request), run)
+        created = await uow.run(lambda u: plans.draw(u, plan_id, principal.describe()))
     except DrawRefused as exc:
         return invalid([{"field": "inspectors", "message": p["message"]} for p in exc.problems],
                        "the draw is impossible: too few inspectors without a conflict (回避)")
-    except uc.Conflict as exc:
+    except Conflict as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
-    if found is None:
+    view = await uow.run(lambda u: views.draw(u.session, plan_id))
+    if created is None or view is None:
         raise not_found(f"plan {plan_id}")
-    view, created = found
     if created:
         log.info("plan %s drawn by %s: %s targets", plan_id, principal.describe(), len(view["targets"]))
-        await request.app.state.runtime.relay.flush()
     return JSONResponse(status_code=201 if created else 200, content=view)
 
 
 @router.get("/tasks", summary="The tasks of a plan, with inspectors and results")
-async def get_tasks(request: Request, plan_id: str = Query(), principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    _not_employer(principal, "inspection tasks")
-
-    def load(session: Session) -> list[dict[str, Any]] | None:
-        plan = _readable_plan(session, plan_id, principal)
-        return uc.tasks_view(session, plan.id) if plan else None
-
-    items = await in_session(_engine(request), load)
-    if items is None:
-        raise not_found(f"plan {plan_id}")
-    return {"plan_id": plan_id, "items": items}
+async def get_tasks(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: str = Query()) -> dict[str, Any]:
+    await _readable(uow, principal, lambda session: views.plan_region(session, plan_id), f"plan {plan_id}")
+    return {"plan_id": plan_id, "items": await uow.run(lambda u: views.tasks(u.session, plan_id))}
 
 
 @router.post("/tasks/{task_id}/result", summary="Record an inspection's outcome; violations go to the penalty service",
@@ -171,37 +129,20 @@ async def get_tasks(request: Request, plan_id: str = Query(), principal: Princip
              "`ohs.inspections.violation-recorded`), or not_inspected with a reason. The same result again: no change; "
              "a different one: 409.",
              responses={409: {"description": "the task already has a different result"}})
-async def post_result(task_id: str, body: uc.ResultIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    _not_employer(principal, "inspection tasks")
-    problems = body.problems(china_today())
-
-    def store(session: Session) -> tuple[dict[str, Any], bool] | None:
-        task = session.get(Task, task_id)
-        if task is None or not principal.covers_region(task.region_code):
-            return None
-        _acting(principal, "inspection tasks")
-        if problems:
-            raise uc.Invalid(problems, "the result is invalid")
-        view, created = uc.record_result(session, task, body, principal.describe())
-        try:
-            session.commit()
-        except IntegrityError:  # recorded at the same moment by another request: compare with theirs
-            session.rollback()
-            view, created = uc.record_result(session, task, body, principal.describe())
-        return view, created
-
+async def post_result(task_id: str, body: ResultIn, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> Any:
+    await _readable(uow, principal, lambda session: views.task_region(session, task_id), f"task {task_id}")
+    await require_staff(principal)
+    if problems := body.problems(china_today()):
+        return invalid(problems, "the result is invalid")
     try:
-        found = await in_session(_engine(request), store)
-    except uc.Invalid as exc:
-        return invalid(exc.errors, exc.detail)
-    except uc.Conflict as exc:
+        created = await uow.run(lambda u: results.record_result(u, task_id, body, principal.describe()))
+    except Conflict as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
-    if found is None:
+    view = await uow.run(lambda u: views.result(u.session, task_id))
+    if created is None or view is None:
         raise not_found(f"task {task_id}")
-    view, created = found
     if created:
         log.info("result of task %s (%s) recorded by %s", task_id, body.outcome, principal.describe())
-        await request.app.state.runtime.relay.flush()
     return JSONResponse(status_code=201 if created else 200, content={"task_id": task_id, **view})
 
 
@@ -209,35 +150,20 @@ async def post_result(task_id: str, body: uc.ResultIn, request: Request, princip
 
 
 @router.get("/plans/{plan_id}/statistics", summary="Coverage, completion and violation rates of one plan, per category and county")
-async def get_plan_statistics(plan_id: str, request: Request, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    _not_employer(principal, "sampling statistics")
-
-    def load(session: Session) -> dict[str, Any] | None:
-        plan = _readable_plan(session, plan_id, principal)
-        if plan is None:
-            return None
-        plans = uc.children_of(session, plan) if plan.hand_down else [plan]
-        return {"plan_id": plan.id, "region_code": plan.region_code, "period": plan.period, **uc.statistics(session, plans)}
-
-    view = await in_session(_engine(request), load)
-    if view is None:
+async def get_plan_statistics(plan_id: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+    view = await uow.run(lambda u: views.plan_statistics(u.session, plan_id))
+    if view is None or not principal.covers_region(view["region_code"]):
         raise not_found(f"plan {plan_id}")
     return view
 
 
 @router.get("/statistics/{region_code}", summary="Coverage, completion and violation rates of every drawn plan of a region")
-async def get_region_statistics(region_code: str, request: Request, period: str | None = Query(default=None, description="2026 (its quarters too) or 2026Q1"),
-                                principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    _not_employer(principal, "sampling statistics")
+async def get_region_statistics(region_code: str, principal: ReaderPrincipal, uow: UnitOfWorkDep,
+                                period: str | None = Query(default=None, description="2026 (its quarters too) or 2026Q1")) -> dict[str, Any]:
     _check_region(region_code)
     if not principal.covers_region(region_code):
         raise not_found(f"statistics for {region_code}")
-
-    def load(session: Session) -> dict[str, Any]:
-        return {"region_code": region_code, "period": period,
-                **uc.statistics(session, uc.plans_for_statistics(session, region_code, period))}
-
-    return await in_session(_engine(request), load)
+    return await uow.run(lambda u: views.region_statistics(u.session, region_code, period))
 
 
 # --------------------------------------------------------------------------- public: publication and verification
@@ -247,12 +173,8 @@ async def get_region_statistics(region_code: str, request: Request, period: str 
             description="Before the draw: the plan and the commitment. After it: the seed, the pool (credit code, category, "
             "full coverage) with its hash and version, the roster with declared conflicts, the targets with their inspectors, "
             "and the results recorded so far. `POST /verify` (or `python -m services.sampling.verify`) recomputes the draw.")
-async def get_publication(plan_id: str, request: Request) -> dict[str, Any]:
-    def load(session: Session) -> dict[str, Any] | None:
-        plan = session.get(Plan, plan_id)
-        return uc.publication(session, plan) if plan else None
-
-    doc = await in_session(_engine(request), load)
+async def get_publication(plan_id: str, uow: UnitOfWorkDep) -> dict[str, Any]:
+    doc = await uow.run(lambda u: views.publication(u.session, plan_id))
     if doc is None:
         raise not_found(f"plan {plan_id}")
     return doc
@@ -260,15 +182,12 @@ async def get_publication(plan_id: str, request: Request) -> dict[str, Any]:
 
 @public.get("/plans/{plan_id}/publication.xlsx", summary="The public record as .xlsx: sheets 计划, 名录, 抽取结果, 检查结果",
             response_class=Response, responses={200: {"content": {XLSX: {}}}})
-async def get_publication_xlsx(plan_id: str, request: Request) -> Response:
+async def get_publication_xlsx(plan_id: str, uow: UnitOfWorkDep) -> Response:
     def load(session: Session) -> tuple[dict[str, Any], bytes] | None:
-        plan = session.get(Plan, plan_id)
-        if plan is None:
-            return None
-        doc = uc.publication(session, plan)
-        return doc, uc.publication_xlsx(doc)
+        doc = views.publication(session, plan_id)
+        return (doc, publication_xlsx(doc)) if doc is not None else None
 
-    found = await in_session(_engine(request), load)
+    found = await uow.run(lambda u: load(u.session))
     if found is None:
         raise not_found(f"plan {plan_id}")
     doc, content = found
@@ -289,47 +208,29 @@ async def post_verify(publication: Any = Body(description="a publication, as GET
 # --------------------------------------------------------------------------- the roster
 
 
-def _roster_acting(principal: Principal, region_code: str) -> None:
-    _acting(principal, "inspector rosters")
-    _check_region(region_code)
-    if not principal.covers_region(region_code):
-        raise HTTPException(status_code=403, detail=f"region {region_code} is outside the jurisdiction of this "
-                            f"{principal.role} token ({principal.region_code})")
-
-
 @roster_router.put("/inspectors/{region_code}", summary="Replace an agency's inspector roster (with declared conflicts)")
-async def put_roster(region_code: str, body: uc.RosterIn, request: Request, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    _roster_acting(principal, region_code)
-
-    def store(session: Session) -> dict[str, Any]:
-        uc.replace_roster(session, region_code, body)
-        session.commit()
-        return uc.roster_view(session, region_code)
-
-    view = await in_session(_engine(request), store)
+async def put_roster(region_code: str, body: RosterIn, principal: StaffPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+    _check_region(region_code)
+    _acts_in(principal, region_code)
+    await uow.run(lambda u: roster.replace_roster(u, region_code, body))
     log.info("roster of %s replaced by %s: %s inspectors", region_code, principal.describe(), len(body.inspectors))
-    return view
+    return await uow.run(lambda u: views.roster(u.session, region_code))
 
 
 @roster_router.get("/inspectors/{region_code}", summary="An agency's inspector roster")
-async def get_roster(region_code: str, request: Request, principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-    _not_employer(principal, "inspector rosters")
+async def get_roster(region_code: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
     _check_region(region_code)
     if not principal.covers_region(region_code):
         raise not_found(f"roster for {region_code}")
-    return await in_session(_engine(request), lambda session: uc.roster_view(session, region_code))
+    return await uow.run(lambda u: views.roster(u.session, region_code))
 
 
 @roster_router.post("/inspectors/{region_code}/conflicts", status_code=201, summary="Declare an inspector's conflict with an employer (回避)")
-async def post_conflict(region_code: str, body: uc.ConflictIn, request: Request, principal: Principal = Depends(authenticate)) -> Any:
-    _roster_acting(principal, region_code)
-
-    def store(session: Session) -> dict[str, Any]:
-        uc.add_conflict(session, region_code, body)
-        session.commit()
-        return uc.roster_view(session, region_code)
-
+async def post_conflict(region_code: str, body: ConflictIn, principal: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+    _check_region(region_code)
+    _acts_in(principal, region_code)
     try:
-        return await in_session(_engine(request), store)
-    except uc.Invalid as exc:
+        await uow.run(lambda u: roster.add_conflict(u, region_code, body))
+    except Invalid as exc:
         return invalid(exc.errors, "the conflict is invalid")
+    return await uow.run(lambda u: views.roster(u.session, region_code))

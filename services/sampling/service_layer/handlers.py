@@ -1,61 +1,44 @@
-"""Sampling use cases, run inside the consumer's transaction."""
+"""The sampling service's Kafka event handlers: the pools follow the registry.
+
+Each runs in the consumer's unit of work, which commits it with the inbox mark: a handler never
+commits.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 import json
 
-from services.sampling.adapters.orm import PoolCounter, PoolExemption, PoolMember
+from services.sampling.adapters.orm import PoolExemption, PoolMember
 from services.sampling.domain.pools import exemption_update, should_apply
+from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 from shared.contracts import ClassificationChanged, ExemptionChanged, utc_now
 
 
-POOL_COUNTER = "pool"
-
-
-def bump_pool_version(session: Session) -> int:
-    """Every change to the pools raises the pool version (a draw records the one it used)."""
-    counter = session.get(PoolCounter, POOL_COUNTER)
-    if counter is None:
-        counter = PoolCounter(name=POOL_COUNTER, version=0)
-    counter.version += 1
-    session.add(counter)
-    return counter.version
-
-
-def pool_version(session: Session) -> int:
-    counter = session.get(PoolCounter, POOL_COUNTER)
-    return counter.version if counter else 0
-
-
-def place_in_pool(session: Session, event: ClassificationChanged) -> None:
-    member = session.get(PoolMember, event.credit_code)
+def place_in_pool(uow: SamplingUnitOfWork, event: ClassificationChanged) -> None:
+    """The member takes the archive's current facts — category, region, name, industry codes and
+    headcount — from every announcement newer than the one it holds (a change of the name, region,
+    industry codes or headcount alone comes with the same category)."""
+    member = uow.pools.member(event.credit_code)
     if not should_apply(member.archive_version if member else None, event.archive_version):
         return
     if member is None:
-        member = PoolMember(
-            credit_code=event.credit_code,
-            enterprise_name=event.enterprise_name,
-            region_code=event.region_code,
-            category=event.category,
-            archive_version=event.archive_version,
-            industry_codes=json.dumps(event.industry_codes, ensure_ascii=False),
-        )
-    else:
-        member.enterprise_name = event.enterprise_name
-        member.region_code = event.region_code
-        member.category = event.category
-        member.archive_version = event.archive_version
-        member.industry_codes = json.dumps(event.industry_codes, ensure_ascii=False)
-        member.updated_at = utc_now()
-    session.add(member)
-    bump_pool_version(session)
+        member = PoolMember(credit_code=event.credit_code, enterprise_name=event.enterprise_name, region_code=event.region_code,
+                            category=event.category, archive_version=event.archive_version)
+    member.enterprise_name = event.enterprise_name
+    member.region_code = event.region_code
+    member.category = event.category
+    member.archive_version = event.archive_version
+    member.industry_codes = json.dumps(event.industry_codes, ensure_ascii=False)
+    if event.employees is not None:  # events from before the headcount was announced carry none: the held one stays
+        member.employees = event.employees
+    member.updated_at = utc_now()
+    uow.pools.add_member(member)
+    uow.pools.bump_version()
 
 
-def apply_exemption(session: Session, event: ExemptionChanged) -> None:
+def apply_exemption(uow: SamplingUnitOfWork, event: ExemptionChanged) -> None:
     """A 免检 came into force (the employer leaves the pool) or ended (it is re-admitted)."""
-    held = session.get(PoolExemption, str(event.exemption_id))
+    held = uow.pools.exemption(str(event.exemption_id))
     exempt = exemption_update(held.exempt if held else None, event.exempt)
     if exempt is None:
         return
@@ -66,5 +49,5 @@ def apply_exemption(session: Session, event: ExemptionChanged) -> None:
         )
     else:
         held.exempt, held.reason, held.updated_at = exempt, event.reason, utc_now()
-    session.add(held)
-    bump_pool_version(session)
+    uow.pools.add_exemption(held)
+    uow.pools.bump_version()

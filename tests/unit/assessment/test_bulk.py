@@ -15,7 +15,8 @@ import pytest
 import xlwt
 from typer.testing import CliRunner
 
-from services.assessment import bulk, cli
+from services.assessment.adapters import report_files, spreadsheets
+from services.assessment.entrypoints import cli
 from shared.identifiers import credit_code_check_character
 from tests.support import token_for
 
@@ -89,7 +90,7 @@ def write_xls(path: Path, rows: list[dict[str, Any] | None], header: list[str] =
     return path
 
 
-def problems_by_row(rows: list[bulk.ParsedRow]) -> dict[int, list[tuple[str, str]]]:
+def problems_by_row(rows: list[report_files.ParsedRow]) -> dict[int, list[tuple[str, str]]]:
     return {r.row_number: [(p.column, p.message) for p in r.problems] for r in rows}
 
 
@@ -99,7 +100,7 @@ def sheet(tmp_path: Path) -> Path:
 
 
 def test_each_row_becomes_a_report_or_its_problems_by_row_and_column(sheet: Path) -> None:
-    rows = bulk.parse_employer_sheet(sheet)
+    rows = spreadsheets.parse_employer_sheet(sheet)
     assert [r.row_number for r in rows] == [2, 3, 4, 5, 6, 7, 9]
     assert [r.row_number for r in rows if r.ok] == [2, 9]
     found = problems_by_row(rows)
@@ -116,7 +117,7 @@ def test_each_row_becomes_a_report_or_its_problems_by_row_and_column(sheet: Path
 
 
 def test_a_good_row_maps_every_column(sheet: Path) -> None:
-    first, last = (r.report for r in bulk.parse_employer_sheet(sheet) if r.ok)
+    first, last = (r.report for r in spreadsheets.parse_employer_sheet(sheet) if r.ok)
     assert first is not None and last is not None
     assert first.enterprise.industry_codes == ["C3011", "C3021"]
     assert first.enterprise.region_code == "141029" and first.enterprise.employees == 86
@@ -131,38 +132,38 @@ def test_a_good_row_maps_every_column(sheet: Path) -> None:
 def test_the_legacy_xls_parses_identically(tmp_path: Path, sheet: Path) -> None:
     xls = write_xls(tmp_path / "附件6.xls", ROWS)
 
-    def view(rows: list[bulk.ParsedRow]) -> list[tuple[Any, ...]]:
+    def view(rows: list[report_files.ParsedRow]) -> list[tuple[Any, ...]]:
         return [(r.row_number, r.report, r.problems, r.credit_code) for r in rows]
 
-    assert view(bulk.parse_employer_sheet(xls)) == view(bulk.parse_employer_sheet(sheet))
+    assert view(spreadsheets.parse_employer_sheet(xls)) == view(spreadsheets.parse_employer_sheet(sheet))
 
 
 def test_ids_are_stable_across_runs_and_follow_the_content(tmp_path: Path, sheet: Path) -> None:
-    ids = [r.report.submission_id for r in bulk.parse_employer_sheet(sheet) if r.report]
-    again = [r.report.submission_id for r in bulk.parse_employer_sheet(sheet) if r.report]
+    ids = [r.report.submission_id for r in spreadsheets.parse_employer_sheet(sheet) if r.report]
+    again = [r.report.submission_id for r in spreadsheets.parse_employer_sheet(sheet) if r.report]
     assert ids == again and len(set(ids)) == 2 and all(i.version == 5 for i in ids)
 
     changed = write_xlsx(tmp_path / "changed.xlsx", [good(1, 自查得分=83)])
-    (other,) = bulk.parse_employer_sheet(changed)
+    (other,) = spreadsheets.parse_employer_sheet(changed)
     assert other.report is not None and other.report.submission_id not in ids
 
     # the same report as JSON, without an id, gets the same id as its spreadsheet row
-    first = next(r.report for r in bulk.parse_employer_sheet(sheet) if r.report)
+    first = next(r.report for r in spreadsheets.parse_employer_sheet(sheet) if r.report)
     data = first.model_dump(mode="json", exclude={"submission_id"})
-    (as_json,) = bulk.parse_report_lines([json.dumps(data, ensure_ascii=False)])
+    (as_json,) = report_files.parse_report_lines([json.dumps(data, ensure_ascii=False)])
     assert as_json.report is not None and as_json.report.submission_id == first.submission_id
 
 
 def test_the_layout_is_checked_before_any_row(tmp_path: Path) -> None:
     missing = write_xlsx(tmp_path / "m.xlsx", [good(1)], header=[t for t in HEADER if t not in ("签字人", "危害因素")])
-    with pytest.raises(bulk.LayoutError, match="危害因素、签字人"):
-        bulk.parse_employer_sheet(missing)
-    with pytest.raises(bulk.LayoutError, match=".xlsx 或 .xls"):
-        bulk.parse_employer_sheet(tmp_path / "list.ods")
+    with pytest.raises(report_files.LayoutError, match="危害因素、签字人"):
+        spreadsheets.parse_employer_sheet(missing)
+    with pytest.raises(report_files.LayoutError, match=".xlsx 或 .xls"):
+        spreadsheets.parse_employer_sheet(tmp_path / "list.ods")
 
 
 def test_json_lines_with_a_broken_line(tmp_path: Path) -> None:
-    report = next(r.report for r in bulk.parse_employer_sheet(write_xlsx(tmp_path / "a.xlsx", [good(1)])) if r.report)
+    report = next(r.report for r in spreadsheets.parse_employer_sheet(write_xlsx(tmp_path / "a.xlsx", [good(1)])) if r.report)
     data = report.model_dump(mode="json", exclude={"submission_id"})
     explicit = {**data, "submission_id": "7b0c6a0e-4a8e-4d3c-9a53-0d2f6c1b5e11"}
     too_many = json.loads(json.dumps(data))
@@ -171,7 +172,7 @@ def test_json_lines_with_a_broken_line(tmp_path: Path) -> None:
     path = tmp_path / "reports.jsonl"
     path.write_text("\n".join(lines), encoding="utf-8")
 
-    rows = bulk.parse_reports(path)
+    rows = report_files.parse_reports(path)
     assert [r.row_number for r in rows] == [1, 2, 4, 5, 6]
     assert [r.ok for r in rows] == [True, False, True, False, False]
     assert rows[0].report.submission_id == report.submission_id  # type: ignore[union-attr]
@@ -182,21 +183,21 @@ def test_json_lines_with_a_broken_line(tmp_path: Path) -> None:
 
 
 def test_a_folder_of_json_reports(tmp_path: Path) -> None:
-    report = next(r.report for r in bulk.parse_employer_sheet(write_xlsx(tmp_path / "a.xlsx", [good(1)])) if r.report)
+    report = next(r.report for r in spreadsheets.parse_employer_sheet(write_xlsx(tmp_path / "a.xlsx", [good(1)])) if r.report)
     folder = tmp_path / "reports"
     folder.mkdir()
     (folder / "a.json").write_text(report.model_dump_json(exclude={"submission_id"}), encoding="utf-8")
     (folder / "b.json").write_text("not json", encoding="utf-8")
-    rows = bulk.parse_reports(folder)
+    rows = report_files.parse_reports(folder)
     assert [(r.label, r.ok) for r in rows] == [("a.json", True), ("b.json", False)]
     assert rows[0].report.submission_id == report.submission_id  # type: ignore[union-attr]
 
 
 def test_a_repeated_row_is_not_submitted_twice(tmp_path: Path) -> None:
-    rows = bulk.parse_employer_sheet(write_xlsx(tmp_path / "d.xlsx", [good(1), good(2), good(1)]))
-    bulk.mark_duplicates(rows)
+    rows = spreadsheets.parse_employer_sheet(write_xlsx(tmp_path / "d.xlsx", [good(1), good(2), good(1)]))
+    report_files.mark_duplicates(rows)
     assert [r.ok for r in rows] == [True, True, False]
-    assert rows[2].problems == [bulk.RowProblem("(整行)", "与第 2 行内容完全相同（重复行），不重复提交")]
+    assert rows[2].problems == [report_files.RowProblem("(整行)", "与第 2 行内容完全相同（重复行），不重复提交")]
 
 
 # --------------------------------------------------------------------------- the command line, without a service
@@ -252,29 +253,29 @@ def test_the_template_documents_the_layout_and_its_example_row_is_valid(tmp_path
     out = tmp_path / "附件6模板.xlsx"
     assert runner.invoke(cli.app, ["bulk", "template", str(out)]).exit_code == 0
     assert runner.invoke(cli.app, ["bulk", "template", str(out)]).exit_code == 2  # no silent overwrite
-    assert bulk.parse_employer_sheet(out) == []  # the example row (序号 示例) is never imported
+    assert spreadsheets.parse_employer_sheet(out) == []  # the example row (序号 示例) is never imported
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["附件6", "说明"]
     header, example = (list(r) for r in book["附件6"].iter_rows(min_row=1, max_row=2, values_only=True))
-    assert header == list(bulk.TITLES) and example[0] == "示例"
+    assert header == list(spreadsheets.TITLES) and example[0] == "示例"
     book["附件6"]["A2"] = 1
     book.save(out)
-    (row,) = bulk.parse_employer_sheet(out)
+    (row,) = spreadsheets.parse_employer_sheet(out)
     assert row.ok, row.problems
 
 
 # --------------------------------------------------------------------------- talking to the service (mock transport)
 
 
-def one_report(tmp_path: Path) -> bulk.ParsedRow:
-    (row,) = bulk.parse_employer_sheet(write_xlsx(tmp_path / "one.xlsx", [good(1)]))
+def one_report(tmp_path: Path) -> report_files.ParsedRow:
+    (row,) = spreadsheets.parse_employer_sheet(write_xlsx(tmp_path / "one.xlsx", [good(1)]))
     return row
 
 
-def post_with(handler: Any, row: bulk.ParsedRow, started: datetime | None = None) -> cli.Outcome:
+def post_with(handler: Any, row: report_files.ParsedRow, started: datetime | None = None) -> cli.Outcome:
     async def go() -> cli.Outcome:
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://svc") as client:
-            return await cli.submit(client, row, started or datetime.now(timezone.utc), bulk.sheet_problem)
+            return await cli.submit(client, row, started or datetime.now(timezone.utc), spreadsheets.sheet_problem)
 
     return asyncio.run(go())
 
@@ -329,7 +330,7 @@ def test_the_token_is_sent_as_a_bearer_header(tmp_path: Path, monkeypatch: pytes
             super().__init__(transport=httpx.MockTransport(service), **kwargs)
 
     monkeypatch.setattr(cli.httpx, "AsyncClient", Client)
-    outcomes = asyncio.run(cli.submit_all([row], "http://svc", 1, bulk.sheet_problem, cli.Console(quiet=True), "tok-123"))
+    outcomes = asyncio.run(cli.submit_all([row], "http://svc", 1, spreadsheets.sheet_problem, cli.Console(quiet=True), "tok-123"))
     assert [o.status for o in outcomes] == ["new"]
     assert seen == ["Bearer tok-123"]
 

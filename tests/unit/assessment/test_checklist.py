@@ -13,14 +13,15 @@ import pytest
 
 from services.assessment.domain.checklist import checklist_problems, round_half_up, score_checklist
 from services.assessment.domain.classifier import Classified, Outcome, Rejected, classify
-from services.assessment.domain.rules import PACKAGED_RULES_DIR, RuleBook, RuleSet, load_rule_set
+from services.assessment.adapters.rules import PACKAGED_RULES_DIR, load_rule_book, load_rule_set
+from services.assessment.domain.rules import RuleSet
 from shared.contracts import LostPoints, Report
 from tests.examples import EXAMPLE_REPORT
 
 
 @pytest.fixture(scope="module")
 def rules() -> RuleSet:
-    return RuleBook().for_region("141029", date(2023, 6, 1))
+    return load_rule_book().for_region("141029", date(2023, 6, 1))
 
 
 def full_marks(rules: RuleSet) -> dict[str, Any]:

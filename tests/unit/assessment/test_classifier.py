@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from services.assessment.domain.classifier import Classified, Rejected, classify, exposure_test_status, months_before
-from services.assessment.domain.rules import PACKAGED_RULES_DIR, RuleBook, RuleSet, load_rule_set
+from services.assessment.adapters.rules import PACKAGED_RULES_DIR, load_rule_book, load_rule_set
+from services.assessment.domain.rules import RuleSet
 from shared.contracts import Report
 from tests.examples import EXAMPLE_REPORT
 
@@ -19,7 +20,7 @@ from tests.examples import EXAMPLE_REPORT
 
 @pytest.fixture(scope="module")
 def rules() -> RuleSet:
-    return RuleBook().for_region("141029", date(2023, 6, 1))
+    return load_rule_book().for_region("141029", date(2023, 6, 1))
 
 
 ASSESSED_ON = date(2023, 6, 1)  # the example report's assessed_on

@@ -11,16 +11,8 @@ from typing import Any
 import pytest
 
 from shared.working_calendar import WorkingCalendar
-from services.assessment.domain.deadlines import (
-    PACKAGED_DEADLINES_DIR,
-    RULE,
-    DeadlineCheck,
-    DeadlineRules,
-    DeadlineSet,
-    add_months,
-    check_deadlines,
-    load_deadline_set,
-)
+from services.assessment.adapters.rules import PACKAGED_DEADLINES_DIR, load_deadline_rules, load_deadline_set
+from services.assessment.domain.deadlines import RULE, DeadlineCheck, DeadlineSet, add_months, check_deadlines
 from services.assessment.domain.rules import NoApplicableRules, RuleDataError
 from shared.contracts import Report
 from tests.examples import EXAMPLE_REPORT
@@ -56,7 +48,7 @@ def report(
 
 @pytest.fixture(scope="module")
 def rules() -> DeadlineSet:
-    return DeadlineRules().for_region("141029", date(2023, 6, 1))
+    return load_deadline_rules().for_region("141029", date(2023, 6, 1))
 
 
 def check(r: Report, received_on: date, rules: DeadlineSet, first: bool = False, calendar: WorkingCalendar | None = None) -> DeadlineCheck:
@@ -89,7 +81,7 @@ def test_the_most_specific_jurisdiction_then_latest_date_then_highest_version_ap
     write(tmp_path, "linfen-9.json", jurisdiction="141000", version="2023.9", effective_from="2023-03-01", publicity_min_working_days=7)
     write(tmp_path, "linfen-10.json", jurisdiction="141000", version="2023.10", effective_from="2023-03-01", publicity_min_working_days=8)
     write(tmp_path, "linfen-later.json", jurisdiction="141000", version="2024.1", effective_from="2024-01-01", publicity_min_working_days=9)
-    book = DeadlineRules(tmp_path)
+    book = load_deadline_rules(tmp_path)
     assert book.for_region("141029", date(2023, 6, 1)).version == "2023.10"  # city beats province; 2023.10 > 2023.9
     assert book.for_region("141029", date(2024, 6, 1)).version == "2024.1"  # later effective date
     assert book.for_region("142601", date(2023, 6, 1)).jurisdiction == "140000"  # another city in the province
@@ -99,12 +91,12 @@ def test_the_most_specific_jurisdiction_then_latest_date_then_highest_version_ap
 
 def test_no_deadline_rules_before_the_national_set_takes_effect() -> None:
     with pytest.raises(NoApplicableRules, match="141029 on 2022-10-31"):
-        DeadlineRules().for_region("141029", date(2022, 10, 31))
+        load_deadline_rules().for_region("141029", date(2022, 10, 31))
 
 
 def test_an_invalid_region_code_is_refused() -> None:
     with pytest.raises(ValueError, match="region code"):
-        DeadlineRules().for_region("14102", date(2023, 6, 1))
+        load_deadline_rules().for_region("14102", date(2023, 6, 1))
 
 
 @pytest.mark.parametrize(
@@ -120,7 +112,7 @@ def test_an_invalid_region_code_is_refused() -> None:
 def test_an_invalid_deadline_file_is_refused_naming_the_file(tmp_path: Path, changes: dict[str, Any], problem: str) -> None:
     path = write(tmp_path, "bad.json", **{"version": "2099.1", **changes})
     with pytest.raises(RuleDataError) as caught:
-        DeadlineRules(tmp_path)
+        load_deadline_rules(tmp_path)
     assert str(path) in str(caught.value) and problem in str(caught.value)
 
 
@@ -128,20 +120,20 @@ def test_a_deadline_file_that_is_not_json_is_refused_naming_the_file(tmp_path: P
     path = tmp_path / "broken.json"
     path.write_text("[", encoding="utf-8")
     with pytest.raises(RuleDataError, match="not valid JSON") as caught:
-        DeadlineRules(tmp_path)
+        load_deadline_rules(tmp_path)
     assert str(path) in str(caught.value)
 
 
 def test_the_same_jurisdiction_and_version_twice_is_refused_naming_both_files(tmp_path: Path) -> None:
     path = write(tmp_path, "copy.json")
     with pytest.raises(RuleDataError, match="already defined") as caught:
-        DeadlineRules(tmp_path)
+        load_deadline_rules(tmp_path)
     assert str(path) in str(caught.value) and str(NATIONAL_FILE) in str(caught.value)
 
 
 def test_a_missing_deadline_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RuleDataError, match="does not exist"):
-        DeadlineRules(tmp_path / "nowhere")
+        load_deadline_rules(tmp_path / "nowhere")
 
 
 # --------------------------------------------------------------------------- calendar months

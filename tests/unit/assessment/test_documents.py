@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from services.assessment.documents import render_notice_pdf, render_report_pdf
-from services.assessment.documents.render import MarkupError, markup_to_pdf
+from services.assessment.adapters.documents import MarkupError, markup_to_pdf, render_notice_pdf, render_report_pdf
 from shared.contracts import (
     AssessmentClassified,
     Assessor,

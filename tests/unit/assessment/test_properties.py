@@ -15,11 +15,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from services.assessment.domain.classifier import Classified, classify
-from services.assessment.domain.rules import CATEGORIES, HAZARD_GRADES, MANAGEMENT_GRADES, RuleBook, RuleSet
-from shared.contracts import Report
+from services.assessment.adapters.rules import load_rule_book
+from services.assessment.domain.rules import HAZARD_GRADES, MANAGEMENT_GRADES, RuleSet
+from shared.contracts import CATEGORIES, Report
 from tests.examples import EXAMPLE_REPORT
 
-RULES: RuleSet = RuleBook().for_region("141029", date(2023, 6, 1))  # the packaged national rule set
+RULES: RuleSet = load_rule_book().for_region("141029", date(2023, 6, 1))  # the packaged national rule set
 ASSESSED_ON = date(2023, 6, 1)  # the example report's
 SERIOUS = sorted(f for f, nature in RULES.factor_catalogue.factors.items() if nature == "严重")
 GENERAL = sorted(f for f, nature in RULES.factor_catalogue.factors.items() if nature == "一般")

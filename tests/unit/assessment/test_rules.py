@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.assessment.domain.rules import PACKAGED_RULES_DIR, NoApplicableRules, RuleBook, RuleDataError, load_rule_set
+from services.assessment.adapters.rules import PACKAGED_RULES_DIR, load_rule_book, load_rule_set
+from services.assessment.domain.rules import NoApplicableRules, RuleDataError
 
 NATIONAL_FILE = PACKAGED_RULES_DIR / "national-2022.json"
 SERIOUS = "矽尘 石棉粉尘 石棉纤维 苯 甲醛 氯乙烯 铅尘 铅烟 锰及其化合物 镉及其化合物 砷及其无机化合物 汞 一氧化碳 硫化氢 氨 氯气 氰化氢 二硫化碳 苯胺 丙烯腈 甲苯二异氰酸酯 五氧化二钒 焦炉逸散物".split()
@@ -71,7 +72,7 @@ def test_catalogue_holds_every_factor_of_the_rules() -> None:
 
 
 def test_ref_names_the_rule_set() -> None:
-    ref = RuleBook().for_region("141029", date(2023, 6, 1)).ref()
+    ref = load_rule_book().for_region("141029", date(2023, 6, 1)).ref()
     assert (ref.jurisdiction, ref.version, ref.effective_from, ref.provisional) == ("CN", "2022.1", date(2022, 11, 1), True)
 
 
@@ -83,7 +84,7 @@ def test_most_specific_jurisdiction_wins(tmp_path: Path) -> None:
     write(tmp_path, "shanxi.json", base, jurisdiction="140000", version="2023.1", effective_from="2023-03-01")
     write(tmp_path, "linfen.json", base, jurisdiction="141000", version="2023.1", effective_from="2023-02-01")
     write(tmp_path, "xiangning.json", base, jurisdiction="141029", version="2023.1", effective_from="2023-01-01")
-    book = RuleBook(extra_dir=tmp_path)
+    book = load_rule_book(extra_dir=tmp_path)
     on = date(2023, 6, 1)
     assert book.for_region("141029", on).jurisdiction == "141029"  # county over city, province, national
     assert book.for_region("141081", on).jurisdiction == "141000"  # 侯马市: city
@@ -94,7 +95,7 @@ def test_most_specific_jurisdiction_wins(tmp_path: Path) -> None:
 
 def test_future_rule_set_is_ignored(tmp_path: Path) -> None:
     write(tmp_path, "xiangning.json", national(), jurisdiction="141029", version="2025.1", effective_from="2025-01-01")
-    book = RuleBook(extra_dir=tmp_path)
+    book = load_rule_book(extra_dir=tmp_path)
     assert book.for_region("141029", date(2024, 12, 31)).jurisdiction == "CN"
     assert book.for_region("141029", date(2025, 1, 1)).jurisdiction == "141029"
 
@@ -104,7 +105,7 @@ def test_latest_effective_then_highest_version(tmp_path: Path) -> None:
     write(tmp_path, "a.json", base, version="2023.9", effective_from="2023-01-01")
     write(tmp_path, "b.json", base, version="2023.10", effective_from="2023-01-01")
     write(tmp_path, "c.json", base, version="2024.1", effective_from="2024-01-01")
-    book = RuleBook(extra_dir=tmp_path)
+    book = load_rule_book(extra_dir=tmp_path)
     assert book.for_region("141029", date(2023, 6, 1)).version == "2023.10"
     assert book.for_region("141029", date(2024, 6, 1)).version == "2024.1"
     assert book.for_region("141029", date(2022, 11, 1)).version == "2022.1"
@@ -112,12 +113,12 @@ def test_latest_effective_then_highest_version(tmp_path: Path) -> None:
 
 def test_no_applicable_rules_before_any_effective_date() -> None:
     with pytest.raises(NoApplicableRules, match="141029"):
-        RuleBook().for_region("141029", date(2020, 1, 1))
+        load_rule_book().for_region("141029", date(2020, 1, 1))
 
 
 def test_malformed_region_code_is_refused() -> None:
     with pytest.raises(ValueError, match="GB/T 2260"):
-        RuleBook().for_region("14102", date(2023, 6, 1))
+        load_rule_book().for_region("14102", date(2023, 6, 1))
 
 
 # --------------------------------------------------------------------------- broken files
@@ -229,7 +230,7 @@ def test_broken_file_error_names_file_and_problem(tmp_path: Path, breakage: Any,
     breakage(data)
     write(tmp_path, "broken.json", data, version="9.9")
     with pytest.raises(RuleDataError) as caught:
-        RuleBook(extra_dir=tmp_path)
+        load_rule_book(extra_dir=tmp_path)
     assert "broken.json" in str(caught.value)
     assert message in str(caught.value)
 
@@ -237,18 +238,18 @@ def test_broken_file_error_names_file_and_problem(tmp_path: Path, breakage: Any,
 def test_invalid_json_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "truncated.json").write_text('{"jurisdiction": "CN",', encoding="utf-8")
     with pytest.raises(RuleDataError, match="truncated.json.*not valid JSON"):
-        RuleBook(extra_dir=tmp_path)
+        load_rule_book(extra_dir=tmp_path)
 
 
 def test_duplicate_version_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "copy.json", national())
     with pytest.raises(RuleDataError, match="copy.json.*already defined by .*national-2022.json"):
-        RuleBook(extra_dir=tmp_path)
+        load_rule_book(extra_dir=tmp_path)
 
 
 def test_missing_extra_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(RuleDataError, match="does not exist"):
-        RuleBook(extra_dir=tmp_path / "nowhere")
+        load_rule_book(extra_dir=tmp_path / "nowhere")
 
 
 # --------------------------------------------------------------------------- only top-level files are rule sets
@@ -264,9 +265,9 @@ def test_subfolders_of_a_rules_folder_are_not_rule_sets(tmp_path: Path) -> None:
     agency = tmp_path / "agency"
     (agency / "deadlines").mkdir(parents=True)
     (agency / "deadlines" / "141029.json").write_text("[]", encoding="utf-8")
-    book = RuleBook(extra_dir=agency, packaged_dir=packaged)
+    book = load_rule_book(extra_dir=agency, packaged_dir=packaged)
     assert [(rs.jurisdiction, rs.version) for rs in book.rule_sets] == [("CN", "2022.1")]
 
 
 def test_packaged_rule_book_loads_only_the_national_rule_set() -> None:
-    assert [rs.origin for rs in RuleBook().rule_sets] == [str(NATIONAL_FILE)]
+    assert [rs.origin for rs in load_rule_book().rule_sets] == [str(NATIONAL_FILE)]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from services.penalty.domain.case_codes import case_code_problem, make_code, mod11_2, parts
-from services.penalty.domain.discretion import DiscretionBaselines, article_of, circumstance_for, departs, fine_problems, propose
+from services.penalty.adapters.rules import load_discretion_baselines
+from services.penalty.domain.discretion import article_of, circumstance_for, departs, fine_problems, propose
 from services.penalty.domain.review import CaseFile, TimelineStep, review
 
 # ---------------------------------------------------------------------------- 行政行为码
@@ -58,7 +59,7 @@ def test_no_code_is_made_from_bad_parts(region: str, year: int, sequence: int) -
 
 # ---------------------------------------------------------------------------- 裁量基准
 
-BASELINE = DiscretionBaselines.load().in_force("141029", date(2024, 6, 1))
+BASELINE = load_discretion_baselines().in_force("141029", date(2024, 6, 1))
 
 
 def test_the_packaged_baseline_is_provisional_and_covers_articles_70_to_72() -> None:
@@ -105,7 +106,7 @@ def test_a_baseline_range_outside_the_statute_is_refused_naming_the_file(tmp_pat
     data["provisions"][0]["ranges"]["harm_caused"] = [60000, 120000]
     (tmp_path / "zj-baseline.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(ValueError, match="(?s)zj-baseline.json.*outside the statutory"):
-        DiscretionBaselines.load(tmp_path)
+        load_discretion_baselines(tmp_path)
 
 
 def test_a_provincial_baseline_takes_precedence_in_its_province(tmp_path: Path) -> None:
@@ -113,7 +114,7 @@ def test_a_provincial_baseline_takes_precedence_in_its_province(tmp_path: Path) 
     data.update(jurisdiction="330000", version="2024.1", effective_from="2024-01-01")
     data["provisions"][0]["ranges"]["first_overdue"] = [5000, 20000]
     (tmp_path / "zj-baseline.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    loaded = DiscretionBaselines.load(tmp_path)
+    loaded = load_discretion_baselines(tmp_path)
     assert propose(loaded.in_force("330106", date(2024, 6, 1)), "70-4", "first_overdue").min_yuan == 5000  # type: ignore[union-attr]
     assert propose(loaded.in_force("141029", date(2024, 6, 1)), "70-4", "first_overdue").min_yuan == 10000  # type: ignore[union-attr]
 

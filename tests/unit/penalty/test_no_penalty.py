@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from services.penalty.adapters.rules import load_no_penalty_rules
 from services.penalty.domain.no_penalty import EarlierCase, NoPenaltyList, NoPenaltyRules, Violation, judge
 
-NATIONAL = NoPenaltyRules.load().in_force("141029", date(2026, 1, 1))
+NATIONAL = load_no_penalty_rules().in_force("141029", date(2026, 1, 1))
 ITEM_CODES = [item.code for item in NATIONAL.items]
 
 FOUND = date(2024, 3, 1)
@@ -111,7 +112,7 @@ def with_zhejiang(tmp_path: Path) -> NoPenaltyRules:
     )
     (tmp_path / "zhejiang-2024.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "not-a-list.json").write_text(json.dumps({"kind": "something_else"}), encoding="utf-8")
-    return NoPenaltyRules.load(tmp_path)
+    return load_no_penalty_rules(tmp_path)
 
 
 def codes(rule_list: NoPenaltyList) -> set[str]:
@@ -138,7 +139,7 @@ def test_before_the_provincial_list_takes_effect_the_national_list_applies(with_
 def test_a_list_file_that_is_not_valid_is_refused_naming_the_file(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text(json.dumps({"kind": "no_penalty_list", "jurisdiction": "330000"}), encoding="utf-8")
     with pytest.raises(ValueError, match="broken.json"):
-        NoPenaltyRules.load(tmp_path)
+        load_no_penalty_rules(tmp_path)
 
 
 # ---------------------------------------------------------------------------- major, look-back, the packaged 浙江 extension
@@ -182,7 +183,7 @@ def test_every_item_has_its_duty_provision_and_an_item_precondition_reaches_the_
     assert any("71-5" in d and "copy" in d for d in details if "precondition" in d or "confirmed" in d)
 
 
-PACKAGED = NoPenaltyRules.load()
+PACKAGED = load_no_penalty_rules()
 
 
 def test_the_packaged_zhejiang_extension_adds_its_items_to_the_national_list_in_zhejiang_only() -> None:
@@ -209,7 +210,7 @@ def test_an_extension_with_an_item_of_the_same_code_replaces_it(tmp_path: Path) 
     extension = {"kind": "no_penalty_list", "jurisdiction": "141000", "extends": "CN", "version": "2025.1", "effective_from": "2025-01-01",
                  "provisional": True, "items": [{"code": "70-4", "violation": "临汾 wording", "penalty_provision": "§70(四)"}]}
     (tmp_path / "linfen.json").write_text(json.dumps(extension, ensure_ascii=False), encoding="utf-8")
-    linfen = NoPenaltyRules.load(tmp_path).in_force("141029", date(2025, 6, 1))
+    linfen = load_no_penalty_rules(tmp_path).in_force("141029", date(2025, 6, 1))
     assert [i.code for i in linfen.items].count("70-4") == 1 and linfen.item("70-4").violation == "临汾 wording"  # type: ignore[union-attr]
     assert len(linfen.items) == len(ITEM_CODES)
 
@@ -218,4 +219,4 @@ def test_a_list_that_extends_nothing_must_say_how_first_time_and_harm_are_judged
     bad = {"kind": "no_penalty_list", "jurisdiction": "141000", "version": "1", "effective_from": "2025-01-01", "provisional": True, "items": []}
     (tmp_path / "incomplete.json").write_text(json.dumps(bad), encoding="utf-8")
     with pytest.raises(ValueError, match="(?s)incomplete.json.*first_time and conditions"):
-        NoPenaltyRules.load(tmp_path)
+        load_no_penalty_rules(tmp_path)

@@ -13,9 +13,12 @@ from sqlmodel import Session, select
 from services.registry.adapters.orm import MODELS, ClassificationVersion, EnterpriseRecord
 from services.registry.domain.archive import ArchiveDecision, CurrentClassification, archive
 from services.registry.service_layer.handlers import archive_classification
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.contracts import AssessmentClassified, ClassificationChanged, FactorGrade, RuleSetRef, TraceEntry
 from shared.db import OutboxMessage, create_tables, make_engine
 from shared.topics import CLASSIFICATION_CHANGED
+
+uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
 
 CREDIT_CODE = "91141029MA0GRT8U3L"
 JUNE = date(2023, 6, 1)
@@ -103,7 +106,7 @@ def classified(category: str, assessed_on: date, submission_id: UUID | None = No
 
 
 def apply(session: Session, event: AssessmentClassified) -> None:
-    archive_classification(session, event)
+    archive_classification(uow_of(session), event)
     session.commit()
 
 

@@ -20,12 +20,15 @@ from services.registry.chain import main as chain_cli
 from services.registry.domain.chain import GENESIS_HASH, ChainHead, canonical_bytes, entry_hash, hashed_fields, verify
 from services.registry.service_layer import chain_log
 from services.registry.service_layer.handlers import archive_classification
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import issue_token
 from shared.contracts import AssessmentClassified, FactorGrade, RuleSetRef, TraceEntry
 from shared.db import make_engine
 from shared.identifiers import credit_code_check_character
 from shared.migrations import upgrade
 from shared.settings import settings_for
+
+uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
 
 CREDIT_CODE = "91141029MA0GRT8U3L"
 SECRET = "test-secret-for-the-chain-tests"  # at least 16 characters
@@ -163,7 +166,7 @@ def classified(category: str, assessed_on: date, region: str = "141029", credit_
 def apply(engine: Engine, *events: AssessmentClassified) -> None:
     for event in events:
         with Session(engine) as session:
-            archive_classification(session, event)
+            archive_classification(uow_of(session), event)
             session.commit()
 
 

@@ -20,6 +20,7 @@ from services.registry.adapters.orm import OverrideRecord
 from services.registry.bootstrap import bootstrap
 from services.registry.service_layer import credit_feed
 from services.registry.service_layer.handlers import archive_classification
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
 from shared.contracts import (
     AssessmentClassified,
@@ -37,6 +38,8 @@ from shared.db import OutboxMessage, ProcessedEvent
 from shared.migrations import upgrade
 from shared.runtime import Runtime
 from shared.settings import settings_for
+
+uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
 
 CODE = "91141029MA0GRT8U3L"
 CLOUD_EVENT_KEYS = {"specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data"}
@@ -173,9 +176,20 @@ async def test_the_same_input_twice_yields_one_cloud_event(runtime: Runtime, eve
     handler = {"classification-changed": credit_feed.classification_changed, "exemption-changed": credit_feed.exemption_changed,
                "decided": credit_feed.penalty_decided, "disqualified": credit_feed.org_disqualified}[event.topic.rsplit(".", 1)[1]]
     with Session(runtime.engine) as session:  # even past the inbox (e.g. a restored database): no second row
-        handler(session, event)
+        handler(uow_of(session), event)
         session.commit()
     assert len(credit_rows(runtime)) == 1
+
+
+async def test_a_change_of_the_industry_alone_is_not_for_credit_systems(runtime: Runtime) -> None:
+    """ClassificationChanged also announces a new name, industry or headcount (for the other services'
+    pools); the credit feed publishes only what changed the category or the region."""
+    industry_only = classification_changed(previous="丙", category="丙").model_copy(update={"changed": ["industry_codes"]})
+    moved = classification_changed(previous="丙", category="丙").model_copy(update={"event_id": uuid4(), "changed": ["region_code"]})
+
+    await deliver(runtime, industry_only, moved)
+
+    assert [json.loads(r.payload)["id"] for r in credit_rows(runtime)] == [str(moved.event_id)]
 
 
 async def test_a_major_violation_is_applied_once_by_the_archive_and_once_by_the_credit_feed(runtime: Runtime) -> None:
@@ -184,7 +198,7 @@ async def test_a_major_violation_is_applied_once_by_the_archive_and_once_by_the_
     groups = sorted(s.group_id for s in runtime.broker.subscribers if topics.PENALTY_DECIDED in s.topic_names)
     assert groups == ["ohs.registry", "ohs.registry.credit-feed"]
     with Session(runtime.engine) as session:
-        archive_classification(session, classified("乙"))
+        archive_classification(uow_of(session), classified("乙"))
         session.commit()
     decided = penalty(major=True)
 
@@ -211,7 +225,7 @@ async def test_the_relay_publishes_a_cloud_event_with_the_cloudevents_content_ty
 
     change = classification_changed()
     with Session(runtime.engine) as session:
-        credit_feed.classification_changed(session, change)
+        credit_feed.classification_changed(uow_of(session), change)
         session.commit()
     async with TestKafkaBroker(runtime.broker):
         assert await runtime.relay.flush() == 1

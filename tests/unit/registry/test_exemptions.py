@@ -18,10 +18,14 @@ from services.registry.adapters.orm import ExemptionRecord
 from services.registry.domain import exemptions as rules
 from services.registry.service_layer import chain_log, exemptions
 from services.registry.service_layer.handlers import archive_classification
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.db import OutboxMessage, make_engine
 from shared.migrations import upgrade
-from shared.runtime import PeriodicJob
+from shared.runtime import PeriodicJob, use_unit_of_work
+from tests.support import eventually
 from tests.unit.registry.test_override_handlers import CODE, STAFF, classified
+
+uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
 
 D = date.fromisoformat
 
@@ -31,7 +35,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
     upgrade("registry", engine)
     with Session(engine) as s:
-        archive_classification(s, classified("甲", D("2026-06-01")))
+        archive_classification(uow_of(s), classified("甲", D("2026-06-01")))
         s.commit()
     yield engine
     engine.dispose()
@@ -49,7 +53,7 @@ def published(session: Session) -> list[dict]:
 
 
 def grant(session: Session, valid_from: str, valid_until: str, today: str) -> ExemptionRecord:
-    row = exemptions.grant(session, CODE, valid_from=D(valid_from), valid_until=D(valid_until), reason="信用 A 级",
+    row = exemptions.grant(uow_of(session), CODE, valid_from=D(valid_from), valid_until=D(valid_until), reason="信用 A 级",
                            basis="晋卫信〔2026〕3号", actor=STAFF, today=D(today))
     session.commit()
     return row
@@ -105,23 +109,23 @@ def test_a_grant_starting_today_is_announced_at_once_and_logged(session: Session
 
 def test_a_revocation_ends_it_once(session: Session) -> None:
     row = grant(session, "2026-11-01", "2026-12-31", "2026-11-20")
-    exemptions.revoke(session, CODE, row.id, reason="发现违法行为", actor=STAFF)
+    exemptions.revoke(uow_of(session), CODE, row.id, reason="发现违法行为", actor=STAFF)
     session.commit()
     assert [e["exempt"] for e in published(session)] == [True, False]
     assert session.get(ExemptionRecord, row.id).status == "revoked"
     with pytest.raises(exemptions.ExemptionConflict, match="already ended"):
-        exemptions.revoke(session, CODE, row.id, reason="again", actor=STAFF)
+        exemptions.revoke(uow_of(session), CODE, row.id, reason="again", actor=STAFF)
     with pytest.raises(LookupError):
-        exemptions.revoke(session, CODE, "no-such-id", reason="x", actor=STAFF)
+        exemptions.revoke(uow_of(session), CODE, "no-such-id", reason="x", actor=STAFF)
 
 
 def test_a_future_grant_revoked_before_it_starts_announces_nothing(session: Session) -> None:
     row = grant(session, "2026-12-01", "2026-12-31", "2026-11-20")
     assert row.status == "granted" and published(session) == []
-    exemptions.revoke(session, CODE, row.id, reason="撤销", actor=STAFF)
+    exemptions.revoke(uow_of(session), CODE, row.id, reason="撤销", actor=STAFF)
     session.commit()
     assert published(session) == []
-    assert exemptions.sweep_exemptions(session, D("2026-12-01")) == [], "a revoked exemption never starts"
+    assert exemptions.sweep_exemptions(uow_of(session), D("2026-12-01")) == [], "a revoked exemption never starts"
 
 
 def test_one_exemption_at_a_time_and_a_usable_period(session: Session) -> None:
@@ -140,16 +144,16 @@ def test_one_exemption_at_a_time_and_a_usable_period(session: Session) -> None:
 
 def test_the_sweep_starts_on_valid_from_and_ends_the_day_after_valid_until_idempotently(session: Session) -> None:
     row = grant(session, "2026-12-01", "2026-12-31", "2026-11-20")
-    assert exemptions.sweep_exemptions(session, D("2026-11-30")) == []
-    started = exemptions.sweep_exemptions(session, D("2026-12-01"))
+    assert exemptions.sweep_exemptions(uow_of(session), D("2026-11-30")) == []
+    started = exemptions.sweep_exemptions(uow_of(session), D("2026-12-01"))
     session.commit()
     assert len(started) == 1 and "came into force" in started[0]
-    assert exemptions.sweep_exemptions(session, D("2026-12-01")) == [], "twice the same day: nothing new"
-    assert exemptions.sweep_exemptions(session, D("2026-12-31")) == [], "valid_until: still exempt"
-    ended = exemptions.sweep_exemptions(session, D("2027-01-01"))
+    assert exemptions.sweep_exemptions(uow_of(session), D("2026-12-01")) == [], "twice the same day: nothing new"
+    assert exemptions.sweep_exemptions(uow_of(session), D("2026-12-31")) == [], "valid_until: still exempt"
+    ended = exemptions.sweep_exemptions(uow_of(session), D("2027-01-01"))
     session.commit()
     assert len(ended) == 1 and "expired after 2026-12-31" in ended[0]
-    assert exemptions.sweep_exemptions(session, D("2027-01-01")) == [] and exemptions.sweep_exemptions(session, D("2027-01-02")) == []
+    assert exemptions.sweep_exemptions(uow_of(session), D("2027-01-01")) == [] and exemptions.sweep_exemptions(uow_of(session), D("2027-01-02")) == []
     session.commit()
     assert [e["exempt"] for e in published(session)] == [True, False]
     assert session.get(ExemptionRecord, row.id).status == "expired"
@@ -161,7 +165,7 @@ def test_the_sweep_starts_on_valid_from_and_ends_the_day_after_valid_until_idemp
 
 def test_an_exemption_the_sweep_never_saw_in_force_lapses_silently(session: Session) -> None:
     grant(session, "2026-12-01", "2026-12-02", "2026-11-20")
-    assert "lapsed" in exemptions.sweep_exemptions(session, D("2026-12-05"))[0]
+    assert "lapsed" in exemptions.sweep_exemptions(uow_of(session), D("2026-12-05"))[0]
     session.commit()
     assert published(session) == []
 
@@ -172,9 +176,9 @@ def test_a_second_sweep_racing_the_first_announces_nothing_twice(engine: Engine)
     with Session(engine) as first, Session(engine) as second:
         rows_seen_by_second = second.exec(select(ExemptionRecord)).all()  # it read the row as granted
         assert rows_seen_by_second[0].status == "granted"
-        assert len(exemptions.sweep_exemptions(first, D("2026-12-01"))) == 1
+        assert len(exemptions.sweep_exemptions(uow_of(first), D("2026-12-01"))) == 1
         first.commit()
-        assert exemptions.sweep_exemptions(second, D("2026-12-01")) == []  # its claim finds the row already moved
+        assert exemptions.sweep_exemptions(uow_of(second), D("2026-12-01")) == []  # its claim finds the row already moved
         second.commit()
     with Session(engine) as s:
         assert [e["exempt"] for e in published(s)] == [True]
@@ -200,7 +204,7 @@ async def test_a_periodic_job_runs_at_start_and_again_after_a_failure() -> None:
             raise RuntimeError("the database is away")
 
     task = asyncio.create_task(PeriodicJob("test", 0.01, job).loop())
-    await asyncio.sleep(0.1)
+    await eventually(lambda: len(calls) >= 3, timeout=5, what="a third run of the job", interval=0.01)
     task.cancel()
     assert len(calls) >= 3
 
@@ -216,17 +220,13 @@ async def test_the_registry_runs_the_sweep_on_a_timer(tmp_path: Path) -> None:
     upgrade("registry", runtime.engine)
     today = rules.china_today()
     with Session(runtime.engine) as s:
-        archive_classification(s, classified("甲", D("2026-06-01")))
+        archive_classification(uow_of(s), classified("甲", D("2026-06-01")))
         s.add(ExemptionRecord(id="7d3c1c8e-1f7e-4a53-9a53-0d2f6c1b5e11", credit_code=CODE, region_code="141029", valid_from=today,
                               valid_until=today, reason="r", basis="b", status="granted", granted_by=STAFF))
         s.commit()
-    flushed: list[int] = []
-
-    async def flush() -> int:
-        flushed.append(1)
-        return 0
-
-    runtime.relay.flush = flush
+    flushed: list[int] = []  # the relay woken (to publish at once) after a commit that published
+    runtime.relay.notify = lambda: flushed.append(1)
+    use_unit_of_work(runtime, RegistryUnitOfWork)  # its units of work wake the patched relay
     await job.run()
     await job.run()
     with Session(runtime.engine) as s:

@@ -15,13 +15,17 @@ from sqlmodel import Session, col, select
 
 from services.registry import views
 from services.registry.adapters.orm import ChangeLogEntry, EnterpriseRecord, OverrideRecord
+from services.registry.adapters.rules import load_industry_catalogues
 from services.registry.domain.overrides import IndustryCatalogues, NoIndustryMatch
 from services.registry.service_layer import chain_log, overrides
 from services.registry.service_layer.handlers import archive_classification
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.contracts import AssessmentClassified, FactorGrade, PenaltyDecided, RuleSetRef, TraceEntry
 from shared.db import OutboxMessage, make_engine
 from shared.identifiers import credit_code_check_character
 from shared.migrations import upgrade
+
+uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
 
 CODE = "91141029MA0GRT8U3L"
 OTHER = "91141029MA0000001" + credit_code_check_character("91141029MA0000001")
@@ -40,7 +44,7 @@ def session(tmp_path: Path) -> Iterator[Session]:
 
 @pytest.fixture(scope="module")
 def catalogues() -> IndustryCatalogues:
-    return IndustryCatalogues.load()
+    return load_industry_catalogues()
 
 
 def classified(category: str, assessed_on: date, code: str = CODE, region: str = "141029") -> AssessmentClassified:
@@ -71,9 +75,9 @@ def changes(session: Session, region: str = "141029") -> list[ChangeLogEntry]:
 
 
 def test_a_major_violation_raises_the_category_one_step_naming_the_case(session: Session) -> None:
-    archive_classification(session, classified("乙", date(2026, 6, 1)))
+    archive_classification(uow_of(session), classified("乙", date(2026, 6, 1)))
     event = major()
-    overrides.upgrade_for_major_violation(session, event)
+    overrides.upgrade_for_major_violation(uow_of(session), event)
     session.commit()
 
     record = session.get(EnterpriseRecord, CODE)
@@ -94,25 +98,25 @@ def test_a_major_violation_raises_the_category_one_step_naming_the_case(session:
 
 
 def test_a_minor_decision_changes_nothing_and_a_case_upgrades_once(session: Session) -> None:
-    archive_classification(session, classified("甲", date(2026, 6, 1)))
-    overrides.upgrade_for_major_violation(session, major(is_major=False))
+    archive_classification(uow_of(session), classified("甲", date(2026, 6, 1)))
+    overrides.upgrade_for_major_violation(uow_of(session), major(is_major=False))
     case = uuid4()
-    overrides.upgrade_for_major_violation(session, major(case))
-    overrides.upgrade_for_major_violation(session, major(case))  # the same case decided again, as another event
+    overrides.upgrade_for_major_violation(uow_of(session), major(case))
+    overrides.upgrade_for_major_violation(uow_of(session), major(case))  # the same case decided again, as another event
     session.commit()
     assert session.get(EnterpriseRecord, CODE).category == "乙"
     assert len(session.exec(select(OverrideRecord)).all()) == 1
 
 
 def test_an_employer_without_archive_is_not_upgraded(session: Session) -> None:
-    overrides.upgrade_for_major_violation(session, major())
+    overrides.upgrade_for_major_violation(uow_of(session), major())
     session.commit()
     assert session.exec(select(OverrideRecord)).all() == [] and announced(session) == []
 
 
 def test_bing_stays_bing_and_the_upgrade_is_still_recorded_not_announced(session: Session) -> None:
-    archive_classification(session, classified("丙", date(2026, 6, 1)))
-    row = overrides.upgrade(session, CODE, steps=2, reason="瞒报接触人数", actor=STAFF, case_ref="乡卫罚〔2026〕7号")
+    archive_classification(uow_of(session), classified("丙", date(2026, 6, 1)))
+    row = overrides.upgrade(uow_of(session), CODE, steps=2, reason="瞒报接触人数", actor=STAFF, case_ref="乡卫罚〔2026〕7号")
     session.commit()
     assert (row.category_before, row.category_after, row.steps, row.actor) == ("丙", "丙", 2, STAFF)
     assert len(announced(session)) == 1, "only the first archive: the category did not change"
@@ -122,14 +126,14 @@ def test_bing_stays_bing_and_the_upgrade_is_still_recorded_not_announced(session
 
 
 def test_a_newer_report_clears_the_upgrades_and_the_trace_says_so(session: Session) -> None:
-    archive_classification(session, classified("乙", date(2026, 6, 1)))
-    overrides.upgrade(session, CODE, steps=1, reason="major violation", actor=STAFF, case_ref="C-1")
+    archive_classification(uow_of(session), classified("乙", date(2026, 6, 1)))
+    overrides.upgrade(uow_of(session), CODE, steps=1, reason="major violation", actor=STAFF, case_ref="C-1")
     older = classified("甲", date(2026, 5, 1))  # a late, older report: history only, clears nothing
-    archive_classification(session, older)
+    archive_classification(uow_of(session), older)
     assert session.get(EnterpriseRecord, CODE).category == "丙"
 
     newer = classified("乙", date(2026, 9, 1))
-    archive_classification(session, newer)
+    archive_classification(uow_of(session), newer)
     session.commit()
     record = session.get(EnterpriseRecord, CODE)
     assert (record.category, record.report_category, record.submission_id) == ("乙", "乙", str(newer.submission_id))
@@ -145,13 +149,13 @@ def test_a_newer_report_clears_the_upgrades_and_the_trace_says_so(session: Sessi
 
 
 def test_an_upgrade_after_the_new_report_applies_to_it(session: Session) -> None:
-    archive_classification(session, classified("甲", date(2026, 6, 1)))
-    overrides.upgrade(session, CODE, steps=2, reason="first", actor=STAFF)
-    archive_classification(session, classified("丙", date(2026, 9, 1)))  # same effective category 丙: not announced
+    archive_classification(uow_of(session), classified("甲", date(2026, 6, 1)))
+    overrides.upgrade(uow_of(session), CODE, steps=2, reason="first", actor=STAFF)
+    archive_classification(uow_of(session), classified("丙", date(2026, 9, 1)))  # same effective category 丙: not announced
     assert len(announced(session)) == 2
-    overrides.upgrade(session, CODE, steps=1, reason="second", actor=STAFF)
-    archive_classification(session, classified("甲", date(2026, 10, 1)))
-    overrides.upgrade(session, CODE, steps=2, reason="third", actor=STAFF)
+    overrides.upgrade(uow_of(session), CODE, steps=1, reason="second", actor=STAFF)
+    archive_classification(uow_of(session), classified("甲", date(2026, 10, 1)))
+    overrides.upgrade(uow_of(session), CODE, steps=2, reason="third", actor=STAFF)
     session.commit()
     view = views.enterprise(session, CODE)
     assert [(o["reason"], o["active"]) for o in view["overrides"]] == [("first", False), ("second", False), ("third", True)]
@@ -161,7 +165,7 @@ def test_an_upgrade_after_the_new_report_applies_to_it(session: Session) -> None
 
 def test_the_industry_default_archives_an_employer_without_a_report(session: Session, catalogues: IndustryCatalogues) -> None:
     request = overrides.IndustryClassification(CODE, "乡宁县示例水泥有限公司", "141029", ["C3021", "C1391"], 86, "未提交评估报告")
-    row = overrides.classify_by_industry(session, catalogues, request, STAFF, TODAY)
+    row = overrides.classify_by_industry(uow_of(session), catalogues, request, STAFF, TODAY)
     session.commit()
     record = session.get(EnterpriseRecord, CODE)
     assert (record.category, record.source, record.report_category, record.hazard_grade, record.archive_version) == ("丙", "industry", None, None, 1)
@@ -175,10 +179,10 @@ def test_the_industry_default_archives_an_employer_without_a_report(session: Ses
     assert view["source"] == "industry" and view["rule_set"]["version"] == "2021.1" and view["history"] == []
     assert any("C302" in t["detail"] for t in view["trace"]) and view["assessed_on"] is None
     # an upgrade applies to the industry basis too
-    overrides.upgrade(session, CODE, steps=1, reason="x", actor=STAFF)
+    overrides.upgrade(uow_of(session), CODE, steps=1, reason="x", actor=STAFF)
     # a report replaces the industry default and its upgrade: it starts from its own result
     report = classified("甲", date(2026, 10, 1))
-    archive_classification(session, report)
+    archive_classification(uow_of(session), report)
     session.commit()
     view = views.enterprise(session, CODE)
     assert (view["category"], view["source"], view["report_category"]) == ("甲", "report", "甲")
@@ -187,21 +191,21 @@ def test_the_industry_default_archives_an_employer_without_a_report(session: Ses
     assert announced(session)[-1]["previous_category"] == "丙" and announced(session)[-1]["category"] == "甲"
     # and now the employer has a report: no industry default any more
     with pytest.raises(overrides.ArchiveConflict, match="already classifies"):
-        overrides.classify_by_industry(session, catalogues, request, STAFF, TODAY)
+        overrides.classify_by_industry(uow_of(session), catalogues, request, STAFF, TODAY)
     assert chain_log.verify_region(session, "141029").ok
 
 
 def test_an_industry_default_needs_a_known_industry(session: Session, catalogues: IndustryCatalogues) -> None:
     request = overrides.IndustryClassification(CODE, "x", "141029", ["F5111"], 3, "no report")
     with pytest.raises(NoIndustryMatch):
-        overrides.classify_by_industry(session, catalogues, request, STAFF, TODAY)
+        overrides.classify_by_industry(uow_of(session), catalogues, request, STAFF, TODAY)
 
 
 def test_a_new_industry_classification_in_another_county_moves_the_employer(session: Session, catalogues: IndustryCatalogues) -> None:
     first = overrides.IndustryClassification(CODE, "x", "141029", ["C1391"], 10, "no report")
-    overrides.classify_by_industry(session, catalogues, first, STAFF, TODAY)
+    overrides.classify_by_industry(uow_of(session), catalogues, first, STAFF, TODAY)
     moved = overrides.IndustryClassification(CODE, "x", "141024", ["C1391"], 10, "moved to 洪洞县")
-    overrides.classify_by_industry(session, catalogues, moved, STAFF, TODAY)
+    overrides.classify_by_industry(uow_of(session), catalogues, moved, STAFF, TODAY)
     session.commit()
     assert session.get(EnterpriseRecord, CODE).region_code == "141024"
     assert changes(session, "141029")[-1].change == "region_left"
@@ -211,11 +215,11 @@ def test_a_new_industry_classification_in_another_county_moves_the_employer(sess
 
 def test_a_dispute_is_verified_and_a_resubmission_shows_until_the_new_report(session: Session, catalogues: IndustryCatalogues) -> None:
     report = classified("甲", date(2026, 6, 1))
-    archive_classification(session, report)
-    overrides.dispute(session, CODE, reason="接触人数与现场不符", actor=STAFF)
+    archive_classification(uow_of(session), report)
+    overrides.dispute(uow_of(session), CODE, reason="接触人数与现场不符", actor=STAFF)
     with pytest.raises(overrides.ArchiveConflict, match="already disputed"):
-        overrides.dispute(session, CODE, reason="again", actor=STAFF)
-    overrides.verify(session, CODE, finding="现场接触人数 40 人, 报告 24 人", resubmission_requested=True, actor=STAFF)
+        overrides.dispute(uow_of(session), CODE, reason="again", actor=STAFF)
+    overrides.verify(uow_of(session), CODE, finding="现场接触人数 40 人, 报告 24 人", resubmission_requested=True, actor=STAFF)
     session.commit()
     view = views.enterprise(session, CODE)
     assert view["dispute"]["status"] == "resubmission_requested" and view["dispute"]["label"] == "resubmission requested"
@@ -225,21 +229,21 @@ def test_a_dispute_is_verified_and_a_resubmission_shows_until_the_new_report(ses
     assert [e.change for e in changes(session)] == ["archived", "dispute", "verification"]
     assert len(announced(session)) == 1
     with pytest.raises(overrides.ArchiveConflict, match="resubmission is already requested"):
-        overrides.dispute(session, CODE, reason="again", actor=STAFF)
+        overrides.dispute(uow_of(session), CODE, reason="again", actor=STAFF)
 
-    archive_classification(session, classified("乙", date(2026, 9, 1)))
+    archive_classification(uow_of(session), classified("乙", date(2026, 9, 1)))
     session.commit()
     view = views.enterprise(session, CODE)
     assert view["dispute"]["status"] is None and view["dispute"]["label"] == "not disputed"
     assert [h["active"] for h in view["dispute"]["history"]] == [False, False], "kept, closed by the new report"
     assert "closes the dispute of report" in changes(session)[-1].reason
     with pytest.raises(overrides.ArchiveConflict, match="only a disputed report"):
-        overrides.verify(session, CODE, finding="x", resubmission_requested=False, actor=STAFF)
+        overrides.verify(uow_of(session), CODE, finding="x", resubmission_requested=False, actor=STAFF)
 
 
 def test_an_industry_default_cannot_be_disputed(session: Session, catalogues: IndustryCatalogues) -> None:
-    overrides.classify_by_industry(session, catalogues, overrides.IndustryClassification(CODE, "x", "141029", ["B0610"], 3, "r"), STAFF, TODAY)
+    overrides.classify_by_industry(uow_of(session), catalogues, overrides.IndustryClassification(CODE, "x", "141029", ["B0610"], 3, "r"), STAFF, TODAY)
     with pytest.raises(overrides.ArchiveConflict, match="no report to dispute"):
-        overrides.dispute(session, CODE, reason="r", actor=STAFF)
+        overrides.dispute(uow_of(session), CODE, reason="r", actor=STAFF)
     with pytest.raises(overrides.NotInArchive):
-        overrides.upgrade(session, OTHER, steps=1, reason="r", actor=STAFF)
+        overrides.upgrade(uow_of(session), OTHER, steps=1, reason="r", actor=STAFF)

@@ -15,12 +15,15 @@ from sqlmodel import Session, select
 from services.registry.bootstrap import bootstrap
 from services.registry.domain.exemptions import china_today
 from services.registry.service_layer.handlers import archive_classification
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import issue_token
 from shared.db import OutboxMessage
 from shared.identifiers import credit_code_check_character
 from shared.migrations import upgrade
 from shared.settings import settings_for
 from tests.unit.registry.test_override_handlers import classified
+
+uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
 
 SECRET = "test-secret-for-the-override-tests"
 REPORTED = "91141029MA0GRT8U3L"  # 乡宁县, archived from a report (乙)
@@ -54,7 +57,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
     runtime.relay.flush = no_broker
     with Session(runtime.engine) as session:
-        archive_classification(session, classified("乙", date(2026, 6, 1), code=REPORTED))
+        archive_classification(uow_of(session), classified("乙", date(2026, 6, 1), code=REPORTED))
         session.commit()
     yield TestClient(app)  # not entered: no lifespan, no Kafka
     runtime.engine.dispose()

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from services.registry.adapters.rules import PACKAGED_INDUSTRY_DIR, load_industry_catalogues
 from services.registry.domain import overrides as rules
 from services.registry.domain.overrides import (
     ENFORCEMENT_UPGRADE,
     INDUSTRY_DEFAULT,
     DisputeStateError,
-    IndustryCatalogues,
     NoIndustryMatch,
     Override,
     after_dispute,
@@ -33,7 +33,7 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def catalogue() -> rules.IndustryCatalogue:
-    return IndustryCatalogues.load().in_force("141029", date(2026, 3, 1))
+    return load_industry_catalogues().in_force("141029", date(2026, 3, 1))
 
 
 # --------------------------------------------------------------------------- upgrades
@@ -165,18 +165,18 @@ def test_unknown_industries_are_named_and_none_known_is_refused(catalogue: rules
 def test_an_agency_file_is_validated_and_may_replace_the_packaged_one(tmp_path: Path) -> None:
     folder = tmp_path / "industries"
     folder.mkdir()
-    packaged = json.loads((rules.PACKAGED_INDUSTRY_DIR / "industries-2021.json").read_text(encoding="utf-8"))
+    packaged = json.loads((PACKAGED_INDUSTRY_DIR / "industries-2021.json").read_text(encoding="utf-8"))
     local = {**packaged, "jurisdiction": "140000", "version": "2026.1", "effective_from": "2026-01-01",
              "entries": [{"code": "C30", "name": "非金属矿物制品业", "nature": "一般", "provisional": False}]}
     (folder / "shanxi.json").write_text(json.dumps(local, ensure_ascii=False), encoding="utf-8")
-    catalogues = IndustryCatalogues.load(tmp_path)
+    catalogues = load_industry_catalogues(tmp_path)
     assert catalogues.in_force("141029", date(2026, 3, 1)).version == "2026.1"  # the province is more specific
     assert catalogues.in_force("141029", date(2025, 3, 1)).version == "2021.1"  # not yet in force
     assert catalogues.in_force("110101", date(2026, 3, 1)).version == "2021.1"  # another province
     local["entries"] = [*local["entries"], local["entries"][0]]
     (folder / "shanxi.json").write_text(json.dumps(local, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(RuleDataError, match="C30 listed more than once"):
-        IndustryCatalogues.load(tmp_path)
+        load_industry_catalogues(tmp_path)
 
 
 # --------------------------------------------------------------------------- disputes

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.registry.domain.regions import PACKAGED_REGIONS_DIR, RegionDataError, RegionTree, UnknownRegion
+from services.registry.adapters.rules import PACKAGED_REGIONS_DIR, load_region_tree, read_region_folders
+from services.registry.domain.regions import RegionDataError, RegionTree, UnknownRegion
 
 LINFEN_COUNTIES = {
     "141002": "尧都区", "141021": "曲沃县", "141022": "翼城县", "141023": "襄汾县", "141024": "洪洞县",
@@ -22,7 +23,7 @@ CITY_TEAM = "临汾市卫生健康综合行政执法队"
 
 @pytest.fixture(scope="module")
 def tree() -> RegionTree:
-    return RegionTree.load()
+    return load_region_tree()
 
 
 def test_linfen_has_its_17_county_level_divisions_with_their_names(tree: RegionTree) -> None:
@@ -99,7 +100,7 @@ def _write(folder: Path, name: str, data: Any) -> Path:
 
 def test_an_extra_province_from_the_rules_folder_loads_beside_the_packaged_one(tmp_path: Path) -> None:
     _write(tmp_path / "regions", "shaanxi-610000.json", _province())
-    tree = RegionTree.load(tmp_path)
+    tree = load_region_tree(tmp_path)
     assert tree.path("610102") == ("陕西省", "西安市", "新城区")
     assert tree.receiving_agency("610102") == ("新城区卫生监督所", "610102")
     assert not tree.agency_is_provisional("610102")
@@ -108,7 +109,7 @@ def test_an_extra_province_from_the_rules_folder_loads_beside_the_packaged_one(t
 
 
 def test_a_rules_folder_without_regions_changes_nothing(tmp_path: Path) -> None:
-    assert [p.code for p in RegionTree.load(tmp_path).provinces] == ["140000"]
+    assert [p.code for p in load_region_tree(tmp_path).provinces] == ["140000"]
 
 
 def test_an_agency_file_for_a_packaged_province_replaces_it(tmp_path: Path) -> None:
@@ -117,7 +118,7 @@ def test_an_agency_file_for_a_packaged_province_replaces_it(tmp_path: Path) -> N
     xiangning = next(c for c in city["children"] if c["code"] == "141029")
     xiangning["agency"] = {"name": "乡宁县卫生健康综合行政执法队（正式）", "provisional": False}
     _write(tmp_path / "regions", "shanxi-official.json", data)
-    tree = RegionTree.load(tmp_path)
+    tree = load_region_tree(tmp_path)
     assert tree.receiving_agency("141029") == ("乡宁县卫生健康综合行政执法队（正式）", "141029")
     assert not tree.agency_is_provisional("141029")
     assert tree.origin("141029") == str(tmp_path / "regions" / "shanxi-official.json")
@@ -127,7 +128,7 @@ def test_two_files_for_one_province_in_one_folder_are_refused_naming_both(tmp_pa
     _write(tmp_path, "a.json", _province())
     _write(tmp_path, "b.json", _province())
     with pytest.raises(RegionDataError, match=r"b\.json: province 610000 is already defined by .*a\.json"):
-        RegionTree.from_folders([tmp_path])
+        read_region_folders([tmp_path])
 
 
 @pytest.mark.parametrize(
@@ -144,7 +145,7 @@ def test_two_files_for_one_province_in_one_folder_are_refused_naming_both(tmp_pa
 def test_a_broken_file_names_the_file_and_the_field(tmp_path: Path, county: dict[str, Any], field: str, message: str) -> None:
     path = _write(tmp_path / "regions", "broken.json", _province(**county))
     with pytest.raises(RegionDataError) as error:
-        RegionTree.load(tmp_path)
+        load_region_tree(tmp_path)
     text = str(error.value)
     assert str(path) in text
     assert field in text
@@ -157,7 +158,7 @@ def test_a_city_of_another_province_and_an_unparsable_file_are_both_reported(tmp
     _write(tmp_path, "wrong-city.json", data)
     _write(tmp_path, "not-json.json", "{")
     with pytest.raises(RegionDataError) as error:
-        RegionTree.from_folders([tmp_path])
+        read_region_folders([tmp_path])
     text = str(error.value)
     assert "wrong-city.json" in text and "province.children.0.code: 620100 is not a city of 610000" in text
     assert "not-json.json" in text and "not valid JSON" in text

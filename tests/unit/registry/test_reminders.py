@@ -5,7 +5,6 @@ service's timer, and GET /reminders (TestClient without the lifespan)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,19 +17,23 @@ from sqlmodel import Session, col, select
 
 from services.registry import sweep
 from services.registry.adapters.orm import EnterpriseRecord, ReminderRecord
+from services.registry.adapters.rules import load_industry_catalogues
 from services.registry.bootstrap import REMINDER_INTERVAL_S, bootstrap
 from services.registry.domain import reminders as rules
 from services.registry.domain.exemptions import china_today
-from services.registry.domain.overrides import IndustryCatalogues
 from services.registry.service_layer import overrides, reminders
 from services.registry.service_layer.handlers import archive_classification
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import issue_token
 from shared.contracts import AssessmentClassified, ReminderDue
 from shared.db import OutboxMessage, make_engine
 from shared.identifiers import credit_code_check_character
 from shared.migrations import upgrade
+from shared.runtime import use_unit_of_work
 from shared.settings import Settings, settings_for
 from tests.unit.registry.test_override_handlers import STAFF, classified
+
+uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
 
 D = date.fromisoformat
 TOPIC = "ohs.registry.reminder-due"
@@ -154,13 +157,13 @@ def report(code_: str, assessed_on: str, next_due: str | None, started: str | No
 def industry(session: Session, code_: str, started: str | None, region: str = "141029") -> None:
     request = overrides.IndustryClassification(code_, "某煤业有限公司", region, ["B0610"], 120, "逾期未提交报告",
                                                production_started_on=D(started) if started else None)
-    overrides.classify_by_industry(session, IndustryCatalogues.load(), request, STAFF, D("2026-01-10"))
+    overrides.classify_by_industry(uow_of(session), load_industry_catalogues(), request, STAFF, D("2026-01-10"))
 
 
 def test_the_archive_keeps_the_current_reports_deadline_and_the_production_start(engine: Engine) -> None:
     with Session(engine) as s:
-        archive_classification(s, report(code(1), "2024-06-01", "2027-06-01"))
-        archive_classification(s, report(code(1), "2023-06-01", "2026-06-01"))  # older, late: history only
+        archive_classification(uow_of(s), report(code(1), "2024-06-01", "2027-06-01"))
+        archive_classification(uow_of(s), report(code(1), "2023-06-01", "2026-06-01"))  # older, late: history only
         s.commit()
         record = s.get(EnterpriseRecord, code(1))
         assert (record.next_assessment_due, record.production_started_on) == (D("2027-06-01"), D("2016-04-01"))
@@ -171,7 +174,7 @@ def test_the_archive_keeps_the_current_reports_deadline_and_the_production_start
         assert (record.source, record.next_assessment_due, record.production_started_on) == ("industry", None, D("2025-12-01"))
         assert rules.reminder_for(reminders.facts(record), D("2026-02-02"), 90).kind == rules.FIRST_OVERDUE
 
-        archive_classification(s, report(code(2), "2026-02-10", "2029-02-10", started=None))  # its first report arrives
+        archive_classification(uow_of(s), report(code(2), "2026-02-10", "2029-02-10", started=None))  # its first report arrives
         s.commit()
         record = s.get(EnterpriseRecord, code(2))
         assert (record.next_assessment_due, record.production_started_on) == (D("2029-02-10"), D("2025-12-01")), "the start is kept"
@@ -199,12 +202,12 @@ def archive(engine: Engine) -> Engine:
     """As of 2026-03-01: due in 30 days, due yesterday, a new employer overdue, due in 200 days,
     an industry default without a production start, and one in 洪洞县 due in 10 days."""
     with Session(engine) as s:
-        archive_classification(s, report(SOON, "2023-03-31", "2026-03-31"))
-        archive_classification(s, report(LATE, "2023-02-28", "2026-02-28"))
+        archive_classification(uow_of(s), report(SOON, "2023-03-31", "2026-03-31"))
+        archive_classification(uow_of(s), report(LATE, "2023-02-28", "2026-02-28"))
         industry(s, NEW, "2025-12-15")  # first assessment due 2026-02-15
-        archive_classification(s, report(LATER, "2023-09-17", "2026-09-17"))
+        archive_classification(uow_of(s), report(LATER, "2023-09-17", "2026-09-17"))
         industry(s, UNKNOWN, None)
-        archive_classification(s, report(ELSEWHERE, "2023-03-11", "2026-03-11", region="141024"))
+        archive_classification(uow_of(s), report(ELSEWHERE, "2023-03-11", "2026-03-11", region="141024"))
         s.commit()
     return engine
 
@@ -230,7 +233,7 @@ def test_due_soon_then_overdue_are_two_reminders_and_a_new_report_starts_afresh(
     sweep.run_reminders(archive, D("2026-03-01"), 90)
     assert [line.split()[1] for line in sweep.run_reminders(archive, D("2026-04-01"), 90)] == [rules.OVERDUE, rules.OVERDUE]  # SOON, ELSEWHERE
     with Session(archive) as s:
-        archive_classification(s, report(LATE, "2026-03-20", "2029-03-20"))  # re-assessed: the next one in 3 years
+        archive_classification(uow_of(s), report(LATE, "2026-03-20", "2029-03-20"))  # re-assessed: the next one in 3 years
         s.commit()
     assert sweep.run_reminders(archive, D("2026-04-01"), 90) == []
     assert [line.split(":")[0].split() for line in sweep.run_reminders(archive, D("2028-12-20"), 90)] == [
@@ -242,9 +245,9 @@ def test_due_soon_then_overdue_are_two_reminders_and_a_new_report_starts_afresh(
 
 def test_a_wider_window_finds_more_and_two_sweeps_at_once_send_once(archive: Engine) -> None:
     with Session(archive) as first, Session(archive) as second:
-        assert len(reminders.sweep_reminders(first, D("2026-03-01"), 200)) == 5  # LATER too
+        assert len(reminders.sweep_reminders(uow_of(first), D("2026-03-01"), 200)) == 5  # LATER too
         first.commit()
-        assert reminders.sweep_reminders(second, D("2026-03-01"), 200) == []  # its claims find them sent
+        assert reminders.sweep_reminders(uow_of(second), D("2026-03-01"), 200) == []  # its claims find them sent
         second.commit()
     assert len(published(archive)) == 5
 
@@ -259,6 +262,17 @@ def test_the_cron_command_runs_both_sweeps(archive: Engine, capsys: pytest.Captu
     assert "1 reminder(s) sent" in capsys.readouterr().out, "the default window (90 days) adds SOON"
     assert sweep.main(["--database-url", url, "--today", "2026-03-01"]) == 0
     assert "0 reminder(s) sent" in capsys.readouterr().out
+
+
+def test_ohs_registry_sweep_reminders_runs_the_reminder_sweep_alone(archive: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    from services.registry.entrypoints import cli
+
+    argv = ["sweep", "reminders", "--database-url", str(archive.url), "--today", "2026-03-01", "--within-days", "15"]
+    assert cli.run(cli.app, argv, "ohs registry") == 0
+    out = capsys.readouterr().out
+    assert "3 reminder(s) sent for 2026-03-01 (due soon: within 15 days)" in out and "exemption" not in out
+    assert cli.run(cli.app, ["sweep", "exemptions", "--database-url", str(archive.url), "--today", "2026-03-01"], "ohs registry") == 0
+    assert capsys.readouterr().out == "0 exemption change(s) for 2026-03-01\n"
 
 
 def test_the_window_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -276,15 +290,11 @@ async def test_the_registry_runs_the_reminder_sweep_on_a_timer(tmp_path: Path, m
     upgrade("registry", runtime.engine)
     today = china_today()
     with Session(runtime.engine) as s:
-        archive_classification(s, report(SOON, (today - timedelta(days=800)).isoformat(), (today + timedelta(days=300)).isoformat()))
+        archive_classification(uow_of(s), report(SOON, (today - timedelta(days=800)).isoformat(), (today + timedelta(days=300)).isoformat()))
         s.commit()
-    flushed: list[int] = []
-
-    async def flush() -> int:
-        flushed.append(1)
-        return 0
-
-    runtime.relay.flush = flush
+    flushed: list[int] = []  # the relay woken (to publish at once) after a commit that published
+    runtime.relay.notify = lambda: flushed.append(1)
+    use_unit_of_work(runtime, RegistryUnitOfWork)  # its units of work wake the patched relay
     await job.run()
     await job.run()
     assert flushed == [1], "published at once, and only when something was sent"
@@ -322,12 +332,12 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         return (today + timedelta(days=offset)).isoformat()
 
     with Session(runtime.engine) as s:
-        archive_classification(s, report(SOON, day(-1000), day(30)))
-        archive_classification(s, report(LATE, day(-1100), day(-1)))
+        archive_classification(uow_of(s), report(SOON, day(-1000), day(30)))
+        archive_classification(uow_of(s), report(LATE, day(-1100), day(-1)))
         industry(s, NEW, (today - timedelta(days=100)).isoformat())  # 2 months ago and more
-        archive_classification(s, report(LATER, day(-900), day(200)))
+        archive_classification(uow_of(s), report(LATER, day(-900), day(200)))
         industry(s, UNKNOWN, None)
-        archive_classification(s, report(ELSEWHERE, day(-1000), day(0), region="141024"))
+        archive_classification(uow_of(s), report(ELSEWHERE, day(-1000), day(0), region="141024"))
         s.commit()
     yield TestClient(app)  # not entered: no lifespan, no Kafka
     runtime.engine.dispose()

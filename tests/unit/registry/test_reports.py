@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services.assessment import bulk
-from services.registry import report_views
+from services.assessment.adapters import spreadsheets as bulk
+from services.registry import views as report_views
 from services.registry.adapters.orm import ClassificationVersion, EnterpriseRecord
 from services.registry.bootstrap import bootstrap
+from services.registry.adapters.rules import load_region_tree
 from services.registry.domain.regions import RegionTree
 from shared.auth import issue_token
 from shared.db import make_engine
@@ -96,7 +97,7 @@ def populate(engine: Engine) -> None:
 
 @pytest.fixture(scope="module")
 def tree() -> RegionTree:
-    return RegionTree.load()
+    return load_region_tree()
 
 
 @pytest.fixture(scope="module")

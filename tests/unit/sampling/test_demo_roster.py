@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import socket
 import threading
-import time
 from pathlib import Path
 
 import uvicorn
@@ -15,7 +14,7 @@ from fastapi.testclient import TestClient
 from services.sampling.bootstrap import bootstrap
 from shared.migrations import upgrade
 from shared.settings import settings_for
-from tests.support import TEST_AUTH_SECRET, auth, token_for
+from tests.support import TEST_AUTH_SECRET, auth, eventually_sync, token_for
 
 REPO = Path(__file__).resolve().parents[3]
 REGIONS_OF_RULES_9 = {"141000", "141029", "141081", "141022", "141021", "141033", "141002", "141023", "141024", "141025", "141026",
@@ -43,8 +42,7 @@ def test_make_run_seeds_the_demo_roster_once_for_every_linfen_agency(tmp_path: P
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        while not server.started:
-            time.sleep(0.05)
+        eventually_sync(lambda: server.started, timeout=60, what="the sampling server started", interval=0.05)
         run = load_run_module()
         run.seed_rosters(port, token_for("province"))
         run.seed_rosters(port, token_for("province"))  # a restart: nothing replaced

@@ -20,7 +20,8 @@ from services.sampling import roster as roster_cli
 from services.sampling import verify as verify_cli
 from services.sampling.bootstrap import bootstrap
 from services.sampling.service_layer.handlers import apply_exemption, place_in_pool
-from services.sampling.service_layer.plans import CASE_NAMESPACE
+from services.sampling.service_layer.results import CASE_NAMESPACE
+from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 from shared.dates import china_today
 from shared import topics
 from shared.contracts import ClassificationChanged, ExemptionChanged
@@ -39,9 +40,9 @@ def code(n: int, region: str = "141024") -> str:
     return body + credit_code_check_character(body)
 
 
-def classify(session: Session, credit_code: str, category: str, region: str = "141024", version: int = 1,
+def classify(uow: SamplingUnitOfWork, credit_code: str, category: str, region: str = "141024", version: int = 1,
              industries: list[str] | None = None) -> None:
-    place_in_pool(session, ClassificationChanged(
+    place_in_pool(uow, ClassificationChanged(
         producer="test", credit_code=credit_code, enterprise_name=f"企业 {credit_code[-6:]}", region_code=region,
         archive_version=version, previous_category=None, category=category, hazard_grade="Ⅲ", management_grade="B",
         submission_id=None, reason="test", industry_codes=industries or ["C3399"],
@@ -61,15 +62,15 @@ def app_and_client(tmp_path: Path) -> Iterator[tuple[Any, TestClient]]:
         return 0
 
     runtime.relay.flush = no_broker
-    with Session(runtime.engine) as session:
+    with runtime.uow() as uow:
         for n in range(1, 31):
-            classify(session, code(n), "甲")
+            classify(uow, code(n), "甲")
         for n in range(31, 51):
-            classify(session, code(n), "乙")
+            classify(uow, code(n), "乙")
         for n in range(51, 61):
-            classify(session, code(n), "丙", industries=["C2614"] if n == 60 else None)  # 60: 化工, full coverage
-        classify(session, code(61, "141029"), "丙", region="141029")  # another county
-        session.commit()
+            classify(uow, code(n), "丙", industries=["C2614"] if n == 60 else None)  # 60: 化工, full coverage
+        classify(uow, code(61, "141029"), "丙", region="141029")  # another county
+        uow.commit()
     yield app, TestClient(app)
     runtime.engine.dispose()
 
@@ -197,13 +198,13 @@ def test_the_publication_is_public_reveals_the_seed_only_after_the_draw_and_veri
 def test_a_late_pool_change_does_not_alter_a_published_draw(app_and_client: tuple[Any, TestClient]) -> None:
     app, client = app_and_client
     created, draw = drawn(client)
-    with Session(app.state.runtime.engine) as session:
-        classify(session, code(77), "丙")
-        classify(session, code(55), "甲", version=2)
-        apply_exemption(session, ExemptionChanged(
+    with app.state.runtime.uow() as uow:
+        classify(uow, code(77), "丙")
+        classify(uow, code(55), "甲", version=2)
+        apply_exemption(uow, ExemptionChanged(
             producer="test", credit_code=code(31), exemption_id=uuid.uuid4(), region_code="141024", exempt=True,
             valid_from=date(2026, 1, 1), valid_until=date(2026, 12, 31), reason="信用 A 级"))
-        session.commit()
+        uow.commit()
     doc = client.get(f"/plans/{created['id']}/publication").json()
     assert doc["draw"]["pool"] == draw["pool"] and doc["draw"]["pool_version"] == draw["pool_version"]
     assert client.post("/verify", json=doc).json() == {"match": True}
@@ -340,7 +341,7 @@ def test_the_roster_cli_loads_csv_and_the_demo_file(tmp_path: Path, capsys: pyte
     demo = Path(__file__).resolve().parents[3] / "deploy" / "demo" / "inspectors.json"
     assert roster_cli.main(["load", str(demo), "--database-url", url]) == 0
     assert "141029: 4 inspectors loaded" in capsys.readouterr().out
-    from services.sampling.service_layer.plans import roster_view
+    from services.sampling.views import roster as roster_view
     from shared.db import make_engine
 
     engine = make_engine(url)

@@ -7,10 +7,12 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from services.sampling import views
 from services.sampling.adapters.orm import MODELS, PoolMember
 from services.sampling.service_layer.handlers import place_in_pool
+from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 from shared.contracts import ClassificationChanged
 from shared.db import create_tables, make_engine
 
@@ -18,11 +20,11 @@ CREDIT_CODE = "91141029MA0GRT8U3L"
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
+def uow(tmp_path: Path) -> Iterator[SamplingUnitOfWork]:
     engine = make_engine(f"sqlite:///{tmp_path}/s.db")
     create_tables(engine, MODELS)
-    with Session(engine) as s:
-        yield s
+    with SamplingUnitOfWork(engine) as u:
+        yield u
     engine.dispose()
 
 
@@ -42,29 +44,41 @@ def changed(version: int, category: str, region_code: str = "141029", previous: 
     )
 
 
-def apply(session: Session, event: ClassificationChanged) -> None:
-    place_in_pool(session, event)
-    session.commit()
+def apply(uow: SamplingUnitOfWork, event: ClassificationChanged) -> None:
+    place_in_pool(uow, event)
+    uow.commit()
 
 
-def pool(session: Session) -> list[tuple[str, str, int]]:
-    return [(m.region_code, m.category, m.archive_version) for m in session.exec(select(PoolMember)).all()]
+def pool(uow: SamplingUnitOfWork) -> list[tuple[str, str, int]]:
+    return [(m.region_code, m.category, m.archive_version) for m in uow.session.exec(select(PoolMember)).all()]
 
 
-def test_the_first_classification_places_the_employer_in_its_region_and_category(session: Session) -> None:
-    apply(session, changed(1, "丙"))
-    assert pool(session) == [("141029", "丙", 1)]
+def test_the_first_classification_places_the_employer_in_its_region_and_category(uow: SamplingUnitOfWork) -> None:
+    apply(uow, changed(1, "丙"))
+    assert pool(uow) == [("141029", "丙", 1)]
 
 
-def test_a_newer_version_moves_the_employer_so_it_is_never_in_two_pools(session: Session) -> None:
-    apply(session, changed(1, "丙"))
-    apply(session, changed(3, "乙", region_code="141081", previous="丙"))
-    assert pool(session) == [("141081", "乙", 3)]
+def test_a_newer_version_moves_the_employer_so_it_is_never_in_two_pools(uow: SamplingUnitOfWork) -> None:
+    apply(uow, changed(1, "丙"))
+    apply(uow, changed(3, "乙", region_code="141081", previous="丙"))
+    assert pool(uow) == [("141081", "乙", 3)]
 
 
 @pytest.mark.parametrize("replayed_version", [1, 3], ids=["older", "equal"])
-def test_an_older_or_equal_version_cannot_move_the_employer_back(session: Session, replayed_version: int) -> None:
-    apply(session, changed(1, "丙"))
-    apply(session, changed(3, "乙", previous="丙"))
-    apply(session, changed(replayed_version, "甲", region_code="141081"))
-    assert pool(session) == [("141029", "乙", 3)]
+def test_an_older_or_equal_version_cannot_move_the_employer_back(uow: SamplingUnitOfWork, replayed_version: int) -> None:
+    apply(uow, changed(1, "丙"))
+    apply(uow, changed(3, "乙", previous="丙"))
+    apply(uow, changed(replayed_version, "甲", region_code="141081"))
+    assert pool(uow) == [("141029", "乙", 3)]
+
+
+def test_a_change_with_the_same_category_still_brings_the_archives_current_facts(uow: SamplingUnitOfWork) -> None:
+    apply(uow, changed(1, "丙").model_copy(update={"industry_codes": ["C3011"], "employees": 120}))
+    apply(uow, changed(2, "丙", previous="丙").model_copy(update={
+        "enterprise_name": "乡宁县示例纺织有限公司", "industry_codes": ["C1391"], "employees": 80, "changed": ["enterprise_name", "industry_codes", "employees"]}))
+    uow.session.expire_all()
+    [member] = uow.session.exec(select(PoolMember)).all()
+    assert (member.enterprise_name, member.industry_codes, member.employees, member.archive_version) == (
+        "乡宁县示例纺织有限公司", '["C1391"]', 80, 2)
+    [shown] = views.pools(uow.session, "141029")["members"]["丙"]
+    assert (shown["name"], shown["industry_codes"], shown["employees"]) == ("乡宁县示例纺织有限公司", ["C1391"], 80), "the pool view shows them"

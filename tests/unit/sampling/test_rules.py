@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from services.sampling.adapters.rules import load_sampling_rules
 from services.sampling.bootstrap import bootstrap
-from services.sampling.domain.rules import SamplingRules, industry_matches
+from services.sampling.domain.rules import industry_matches
 from shared.migrations import upgrade
 from shared.rule_data import RuleDataError
 from shared.settings import settings_for
@@ -23,7 +24,7 @@ LINFEN = {"kind": "sampling_defaults", "jurisdiction": "141000", "version": "202
 
 
 def test_the_packaged_national_defaults_are_provisional_and_name_the_full_coverage_industries() -> None:
-    national = SamplingRules.load().in_force("141029", date(2026, 1, 1))
+    national = load_sampling_rules().in_force("141029", date(2026, 1, 1))
     assert (national.jurisdiction, national.provisional) == ("CN", True)
     assert national.ratios == {"甲": "0.03", "乙": "0.1", "丙": "0.3"}
     assert [i.code_prefix for i in national.full_coverage_industries] == ["C30", "C26"]
@@ -32,7 +33,7 @@ def test_the_packaged_national_defaults_are_provisional_and_name_the_full_covera
 def test_an_agencys_own_file_wins_inside_its_jurisdiction_from_its_date(tmp_path: Path) -> None:
     (tmp_path / "sampling").mkdir()
     (tmp_path / "sampling" / "linfen.json").write_text(json.dumps(LINFEN, ensure_ascii=False), encoding="utf-8")
-    rules = SamplingRules.load(tmp_path)
+    rules = load_sampling_rules(tmp_path)
     assert rules.in_force("141029", date(2026, 4, 1)).jurisdiction == "141000"
     assert rules.in_force("141029", date(2025, 12, 31)).jurisdiction == "CN", "not before its effective date"
     assert rules.in_force("140105", date(2026, 4, 1)).jurisdiction == "CN", "not outside its jurisdiction"
@@ -58,7 +59,7 @@ def test_a_bad_rule_file_is_refused_naming_file_and_field(tmp_path: Path, change
     bad = tmp_path / "sampling" / "bad.json"
     bad.write_text(json.dumps({**LINFEN, **change}, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(RuleDataError, match=problem) as error:
-        SamplingRules.load(tmp_path)
+        load_sampling_rules(tmp_path)
     assert "bad.json" in str(error.value)
 
 

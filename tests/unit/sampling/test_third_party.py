@@ -1,4 +1,4 @@
-"""A third party reproduces a published draw with nothing but the publication and the README's
+"""A third party reproduces a published draw with nothing but the publication and docs/api.md's
 description of ohs-draw-v1: this module imports nothing from services.sampling.
 
 ``data/publication-141024-2026.json`` is a real publication (GET /plans/{id}/publication) of a
@@ -24,7 +24,7 @@ def h(text: str) -> str:
 
 
 def reproduce(pub: dict) -> tuple[bool, str]:
-    """The README's algorithm, written from its prose: (True, "") or (False, what differs)."""
+    """The algorithm of docs/api.md, written from its prose: (True, "") or (False, what differs)."""
     plan, d = pub["plan"], pub["draw"]
     seed = d["seed"]
     if h(seed) != pub["commitment"]:

@@ -31,7 +31,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
 from services.assessment.bootstrap import bootstrap as assessment_bootstrap
 from services.assessment.service_layer import handlers as assessment_handlers
@@ -43,9 +42,12 @@ from services.registry.service_layer import exemptions as registry_exemptions
 from services.registry.service_layer import handlers as registry_handlers
 from services.registry.service_layer import overrides as registry_overrides
 from services.sampling.bootstrap import bootstrap as sampling_bootstrap
-from services.sampling.domain.rules import SamplingRules
+from services.sampling.adapters.rules import load_sampling_rules
+from services.sampling.service_layer import commands as sampling_schemas
 from services.sampling.service_layer import handlers as sampling_handlers
 from services.sampling.service_layer import plans as sampling_plans
+from services.sampling.service_layer import results as sampling_results
+from services.sampling.service_layer import roster as sampling_roster
 from shared.auth import TOKEN_PREFIX, InvalidToken, Principal, _b64, _signature, issue_token, verify_token
 from shared.contracts import (
     AssessmentClassified, ClassificationChanged, FactorGrade, Report, ReportSubmitted, RuleSetRef, TraceEntry, ViolationRecorded,
@@ -145,25 +147,23 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "penalty": build(penalty_bootstrap, "penalty", folder),
     }
     submissions, unclassified, cases = {}, {}, {}
-    rules = assessment_handlers.AssessmentRules.load()
-    with Session(apps["assessment"].state.runtime.engine) as session:
+    rules = apps["assessment"].state.rules
+    with apps["assessment"].state.runtime.uow() as uow:
         for employer in EMPLOYERS:
             report = Report.model_validate(report_for(employer.credit_code, employer.region_code))
-            accepted = assessment_handlers.accept_report(session, report, date.today())
-            session.commit()
+            accepted = assessment_handlers.accept_report(uow, report, date.today())
             event = ReportSubmitted(
                 producer="test", credit_code=employer.credit_code, submission_id=uuid.UUID(accepted.submission.submission_id),
                 received_at=datetime.now(timezone.utc), report=report,
             )
-            assessment_handlers.classify_submission(session, event, rules)
-            session.commit()
+            assessment_handlers.classify_submission(uow, event, rules)
+            uow.commit()
             submissions[employer.label] = accepted.submission.submission_id
             later = Report.model_validate(report_for(employer.credit_code, employer.region_code, signed_by="李四"))
-            unclassified[employer.label] = assessment_handlers.accept_report(session, later, date.today()).submission.submission_id
-            session.commit()
+            unclassified[employer.label] = assessment_handlers.accept_report(uow, later, date.today()).submission.submission_id
     exemptions: dict[str, str] = {}
     today = china_today()
-    with Session(apps["registry"].state.runtime.engine) as session:
+    with apps["registry"].state.runtime.uow() as session:  # the registry's unit of work (its use cases take one)
         for employer in EMPLOYERS:
             registry_handlers.archive_classification(session, classified_event(employer))
             session.commit()
@@ -180,33 +180,31 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             registry_exemptions.revoke(session, code, revoked.id, reason="撤回", actor=actor)
             exemptions[employer.label] = revoked.id
             session.commit()
-    with Session(apps["sampling"].state.runtime.engine) as session:
+    with apps["sampling"].state.runtime.uow() as uow:
         for employer in EMPLOYERS:
-            sampling_handlers.place_in_pool(session, ClassificationChanged(
+            sampling_handlers.place_in_pool(uow, ClassificationChanged(
                 producer="test", credit_code=employer.credit_code, enterprise_name=f"企业 {employer.label}",
                 region_code=employer.region_code, archive_version=1, previous_category=None, category="丙",
                 hazard_grade="Ⅲ", management_grade="B", submission_id=None, reason="first archive",
             ))
-        session.commit()
+        uow.commit()
         # a drawn plan per county (丙 30 %: its one employer is the task), each task with a result recorded (SAMPLING_RESULT)
         plans, tasks = {}, {}
         for employer in EMPLOYERS:
-            sampling_plans.replace_roster(session, employer.region_code, sampling_plans.RosterIn.model_validate(SAMPLING_ROSTER))
-            plan = sampling_plans.create_plan(session, sampling_plans.PlanIn(region_code=employer.region_code, period="2026"),
-                                              SamplingRules.load(), "test setup")
-            stored, _ = sampling_plans.draw_plan(session, plan, "test setup")
-            task = session.get(sampling_plans.Task, sampling_plans.task_id_for(plan.id, employer.credit_code))
-            sampling_plans.record_result(session, task, sampling_plans.ResultIn.model_validate(SAMPLING_RESULT), "test setup")
-            plans[employer.label], tasks[employer.label] = plan.id, task.id
-        session.commit()
-    with Session(apps["penalty"].state.runtime.engine) as session:
+            sampling_roster.replace_roster(uow, employer.region_code, sampling_schemas.RosterIn.model_validate(SAMPLING_ROSTER))
+            plan_id = sampling_plans.create_plan(uow, sampling_schemas.PlanIn(region_code=employer.region_code, period="2026"),
+                                                 load_sampling_rules(), "test setup")
+            sampling_plans.draw(uow, plan_id, "test setup")
+            task_id = sampling_plans.task_id_for(plan_id, employer.credit_code)
+            sampling_results.record_result(uow, task_id, sampling_schemas.ResultIn.model_validate(SAMPLING_RESULT), "test setup")
+            plans[employer.label], tasks[employer.label] = plan_id, task_id
+    with apps["penalty"].state.runtime.uow() as penalty_uow:
         for employer in EMPLOYERS:
-            case = penalty_handlers.record_violation(session, ViolationRecorded(
+            case = penalty_handlers.record_violation(penalty_uow, ViolationRecorded(
                 producer="test", credit_code=employer.credit_code, case_id=uuid.uuid4(), item_code="70-4",
                 found_on=date(2024, 3, 1), harm="none", corrected_on=None, rectification_deadline=None,
             ))
             cases[employer.label] = case.id
-        session.commit()
     clients = {name: TestClient(app) for name, app in apps.items()}  # not entered: no lifespan, no Kafka
     yield System(**clients, submissions=submissions, unclassified=unclassified, cases=cases, exemptions=exemptions, plans=plans, tasks=tasks)
     for app in apps.values():

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.assessment.bootstrap import bootstrap as assessment_bootstrap
+from services.assessment.domain.report_rules import report_problems
 from services.penalty.bootstrap import bootstrap as penalty_bootstrap
 from shared.contracts import Report
 from tests.examples import EXAMPLE_REPORT
@@ -54,7 +55,7 @@ def penalty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 def test_the_example_report_is_a_valid_and_coherent_report() -> None:
     report = Report.model_validate(EXAMPLE_REPORT)
-    assert report.consistency_problems(today=date(2024, 1, 1)) == []
+    assert report_problems(report, today=date(2024, 1, 1)) == []
 
 
 # ---------------------------------------------------------------------------- assessment /reports

@@ -1,8 +1,8 @@
-"""Bulk intake: a county's employer list (附件6) or a batch of JSON reports → validated reports.
+"""Bulk intake, the spreadsheets: reading a county's employer list (附件6, .xlsx or .xls) into
+reports, and writing the errors file and the empty 附件6 template.
 
-Pure parsing and validation: no network, no console (``services.assessment.cli`` does the I/O).
-Every input row becomes a :class:`ParsedRow` holding either a :class:`~shared.contracts.Report`
-ready to submit, or the problems that stop it, one per problem, named by column.
+Parsing and validation only: no network, no console (``services.assessment.entrypoints.cli``
+does the I/O). Each row becomes a :class:`~services.assessment.adapters.report_files.ParsedRow`.
 
 附件6 — the employer list with each employer's assessment summary
 ----------------------------------------------------------------
@@ -38,36 +38,28 @@ column title   req. content
 
 Dates are real spreadsheet dates or text ``YYYY-MM-DD`` / ``YYYY/MM/DD``. A file without one of
 the required columns is refused as a whole (:class:`LayoutError`).
-
-JSON input: a ``.jsonl`` file (one report object per line, as ``POST /reports`` takes it), a
-single ``.json`` file, or a folder of ``*.json`` files (one report each).
-
-Submission ids: a report without one gets ``uuid5`` over its normalised content (the validated
-report without ``submission_id``, as canonical JSON), so the same row always gets the same id:
-re-running a file resubmits identical reports, which the service acknowledges as already
-accepted instead of accepting twice. Two identical rows in one input are reported as duplicates.
 """
 
 from __future__ import annotations
 
-import json
+import csv
 import re
-import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from services.assessment.adapters.report_files import LayoutError, ParsedRow, RowProblem, content_id, dotted
+from services.assessment.domain.report_rules import report_problems
 from shared.contracts import Report
+from shared.dates import china_today
 
-# Namespace of the deterministic submission ids: uuid5(NAMESPACE_URL, "urn:ohs:assessment:bulk-intake").
-BULK_NAMESPACE = uuid.UUID("2f092dc5-527b-5889-ae93-e597d3981eca")
 EXAMPLE_MARK = "示例"
 SHEET_SUFFIXES = (".xlsx", ".xls")
-JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+ERROR_COLUMNS = ("行号", "统一社会信用代码", "字段", "错误说明")
 
 
 @dataclass(frozen=True)
@@ -107,68 +99,6 @@ REQUIRED_TITLES = tuple(c.title for c in COLUMNS if c.required)
 DATE_HELP = "应为日期（YYYY-MM-DD 或 YYYY/MM/DD，或设为日期格式的单元格）"
 
 
-class LayoutError(Exception):
-    """The input as a whole cannot be read: unknown file type, no header, required columns missing."""
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    column: str  # 附件6 column title (spreadsheet) or dotted field path (JSON)
-    message: str
-
-
-@dataclass
-class ParsedRow:
-    row_number: int  # spreadsheet row (header = 1), JSON line, or position of the file in the folder
-    report: Report | None
-    problems: list[RowProblem] = field(default_factory=list)
-    credit_code: str | None = None
-    source: str | None = None  # the file name, for a folder of *.json
-
-    @property
-    def label(self) -> str:
-        return self.source or str(self.row_number)
-
-    @property
-    def ok(self) -> bool:
-        return self.report is not None and not self.problems
-
-
-# --------------------------------------------------------------------------- ids
-
-
-def canonical_content(report: Report) -> str:
-    body = report.model_dump(mode="json", exclude={"submission_id"})
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def content_id(report: Report) -> uuid.UUID:
-    """The deterministic submission id: uuid5 over the report's normalised content."""
-    return uuid.uuid5(BULK_NAMESPACE, canonical_content(report))
-
-
-def mark_duplicates(rows: list[ParsedRow]) -> None:
-    """A second row with the same submission id is not submitted: an exact duplicate, or a conflict."""
-    first: dict[uuid.UUID, ParsedRow] = {}
-    for row in rows:
-        if not row.ok:
-            continue
-        assert row.report is not None
-        earlier = first.setdefault(row.report.submission_id, row)
-        if earlier is row:
-            continue
-        assert earlier.report is not None
-        same = canonical_content(earlier.report) == canonical_content(row.report)
-        where = f"第 {earlier.label} 行" if earlier.source is None else earlier.label
-        message = (
-            f"与{where}内容完全相同（重复行），不重复提交"
-            if same
-            else f"submission_id {row.report.submission_id} 与{where}相同但内容不同"
-        )
-        row.problems.append(RowProblem("(整行)" if same else "submission_id", message))
-        row.report = None
-
-
 # --------------------------------------------------------------------------- field → 附件6 column
 
 _FIELD_COLUMNS = {
@@ -205,14 +135,6 @@ _PHRASES = (  # the contract's words → 附件6 terms, for messages shown again
     (" for the first 17 characters", "（由前 17 位算出）"),
 )
 _INDEX = re.compile(r"\[\d+\]")
-
-
-def dotted(loc: Iterable[object]) -> str:
-    """('hazards', 0, 'exposed') → 'hazards[0].exposed'."""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else ("." if path else "") + str(part)
-    return path or "(整行)"
 
 
 def sheet_problem(field_path: str, message: str, hazards: list[Any] | None = None) -> RowProblem:
@@ -475,7 +397,7 @@ def parse_employer_row(row_number: int, record: Mapping[str, object], today: dat
             if problem.column not in bad_columns:
                 problems.append(problem)
     if report is not None:
-        problems += [sheet_problem(p.field, p.message, raw_hazards) for p in report.consistency_problems(today)]
+        problems += [sheet_problem(p.field, p.message, raw_hazards) for p in report_problems(report, today or china_today())]
     if problems or report is None:
         return ParsedRow(row_number, None, problems, credit_code)
     return ParsedRow(row_number, report.model_copy(update={"submission_id": content_id(report)}), [], credit_code)
@@ -488,72 +410,59 @@ def _without_none(value: Any) -> Any:
     return value
 
 
-# --------------------------------------------------------------------------- JSON reports
+# --------------------------------------------------------------------------- writing spreadsheets
 
 
-def parse_report_data(row_number: int, data: object, today: date | None = None, source: str | None = None) -> ParsedRow:
-    """One report dict (as ``POST /reports`` takes it); without ``submission_id`` it gets the content id."""
-    if not isinstance(data, dict):
-        return ParsedRow(row_number, None, [RowProblem("(整行)", "应为一个 JSON 对象（一份报告）")], source=source)
-    enterprise = data.get("enterprise")
-    credit_code = enterprise.get("credit_code") if isinstance(enterprise, dict) else None
-    credit_code = credit_code.strip() if isinstance(credit_code, str) else None
-    try:
-        report = Report.model_validate(data)
-    except ValidationError as error:
-        problems = [RowProblem(dotted(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
-        return ParsedRow(row_number, None, problems, credit_code, source)
-    problems = [RowProblem(p.field, p.message) for p in report.consistency_problems(today)]
-    if problems:
-        return ParsedRow(row_number, None, problems, credit_code, source)
-    if data.get("submission_id") is None:
-        report = report.model_copy(update={"submission_id": content_id(report)})
-    return ParsedRow(row_number, report, [], credit_code, source)
+def write_errors(path: Path, lines: list[tuple[str, str, str, str]]) -> None:
+    """One line per problem; written even when empty, so an old list never passes for this run's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        with path.open("w", newline="", encoding="utf-8-sig") as out:  # BOM: Excel opens it as UTF-8
+            writer = csv.writer(out)
+            writer.writerow(ERROR_COLUMNS)
+            writer.writerows(lines)
+        return
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("错误清单")
+    sheet.append(ERROR_COLUMNS)
+    for label, credit_code, column, message in lines:
+        sheet.append([int(label) if label.isdigit() else label, credit_code, column, message])
+    book.save(path)
 
 
-def _decode(text: str) -> tuple[object, RowProblem | None]:
-    try:
-        return json.loads(text), None
-    except json.JSONDecodeError as error:
-        return None, RowProblem("(JSON)", f"不是有效的 JSON：{error.msg}（第 {error.colno} 列）")
+def write_template(path: Path) -> None:
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "附件6"
+    sheet.append(list(TITLES))
+    sheet.append([c.example for c in COLUMNS])
+    for i, column in enumerate(COLUMNS, start=1):
+        header = sheet.cell(row=1, column=i)
+        header.font = Font(bold=True, color=None if column.required else "808080")
+        sheet.column_dimensions[header.column_letter].width = min(48, 2 + max(_width(column.title), _width(column.example)))
+        for row in range(2, 1002):  # dates as dates, codes as text (an 18-digit code must not become a number)
+            if isinstance(column.example, date):
+                sheet.cell(row=row, column=i).number_format = "yyyy-mm-dd"
+            elif column.title in ("统一社会信用代码", "所在地区代码", "行业代码", "技术服务机构代码"):
+                sheet.cell(row=row, column=i).number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("说明")
+    notes.append(["列名", "必填", "说明"])
+    for column in COLUMNS:
+        notes.append([column.title, "是" if column.required else "", column.help])
+    notes.append([])
+    notes.append(["只读取第一个工作表；第 1 行为表头，按列名识别（顺序不限，多余的列忽略）；序号为“示例”的行不导入。"])
+    notes.append(["日期可为日期格式的单元格，或文本 YYYY-MM-DD / YYYY/MM/DD。"])
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["C"].width = 90
+    book.save(path)
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise LayoutError(f"{path.name}: 无法读取（应为 UTF-8 文本；{type(error).__name__}: {error}）") from error
-
-
-def parse_report_lines(lines: Iterable[str], today: date | None = None) -> list[ParsedRow]:
-    rows: list[ParsedRow] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        data, problem = _decode(line)
-        rows.append(ParsedRow(number, None, [problem]) if problem else parse_report_data(number, data, today))
-    return rows
-
-
-def parse_reports(path: Path, today: date | None = None) -> list[ParsedRow]:
-    """A .jsonl file (one report per line), a .json file (one report) or a folder of *.json files."""
-    if path.is_dir():
-        files = sorted(path.glob("*.json"))
-        if not files:
-            raise LayoutError(f"{path}: 文件夹中没有 *.json 文件")
-        rows = []
-        for number, file in enumerate(files, start=1):
-            try:
-                data, problem = _decode(_read_text(file))
-            except LayoutError as error:
-                data, problem = None, RowProblem("(文件)", str(error))
-            rows.append(ParsedRow(number, None, [problem], source=file.name) if problem else parse_report_data(number, data, today, file.name))
-        return rows
-    suffix = path.suffix.lower()
-    if suffix not in JSON_SUFFIXES:
-        raise LayoutError(f"{path.name}: 应为 .jsonl 文件或 *.json 文件夹")
-    text = _read_text(path)
-    if suffix == ".json":
-        data, problem = _decode(text)
-        return [ParsedRow(1, None, [problem]) if problem else parse_report_data(1, data, today)]
-    return parse_report_lines(text.splitlines(), today)
+def _width(value: object) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)

@@ -9,8 +9,8 @@ Both take an optional ``templates=`` directory searched before the packaged one,
 can replace ``report.xml.j2`` or ``notice.xml.j2`` (wording, order, layout) without touching
 Python.
 
-How it works: a Jinja2 template (``templates/*.xml.j2``, autoescaped, so every ``{{ … }}`` is
-XML-escaped and names with ``& < >`` are safe) produces a small XML document, which this module
+How it works: a Jinja2 template (``services/assessment/documents/templates/*.xml.j2``,
+autoescaped, so every ``{{ … }}`` is XML-escaped and names with ``& < >`` are safe) produces a small XML document, which this module
 turns into reportlab Platypus flowables. The Chinese font is reportlab's built-in CID font
 ``STSong-Light`` (Adobe-GB1, UniGB-UCS2-H encoding): no font file is shipped or embedded; PDF
 viewers supply the glyphs, and the text layer extracts as Unicode (checked with pypdf). Runs of
@@ -82,7 +82,7 @@ from reportlab.platypus import (
 
 from shared.contracts import AssessmentClassified, Report
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "documents" / "templates"  # packaged with services.assessment
 FONT = "STSong-Light"
 LATIN_FONT = "Times-Roman"  # standard-14: every viewer has it, so Latin text is spaced right
 

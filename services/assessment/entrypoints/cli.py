@@ -1,12 +1,13 @@
-"""``ohs`` — the command line a county's staff use to load reports in bulk.
+"""The assessment's command line (the typer ``app``), which a county's staff use to load reports in bulk.
+``ohs`` runs it today; mounted in the root command it becomes ``ohs assessment bulk …``.
 
     ohs bulk employers FILE.xlsx|FILE.xls --api http://127.0.0.1:8001 --token TOKEN [--errors errors.xlsx] [--dry-run] [--concurrency 8]
     ohs bulk reports   FILE.jsonl|FOLDER  --api http://127.0.0.1:8001 --token TOKEN [--errors errors.xlsx] [--dry-run] [--concurrency 8]
     ohs bulk template  OUT.xlsx           an empty 附件6 with its header row, one example row and a 说明 sheet
 
 (``python -m services.assessment.cli …`` works the same.) The layout of 附件6 is described in
-``services.assessment.bulk``. Every input row ends up submitted (new), already submitted (the
-service holds the identical report from an earlier run) or in the errors file (.xlsx, or .csv
+``services.assessment.adapters.spreadsheets``. Every input row ends up submitted (new), already
+submitted (the service holds the identical report from an earlier run) or in the errors file (.xlsx, or .csv
 when the name ends in .csv; columns 行号, 统一社会信用代码, 字段, 错误说明; default: next to the
 input, ``<name>.errors.xlsx``). The bearer token (``--token``, default ``$OHS_TOKEN``) is a county,
 city or province staff token covering the employers' regions, or an employer's own token. Exit code
@@ -18,10 +19,9 @@ row (403): the run stops there; rows already submitted stay submitted and a reru
 from __future__ import annotations
 
 import asyncio
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -32,16 +32,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from services.assessment import bulk
-from services.assessment.bulk import ParsedRow, RowProblem
+from services.assessment.adapters import report_files, spreadsheets
+from services.assessment.adapters.report_files import LayoutError, ParsedRow, RowProblem
+from services.assessment.adapters.spreadsheets import write_errors, write_template
 
-app = typer.Typer(help="职业卫生分类监督执法 — command-line tools.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="Assessment 综合风险评估 — bulk intake of reports (附件6 spreadsheets, JSON).", no_args_is_help=True, add_completion=False)
 bulk_app = typer.Typer(help="Bulk intake of assessment reports (批量导入).", no_args_is_help=True)
 app.add_typer(bulk_app, name="bulk")
 
 RETRIES = 3  # after the first attempt, on connection errors and 5xx
 BACKOFF_S = 0.5  # doubled at each retry
-ERROR_COLUMNS = ("行号", "统一社会信用代码", "字段", "错误说明")
 
 Api = Annotated[str, typer.Option("--api", envvar="OHS_ASSESSMENT_API", help="the assessment service's base URL")]
 Token = Annotated[
@@ -80,7 +80,7 @@ class Summary:
 
 EMPLOYERS_EPILOG = (
     "附件6: first sheet, header in row 1, columns found by title: "
-    + "、".join(f"{c.title}{'*' if c.required else ''}" for c in bulk.COLUMNS)
+    + "、".join(f"{c.title}{'*' if c.required else ''}" for c in spreadsheets.COLUMNS)
     + " (* required). 危害因素: 因素名称|接触人数|符合/不符合|检测日期[|严重/一般], entries separated by ; or ；. "
     "Dates: spreadsheet dates or YYYY-MM-DD / YYYY/MM/DD. `ohs bulk template OUT.xlsx` writes an example."
 )
@@ -96,7 +96,7 @@ def employers(
     token: Token = None,
 ) -> None:
     """Load the county's employer list (附件6): one report per row."""
-    run(file, bulk.parse_employer_sheet, bulk.sheet_problem, api, errors, dry_run, concurrency, token)
+    run(file, spreadsheets.parse_employer_sheet, spreadsheets.sheet_problem, api, errors, dry_run, concurrency, token)
 
 
 @bulk_app.command("reports")
@@ -109,7 +109,7 @@ def reports(
     token: Token = None,
 ) -> None:
     """Load reports given as JSON, exactly as POST /reports takes them."""
-    run(source, bulk.parse_reports, lambda f, m, _=None: RowProblem(f, m), api, errors, dry_run, concurrency, token)
+    run(source, report_files.parse_reports, lambda f, m, _=None: RowProblem(f, m), api, errors, dry_run, concurrency, token)
 
 
 @bulk_app.command("template")
@@ -146,9 +146,9 @@ def run(
         fail(console, "no bearer token: pass --token TOKEN or set OHS_TOKEN (a staff token of the employers' region, or the employer's own)")
     try:
         rows = parse(path)
-    except bulk.LayoutError as error:
+    except LayoutError as error:
         fail(console, str(error))
-    bulk.mark_duplicates(rows)
+    report_files.mark_duplicates(rows)
     valid = [r for r in rows if r.ok]
     outcomes: dict[int, Outcome] = {}
     if valid and not dry_run:
@@ -309,62 +309,3 @@ def print_summary(console: Console, summary: Summary, errors_path: Path, dry_run
     table.add_row("有错误 rejected", str(summary.rejected))
     console.print(table)
     console.print(f"错误清单 errors file: {escape(str(errors_path))}", soft_wrap=True)
-
-
-def write_errors(path: Path, lines: list[tuple[str, str, str, str]]) -> None:
-    """One line per problem; written even when empty, so an old list never passes for this run's."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".csv":
-        with path.open("w", newline="", encoding="utf-8-sig") as out:  # BOM: Excel opens it as UTF-8
-            writer = csv.writer(out)
-            writer.writerow(ERROR_COLUMNS)
-            writer.writerows(lines)
-        return
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("错误清单")
-    sheet.append(ERROR_COLUMNS)
-    for label, credit_code, column, message in lines:
-        sheet.append([int(label) if label.isdigit() else label, credit_code, column, message])
-    book.save(path)
-
-
-def write_template(path: Path) -> None:
-    import openpyxl
-    from openpyxl.styles import Font
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "附件6"
-    sheet.append(list(bulk.TITLES))
-    sheet.append([c.example for c in bulk.COLUMNS])
-    for i, column in enumerate(bulk.COLUMNS, start=1):
-        header = sheet.cell(row=1, column=i)
-        header.font = Font(bold=True, color=None if column.required else "808080")
-        sheet.column_dimensions[header.column_letter].width = min(48, 2 + max(_width(column.title), _width(column.example)))
-        for row in range(2, 1002):  # dates as dates, codes as text (an 18-digit code must not become a number)
-            if isinstance(column.example, date):
-                sheet.cell(row=row, column=i).number_format = "yyyy-mm-dd"
-            elif column.title in ("统一社会信用代码", "所在地区代码", "行业代码", "技术服务机构代码"):
-                sheet.cell(row=row, column=i).number_format = "@"
-    sheet.freeze_panes = "A2"
-    notes = book.create_sheet("说明")
-    notes.append(["列名", "必填", "说明"])
-    for column in bulk.COLUMNS:
-        notes.append([column.title, "是" if column.required else "", column.help])
-    notes.append([])
-    notes.append(["只读取第一个工作表；第 1 行为表头，按列名识别（顺序不限，多余的列忽略）；序号为“示例”的行不导入。"])
-    notes.append(["日期可为日期格式的单元格，或文本 YYYY-MM-DD / YYYY/MM/DD。"])
-    notes.column_dimensions["A"].width = 18
-    notes.column_dimensions["C"].width = 90
-    book.save(path)
-
-
-def _width(value: object) -> int:
-    text = "" if value is None else str(value)
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-if __name__ == "__main__":
-    app()

@@ -1,0 +1,30 @@
+"""The assessment's unit of work: its repositories, the inbox and the outbox in one transaction."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from services.assessment.adapters.repository import (
+    AbstractDisqualifiedOrgRepository,
+    AbstractSubmissionRepository,
+    SqlDisqualifiedOrgRepository,
+    SqlSubmissionRepository,
+)
+from shared.unit_of_work import AbstractUnitOfWork, SqlUnitOfWork
+
+
+class AbstractAssessmentUnitOfWork(AbstractUnitOfWork):
+    """What the assessment's use cases rely on, whatever stores it."""
+
+    submissions: AbstractSubmissionRepository
+    disqualified_orgs: AbstractDisqualifiedOrgRepository
+
+
+class AssessmentUnitOfWork(SqlUnitOfWork, AbstractAssessmentUnitOfWork):
+    """The assessment's unit of work over its own database (installed by ``bootstrap``)."""
+
+    def __enter__(self) -> Self:
+        uow = super().__enter__()
+        self.submissions = SqlSubmissionRepository(self.session)
+        self.disqualified_orgs = SqlDisqualifiedOrgRepository(self.session)
+        return uow

@@ -1,0 +1,34 @@
+"""The penalty service's unit of work: its repositories (cases and timelines, the 行政行为码 sequence,
+organisations' findings and disqualifications) over one session, with the inbox and the outbox of
+:class:`shared.unit_of_work.SqlUnitOfWork`. Installed by ``services.penalty.bootstrap``."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from services.penalty.adapters.repository import (
+    AbstractCaseCodeSequence,
+    AbstractCaseRepository,
+    AbstractOrgRepository,
+    SqlCaseCodeSequence,
+    SqlCaseRepository,
+    SqlOrgRepository,
+)
+from shared.unit_of_work import AbstractUnitOfWork, SqlUnitOfWork
+
+
+class AbstractPenaltyUnitOfWork(AbstractUnitOfWork):
+    """What the penalty use cases rely on."""
+
+    cases: AbstractCaseRepository
+    case_codes: AbstractCaseCodeSequence
+    orgs: AbstractOrgRepository
+
+
+class PenaltyUnitOfWork(SqlUnitOfWork, AbstractPenaltyUnitOfWork):
+    def __enter__(self) -> Self:
+        uow = super().__enter__()
+        self.cases = SqlCaseRepository(self.session)
+        self.case_codes = SqlCaseCodeSequence(self.session)
+        self.orgs = SqlOrgRepository(self.session)
+        return uow

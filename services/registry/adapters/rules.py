@@ -1,0 +1,68 @@
+"""The registry's rule data on disk: the region tree and the industry catalogues, read once at
+start-up (a bad file stops it, naming the file and the field) and handed to the domain parsed.
+
+* Regions: ``services/registry/regions/*.json``, then ``<OHS_RULES_DIR>/regions/*.json``: a
+  province in the agency folder replaces the packaged one; one folder may not define a province
+  twice (see ``domain.regions``).
+* Industry catalogues: ``services/registry/rules/*.json``, then ``<OHS_RULES_DIR>/industries/*.json``,
+  through the one loader ``shared.rule_data.load_rule_files`` (one file per jurisdiction and version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from services.registry.domain.overrides import WHAT as CATALOGUE
+from services.registry.domain.overrides import IndustryCatalogue, IndustryCatalogues
+from services.registry.domain.regions import WHAT as REGION_FILE
+from services.registry.domain.regions import (
+    RegionDataError,
+    RegionFile,
+    RegionTree,
+    structure_problems,
+)
+from shared.rule_data import (
+    RuleDataError,
+    agency_folder,
+    load_rule_files,
+    read_all,
+    read_json,
+    rule_files,
+    validate,
+)
+
+PACKAGED_REGIONS_DIR = Path(__file__).resolve().parent.parent / "regions"
+PACKAGED_INDUSTRY_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+def load_region_file(path: Path) -> RegionFile:
+    """One province file, validated and checked for parent/child consistency."""
+    file = validate(read_json(path, REGION_FILE), RegionFile, path, REGION_FILE)
+    if problems := structure_problems(file):
+        raise RegionDataError(f"{REGION_FILE} {path} is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+    return file
+
+
+def read_region_folders(folders: Iterable[Path]) -> RegionTree:
+    """Later folders replace earlier ones' provinces; one folder may not define a province twice."""
+    by_folder = []
+    for folder in folders:
+        try:
+            by_folder.append(read_all(rule_files(folder, "regions folder"), load_region_file))
+        except RuleDataError as error:
+            raise error if isinstance(error, RegionDataError) else RegionDataError(str(error)) from error
+    return RegionTree.from_files(by_folder)
+
+
+def load_region_tree(rules_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_REGIONS_DIR) -> RegionTree:
+    """The packaged provinces plus ``<rules_dir>/regions/*.json`` when that folder exists."""
+    agency = agency_folder(rules_dir, "regions")
+    return read_region_folders([packaged_dir, *([agency] if agency is not None else [])])
+
+
+def load_industry_catalogues(rules_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_INDUSTRY_DIR) -> IndustryCatalogues:
+    """The packaged catalogues plus ``<rules_dir>/industries/*.json`` (one per jurisdiction and version)."""
+    if not packaged_dir.is_dir():
+        raise RuleDataError(f"{CATALOGUE} folder {packaged_dir} does not exist or is not a folder")
+    return IndustryCatalogues(load_rule_files([packaged_dir, agency_folder(rules_dir, "industries")], IndustryCatalogue, what=CATALOGUE))

@@ -1,0 +1,77 @@
+"""An in-memory unit of work for the assessment's handler tests: no database."""
+
+from __future__ import annotations
+
+from services.assessment.adapters.orm import DisqualifiedOrg, Submission
+from services.assessment.adapters.repository import AbstractDisqualifiedOrgRepository, AbstractSubmissionRepository
+from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
+from shared.contracts import Envelope
+
+
+class FakeSubmissionRepository(AbstractSubmissionRepository):
+    def __init__(self, submissions: list[Submission] | None = None) -> None:
+        self._by_id = {s.submission_id: s for s in submissions or []}
+
+    def add(self, submission: Submission) -> None:
+        self._by_id[submission.submission_id] = submission
+
+    def get(self, submission_id: str) -> Submission | None:
+        return self._by_id.get(submission_id)
+
+    def latest_for(self, credit_code: str) -> Submission | None:
+        theirs = [s for s in self._by_id.values() if s.credit_code == credit_code]
+        return max(theirs, key=lambda s: s.received_at, default=None)
+
+    def classified_other_than(self, credit_code: str, submission_id: str) -> bool:
+        return any(
+            s.credit_code == credit_code and s.status == "classified" and s.submission_id != submission_id
+            for s in self._by_id.values()
+        )
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+
+class FakeDisqualifiedOrgRepository(AbstractDisqualifiedOrgRepository):
+    def __init__(self) -> None:
+        self._by_id: dict[str, DisqualifiedOrg] = {}
+
+    def add(self, org: DisqualifiedOrg) -> None:
+        self._by_id[org.org_id] = org
+
+    def get(self, org_id: str) -> DisqualifiedOrg | None:
+        return self._by_id.get(org_id)
+
+
+class FakeUnitOfWork(AbstractAssessmentUnitOfWork):
+    """Repositories in dicts; ``committed`` says whether the use case committed, ``published``
+    lists the events it published (as the outbox would, were it committed)."""
+
+    def __init__(self) -> None:
+        self.submissions = FakeSubmissionRepository()
+        self.disqualified_orgs = FakeDisqualifiedOrgRepository()
+        self.committed = False
+        self.published: list[Envelope] = []
+        self.payloads: list[dict[str, str]] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def commit(self) -> None:
+        self.committed = True
+
+    def rollback(self) -> None:
+        pass
+
+    def seen(self, event_id: str, consumer: str = "") -> bool:
+        return (event_id, consumer) in self._seen
+
+    def mark_seen(self, event_id: str, topic: str, consumer: str = "") -> None:
+        self._seen.add((event_id, consumer))
+
+    def publish(self, event: Envelope) -> None:
+        self.published.append(event)
+
+    def publish_payload(self, *, event_id: str, topic: str, key: str, payload: str) -> None:
+        self.payloads.append({"event_id": event_id, "topic": topic, "key": key, "payload": payload})
+
+    def published_topics(self) -> list[str]:
+        return [event.topic for event in self.published]
