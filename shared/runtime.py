@@ -8,21 +8,23 @@ import asyncio
 import logging
 import time
 from urllib.parse import quote
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 
+from shared import errors
 from shared.auth import auth_secret_problem
+from shared.errors import invalid, problem_field  # noqa: F401  (re-exported: routes import them from here)
 from shared.db import database_answers, make_engine
 from shared.migrations import upgrade
 from shared.kafka_admin import ensure_topics
+from shared.kafka_security import broker_security
 from shared.messaging import OutboxRelay, ReliableConsumer
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
@@ -67,7 +69,7 @@ class Runtime:
             raise RuntimeError(f"{self.settings.service_name} will not start: {problem}")
         await asyncio.to_thread(upgrade, self.settings.service_name, self.engine)
         if self.create_topics:
-            await asyncio.to_thread(ensure_topics, self.settings.kafka_bootstrap_servers)
+            await asyncio.to_thread(ensure_topics, self.settings.kafka_bootstrap_servers, settings=self.settings)
         await self.broker.start()
         self.relay.start()
         self._tasks = [asyncio.create_task(job.loop(), name=job.name) for job in self.jobs]
@@ -84,7 +86,13 @@ class Runtime:
 
 def build_runtime(settings: Settings, create_topics: bool = True) -> Runtime:
     engine = make_engine(settings.resolved_database_url())
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=f"ohs-{settings.service_name}", logger=log)
+    # a list: FastStream hands a string to aiokafka as one host, so "a:9092,b:9092" would not resolve.
+    # A secured cluster (shared/kafka_security.py): connect as the service's principal; the admin creates the
+    # topics (the principal may not), and with min.insync.replicas above 1 a publish waits for those replicas.
+    servers = [s.strip() for s in settings.kafka_bootstrap_servers.split(",") if s.strip()]
+    broker = KafkaBroker(servers, client_id=f"ohs-{settings.service_name}", logger=log,
+                         security=broker_security(settings), **({"acks": "all"} if settings.kafka_min_insync_replicas > 1 else {}))
+    create_topics = create_topics and settings.kafka_security_protocol == "PLAINTEXT"
     metrics = ServiceMetrics(settings.service_name)
     relay = OutboxRelay(engine, broker, metrics)
     consumer = ReliableConsumer(broker, engine, relay, settings, metrics)
@@ -98,27 +106,10 @@ def use_unit_of_work(runtime: Runtime, cls: type[SqlUnitOfWork], **kwargs: objec
     runtime.uow = sql_unit_of_work_factory(runtime.engine, runtime.relay.notify, cls, **kwargs)
 
 
-def problem_field(loc: Iterable[object]) -> str:
-    """('body', 'hazards', 0, 'exposed') -> 'hazards[0].exposed'."""
-    path = ""
-    for part in loc:
-        if part in ("body", "query", "path"):
-            continue
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += ("." if path else "") + str(part)
-    return path or "(body)"
-
-
 def content_disposition(disposition: str, ascii_name: str, name: str) -> str:
     """``inline`` or ``attachment`` with an ASCII filename for old clients and the real (e.g. Chinese)
     one as RFC 5987 ``filename*`` for the rest: HTTP headers are Latin-1."""
     return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-
-
-def invalid(errors: list[dict[str, str]], detail: str = "the request is invalid") -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": detail, "errors": errors})
 
 
 def create_app(runtime: Runtime, title: str, description: str) -> FastAPI:
@@ -134,13 +125,7 @@ def create_app(runtime: Runtime, title: str, description: str) -> FastAPI:
     app.state.runtime = runtime
     metrics = runtime.metrics
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = []
-        for item in exc.errors():
-            message = str(item.get("msg", "")).removeprefix("Value error, ")
-            errors.append({"field": problem_field(item.get("loc", ())), "message": message})
-        return invalid(errors)
+    errors.install(app)  # one error body, documented in the OpenAPI
 
     @app.middleware("http")
     async def _count(request: Request, call_next):  # noqa: ANN001, ANN202

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,19 @@ class Settings(BaseSettings):
 
     service_name: str = Field(default="ohs", validation_alias="OHS_SERVICE")
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    # Kafka security (shared/kafka_security.py): PLAINTEXT for the development broker; a secured cluster
+    # (deploy/kafka/cluster.sh) wants SASL_PLAINTEXT or SASL_SSL with this process's SCRAM principal
+    # (ohs-<service> for a service, admin for topic and ACL administration).
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = Field(default="SCRAM-SHA-512", validation_alias="KAFKA_SASL_MECHANISM")
+    kafka_sasl_username: str = Field(default="", validation_alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: str = Field(default="", validation_alias="KAFKA_SASL_PASSWORD", repr=False)
+    kafka_ssl_cafile: Path | None = Field(default=None, validation_alias="KAFKA_SSL_CAFILE")  # SASL_SSL: the CA to trust
+    # Topics the admin creates (shared.kafka_admin): 1 and 1 for one broker; 3 and 2 for the cluster.
+    # Above 1 in-sync replica the services' producers also wait for them all (acks=all).
+    kafka_replication_factor: int = Field(default=1, ge=1, validation_alias="KAFKA_REPLICATION_FACTOR")
+    kafka_min_insync_replicas: int = Field(default=1, ge=1, validation_alias="KAFKA_MIN_INSYNC_REPLICAS")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     data_dir: Path = Field(default=REPO_ROOT / ".run" / "data", validation_alias="OHS_DATA_DIR")
     http_host: str = Field(default="127.0.0.1", validation_alias="OHS_HTTP_HOST")
@@ -26,6 +40,9 @@ class Settings(BaseSettings):
     # Consumer reliability: attempts before an event goes to <topic>.dlq, and the pause between them.
     consumer_max_attempts: int = Field(default=5, ge=1, validation_alias="OHS_CONSUMER_MAX_ATTEMPTS")
     consumer_retry_backoff_s: float = Field(default=0.5, ge=0, validation_alias="OHS_CONSUMER_RETRY_BACKOFF_S")
+    # A dead letter's body is cut past this size (the headers keep the original's size and SHA-256), so
+    # the letter always fits the broker's message limit (1 MiB by default) whatever the record was.
+    dlq_max_body_bytes: int = Field(default=256 * 1024, ge=0, le=900 * 1024, validation_alias="OHS_DLQ_MAX_BODY_BYTES")
     consumer_group_prefix: str = Field(default="ohs", validation_alias="OHS_CONSUMER_GROUP_PREFIX")
     # Signs and verifies bearer tokens; the same secret for every service of a province.
     auth_secret: str = Field(default="", validation_alias="OHS_AUTH_SECRET")

@@ -1,0 +1,138 @@
+"""One error body for every service, and an OpenAPI that says so.
+
+Every 4xx (and the rare 5xx) answers::
+
+    {"detail": "what went wrong, in a sentence",
+     "errors": [{"field": "hazards[0].exposed", "message": "why"}, …]}
+
+``errors`` lists field-level problems (empty when the problem is not about one field: a missing
+token, a record that does not exist, a step not allowed now). ``field`` is the dotted path of the
+offending input as the client sent it (``body``, ``query`` and ``path`` left out).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="dotted path of the input, e.g. hazards[0].exposed; (body) for the whole body")
+    message: str = Field(description="why it is refused")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    detail: str = Field(description="what went wrong")
+    errors: list[FieldError] = Field(default_factory=list, description="field-level problems, if any")
+
+
+def problem_field(loc: Iterable[object]) -> str:
+    """('body', 'hazards', 0, 'exposed') -> 'hazards[0].exposed'."""
+    path = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path or "(body)"
+
+
+def invalid(errors: list[dict[str, str]], detail: str = "the request is invalid") -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": detail, "errors": errors})
+
+
+# "credit_code: 统一社会信用代码 …" — a route's one-field 422 names its field first
+_FIELD_FIRST = re.compile(r"^([A-Za-z_][\w.\[\]]{0,80}): (.+)$", re.S)
+
+
+def error_response(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    text = detail if isinstance(detail, str) else str(detail)
+    errors: list[dict[str, str]] = []
+    if status == 422 and (match := _FIELD_FIRST.match(text)):
+        errors = [{"field": match.group(1), "message": match.group(2)}]
+    return JSONResponse(status_code=status, content={"detail": text, "errors": errors}, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Every error of ``app`` answers with :class:`ErrorBody`, and its OpenAPI documents it."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for item in exc.errors():
+            message = str(item.get("msg", "")).removeprefix("Value error, ")
+            errors.append({"field": problem_field(item.get("loc", ())), "message": message})
+        return invalid(errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, exc.detail, getattr(exc, "headers", None))
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            app.openapi_schema = document_errors(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+_GENERIC = {
+    "400": "the body could not be read (not UTF-8, broken multipart …)",
+    "401": "no bearer token, or a malformed, forged or expired one",
+    "403": "the token's role or jurisdiction may not do this (the detail says why)",
+    "404": "no such record, or one outside the token's jurisdiction",
+    "409": "conflicts with the record's current state (the detail names it and what is allowed)",
+    "422": "the request is invalid: `errors` names each field and why",
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Point every error response at ErrorBody and add the ones every route of its kind can give."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = components["ErrorBody"].pop("$defs", {})
+    components.update(defs)
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            has_input = bool(operation.get("parameters")) or "requestBody" in operation
+            wanted = []
+            if "requestBody" in operation:
+                wanted.append("400")
+            if operation.get("security"):
+                wanted += ["401", "403"]
+                if method in ("post", "put", "patch", "delete"):
+                    wanted.append("409")
+            if "{" in path:
+                wanted.append("404")
+            if has_input:
+                wanted.append("422")
+            for code in wanted:
+                responses.setdefault(code, {"description": _GENERIC[code]})
+            for code, response in responses.items():
+                if code.startswith(("4", "5")):
+                    if code == "422":
+                        response["description"] = _GENERIC["422"]
+                    response["content"] = {"application/json": {"schema": _ERROR_REF}}
+    return schema
