@@ -3,7 +3,8 @@
 Starts the Kafka broker (deploy/kafka/kafka.sh, unless KAFKA_BOOTSTRAP_SERVERS names another
 cluster), creates the topics, starts the four services with SQLite files under .run/data,
 waits until each answers /healthz, prints their URLs, and stops everything, broker included,
-on Ctrl-C. Logs go to .run/logs/<service>.log; data survives restarts.
+on Ctrl-C. A service (or the broker) that dies is started again. Logs go to
+.run/logs/<service>.log; data survives restarts.
 
 Access: a random token-signing secret is made once into .run/auth_secret (mode 0600; or
 OHS_AUTH_SECRET from the environment) and handed to every service; one bearer token per role is
@@ -28,8 +29,10 @@ if str(REPO) not in sys.path:
 
 from shared.auth import InvalidToken, auth_secret_problem, issue_token, verify_token  # noqa: E402
 
-RUN = REPO / ".run"
-SERVICES = {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004}
+RUN = Path(os.environ.get("OHS_RUN_DIR", REPO / ".run"))  # tests run a second system beside a developer's
+_PORT_OFFSET = int(os.environ.get("OHS_RUN_PORT_OFFSET", "0"))
+SERVICES = {name: port + _PORT_OFFSET for name, port in {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004}.items()}
+STATE_FILE = RUN / "services.json"  # each service's pid and port, rewritten whenever one (re)starts
 SECRET_FILE = RUN / "auth_secret"
 TOKENS_FILE = RUN / "tokens.json"
 EXAMPLE_EMPLOYER = "91141029MA0GRT8U3L"  # 乡宁县示例水泥有限公司, the README's example report
@@ -41,6 +44,11 @@ SEED_TOKENS = {
     "employer": ("乡宁县示例水泥有限公司", EXAMPLE_EMPLOYER),
     "auditor": ("临汾市 审计示例用户", "141000"),
 }
+
+
+def _shown(path: Path) -> str:
+    """A path as the operator reads it: relative to the repository when it is inside."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def say(message: str) -> None:
@@ -63,7 +71,7 @@ def auth_secret() -> str:
         secret = SECRET_FILE.read_text().strip()
         if auth_secret_problem(secret) is None:
             return secret
-        say(f"{SECRET_FILE.relative_to(REPO)} is unusable ({auth_secret_problem(secret)}); making a new one")
+        say(f"{_shown(SECRET_FILE)} is unusable ({auth_secret_problem(secret)}); making a new one")
     secret = secrets.token_urlsafe(32)
     fd = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -90,7 +98,7 @@ def seed_tokens(secret: str) -> None:
     with os.fdopen(fd, "w") as out:
         json.dump(tokens, out, indent=2)
         out.write("\n")
-    say(f"new bearer tokens written to {TOKENS_FILE.relative_to(REPO)}")
+    say(f"new bearer tokens written to {_shown(TOKENS_FILE)}")
 
 
 DEMO_ROSTER = REPO / "deploy" / "demo" / "inspectors.json"
@@ -112,6 +120,43 @@ def seed_rosters(port: int, token: str) -> None:
             loaded.append(region)
     if loaded:
         say(f"demonstration inspector rosters loaded for {len(loaded)} agencies ({DEMO_ROSTER.relative_to(REPO)})")
+
+
+def supervise(processes: dict[str, subprocess.Popen[bytes]], start, own_broker: bool, kafka_sh: list[str],  # noqa: ANN001
+              env: dict[str, str]) -> None:
+    """Keep everything running until Ctrl-C: a service that exits is started again (after 1 s, then
+    2, 4 … up to 30 s while it keeps failing within a minute of its start); so is our own broker."""
+    failures: dict[str, int] = {name: 0 for name in processes}
+    due: dict[str, float] = {}  # service -> when to start it again
+    started: dict[str, float] = {name: time.monotonic() for name in processes}
+    broker_pid = RUN / "kafka" / "broker.pid"
+    while True:
+        now = time.monotonic()
+        for name, process in processes.items():
+            if name in due or process.poll() is None:
+                continue
+            failures[name] = failures[name] + 1 if now - started[name] < 60 else 1
+            delay = min(2 ** (failures[name] - 1), 30)
+            say(f"{name} exited with code {process.returncode} (see .run/logs/{name}.log); starting it again in {delay} s")
+            due[name] = now + delay
+        for name, when in list(due.items()):
+            if now >= when:
+                del due[name]
+                start(name)
+                started[name] = time.monotonic()
+                say(f"{name} started again (pid {processes[name].pid})")
+        if own_broker and not _alive(broker_pid):
+            say("the Kafka broker is not running; starting it again")
+            subprocess.run([*kafka_sh, "start"], check=False, env=dict(env, KAFKA_DATA_DIR=str(RUN / "kafka")), start_new_session=True)
+        time.sleep(1)
+
+
+def _alive(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def main() -> int:
@@ -157,12 +202,17 @@ def main() -> int:
             env["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:9092"
         say(f"Kafka at {env['KAFKA_BOOTSTRAP_SERVERS']}; creating topics")
         subprocess.run([sys.executable, "-m", "shared.kafka_admin", "create-topics", "--bootstrap", env["KAFKA_BOOTSTRAP_SERVERS"]], check=True, env=env, cwd=REPO)
-        for name, port in SERVICES.items():
+
+        def start(name: str) -> None:
             log = open(RUN / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
             processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                env=dict(env, OHS_HTTP_PORT=str(port)), start_new_session=True,
+                env=dict(env, OHS_HTTP_PORT=str(SERVICES[name])), start_new_session=True,
             )
+            STATE_FILE.write_text(json.dumps({n: {"pid": p.pid, "port": SERVICES[n]} for n, p in processes.items()}))
+
+        for name in SERVICES:
+            start(name)
         deadline = time.monotonic() + 90
         waiting = dict(SERVICES)
         while waiting and time.monotonic() < deadline:
@@ -182,13 +232,9 @@ def main() -> int:
         for name, port in SERVICES.items():
             print(f"  {name:<11} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)", flush=True)
         say(f"bearer tokens (province 140000, city 141000, county 141029, employer {EXAMPLE_EMPLOYER}, auditor 141000) "
-            f"in {TOKENS_FILE.relative_to(REPO)}, e.g. -H \"Authorization: Bearer $(jq -r .county .run/tokens.json)\"")
+            f"in {_shown(TOKENS_FILE)}, e.g. -H \"Authorization: Bearer $(jq -r .county .run/tokens.json)\"")
         say("logs in .run/logs/, data in .run/data/; Ctrl-C stops everything")
-        while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited with code {process.returncode}; see .run/logs/{name}.log")
-            time.sleep(1)
+        supervise(processes, start, own_broker, kafka_sh, env)
     except KeyboardInterrupt:
         say("stopping")
         stop_all()

@@ -23,7 +23,7 @@ FLOWS: dict[str, tuple[str, list[str]]] = {
     topics.REPORTS_SUBMITTED: ("assessment", ["assessment"]),
     topics.REPORTS_REJECTED: ("assessment", []),
     topics.ASSESSMENTS_CLASSIFIED: ("assessment", ["registry"]),
-    topics.CLASSIFICATION_CHANGED: ("registry", ["sampling", "registry.credit-feed"]),
+    topics.CLASSIFICATION_CHANGED: ("registry", ["sampling", "registry.credit-feed", "assessment", "penalty"]),
     topics.VIOLATION_RECORDED: ("penalty, sampling", ["penalty"]),
     topics.PENALTY_DECIDED: ("penalty", ["registry", "registry.credit-feed"]),
     topics.ORGS_DISQUALIFIED: ("penalty", ["assessment", "registry.credit-feed"]),

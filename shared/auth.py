@@ -34,6 +34,8 @@ from typing import Literal
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
 
 from shared.identifiers import credit_code_problem, region_problem
 from shared.jurisdiction import jurisdiction_level, region_prefix
@@ -154,22 +156,43 @@ def issue_token(
     return f"{TOKEN_PREFIX}.{payload}.{_signature(secret, payload)}"
 
 
+MAX_TOKEN_LENGTH = 4096  # a real token is a few hundred characters; anything longer is refused unread
+
+
+class _Claims(BaseModel):
+    """The claims of a token, strictly typed: a token whose claims do not fit is invalid (401), never a 500."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    sub: str = PydanticField(min_length=1, max_length=200)
+    name: str = PydanticField(min_length=1, max_length=200)
+    role: Role
+    region: str | None = PydanticField(default=None, max_length=12)
+    credit_code: str | None = PydanticField(default=None, max_length=18)
+    exp: int
+
+
 def verify_token(secret: str, token: str, now: float | None = None) -> Principal:
+    """The principal a token names, or :class:`InvalidToken` — whatever the token's bytes are."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("too long")
+    if not token.isascii():
+        raise InvalidToken("not an ohs token")
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise InvalidToken("not an ohs token")
     _, payload, signature = parts
-    if not hmac.compare_digest(signature, _signature(secret, payload)):
+    if not hmac.compare_digest(signature.encode(), _signature(secret, payload).encode()):
         raise InvalidToken("bad signature")
     try:
-        claims = json.loads(_unb64(payload))
-    except ValueError as error:
+        claims = _Claims.model_validate(json.loads(_unb64(payload)))
+    except (ValueError, TypeError) as error:  # not base64, not JSON, or claims of the wrong shape
         raise InvalidToken("unreadable claims") from error
-    if claims.get("exp", 0) < (now if now is not None else time.time()):
+    if claims.exp < (now if now is not None else time.time()):
         raise InvalidToken("expired")
-    if scope_problem(claims.get("role", ""), claims.get("region"), claims.get("credit_code")):
+    if scope_problem(claims.role, claims.region, claims.credit_code):
         raise InvalidToken("invalid scope")
-    return Principal(claims["sub"], claims["name"], claims["role"], claims.get("region"), claims.get("credit_code"))
+    return Principal(claims.sub, claims.name, claims.role, claims.region, claims.credit_code)
 
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `python -m shared.auth issue` (make run writes .run/tokens.json)")

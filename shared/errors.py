@@ -8,23 +8,28 @@ Every 4xx (and the rare 5xx) answers::
 ``errors`` lists field-level problems (empty when the problem is not about one field: a missing
 token, a record that does not exist, a step not allowed now). ``field`` is the dotted path of the
 offending input as the client sent it (``body``, ``query`` and ``path`` left out).
+
+413 answers a request body larger than the service accepts (``shared/limits.py``); 409 also answers
+two identical requests that raced for the same record (the database's unique constraint is named).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class FieldError(BaseModel):
@@ -45,11 +50,34 @@ def problem_field(loc: Iterable[object]) -> str:
     for part in loc:
         if part in ("body", "query", "path", "header"):
             continue
+        if isinstance(part, str) and _UNION_MEMBER.match(part):
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
         else:
             path += ("." if path else "") + str(part)
     return path or "(body)"
+
+
+def constraint_of(error: IntegrityError) -> str:
+    """The constraint a concurrent insert broke, as the database names it (SQLite: the columns)."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return (lines[0][:200] if lines else "") or "a unique constraint"
+
+
+# pydantic's names for the member of a union a value was tried against ("constrained-float", "literal['n/a']"):
+# not a field the client sent
+_UNION_MEMBER = re.compile(r"^(constrained-\w+|literal\[.*\]|function-(after|before|wrap|plain)\[.*\])$")
+
+
+async def once_more_after_a_race(call: Callable[[], Awaitable[T]]) -> T:
+    """Await ``call()``; when a concurrent identical request won the race to insert the same record (a unique
+    constraint: IntegrityError), once more: the second attempt finds the record and answers as the contract says
+    for it (the duplicate, the existing decision). A second race is the caller's 409."""
+    try:
+        return await call()
+    except IntegrityError:
+        return await call()
 
 
 def invalid(errors: list[dict[str, str]], detail: str = "the request is invalid") -> JSONResponse:
@@ -73,11 +101,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = []
+        errors: list[dict[str, str]] = []
         for item in exc.errors():
             message = str(item.get("msg", "")).removeprefix("Value error, ")
-            errors.append({"field": problem_field(item.get("loc", ())), "message": message})
+            field = problem_field(item.get("loc", ()))
+            if errors and errors[-1]["field"] == field:  # one value tried against each member of a union
+                errors[-1]["message"] += f"; or: {message}"
+                continue
+            errors.append({"field": field, "message": message})
         return invalid(errors)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        # two identical requests at the same moment: the second one's insert hits the first one's row
+        log.info("a concurrent request holds the same record: %s", exc.orig)
+        return error_response(409, f"a concurrent request created the same record ({constraint_of(exc)}); "
+                              "read it, or send the request again")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -99,6 +138,7 @@ _GENERIC = {
     "403": "the token's role or jurisdiction may not do this (the detail says why)",
     "404": "no such record, or one outside the token's jurisdiction",
     "409": "conflicts with the record's current state (the detail names it and what is allowed)",
+    "413": "the request body is larger than the service accepts (8 MiB unless the route says otherwise)",
     "422": "the request is invalid: `errors` names each field and why",
 }
 
@@ -119,7 +159,7 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
             has_input = bool(operation.get("parameters")) or "requestBody" in operation
             wanted = []
             if "requestBody" in operation:
-                wanted.append("400")
+                wanted += ["400", "413"]
             if operation.get("security"):
                 wanted += ["401", "403"]
                 if method in ("post", "put", "patch", "delete"):

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
+@contextmanager
+def broker() -> Iterator[str]:
+    """A KRaft broker from deploy/kafka/kafka.sh on free loopback ports, with the project's topics
+    (or the cluster named by KAFKA_BOOTSTRAP_SERVERS)."""
     from shared.kafka_admin import ensure_topics
 
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -76,6 +79,12 @@ def kafka_bootstrap() -> Iterator[str]:
     finally:
         subprocess.run([script, "stop"], check=False, env=env)
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    with broker() as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture(scope="session")

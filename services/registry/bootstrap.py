@@ -3,6 +3,8 @@ its HTTP routes."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from services.registry.adapters.rules import load_industry_catalogues, load_region_tree
@@ -13,6 +15,7 @@ from services.registry.entrypoints.http import router
 from services.registry.entrypoints.overrides import router as overrides_router
 from services.registry.entrypoints.reminders import router as reminders_router
 from services.registry.entrypoints.reports import router as reports_router
+from services.registry.entrypoints.transfers import router as transfers_router
 from services.registry.service_layer import credit_feed, exemptions, handlers, overrides, reminders
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
@@ -30,7 +33,8 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     industries = load_industry_catalogues(settings.rules_dir)  # packaged + <rules_dir>/industries; a bad file stops start-up
     runtime = build_runtime(settings, create_topics)
     use_unit_of_work(runtime, RegistryUnitOfWork)
-    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, handlers.archive_classification)
+    # a report naming another region asks for a transfer, refused at once outside the region tree (RULES §5a)
+    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, partial(handlers.archive_classification, regions=regions))
     runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, overrides.upgrade_for_major_violation)
     # the credit feed (CloudEvents on ohs.credit.events): its own consumer group and inbox scope, so it
     # sees every partition of ohs.penalty.decided besides the enforcement upgrades above
@@ -61,4 +65,5 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.include_router(overrides_router)
     app.include_router(exemptions_router)
     app.include_router(reminders_router)
+    app.include_router(transfers_router)
     return app

@@ -28,12 +28,16 @@ from services.registry.adapters.orm import (
     EnterpriseRecord,
     ExemptionRecord,
     OverrideRecord,
+    TransferRecord,
 )
 from services.registry.adapters.repository import (
     EnterpriseRepository,
     ExemptionRepository,
     OverrideRepository,
     ReminderRepository,
+)
+from services.registry.adapters.xlsx import (  # noqa: F401  (the archive export's columns, re-exported)
+    ARCHIVE_BULK_TITLES, ARCHIVE_RESULT_TITLES, ARCHIVE_TITLES, NOTES_SHEET, archive_workbook,
 )
 from services.registry.domain import overrides as rules
 from services.registry.domain import reminders as reminder_rules
@@ -98,6 +102,7 @@ def enterprise(session: Session, credit_code: str) -> dict[str, Any] | None:
         **basis,
         "history": [_version_view(v) for v in versions],
         **overrides_view(session, record),  # effective_category, report_category, overrides, dispute, 免检
+        "transfer": latest_transfer(session, credit_code),  # a move between counties (RULES §5a), the latest asked
     }
 
 
@@ -194,6 +199,68 @@ def exemptions(session: Session, credit_code: str) -> list[dict[str, Any]]:
     return [exemption_view(r) for r in ExemptionRepository(session).for_employer(credit_code)]
 
 
+# --------------------------------------------------------------------------- moves between counties (RULES §5a)
+
+
+def transfer_view(row: TransferRecord) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "credit_code": row.credit_code,
+        "from": row.from_region,
+        "to": row.to_region,
+        "requested_at": row.requested_at.isoformat(),
+        "submission_id": row.submission_id,
+        "status": row.status,
+        "reason": row.reason,
+        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
+        "decided_by": row.decided_by,
+        "archive_version": row.archive_version,
+    }
+
+
+def latest_transfer(session: Session, credit_code: str) -> dict[str, Any] | None:
+    """The employer's latest transfer (pending, or how the last one ended), or None."""
+    row = session.exec(
+        select(TransferRecord)
+        .where(TransferRecord.credit_code == credit_code)
+        .order_by(col(TransferRecord.requested_at).desc(), col(TransferRecord.id).desc())
+    ).first()
+    return transfer_view(row) if row is not None else None
+
+
+def pending_transfer_to(session: Session, credit_code: str) -> str | None:
+    """The region a pending transfer of the employer goes to (its staff may read the archive meanwhile)."""
+    return session.exec(
+        select(TransferRecord.to_region).where(TransferRecord.credit_code == credit_code, TransferRecord.status == "pending")
+    ).first()
+
+
+def transfers(
+    session: Session, region_code: str, status: str | None, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """Transfers into or out of the region (a county, or every county of a city or province), newest
+    first, each with its direction seen from the region: incoming, outgoing, or within."""
+    prefix = region_prefix(region_code)
+    conditions: list[Any] = [(col(TransferRecord.from_region).startswith(prefix)) | (col(TransferRecord.to_region).startswith(prefix))]
+    if status:
+        conditions.append(TransferRecord.status == status)
+    total = session.exec(select(func.count()).select_from(TransferRecord).where(*conditions)).one()
+    rows = session.exec(
+        select(TransferRecord, EnterpriseRecord.name)
+        .join(EnterpriseRecord, col(EnterpriseRecord.credit_code) == col(TransferRecord.credit_code), isouter=True)
+        .where(*conditions)
+        .order_by(col(TransferRecord.requested_at).desc(), col(TransferRecord.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    items = []
+    for row, name in rows:
+        inside_from, inside_to = row.from_region.startswith(prefix), row.to_region.startswith(prefix)
+        direction = "within" if inside_from and inside_to else "incoming" if inside_to else "outgoing"
+        items.append({**transfer_view(row), "name": name, "direction": direction})
+    return total, items
+
+
 def readable_region(session: Session, credit_code: str) -> str | None:
     """The region of the employer's archive (None: no archive), for the caller's read check."""
     record = session.get(EnterpriseRecord, credit_code)
@@ -237,12 +304,6 @@ def overrides_view(session: Session, record: EnterpriseRecord) -> dict[str, Any]
 _RANK = {c: i for i, c in enumerate(CATEGORIES)}
 UPGRADE, DOWNGRADE, FIRST_ARCHIVE = "upgrade", "downgrade", "first_archive"
 
-# The archive export: 附件6 column titles (services/assessment/bulk.py) where the archive holds the
-# value, then the archive's results. Row 1 is the header so the bulk reader matches the columns.
-ARCHIVE_BULK_TITLES = ("序号", "用人单位名称", "统一社会信用代码", "所在地区代码", "行业代码", "职工总数", "评估日期", "自查得分")
-ARCHIVE_RESULT_TITLES = ("职业病危害风险等级", "职业卫生管理状况等级", "综合风险类别", "档案版本", "受理机构")
-ARCHIVE_TITLES = ARCHIVE_BULK_TITLES + ARCHIVE_RESULT_TITLES
-NOTES_SHEET = "说明"
 
 
 def _in_region(region_code: str, column: Any) -> Any:
@@ -403,80 +464,10 @@ def _archive_records(session: Session, region_code: str) -> Iterable[EnterpriseR
 
 
 def archive_xlsx(session: Session, tree: RegionTree, region_code: str, exported_at: datetime | None = None) -> tuple[bytes, dict[str, int]]:
-    """The region's archive as an .xlsx (first sheet: header in row 1, one row per employer; sheet 说明) and the counts."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
+    """The region's archive as an .xlsx (first sheet: header in row 1, one row per employer; sheet 说明) and the counts
+    (the workbook: ``services/registry/adapters/xlsx.py``)."""
     exported_at = (exported_at or datetime.now(timezone.utc)).astimezone(CHINA)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("分类监督执法档案")
-    widths = {"用人单位名称": 36, "统一社会信用代码": 22, "受理机构": 34, "行业代码": 16}
-    for i, title in enumerate(ARCHIVE_TITLES, start=1):
-        sheet.column_dimensions[_column_letter(i)].width = widths.get(title, max(10, 2 * len(title) + 2))
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-
-    def cell(value: Any, number_format: str | None = None, font: Font | None = None) -> WriteOnlyCell:
-        c = WriteOnlyCell(sheet, value=value)
-        if number_format:
-            c.number_format = number_format
-        if font:
-            c.font = font
-        return c
-
-    sheet.append([cell(title, font=bold) for title in ARCHIVE_TITLES])
-    counts = _empty_counts()
-    provisional = False
-    for number, record in enumerate(_archive_records(session, region_code), start=1):
-        counts[record.category] = counts.get(record.category, 0) + 1
-        agency = ""
-        if record.region_code in tree and tree.level(record.region_code) == "county":
-            agency = tree.receiving_agency(record.region_code).name
-            provisional = provisional or tree.agency_is_provisional(record.region_code)
-        sheet.append(
-            [
-                number,
-                record.name,
-                cell(record.credit_code, "@"),
-                cell(record.region_code, "@"),
-                "、".join(record.industry_codes),
-                record.employees,
-                cell(record.assessed_on, "yyyy-mm-dd"),
-                record.score,
-                record.hazard_grade,
-                record.management_grade,
-                record.category,
-                record.archive_version,
-                agency,
-            ]
-        )
-
-    notes = book.create_sheet(NOTES_SHEET)
-    notes.column_dimensions["A"].width = 16
-    notes.column_dimensions["B"].width = 80
-    total = sum(counts.values())
-    lines: list[tuple[str, Any]] = [
-        ("导出时间", exported_at.strftime("%Y-%m-%d %H:%M:%S") + " (UTC+8)"),
-        ("地区", f"{region_code} {' / '.join(tree.path(region_code))}"),
-        ("用人单位数", total),
-        *((f"{c}类", counts[c]) for c in CATEGORIES),
-        ("说明", "第 1 行为表头；“序号”至“自查得分”各列与附件6（批量导入）的列名一致，其余为档案结果列，导入时忽略。"),
-    ]
-    if provisional:
-        lines.append(("受理机构", "受理机构名称为暂定名称（provisional），以各地公布的为准。"))
-    for key, value in lines:
-        notes.append([cell(key, font=bold), value])
-
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue(), {**counts, "total": total}
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
+    return archive_workbook(_archive_records(session, region_code), tree, region_code, exported_at)
 
 
 # --------------------------------------------------------------------------- the region tree

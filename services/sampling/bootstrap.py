@@ -11,6 +11,7 @@ from services.sampling.service_layer import handlers
 from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 from shared import topics
 from shared.contracts import ClassificationChanged, ExemptionChanged
+from shared.limits import set_body_limit
 from shared.runtime import build_runtime, create_app, use_unit_of_work
 from shared.settings import Settings, settings_for
 
@@ -32,5 +33,6 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.include_router(router)
     app.include_router(plans.router)
     app.include_router(plans.public)
+    set_body_limit(app, "/verify", plans.VERIFY_MAX_BODY_BYTES)  # a province's publication is larger than 8 MiB
     app.include_router(plans.roster_router)
     return app

@@ -14,6 +14,7 @@ Every name is re-exported here, so ``from shared.contracts import AssessmentClas
 from __future__ import annotations
 
 from shared.contracts.envelope import AgencyEvent, CATEGORIES, Category, CreditCode, Decision, Envelope, Event, FieldProblem, Harm, HazardGrade, ManagementGrade, Nature, NonNegativeInt, RuleSetRef, TraceEntry, utc_now, validate_county_code, validate_credit_code  # noqa: F401
+from shared.contracts.envelope import EARLIEST_DATE, LATEST_DATE, MAX_HEADCOUNT, NAME_LENGTH, REF_LENGTH, TEXT_LENGTH, FreeText, Headcount, Name, Points, Ref, SaneDate  # noqa: F401
 from shared.contracts.assessment import AssessmentClassified, Assessor, Enterprise, FactorGrade, Flag, Hazard, LostPoints, Publicity, Report, ReportRejected, ReportSubmitted, SelfCheck  # noqa: F401
 from shared.contracts.registry import ClassificationChanged, ExemptionChanged, ReminderDue, ReminderKind  # noqa: F401
 from shared.contracts.penalty import CaseProgressed, CaseStep, OrgDisqualified, PenaltyDecided  # noqa: F401

@@ -7,13 +7,20 @@ employees, the stated against the computed self-check score) are the assessment'
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared import topics
-from shared.contracts.envelope import Category, Event, HazardGrade, ManagementGrade, Nature, NonNegativeInt, RuleSetRef, TraceEntry, validate_county_code, validate_credit_code
+from shared.contracts.envelope import (
+    NAME_LENGTH, REF_LENGTH, Category, Event, Headcount, HazardGrade, ManagementGrade, Nature, RuleSetRef, SaneDate, TraceEntry,
+    validate_county_code, validate_credit_code,
+)
+
+MAX_INDUSTRY_CODES = 20
+MAX_HAZARDS = 200
+MAX_CHECKLIST_ITEMS = 100
 
 # --------------------------------------------------------------------------- the report (附件4)
 
@@ -23,12 +30,14 @@ class Enterprise(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    credit_code: str = Field(description="统一社会信用代码, 18 characters with GB 32100 check character")
-    name: str = Field(min_length=1, max_length=200)
-    region_code: str = Field(description="county-level GB/T 2260 code, e.g. 141029 乡宁县")
-    industry_codes: list[str] = Field(default_factory=list, description="GB/T 4754-2017 industry codes")
-    employees: NonNegativeInt
-    production_started_on: date | None = None
+    credit_code: str = Field(max_length=18, description="统一社会信用代码, 18 characters with GB 32100 check character")
+    name: str = Field(min_length=1, max_length=NAME_LENGTH)
+    region_code: str = Field(max_length=6, description="county-level GB/T 2260 code, e.g. 141029 乡宁县")
+    industry_codes: list[Annotated[str, Field(max_length=5)]] = Field(
+        default_factory=list, max_length=MAX_INDUSTRY_CODES, description="GB/T 4754-2017 industry codes"
+    )
+    employees: Headcount = Field(description="职工总数, 0 … 1,000,000")
+    production_started_on: SaneDate | None = None
 
     _credit = field_validator("credit_code")(validate_credit_code)
     _region = field_validator("region_code")(validate_county_code)
@@ -49,9 +58,9 @@ class Assessor(BaseModel):
 
     type: Literal["self", "organisation"]
     org_id: str | None = Field(
-        default=None, description="the technical service organisation's 统一社会信用代码, when type is organisation"
+        default=None, max_length=18, description="the technical service organisation's 统一社会信用代码, when type is organisation"
     )
-    org_name: str | None = None
+    org_name: str | None = Field(default=None, max_length=NAME_LENGTH)
 
     @model_validator(mode="after")
     def _org_named(self) -> "Assessor":
@@ -69,13 +78,15 @@ class Hazard(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    factor: str = Field(min_length=1, description="factor name as in the catalogue, e.g. 矽尘, 噪声")
-    exposed: NonNegativeInt = Field(description="接触人数: distinct workers exposed to this factor")
+    factor: str = Field(min_length=1, max_length=NAME_LENGTH, description="factor name as in the catalogue, e.g. 矽尘, 噪声")
+    exposed: Headcount = Field(description="接触人数: distinct workers exposed to this factor, 0 … 1,000,000")
     compliant: bool = Field(description="接触水平: true when within the occupational exposure limit (符合)")
-    tested_on: date | None = None
-    test_report_no: str | None = None
+    tested_on: SaneDate | None = None
+    test_report_no: str | None = Field(default=None, max_length=REF_LENGTH)
     nature: Nature | None = Field(default=None, description="required for a factor not in the catalogue")
-    free_silica_percent: float | None = Field(default=None, ge=0, le=100, description="游离二氧化硅含量 for a dust")
+    free_silica_percent: float | None = Field(
+        default=None, ge=0, le=100, allow_inf_nan=False, description="游离二氧化硅含量 for a dust, a finite percentage"
+    )
 
 
 class Publicity(BaseModel):
@@ -83,8 +94,8 @@ class Publicity(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    start: date
-    end: date
+    start: SaneDate
+    end: SaneDate
 
     @model_validator(mode="after")
     def _in_order(self) -> "Publicity":
@@ -98,10 +109,14 @@ class SelfCheck(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    score: float | None = Field(default=None, ge=0, le=100, description="self-check score out of 100")
-    items: dict[str, float | Literal["n/a"]] | None = Field(
+    score: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False, description="self-check score out of 100")
+    items: dict[
+        Annotated[str, Field(max_length=32)], Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | Literal["n/a"]
+    ] | None = Field(
         default=None,
-        description='checklist item id → points earned, or "n/a" (不适用); the service computes the score from them',
+        max_length=MAX_CHECKLIST_ITEMS,
+        description='checklist item id → points earned (finite, 0 … 100), or "n/a" (不适用); the service computes the score '
+        "from them; at most 100 items",
     )
 
     @model_validator(mode="after")
@@ -122,11 +137,11 @@ class Report(BaseModel):
     submission_id: UUID = Field(default_factory=uuid4)
     enterprise: Enterprise
     assessor: Assessor
-    assessed_on: date
-    hazards: list[Hazard] = Field(description="at least one hazard factor; none means outside the scheme")
+    assessed_on: SaneDate
+    hazards: list[Hazard] = Field(max_length=MAX_HAZARDS, description="at least one hazard factor (at most 200); none means outside the scheme")
     self_check: SelfCheck
     publicity: Publicity
-    signed_by: str = Field(min_length=1, description="legal representative or principal who signed")
+    signed_by: str = Field(min_length=1, max_length=NAME_LENGTH, description="legal representative or principal who signed")
     sealed: bool
 
     @field_validator("hazards")

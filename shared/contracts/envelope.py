@@ -28,6 +28,28 @@ Decision = Literal["no_penalty", "penalty"]
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 
+# --------------------------------------------------------------------------- limits every input keeps
+# What the door accepts is what the pipeline can process: a value past these limits is a 422 naming
+# the field, never a report accepted and then lost (a date whose +3 years overflows, a headcount past
+# PostgreSQL's bigint, NaN points). Each limit shows in the OpenAPI.
+
+EARLIEST_DATE = date(1949, 10, 1)  # nothing this platform records happened before it
+LATEST_DATE = date(2100, 12, 31)  # far enough for deadlines and exemptions, years before date.max
+MAX_HEADCOUNT = 1_000_000
+NAME_LENGTH = 200  # names of employers, organisations, people
+TEXT_LENGTH = 2000  # free text: reasons, descriptions, findings
+REF_LENGTH = 100  # identifiers and document numbers given by people (case refs, test report numbers)
+
+SaneDate = Annotated[date, Field(
+    ge=EARLIEST_DATE, le=LATEST_DATE,
+    json_schema_extra={"formatMinimum": EARLIEST_DATE.isoformat(), "formatMaximum": LATEST_DATE.isoformat()},
+)]  # a calendar date between 1949-10-01 and 2100-12-31
+Headcount = Annotated[int, Field(ge=0, le=MAX_HEADCOUNT)]  # a number of workers: 0 … 1,000,000
+Points = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]  # finite points or a percentage, 0 … 100
+Name = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH)]
+FreeText = Annotated[str, Field(min_length=1, max_length=TEXT_LENGTH)]
+Ref = Annotated[str, Field(min_length=1, max_length=REF_LENGTH)]
+
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
@@ -75,10 +97,22 @@ class Envelope(BaseModel):
     topic: ClassVar[str]
     key_description: ClassVar[str] = "统一社会信用代码 of the employer"
 
+    # The versions of this event's shape that this code reads; a consumer refuses (dead-letters)
+    # an event of any other version instead of misreading it as one it knows.
+    schema_versions: ClassVar[tuple[int, ...]] = (1,)
+
     event_id: UUID = Field(default_factory=uuid4)
     schema_version: int = 1
     occurred_at: datetime = Field(default_factory=utc_now)
     producer: str
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value not in cls.schema_versions:
+            known = ", ".join(str(v) for v in cls.schema_versions)
+            raise ValueError(f"schema_version {value} is not a version of {cls.__name__} this service reads ({known})")
+        return value
 
     @property
     def partition_key(self) -> str:

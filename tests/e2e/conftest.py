@@ -3,7 +3,8 @@
 ``system`` is module-scoped and parametrised: every e2e module runs once against SQLite files and
 once against PostgreSQL databases. The topics are shared by the whole session and read from offset 0
 by each new system, so a service may hold employers of earlier modules and parametrisations: tests
-look only at their own (fresh credit codes)."""
+look only at their own (fresh credit codes). The e2e tests have a broker of their own, apart from the
+integration tests'."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, broker, free_port
 from tests.support import TEST_AUTH_SECRET, eventually_sync
 
 SERVICES = ("assessment", "registry", "sampling", "penalty")
@@ -38,6 +39,14 @@ def healthy(url: str) -> bool:
         return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """The e2e tests' own broker: the integration tests' topics (thousands of bulk-intake reports) are
+    not a backlog every e2e system must first work through."""
+    with broker() as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -28,7 +28,7 @@ from tests.support import registry_groups, start_groups_at_the_end, eventually, 
 pytestmark = pytest.mark.integration
 
 GRADES = {"甲": ("Ⅰ", "A"), "乙": ("Ⅱ", "B"), "丙": ("Ⅲ", "B")}
-TIMESTAMPS = {"recorded_at", "updated_at", "at", "granted_at", "started_at", "ended_at", "cleared_at"}
+TIMESTAMPS = {"recorded_at", "updated_at", "at", "granted_at", "started_at", "ended_at", "cleared_at", "requested_at", "decided_at"}
 
 
 def new_database(server: str) -> str:
@@ -84,7 +84,7 @@ def scenario() -> tuple[list[AssessmentClassified], dict[str, int]]:
         for i, (category, days_ago) in enumerate(plan):
             events.append(classified(code, category, day(days_ago), "141029", employees=30 + i))
         versions[code] = len(plan)
-    mover = new_credit_code("141029")  # moves to 洪洞县 141024, then a late report from its old county
+    mover = new_credit_code("141029")  # asks to move to 洪洞县 141024 (RULES §5a: it stays until 141024 accepts), then a late report
     events += [
         classified(mover, "乙", day(700), "141029"),
         classified(mover, "乙", day(300), "141024"),
@@ -149,8 +149,10 @@ async def test_replaying_the_classified_topic_into_an_empty_registry_rebuilds_th
     assert {code: len(before[code]["history"]) for code in codes} == versions
     assert sum(not v["became_current"] for s in before.values() for v in s["history"]) == 5  # the late reports
     assert len({s["category"] for s in before.values()}) == 3
-    mover = next(code for code in codes if before[code]["region_code"] == "141024")
-    assert [v["region_code"] for v in before[mover]["history"]] == ["141029", "141024", "141029"]
+    # a report naming another county asks for a move and does not make it (RULES §5a): the replay rebuilds the same request
+    mover = next(code for code in codes if (before[code]["transfer"] or {}).get("to") == "141024")
+    assert before[mover]["region_code"] == "141029" and before[mover]["transfer"]["status"] == "pending"
+    assert [v["region_code"] for v in before[mover]["history"]] == ["141029", "141029", "141029"]
 
     second_prefix = f"it-replay-b-{uuid.uuid4().hex[:8]}"  # no offsets: reads the topic from offset 0
     second = registry_app(registry_settings(kafka_bootstrap, new_database(postgres_server), second_prefix))

@@ -51,4 +51,15 @@ class DisqualifiedOrg(SQLModel, table=True):
         )
 
 
-MODELS = [Submission, DisqualifiedOrg]
+class ArchivedEmployer(SQLModel, table=True):
+    """Where the registry's archive has an employer (a projection of ohs.registry.classification-changed,
+    the highest archive version kept): its jurisdiction, never a caller's claim, decides who may submit its reports (RULES §5a)."""
+
+    __tablename__ = "assessment_archived_employer"
+
+    credit_code: str = Field(primary_key=True, max_length=18)
+    region_code: str = Field(max_length=6)  # the county the archive has the employer in
+    archive_version: int
+
+
+MODELS = [Submission, DisqualifiedOrg, ArchivedEmployer]

@@ -10,7 +10,7 @@ import abc
 
 from sqlmodel import Session, col, select
 
-from services.assessment.adapters.orm import DisqualifiedOrg, Submission
+from services.assessment.adapters.orm import ArchivedEmployer, DisqualifiedOrg, Submission
 
 
 class AbstractSubmissionRepository(abc.ABC):
@@ -43,6 +43,18 @@ class AbstractDisqualifiedOrgRepository(abc.ABC):
     @abc.abstractmethod
     def get(self, org_id: str) -> DisqualifiedOrg | None:
         """The decision about the organisation with this 统一社会信用代码, if any."""
+
+
+class AbstractArchivedEmployerRepository(abc.ABC):
+    """Where the registry's archive has each employer (RULES §5a), from ohs.registry.classification-changed."""
+
+    @abc.abstractmethod
+    def get(self, credit_code: str) -> ArchivedEmployer | None:
+        """The employer's archived region and version, if the registry has announced it."""
+
+    @abc.abstractmethod
+    def add(self, employer: ArchivedEmployer) -> None:
+        """Keep a new (or changed) entry."""
 
 
 class SqlSubmissionRepository(AbstractSubmissionRepository):
@@ -78,3 +90,14 @@ class SqlDisqualifiedOrgRepository(AbstractDisqualifiedOrgRepository):
 
     def get(self, org_id: str) -> DisqualifiedOrg | None:
         return self.session.get(DisqualifiedOrg, org_id)
+
+
+class SqlArchivedEmployerRepository(AbstractArchivedEmployerRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, credit_code: str) -> ArchivedEmployer | None:
+        return self.session.get(ArchivedEmployer, credit_code)
+
+    def add(self, employer: ArchivedEmployer) -> None:
+        self.session.add(employer)

@@ -56,6 +56,7 @@ from services.assessment.adapters.report_files import LayoutError, ParsedRow, Ro
 from services.assessment.domain.report_rules import report_problems
 from shared.contracts import Report
 from shared.dates import china_today
+from shared.xlsx import append  # text cleaned, formula-like text written as text
 
 EXAMPLE_MARK = "示例"
 SHEET_SUFFIXES = (".xlsx", ".xls")
@@ -426,9 +427,9 @@ def write_errors(path: Path, lines: list[tuple[str, str, str, str]]) -> None:
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("错误清单")
-    sheet.append(ERROR_COLUMNS)
+    append(sheet, ERROR_COLUMNS)
     for label, credit_code, column, message in lines:
-        sheet.append([int(label) if label.isdigit() else label, credit_code, column, message])
+        append(sheet, [int(label) if label.isdigit() else label, credit_code, column, message])
     book.save(path)
 
 
@@ -439,8 +440,8 @@ def write_template(path: Path) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "附件6"
-    sheet.append(list(TITLES))
-    sheet.append([c.example for c in COLUMNS])
+    append(sheet, list(TITLES))
+    append(sheet, [c.example for c in COLUMNS])
     for i, column in enumerate(COLUMNS, start=1):
         header = sheet.cell(row=1, column=i)
         header.font = Font(bold=True, color=None if column.required else "808080")
@@ -452,12 +453,12 @@ def write_template(path: Path) -> None:
                 sheet.cell(row=row, column=i).number_format = "@"
     sheet.freeze_panes = "A2"
     notes = book.create_sheet("说明")
-    notes.append(["列名", "必填", "说明"])
+    append(notes, ["列名", "必填", "说明"])
     for column in COLUMNS:
-        notes.append([column.title, "是" if column.required else "", column.help])
-    notes.append([])
-    notes.append(["只读取第一个工作表；第 1 行为表头，按列名识别（顺序不限，多余的列忽略）；序号为“示例”的行不导入。"])
-    notes.append(["日期可为日期格式的单元格，或文本 YYYY-MM-DD / YYYY/MM/DD。"])
+        append(notes, [column.title, "是" if column.required else "", column.help])
+    append(notes, [])
+    append(notes, ["只读取第一个工作表；第 1 行为表头，按列名识别（顺序不限，多余的列忽略）；序号为“示例”的行不导入。"])
+    append(notes, ["日期可为日期格式的单元格，或文本 YYYY-MM-DD / YYYY/MM/DD。"])
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["C"].width = 90
     book.save(path)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import JSONResponse, Response
 
 from services.assessment import views
@@ -17,10 +17,12 @@ from shared.auth import Principal, not_found
 from shared.contracts import AssessmentClassified, Report
 from shared.dates import china_today
 from shared.http import CurrentPrincipal, RuntimeDep, UnitOfWorkDep
+from shared.errors import once_more_after_a_race
 from shared.runtime import content_disposition, invalid
 
 router = APIRouter(tags=["reports 综合风险评估报告"])
 log = logging.getLogger(__name__)
+SubmissionIdPath = Annotated[str, Path(min_length=1, max_length=64, description="the submission id (a UUID)")]
 
 
 @router.post(
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
     summary="Submit a comprehensive risk assessment report; it is classified asynchronously",
     responses={
         403: {"description": "the token may not submit for this employer (another employer, outside the region, an auditor)"},
+        404: {"description": "staff: the employer is archived in a region outside the token's jurisdiction (RULES §5a)"},
         409: {"description": "the submission id holds a different report"},
         422: {"description": "which field is wrong, and why"},
     },
@@ -39,7 +42,11 @@ async def post_report(report: Report, principal: CurrentPrincipal, uow: UnitOfWo
         return views.submission_view(accepted.submission), accepted.new
 
     try:
-        view, new = await uow.run(submit)
+        # the same report sent twice at the same moment: the second insert meets the first one's row; once more,
+        # it finds it and answers as the duplicate it is
+        view, new = await once_more_after_a_race(lambda: uow.run(submit))
+    except handlers.NotInJurisdiction as error:  # archived in a region the token does not cover: as if absent
+        raise not_found(str(error)) from error
     except handlers.SubmissionRefused as error:
         raise HTTPException(status_code=403, detail=str(error)) from error
     except handlers.ReportInvalid as error:
@@ -58,7 +65,7 @@ async def post_report(report: Report, principal: CurrentPrincipal, uow: UnitOfWo
 
 
 @router.get("/reports/{submission_id}", summary="A submission's status: accepted, classified (with result) or rejected (with reasons)")
-async def get_report(submission_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+async def get_report(submission_id: SubmissionIdPath, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
     found = await uow.run(lambda u: views.submission(u.session, submission_id))
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
         raise not_found(f"submission {submission_id}")
@@ -85,7 +92,7 @@ async def _pdf(
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, 409: {"description": "the report is not classified"}},
 )
-async def get_report_document(submission_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep, runtime: RuntimeDep) -> Response:
+async def get_report_document(submission_id: SubmissionIdPath, principal: CurrentPrincipal, uow: UnitOfWorkDep, runtime: RuntimeDep) -> Response:
     return await _pdf(uow, runtime, principal, submission_id, render_report_pdf, "评估报告")
 
 
@@ -95,5 +102,5 @@ async def get_report_document(submission_id: str, principal: CurrentPrincipal, u
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, 409: {"description": "the report is not classified"}},
 )
-async def get_report_notice(submission_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep, runtime: RuntimeDep) -> Response:
+async def get_report_notice(submission_id: SubmissionIdPath, principal: CurrentPrincipal, uow: UnitOfWorkDep, runtime: RuntimeDep) -> Response:
     return await _pdf(uow, runtime, principal, submission_id, render_notice_pdf, "公示")

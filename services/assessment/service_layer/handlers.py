@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.assessment.adapters.orm import DisqualifiedOrg, Submission
+from services.assessment.adapters.orm import ArchivedEmployer, DisqualifiedOrg, Submission
 from services.assessment.domain.assessment_rules import AssessmentRules
 from services.assessment.domain.classifier import Classified, classify
 from services.assessment.domain.deadlines import DeadlineCheck, check_deadlines
@@ -19,8 +19,10 @@ from services.assessment.domain.report_rules import report_problems
 from services.assessment.domain.rules import NoApplicableRules
 from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
 from shared.auth import Principal
+from shared.dates import china_today
 from shared.contracts import (
     AssessmentClassified,
+    ClassificationChanged,
     FieldProblem,
     OrgDisqualified,
     Report,
@@ -33,12 +35,14 @@ __all__ = [
     "Accepted",
     "AssessmentRules",
     "AssessorDisqualified",
+    "NotInJurisdiction",
     "ReportInvalid",
     "SubmissionConflict",
     "SubmissionRefused",
     "accept_report",
     "assess",
     "classify_submission",
+    "record_archived_employer",
     "record_disqualification",
     "submission_refusal",
     "submit_report",
@@ -49,6 +53,11 @@ PRODUCER = "assessment"
 
 class SubmissionRefused(Exception):
     """The caller may not submit this report (an auditor, another employer, outside the region)."""
+
+
+class NotInJurisdiction(LookupError):
+    """The employer is archived in a region the staff token does not cover: answered 404, exactly as if
+    there were no such employer (a county acts only on its own employers, RULES §5a)."""
 
 
 class ReportInvalid(Exception):
@@ -76,8 +85,13 @@ class Accepted:
 # --------------------------------------------------------------------------- submitting a report
 
 
-def submission_refusal(principal: Principal, report: Report) -> str | None:
-    """Why ``principal`` may not submit ``report``, or None. Not a read: the answer is 403, naming why."""
+def submission_refusal(principal: Principal, report: Report, archived_region: str | None = None) -> str | None:
+    """Why ``principal`` may not submit ``report``, or None. Not a read: the answer is 403, naming why.
+
+    ``archived_region``: where the registry's archive has the employer (None: not archived yet). Once
+    archived, that region is the employer's jurisdiction, not the report's ``enterprise.region_code``
+    (which, when it differs, asks the registry for a move, RULES §5a); staff outside it are refused by
+    :func:`submit_report` as if the employer did not exist (:class:`NotInJurisdiction`, 404)."""
     enterprise = report.enterprise
     if principal.role == "auditor":
         return "an auditor's token reads; it cannot submit reports"
@@ -85,6 +99,8 @@ def submission_refusal(principal: Principal, report: Report) -> str | None:
         if enterprise.credit_code != principal.credit_code:
             return f"an employer's token submits only the employer's own reports (token for {principal.credit_code})"
         return None
+    if archived_region is not None:
+        return None if principal.can_act_for(enterprise.credit_code, archived_region) else f"no employer {enterprise.credit_code} in your jurisdiction"
     if not principal.can_act_for(enterprise.credit_code, enterprise.region_code):
         return (
             f"enterprise.region_code {enterprise.region_code} is outside the jurisdiction of this {principal.role} token "
@@ -96,9 +112,14 @@ def submission_refusal(principal: Principal, report: Report) -> str | None:
 def submit_report(uow: AbstractAssessmentUnitOfWork, report: Report, principal: Principal, today: date) -> Accepted:
     """``POST /reports``: who may submit, then the report's business rules, then :func:`accept_report`.
 
+    :class:`NotInJurisdiction` (404: staff outside the region the archive has the employer in),
     :class:`SubmissionRefused` (403), :class:`ReportInvalid` (422), :class:`SubmissionConflict` (409),
     :class:`AssessorDisqualified` (422)."""
-    if refusal := submission_refusal(principal, report):
+    archived = uow.archived_employers.get(report.enterprise.credit_code)
+    archived_region = archived.region_code if archived is not None else None
+    if archived_region is not None and principal.is_staff and not principal.can_act_for(report.enterprise.credit_code, archived_region):
+        raise NotInJurisdiction(f"employer {report.enterprise.credit_code} in your jurisdiction")
+    if refusal := submission_refusal(principal, report, archived_region):
         raise SubmissionRefused(refusal)
     if problems := report_problems(report, today):
         raise ReportInvalid(problems)
@@ -184,6 +205,11 @@ def assess(
         return outcome, check_deadlines(report, received_on, first, rules.deadlines.for_region(region, on), rules.calendar)
     except NoApplicableRules as error:
         return [str(error)]
+    except (OverflowError, ValueError, ArithmeticError) as error:
+        # belt and braces: the contract keeps dates, headcounts and points in range, but a computation that still
+        # leaves the calendar (a working day past 9999, +3 years past date.max) rejects the report with the reason
+        # instead of leaving it accepted for ever
+        return [f"the report cannot be classified: a date or number is out of the range the rules can compute with ({error})"]
 
 
 def classify_submission(uow: AbstractAssessmentUnitOfWork, event: ReportSubmitted, rules: AssessmentRules) -> None:
@@ -194,7 +220,9 @@ def classify_submission(uow: AbstractAssessmentUnitOfWork, event: ReportSubmitte
     if submission.status != "accepted":
         return  # already decided
 
-    assessed = assess(uow, report, submission.submission_id, event.received_at.date(), rules)
+    # the day it was received in China: received_at is a UTC instant, and between 00:00 and 08:00 China time its UTC
+    # date is still yesterday (a report dated China's today would then be "in the future")
+    assessed = assess(uow, report, submission.submission_id, china_today(event.received_at), rules)
     submission.decided_at = utc_now()
     if isinstance(assessed, list):
         submission.status, submission.reasons = "rejected", assessed
@@ -246,3 +274,17 @@ def record_disqualification(uow: AbstractAssessmentUnitOfWork, event: OrgDisqual
     org.until = event.until
     org.reason = event.reason
     uow.disqualified_orgs.add(org)
+
+
+# --------------------------------------------------------------------------- where the archive has each employer (ohs.registry.classification-changed)
+
+
+def record_archived_employer(uow: AbstractAssessmentUnitOfWork, event: ClassificationChanged) -> None:
+    """Keep the region the registry's archive has the employer in (the highest archive version): the
+    employer's jurisdiction for :func:`submit_report` (RULES §5a). An older announcement arriving late changes nothing."""
+    known = uow.archived_employers.get(event.credit_code)
+    if known is not None and known.archive_version >= event.archive_version:
+        return
+    known = known or ArchivedEmployer(credit_code=event.credit_code, region_code=event.region_code, archive_version=event.archive_version)
+    known.region_code, known.archive_version = event.region_code, event.archive_version
+    uow.archived_employers.add(known)

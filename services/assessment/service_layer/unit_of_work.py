@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Self
 
 from services.assessment.adapters.repository import (
+    AbstractArchivedEmployerRepository,
     AbstractDisqualifiedOrgRepository,
     AbstractSubmissionRepository,
+    SqlArchivedEmployerRepository,
     SqlDisqualifiedOrgRepository,
     SqlSubmissionRepository,
 )
@@ -18,6 +20,7 @@ class AbstractAssessmentUnitOfWork(AbstractUnitOfWork):
 
     submissions: AbstractSubmissionRepository
     disqualified_orgs: AbstractDisqualifiedOrgRepository
+    archived_employers: AbstractArchivedEmployerRepository  # where the registry has each employer (RULES §5a)
 
 
 class AssessmentUnitOfWork(SqlUnitOfWork, AbstractAssessmentUnitOfWork):
@@ -27,4 +30,5 @@ class AssessmentUnitOfWork(SqlUnitOfWork, AbstractAssessmentUnitOfWork):
         uow = super().__enter__()
         self.submissions = SqlSubmissionRepository(self.session)
         self.disqualified_orgs = SqlDisqualifiedOrgRepository(self.session)
+        self.archived_employers = SqlArchivedEmployerRepository(self.session)
         return uow

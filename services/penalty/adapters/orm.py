@@ -74,7 +74,18 @@ class CaseCodeCounter(SQLModel, table=True):
     last_sequence: int = 0
 
 
-MODELS: list[type[SQLModel]] = [Case, CaseStep, CaseCodeCounter]
+class ArchivedEmployer(SQLModel, table=True):
+    """Where the registry's archive has an employer (a projection of ohs.registry.classification-changed,
+    the highest archive version kept): its jurisdiction, never a caller's claim, decides the county of a case opened for it (RULES §5a)."""
+
+    __tablename__ = "penalty_archived_employer"
+
+    credit_code: str = Field(primary_key=True, max_length=18)
+    region_code: str = Field(max_length=6)  # the county the archive has the employer in
+    archive_version: int
+
+
+MODELS: list[type[SQLModel]] = [Case, CaseStep, CaseCodeCounter, ArchivedEmployer]
 
 from services.penalty.adapters.orm_orgs import MODELS as ORG_MODELS  # noqa: E402 - technical service organisations (orm_orgs.py)
 

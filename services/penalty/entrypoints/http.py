@@ -7,7 +7,7 @@ import logging
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.penalty import views
@@ -15,7 +15,7 @@ from services.penalty.adapters.rules import Rulebook
 from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, NoApplicableList
 from services.penalty.service_layer import handlers
 from shared.auth import not_found
-from shared.contracts import FieldProblem, Harm, validate_county_code, validate_credit_code
+from shared.contracts import EARLIEST_DATE, LATEST_DATE, FieldProblem, Harm, SaneDate, validate_county_code, validate_credit_code
 from shared.dates import china_today
 from shared.http import CurrentPrincipal, StaffPrincipal, UnitOfWorkDep, valid_credit_code
 from shared.identifiers import county_region_problem
@@ -31,6 +31,20 @@ def rulebook(request: Request) -> Rulebook:
 
 
 RulebookDep = Annotated[Rulebook, Depends(rulebook)]
+CaseIdPath = Annotated[str, Path(min_length=1, max_length=64, description="the case id")]
+
+
+def day_query(alias: str | None = None) -> Any:
+    """An optional date query parameter between 1949-10-01 and 2100-12-31 (422 outside)."""
+    return Annotated[date | None, Query(
+        alias=alias, ge=EARLIEST_DATE, le=LATEST_DATE, description=f"a date between {EARLIEST_DATE} and {LATEST_DATE}",
+        json_schema_extra={"formatMinimum": EARLIEST_DATE.isoformat(), "formatMaximum": LATEST_DATE.isoformat()},
+    )]
+
+
+DayQuery = day_query()
+FromQuery = day_query("from")
+RegionQuery = Annotated[str | None, Query(min_length=1, max_length=12, description="GB/T 2260 code; default: the token's region")]
 
 
 class ViolationIn(BaseModel):
@@ -38,13 +52,13 @@ class ViolationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    credit_code: str = Field(description="统一社会信用代码 of the employer")
-    item_code: str = Field(pattern=ITEM_CODE_PATTERN, description="violation item, e.g. 70-4 (RULES §7)")
-    found_on: date
+    credit_code: str = Field(max_length=18, description="统一社会信用代码 of the employer")
+    item_code: str = Field(pattern=ITEM_CODE_PATTERN, max_length=16, description="violation item, e.g. 70-4 (RULES §7)")
+    found_on: SaneDate
     harm: Harm = Field(description="harmful consequence: none | minor | serious")
-    corrected_on: date | None = None
-    rectification_deadline: date | None = Field(default=None, description="责令限期改正 deadline")
-    region_code: str | None = Field(default=None, description="county of the employer; default: from the credit code")
+    corrected_on: SaneDate | None = None
+    rectification_deadline: SaneDate | None = Field(default=None, description="责令限期改正 deadline")
+    region_code: str | None = Field(default=None, max_length=6, description="county of the employer; default: from the credit code")
     major: bool = Field(default=False, description="staff's finding that it is a major violation (重大违法): never no penalty; "
                         "the registry raises the employer's category one step")
 
@@ -72,35 +86,38 @@ class ViolationIn(BaseModel):
     "/violations",
     status_code=201,
     summary="Record a violation found at inspection; the decision follows",
-    description="Supervision staff only, for an employer of their jurisdiction (the case's county: region_code, "
-    "else the registering authority in the credit code when that is a county).",
-    responses={403: {"description": "not staff, or the case's county is outside the token's jurisdiction"}},
+    description="Supervision staff only, for an employer of their jurisdiction. The case's county is the county the "
+    "registry's archive has the employer in (RULES §5a): a region_code naming another county is 422, and a token not "
+    "covering it reads the employer as absent (404). An employer not archived yet: region_code, else the registering "
+    "authority in the credit code when that is a county.",
+    responses={
+        403: {"description": "not staff, or (an employer not archived yet) the case's county is outside the token's jurisdiction"},
+        404: {"description": "the employer is archived in a county outside the token's jurisdiction"},
+        422: {"description": "which field is wrong, and why (region_code: not the archive's county, or no county to take)"},
+    },
 )
 async def post_violation(violation: ViolationIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
-    region = handlers.violation_region(violation.credit_code, violation.region_code)
-    if region is None:
-        registered = handlers.registration_region(violation.credit_code)
-        return invalid(
-            [{"field": "region_code", "message": f"the credit code's registering authority {registered} is not a county: "
-              "give the employer's county as region_code"}],
-            "the violation is invalid",
-        )
-    if not principal.can_act_for(violation.credit_code, region):
-        raise HTTPException(
-            status_code=403,
-            detail=f"region {region} is outside the jurisdiction of this {principal.role} token ({principal.region_code})",
-        )
-    problems = violation.problems(china_today())
-    if problems:
-        return invalid([{"field": p.field, "message": p.message} for p in problems], "the violation is invalid")
+    today = china_today()
     command = handlers.NewViolation(**violation.model_dump())
-    view = await uow.run(lambda u: views.case_detail(u.session, handlers.record_new_violation(u, command, rules, actor=principal.name)))
-    log.info("case %s (%s, %s) recorded by %s", view["id"], violation.credit_code, region, principal.describe())
+
+    def record(u: Any) -> dict[str, Any]:
+        case = handlers.record_violation_by_staff(u, principal, command, lambda: violation.problems(today), rules)
+        return views.case_detail(u.session, case)
+
+    try:
+        view = await uow.run(record)
+    except handlers.NotInJurisdiction as error:
+        raise not_found(str(error)) from error
+    except handlers.OutsideJurisdiction as error:
+        raise HTTPException(status_code=403, detail=str(error)) from error
+    except handlers.ViolationInvalid as error:
+        return invalid([{"field": p.field, "message": p.message} for p in error.problems], "the violation is invalid")
+    log.info("case %s (%s, %s) recorded by %s", view["id"], violation.credit_code, view["region_code"], principal.describe())
     return {**view, "links": {"case": f"/cases/{view['id']}"}}
 
 
 @router.get("/cases/{case_id}", summary="One case: decision, reasons and trace")
-async def get_case(case_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+async def get_case(case_id: CaseIdPath, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
     found = await uow.run(lambda u: views.case_by_id(u.session, case_id))
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
         raise not_found(f"case {case_id}")
@@ -109,7 +126,7 @@ async def get_case(case_id: str, principal: CurrentPrincipal, uow: UnitOfWorkDep
 
 @router.get("/cases", summary="An employer's cases, newest first (only the cases the token may read)")
 async def list_cases(
-    principal: CurrentPrincipal, uow: UnitOfWorkDep, credit_code: str = Query(description="统一社会信用代码")
+    principal: CurrentPrincipal, uow: UnitOfWorkDep, credit_code: str = Query(max_length=64, description="统一社会信用代码")
 ) -> dict[str, Any]:
     credit_code = valid_credit_code(credit_code)  # the same check (and 422) as a {credit_code} path parameter
     items = await uow.run(lambda u: views.cases_of(u.session, credit_code, principal.can_read))
@@ -120,8 +137,8 @@ async def list_cases(
 async def no_penalty_rules(
     _: CurrentPrincipal,
     rules: RulebookDep,
-    region_code: str = Query(description="county GB/T 2260 code"),
-    on: date | None = Query(default=None, description="date (default today)"),
+    region_code: str = Query(max_length=12, description="county GB/T 2260 code"),
+    on: DayQuery = None,
 ) -> dict[str, Any]:
     problem = county_region_problem(region_code)
     if problem:

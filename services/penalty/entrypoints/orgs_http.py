@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException
@@ -14,9 +14,10 @@ from services.penalty import views
 from services.penalty.domain.orgs import DisqualificationRefused, Misstatement, Severity
 from services.penalty.service_layer import orgs
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
-from shared.contracts import validate_county_code, validate_credit_code
+from shared.contracts import NAME_LENGTH, TEXT_LENGTH, FreeText, SaneDate, validate_county_code, validate_credit_code
 from shared.dates import china_today
 from shared.http import CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
+from shared.errors import once_more_after_a_race
 from shared.runtime import invalid
 
 router = APIRouter(tags=["organisations 技术服务机构"])
@@ -27,9 +28,9 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     decision_no: str = Field(min_length=1, max_length=64, description="the deciding document, e.g. 晋卫监罚〔2026〕12号")
-    decided_on: date
-    until: date | None = Field(default=None, description="last day of the disqualification; null: until lifted")
-    reason: str | None = Field(default=None, description="default: the serious findings it rests on")
+    decided_on: SaneDate
+    until: SaneDate | None = Field(default=None, description="last day of the disqualification; null: until lifted")
+    reason: str | None = Field(default=None, max_length=TEXT_LENGTH, description="default: the serious findings it rests on")
 
 
 class FindingIn(BaseModel):
@@ -37,14 +38,14 @@ class FindingIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    org_name: str = Field(min_length=1, max_length=200)
-    region_code: str = Field(description="county where the report was used (inside the token's jurisdiction)")
-    employer_credit_code: str | None = Field(default=None, description="the employer whose report was false")
+    org_name: str = Field(min_length=1, max_length=NAME_LENGTH)
+    region_code: str = Field(max_length=6, description="county where the report was used (inside the token's jurisdiction)")
+    employer_credit_code: str | None = Field(default=None, max_length=18, description="the employer whose report was false")
     submission_id: UUID | None = Field(default=None, description="the false report, when it went through the platform")
-    misstated: list[Misstatement] = Field(min_length=1, description="what the report misstated")
-    description: str = Field(min_length=1)
+    misstated: list[Misstatement] = Field(min_length=1, max_length=10, description="what the report misstated")
+    description: FreeText
     severity: Severity = Field(description="serious: grounds for disqualification (referred to the province)")
-    found_on: date
+    found_on: SaneDate
     disqualification: DecisionIn | None = Field(default=None, description="province staff: disqualify at once on this serious finding")
 
     _region = field_validator("region_code")(validate_county_code)
@@ -56,7 +57,8 @@ class FindingIn(BaseModel):
 
 
 class DisqualificationIn(DecisionIn):
-    finding_ids: list[str] = Field(min_length=1, description="the serious findings it rests on")
+    finding_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=100, description="the serious findings it rests on (at most 100)")
 
 
 def _refused(error: DisqualificationRefused):  # noqa: ANN202
@@ -116,7 +118,7 @@ async def post_disqualification(principal: StaffPrincipal, credit_code: CreditCo
         return views.disqualification_view(row)
 
     try:
-        return await uow.run(decide)
+        return await once_more_after_a_race(lambda: uow.run(decide))  # the same decision_no at once: the decision made
     except DisqualificationRefused as error:
         return _refused(error)
 

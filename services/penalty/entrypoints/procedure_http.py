@@ -17,10 +17,11 @@ from services.penalty.adapters.orm import Case
 from services.penalty.adapters.xlsx import review_workbook
 from services.penalty.domain.discretion import Circumstance
 from services.penalty.domain.procedure import StepNotAllowed
-from services.penalty.entrypoints.http import RulebookDep
+from services.penalty.entrypoints.http import CaseIdPath, DayQuery, FromQuery, RegionQuery, RulebookDep
 from services.penalty.service_layer import handlers
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
 from shared.auth import Principal, not_found
+from shared.contracts import NAME_LENGTH, TEXT_LENGTH, SaneDate
 from shared.dates import china_today
 from shared.http import ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
@@ -40,31 +41,31 @@ _STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 class EducationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    on: date = Field(description="the day of the education and guidance (教育引导)")
-    by: str | None = Field(default=None, description="who gave it (default: the token's name)")
-    content: str = Field(min_length=1, description="what was explained")
+    on: SaneDate = Field(description="the day of the education and guidance (教育引导)")
+    by: str | None = Field(default=None, max_length=NAME_LENGTH, description="who gave it (default: the token's name)")
+    content: str = Field(min_length=1, max_length=TEXT_LENGTH, description="what was explained")
 
 
 class RectificationOrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ordered_on: date
+    ordered_on: SaneDate
     working_days: int | None = Field(default=None, ge=1, le=120, description="default: the jurisdiction's rule data (10)")
-    by: str | None = None
+    by: str | None = Field(default=None, max_length=NAME_LENGTH)
 
 
 class CommitmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    signed_on: date
+    signed_on: SaneDate
     commit_by_working_days: int | None = Field(default=None, ge=1, le=120, description="default: the jurisdiction's rule data")
-    by: str | None = None
+    by: str | None = Field(default=None, max_length=NAME_LENGTH)
 
 
 class VerificationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    verified_on: date
+    verified_on: SaneDate
     corrected: bool
-    corrected_on: date | None = Field(default=None, description="required when corrected")
-    by: str | None = None
+    corrected_on: SaneDate | None = Field(default=None, description="required when corrected")
+    by: str | None = Field(default=None, max_length=NAME_LENGTH)
 
     @model_validator(mode="after")
     def _corrected_on(self) -> "VerificationIn":
@@ -75,11 +76,11 @@ class VerificationIn(BaseModel):
 
 class FineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    fine_yuan: int = Field(ge=0)
+    fine_yuan: int = Field(ge=0, le=100_000_000, description="yuan, 0 … 100,000,000")
     circumstance: Circumstance | None = Field(default=None, description="default: as proposed (first_overdue / repeated / harm_caused)")
-    departure_reason: str | None = Field(default=None, description="required when the fine is outside the proposed range")
-    decided_on: date | None = Field(default=None, description="default: today in China")
-    by: str | None = None
+    departure_reason: str | None = Field(default=None, max_length=TEXT_LENGTH, description="required when the fine is outside the proposed range")
+    decided_on: SaneDate | None = Field(default=None, description="default: today in China")
+    by: str | None = Field(default=None, max_length=NAME_LENGTH)
 
 
 Step = Callable[[AbstractPenaltyUnitOfWork, Case], object]
@@ -105,28 +106,28 @@ async def _take_step(uow: UnitOfWorkDep, case_id: str, principal: Principal, wha
 
 @router.post("/cases/{case_id}/education", status_code=201, responses=_STEP_RESPONSES,
              summary="Step 1 of 三步法: education and guidance (教育引导) recorded")
-async def post_education(case_id: str, body: EducationIn, principal: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def post_education(case_id: CaseIdPath, body: EducationIn, principal: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
     return await _take_step(uow, case_id, principal, "record education",
                             lambda u, c: handlers.record_education(u, c, body.on, body.by or principal.name, body.content))
 
 
 @router.post("/cases/{case_id}/rectification-order", status_code=201, responses=_STEP_RESPONSES,
              summary="Step 2: 责令限期改正, the deadline in working days (statutory holidays and 调休 counted)")
-async def post_order(case_id: str, body: RectificationOrderIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
+async def post_order(case_id: CaseIdPath, body: RectificationOrderIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
     return await _take_step(uow, case_id, principal, "order rectification",
                             lambda u, c: handlers.order_rectification(u, c, body.ordered_on, body.working_days, body.by or principal.name, rules))
 
 
 @router.post("/cases/{case_id}/commitment", status_code=201, responses=_STEP_RESPONSES,
              summary="告知承诺 (where the jurisdiction enables it): replaces education and order; a breach escalates")
-async def post_commitment(case_id: str, body: CommitmentIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
+async def post_commitment(case_id: CaseIdPath, body: CommitmentIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
     return await _take_step(uow, case_id, principal, "record a commitment",
                             lambda u, c: handlers.sign_commitment(u, c, body.signed_on, body.commit_by_working_days, body.by or principal.name, rules))
 
 
 @router.post("/cases/{case_id}/verification", status_code=201, responses=_STEP_RESPONSES,
              summary="Step 3: verification (复查): corrected by the deadline → no penalty, closed; otherwise escalated → penalty")
-async def post_verification(case_id: str, body: VerificationIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
+async def post_verification(case_id: CaseIdPath, body: VerificationIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
     return await _take_step(uow, case_id, principal, "verify correction",
                             lambda u, c: handlers.verify_correction(u, c, body.verified_on, body.corrected, body.corrected_on,
                                                                     body.by or principal.name, rules))
@@ -134,7 +135,7 @@ async def post_verification(case_id: str, body: VerificationIn, principal: Staff
 
 @router.post("/cases/{case_id}/fine", status_code=201, responses=_STEP_RESPONSES,
              summary="The fine of a penalty case (裁量基准: outside the proposed range only with a departure_reason); closes the case")
-async def post_fine(case_id: str, body: FineIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
+async def post_fine(case_id: CaseIdPath, body: FineIn, principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep) -> Any:
     return await _take_step(uow, case_id, principal, "record the fine",
                             lambda u, c: handlers.record_fine(u, c, body.fine_yuan, body.circumstance, body.departure_reason,
                                                               body.by or principal.name, rules, body.decided_on))
@@ -143,7 +144,7 @@ async def post_fine(case_id: str, body: FineIn, principal: StaffPrincipal, uow: 
 @router.post("/sweeps/escalation", tags=["operations"], summary="Run the escalation sweep now for the token's jurisdiction "
              "(the service runs it itself hourly; `ohs penalty sweep` for cron)")
 async def post_sweep(principal: StaffPrincipal, uow: UnitOfWorkDep, rules: RulebookDep,
-                     today: date | None = Query(default=None, description="default: today in China; not later than today")) -> Any:
+                     today: DayQuery = None) -> Any:
     real_today = china_today()
     day = today or real_today
     if day > real_today:
@@ -167,15 +168,15 @@ def _region(principal: Principal, region_code: str | None) -> str:
 
 @router.get("/reports/case-codes", tags=["reports 报表"], summary="行政行为码 coverage: every case with a valid code (target 100 %)")
 async def case_code_report(principal: ReaderPrincipal, uow: UnitOfWorkDep,
-                           region_code: str | None = Query(default=None, description="default: the token's region")) -> Any:
+                           region_code: RegionQuery = None) -> Any:
     code = _region(principal, region_code)
     return await uow.run(lambda u: views.code_coverage(u.session, code))
 
 
 @router.get("/reviews/cases", tags=["reports 报表"], summary="案卷评查: the cases with their full timeline and the flags of incomplete files")
 async def review_cases(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: RulebookDep,
-                       region_code: str | None = Query(default=None), from_: date | None = Query(default=None, alias="from"),
-                       to: date | None = Query(default=None), flagged_only: bool = Query(default=False)) -> Any:
+                       region_code: RegionQuery = None, from_: FromQuery = None,
+                       to: DayQuery = None, flagged_only: bool = Query(default=False)) -> Any:
     code = _region(principal, region_code)
     today = china_today()
     files = await uow.run(lambda u: views.case_files(u.session, code, from_, to, rules, today))
@@ -188,8 +189,8 @@ async def review_cases(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: Ru
 @router.get("/reviews/cases.xlsx", tags=["reports 报表"], response_class=Response, responses={200: {"content": {XLSX: {}}}},
             summary="案卷评查 as .xlsx: sheets 案卷 (one row per case, with flags) and 时间线 (one row per step)")
 async def review_cases_xlsx(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: RulebookDep,
-                            region_code: str | None = Query(default=None), from_: date | None = Query(default=None, alias="from"),
-                            to: date | None = Query(default=None)) -> Response:
+                            region_code: RegionQuery = None, from_: FromQuery = None,
+                            to: DayQuery = None) -> Response:
     code = _region(principal, region_code)
     today = china_today()
     files = await uow.run(lambda u: views.case_files(u.session, code, from_, to, rules, today))

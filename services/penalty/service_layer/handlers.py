@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 from uuid import UUID, uuid4
 
-from services.penalty.adapters.orm import Case, CaseStep
+from services.penalty.adapters.orm import ArchivedEmployer, Case, CaseStep
 from services.penalty.adapters.rules import Rulebook  # also handlers.Rulebook, as callers know it
 from services.penalty.domain import case_codes, procedure
 from services.penalty.domain.case_codes import make_code
@@ -23,7 +23,8 @@ from services.penalty.domain.discretion import Proposal, circumstance_for, depar
 from services.penalty.domain.no_penalty import EarlierCase, Judgement, NoPenaltyList, Violation, judge
 from services.penalty.domain.procedure import StepNotAllowed
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
-from shared.contracts import CaseProgressed, Harm, PenaltyDecided, TraceEntry, ViolationRecorded, utc_now
+from shared.auth import Principal
+from shared.contracts import CaseProgressed, ClassificationChanged, FieldProblem, Harm, PenaltyDecided, TraceEntry, ViolationRecorded, utc_now
 from shared.dates import china_today
 
 PRODUCER = "penalty"
@@ -232,6 +233,61 @@ def violation_region(credit_code: str, region_code: str | None) -> str | None:
     return case_codes.case_region(region_code, credit_code)
 
 
+class ViolationInvalid(ValueError):
+    """The violation cannot be recorded as given: 422 naming each field."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class NotInJurisdiction(LookupError):
+    """The employer is archived in a county the token does not cover: 404, exactly as if absent (RULES §5a)."""
+
+
+class OutsideJurisdiction(PermissionError):
+    """The case's county (not archived: the request's region_code, else the credit code's) is not the token's: 403."""
+
+
+def case_county(uow: Uow, principal: Principal, credit_code: str, region_code: str | None) -> str:
+    """The county a case opened by ``principal`` for the employer belongs to, checked (RULES §5a).
+
+    Archived employer: the county the registry's archive has it in, whatever the request says —
+    a token not covering it gets :class:`NotInJurisdiction` (404), and a ``region_code`` naming
+    another county :class:`ViolationInvalid` on ``region_code`` naming the archive's county (422).
+    Not archived yet: ``region_code``, else the registering authority in the credit code when that
+    is a county (else 422 on ``region_code``); a token not covering it: :class:`OutsideJurisdiction` (403)."""
+    archived = uow.archived_employers.get(credit_code)
+    if archived is not None:
+        county = archived.region_code
+        if not principal.can_act_for(credit_code, county):
+            raise NotInJurisdiction(f"employer {credit_code} in your jurisdiction")
+        if region_code is not None and region_code != county:
+            raise ViolationInvalid([FieldProblem(
+                "region_code", f"the employer is archived in county {county}, not {region_code}: a case belongs to the archive's county "
+                "(a move between counties goes through the registry, RULES §5a)")])
+        return county
+    county = violation_region(credit_code, region_code)
+    if county is None:
+        raise ViolationInvalid([FieldProblem(
+            "region_code", f"the credit code's registering authority {registration_region(credit_code)} is not a county: "
+            "give the employer's county as region_code")])
+    if not principal.can_act_for(credit_code, county):
+        raise OutsideJurisdiction(f"region {county} is outside the jurisdiction of this {principal.role} token ({principal.region_code})")
+    return county
+
+
+def record_violation_by_staff(uow: Uow, principal: Principal, violation: NewViolation, problems: Callable[[], list[FieldProblem]],
+                              rulebook: Rulebook | None = None, today: date | None = None) -> Case:
+    """``POST /violations``: the case's county checked against the token first (:func:`case_county`), then
+    the violation's own ``problems`` (dates), then :func:`record_new_violation` with the county on the event."""
+    county = case_county(uow, principal, violation.credit_code, violation.region_code)
+    if found := problems():
+        raise ViolationInvalid(found)
+    command = NewViolation(**{**asdict(violation), "region_code": county})
+    return record_new_violation(uow, command, rulebook, actor=principal.name, today=today)
+
+
 def record_new_violation(uow: Uow, violation: NewViolation, rulebook: Rulebook | None = None, *, actor: str,
                          today: date | None = None) -> Case:
     """Staff record a violation: a new case (its id also the event's), judged at once, and ViolationRecorded announced."""
@@ -410,3 +466,17 @@ def _propose_fine(case: Case, circumstance: str, rulebook: Rulebook) -> Proposal
 
 def _proposal(case: Case) -> Proposal | None:
     return Proposal(**case.proposed_fine) if case.proposed_fine else None
+
+
+# --------------------------------------------------------------------------- where the archive has each employer (ohs.registry.classification-changed)
+
+
+def record_archived_employer(uow: Uow, event: ClassificationChanged) -> None:
+    """Keep the county the registry's archive has the employer in (the highest archive version): the
+    county of every case opened for it from a request (:func:`case_county`, RULES §5a)."""
+    known = uow.archived_employers.get(event.credit_code)
+    if known is not None and known.archive_version >= event.archive_version:
+        return  # an older announcement arriving late
+    known = known or ArchivedEmployer(credit_code=event.credit_code, region_code=event.region_code, archive_version=event.archive_version)
+    known.region_code, known.archive_version = event.region_code, event.archive_version
+    uow.archived_employers.add(known)

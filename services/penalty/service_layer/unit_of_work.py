@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Self
 
 from services.penalty.adapters.repository import (
+    AbstractArchivedEmployerRepository,
     AbstractCaseCodeSequence,
     AbstractCaseRepository,
     AbstractOrgRepository,
+    SqlArchivedEmployerRepository,
     SqlCaseCodeSequence,
     SqlCaseRepository,
     SqlOrgRepository,
@@ -23,6 +25,7 @@ class AbstractPenaltyUnitOfWork(AbstractUnitOfWork):
     cases: AbstractCaseRepository
     case_codes: AbstractCaseCodeSequence
     orgs: AbstractOrgRepository
+    archived_employers: AbstractArchivedEmployerRepository  # where the registry has each employer (RULES §5a)
 
 
 class PenaltyUnitOfWork(SqlUnitOfWork, AbstractPenaltyUnitOfWork):
@@ -31,4 +34,5 @@ class PenaltyUnitOfWork(SqlUnitOfWork, AbstractPenaltyUnitOfWork):
         self.cases = SqlCaseRepository(self.session)
         self.case_codes = SqlCaseCodeSequence(self.session)
         self.orgs = SqlOrgRepository(self.session)
+        self.archived_employers = SqlArchivedEmployerRepository(self.session)
         return uow

@@ -166,4 +166,25 @@ class ReminderRecord(SQLModel, table=True):
     sent_at: datetime = Field(default_factory=utc_now)
 
 
-MODELS = [EnterpriseRecord, ClassificationVersion, ChangeLogEntry, ChainHeadRecord, OverrideRecord, ExemptionRecord, ReminderRecord]
+class TransferRecord(SQLModel, table=True):
+    """A move of an employer to another county (迁移, RULES §5a): asked by a report naming another
+    region than the archive's, confirmed or refused by the receiving region's staff. The employer
+    stays in ``from_region`` until the move is accepted. Status: pending → accepted | refused, or
+    superseded by a later report; refused at once when ``to_region`` is not a county of the platform."""
+
+    __tablename__ = "registry_transfer"
+
+    id: str = Field(primary_key=True, max_length=36)
+    credit_code: str = Field(index=True, max_length=18)
+    from_region: str = Field(index=True, max_length=6)  # the archive's region when asked
+    to_region: str = Field(index=True, max_length=6)  # the region the report names
+    submission_id: str = Field(max_length=36)  # the report that asked
+    requested_at: datetime = Field(default_factory=utc_now)
+    status: str = Field(index=True, max_length=16)  # pending, accepted, refused, superseded
+    reason: str | None = None  # why it was refused or superseded (or the acceptor's note)
+    decided_at: datetime | None = None
+    decided_by: str | None = Field(default=None, max_length=300)  # principal.describe(), or "system:registry"
+    archive_version: int | None = None  # the archive version the accepted move produced
+
+
+MODELS = [EnterpriseRecord, ClassificationVersion, ChangeLogEntry, ChainHeadRecord, OverrideRecord, ExemptionRecord, ReminderRecord, TransferRecord]

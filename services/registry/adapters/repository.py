@@ -23,6 +23,7 @@ from services.registry.adapters.orm import (
     ExemptionRecord,
     OverrideRecord,
     ReminderRecord,
+    TransferRecord,
 )
 from services.registry.service_layer import (
     chain_log,  # the chain's SQL (row locks on each region's head)
@@ -164,6 +165,27 @@ class ReminderRepository:
             return True
         except IntegrityError:
             return False
+
+
+class TransferRepository:
+    """Moves between counties (RULES §5a): at most one pending per employer."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: TransferRecord) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def pending_for(self, credit_code: str) -> TransferRecord | None:
+        return self.session.exec(
+            select(TransferRecord).where(TransferRecord.credit_code == credit_code, TransferRecord.status == "pending")
+        ).first()
+
+    def for_employer(self, credit_code: str) -> list[TransferRecord]:
+        """Every transfer of the employer, oldest first."""
+        statement = select(TransferRecord).where(TransferRecord.credit_code == credit_code)
+        return list(self.session.exec(statement.order_by(col(TransferRecord.requested_at), col(TransferRecord.id))))
 
 
 class ChangeLogRepository:

@@ -6,9 +6,9 @@ jurisdiction; any other county, and any employer token, gets 404 as if the chain
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from services.registry import views
 from shared.auth import Principal, not_found
@@ -16,6 +16,7 @@ from shared.http import CurrentPrincipal, UnitOfWorkDep
 from shared.identifiers import county_region_problem
 
 router = APIRouter(prefix="/audit", tags=["audit 防篡改变更链"])
+RegionPath = Annotated[str, Path(min_length=1, max_length=12, description="county-level GB/T 2260 code")]
 
 
 def _check_region(region_code: str, principal: Principal) -> None:
@@ -30,7 +31,7 @@ def _check_region(region_code: str, principal: Principal) -> None:
     summary="Verify one county's hash-chained change log",
     description="Recomputes every entry's hash and link. `first_broken` names the first entry that fails, or is null.",
 )
-async def verify_chain(region_code: str, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+async def verify_chain(region_code: RegionPath, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
     _check_region(region_code, principal)
     return await uow.run(lambda u: views.chain_verification(u.session, region_code))
 
@@ -42,10 +43,10 @@ async def verify_chain(region_code: str, principal: CurrentPrincipal, uow: UnitO
     "`head` is the region's last entry as the registry recorded it: keep a copy to detect a rewritten tail later.",
 )
 async def get_chain(
-    region_code: str,
+    region_code: RegionPath,
     principal: CurrentPrincipal,
     uow: UnitOfWorkDep,
-    from_seq: int = Query(default=1, ge=1, description="first seq to return (seqs are shared by all regions: gaps are normal)"),
+    from_seq: int = Query(default=1, ge=1, le=2**63 - 1, description="first seq to return (seqs are shared by all regions: gaps are normal)"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     _check_region(region_code, principal)

@@ -9,9 +9,9 @@ itself after ``valid_until`` (the registry's daily sweep, ``ohs registry sweep e
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,7 @@ from services.registry.domain.exemptions import china_today
 from services.registry.entrypoints.overrides import REFUSALS
 from services.registry.service_layer import exemptions, overrides
 from shared.auth import not_found
+from shared.contracts import TEXT_LENGTH, FreeText, SaneDate
 from shared.http import CreditCodePath, CurrentPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.runtime import invalid
 
@@ -29,16 +30,19 @@ router = APIRouter(tags=["免检 exemptions"])
 class ExemptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    valid_from: date = Field(description="first exempt day (China date)")
-    valid_until: date = Field(description="last exempt day, included (China date)")
-    reason: str = Field(min_length=1)
-    basis: str = Field(min_length=1, description="the credit assessment or decision the exemption rests on")
+    valid_from: SaneDate = Field(description="first exempt day (China date)")
+    valid_until: SaneDate = Field(description="last exempt day, included (China date)")
+    reason: FreeText
+    basis: FreeText = Field(description="the credit assessment or decision the exemption rests on")
 
 
 class RevocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1)
+    reason: FreeText
+
+
+ExemptionIdPath = Annotated[str, Path(min_length=1, max_length=64, description="the exemption's id")]
 
 
 @router.post(
@@ -84,7 +88,7 @@ async def _revoke(uow: UnitOfWorkDep, principal: StaffPrincipal, credit_code: st
     responses=REFUSALS,
 )
 async def post_revocation(
-    principal: StaffPrincipal, credit_code: CreditCodePath, exemption_id: str, body: RevocationIn, uow: UnitOfWorkDep
+    principal: StaffPrincipal, credit_code: CreditCodePath, exemption_id: ExemptionIdPath, body: RevocationIn, uow: UnitOfWorkDep
 ) -> Any:
     return await _revoke(uow, principal, credit_code, exemption_id, body.reason)
 
@@ -97,9 +101,9 @@ async def post_revocation(
 async def delete_exemption(
     principal: StaffPrincipal,
     credit_code: CreditCodePath,
-    exemption_id: str,
+    exemption_id: ExemptionIdPath,
     uow: UnitOfWorkDep,
-    reason: str = Query(min_length=1, description="why it is revoked"),
+    reason: str = Query(min_length=1, max_length=TEXT_LENGTH, description="why it is revoked"),
 ) -> Any:
     return await _revoke(uow, principal, credit_code, exemption_id, reason)
 

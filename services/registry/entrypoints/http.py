@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from services.registry import views
-from shared.auth import not_found
+from shared.auth import Principal, not_found
 from shared.http import CreditCodePath, CurrentPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
@@ -15,12 +15,28 @@ from shared.jurisdiction import region_prefix
 router = APIRouter(tags=["archive 分类监督执法档案"])
 
 
-@router.get("/enterprises/{credit_code}", summary="One employer's archive: current classification, trace and history")
+@router.get(
+    "/enterprises/{credit_code}",
+    summary="One employer's archive: current classification, trace, history and the latest transfer between counties",
+    description="Readable inside the token's jurisdiction, by the employer itself, and — while a transfer to their "
+    "region is pending (RULES §5a) — by the receiving region's staff and auditors.",
+)
 async def get_enterprise(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict:
     found = await uow.run(lambda u: views.enterprise(u.session, credit_code))
-    if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
+    if found is None or not principal.can_read(found["credit_code"], found["region_code"]) and not _receiving(principal, found):
         raise not_found(f"archive for {credit_code}")
     return found
+
+
+def _receiving(principal: Principal, found: dict) -> bool:
+    """Staff (or an auditor) of the region a pending transfer of the employer goes to."""
+    transfer = found.get("transfer")
+    return (
+        principal.role != "employer"
+        and transfer is not None
+        and transfer["status"] == "pending"
+        and principal.covers_region(transfer["to"])
+    )
 
 
 @router.get(
@@ -33,11 +49,11 @@ async def list_enterprises(
     principal: CurrentPrincipal,
     uow: UnitOfWorkDep,
     region_code: str | None = Query(
-        default=None, description="GB/T 2260 code; a city or province code covers its counties (default: the token's region)"
+        default=None, max_length=12, description="GB/T 2260 code; a city or province code covers its counties (default: the token's region)"
     ),
     category: Literal["甲", "乙", "丙"] | None = Query(default=None, description="综合风险类别"),
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> dict:
     if region_code is not None:
         problem = region_problem(region_code)

@@ -19,7 +19,7 @@ from services.registry.domain.exemptions import china_today
 from services.registry.domain.overrides import IndustryCatalogues, NoIndustryMatch
 from services.registry.service_layer import overrides
 from shared.auth import not_found
-from shared.contracts import NonNegativeInt, validate_county_code
+from shared.contracts import NAME_LENGTH, REF_LENGTH, FreeText, Headcount, SaneDate, validate_county_code
 from shared.http import CreditCodePath, StaffPrincipal, UnitOfWorkDep
 from shared.rule_data import NoApplicableRules
 from shared.runtime import invalid
@@ -38,12 +38,13 @@ class _In(BaseModel):
 
 
 class IndustryClassificationIn(_In):
-    name: str = Field(min_length=1, max_length=200)
-    region_code: str = Field(description="county-level GB/T 2260 code")
-    industry_codes: list[str] = Field(min_length=1, description="GB/T 4754-2017 codes, e.g. C3021")
-    employees: NonNegativeInt
-    reason: str = Field(min_length=1, description="why there is no usable report")
-    production_started_on: date | None = Field(
+    name: str = Field(min_length=1, max_length=NAME_LENGTH)
+    region_code: str = Field(max_length=6, description="county-level GB/T 2260 code")
+    industry_codes: list[Annotated[str, Field(max_length=5)]] = Field(
+        min_length=1, max_length=20, description="GB/T 4754-2017 codes, e.g. C3021 (at most 20)")
+    employees: Headcount = Field(description="职工总数, 0 … 1,000,000")
+    reason: FreeText = Field(description="why there is no usable report")
+    production_started_on: SaneDate | None = Field(
         default=None, description="a new employer: the day production started; its first assessment is due 2 months later (reminders)"
     )
 
@@ -59,17 +60,17 @@ class IndustryClassificationIn(_In):
 
 
 class UpgradeIn(_In):
-    reason: str = Field(min_length=1)
+    reason: FreeText
     steps: Literal[1, 2] = Field(default=1, description="how many steps up (甲 → 乙 → 丙); 丙 stays 丙")
-    case_ref: str | None = Field(default=None, max_length=100, description="the deciding case, e.g. a penalty case id or 文书号")
+    case_ref: str | None = Field(default=None, max_length=REF_LENGTH, description="the deciding case, e.g. a penalty case id or 文书号")
 
 
 class DisputeIn(_In):
-    reason: str = Field(min_length=1)
+    reason: FreeText
 
 
 class VerificationIn(_In):
-    finding: str = Field(min_length=1, description="what the on-site verification found")
+    finding: FreeText = Field(description="what the on-site verification found")
     resubmission_requested: bool
 
 

@@ -37,7 +37,7 @@ async def get_reminders(
     runtime: RuntimeDep,
     uow: UnitOfWorkDep,
     region_code: str | None = Query(
-        default=None, description="GB/T 2260 code; a city or province code covers its counties (default: the caller's own region)"
+        default=None, max_length=12, description="GB/T 2260 code; a city or province code covers its counties (default: the caller's own region)"
     ),
     within_days: int | None = Query(
         default=None, ge=0, le=3650, description="a re-assessment due within this many days is due soon (default: OHS_REMINDER_WITHIN_DAYS, 90)"

@@ -13,12 +13,13 @@ from typing import Any
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from services.registry import views
 from services.registry.domain.regions import RegionTree
 from shared.auth import Principal, not_found
+from shared.contracts import EARLIEST_DATE, LATEST_DATE, MAX_HEADCOUNT
 from shared.dates import CHINA
 from shared.http import CurrentPrincipal, ReaderPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
@@ -33,8 +34,11 @@ _REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "the region is not loaded, or lies outside the caller's jurisdiction"},
 }
 _REGION_QUERY = Query(
-    default=None, description="GB/T 2260 code: a county, or a city / province covering its counties; default: the caller's own region"
+    default=None, max_length=12, description="GB/T 2260 code: a county, or a city / province covering its counties; default: the caller's own region"
 )
+
+
+_DAY_LIMITS = {"formatMinimum": EARLIEST_DATE.isoformat(), "formatMaximum": LATEST_DATE.isoformat()}
 
 
 def region_tree(request: Request) -> RegionTree:
@@ -64,7 +68,7 @@ def reader_region(principal: Principal, region_code: str | None, tree: RegionTre
     summary="A region of the tree (province → city → county) with its children; for a county, its receiving agency (受理机构)",
     responses={401: _REPORT_RESPONSES[401], 404: {"description": "the region is not loaded"}},
 )
-async def get_region(code: str, principal: CurrentPrincipal, tree: Regions) -> dict[str, Any]:
+async def get_region(code: Annotated[str, Path(min_length=1, max_length=12)], principal: CurrentPrincipal, tree: Regions) -> dict[str, Any]:
     _checked_code(code, "code")
     if code not in tree:
         raise not_found(f"region {code}")
@@ -91,8 +95,10 @@ async def get_change_report(
     tree: Regions,
     uow: UnitOfWorkDep,
     region_code: str | None = _REGION_QUERY,
-    start: date | None = Query(default=None, alias="from", description="first day, inclusive (China time); default: the beginning"),
-    end: date | None = Query(default=None, alias="to", description="last day, inclusive (China time); default: today"),
+    start: date | None = Query(default=None, alias="from", ge=EARLIEST_DATE, le=LATEST_DATE, json_schema_extra=_DAY_LIMITS,
+                               description="first day, inclusive (China time); default: the beginning"),
+    end: date | None = Query(default=None, alias="to", ge=EARLIEST_DATE, le=LATEST_DATE, json_schema_extra=_DAY_LIMITS,
+                             description="last day, inclusive (China time); default: today"),
 ) -> dict[str, Any]:
     code = reader_region(principal, region_code, tree)
     if start and end and start > end:
@@ -110,9 +116,9 @@ async def get_small_employer_report(
     tree: Regions,
     uow: UnitOfWorkDep,
     region_code: str | None = _REGION_QUERY,
-    max_employees: int = Query(default=99, ge=0, description="at most this many workers (职工总数)"),
-    limit: int = Query(default=1000, ge=1, le=10000),
-    offset: int = Query(default=0, ge=0),
+    max_employees: int = Query(default=99, ge=0, le=MAX_HEADCOUNT, description="at most this many workers (职工总数)"),
+    limit: int = Query(default=1000, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> dict[str, Any]:
     code = reader_region(principal, region_code, tree)
     return await uow.run(lambda u: views.small_employers(u.session, tree, code, max_employees, limit, offset))

@@ -3,7 +3,11 @@ commits it (with the inbox mark) after the handler returns."""
 
 from __future__ import annotations
 
-from services.registry.adapters.orm import ClassificationVersion, EnterpriseRecord
+from services.registry.adapters.orm import (
+    ClassificationVersion,
+    EnterpriseRecord,
+    TransferRecord,
+)
 from services.registry.domain.archive import (
     ArchiveDecision,
     CurrentClassification,
@@ -13,7 +17,8 @@ from services.registry.domain.archive import (
     changes_only_details,
     details_reason,
 )
-from services.registry.service_layer import chain_log, overrides
+from services.registry.domain.regions import RegionTree
+from services.registry.service_layer import chain_log, overrides, transfers
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.contracts import AssessmentClassified, ClassificationChanged, utc_now
 
@@ -27,9 +32,14 @@ def held(record: EnterpriseRecord | None) -> Held | None:
     return Held.of(record.category, record.region_code, record.name, record.industry_codes or [], record.employees)
 
 
-def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified) -> None:
+def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified, regions: RegionTree | None = None) -> None:
     """Archive one classified report; announce what the other services hold about the employer
-    (category, region, name, industry codes, headcount) when the report changes it."""
+    (category, region, name, industry codes, headcount) when the report changes it.
+
+    The employer's region is the archive's (RULES §5a): a first report archives the employer in the
+    region it names; a later current report naming another region does not move the employer, it
+    asks for a move (a transfer the receiving region confirms, ``service_layer.transfers``; refused
+    at once when that region is not a county of ``regions``, the platform's region tree)."""
     submission_id = str(event.submission_id)
     if uow.versions.for_submission(submission_id) is not None:
         return  # this report is already in the archive (re-published classification)
@@ -41,7 +51,8 @@ def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified)
         if record is not None
         else None
     )
-    decision = archive(current, event.category, event.region_code, event.assessed_on)
+    region = record.region_code if record is not None else event.region_code  # the archive's, not the report's claim
+    decision = archive(current, event.category, region, event.assessed_on)
     version_number = decision.version
 
     uow.versions.add(
@@ -50,7 +61,7 @@ def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified)
             version=version_number,
             submission_id=submission_id,
             source_event_id=str(event.event_id),
-            region_code=event.region_code,
+            region_code=region,  # the region it was archived in (a report naming another one asks for a transfer)
             name=event.enterprise_name,
             category=event.category,
             hazard_grade=event.hazard_grade,
@@ -71,11 +82,15 @@ def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified)
     record = record or EnterpriseRecord(credit_code=event.credit_code)
     record.latest_version = version_number
     if decision.becomes_current:  # always for the first archive
-        _make_current(record, event, version_number)
-    previous_region = current.region_code if current is not None else None
+        _make_current(record, event, version_number, region)
     record.updated_at = utc_now()
     uow.enterprises.add(record)
-    _log_archived(uow, event, decision, previous_region, cleared)
+    transfer = (
+        transfers.request_from_report(uow, record, event.region_code, submission_id, regions)
+        if decision.becomes_current and current is not None
+        else None
+    )
+    _log_archived(uow, event, decision, region, cleared, transfer)
 
     changed = changes(before, held(record)) if decision.becomes_current else []  # type: ignore[arg-type]
     if changed:
@@ -89,7 +104,7 @@ def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified)
                 producer=PRODUCER,
                 credit_code=event.credit_code,
                 enterprise_name=event.enterprise_name,
-                region_code=event.region_code,
+                region_code=record.region_code,
                 archive_version=version_number,
                 previous_category=decision.previous_category,  # type: ignore[arg-type]
                 category=event.category,
@@ -105,10 +120,17 @@ def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified)
 
 
 def _log_archived(
-    uow: RegistryUnitOfWork, event: AssessmentClassified, decision: ArchiveDecision, current_region: str | None, cleared: list[str] | None = None
+    uow: RegistryUnitOfWork,
+    event: AssessmentClassified,
+    decision: ArchiveDecision,
+    region: str,
+    cleared: list[str] | None = None,
+    transfer: TransferRecord | None = None,
 ) -> None:
-    """The hash-chained change log (RULES §8): one entry per archived version, in the chain of
-    the region the report was made in; and one in the chain of the region the employer left."""
+    """The hash-chained change log (RULES §8): one entry per archived version, in the chain of the
+    region the employer is archived in. A report naming another region says so (and what became of
+    the transfer it asks for); the employer moves only when the receiving region accepts, which
+    leaves entries in both chains (``service_layer.transfers``)."""
     submission_id = str(event.submission_id)
     category_after = event.category if decision.becomes_current else decision.previous_category
     if not decision.becomes_current:
@@ -117,13 +139,18 @@ def _log_archived(
         reason = decision.reason(submission_id, event.category)
     else:
         reason = f"report {submission_id} confirmed the category {event.category}"
-    if cleared:
-        reason = "; ".join([reason, *cleared])
-    moved_from = current_region if decision.becomes_current and current_region not in (None, event.region_code) else None
-    if moved_from:
-        uow.change_log.lock_regions([event.region_code, moved_from])  # in a fixed order: no deadlock between movers
+    notes = list(cleared or [])
+    if event.region_code != region:
+        if transfer is not None and transfer.status == "refused":
+            notes.append(f"it names region {event.region_code}: transfer refused ({transfer.reason})")
+        elif transfer is not None:
+            notes.append(f"it names region {event.region_code}: transfer {transfer.id} pending, the employer stays in {region} until {event.region_code} accepts")
+        else:
+            notes.append(f"it names region {event.region_code}; the employer stays in {region}")
+    if notes:
+        reason = "; ".join([reason, *notes])
     uow.change_log.append(
-        region_code=event.region_code,
+        region_code=region,
         credit_code=event.credit_code,
         change="archived",
         category_before=decision.previous_category,
@@ -141,26 +168,16 @@ def _log_archived(
             "rule_set": event.rule_set.model_dump(mode="json"),
             "became_current": decision.becomes_current,
             **({"cleared": cleared} if cleared else {}),
+            **({"reported_region_code": event.region_code} if event.region_code != region else {}),
+            **({"transfer": {"id": transfer.id, "to_region_code": transfer.to_region, "status": transfer.status}} if transfer else {}),
         },
     )
-    if moved_from:
-        # the county the employer left keeps a record of its leaving in its own chain
-        uow.change_log.append(
-            region_code=moved_from,
-            credit_code=event.credit_code,
-            change="region_left",
-            category_before=decision.previous_category,
-            category_after=None,
-            actor=chain_log.system_actor(event.producer, event.event_id),
-            reason=f"report {submission_id} moved the employer to region {event.region_code}",
-            payload={"submission_id": submission_id, "version": decision.version, "to_region_code": event.region_code},
-        )
 
 
-def _make_current(record: EnterpriseRecord, event: AssessmentClassified, version: int) -> None:
-    """The archive's current state is the classified report's result."""
+def _make_current(record: EnterpriseRecord, event: AssessmentClassified, version: int, region: str) -> None:
+    """The archive's current state is the classified report's result, in the archive's ``region``."""
     record.name = event.enterprise_name
-    record.region_code = event.region_code
+    record.region_code = region
     record.industry_codes = event.industry_codes
     record.employees = event.employees
     record.category = event.category

@@ -18,6 +18,7 @@ from services.registry.adapters.repository import (
     OutboxRepository,
     OverrideRepository,
     ReminderRepository,
+    TransferRepository,
     VersionRepository,
 )
 from shared.unit_of_work import SqlUnitOfWork
@@ -30,6 +31,7 @@ class RegistryUnitOfWork(SqlUnitOfWork):
     exemptions: ExemptionRepository
     reminders: ReminderRepository
     change_log: ChangeLogRepository
+    transfers: TransferRepository
     outbox: OutboxRepository
 
     def __enter__(self) -> Self:
@@ -44,6 +46,7 @@ class RegistryUnitOfWork(SqlUnitOfWork):
         self.exemptions = ExemptionRepository(session)
         self.reminders = ReminderRepository(session)
         self.change_log = ChangeLogRepository(session)
+        self.transfers = TransferRepository(session)
         self.outbox = OutboxRepository(session)
 
     @classmethod

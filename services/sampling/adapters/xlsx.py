@@ -8,6 +8,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from shared.contracts import CATEGORIES
+from shared.xlsx import append  # text cleaned, formula-like text written as text
 
 # Column and row titles of the publication workbook: Chinese for the public, the JSON key after it for machines.
 XLSX_LABELS = {
@@ -32,37 +33,37 @@ def publication_xlsx(doc: dict[str, Any]) -> bytes:
     book = Workbook(write_only=True)
     plan = doc["plan"]
     sheet = book.create_sheet("计划")
-    sheet.append(["字段 field", "值 value"])
+    append(sheet, ["字段 field", "值 value"])
     for key in ("id", "region_code", "period", "parent_plan_id"):
-        sheet.append([xlsx_label(key), plan[key]])
+        append(sheet, [xlsx_label(key), plan[key]])
     for category in CATEGORIES:
-        sheet.append([xlsx_label("ratio", f" {category}"), plan["ratios"][category]])
-        sheet.append([xlsx_label("minimum", f" {category}"), plan["minimums"][category]])
-    sheet.append([xlsx_label("inspectors_per_task"), plan["inspectors_per_task"]])
-    sheet.append([xlsx_label("jia_non_site"), plan["jia_non_site"]])
-    sheet.append([xlsx_label("full_coverage_industries"), ", ".join(plan["full_coverage_industries"])])
-    sheet.append([xlsx_label("exclusions"), "; ".join(f"{e['credit_code']} {e['reason']}" for e in plan["exclusions"])])
-    sheet.append([xlsx_label("defaults_from"), f"{plan['defaults_from']['jurisdiction']} v{plan['defaults_from']['version']}"])
-    sheet.append([xlsx_label("commitment"), doc["commitment"]])
-    sheet.append([xlsx_label("algorithm_version"), doc["algorithm_version"]])
-    sheet.append([xlsx_label("status"), doc["status"]])
+        append(sheet, [xlsx_label("ratio", f" {category}"), plan["ratios"][category]])
+        append(sheet, [xlsx_label("minimum", f" {category}"), plan["minimums"][category]])
+    append(sheet, [xlsx_label("inspectors_per_task"), plan["inspectors_per_task"]])
+    append(sheet, [xlsx_label("jia_non_site"), plan["jia_non_site"]])
+    append(sheet, [xlsx_label("full_coverage_industries"), ", ".join(plan["full_coverage_industries"])])
+    append(sheet, [xlsx_label("exclusions"), "; ".join(f"{e['credit_code']} {e['reason']}" for e in plan["exclusions"])])
+    append(sheet, [xlsx_label("defaults_from"), f"{plan['defaults_from']['jurisdiction']} v{plan['defaults_from']['version']}"])
+    append(sheet, [xlsx_label("commitment"), doc["commitment"]])
+    append(sheet, [xlsx_label("algorithm_version"), doc["algorithm_version"]])
+    append(sheet, [xlsx_label("status"), doc["status"]])
     record = doc["draw"] or {}
     for key in ("draw_id", "drawn_at", "seed", "pool_version", "pool_hash"):
-        sheet.append([xlsx_label(key), record.get(key)])
+        append(sheet, [xlsx_label(key), record.get(key)])
     pool = book.create_sheet("名录")
-    pool.append([xlsx_label(k) for k in ("credit_code", "category", "full_coverage")])
+    append(pool, [xlsx_label(k) for k in ("credit_code", "category", "full_coverage")])
     for entry in record.get("pool", []):
-        pool.append([entry["credit_code"], entry["category"], entry["full_coverage"]])
+        append(pool, [entry["credit_code"], entry["category"], entry["full_coverage"]])
     targets = book.create_sheet("抽取结果")
     columns = ("task_id", "credit_code", "enterprise_name", "region_code", "category", "selection", "on_site", "inspectors")
-    targets.append(["序号 no"] + [xlsx_label(k) for k in columns])
+    append(targets, ["序号 no"] + [xlsx_label(k) for k in columns])
     for index, t in enumerate(record.get("targets", []), start=1):
-        targets.append([index, t["task_id"], t["credit_code"], t["enterprise_name"], t["region_code"], t["category"], t["selection"],
+        append(targets, [index, t["task_id"], t["credit_code"], t["enterprise_name"], t["region_code"], t["category"], t["selection"],
                         t["on_site"], ", ".join(f"{i['id']} {i['name']}" for i in t["inspectors"])])
     results = book.create_sheet("检查结果")
-    results.append([xlsx_label(k) for k in ("task_id", "credit_code", "outcome", "inspected_on", "item_codes", "reason", "case_ids")])
+    append(results, [xlsx_label(k) for k in ("task_id", "credit_code", "outcome", "inspected_on", "item_codes", "reason", "case_ids")])
     for r in doc["results"]:
-        results.append([r["task_id"], r["credit_code"], r["outcome"], r["inspected_on"], ", ".join(r["item_codes"]), r["reason"],
+        append(results, [r["task_id"], r["credit_code"], r["outcome"], r["inspected_on"], ", ".join(r["item_codes"]), r["reason"],
                         ", ".join(r["case_ids"])])
     out = BytesIO()
     book.save(out)

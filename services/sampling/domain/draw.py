@@ -24,6 +24,7 @@ grows by one. Fewer eligible than ``per_task``: the draw is impossible (:class:`
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 from dataclasses import dataclass, field
@@ -150,15 +151,20 @@ def inspector_key(seed: str, credit_code: str, inspector_id: str) -> str:
 def select_targets(seed: str, pool: list[PoolEntry], params: Parameters) -> DrawResult:
     """The targets per category (no inspectors yet), listed by category then rank key."""
     result = DrawResult(quotas={}, pool_sizes={})
+    by_category: dict[str, list[PoolEntry]] = {category: [] for category in CATEGORIES}
+    for member in pool:
+        if member.category in by_category:
+            by_category[member.category].append(member)
     for category in CATEGORIES:
-        members = [m for m in pool if m.category == category]
+        members = by_category[category]
         size = len(members)
         n = quota(params.ratios.get(category, "0"), params.minimums.get(category, 0), size)
         full = [m for m in members if m.full_coverage]
-        ranked = sorted((m for m in members if not m.full_coverage), key=lambda m: rank_key(seed, category, m.credit_code))
-        chosen = [(m, "full_coverage") for m in full] + [(m, "random") for m in ranked[: max(0, n - len(full))]]
+        ranked = sorted(((rank_key(seed, category, m.credit_code), m) for m in members if not m.full_coverage), key=lambda km: km[0])
+        chosen = [(rank_key(seed, category, m.credit_code), m, "full_coverage") for m in full]
+        chosen += [(key, m, "random") for key, m in ranked[: max(0, n - len(full))]]
         on_site = not (category == "甲" and params.jia_non_site)
-        targets = [Target(m.credit_code, category, how, rank_key(seed, category, m.credit_code), on_site) for m, how in chosen]
+        targets = [Target(m.credit_code, category, how, key, on_site) for key, m, how in chosen]
         targets.sort(key=lambda t: t.rank_key)
         result.targets.extend(targets)
         result.quotas[category] = len(targets)
@@ -166,8 +172,65 @@ def select_targets(seed: str, pool: list[PoolEntry], params: Parameters) -> Draw
     return result
 
 
+def _refusal(target: Target, eligible: int, roster_size: int, conflicted: list[str], per_task: int) -> dict[str, Any]:
+    return {
+        "credit_code": target.credit_code, "eligible": eligible, "conflicts": conflicted,
+        "message": f"{target.credit_code}: {eligible} eligible inspector(s) of {roster_size} "
+        f"(conflicts: {', '.join(conflicted) or 'none'}), {per_task} needed",
+    }
+
+
 def assign_inspectors(seed: str, targets: list[Target], roster: list[RosterInspector], per_task: int) -> list[Target]:
-    """Each target gets ``per_task`` inspectors without a conflict with it, the least loaded first."""
+    """Each target gets ``per_task`` inspectors without a conflict with it, the least loaded first.
+
+    The inspectors are kept in buckets by load, so a target looks only at the least-loaded ones
+    (and hashes only those) instead of sorting the whole roster; conflicts are looked up by employer.
+    The result is exactly :func:`assign_inspectors_reference`'s (the rule as written in the module doc)."""
+    if per_task < MIN_INSPECTORS_PER_TASK:
+        raise ValueError(f"inspectors_per_task must be at least {MIN_INSPECTORS_PER_TASK}")
+    ids = [i.id for i in roster]
+    if len(set(ids)) != len(ids):  # not a roster the service keeps (ids are unique): the rule as written
+        return assign_inspectors_reference(seed, targets, roster, per_task)
+    conflicted_by_code: dict[str, set[str]] = {}
+    for inspector in roster:
+        for credit_code in inspector.conflicts:
+            conflicted_by_code.setdefault(credit_code, set()).add(inspector.id)
+    buckets: dict[int, dict[str, None]] = {0: dict.fromkeys(ids)} if ids else {}  # load → inspector ids (ordered set)
+    problems: list[dict[str, Any]] = []
+    assigned: list[Target] = []
+    for target in targets:
+        blocked = conflicted_by_code.get(target.credit_code, set())
+        eligible = len(ids) - len(blocked)
+        if eligible < per_task:
+            problems.append(_refusal(target, eligible, len(roster), sorted(blocked), per_task))
+            assigned.append(target)
+            continue
+        chosen: list[tuple[int, str]] = []  # (load, inspector id), in the order of (load, key)
+        for level in sorted(buckets):
+            need = per_task - len(chosen)
+            members = [i for i in buckets[level] if i not in blocked] if blocked else list(buckets[level])
+            if len(members) > need:
+                members = heapq.nsmallest(need, members, key=lambda i: inspector_key(seed, target.credit_code, i))
+            else:
+                members.sort(key=lambda i: inspector_key(seed, target.credit_code, i))
+            chosen += [(level, i) for i in members]
+            if len(chosen) == per_task:
+                break
+        for level, inspector_id in chosen:
+            del buckets[level][inspector_id]
+            if not buckets[level]:
+                del buckets[level]
+            buckets.setdefault(level + 1, {})[inspector_id] = None
+        assigned.append(Target(target.credit_code, target.category, target.selection, target.rank_key, target.on_site,
+                               tuple(i for _, i in chosen)))
+    if problems:
+        raise DrawRefused(problems)
+    return assigned
+
+
+def assign_inspectors_reference(seed: str, targets: list[Target], roster: list[RosterInspector], per_task: int) -> list[Target]:
+    """The inspector rule exactly as written (every target sorts the whole roster): the reference
+    :func:`assign_inspectors` must agree with; quadratic, kept for tests and for odd rosters."""
     if per_task < MIN_INSPECTORS_PER_TASK:
         raise ValueError(f"inspectors_per_task must be at least {MIN_INSPECTORS_PER_TASK}")
     load = {i.id: 0 for i in roster}
@@ -177,11 +240,7 @@ def assign_inspectors(seed: str, targets: list[Target], roster: list[RosterInspe
         eligible = [i for i in roster if target.credit_code not in i.conflicts]
         if len(eligible) < per_task:
             conflicted = sorted(i.id for i in roster if target.credit_code in i.conflicts)
-            problems.append({
-                "credit_code": target.credit_code, "eligible": len(eligible), "conflicts": conflicted,
-                "message": f"{target.credit_code}: {len(eligible)} eligible inspector(s) of {len(roster)} "
-                f"(conflicts: {', '.join(conflicted) or 'none'}), {per_task} needed",
-            })
+            problems.append(_refusal(target, len(eligible), len(roster), conflicted, per_task))
             assigned.append(target)
             continue
         eligible.sort(key=lambda i: (load[i.id], inspector_key(seed, target.credit_code, i.id)))

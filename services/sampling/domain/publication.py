@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.sampling.domain.draw import (
-    ALGORITHM, DrawRefused, Parameters, PoolEntry, RosterInspector, commitment_of, draw, pool_hash, ratio_text,
+    ALGORITHM, DrawRefused, Parameters, PoolEntry, RosterInspector, assign_inspectors, commitment_of, pool_hash, ratio_text,
+    select_targets,
 )
 from shared.contracts import CATEGORIES
 
@@ -21,6 +22,10 @@ FORMAT = "ohs-sampling-publication/1"
 
 class Unusable(ValueError):
     """The document is not a publication (missing or malformed fields)."""
+
+
+class TooLarge(Unusable):
+    """Recomputing the draw would take more work than the caller allows (``max_work``)."""
 
 
 def _mismatch(reason: str) -> dict[str, Any]:
@@ -62,8 +67,11 @@ def _published_targets(draw_record: dict[str, Any]) -> list[tuple[Any, ...]]:
         raise Unusable(f"targets unreadable: {exc!r}") from exc
 
 
-def verify(publication: Any) -> dict[str, Any]:
-    """``{"match": True}`` or ``{"match": False, "reason": …}``; :class:`Unusable` when it is no publication."""
+def verify(publication: Any, max_work: int | None = None) -> dict[str, Any]:
+    """``{"match": True}`` or ``{"match": False, "reason": …}``; :class:`Unusable` when it is no publication.
+
+    ``max_work`` bounds targets × inspectors, what assigning the inspectors costs (:class:`TooLarge` past it):
+    the public HTTP endpoint sets it, the offline command does not."""
     if not isinstance(publication, dict) or not isinstance(publication.get("plan"), dict):
         raise Unusable("not a sampling publication: no plan")
     record = publication.get("draw")
@@ -84,8 +92,16 @@ def verify(publication: Any) -> dict[str, Any]:
     if pool_hash(canonical) != record.get("pool_hash"):
         return _mismatch(f"pool: its SHA-256 {pool_hash(canonical)} is not the published pool_hash {record.get('pool_hash')}")
     params = parameters_of(publication["plan"])
+    roster = _roster(record)
     try:
-        result = draw(seed, pool, _roster(record), params)
+        result = select_targets(seed, pool, params)
+    except ValueError as exc:
+        return _mismatch(f"the draw cannot be recomputed: {exc}")
+    if max_work is not None and len(result.targets) * len(roster) > max_work:
+        raise TooLarge(f"recomputing {len(result.targets)} targets × {len(roster)} inspectors is more than this endpoint "
+                       f"verifies ({max_work}); verify it offline: ohs sampling verify publication.json")
+    try:
+        result.targets = assign_inspectors(seed, result.targets, roster, params.inspectors_per_task)
     except DrawRefused as exc:
         return _mismatch(f"the draw cannot be recomputed: {exc}")
     except ValueError as exc:

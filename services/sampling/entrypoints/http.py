@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 
 from services.sampling import views
 from shared.auth import not_found
@@ -19,7 +19,7 @@ router = APIRouter(tags=["pools 检查对象名录库"])
     "Employers with a 免检 in force are listed apart (`exempted`) and not counted.",
     responses={403: {"description": "an employer's token: the pools are not for employers"}},
 )
-async def get_pools(region_code: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> dict:
+async def get_pools(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: str = Path(min_length=1, max_length=12)) -> dict:
     if problem := region_problem(region_code):
         raise HTTPException(status_code=422, detail=f"region_code: {problem}")
     if not principal.covers_region(region_code):

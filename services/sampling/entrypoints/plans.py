@@ -8,11 +8,14 @@ auditors read; employers have no access. The publication of a plan and ``POST /v
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import ValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
@@ -20,7 +23,9 @@ from services.sampling import views
 from services.sampling.adapters.xlsx import publication_xlsx
 from services.sampling.domain.draw import DrawRefused
 from services.sampling.domain.publication import Unusable, verify
-from services.sampling.service_layer.commands import ConflictIn, PlanIn, ResultIn, RosterIn
+from services.sampling.service_layer.commands import (
+    PERIOD_PATTERN, ConflictIn, PlanIn, ResultIn, RosterIn, parse_publication, publication_schema,
+)
 from services.sampling.service_layer import plans, results, roster
 from services.sampling.service_layer.errors import Conflict, Invalid
 from shared.auth import Principal, not_found
@@ -28,7 +33,8 @@ from shared.dates import china_today
 from shared.http import ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, require_staff
 from shared.identifiers import region_problem
 from shared.rule_data import NoApplicableRules
-from shared.runtime import content_disposition, invalid
+from shared.errors import once_more_after_a_race
+from shared.runtime import content_disposition, invalid, problem_field
 from shared.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -36,6 +42,13 @@ router = APIRouter(tags=["plans and draws 双随机、一公开"])
 public = APIRouter(tags=["publication 一公开 (no token)"])
 roster_router = APIRouter(tags=["inspectors 执法检查人员名录库"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+RegionPath = Annotated[str, Path(min_length=1, max_length=12, description="GB/T 2260 region code")]
+IdPath = Annotated[str, Path(min_length=1, max_length=64)]
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN, max_length=6, description="2026 (its quarters too) or 2026Q1")]
+VERIFY_MAX_BODY_BYTES = 64 * 1024 * 1024  # a province's publication: 200,000 employers, their targets, the roster
+VERIFY_MAX_WORK = 10_000_000  # targets × inspectors the public endpoint recomputes (a few seconds); more: verify offline
+_verifier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sampling-verify")  # one at a time, off the event loop
 
 
 def _check_region(region_code: str) -> None:
@@ -79,8 +92,8 @@ async def post_plan(body: PlanIn, request: Request, principal: StaffPrincipal, u
 
 
 @router.get("/plans", summary="Plans of a region (default: the token's), optionally of a period")
-async def get_plans(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: str | None = Query(default=None),
-                    period: str | None = Query(default=None)) -> dict[str, Any]:
+async def get_plans(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: str | None = Query(default=None, max_length=12),
+                    period: PeriodQuery = None) -> dict[str, Any]:
     code = region_code or principal.region_code or ""
     _check_region(code)
     if not principal.covers_region(code):
@@ -90,7 +103,7 @@ async def get_plans(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code:
 
 
 @router.get("/plans/{plan_id}", summary="One plan: parameters, commitment, status, its draw and tasks with their results")
-async def get_plan(plan_id: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+async def get_plan(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdPath) -> dict[str, Any]:
     view = await uow.run(lambda u: views.plan(u.session, plan_id))
     if view is None or not principal.covers_region(view["region_code"]):
         raise not_found(f"plan {plan_id}")
@@ -100,7 +113,7 @@ async def get_plan(plan_id: str, principal: ReaderPrincipal, uow: UnitOfWorkDep)
 @router.post("/plans/{plan_id}/draw", summary="Draw the plan's targets and inspectors (once: a second call returns the first draw)",
              responses={409: {"description": "a handed-down plan: draw each county's plan"},
                         422: {"description": "too few inspectors without a conflict for a target (named)"}})
-async def post_draw(plan_id: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> Any:
+async def post_draw(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdPath) -> Any:
     await _readable(uow, principal, lambda session: views.plan_region(session, plan_id), f"plan {plan_id}")
     await require_staff(principal)
     try:
@@ -119,7 +132,7 @@ async def post_draw(plan_id: str, principal: ReaderPrincipal, uow: UnitOfWorkDep
 
 
 @router.get("/tasks", summary="The tasks of a plan, with inspectors and results")
-async def get_tasks(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: str = Query()) -> dict[str, Any]:
+async def get_tasks(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: str = Query(min_length=1, max_length=64)) -> dict[str, Any]:
     await _readable(uow, principal, lambda session: views.plan_region(session, plan_id), f"plan {plan_id}")
     return {"plan_id": plan_id, "items": await uow.run(lambda u: views.tasks(u.session, plan_id))}
 
@@ -129,7 +142,7 @@ async def get_tasks(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: str
              "`ohs.inspections.violation-recorded`), or not_inspected with a reason. The same result again: no change; "
              "a different one: 409.",
              responses={409: {"description": "the task already has a different result"}})
-async def post_result(task_id: str, body: ResultIn, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> Any:
+async def post_result(body: ResultIn, principal: ReaderPrincipal, uow: UnitOfWorkDep, task_id: IdPath) -> Any:
     await _readable(uow, principal, lambda session: views.task_region(session, task_id), f"task {task_id}")
     await require_staff(principal)
     if problems := body.problems(china_today()):
@@ -150,7 +163,7 @@ async def post_result(task_id: str, body: ResultIn, principal: ReaderPrincipal, 
 
 
 @router.get("/plans/{plan_id}/statistics", summary="Coverage, completion and violation rates of one plan, per category and county")
-async def get_plan_statistics(plan_id: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+async def get_plan_statistics(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdPath) -> dict[str, Any]:
     view = await uow.run(lambda u: views.plan_statistics(u.session, plan_id))
     if view is None or not principal.covers_region(view["region_code"]):
         raise not_found(f"plan {plan_id}")
@@ -158,8 +171,8 @@ async def get_plan_statistics(plan_id: str, principal: ReaderPrincipal, uow: Uni
 
 
 @router.get("/statistics/{region_code}", summary="Coverage, completion and violation rates of every drawn plan of a region")
-async def get_region_statistics(region_code: str, principal: ReaderPrincipal, uow: UnitOfWorkDep,
-                                period: str | None = Query(default=None, description="2026 (its quarters too) or 2026Q1")) -> dict[str, Any]:
+async def get_region_statistics(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: RegionPath,
+                                period: PeriodQuery = None) -> dict[str, Any]:
     _check_region(region_code)
     if not principal.covers_region(region_code):
         raise not_found(f"statistics for {region_code}")
@@ -173,7 +186,7 @@ async def get_region_statistics(region_code: str, principal: ReaderPrincipal, uo
             description="Before the draw: the plan and the commitment. After it: the seed, the pool (credit code, category, "
             "full coverage) with its hash and version, the roster with declared conflicts, the targets with their inspectors, "
             "and the results recorded so far. `POST /verify` (or `python -m services.sampling.verify`) recomputes the draw.")
-async def get_publication(plan_id: str, uow: UnitOfWorkDep) -> dict[str, Any]:
+async def get_publication(uow: UnitOfWorkDep, plan_id: IdPath) -> dict[str, Any]:
     doc = await uow.run(lambda u: views.publication(u.session, plan_id))
     if doc is None:
         raise not_found(f"plan {plan_id}")
@@ -182,7 +195,7 @@ async def get_publication(plan_id: str, uow: UnitOfWorkDep) -> dict[str, Any]:
 
 @public.get("/plans/{plan_id}/publication.xlsx", summary="The public record as .xlsx: sheets 计划, 名录, 抽取结果, 检查结果",
             response_class=Response, responses={200: {"content": {XLSX: {}}}})
-async def get_publication_xlsx(plan_id: str, uow: UnitOfWorkDep) -> Response:
+async def get_publication_xlsx(uow: UnitOfWorkDep, plan_id: IdPath) -> Response:
     def load(session: Session) -> tuple[dict[str, Any], bytes] | None:
         doc = views.publication(session, plan_id)
         return (doc, publication_xlsx(doc)) if doc is not None else None
@@ -197,28 +210,44 @@ async def get_publication_xlsx(plan_id: str, uow: UnitOfWorkDep) -> Response:
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
-@public.post("/verify", summary="Recompute a published draw: match, or the first difference (no token)")
-async def post_verify(publication: Any = Body(description="a publication, as GET /plans/{id}/publication returns it")) -> Any:
+def _verify_body(body: bytes) -> Any:
+    """Parse and verify a publication (in the verifier's thread): the outcome, or the 422 naming what is wrong."""
     try:
-        return verify(publication)
+        document = parse_publication(body)
+    except ValidationError as exc:
+        return invalid([{"field": problem_field(e["loc"]), "message": e["msg"]} for e in exc.errors()[:20]], "not a usable publication")
+    except ValueError as exc:  # not JSON
+        return invalid([{"field": "(body)", "message": f"not JSON: {exc}"}], "not a usable publication")
+    try:
+        return verify(document, max_work=VERIFY_MAX_WORK)
     except Unusable as exc:
         return invalid([{"field": "(body)", "message": str(exc)}], "not a usable publication")
+
+
+@public.post("/verify", summary="Recompute a published draw: match, or the first difference (no token)",
+             description="The body is a publication, as GET /plans/{id}/publication returns it (at most 64 MiB, 200,000 "
+             "employers, 10,000 inspectors). Verified off the event loop, one at a time; a draw of more than 10,000,000 "
+             "targets × inspectors is verified offline (`ohs sampling verify`).",
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": publication_schema()}}}})
+async def post_verify(request: Request) -> Any:
+    body = await request.body()
+    return await asyncio.get_running_loop().run_in_executor(_verifier, _verify_body, body)
 
 
 # --------------------------------------------------------------------------- the roster
 
 
 @roster_router.put("/inspectors/{region_code}", summary="Replace an agency's inspector roster (with declared conflicts)")
-async def put_roster(region_code: str, body: RosterIn, principal: StaffPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+async def put_roster(body: RosterIn, principal: StaffPrincipal, uow: UnitOfWorkDep, region_code: RegionPath) -> dict[str, Any]:
     _check_region(region_code)
     _acts_in(principal, region_code)
-    await uow.run(lambda u: roster.replace_roster(u, region_code, body))
+    await once_more_after_a_race(lambda: uow.run(lambda u: roster.replace_roster(u, region_code, body)))  # PUT: the same again
     log.info("roster of %s replaced by %s: %s inspectors", region_code, principal.describe(), len(body.inspectors))
     return await uow.run(lambda u: views.roster(u.session, region_code))
 
 
 @roster_router.get("/inspectors/{region_code}", summary="An agency's inspector roster")
-async def get_roster(region_code: str, principal: ReaderPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+async def get_roster(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: RegionPath) -> dict[str, Any]:
     _check_region(region_code)
     if not principal.covers_region(region_code):
         raise not_found(f"roster for {region_code}")
@@ -226,7 +255,7 @@ async def get_roster(region_code: str, principal: ReaderPrincipal, uow: UnitOfWo
 
 
 @roster_router.post("/inspectors/{region_code}/conflicts", status_code=201, summary="Declare an inspector's conflict with an employer (回避)")
-async def post_conflict(region_code: str, body: ConflictIn, principal: StaffPrincipal, uow: UnitOfWorkDep) -> Any:
+async def post_conflict(body: ConflictIn, principal: StaffPrincipal, uow: UnitOfWorkDep, region_code: RegionPath) -> Any:
     _check_region(region_code)
     _acts_in(principal, region_code)
     try:

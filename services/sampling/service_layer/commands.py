@@ -3,16 +3,26 @@ checked by pydantic, handed to the use cases as they are."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.sampling.domain.draw import MIN_INSPECTORS_PER_TASK, ratio_text
-from shared.contracts import CATEGORIES, Harm
+from shared.contracts import CATEGORIES, NAME_LENGTH, TEXT_LENGTH, FreeText, Harm, Name, SaneDate
 from shared.identifiers import credit_code_problem, region_problem
 
-PERIOD_PATTERN = r"^\d{4}(Q[1-4])?$"
+# a period of the years the platform can hold (1949 … 2100): 2026 or 2026Q1
+PERIOD_PATTERN = r"^(19(49|[5-9]\d)|20\d{2}|2100)(Q[1-4])?$"
+MAX_POOL = 200_000  # employers in one pool (a province's): the most a plan or a publication holds
+MAX_ROSTER = 10_000  # inspectors in one roster
+MAX_PER_TASK = 20  # inspectors per task
+MAX_EXCLUSIONS = 10_000
+MAX_VIOLATIONS = 100
+MAX_CONFLICTS = 1_000  # declared conflicts of one inspector
+CreditCode = Annotated[str, Field(min_length=1, max_length=18, description="统一社会信用代码")]
+InspectorId = Annotated[str, Field(min_length=1, max_length=64)]
 ITEM_CODE_PATTERN = r"^\d{2,3}-\d+[a-z]?$"  # 职业病防治法 article - item, as penalty's 附件5 list
 
 
@@ -23,21 +33,24 @@ def _credit_code(value: str) -> str:
 
 
 class Exclusion(BaseModel):
-    credit_code: str
-    reason: str = Field(min_length=1, description="e.g. 注销, 停产, 免检")
+    credit_code: CreditCode
+    reason: str = Field(min_length=1, max_length=TEXT_LENGTH, description="e.g. 注销, 停产, 免检")
 
     _code = field_validator("credit_code")(_credit_code)
 
 
 class PlanIn(BaseModel):
-    region_code: str = Field(description="the agency's GB/T 2260 code: a county, or a city / province (with hand_down)")
-    period: str = Field(pattern=PERIOD_PATTERN, description="2026 or 2026Q1")
-    ratios: dict[str, float | str] | None = Field(default=None, description="per category 甲/乙/丙, 0–1; default: the rule file's")
-    minimums: dict[str, int] | None = Field(default=None, description="minimum count per category; default: the rule file's")
-    full_coverage_industries: list[str] | None = Field(default=None, description="GB/T 4754-2017 code prefixes taken in full")
-    exclusions: list[Exclusion] = Field(default_factory=list, description="employers left out (closed 注销, 停产 …)")
+    region_code: str = Field(max_length=6, description="the agency's GB/T 2260 code: a county, or a city / province (with hand_down)")
+    period: str = Field(pattern=PERIOD_PATTERN, max_length=6, description="2026 or 2026Q1 (a year 1949 … 2100)")
+    ratios: dict[str, float | Annotated[str, Field(max_length=32)]] | None = Field(
+        default=None, max_length=3, description="per category 甲/乙/丙, a finite number 0–1; default: the rule file's")
+    minimums: dict[str, Annotated[int, Field(ge=0, le=MAX_POOL)]] | None = Field(
+        default=None, max_length=3, description="minimum count per category; default: the rule file's")
+    full_coverage_industries: list[Annotated[str, Field(min_length=1, max_length=5)]] | None = Field(
+        default=None, max_length=100, description="GB/T 4754-2017 code prefixes taken in full")
+    exclusions: list[Exclusion] = Field(default_factory=list, max_length=MAX_EXCLUSIONS, description="employers left out (closed 注销, 停产 …)")
     jia_non_site: bool | None = Field(default=None, description="甲 targets are checked non-site (非现场)")
-    inspectors_per_task: int | None = Field(default=None, ge=MIN_INSPECTORS_PER_TASK)
+    inspectors_per_task: int | None = Field(default=None, ge=MIN_INSPECTORS_PER_TASK, le=MAX_PER_TASK)
     hand_down: bool = Field(default=False, description="a province / city plan handed down: one plan per county with employers")
 
     @field_validator("region_code")
@@ -76,19 +89,19 @@ class PlanIn(BaseModel):
 
 
 class ViolationItem(BaseModel):
-    item_code: str = Field(pattern=ITEM_CODE_PATTERN, description="§7 item code, e.g. 70-4")
+    item_code: str = Field(pattern=ITEM_CODE_PATTERN, max_length=16, description="§7 item code, e.g. 70-4")
     harm: Harm = Field(description="none | minor | serious")
-    description: str | None = None
-    corrected_on: date | None = None
-    rectification_deadline: date | None = None
+    description: str | None = Field(default=None, max_length=TEXT_LENGTH)
+    corrected_on: SaneDate | None = None
+    rectification_deadline: SaneDate | None = None
     major: bool = Field(default=False, description="the inspectors' finding that it is a major violation (重大违法)")
 
 
 class ResultIn(BaseModel):
-    outcome: str = Field(pattern=r"^(compliant|violations|not_inspected)$", description="compliant | violations | not_inspected")
-    inspected_on: date | None = None
-    violations: list[ViolationItem] = Field(default_factory=list)
-    reason: str | None = Field(default=None, description="why not inspected")
+    outcome: str = Field(pattern=r"^(compliant|violations|not_inspected)$", max_length=16, description="compliant | violations | not_inspected")
+    inspected_on: SaneDate | None = None
+    violations: list[ViolationItem] = Field(default_factory=list, max_length=MAX_VIOLATIONS)
+    reason: str | None = Field(default=None, max_length=TEXT_LENGTH, description="why not inspected")
 
     def problems(self, today: date) -> list[dict[str, str]]:
         errors: list[dict[str, str]] = []
@@ -120,35 +133,119 @@ class ResultIn(BaseModel):
 
 
 class ConflictIn(BaseModel):
-    inspector_id: str = Field(min_length=1, max_length=64)
-    credit_code: str
-    reason: str = Field(min_length=1)
+    inspector_id: InspectorId
+    credit_code: CreditCode
+    reason: FreeText
 
     _code = field_validator("credit_code")(_credit_code)
 
 
 class RosterConflict(BaseModel):
-    credit_code: str
-    reason: str = Field(min_length=1)
+    credit_code: CreditCode
+    reason: FreeText
 
     _code = field_validator("credit_code")(_credit_code)
 
 
 class InspectorIn(BaseModel):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1)
+    id: InspectorId
+    name: Name
     active: bool = True
-    conflicts: list[RosterConflict] = Field(default_factory=list)
+    conflicts: list[RosterConflict] = Field(default_factory=list, max_length=MAX_CONFLICTS)
 
 
 class RosterIn(BaseModel):
-    inspectors: list[InspectorIn]
+    inspectors: list[InspectorIn] = Field(max_length=MAX_ROSTER, description="at most 10,000 inspectors")
 
     @field_validator("inspectors")
     @classmethod
     def _unique(cls, value: list[InspectorIn]) -> list[InspectorIn]:
-        ids = [i.id for i in value]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
+        seen: set[str] = set()
+        twice = sorted({i.id for i in value if i.id in seen or seen.add(i.id)})  # type: ignore[func-returns-value]
         if twice:
             raise ValueError(f"inspector ids listed twice: {', '.join(twice)}")
         return value
+
+
+# --------------------------------------------------------------------------- a publication to verify (POST /verify, public)
+# Shapes and sizes only: every difference from the recomputed draw is the verification's to name. Fields
+# this code does not read (results, status, …) pass through.
+
+
+class _Published(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class PublishedPlan(_Published):
+    ratios: dict[Annotated[str, Field(max_length=8)], Annotated[float, Field(allow_inf_nan=False)] | Annotated[str, Field(max_length=32)]] = Field(
+        max_length=8)
+    minimums: dict[Annotated[str, Field(max_length=8)], Annotated[int, Field(ge=0, le=MAX_POOL)]] = Field(default_factory=dict, max_length=8)
+    inspectors_per_task: int = Field(ge=0, le=MAX_PER_TASK)
+    jia_non_site: bool
+
+
+class PublishedMember(_Published):
+    credit_code: CreditCode
+    category: str = Field(max_length=8)
+    full_coverage: bool = False
+
+
+class PublishedInspector(_Published):
+    id: InspectorId
+    name: str = Field(default="", max_length=NAME_LENGTH)
+    conflicts: list[CreditCode] = Field(default_factory=list, max_length=MAX_POOL)
+
+
+class PublishedInspectorRef(_Published):
+    id: InspectorId
+    name: str | None = Field(default=None, max_length=NAME_LENGTH)
+
+
+class PublishedTarget(_Published):
+    credit_code: CreditCode
+    category: str = Field(max_length=8)
+    selection: str = Field(max_length=32)
+    on_site: bool
+    inspectors: list[InspectorId | PublishedInspectorRef] = Field(max_length=MAX_PER_TASK)
+
+
+class PublishedDraw(_Published):
+    seed: str = Field(max_length=128)
+    pool_hash: str | None = Field(default=None, max_length=64)
+    pool: list[PublishedMember] = Field(max_length=MAX_POOL, description="at most 200,000 employers")
+    roster: list[PublishedInspector] = Field(max_length=MAX_ROSTER, description="at most 10,000 inspectors")
+    targets: list[PublishedTarget] = Field(max_length=MAX_POOL)
+
+
+class PublicationIn(_Published):
+    """A publication as ``GET /plans/{id}/publication`` returns it, with the sizes the service ever publishes."""
+
+    algorithm_version: str | None = Field(default=None, max_length=64)
+    commitment: str | None = Field(default=None, max_length=64)
+    plan: PublishedPlan
+    draw: PublishedDraw | None = None
+
+
+def parse_publication(body: bytes) -> dict[str, Any]:
+    """The request body as a publication of bounded size (``pydantic.ValidationError`` or ``ValueError`` otherwise),
+    as the client sent it (fields unset stay unset)."""
+    document = json.loads(body)
+    return PublicationIn.model_validate(document).model_dump(mode="json", exclude_unset=True)
+
+
+def publication_schema() -> dict[str, Any]:
+    """:class:`PublicationIn`'s JSON schema with its definitions inlined (for the route's OpenAPI)."""
+    schema = PublicationIn.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return inline(schema)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from services.assessment.adapters.orm import DisqualifiedOrg, Submission
-from services.assessment.adapters.repository import AbstractDisqualifiedOrgRepository, AbstractSubmissionRepository
+from services.assessment.adapters.orm import ArchivedEmployer, DisqualifiedOrg, Submission
+from services.assessment.adapters.repository import (
+    AbstractArchivedEmployerRepository,
+    AbstractDisqualifiedOrgRepository,
+    AbstractSubmissionRepository,
+)
 from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
 from shared.contracts import Envelope
 
@@ -43,6 +47,17 @@ class FakeDisqualifiedOrgRepository(AbstractDisqualifiedOrgRepository):
         return self._by_id.get(org_id)
 
 
+class FakeArchivedEmployerRepository(AbstractArchivedEmployerRepository):
+    def __init__(self) -> None:
+        self.by_code: dict[str, ArchivedEmployer] = {}
+
+    def get(self, credit_code: str) -> ArchivedEmployer | None:
+        return self.by_code.get(credit_code)
+
+    def add(self, employer: ArchivedEmployer) -> None:
+        self.by_code[employer.credit_code] = employer
+
+
 class FakeUnitOfWork(AbstractAssessmentUnitOfWork):
     """Repositories in dicts; ``committed`` says whether the use case committed, ``published``
     lists the events it published (as the outbox would, were it committed)."""
@@ -50,6 +65,7 @@ class FakeUnitOfWork(AbstractAssessmentUnitOfWork):
     def __init__(self) -> None:
         self.submissions = FakeSubmissionRepository()
         self.disqualified_orgs = FakeDisqualifiedOrgRepository()
+        self.archived_employers = FakeArchivedEmployerRepository()
         self.committed = False
         self.published: list[Envelope] = []
         self.payloads: list[dict[str, str]] = []

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.penalty.adapters.orm import Case, CaseStep
+from services.penalty.adapters.orm import ArchivedEmployer, Case, CaseStep
 from services.penalty.adapters.orm_orgs import OrgDisqualification, OrgFinding
-from services.penalty.adapters.repository import AbstractCaseCodeSequence, AbstractCaseRepository, AbstractOrgRepository
+from services.penalty.adapters.repository import (
+    AbstractArchivedEmployerRepository,
+    AbstractCaseCodeSequence,
+    AbstractCaseRepository,
+    AbstractOrgRepository,
+)
 from services.penalty.domain import procedure
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
 from shared.contracts import Envelope
@@ -71,6 +76,17 @@ class FakeOrgRepository(AbstractOrgRepository):
         self.disqualifications[disqualification.decision_no] = disqualification
 
 
+class FakeArchivedEmployerRepository(AbstractArchivedEmployerRepository):
+    def __init__(self) -> None:
+        self.by_code: dict[str, ArchivedEmployer] = {}
+
+    def get(self, credit_code: str) -> ArchivedEmployer | None:
+        return self.by_code.get(credit_code)
+
+    def add(self, employer: ArchivedEmployer) -> None:
+        self.by_code[employer.credit_code] = employer
+
+
 class FakeUnitOfWork(AbstractPenaltyUnitOfWork):
     """Nothing is rolled back (the objects are the repositories' own); ``committed`` says whether the use case committed."""
 
@@ -78,6 +94,7 @@ class FakeUnitOfWork(AbstractPenaltyUnitOfWork):
         self.cases = FakeCaseRepository(cases)
         self.case_codes = FakeCaseCodeSequence()
         self.orgs = FakeOrgRepository()
+        self.archived_employers = FakeArchivedEmployerRepository()
         self.committed = False
         self.published: list[Envelope] = []
         self.payloads: list[dict[str, str]] = []

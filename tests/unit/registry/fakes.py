@@ -12,6 +12,7 @@ from services.registry.adapters.orm import (
     EnterpriseRecord,
     ExemptionRecord,
     OverrideRecord,
+    TransferRecord,
 )
 from shared.contracts import Envelope
 from shared.unit_of_work import AbstractUnitOfWork
@@ -118,6 +119,21 @@ class FakeChangeLog:
         return [e for e in self.entries if e.region_code == region_code]
 
 
+class FakeTransfers:
+    def __init__(self) -> None:
+        self.rows: list[TransferRecord] = []
+
+    def add(self, row: TransferRecord) -> None:
+        if row not in self.rows:
+            self.rows.append(row)
+
+    def pending_for(self, credit_code: str) -> TransferRecord | None:
+        return next((r for r in self.rows if r.credit_code == credit_code and r.status == "pending"), None)
+
+    def for_employer(self, credit_code: str) -> list[TransferRecord]:
+        return [r for r in self.rows if r.credit_code == credit_code]
+
+
 class FakeOutbox:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
@@ -137,6 +153,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.exemptions = FakeExemptions()
         self.reminders = FakeReminders()
         self.change_log = FakeChangeLog()
+        self.transfers = FakeTransfers()
         self.outbox = FakeOutbox(self)
         self.published: list[Envelope] = []
         self.payloads: list[dict[str, str]] = []

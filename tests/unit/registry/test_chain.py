@@ -18,10 +18,10 @@ from services.registry.adapters.orm import ChainHeadRecord, ChangeLogEntry
 from services.registry.bootstrap import bootstrap
 from services.registry.chain import main as chain_cli
 from services.registry.domain.chain import GENESIS_HASH, ChainHead, canonical_bytes, entry_hash, hashed_fields, verify
-from services.registry.service_layer import chain_log
+from services.registry.service_layer import chain_log, transfers
 from services.registry.service_layer.handlers import archive_classification
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.auth import issue_token
+from shared.auth import Principal, issue_token
 from shared.contracts import AssessmentClassified, FactorGrade, RuleSetRef, TraceEntry
 from shared.db import make_engine
 from shared.identifiers import credit_code_check_character
@@ -246,6 +246,9 @@ def test_chains_of_two_regions_are_independent(engine: Engine) -> None:
 
 def test_an_employer_moving_county_is_logged_in_both_chains(engine: Engine) -> None:
     apply(engine, classified("丙", date(2023, 6, 1)), classified("丙", date(2024, 6, 1), region="141081"))
+    with Session(engine) as session:  # the report asks for the move (RULES §5a); 侯马市 accepts it
+        houma = Principal("u-h", "侯马市 王五", "county", "141081")
+        transfers.decide_by_staff(uow_of(session), houma, CREDIT_CODE, "accept", None)
     left = entries(engine, "141029")[-1]
     arrived = entries(engine, "141081")[-1]
     assert (left.change, left.category_before, left.category_after, left.payload["to_region_code"]) == ("region_left", "丙", None, "141081")

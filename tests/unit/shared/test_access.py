@@ -487,7 +487,38 @@ def tampered() -> str:
     return ".".join([prefix, _b64(json.dumps(claims).encode()), signature])
 
 
+def signed_claims(claims: Any) -> str:
+    """A token with these claims, correctly signed with the test secret: its claims are the only fault."""
+    payload = _b64(json.dumps(claims).encode())
+    return f"{TOKEN_PREFIX}.{payload}.{_signature(TEST_AUTH_SECRET, payload)}"
+
+
+GOOD_CLAIMS = {"sub": "s", "name": "n", "role": "county", "region": "141029", "credit_code": None, "exp": int(time.time()) + 3600}
+# hostile tokens: each must answer 401, never a 500 (a header value may be bytes: latin-1 on the wire)
+HOSTILE_CREDENTIALS: dict[str, str | bytes] = {
+    "signature not ASCII": f"Bearer {token_for('province')[:-2]}é".encode("latin-1"),
+    "claims not ASCII": f"Bearer {TOKEN_PREFIX}.ÿÿÿ.x".encode("latin-1"),
+    "control characters": b"Bearer ohs1.\x01\x02.\x7f",
+    "a megabyte": f"Bearer {TOKEN_PREFIX}.{'A' * 1_000_000}.x",
+    "claims not base64": f"Bearer {TOKEN_PREFIX}.%%%%.abc",
+    "claims a list": f"Bearer {signed_claims([1, 2, 3])}",
+    "claims a string": f"Bearer {signed_claims('province')}",
+    "claims empty": f"Bearer {signed_claims({})}",
+    "sub missing": f"Bearer {signed_claims({k: v for k, v in GOOD_CLAIMS.items() if k != 'sub'})}",
+    "sub a number": f"Bearer {signed_claims({**GOOD_CLAIMS, 'sub': 7})}",
+    "role unknown": f"Bearer {signed_claims({**GOOD_CLAIMS, 'role': 'admin'})}",
+    "region a number": f"Bearer {signed_claims({**GOOD_CLAIMS, 'region': 141029})}",
+    "region full-width digits": f"Bearer {signed_claims({**GOOD_CLAIMS, 'region': '１４１０２９'})}",
+    "region of a city for a county": f"Bearer {signed_claims({**GOOD_CLAIMS, 'region': '141000'})}",
+    "employer without a credit code": f"Bearer {signed_claims({**GOOD_CLAIMS, 'role': 'employer', 'region': None})}",
+    "exp a string": f"Bearer {signed_claims({**GOOD_CLAIMS, 'exp': 'never'})}",
+    "exp a float": f"Bearer {signed_claims({**GOOD_CLAIMS, 'exp': 1e300})}",
+    "exp beyond 64 bits": f"Bearer {signed_claims({**GOOD_CLAIMS, 'exp': -(10 ** 30)})}",
+    "four parts": f"Bearer {token_for('province')}.x",
+    "other prefix": "Bearer ohs2." + token_for("province").split(".", 1)[1],
+}
 BAD_CREDENTIALS = {
+    **HOSTILE_CREDENTIALS,
     "no token": None,
     "forged signature": f"Bearer {forged()}",
     "tampered claims": f"Bearer {tampered()}",

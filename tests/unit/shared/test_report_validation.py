@@ -20,6 +20,7 @@ from services.penalty.bootstrap import bootstrap as penalty_bootstrap
 from shared.contracts import Report
 from tests.examples import EXAMPLE_REPORT
 from tests.support import auth
+from shared.migrations import upgrade
 from shared.settings import settings_for
 
 
@@ -44,13 +45,17 @@ def fields(response: Any) -> list[str]:
 @pytest.fixture(scope="module")
 def assessment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = settings_for("assessment", data_dir=tmp_path_factory.mktemp("assessment"))
-    yield TestClient(assessment_bootstrap(settings, create_topics=False), headers=auth("province"))  # not entered: no lifespan
+    app = assessment_bootstrap(settings, create_topics=False)
+    upgrade("assessment", app.state.runtime.engine)  # the tables (the jurisdiction check reads the archive's projection)
+    yield TestClient(app, headers=auth("province"))  # not entered: no lifespan
 
 
 @pytest.fixture(scope="module")
 def penalty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = settings_for("penalty", data_dir=tmp_path_factory.mktemp("penalty"))
-    yield TestClient(penalty_bootstrap(settings, create_topics=False), headers=auth("province"))
+    app = penalty_bootstrap(settings, create_topics=False)
+    upgrade("penalty", app.state.runtime.engine)
+    yield TestClient(app, headers=auth("province"))
 
 
 def test_the_example_report_is_a_valid_and_coherent_report() -> None:

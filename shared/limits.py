@@ -1,0 +1,102 @@
+"""A cap on the size of every request body (every service, every route): 413 past it.
+
+Without one, a single request of a few hundred megabytes is read into memory and parsed on the event
+loop, and the service (health included) stops answering. The cap is ``OHS_MAX_BODY_BYTES`` (default
+8 MiB); a route that legitimately takes more (sampling's ``POST /verify`` with a province's
+publication) gets its own cap with :func:`set_body_limit`.
+
+A body announced larger (``Content-Length``) is refused before it is read; a body sent without a
+length (chunked) is counted as it arrives and refused as soon as it passes the cap. Either way the
+answer is 413 with the one error body (``shared/errors.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from fastapi import FastAPI, HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MIB = 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = 8 * MIB
+STATE_KEY = "body_limits"  # app.state.body_limits: {path: bytes}, for routes with their own cap
+
+
+def max_body_bytes() -> int:
+    """The cap for every route without its own: ``OHS_MAX_BODY_BYTES`` or 8 MiB."""
+    raw = os.environ.get("OHS_MAX_BODY_BYTES", "").strip()
+    try:
+        return max(1, int(raw)) if raw else DEFAULT_MAX_BODY_BYTES
+    except ValueError:
+        return DEFAULT_MAX_BODY_BYTES
+
+
+def set_body_limit(app: FastAPI, path: str, limit: int) -> None:
+    """Give the route at ``path`` (exact path, e.g. ``/verify``) its own body cap."""
+    limits = getattr(app.state, STATE_KEY, None) or {}
+    limits[path] = limit
+    setattr(app.state, STATE_KEY, limits)
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than this service accepts ({limit} bytes at most)"
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for a request body over the cap of its path."""
+
+    def __init__(self, app: ASGIApp, default: int | None = None) -> None:
+        self.app = app
+        self.default = default or max_body_bytes()
+
+    def limit_for(self, scope: Scope) -> int:
+        app = scope.get("app")
+        limits = getattr(getattr(app, "state", None), STATE_KEY, None) or {}
+        return int(limits.get(scope.get("path", ""), self.default))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope)
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _answer_413(send, limit)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # FastAPI passes an HTTPException raised while it reads the body on to the error handlers
+                    raise HTTPException(status_code=413, detail=_too_large(limit))
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _answer_413(send: Send, limit: int) -> None:
+    body: dict[str, Any] = {"detail": _too_large(limit), "errors": []}
+    payload = json.dumps(body).encode()
+    await send({
+        "type": "http.response.start",
+        "status": 413,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close")],
+    })
+    await send({"type": "http.response.body", "body": payload})
