@@ -13,7 +13,6 @@ decisions. Routes call them in a unit of work: ``await uow.run(lambda u: views.x
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta, timezone

@@ -8,7 +8,6 @@ itself after ``valid_until`` (the registry's daily sweep, ``ohs registry sweep e
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query

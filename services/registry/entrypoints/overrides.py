@@ -7,7 +7,6 @@ Who acted (``principal.describe()``), when and why is kept with the entry and in
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
