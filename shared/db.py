@@ -44,6 +44,9 @@ class OutboxMessage(SQLModel, table=True):
     payload: str
     created_at: datetime = Field(default_factory=utc_now)
     published_at: datetime | None = Field(default=None, index=True)
+    # set aside: the broker refused the row for good (e.g. too large); the relay goes on with the rest
+    failed_at: datetime | None = Field(default=None)
+    error: str | None = Field(default=None, max_length=2000)
 
 
 def make_engine(url: str) -> Engine:
@@ -102,12 +105,25 @@ def outbox_has(session: Session, event_id: str) -> bool:
     return session.exec(select(OutboxMessage.id).where(OutboxMessage.event_id == event_id)).first() is not None
 
 
+def _pending():  # noqa: ANN202 - the filter of rows still to publish (not published, not set aside)
+    return OutboxMessage.published_at.is_(None) & OutboxMessage.failed_at.is_(None)  # type: ignore[union-attr]
+
+
 def count_pending_outbox(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.published_at.is_(None))).one()  # type: ignore[union-attr]
+    return session.exec(select(func.count()).select_from(OutboxMessage).where(_pending())).one()
+
+
+def count_set_aside_outbox(session: Session) -> int:
+    """Rows the broker refused for good and the relay set aside: each one an alarm for an operator."""
+    return session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.failed_at.is_not(None))).one()  # type: ignore[union-attr]
+
+
+def oldest_pending_outbox(session: Session) -> datetime | None:
+    return session.exec(select(func.min(OutboxMessage.created_at)).where(_pending())).one()
 
 
 def pending_outbox(session: Session, limit: int = 500) -> list[OutboxMessage]:
-    statement = select(OutboxMessage).where(OutboxMessage.published_at.is_(None)).order_by(OutboxMessage.id).limit(limit)  # type: ignore[union-attr]
+    statement = select(OutboxMessage).where(_pending()).order_by(OutboxMessage.id).limit(limit)  # type: ignore[arg-type]
     return list(session.exec(statement))
 
 

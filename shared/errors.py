@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -119,8 +120,11 @@ def install(app: FastAPI) -> None:
                               "read it, or send the request again")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, exc.detail, getattr(exc, "headers", None))
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # Allow: every method of the path, not only those of the first route that matched it
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
+        return error_response(exc.status_code, exc.detail, headers)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -129,6 +133,18 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+    """The methods some route of ``app`` takes on the scope's path (FastAPI has one route per method)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": "__none__"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
@@ -164,8 +180,8 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 wanted += ["401", "403"]
                 if method in ("post", "put", "patch", "delete"):
                     wanted.append("409")
-            if "{" in path:
-                wanted.append("404")
+            if "{" in path or (operation.get("security") and operation.get("parameters")):
+                wanted.append("404")  # a path id, or an id in the query (plan_id, credit_code), may name nothing the token sees
             if has_input:
                 wanted.append("422")
             for code in wanted:

@@ -6,6 +6,9 @@ parses, authenticates or authorises it before the route body runs.
 * ``StaffPrincipal`` — the caller, who must be supervision staff (county, city, province), else 403.
 * ``ReaderPrincipal`` — staff or an auditor (region-wide reads), else 403.
 * ``CreditCodePath`` — a ``{credit_code}`` path parameter that is a valid 统一社会信用代码, else 422.
+* ``RegionQuery`` — an optional GB/T 2260 region code (the route checks it is one, and in scope).
+* ``LimitQuery``, ``OffsetQuery`` — paging, bounded (limit 1–1000, offset 0–1,000,000).
+* ``DayQuery``, ``FromQuery``, ``ToQuery`` — optional date query parameters, YYYY-MM-DD, bounded.
 * ``UnitOfWorkDep`` — the service's unit-of-work factory; the route hands it the use case.
 * ``RuntimeDep`` — the service's runtime (settings, rule books on ``app.state``), for the rare
   route that needs more than the unit of work.
@@ -13,15 +16,39 @@ parses, authenticates or authorises it before the route body runs.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
+from pydantic import BeforeValidator
 
 from shared.auth import Principal, authenticate
+from shared.contracts import EARLIEST_DATE, LATEST_DATE, iso_date
 from shared.identifiers import credit_code_problem
 from shared.unit_of_work import UnitOfWorkFactory
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def day_query(alias: str | None = None, description: str | None = None) -> Any:
+    """An optional date query parameter, written YYYY-MM-DD, between 1949-10-01 and 2100-12-31 (else 422)."""
+    return Annotated[date | None, BeforeValidator(lambda v: v if v is None else iso_date(v)), Query(
+        alias=alias, ge=EARLIEST_DATE, le=LATEST_DATE,
+        description=description or f"a date (YYYY-MM-DD) between {EARLIEST_DATE} and {LATEST_DATE}",
+        json_schema_extra={"formatMinimum": EARLIEST_DATE.isoformat(), "formatMaximum": LATEST_DATE.isoformat()},
+    )]
+
+
+RegionQuery = Annotated[str | None, Query(
+    min_length=1, max_length=12, description="GB/T 2260 code: a county, or a city / province covering its counties; default: the token's region",
+)]
+MAX_OFFSET = 1_000_000
+LimitQuery = Annotated[int, Query(ge=1, le=1000, description="how many items at most (1–1000)")]
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"how many items to skip (0–{MAX_OFFSET:,})")]
+
+DayQuery = day_query()
+FromQuery = day_query("from", "first day, inclusive (YYYY-MM-DD, China time)")
+ToQuery = day_query("to", "last day, inclusive (YYYY-MM-DD, China time)")
 
 
 async def require_staff(principal: CurrentPrincipal) -> Principal:

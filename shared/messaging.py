@@ -20,6 +20,7 @@ The consumption contract every service relies on:
 from __future__ import annotations
 
 import asyncio
+from datetime import timezone
 import hashlib
 import logging
 import re
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -37,7 +38,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shared.contracts import Event, utc_now
-from shared.db import count_pending_outbox, pending_outbox
+from shared.db import count_pending_outbox, count_set_aside_outbox, oldest_pending_outbox, pending_outbox
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
 from shared.topics import content_type, dead_letter_topic
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 EventHandler = Callable[[AbstractUnitOfWork, Any], None]
 
 DLQ_HEADER_PREFIX = "x-dlq-"
+# what the broker (or the producer, before sending) refuses for good: retrying the same record cannot help
+REFUSED_FOR_GOOD = (MessageSizeTooLargeError, RecordTooLargeError)  # not an ACL: fixing one lets every row through
 DLQ_MAX_KEY_BYTES = 1024  # a key is a credit code or a region code; a longer one is cut in the dead letter
 
 
@@ -116,7 +119,12 @@ class OutboxRelay:
             pass
 
     async def flush(self) -> int:
-        """Publish everything pending; returns how many were published. Safe to call concurrently."""
+        """Publish everything pending, in order; returns how many were published. Safe to call concurrently.
+
+        A row the broker refuses for good (too large for it) is set aside
+        with the error — ``ohs_outbox_set_aside_events`` counts them for an operator — and the rows
+        behind it go on: one poison row never blocks the service. Any other failure (the broker
+        unreachable) stops this round; the row is tried again on the next."""
         async with self._lock:
             published = 0
             while True:
@@ -124,13 +132,19 @@ class OutboxRelay:
                 if not batch:
                     break
                 for row_id, topic, key, payload in batch:
-                    await self._broker.publish(
-                        payload.encode(), topic=topic, key=key.encode(), headers={"content-type": content_type(topic)}
-                    )
+                    try:
+                        await self._broker.publish(
+                            payload.encode(), topic=topic, key=key.encode(), headers={"content-type": content_type(topic)}
+                        )
+                    except REFUSED_FOR_GOOD as error:
+                        await asyncio.to_thread(self._set_aside, row_id, error)
+                        self._metrics.outbox_set_aside_total.labels(topic=topic).inc()
+                        log.error("outbox row %s for %s set aside: the broker refused it for good: %r", row_id, topic, error)
+                        continue
                     await asyncio.to_thread(self._mark_published, row_id)
                     self._metrics.events_published.labels(topic=topic).inc()
                     published += 1
-            await asyncio.to_thread(self._update_pending_gauge)
+            await asyncio.to_thread(self._update_gauges)
             return published
 
     def _pending(self) -> list[tuple[int, str, str, str]]:
@@ -138,18 +152,29 @@ class OutboxRelay:
             return [(m.id, m.topic, m.key, m.payload) for m in pending_outbox(session)]  # type: ignore[misc]
 
     def _mark_published(self, row_id: int) -> None:
+        self._update_row(row_id, published_at=utc_now())
+
+    def _set_aside(self, row_id: int, error: Exception) -> None:
+        self._update_row(row_id, failed_at=utc_now(), error=f"{type(error).__name__}: {error}"[:2000])
+
+    def _update_row(self, row_id: int, **values: object) -> None:
         from shared.db import OutboxMessage
 
         with Session(self._engine) as session:
             row = session.get(OutboxMessage, row_id)
             if row is not None and row.published_at is None:
-                row.published_at = utc_now()
+                for name, value in values.items():
+                    setattr(row, name, value)
                 session.add(row)
                 session.commit()
 
-    def _update_pending_gauge(self) -> None:
+    def _update_gauges(self) -> None:
         with Session(self._engine) as session:
             self._metrics.outbox_pending.set(count_pending_outbox(session))
+            self._metrics.outbox_set_aside.set(count_set_aside_outbox(session))
+            oldest = oldest_pending_outbox(session)
+        age = (utc_now() - (oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc))).total_seconds() if oldest else 0.0
+        self._metrics.outbox_oldest_pending_age.set(max(age, 0.0))
 
     async def _run(self) -> None:
         while True:

@@ -27,6 +27,18 @@ class ServiceMetrics:
         self.outbox_pending = Gauge(
             "ohs_outbox_pending_events", "Events committed to the outbox but not yet published.", registry=self.registry
         )
+        self.outbox_set_aside = Gauge(
+            "ohs_outbox_set_aside_events",
+            "Outbox rows the broker refused for good (e.g. too large), set aside so the rest flows: each needs an operator.",
+            registry=self.registry,
+        )
+        self.outbox_set_aside_total = Counter(
+            "ohs_outbox_set_aside", "Outbox rows set aside since start, by topic.", ["topic"], registry=self.registry
+        )
+        self.outbox_oldest_pending_age = Gauge(
+            "ohs_outbox_oldest_pending_age_seconds", "Age of the oldest outbox row not yet published (0 when none).",
+            registry=self.registry,
+        )
         self.consumer_lag = Gauge(
             "ohs_consumer_lag_messages",
             "Messages behind the partition's end after the last one handled, per consumer group.",

@@ -59,3 +59,15 @@ def inbox_per_consumer_downgrade() -> None:
     op.drop_constraint(name, "processed_event", type_="primary")
     op.create_primary_key(name, "processed_event", ["event_id"])
     op.drop_column("processed_event", "consumer")
+
+
+def outbox_set_aside_upgrade() -> None:
+    """The outbox can set a row aside (the broker refused it for good) instead of blocking behind it."""
+    op.add_column("outbox", sa.Column("failed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column("outbox", sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True))
+
+
+def outbox_set_aside_downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("error")
+        batch.drop_column("failed_at")

@@ -13,13 +13,86 @@ Every name is re-exported here, so ``from shared.contracts import AssessmentClas
 
 from __future__ import annotations
 
-from shared.contracts.envelope import AgencyEvent, CATEGORIES, Category, CreditCode, Decision, Envelope, Event, FieldProblem, Harm, HazardGrade, ManagementGrade, Nature, NonNegativeInt, RuleSetRef, TraceEntry, utc_now, validate_county_code, validate_credit_code  # noqa: F401
-from shared.contracts.envelope import EARLIEST_DATE, LATEST_DATE, MAX_HEADCOUNT, NAME_LENGTH, REF_LENGTH, TEXT_LENGTH, FreeText, Headcount, Name, Points, Ref, SaneDate  # noqa: F401
-from shared.contracts.assessment import AssessmentClassified, Assessor, Enterprise, FactorGrade, Flag, Hazard, LostPoints, Publicity, Report, ReportRejected, ReportSubmitted, SelfCheck  # noqa: F401
-from shared.contracts.registry import ClassificationChanged, ExemptionChanged, ReminderDue, ReminderKind  # noqa: F401
-from shared.contracts.penalty import CaseProgressed, CaseStep, OrgDisqualified, PenaltyDecided  # noqa: F401
-from shared.contracts.sampling import DrawPublished, InspectionRecorded, InspectorRef, PlanCommitted, TaskAssigned, ViolationRecorded  # noqa: F401
-from shared.contracts.credit import CREDIT_EVENT_KINDS, CREDIT_SOURCE_PENALTY, CREDIT_SOURCE_REGISTRY, CreditClassificationData, CreditCloudEvent, CreditDataSchema, CreditEventType, CreditExemptionData, CreditOrgDisqualifiedData, CreditPenaltyData  # noqa: F401
+from shared.contracts.assessment import (  # noqa: F401
+    AssessmentClassified,
+    Assessor,
+    Enterprise,
+    FactorGrade,
+    Flag,
+    Hazard,
+    LostPoints,
+    Publicity,
+    Report,
+    ReportRejected,
+    ReportSubmitted,
+    SelfCheck,
+)
+from shared.contracts.credit import (  # noqa: F401
+    CREDIT_EVENT_KINDS,
+    CREDIT_SOURCE_PENALTY,
+    CREDIT_SOURCE_REGISTRY,
+    CreditClassificationData,
+    CreditCloudEvent,
+    CreditDataSchema,
+    CreditEventType,
+    CreditExemptionData,
+    CreditOrgDisqualifiedData,
+    CreditPenaltyData,
+)
+from shared.contracts.envelope import (  # noqa: F401  # noqa: F401
+    CATEGORIES,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_HEADCOUNT,
+    NAME_LENGTH,
+    REF_LENGTH,
+    TEXT_LENGTH,
+    AgencyEvent,
+    Category,
+    CreditCode,
+    Decision,
+    Envelope,
+    Event,
+    FieldProblem,
+    FreeText,
+    Harm,
+    HazardGrade,
+    Headcount,
+    ManagementGrade,
+    Name,
+    Nature,
+    NonNegativeInt,
+    Points,
+    Ref,
+    RequestModel,
+    RuleSetRef,
+    SaneDate,
+    TraceEntry,
+    iso_date,
+    utc_now,
+    validate_county_code,
+    validate_credit_code,
+)
+from shared.contracts.penalty import (  # noqa: F401
+    CaseProgressed,
+    CaseStep,
+    OrgDisqualified,
+    PenaltyDecided,
+)
+from shared.contracts.registry import (  # noqa: F401
+    ClassificationChanged,
+    ExemptionChanged,
+    ReminderDue,
+    ReminderKind,
+)
+from shared.contracts.sampling import (  # noqa: F401
+    DrawPublished,
+    InspectionRecorded,
+    InspectorRef,
+    PlanCommitted,
+    TaskAssigned,
+    ViolationRecorded,
+)
 
 EVENT_TYPES: dict[str, type[Envelope]] = {
     cls.topic: cls

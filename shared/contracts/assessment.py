@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shared import topics
 from shared.contracts.envelope import (
+    RequestModel,
     NAME_LENGTH, REF_LENGTH, Category, Event, Headcount, HazardGrade, ManagementGrade, Nature, RuleSetRef, SaneDate, TraceEntry,
     validate_county_code, validate_credit_code,
 )
@@ -25,7 +26,7 @@ MAX_CHECKLIST_ITEMS = 100
 # --------------------------------------------------------------------------- the report (附件4)
 
 
-class Enterprise(BaseModel):
+class Enterprise(RequestModel):
     """用人单位: the employer the report is about."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -51,7 +52,7 @@ class Enterprise(BaseModel):
         return codes
 
 
-class Assessor(BaseModel):
+class Assessor(RequestModel):
     """Who ran the assessment: the employer itself, or a 职业卫生技术服务机构."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -73,7 +74,7 @@ class Assessor(BaseModel):
         return self
 
 
-class Hazard(BaseModel):
+class Hazard(RequestModel):
     """One occupational-disease hazard factor the workers are exposed to."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -89,7 +90,7 @@ class Hazard(BaseModel):
     )
 
 
-class Publicity(BaseModel):
+class Publicity(RequestModel):
     """公示: the posting on the bulletin board."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -104,7 +105,7 @@ class Publicity(BaseModel):
         return self
 
 
-class SelfCheck(BaseModel):
+class SelfCheck(RequestModel):
     """附件2 self-check result: the stated score, the item-by-item answers, or both."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -129,12 +130,12 @@ class SelfCheck(BaseModel):
         return self
 
 
-class Report(BaseModel):
+class Report(RequestModel):
     """《用人单位职业病危害综合风险评估报告》 as submitted."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    submission_id: UUID = Field(default_factory=uuid4)
+    submission_id: UUID = Field(strict=False, default_factory=uuid4)
     enterprise: Enterprise
     assessor: Assessor
     assessed_on: SaneDate

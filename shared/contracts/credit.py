@@ -9,7 +9,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared import topics
-from shared.contracts.envelope import Category, Decision, HazardGrade, ManagementGrade, validate_credit_code
+from shared.contracts.envelope import (
+    Category,
+    Decision,
+    HazardGrade,
+    ManagementGrade,
+    validate_credit_code,
+)
 
 # --------------------------------------------------------------------------- the credit feed (CloudEvents 1.0)
 #

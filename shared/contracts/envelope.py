@@ -9,14 +9,19 @@ error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from shared.identifiers import county_region_problem, credit_code_problem, region_problem
+from shared.identifiers import (
+    county_region_problem,
+    credit_code_problem,
+    region_problem,
+)
 
 Category = Literal["甲", "乙", "丙"]  # 综合风险类别: 甲 lowest risk, 丙 highest (2022 scheme)
 CATEGORIES: tuple[Category, ...] = ("甲", "乙", "丙")  # lowest risk first: the order every table and count uses
@@ -40,8 +45,25 @@ NAME_LENGTH = 200  # names of employers, organisations, people
 TEXT_LENGTH = 2000  # free text: reasons, descriptions, findings
 REF_LENGTH = 100  # identifiers and document numbers given by people (case refs, test report numbers)
 
-SaneDate = Annotated[date, Field(
-    ge=EARLIEST_DATE, le=LATEST_DATE,
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date(value: object) -> object:
+    """A date is written YYYY-MM-DD: not a number (pydantic would read 0 as 1970-01-01), not a timestamp."""
+    if isinstance(value, datetime) or not isinstance(value, (str, date)) or (isinstance(value, str) and not ISO_DATE.fullmatch(value)):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+class RequestModel(BaseModel):
+    """What a client sends: JSON types as declared (no "5" for 5, no 0 for false or for a date), no
+    unknown fields, surrounding spaces stripped. Dates and UUIDs are written as strings."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+
+
+SaneDate = Annotated[date, BeforeValidator(iso_date), Field(
+    strict=False, ge=EARLIEST_DATE, le=LATEST_DATE,
     json_schema_extra={"formatMinimum": EARLIEST_DATE.isoformat(), "formatMaximum": LATEST_DATE.isoformat()},
 )]  # a calendar date between 1949-10-01 and 2100-12-31
 Headcount = Annotated[int, Field(ge=0, le=MAX_HEADCOUNT)]  # a number of workers: 0 … 1,000,000

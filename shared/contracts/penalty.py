@@ -11,6 +11,7 @@ from pydantic import Field
 from shared import topics
 from shared.contracts.envelope import Decision, Event, TraceEntry
 
+
 class OrgDisqualified(Event):
     """A technical service organisation may no longer do comprehensive risk assessments.
 

@@ -9,7 +9,13 @@ from uuid import UUID
 from pydantic import Field, field_validator
 
 from shared import topics
-from shared.contracts.envelope import Category, Event, HazardGrade, ManagementGrade, validate_county_code
+from shared.contracts.envelope import (
+    Category,
+    Event,
+    HazardGrade,
+    ManagementGrade,
+    validate_county_code,
+)
 
 
 class ClassificationChanged(Event):

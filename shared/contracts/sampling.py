@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from shared import topics
 from shared.contracts.envelope import AgencyEvent, Category, Event, Harm
 
+
 class ViolationRecorded(Event):
     """A violation found at an inspection: the penalty service opens (or already holds) the case
     ``case_id`` and takes it through the procedure. Recorded through penalty's HTTP API, or by the

@@ -63,8 +63,9 @@ def test_make_run_starts_a_killed_service_again_and_stops_everything_on_ctrl_c(k
     urls = {name: f"http://127.0.0.1:{port + offset}" for name, port in
             {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004}.items()}
     try:
-        eventually_sync(lambda: [n for n, u in urls.items() if not healthy(u)], 90, "make run ready",
-                        ready=lambda waiting: not waiting, describe=lambda _: (run_dir / "run.log").read_text()[-3000:])
+        log_text = lambda: (run_dir / "run.log").read_text()  # noqa: E731
+        eventually_sync(log_text, 90, "make run ready", ready=lambda text: "[run] ready:" in text, describe=lambda text: text[-3000:])
+        assert not [name for name, url in urls.items() if not healthy(url)]
         before = json.loads(state.read_text())["registry"]["pid"]
 
         os.kill(before, signal.SIGKILL)
@@ -77,9 +78,9 @@ def test_make_run_starts_a_killed_service_again_and_stops_everything_on_ctrl_c(k
             return pid if pid != before and healthy(urls["registry"]) else None
 
         after = eventually_sync(restarted, 60, "the registry started again", ready=lambda pid: pid is not None,
-                                describe=lambda _: (run_dir / "run.log").read_text()[-2000:])
+                                describe=lambda _: log_text()[-2000:])
         assert _alive(after) and run.poll() is None
-        assert "registry exited with code -9" in (run_dir / "run.log").read_text()
+        assert "registry exited with code -9" in log_text()
 
         children = [entry["pid"] for entry in json.loads(state.read_text()).values()]
         run.send_signal(signal.SIGINT)

@@ -16,8 +16,8 @@ from services.assessment.service_layer import handlers
 from shared.auth import Principal, not_found
 from shared.contracts import AssessmentClassified, Report
 from shared.dates import china_today
-from shared.http import CurrentPrincipal, RuntimeDep, UnitOfWorkDep
 from shared.errors import once_more_after_a_race
+from shared.http import CurrentPrincipal, RuntimeDep, UnitOfWorkDep
 from shared.runtime import content_disposition, invalid
 
 router = APIRouter(tags=["reports 综合风险评估报告"])

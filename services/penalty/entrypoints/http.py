@@ -8,16 +8,29 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.penalty import views
 from services.penalty.adapters.rules import Rulebook
 from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, NoApplicableList
 from services.penalty.service_layer import handlers
 from shared.auth import not_found
-from shared.contracts import EARLIEST_DATE, LATEST_DATE, FieldProblem, Harm, SaneDate, validate_county_code, validate_credit_code
+from shared.contracts import (
+    FieldProblem,
+    Harm,
+    RequestModel,
+    SaneDate,
+    validate_county_code,
+    validate_credit_code,
+)
 from shared.dates import china_today
-from shared.http import CurrentPrincipal, StaffPrincipal, UnitOfWorkDep, valid_credit_code
+from shared.http import (
+    DayQuery,
+    CurrentPrincipal,
+    StaffPrincipal,
+    UnitOfWorkDep,
+    valid_credit_code,
+)
 from shared.identifiers import county_region_problem
 from shared.runtime import invalid
 
@@ -34,20 +47,9 @@ RulebookDep = Annotated[Rulebook, Depends(rulebook)]
 CaseIdPath = Annotated[str, Path(min_length=1, max_length=64, description="the case id")]
 
 
-def day_query(alias: str | None = None) -> Any:
-    """An optional date query parameter between 1949-10-01 and 2100-12-31 (422 outside)."""
-    return Annotated[date | None, Query(
-        alias=alias, ge=EARLIEST_DATE, le=LATEST_DATE, description=f"a date between {EARLIEST_DATE} and {LATEST_DATE}",
-        json_schema_extra={"formatMinimum": EARLIEST_DATE.isoformat(), "formatMaximum": LATEST_DATE.isoformat()},
-    )]
 
 
-DayQuery = day_query()
-FromQuery = day_query("from")
-RegionQuery = Annotated[str | None, Query(min_length=1, max_length=12, description="GB/T 2260 code; default: the token's region")]
-
-
-class ViolationIn(BaseModel):
+class ViolationIn(RequestModel):
     """A violation found at inspection."""
 
     model_config = ConfigDict(extra="forbid")

@@ -7,23 +7,31 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.penalty import views
 from services.penalty.domain.orgs import DisqualificationRefused, Misstatement, Severity
 from services.penalty.service_layer import orgs
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
-from shared.contracts import NAME_LENGTH, TEXT_LENGTH, FreeText, SaneDate, validate_county_code, validate_credit_code
+from shared.contracts import (
+    NAME_LENGTH,
+    TEXT_LENGTH,
+    FreeText,
+    RequestModel,
+    SaneDate,
+    validate_county_code,
+    validate_credit_code,
+)
 from shared.dates import china_today
-from shared.http import CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.errors import once_more_after_a_race
+from shared.http import CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.runtime import invalid
 
 router = APIRouter(tags=["organisations 技术服务机构"])
 log = logging.getLogger(__name__)
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     decision_no: str = Field(min_length=1, max_length=64, description="the deciding document, e.g. 晋卫监罚〔2026〕12号")
@@ -32,7 +40,7 @@ class DecisionIn(BaseModel):
     reason: str | None = Field(default=None, max_length=TEXT_LENGTH, description="default: the serious findings it rests on")
 
 
-class FindingIn(BaseModel):
+class FindingIn(RequestModel):
     """A false-report finding against an organisation."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -40,7 +48,7 @@ class FindingIn(BaseModel):
     org_name: str = Field(min_length=1, max_length=NAME_LENGTH)
     region_code: str = Field(max_length=6, description="county where the report was used (inside the token's jurisdiction)")
     employer_credit_code: str | None = Field(default=None, max_length=18, description="the employer whose report was false")
-    submission_id: UUID | None = Field(default=None, description="the false report, when it went through the platform")
+    submission_id: UUID | None = Field(strict=False, default=None, description="the false report, when it went through the platform")
     misstated: list[Misstatement] = Field(min_length=1, max_length=10, description="what the report misstated")
     description: FreeText
     severity: Severity = Field(description="serious: grounds for disqualification (referred to the province)")

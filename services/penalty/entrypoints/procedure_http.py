@@ -9,20 +9,20 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from services.penalty import views
 from services.penalty.adapters.orm import Case
 from services.penalty.adapters.xlsx import review_workbook
 from services.penalty.domain.discretion import Circumstance
 from services.penalty.domain.procedure import StepNotAllowed
-from services.penalty.entrypoints.http import CaseIdPath, DayQuery, FromQuery, RegionQuery, RulebookDep
+from services.penalty.entrypoints.http import CaseIdPath, RulebookDep
 from services.penalty.service_layer import handlers
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
 from shared.auth import Principal, not_found
-from shared.contracts import NAME_LENGTH, TEXT_LENGTH, SaneDate
+from shared.contracts import NAME_LENGTH, TEXT_LENGTH, RequestModel, SaneDate
 from shared.dates import china_today
-from shared.http import ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
+from shared.http import RegionQuery, DayQuery, FromQuery, ReaderPrincipal, StaffPrincipal, ToQuery, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
 from shared.runtime import content_disposition, invalid
@@ -38,28 +38,28 @@ _STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class EducationIn(BaseModel):
+class EducationIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     on: SaneDate = Field(description="the day of the education and guidance (教育引导)")
     by: str | None = Field(default=None, max_length=NAME_LENGTH, description="who gave it (default: the token's name)")
     content: str = Field(min_length=1, max_length=TEXT_LENGTH, description="what was explained")
 
 
-class RectificationOrderIn(BaseModel):
+class RectificationOrderIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     ordered_on: SaneDate
     working_days: int | None = Field(default=None, ge=1, le=120, description="default: the jurisdiction's rule data (10)")
     by: str | None = Field(default=None, max_length=NAME_LENGTH)
 
 
-class CommitmentIn(BaseModel):
+class CommitmentIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     signed_on: SaneDate
     commit_by_working_days: int | None = Field(default=None, ge=1, le=120, description="default: the jurisdiction's rule data")
     by: str | None = Field(default=None, max_length=NAME_LENGTH)
 
 
-class VerificationIn(BaseModel):
+class VerificationIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     verified_on: SaneDate
     corrected: bool
@@ -73,7 +73,7 @@ class VerificationIn(BaseModel):
         return self
 
 
-class FineIn(BaseModel):
+class FineIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
     fine_yuan: int = Field(ge=0, le=100_000_000, description="yuan, 0 … 100,000,000")
     circumstance: Circumstance | None = Field(default=None, description="default: as proposed (first_overdue / repeated / harm_caused)")
@@ -175,7 +175,7 @@ async def case_code_report(principal: ReaderPrincipal, uow: UnitOfWorkDep,
 @router.get("/reviews/cases", tags=["reports 报表"], summary="案卷评查: the cases with their full timeline and the flags of incomplete files")
 async def review_cases(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: RulebookDep,
                        region_code: RegionQuery = None, from_: FromQuery = None,
-                       to: DayQuery = None, flagged_only: bool = Query(default=False)) -> Any:
+                       to: ToQuery = None, flagged_only: bool = Query(default=False)) -> Any:
     code = _region(principal, region_code)
     today = china_today()
     files = await uow.run(lambda u: views.case_files(u.session, code, from_, to, rules, today))
@@ -189,7 +189,7 @@ async def review_cases(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: Ru
             summary="案卷评查 as .xlsx: sheets 案卷 (one row per case, with flags) and 时间线 (one row per step)")
 async def review_cases_xlsx(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: RulebookDep,
                             region_code: RegionQuery = None, from_: FromQuery = None,
-                            to: DayQuery = None) -> Response:
+                            to: ToQuery = None) -> Response:
     code = _region(principal, region_code)
     today = china_today()
     files = await uow.run(lambda u: views.case_files(u.session, code, from_, to, rules, today))

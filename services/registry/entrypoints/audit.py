@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 
 from services.registry import views
 from shared.auth import Principal, not_found
-from shared.http import CurrentPrincipal, UnitOfWorkDep
+from shared.http import LimitQuery, CurrentPrincipal, UnitOfWorkDep
 from shared.identifiers import county_region_problem
 
 router = APIRouter(prefix="/audit", tags=["audit 防篡改变更链"])
@@ -47,7 +47,7 @@ async def get_chain(
     principal: CurrentPrincipal,
     uow: UnitOfWorkDep,
     from_seq: int = Query(default=1, ge=1, le=2**63 - 1, description="first seq to return (seqs are shared by all regions: gaps are normal)"),
-    limit: int = Query(default=100, ge=1, le=1000),
+    limit: LimitQuery = 100,
 ) -> dict[str, Any]:
     _check_region(region_code, principal)
     return await uow.run(lambda u: views.chain_page(u.session, region_code, from_seq, limit))

@@ -12,21 +12,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.registry import views
 from services.registry.domain.exemptions import china_today
 from services.registry.entrypoints.overrides import REFUSALS
 from services.registry.service_layer import exemptions, overrides
 from shared.auth import not_found
-from shared.contracts import TEXT_LENGTH, FreeText, SaneDate
+from shared.contracts import TEXT_LENGTH, FreeText, RequestModel, SaneDate
 from shared.http import CreditCodePath, CurrentPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.runtime import invalid
 
 router = APIRouter(tags=["免检 exemptions"])
 
 
-class ExemptionIn(BaseModel):
+class ExemptionIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     valid_from: SaneDate = Field(description="first exempt day (China date)")
@@ -35,7 +35,7 @@ class ExemptionIn(BaseModel):
     basis: FreeText = Field(description="the credit assessment or decision the exemption rests on")
 
 
-class RevocationIn(BaseModel):
+class RevocationIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: FreeText

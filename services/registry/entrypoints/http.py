@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from services.registry import views
 from shared.auth import Principal, not_found
-from shared.http import CreditCodePath, CurrentPrincipal, UnitOfWorkDep
+from shared.http import LimitQuery, OffsetQuery, CreditCodePath, CurrentPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
 
@@ -52,8 +52,8 @@ async def list_enterprises(
         default=None, max_length=12, description="GB/T 2260 code; a city or province code covers its counties (default: the token's region)"
     ),
     category: Literal["甲", "乙", "丙"] | None = Query(default=None, description="综合风险类别"),
-    limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
 ) -> dict:
     if region_code is not None:
         problem = region_problem(region_code)

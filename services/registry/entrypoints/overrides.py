@@ -11,14 +11,22 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.registry import views
 from services.registry.domain.exemptions import china_today
 from services.registry.domain.overrides import IndustryCatalogues, NoIndustryMatch
 from services.registry.service_layer import overrides
 from shared.auth import not_found
-from shared.contracts import NAME_LENGTH, REF_LENGTH, FreeText, Headcount, SaneDate, validate_county_code
+from shared.contracts import (
+    NAME_LENGTH,
+    REF_LENGTH,
+    FreeText,
+    Headcount,
+    RequestModel,
+    SaneDate,
+    validate_county_code,
+)
 from shared.http import CreditCodePath, StaffPrincipal, UnitOfWorkDep
 from shared.rule_data import NoApplicableRules
 from shared.runtime import invalid
@@ -32,7 +40,7 @@ REFUSALS = {
 }
 
 
-class _In(BaseModel):
+class _In(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

@@ -8,10 +8,8 @@ not loaded. Without ``region_code`` a report covers the caller's own region.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any
-
-from typing import Annotated
+from datetime import datetime, timezone
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
@@ -21,7 +19,7 @@ from services.registry.domain.regions import RegionTree
 from shared.auth import Principal, not_found
 from shared.contracts import EARLIEST_DATE, LATEST_DATE, MAX_HEADCOUNT
 from shared.dates import CHINA
-from shared.http import CurrentPrincipal, ReaderPrincipal, UnitOfWorkDep
+from shared.http import RegionQuery, LimitQuery, OffsetQuery, FromQuery, ToQuery, CurrentPrincipal, ReaderPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.runtime import content_disposition
 
@@ -33,9 +31,6 @@ _REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "an employer's token: reports are for supervision staff and auditors"},
     404: {"description": "the region is not loaded, or lies outside the caller's jurisdiction"},
 }
-_REGION_QUERY = Query(
-    default=None, max_length=12, description="GB/T 2260 code: a county, or a city / province covering its counties; default: the caller's own region"
-)
 
 
 _DAY_LIMITS = {"formatMinimum": EARLIEST_DATE.isoformat(), "formatMaximum": LATEST_DATE.isoformat()}
@@ -80,7 +75,7 @@ async def get_region(code: Annotated[str, Path(min_length=1, max_length=12)], pr
     summary="Employers per county × category (甲/乙/丙) for every county of the region, zeros included, with totals",
     responses=_REPORT_RESPONSES,
 )
-async def get_category_report(principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, region_code: str | None = _REGION_QUERY) -> dict[str, Any]:
+async def get_category_report(principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, region_code: RegionQuery = None) -> dict[str, Any]:
     code = reader_region(principal, region_code, tree)
     return await uow.run(lambda u: views.category_counts(u.session, tree, code))
 
@@ -94,11 +89,9 @@ async def get_change_report(
     principal: ReaderPrincipal,
     tree: Regions,
     uow: UnitOfWorkDep,
-    region_code: str | None = _REGION_QUERY,
-    start: date | None = Query(default=None, alias="from", ge=EARLIEST_DATE, le=LATEST_DATE, json_schema_extra=_DAY_LIMITS,
-                               description="first day, inclusive (China time); default: the beginning"),
-    end: date | None = Query(default=None, alias="to", ge=EARLIEST_DATE, le=LATEST_DATE, json_schema_extra=_DAY_LIMITS,
-                             description="last day, inclusive (China time); default: today"),
+    region_code: RegionQuery = None,
+    start: FromQuery = None,
+    end: ToQuery = None,
 ) -> dict[str, Any]:
     code = reader_region(principal, region_code, tree)
     if start and end and start > end:
@@ -115,10 +108,10 @@ async def get_small_employer_report(
     principal: ReaderPrincipal,
     tree: Regions,
     uow: UnitOfWorkDep,
-    region_code: str | None = _REGION_QUERY,
+    region_code: RegionQuery = None,
     max_employees: int = Query(default=99, ge=0, le=MAX_HEADCOUNT, description="at most this many workers (职工总数)"),
-    limit: int = Query(default=1000, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
+    limit: LimitQuery = 1000,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     code = reader_region(principal, region_code, tree)
     return await uow.run(lambda u: views.small_employers(u.session, tree, code, max_employees, limit, offset))
@@ -130,7 +123,7 @@ async def get_small_employer_report(
     response_class=Response,
     responses={**_REPORT_RESPONSES, 200: {"content": {XLSX: {}}}},
 )
-async def get_archive_xlsx(principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, region_code: str | None = _REGION_QUERY) -> Response:
+async def get_archive_xlsx(principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, region_code: RegionQuery = None) -> Response:
     code = reader_region(principal, region_code, tree)
     now = datetime.now(timezone.utc)
     content, _ = await uow.run(lambda u: views.archive_xlsx(u.session, tree, code, now))

@@ -12,13 +12,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.registry import views
 from services.registry.domain.regions import RegionTree
 from services.registry.service_layer import overrides, transfers
 from shared.auth import not_found
-from shared.http import CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
+from shared.contracts import RequestModel
+from shared.http import RegionQuery, LimitQuery, OffsetQuery, CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.runtime import invalid
 
@@ -32,7 +33,7 @@ def region_tree(request: Request) -> RegionTree:
 Regions = Annotated[RegionTree, Depends(region_tree)]
 
 
-class TransferDecisionIn(BaseModel):
+class TransferDecisionIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     decision: Literal["accept", "refuse"] = Field(description="accept: the employer moves to your region; refuse: it stays")
@@ -83,10 +84,10 @@ async def post_transfer_decision(
 async def list_transfers(
     principal: ReaderPrincipal,
     uow: UnitOfWorkDep,
-    region_code: str | None = Query(default=None, description="GB/T 2260 code (default: the token's region)"),
+    region_code: RegionQuery = None,
     status: Literal["pending", "accepted", "refused", "superseded"] | None = Query(default=None),
-    limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     if region_code is not None and (problem := region_problem(region_code)):
         raise HTTPException(status_code=422, detail=f"region_code: {problem}")

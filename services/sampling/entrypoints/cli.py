@@ -28,9 +28,10 @@ from pydantic import ValidationError
 
 from services.sampling import views
 from services.sampling.adapters.roster_file import read_roster_file, roster_file_text
-from services.sampling.domain.publication import Unusable, verify as verify_publication
-from services.sampling.service_layer.commands import RosterIn
+from services.sampling.domain.publication import Unusable
+from services.sampling.domain.publication import verify as verify_publication
 from services.sampling.service_layer import roster as rosters_uc
+from services.sampling.service_layer.commands import RosterIn
 from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 from shared.identifiers import region_problem
 

@@ -15,25 +15,31 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from pydantic import ValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.sampling import views
 from services.sampling.adapters.xlsx import publication_xlsx
 from services.sampling.domain.draw import DrawRefused
 from services.sampling.domain.publication import Unusable, verify
-from services.sampling.service_layer.commands import (
-    PERIOD_PATTERN, ConflictIn, PlanIn, ResultIn, RosterIn, parse_publication, publication_schema,
-)
 from services.sampling.service_layer import plans, results, roster
+from services.sampling.service_layer.commands import (
+    PERIOD_PATTERN,
+    ConflictIn,
+    PlanIn,
+    ResultIn,
+    RosterIn,
+    parse_publication,
+    publication_schema,
+)
 from services.sampling.service_layer.errors import Conflict, Invalid
 from shared.auth import Principal, not_found
 from shared.dates import china_today
+from shared.errors import once_more_after_a_race
 from shared.http import ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, require_staff
 from shared.identifiers import region_problem
 from shared.rule_data import NoApplicableRules
-from shared.errors import once_more_after_a_race
 from shared.runtime import content_disposition, invalid, problem_field
 from shared.unit_of_work import UnitOfWorkFactory
 

@@ -7,10 +7,19 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.sampling.domain.draw import MIN_INSPECTORS_PER_TASK, ratio_text
-from shared.contracts import CATEGORIES, NAME_LENGTH, TEXT_LENGTH, FreeText, Harm, Name, SaneDate
+from shared.contracts import (
+    CATEGORIES,
+    NAME_LENGTH,
+    TEXT_LENGTH,
+    FreeText,
+    Harm,
+    Name,
+    RequestModel,
+    SaneDate,
+)
 from shared.identifiers import credit_code_problem, region_problem
 
 # a period of the years the platform can hold (1949 … 2100): 2026 or 2026Q1
@@ -32,14 +41,14 @@ def _credit_code(value: str) -> str:
     return value
 
 
-class Exclusion(BaseModel):
+class Exclusion(RequestModel):
     credit_code: CreditCode
     reason: str = Field(min_length=1, max_length=TEXT_LENGTH, description="e.g. 注销, 停产, 免检")
 
     _code = field_validator("credit_code")(_credit_code)
 
 
-class PlanIn(BaseModel):
+class PlanIn(RequestModel):
     region_code: str = Field(max_length=6, description="the agency's GB/T 2260 code: a county, or a city / province (with hand_down)")
     period: str = Field(pattern=PERIOD_PATTERN, max_length=6, description="2026 or 2026Q1 (a year 1949 … 2100)")
     ratios: dict[str, float | Annotated[str, Field(max_length=32)]] | None = Field(
@@ -88,7 +97,7 @@ class PlanIn(BaseModel):
         return value
 
 
-class ViolationItem(BaseModel):
+class ViolationItem(RequestModel):
     item_code: str = Field(pattern=ITEM_CODE_PATTERN, max_length=16, description="§7 item code, e.g. 70-4")
     harm: Harm = Field(description="none | minor | serious")
     description: str | None = Field(default=None, max_length=TEXT_LENGTH)
@@ -97,7 +106,7 @@ class ViolationItem(BaseModel):
     major: bool = Field(default=False, description="the inspectors' finding that it is a major violation (重大违法)")
 
 
-class ResultIn(BaseModel):
+class ResultIn(RequestModel):
     outcome: str = Field(pattern=r"^(compliant|violations|not_inspected)$", max_length=16, description="compliant | violations | not_inspected")
     inspected_on: SaneDate | None = None
     violations: list[ViolationItem] = Field(default_factory=list, max_length=MAX_VIOLATIONS)
@@ -132,7 +141,7 @@ class ResultIn(BaseModel):
         return errors
 
 
-class ConflictIn(BaseModel):
+class ConflictIn(RequestModel):
     inspector_id: InspectorId
     credit_code: CreditCode
     reason: FreeText
@@ -140,21 +149,21 @@ class ConflictIn(BaseModel):
     _code = field_validator("credit_code")(_credit_code)
 
 
-class RosterConflict(BaseModel):
+class RosterConflict(RequestModel):
     credit_code: CreditCode
     reason: FreeText
 
     _code = field_validator("credit_code")(_credit_code)
 
 
-class InspectorIn(BaseModel):
+class InspectorIn(RequestModel):
     id: InspectorId
     name: Name
     active: bool = True
     conflicts: list[RosterConflict] = Field(default_factory=list, max_length=MAX_CONFLICTS)
 
 
-class RosterIn(BaseModel):
+class RosterIn(RequestModel):
     inspectors: list[InspectorIn] = Field(max_length=MAX_ROSTER, description="at most 10,000 inspectors")
 
     @field_validator("inspectors")
@@ -172,7 +181,7 @@ class RosterIn(BaseModel):
 # this code does not read (results, status, …) pass through.
 
 
-class _Published(BaseModel):
+class _Published(RequestModel):
     model_config = ConfigDict(extra="allow")
 
 

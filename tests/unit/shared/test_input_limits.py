@@ -215,3 +215,29 @@ def test_dates_the_pipeline_computes_with_stay_far_from_the_end_of_the_calendar(
     from shared.dates import add_months
 
     assert add_months(LATEST_DATE, 12 * 10) < date.max  # re-assessment, exemptions, deadlines: years of room
+
+
+def test_every_parameter_of_every_service_is_bounded(clients: dict[str, TestClient]) -> None:
+    """The OpenAPI of every service: every path and query parameter has its limit — a number its
+    minimum and maximum, a text its maximum length (or a set of values, or a date format)."""
+    unbounded: list[str] = []
+
+    def bounded(schema: dict[str, Any]) -> bool:
+        options = schema.get("anyOf") or [schema]
+        for option in options:
+            kind = option.get("type")
+            if kind == "null" or "enum" in option or "const" in option or kind == "boolean":
+                continue
+            if kind in ("integer", "number") and not ("maximum" in option and "minimum" in option):
+                return False
+            if kind == "string" and "maxLength" not in option and option.get("format") not in ("date", "uuid"):
+                return False
+        return True
+
+    for name, client in clients.items():
+        for path, operations in client.app.openapi()["paths"].items():
+            for method, operation in operations.items():
+                for parameter in operation.get("parameters", []):
+                    if not bounded(parameter.get("schema", {})):
+                        unbounded.append(f"{name} {method.upper()} {path} {parameter['in']} {parameter['name']}")
+    assert unbounded == []
