@@ -90,6 +90,49 @@ async def test_a_malformed_message_lands_in_the_dlq_and_the_consumer_goes_on(kaf
         assert f'ohs_events_dead_lettered_total{{group="{group}",topic="ohs.assessments.classified"}} 2.0' in metrics
 
 
+async def test_poison_at_the_broker_limit_and_of_an_unknown_version_is_dead_lettered_and_the_stream_goes_on(kafka_bootstrap, postgres_url):
+    """A malformed record just under the broker's size limit (1 MiB) is accepted by the broker, but its
+    dead letter (body + headers) would not be: the letter carries the first OHS_DLQ_MAX_BODY_BYTES of
+    it, its size and SHA-256, and the consumer goes on. An event of a schema_version this service does
+    not read is dead-lettered naming the version, not misread as version 1."""
+    import hashlib
+
+    marker = uuid.uuid4().hex.encode()
+    key = b"k" * 2300
+    # not JSON, and as large as the producer and the broker take (1 MiB less the key and the record overhead):
+    # the same bytes with the dead-letter headers added would be refused
+    huge = marker + b"{" + b"x" * (1_048_576 - len(key) - 300 - len(marker) - 1)
+    future = json.loads(classified(new_credit_code()).model_dump_json())
+    future["schema_version"] = 2
+    future["marker"] = marker.decode()
+    good = classified(new_credit_code())
+
+    settings = await registry_settings(kafka_bootstrap, postgres_url)
+    async with serving(registry_app(settings)) as client:
+        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, huge, key=key)
+        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, json.dumps(future).encode(), key=future["credit_code"].encode())
+        await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, good.model_dump_json().encode(), key=good.key)
+
+        record = await eventually(lambda: archived(client, good.credit_code), what="the valid event behind the poison archived")
+        assert record["category"] == "丙"
+        assert await archived(client, future["credit_code"]) is None
+
+        def ours(records):
+            return [r for r in records if marker in r.value]
+
+        dead = ours(await read_topic(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED + ".dlq", lambda rs: len(ours(rs)) >= 2, timeout=30))
+        cut = next(r for r in dead if r.value.startswith(marker))
+        headers = {k: v.decode() for k, v in cut.headers}
+        assert len(cut.value) == settings.dlq_max_body_bytes and huge.startswith(cut.value)
+        assert headers["x-dlq-body-truncated"] == "true"
+        assert headers["x-dlq-body-size"] == str(len(huge))
+        assert headers["x-dlq-body-sha256"] == hashlib.sha256(huge).hexdigest()
+        assert headers["x-dlq-key-sha256"] == hashlib.sha256(key).hexdigest() and len(cut.key) == 1024
+        assert headers["x-dlq-reason"].startswith("malformed event")
+        versioned = next(r for r in dead if not r.value.startswith(marker))
+        assert "schema_version 2" in dict(versioned.headers)["x-dlq-reason"].decode()
+
+
 async def test_the_same_event_delivered_twice_yields_one_archive_version(kafka_bootstrap, postgres_url):
     event = classified(new_credit_code())
     republished = event.model_copy(update={"event_id": uuid.uuid4()})  # same report, announced again
