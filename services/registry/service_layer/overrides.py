@@ -369,6 +369,11 @@ def classify_by_industry_by_staff(
     record = uow.enterprises.get(request.credit_code)
     if record is not None and not principal.can_act_for(request.credit_code, record.region_code):
         raise NotInArchive(request.credit_code)
+    if record is not None and record.region_code != request.region_code:  # RULES §5a: the archive's region is the employer's
+        raise ArchiveConflict(
+            f"{request.credit_code} is archived in {record.region_code}, not {request.region_code}: a move between counties "
+            "is a transfer (迁移) the receiving county accepts"
+        )
     row = classify_by_industry(uow, catalogues, request, principal.describe(), today)
     uow.commit()
     return uow.enterprises.get(request.credit_code), row  # type: ignore[return-value]

@@ -214,3 +214,13 @@ def test_delete_revokes_too(client: TestClient) -> None:
 def test_who_may_grant_and_which_periods(client: TestClient, headers: dict[str, str], body: dict[str, str], status: int) -> None:
     full = {"valid_from": "2099-01-01", "valid_until": "2099-12-31", "reason": "r", "basis": "b", **body}
     assert client.post(f"/enterprises/{REPORTED}/exemptions", json=full, headers=headers).status_code == status
+
+
+def test_an_industry_default_does_not_move_an_archived_employer(client: TestClient) -> None:
+    """The city covers both counties, yet an industry classification naming another county does not
+    move an employer already archived: that is a transfer the receiving county accepts (RULES §5a)."""
+    employer = code(7, "141029")
+    assert client.post(f"/enterprises/{employer}/industry-classification", json=INDUSTRY, headers=COUNTY).status_code == 201
+    moved = client.post(f"/enterprises/{employer}/industry-classification", json={**INDUSTRY, "region_code": "141024"}, headers=CITY)
+    assert moved.status_code == 409 and "transfer" in moved.json()["detail"]
+    assert archive(client, employer)["region_code"] == "141029"
