@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from services.assessment.adapters.orm import ArchivedEmployer, DisqualifiedOrg, Submission
+from services.assessment.adapters.orm import (
+    ArchivedEmployer,
+    DisqualifiedOrg,
+    Submission,
+)
 from services.assessment.adapters.repository import (
     AbstractArchivedEmployerRepository,
     AbstractDisqualifiedOrgRepository,
     AbstractSubmissionRepository,
 )
 from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
-from shared.contracts import Envelope
+from tests.unit.fakes import InMemoryInboxAndOutbox
 
 
 class FakeSubmissionRepository(AbstractSubmissionRepository):
@@ -58,36 +62,15 @@ class FakeArchivedEmployerRepository(AbstractArchivedEmployerRepository):
         self.by_code[employer.credit_code] = employer
 
 
-class FakeUnitOfWork(AbstractAssessmentUnitOfWork):
+class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractAssessmentUnitOfWork):
     """Repositories in dicts; ``committed`` says whether the use case committed, ``published``
     lists the events it published (as the outbox would, were it committed)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.submissions = FakeSubmissionRepository()
         self.disqualified_orgs = FakeDisqualifiedOrgRepository()
         self.archived_employers = FakeArchivedEmployerRepository()
-        self.committed = False
-        self.published: list[Envelope] = []
-        self.payloads: list[dict[str, str]] = []
-        self._seen: set[tuple[str, str]] = set()
-
-    def commit(self) -> None:
-        self.committed = True
-
-    def rollback(self) -> None:
-        pass
-
-    def seen(self, event_id: str, consumer: str = "") -> bool:
-        return (event_id, consumer) in self._seen
-
-    def mark_seen(self, event_id: str, topic: str, consumer: str = "") -> None:
-        self._seen.add((event_id, consumer))
-
-    def publish(self, event: Envelope) -> None:
-        self.published.append(event)
-
-    def publish_payload(self, *, event_id: str, topic: str, key: str, payload: str) -> None:
-        self.payloads.append({"event_id": event_id, "topic": topic, "key": key, "payload": payload})
 
     def published_topics(self) -> list[str]:
         return [event.topic for event in self.published]

@@ -16,7 +16,7 @@ from services.penalty.adapters.repository import (
 )
 from services.penalty.domain import procedure
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
-from shared.contracts import Envelope
+from tests.unit.fakes import InMemoryInboxAndOutbox
 
 
 class FakeCaseRepository(AbstractCaseRepository):
@@ -87,40 +87,16 @@ class FakeArchivedEmployerRepository(AbstractArchivedEmployerRepository):
         self.by_code[employer.credit_code] = employer
 
 
-class FakeUnitOfWork(AbstractPenaltyUnitOfWork):
+class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractPenaltyUnitOfWork):
     """Nothing is rolled back (the objects are the repositories' own); ``committed`` says whether the use case committed."""
 
     def __init__(self, cases: list[Case] | None = None) -> None:
+        super().__init__()
         self.cases = FakeCaseRepository(cases)
         self.case_codes = FakeCaseCodeSequence()
         self.orgs = FakeOrgRepository()
         self.archived_employers = FakeArchivedEmployerRepository()
-        self.committed = False
-        self.published: list[Envelope] = []
-        self.payloads: list[dict[str, str]] = []
-        self.inbox: set[tuple[str, str]] = set()
-
-    def commit(self) -> None:
-        self.committed = True
-
-    def rollback(self) -> None:
-        pass
-
-    def seen(self, event_id: str, consumer: str = "") -> bool:
-        return (event_id, consumer) in self.inbox
-
-    def mark_seen(self, event_id: str, topic: str, consumer: str = "") -> None:
-        self.inbox.add((event_id, consumer))
-
-    def publish(self, event: Envelope) -> None:
-        self.published.append(event)
-
-    def publish_payload(self, *, event_id: str, topic: str, key: str, payload: str) -> None:
-        self.payloads.append({"event_id": event_id, "topic": topic, "key": key, "payload": payload})
 
     # --- what the tests read ---------------------------------------------------------------
-    def events(self, kind: type[Envelope]) -> list[Envelope]:
-        return [e for e in self.published if isinstance(e, kind)]
-
     def steps_of(self, case_id: str) -> list[str]:
         return [s.step for s in self.cases.timeline(case_id)]

@@ -14,8 +14,8 @@ from services.registry.adapters.orm import (
     OverrideRecord,
     TransferRecord,
 )
-from shared.contracts import Envelope
 from shared.unit_of_work import AbstractUnitOfWork
+from tests.unit.fakes import InMemoryInboxAndOutbox
 
 
 class FakeEnterprises:
@@ -142,11 +142,12 @@ class FakeOutbox:
         return any(p["event_id"] == row_id for p in self._uow.payloads)
 
 
-class FakeUnitOfWork(AbstractUnitOfWork):
+class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractUnitOfWork):
     """Everything kept in memory; ``committed`` says whether the use case committed, ``published``
     and ``payloads`` what it published (as the outbox would, once committed)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.enterprises = FakeEnterprises()
         self.versions = FakeVersions()
         self.overrides = FakeOverrides()
@@ -155,28 +156,3 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.change_log = FakeChangeLog()
         self.transfers = FakeTransfers()
         self.outbox = FakeOutbox(self)
-        self.published: list[Envelope] = []
-        self.payloads: list[dict[str, str]] = []
-        self.inbox: set[tuple[str, str]] = set()
-        self.committed = False
-
-    def __exit__(self, *args: object) -> None:  # nothing to roll back in memory: keep what the test looks at
-        pass
-
-    def commit(self) -> None:
-        self.committed = True
-
-    def rollback(self) -> None:
-        pass
-
-    def seen(self, event_id: str, consumer: str = "") -> bool:
-        return (event_id, consumer) in self.inbox
-
-    def mark_seen(self, event_id: str, topic: str, consumer: str = "") -> None:
-        self.inbox.add((event_id, consumer))
-
-    def publish(self, event: Envelope) -> None:
-        self.published.append(event)
-
-    def publish_payload(self, *, event_id: str, topic: str, key: str, payload: str) -> None:
-        self.payloads.append({"event_id": event_id, "topic": topic, "key": key, "payload": payload})

@@ -3,13 +3,22 @@ flag and the events published, no database (after cosmicpython's ``FakeUnitOfWor
 
 from __future__ import annotations
 
-from typing import Any
 
-from services.sampling.adapters.orm import Draw, Inspector, InspectorConflict, Plan, PoolExemption, PoolMember, Task, TaskResult
+from services.sampling.adapters.orm import (
+    Draw,
+    Inspector,
+    InspectorConflict,
+    Plan,
+    PoolExemption,
+    PoolMember,
+    Task,
+    TaskResult,
+)
 from services.sampling.adapters.repository import PoolSnapshot
 from shared.contracts import Envelope
 from shared.jurisdiction import region_prefix
 from shared.unit_of_work import AbstractUnitOfWork
+from tests.unit.fakes import InMemoryInboxAndOutbox
 
 
 class FakePoolRepository:
@@ -111,15 +120,15 @@ class FakeRosterRepository:
             self.declared[(row.agency_region_code, row.inspector_id, row.credit_code)] = row
 
 
-class FakeUnitOfWork(AbstractUnitOfWork):
+class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractUnitOfWork):
+    """Events count as published once committed (``published``, in order), as the outbox relay would publish them."""
+
     def __init__(self) -> None:
+        super().__init__()
         self.pools = FakePoolRepository()
         self.plans = FakePlanRepository()
         self.roster = FakeRosterRepository()
-        self.committed = False
-        self.published: list[Envelope] = []  # committed events, in order
         self._pending: list[Envelope] = []
-        self._seen: set[tuple[str, str]] = set()
 
     def commit(self) -> None:
         self.committed = True
@@ -129,18 +138,9 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     def rollback(self) -> None:
         self._pending = []
 
-    def seen(self, event_id: str, consumer: str = "") -> bool:
-        return (event_id, consumer) in self._seen
-
-    def mark_seen(self, event_id: str, topic: str, consumer: str = "") -> None:
-        self._seen.add((event_id, consumer))
-
     def publish(self, event: Envelope) -> None:
         self._pending.append(event)
 
     def publish_payload(self, *, event_id: str, topic: str, key: str, payload: str) -> None:
         raise AssertionError("the sampling service publishes only its own events")
 
-    def events(self, kind: type[Any]) -> list[Any]:
-        """The published (committed) events of one kind."""
-        return [e for e in self.published if isinstance(e, kind)]
