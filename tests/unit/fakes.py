@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.archive_region import AbstractArchivedEmployers, ArchivedEmployerBase
 from shared.contracts import Envelope
 
 
@@ -44,3 +45,17 @@ class InMemoryInboxAndOutbox:
 
     def events(self, kind: type[Any]) -> list[Any]:
         return [event for event in self.published if isinstance(event, kind)]
+
+
+class FakeArchivedEmployers(AbstractArchivedEmployers[Any]):
+    """Where the archive has each employer (shared.archive_region), in a dict."""
+
+    def __init__(self, model: type[ArchivedEmployerBase]) -> None:
+        self.model = model
+        self.by_code: dict[str, Any] = {}
+
+    def get(self, credit_code: str) -> Any:
+        return self.by_code.get(credit_code)
+
+    def add(self, employer: Any) -> None:
+        self.by_code[employer.credit_code] = employer

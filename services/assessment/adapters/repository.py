@@ -10,7 +10,10 @@ import abc
 
 from sqlmodel import Session, col, select
 
-from services.assessment.adapters.orm import ArchivedEmployer, DisqualifiedOrg, Submission
+from services.assessment.adapters.orm import (
+    DisqualifiedOrg,
+    Submission,
+)
 
 
 class AbstractSubmissionRepository(abc.ABC):
@@ -45,16 +48,6 @@ class AbstractDisqualifiedOrgRepository(abc.ABC):
         """The decision about the organisation with this 统一社会信用代码, if any."""
 
 
-class AbstractArchivedEmployerRepository(abc.ABC):
-    """Where the registry's archive has each employer (RULES §5a), from ohs.registry.classification-changed."""
-
-    @abc.abstractmethod
-    def get(self, credit_code: str) -> ArchivedEmployer | None:
-        """The employer's archived region and version, if the registry has announced it."""
-
-    @abc.abstractmethod
-    def add(self, employer: ArchivedEmployer) -> None:
-        """Keep a new (or changed) entry."""
 
 
 class SqlSubmissionRepository(AbstractSubmissionRepository):
@@ -90,14 +83,3 @@ class SqlDisqualifiedOrgRepository(AbstractDisqualifiedOrgRepository):
 
     def get(self, org_id: str) -> DisqualifiedOrg | None:
         return self.session.get(DisqualifiedOrg, org_id)
-
-
-class SqlArchivedEmployerRepository(AbstractArchivedEmployerRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, credit_code: str) -> ArchivedEmployer | None:
-        return self.session.get(ArchivedEmployer, credit_code)
-
-    def add(self, employer: ArchivedEmployer) -> None:
-        self.session.add(employer)

@@ -11,15 +11,18 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.assessment.adapters.orm import ArchivedEmployer, DisqualifiedOrg, Submission
+from services.assessment.adapters.orm import (
+    DisqualifiedOrg,
+    Submission,
+)
 from services.assessment.domain.assessment_rules import AssessmentRules
 from services.assessment.domain.classifier import Classified, classify
 from services.assessment.domain.deadlines import DeadlineCheck, check_deadlines
 from services.assessment.domain.report_rules import report_problems
 from services.assessment.domain.rules import NoApplicableRules
 from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
+from shared.archive_region import remember_archive_region
 from shared.auth import Principal
-from shared.dates import china_today
 from shared.contracts import (
     AssessmentClassified,
     ClassificationChanged,
@@ -30,6 +33,7 @@ from shared.contracts import (
     ReportSubmitted,
     utc_now,
 )
+from shared.dates import china_today
 
 __all__ = [
     "Accepted",
@@ -282,9 +286,4 @@ def record_disqualification(uow: AbstractAssessmentUnitOfWork, event: OrgDisqual
 def record_archived_employer(uow: AbstractAssessmentUnitOfWork, event: ClassificationChanged) -> None:
     """Keep the region the registry's archive has the employer in (the highest archive version): the
     employer's jurisdiction for :func:`submit_report` (RULES §5a). An older announcement arriving late changes nothing."""
-    known = uow.archived_employers.get(event.credit_code)
-    if known is not None and known.archive_version >= event.archive_version:
-        return
-    known = known or ArchivedEmployer(credit_code=event.credit_code, region_code=event.region_code, archive_version=event.archive_version)
-    known.region_code, known.archive_version = event.region_code, event.archive_version
-    uow.archived_employers.add(known)
+    remember_archive_region(uow.archived_employers, event)

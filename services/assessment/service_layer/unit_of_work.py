@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Self
 
+from services.assessment.adapters.orm import ArchivedEmployer
 from services.assessment.adapters.repository import (
-    AbstractArchivedEmployerRepository,
     AbstractDisqualifiedOrgRepository,
     AbstractSubmissionRepository,
-    SqlArchivedEmployerRepository,
     SqlDisqualifiedOrgRepository,
     SqlSubmissionRepository,
 )
+from shared.archive_region import AbstractArchivedEmployers, SqlArchivedEmployers
 from shared.unit_of_work import AbstractUnitOfWork, SqlUnitOfWork
 
 
@@ -20,7 +20,7 @@ class AbstractAssessmentUnitOfWork(AbstractUnitOfWork):
 
     submissions: AbstractSubmissionRepository
     disqualified_orgs: AbstractDisqualifiedOrgRepository
-    archived_employers: AbstractArchivedEmployerRepository  # where the registry has each employer (RULES §5a)
+    archived_employers: AbstractArchivedEmployers  # where the registry has each employer (RULES §5a)
 
 
 class AssessmentUnitOfWork(SqlUnitOfWork, AbstractAssessmentUnitOfWork):
@@ -30,5 +30,5 @@ class AssessmentUnitOfWork(SqlUnitOfWork, AbstractAssessmentUnitOfWork):
         uow = super().__enter__()
         self.submissions = SqlSubmissionRepository(self.session)
         self.disqualified_orgs = SqlDisqualifiedOrgRepository(self.session)
-        self.archived_employers = SqlArchivedEmployerRepository(self.session)
+        self.archived_employers = SqlArchivedEmployers(self.session, ArchivedEmployer)
         return uow

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from shared.archive_region import ArchivedEmployerBase
 from shared.contracts import utc_now
 
 
@@ -74,15 +75,11 @@ class CaseCodeCounter(SQLModel, table=True):
     last_sequence: int = 0
 
 
-class ArchivedEmployer(SQLModel, table=True):
+class ArchivedEmployer(ArchivedEmployerBase, table=True):
     """Where the registry's archive has an employer (a projection of ohs.registry.classification-changed,
     the highest archive version kept): its jurisdiction, never a caller's claim, decides the county of a case opened for it (RULES §5a)."""
 
     __tablename__ = "penalty_archived_employer"
-
-    credit_code: str = Field(primary_key=True, max_length=18)
-    region_code: str = Field(max_length=6)  # the county the archive has the employer in
-    archive_version: int
 
 
 MODELS: list[type[SQLModel]] = [Case, CaseStep, CaseCodeCounter, ArchivedEmployer]

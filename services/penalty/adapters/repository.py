@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlmodel import Session, and_, col, or_, select
 
-from services.penalty.adapters.orm import ArchivedEmployer, Case, CaseStep
+from services.penalty.adapters.orm import Case, CaseStep
 from services.penalty.adapters.orm_orgs import OrgDisqualification, OrgFinding
 from services.penalty.adapters.sequences import next_sequence
 from services.penalty.domain import procedure
@@ -41,16 +41,6 @@ class AbstractCaseRepository(abc.ABC):
         """Cases awaiting correction whose deadline is before the day, by deadline (locked: a concurrent sweep skips them)."""
 
 
-class AbstractArchivedEmployerRepository(abc.ABC):
-    """Where the registry's archive has each employer (RULES §5a), from ohs.registry.classification-changed."""
-
-    @abc.abstractmethod
-    def get(self, credit_code: str) -> ArchivedEmployer | None:
-        """The employer's archived region and version, if the registry has announced it."""
-
-    @abc.abstractmethod
-    def add(self, employer: ArchivedEmployer) -> None:
-        """Keep a new (or changed) entry."""
 
 
 class AbstractCaseCodeSequence(abc.ABC):
@@ -147,14 +137,3 @@ class SqlOrgRepository(AbstractOrgRepository):
 
     def add_disqualification(self, disqualification: OrgDisqualification) -> None:
         self.session.add(disqualification)
-
-
-class SqlArchivedEmployerRepository(AbstractArchivedEmployerRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, credit_code: str) -> ArchivedEmployer | None:
-        return self.session.get(ArchivedEmployer, credit_code)
-
-    def add(self, employer: ArchivedEmployer) -> None:
-        self.session.add(employer)

@@ -15,16 +15,40 @@ from datetime import date
 from functools import lru_cache
 from uuid import UUID, uuid4
 
-from services.penalty.adapters.orm import ArchivedEmployer, Case, CaseStep
-from services.penalty.adapters.rules import Rulebook  # also handlers.Rulebook, as callers know it
+from services.penalty.adapters.orm import Case, CaseStep
+from services.penalty.adapters.rules import (
+    Rulebook,  # also handlers.Rulebook, as callers know it
+)
 from services.penalty.domain import case_codes, procedure
 from services.penalty.domain.case_codes import make_code
-from services.penalty.domain.discretion import Proposal, circumstance_for, departs, fine_problems, propose
-from services.penalty.domain.no_penalty import EarlierCase, Judgement, NoPenaltyList, Violation, judge
+from services.penalty.domain.discretion import (
+    Proposal,
+    circumstance_for,
+    departs,
+    fine_problems,
+    propose,
+)
+from services.penalty.domain.no_penalty import (
+    EarlierCase,
+    Judgement,
+    NoPenaltyList,
+    Violation,
+    judge,
+)
 from services.penalty.domain.procedure import StepNotAllowed
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
+from shared.archive_region import remember_archive_region
 from shared.auth import Principal
-from shared.contracts import CaseProgressed, ClassificationChanged, FieldProblem, Harm, PenaltyDecided, TraceEntry, ViolationRecorded, utc_now
+from shared.contracts import (
+    CaseProgressed,
+    ClassificationChanged,
+    FieldProblem,
+    Harm,
+    PenaltyDecided,
+    TraceEntry,
+    ViolationRecorded,
+    utc_now,
+)
 from shared.dates import china_today
 
 PRODUCER = "penalty"
@@ -474,9 +498,4 @@ def _proposal(case: Case) -> Proposal | None:
 def record_archived_employer(uow: Uow, event: ClassificationChanged) -> None:
     """Keep the county the registry's archive has the employer in (the highest archive version): the
     county of every case opened for it from a request (:func:`case_county`, RULES §5a)."""
-    known = uow.archived_employers.get(event.credit_code)
-    if known is not None and known.archive_version >= event.archive_version:
-        return  # an older announcement arriving late
-    known = known or ArchivedEmployer(credit_code=event.credit_code, region_code=event.region_code, archive_version=event.archive_version)
-    known.region_code, known.archive_version = event.region_code, event.archive_version
-    uow.archived_employers.add(known)
+    remember_archive_region(uow.archived_employers, event)

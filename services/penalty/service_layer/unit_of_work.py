@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import Self
 
+from services.penalty.adapters.orm import ArchivedEmployer
 from services.penalty.adapters.repository import (
-    AbstractArchivedEmployerRepository,
     AbstractCaseCodeSequence,
     AbstractCaseRepository,
     AbstractOrgRepository,
-    SqlArchivedEmployerRepository,
     SqlCaseCodeSequence,
     SqlCaseRepository,
     SqlOrgRepository,
 )
+from shared.archive_region import AbstractArchivedEmployers, SqlArchivedEmployers
 from shared.unit_of_work import AbstractUnitOfWork, SqlUnitOfWork
 
 
@@ -25,7 +25,7 @@ class AbstractPenaltyUnitOfWork(AbstractUnitOfWork):
     cases: AbstractCaseRepository
     case_codes: AbstractCaseCodeSequence
     orgs: AbstractOrgRepository
-    archived_employers: AbstractArchivedEmployerRepository  # where the registry has each employer (RULES §5a)
+    archived_employers: AbstractArchivedEmployers  # where the registry has each employer (RULES §5a)
 
 
 class PenaltyUnitOfWork(SqlUnitOfWork, AbstractPenaltyUnitOfWork):
@@ -34,5 +34,5 @@ class PenaltyUnitOfWork(SqlUnitOfWork, AbstractPenaltyUnitOfWork):
         self.cases = SqlCaseRepository(self.session)
         self.case_codes = SqlCaseCodeSequence(self.session)
         self.orgs = SqlOrgRepository(self.session)
-        self.archived_employers = SqlArchivedEmployerRepository(self.session)
+        self.archived_employers = SqlArchivedEmployers(self.session, ArchivedEmployer)
         return uow

@@ -8,12 +8,11 @@ from services.assessment.adapters.orm import (
     Submission,
 )
 from services.assessment.adapters.repository import (
-    AbstractArchivedEmployerRepository,
     AbstractDisqualifiedOrgRepository,
     AbstractSubmissionRepository,
 )
 from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
-from tests.unit.fakes import InMemoryInboxAndOutbox
+from tests.unit.fakes import FakeArchivedEmployers, InMemoryInboxAndOutbox
 
 
 class FakeSubmissionRepository(AbstractSubmissionRepository):
@@ -51,17 +50,6 @@ class FakeDisqualifiedOrgRepository(AbstractDisqualifiedOrgRepository):
         return self._by_id.get(org_id)
 
 
-class FakeArchivedEmployerRepository(AbstractArchivedEmployerRepository):
-    def __init__(self) -> None:
-        self.by_code: dict[str, ArchivedEmployer] = {}
-
-    def get(self, credit_code: str) -> ArchivedEmployer | None:
-        return self.by_code.get(credit_code)
-
-    def add(self, employer: ArchivedEmployer) -> None:
-        self.by_code[employer.credit_code] = employer
-
-
 class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractAssessmentUnitOfWork):
     """Repositories in dicts; ``committed`` says whether the use case committed, ``published``
     lists the events it published (as the outbox would, were it committed)."""
@@ -70,7 +58,7 @@ class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractAssessmentUnitOfWork):
         super().__init__()
         self.submissions = FakeSubmissionRepository()
         self.disqualified_orgs = FakeDisqualifiedOrgRepository()
-        self.archived_employers = FakeArchivedEmployerRepository()
+        self.archived_employers = FakeArchivedEmployers(ArchivedEmployer)
 
     def published_topics(self) -> list[str]:
         return [event.topic for event in self.published]

@@ -9,14 +9,13 @@ from datetime import date
 from services.penalty.adapters.orm import ArchivedEmployer, Case, CaseStep
 from services.penalty.adapters.orm_orgs import OrgDisqualification, OrgFinding
 from services.penalty.adapters.repository import (
-    AbstractArchivedEmployerRepository,
     AbstractCaseCodeSequence,
     AbstractCaseRepository,
     AbstractOrgRepository,
 )
 from services.penalty.domain import procedure
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
-from tests.unit.fakes import InMemoryInboxAndOutbox
+from tests.unit.fakes import FakeArchivedEmployers, InMemoryInboxAndOutbox
 
 
 class FakeCaseRepository(AbstractCaseRepository):
@@ -76,17 +75,6 @@ class FakeOrgRepository(AbstractOrgRepository):
         self.disqualifications[disqualification.decision_no] = disqualification
 
 
-class FakeArchivedEmployerRepository(AbstractArchivedEmployerRepository):
-    def __init__(self) -> None:
-        self.by_code: dict[str, ArchivedEmployer] = {}
-
-    def get(self, credit_code: str) -> ArchivedEmployer | None:
-        return self.by_code.get(credit_code)
-
-    def add(self, employer: ArchivedEmployer) -> None:
-        self.by_code[employer.credit_code] = employer
-
-
 class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractPenaltyUnitOfWork):
     """Nothing is rolled back (the objects are the repositories' own); ``committed`` says whether the use case committed."""
 
@@ -95,7 +83,7 @@ class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractPenaltyUnitOfWork):
         self.cases = FakeCaseRepository(cases)
         self.case_codes = FakeCaseCodeSequence()
         self.orgs = FakeOrgRepository()
-        self.archived_employers = FakeArchivedEmployerRepository()
+        self.archived_employers = FakeArchivedEmployers(ArchivedEmployer)
 
     # --- what the tests read ---------------------------------------------------------------
     def steps_of(self, case_id: str) -> list[str]:
