@@ -13,6 +13,7 @@ answer is 413 with the one error body (``shared/errors.py``).
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote_to_bytes
 import os
 from typing import Any
 
@@ -90,12 +91,32 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+class NoNulInTheUrl:
+    """ASGI middleware: 422 for a path or query string holding the NUL character (%00), which no field
+    of this platform holds and PostgreSQL refuses in any text (it would answer 500 deep in a query)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for where, raw in (("(path)", scope.get("raw_path") or scope.get("path", "").encode()), ("(query)", scope.get("query_string", b""))):
+                if b"\x00" in unquote_to_bytes(raw):
+                    await _answer(send, 422, {"detail": "the request is invalid",
+                                              "errors": [{"field": where, "message": "may not contain the NUL character (%00)"}]})
+                    return
+        await self.app(scope, receive, send)
+
+
 async def _answer_413(send: Send, limit: int) -> None:
-    body: dict[str, Any] = {"detail": _too_large(limit), "errors": []}
+    await _answer(send, 413, {"detail": _too_large(limit), "errors": []})
+
+
+async def _answer(send: Send, status: int, body: dict[str, Any]) -> None:
     payload = json.dumps(body).encode()
     await send({
         "type": "http.response.start",
-        "status": 413,
+        "status": status,
         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
                     (b"connection", b"close")],
     })

@@ -24,7 +24,7 @@ from shared.errors import invalid, problem_field  # noqa: F401  (re-exported: ro
 from shared.db import database_answers, make_engine
 from shared.migrations import upgrade
 from shared.kafka_admin import ensure_topics
-from shared.limits import BodySizeLimit
+from shared.limits import BodySizeLimit, NoNulInTheUrl
 from shared.kafka_security import broker_security
 from shared.messaging import OutboxRelay, ReliableConsumer
 from shared.metrics import ServiceMetrics
@@ -127,6 +127,7 @@ def create_app(runtime: Runtime, title: str, description: str) -> FastAPI:
     metrics = runtime.metrics
 
     errors.install(app)  # one error body, documented in the OpenAPI
+    app.add_middleware(NoNulInTheUrl)  # 422 for %00 in the path or query (PostgreSQL takes no NUL in text)
     app.add_middleware(BodySizeLimit)  # 413 past OHS_MAX_BODY_BYTES (8 MiB; a route may have its own: shared/limits.py)
 
     @app.middleware("http")

@@ -61,6 +61,25 @@ class RequestModel(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """No text holds the NUL character (PostgreSQL refuses it in any text column)."""
+        if _holds_nul(value):
+            raise ValueError("may not contain the NUL character (\\u0000)")
+        return value
+
+
+def _holds_nul(value: object) -> bool:
+    """A text, or a list or mapping of texts, with NUL in it (a nested model has checked its own fields)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(isinstance(t, str) and "\x00" in t for pair in value.items() for t in pair)
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(t, str) and "\x00" in t for t in value)
+    return False
+
 
 SaneDate = Annotated[date, BeforeValidator(iso_date), Field(
     strict=False, ge=EARLIEST_DATE, le=LATEST_DATE,
