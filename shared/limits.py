@@ -14,24 +14,21 @@ from __future__ import annotations
 
 import json
 from urllib.parse import unquote_to_bytes
-import os
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MIB = 1024 * 1024
-DEFAULT_MAX_BODY_BYTES = 8 * MIB
+DEFAULT_MAX_BODY_BYTES = 8 * MIB  # shared.settings.Settings.max_body_bytes defaults to it
 STATE_KEY = "body_limits"  # app.state.body_limits: {path: bytes}, for routes with their own cap
 
 
 def max_body_bytes() -> int:
-    """The cap for every route without its own: ``OHS_MAX_BODY_BYTES`` or 8 MiB."""
-    raw = os.environ.get("OHS_MAX_BODY_BYTES", "").strip()
-    try:
-        return max(1, int(raw)) if raw else DEFAULT_MAX_BODY_BYTES
-    except ValueError:
-        return DEFAULT_MAX_BODY_BYTES
+    """The cap for every route without its own: ``OHS_MAX_BODY_BYTES`` (shared.settings), 8 MiB by default."""
+    from shared.settings import Settings
+
+    return Settings().max_body_bytes
 
 
 def set_body_limit(app: FastAPI, path: str, limit: int) -> None:

@@ -128,7 +128,7 @@ def create_app(runtime: Runtime, title: str, description: str) -> FastAPI:
 
     errors.install(app)  # one error body, documented in the OpenAPI
     app.add_middleware(NoNulInTheUrl)  # 422 for %00 in the path or query (PostgreSQL takes no NUL in text)
-    app.add_middleware(BodySizeLimit)  # 413 past OHS_MAX_BODY_BYTES (8 MiB; a route may have its own: shared/limits.py)
+    app.add_middleware(BodySizeLimit, default=runtime.settings.max_body_bytes)  # 413 past OHS_MAX_BODY_BYTES (8 MiB; a route may have its own: shared/limits.py)
 
     @app.middleware("http")
     async def _count(request: Request, call_next):  # noqa: ANN001, ANN202

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # A dead letter's body is cut past this size (the headers keep the original's size and SHA-256), so
     # the letter always fits the broker's message limit (1 MiB by default) whatever the record was.
     dlq_max_body_bytes: int = Field(default=256 * 1024, ge=0, le=900 * 1024, validation_alias="OHS_DLQ_MAX_BODY_BYTES")
+    # The largest request body a service reads (413 past it); a route may have its own (shared/limits.py).
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1, validation_alias="OHS_MAX_BODY_BYTES")
     consumer_group_prefix: str = Field(default="ohs", validation_alias="OHS_CONSUMER_GROUP_PREFIX")
     # Signs and verifies bearer tokens; the same secret for every service of a province.
     auth_secret: str = Field(default="", validation_alias="OHS_AUTH_SECRET")
