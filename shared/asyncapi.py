@@ -14,28 +14,25 @@ import yaml
 from pydantic import BaseModel
 
 from shared import topics
+from shared.architecture import subscriptions
 from shared.contracts import EVENT_TYPES, CreditCloudEvent
 
 EXTERNAL = "external"  # systems outside the platform
 
-# Who produces ("a, b" for two producers) and who consumes each topic (a consumer named service.suffix has a group of its own).
-FLOWS: dict[str, tuple[str, list[str]]] = {
-    topics.REPORTS_SUBMITTED: ("assessment", ["assessment"]),
-    topics.REPORTS_REJECTED: ("assessment", []),
-    topics.ASSESSMENTS_CLASSIFIED: ("assessment", ["registry"]),
-    topics.CLASSIFICATION_CHANGED: ("registry", ["sampling", "registry.credit-feed", "assessment", "penalty"]),
-    topics.VIOLATION_RECORDED: ("penalty, sampling", ["penalty"]),
-    topics.PENALTY_DECIDED: ("penalty", ["registry", "registry.credit-feed"]),
-    topics.ORGS_DISQUALIFIED: ("penalty", ["assessment", "registry.credit-feed"]),
-    topics.CASE_PROGRESSED: ("penalty", []),
-    topics.PLAN_COMMITTED: ("sampling", [EXTERNAL]),
-    topics.DRAW_PUBLISHED: ("sampling", [EXTERNAL]),
-    topics.TASK_ASSIGNED: ("sampling", []),
-    topics.INSPECTION_RECORDED: ("sampling", []),
-    topics.EXEMPTION_CHANGED: ("registry", ["sampling", "registry.credit-feed"]),
-    topics.REMINDER_DUE: ("registry", []),
-    topics.CREDIT_EVENTS: ("registry", [EXTERNAL]),
-}
+# Topics read by systems outside the platform (credit-regulation systems, the public publication).
+READ_OUTSIDE = frozenset({topics.PLAN_COMMITTED, topics.DRAW_PUBLISHED, topics.CREDIT_EVENTS})
+
+
+def flows() -> dict[str, tuple[str, list[str]]]:
+    """topic -> (its producers, its consumers), from shared/topics.py and the services' bootstraps
+    (shared.architecture reads their subscriptions): a consumer named service.suffix has a group of its own."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    every = subscriptions()
+    for topic in topics.TOPICS:
+        consumers = [s.service + (f".{s.group_suffix}" if s.group_suffix else "") for s in every if s.topic == topic.name]
+        found[topic.name] = (", ".join(topic.producers), consumers + ([EXTERNAL] if topic.name in READ_OUTSIDE else []))
+    return found
+
 
 # Topics whose payload is not an Event: the credit feed's CloudEvents.
 PAYLOADS: dict[str, type[BaseModel]] = {topics.CREDIT_EVENTS: CreditCloudEvent}
@@ -57,6 +54,7 @@ def document() -> dict[str, Any]:
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
+    flow = flows()
     for topic in topics.TOPICS:
         model = EVENT_TYPES.get(topic.name) or PAYLOADS[topic.name]
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -77,7 +75,7 @@ def document() -> dict[str, Any]:
             "description": f"{topic.description} Partitions: {topic.partitions}; key: {getattr(model, 'key_description', 'credit code')}. Dead letters: {topic.dlq}.",
             "messages": {model.__name__: {"$ref": f"#/components/messages/{model.__name__}"}},
         }
-        producers, consumers = FLOWS[topic.name]
+        producers, consumers = flow[topic.name]
         for producer in producers.split(", "):
             operations[f"{producer}_sends_{cid}"] = {
                 "action": "send",
