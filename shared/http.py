@@ -24,7 +24,7 @@ from pydantic import BeforeValidator
 
 from shared.auth import Principal, authenticate
 from shared.contracts import EARLIEST_DATE, LATEST_DATE, iso_date
-from shared.identifiers import credit_code_problem
+from shared.identifiers import credit_code_problem, region_problem
 from shared.unit_of_work import UnitOfWorkFactory
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
@@ -42,6 +42,19 @@ def day_query(alias: str | None = None, description: str | None = None) -> Any:
 RegionQuery = Annotated[str | None, Query(
     min_length=1, max_length=12, description="GB/T 2260 code: a county, or a city / province covering its counties; default: the token's region",
 )]
+def listed_region(principal: Principal, region_code: str | None) -> str:
+    """The region a staff or auditor listing covers: ``region_code`` (422 when it is no GB/T 2260 code),
+    by default the token's own; 403 when it lies outside the token's jurisdiction."""
+    if region_code is not None and (problem := region_problem(region_code)):
+        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+    region = region_code or principal.region_code
+    if region is None or not principal.covers_region(region):
+        raise HTTPException(
+            status_code=403, detail=f"region_code {region} is outside the jurisdiction of this {principal.role} token ({principal.region_code})"
+        )
+    return region
+
+
 MAX_OFFSET = 1_000_000
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="how many items at most (1–1000)")]
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"how many items to skip (0–{MAX_OFFSET:,})")]

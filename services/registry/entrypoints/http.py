@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
 from services.registry import views
 from shared.auth import Principal, not_found
-from shared.http import LimitQuery, OffsetQuery, CreditCodePath, CurrentPrincipal, UnitOfWorkDep
+from shared.contracts import Category
+from shared.http import RegionQuery, listed_region, LimitQuery, OffsetQuery, CreditCodePath, CurrentPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
 
@@ -48,25 +48,16 @@ def _receiving(principal: Principal, found: dict) -> bool:
 async def list_enterprises(
     principal: CurrentPrincipal,
     uow: UnitOfWorkDep,
-    region_code: str | None = Query(
-        default=None, max_length=12, description="GB/T 2260 code; a city or province code covers its counties (default: the token's region)"
-    ),
-    category: Literal["甲", "乙", "丙"] | None = Query(default=None, description="综合风险类别"),
+    region_code: RegionQuery = None,
+    category: Category | None = Query(default=None, description="综合风险类别"),
     limit: LimitQuery = 100,
     offset: OffsetQuery = 0,
 ) -> dict:
-    if region_code is not None:
-        problem = region_problem(region_code)
-        if problem:
-            raise HTTPException(status_code=422, detail=f"region_code: {problem}")
     own = principal.credit_code if principal.role == "employer" else None
     if own is None:  # staff and auditors: inside their jurisdiction only
-        region_code = region_code or principal.region_code
-        if region_code is None or not principal.covers_region(region_code):
-            raise HTTPException(
-                status_code=403,
-                detail=f"region_code {region_code} is outside the jurisdiction of this {principal.role} token ({principal.region_code})",
-            )
+        region_code = listed_region(principal, region_code)
+    elif region_code is not None and (problem := region_problem(region_code)):
+        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
     prefix = region_prefix(region_code) if region_code else None
 
     total, items = await uow.run(lambda u: views.enterprises(u.session, prefix, category, limit, offset, credit_code=own))

@@ -19,8 +19,7 @@ from services.registry.domain.regions import RegionTree
 from services.registry.service_layer import overrides, transfers
 from shared.auth import not_found
 from shared.contracts import RequestModel
-from shared.http import RegionQuery, LimitQuery, OffsetQuery, CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
-from shared.identifiers import region_problem
+from shared.http import listed_region, RegionQuery, LimitQuery, OffsetQuery, CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
 from shared.runtime import invalid
 
 router = APIRouter(tags=["transfers 迁移"])
@@ -89,13 +88,6 @@ async def list_transfers(
     limit: LimitQuery = 100,
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
-    if region_code is not None and (problem := region_problem(region_code)):
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
-    region = region_code or principal.region_code
-    if region is None or not principal.covers_region(region):
-        raise HTTPException(
-            status_code=403,
-            detail=f"region_code {region} is outside the jurisdiction of this {principal.role} token ({principal.region_code})",
-        )
+    region = listed_region(principal, region_code)
     total, items = await uow.run(lambda u: views.transfers(u.session, region, status, limit, offset))
     return {"region_code": region, "total": total, "limit": limit, "offset": offset, "items": items}
