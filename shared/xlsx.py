@@ -6,7 +6,8 @@ Text in the archive comes from employers and staff; a workbook must show it, nev
   U+FFFD, so one odd name cannot turn an export into a 500;
 * a text starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return before one) is written
   as a **text** cell, never as a formula (CSV/formula injection): Excel shows ``=HYPERLINK(…)`` as
-  the characters, not as a live link.
+  the characters, not as a live link; in a CSV a person opens (:func:`csv_cell`) it stands behind
+  a single quote.
 """
 
 from __future__ import annotations
@@ -40,3 +41,12 @@ def cell(sheet: Any, value: Any) -> Any:
 def append(sheet: Worksheet | Any, values: Iterable[Any]) -> None:
     """``sheet.append(values)`` with every text made safe (works for write-only sheets too)."""
     sheet.append([cell(sheet, value) for value in values])
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV a person opens in a spreadsheet: cleaned text, and formula-like text behind a
+    single quote (a CSV has no text type; the quote is what spreadsheets read as "this is text")."""
+    if not isinstance(value, str):
+        return value
+    text = clean_text(value)
+    return "'" + text if text.startswith(FORMULA_START) else text

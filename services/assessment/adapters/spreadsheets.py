@@ -56,7 +56,7 @@ from services.assessment.adapters.report_files import LayoutError, ParsedRow, Ro
 from services.assessment.domain.report_rules import report_problems
 from shared.contracts import Report
 from shared.dates import china_today
-from shared.xlsx import append  # text cleaned, formula-like text written as text
+from shared.xlsx import append, csv_cell  # text cleaned, formula-like text written as text
 
 EXAMPLE_MARK = "示例"
 SHEET_SUFFIXES = (".xlsx", ".xls")
@@ -421,7 +421,7 @@ def write_errors(path: Path, lines: list[tuple[str, str, str, str]]) -> None:
         with path.open("w", newline="", encoding="utf-8-sig") as out:  # BOM: Excel opens it as UTF-8
             writer = csv.writer(out)
             writer.writerow(ERROR_COLUMNS)
-            writer.writerows(lines)
+            writer.writerows([csv_cell(value) for value in line] for line in lines)
         return
     import openpyxl
 

@@ -88,3 +88,15 @@ def test_the_assessment_errors_file(tmp_path: Path) -> None:
     path = tmp_path / "errors.xlsx"
     write_errors(path, [("2", CODE, "用人单位名称", CONTROL), ("3", CODE, "用人单位名称", FORMULA)])
     assert_safe(texts(path))
+
+
+def test_the_assessment_errors_file_as_csv(tmp_path: Path) -> None:
+    """A CSV has no text type: formula-like text stands behind a single quote, control characters are replaced."""
+    import csv
+
+    path = tmp_path / "errors.csv"
+    write_errors(path, [("2", CODE, "用人单位名称", CONTROL), ("3", CODE, "用人单位名称", FORMULA)])
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    messages = [row[3] for row in rows[1:]]
+    assert messages == [clean_text(CONTROL), "'" + FORMULA]
+    assert "\x01" not in path.read_text(encoding="utf-8-sig")
