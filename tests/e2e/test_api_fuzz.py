@@ -30,7 +30,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(system, serv
         [ST, "--config-file", str(Path(__file__).with_name("schemathesis.toml")), "run", f"{system[service]}/openapi.json", "--checks", "all", "--max-examples", EXAMPLES, "--seed", "20261130",
          "--header", f"Authorization: Bearer {token_for('province')}", "--report", "junit", "--report-dir", str(tmp_path),
          "--no-color", "--suppress-health-check", "all"],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=900, cwd=tmp_path,  # its cache (.schemathesis/) goes there, not into the repository
     )
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
 
