@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -141,6 +142,22 @@ def eventually_get(url: str, ready: Callable[[httpx.Response], Any], timeout: fl
     headers = auth("province") if headers is None else headers
     return eventually_sync(lambda: httpx.get(url, timeout=5, headers=headers), timeout, url, ready=ready,
                            describe=lambda r: f"{r.status_code} {r.text[:500]}")
+
+
+def app_without_broker(bootstrap: Callable[..., FastAPI], service: str, folder: Path) -> FastAPI:
+    """A service built by its real ``bootstrap`` on SQLite in ``folder``, migrated, for a TestClient that is
+    not entered (no lifespan, no Kafka): what it would publish stays in its outbox."""
+    from shared.migrations import upgrade
+    from shared.settings import settings_for
+
+    app = bootstrap(settings_for(service, data_dir=folder, auth_secret=TEST_AUTH_SECRET), create_topics=False)
+    upgrade(service, app.state.runtime.engine)
+
+    async def no_broker() -> int:  # the outbox rows stay pending: nothing to publish to in a unit test
+        return 0
+
+    app.state.runtime.relay.flush = no_broker
+    return app
 
 
 @asynccontextmanager

@@ -29,10 +29,8 @@ from shared.contracts import (
     ReportSubmitted,
 )
 from shared.identifiers import credit_code_check_character
-from shared.migrations import upgrade
-from shared.settings import settings_for
 from tests.examples import EXAMPLE_REPORT
-from tests.support import TEST_AUTH_SECRET, auth
+from tests.support import app_without_broker, auth
 from tests.unit.assessment.fakes import FakeUnitOfWork
 from tests.unit.registry.fakes import FakeUnitOfWork as FakeRegistryUnitOfWork
 
@@ -163,14 +161,8 @@ def _classified(source: Report) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     folder: Path = tmp_path_factory.mktemp("assessment-jurisdiction")
-    app = bootstrap(settings_for("assessment", data_dir=folder, auth_secret=TEST_AUTH_SECRET), create_topics=False)
+    app = app_without_broker(bootstrap, "assessment", folder)
     runtime = app.state.runtime
-    upgrade("assessment", runtime.engine)
-
-    async def no_broker() -> int:
-        return 0
-
-    runtime.relay.flush = no_broker
     with runtime.uow() as uow:
         handlers.record_archived_employer(uow, changed("141081", 1))
         uow.commit()

@@ -32,9 +32,7 @@ from shared.contracts import (
 from shared.dates import china_today
 from shared.db import OutboxMessage
 from shared.identifiers import credit_code_check_character
-from shared.migrations import upgrade
-from shared.settings import settings_for
-from tests.support import TEST_AUTH_SECRET, auth
+from tests.support import app_without_broker, auth
 from tests.unit.penalty.fakes import FakeUnitOfWork
 
 RULES = Rulebook.load()
@@ -151,14 +149,8 @@ def test_an_employer_not_archived_yet_is_as_before() -> None:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     folder: Path = tmp_path_factory.mktemp("penalty-jurisdiction")
-    app = bootstrap(settings_for("penalty", data_dir=folder, auth_secret=TEST_AUTH_SECRET), create_topics=False)
+    app = app_without_broker(bootstrap, "penalty", folder)
     runtime = app.state.runtime
-    upgrade("penalty", runtime.engine)
-
-    async def no_broker() -> int:
-        return 0
-
-    runtime.relay.flush = no_broker
     with runtime.uow() as uow:
         handlers.record_archived_employer(uow, changed("141081", 1))
         uow.commit()

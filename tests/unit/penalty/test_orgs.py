@@ -20,9 +20,8 @@ from shared.contracts import OrgDisqualified
 from shared.dates import china_today
 from shared.db import OutboxMessage
 from shared.identifiers import credit_code_check_character
-from shared.migrations import upgrade
-from shared.settings import settings_for
-from tests.support import TEST_AUTH_SECRET, auth
+from tests.support import app_without_broker, auth
+
 
 def code(serial: int, region: str = "141000") -> str:
     body = f"91{region}MA{serial:07d}"
@@ -40,14 +39,8 @@ AUDITOR, EMPLOYER = auth("auditor", "141000"), auth("employer", EMPLOYER_CODE)
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = bootstrap(settings_for("penalty", data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET), create_topics=False)
+    app = app_without_broker(bootstrap, "penalty", tmp_path)
     runtime = app.state.runtime
-    upgrade("penalty", runtime.engine)
-
-    async def no_broker() -> int:
-        return 0
-
-    runtime.relay.flush = no_broker
     yield TestClient(app)  # not entered: no lifespan, no Kafka
     runtime.engine.dispose()
 

@@ -15,9 +15,7 @@ from fastapi.testclient import TestClient
 from services.penalty.bootstrap import bootstrap
 from services.penalty.domain.case_codes import case_code_problem
 from shared.dates import china_today
-from shared.migrations import upgrade
-from shared.settings import settings_for
-from tests.support import TEST_AUTH_SECRET, auth, new_credit_code
+from tests.support import app_without_broker, auth, new_credit_code
 
 COUNTY = auth("county", name="乡宁县 张三")
 TODAY = china_today()
@@ -30,13 +28,7 @@ def ago(days: int) -> str:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     folder: Path = tmp_path_factory.mktemp("penalty-http")
-    app = bootstrap(settings_for("penalty", data_dir=folder, auth_secret=TEST_AUTH_SECRET), create_topics=False)
-    upgrade("penalty", app.state.runtime.engine)
-
-    async def no_broker() -> int:
-        return 0
-
-    app.state.runtime.relay.flush = no_broker
+    app = app_without_broker(bootstrap, "penalty", folder)
     yield TestClient(app)
     app.state.runtime.engine.dispose()
 

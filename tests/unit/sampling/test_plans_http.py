@@ -22,14 +22,12 @@ from services.sampling.bootstrap import bootstrap
 from services.sampling.service_layer.handlers import apply_exemption, place_in_pool
 from services.sampling.service_layer.results import CASE_NAMESPACE
 from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
-from shared.dates import china_today
 from shared import topics
 from shared.contracts import ClassificationChanged, ExemptionChanged
+from shared.dates import china_today
 from shared.db import OutboxMessage
 from shared.identifiers import credit_code_check_character
-from shared.migrations import upgrade
-from shared.settings import settings_for
-from tests.support import TEST_AUTH_SECRET, auth
+from tests.support import app_without_broker, auth
 
 COUNTY = auth("county", "141024", name="洪洞县 张三")
 PROVINCE, AUDITOR, EMPLOYER = auth("province"), auth("auditor", "141000"), auth("employer")
@@ -54,14 +52,8 @@ ROSTER = {"inspectors": [{"id": f"hd-{k}", "name": f"检查员{k}"} for k in ran
 
 @pytest.fixture
 def app_and_client(tmp_path: Path) -> Iterator[tuple[Any, TestClient]]:
-    app = bootstrap(settings_for("sampling", data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET), create_topics=False)
+    app = app_without_broker(bootstrap, "sampling", tmp_path)
     runtime = app.state.runtime
-    upgrade("sampling", runtime.engine)
-
-    async def no_broker() -> int:
-        return 0
-
-    runtime.relay.flush = no_broker
     with runtime.uow() as uow:
         for n in range(1, 31):
             classify(uow, code(n), "甲")

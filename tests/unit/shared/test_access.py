@@ -41,22 +41,44 @@ from services.registry.domain.exemptions import china_today
 from services.registry.service_layer import exemptions as registry_exemptions
 from services.registry.service_layer import handlers as registry_handlers
 from services.registry.service_layer import overrides as registry_overrides
-from services.sampling.bootstrap import bootstrap as sampling_bootstrap
 from services.sampling.adapters.rules import load_sampling_rules
+from services.sampling.bootstrap import bootstrap as sampling_bootstrap
 from services.sampling.service_layer import commands as sampling_schemas
 from services.sampling.service_layer import handlers as sampling_handlers
 from services.sampling.service_layer import plans as sampling_plans
 from services.sampling.service_layer import results as sampling_results
 from services.sampling.service_layer import roster as sampling_roster
-from shared.auth import TOKEN_PREFIX, InvalidToken, Principal, _b64, _signature, issue_token, verify_token
+from shared.auth import (
+    TOKEN_PREFIX,
+    InvalidToken,
+    Principal,
+    _b64,
+    _signature,
+    issue_token,
+    verify_token,
+)
 from shared.contracts import (
-    AssessmentClassified, ClassificationChanged, FactorGrade, Report, ReportSubmitted, RuleSetRef, TraceEntry, ViolationRecorded,
+    AssessmentClassified,
+    ClassificationChanged,
+    FactorGrade,
+    Report,
+    ReportSubmitted,
+    RuleSetRef,
+    TraceEntry,
+    ViolationRecorded,
 )
 from shared.identifiers import credit_code_check_character
 from shared.jurisdiction import region_prefix
-from shared.migrations import upgrade
 from shared.settings import settings_for
-from tests.support import DEFAULT_SCOPES, EXAMPLE_EMPLOYER, TEST_AUTH_SECRET, auth, report_for, token_for
+from tests.support import (
+    DEFAULT_SCOPES,
+    EXAMPLE_EMPLOYER,
+    TEST_AUTH_SECRET,
+    app_without_broker,
+    auth,
+    report_for,
+    token_for,
+)
 
 ROLES = ("province", "city", "county", "employer", "auditor")
 OPEN_PATHS = {"/healthz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
@@ -95,15 +117,7 @@ ACTS = {role: (set() if role == "auditor" else employers) for role, employers in
 
 
 def build(factory: Any, service: str, folder: Path) -> FastAPI:
-    app = factory(settings_for(service, data_dir=folder, auth_secret=TEST_AUTH_SECRET), create_topics=False)
-    runtime = app.state.runtime
-    upgrade(service, runtime.engine)
-
-    async def no_broker() -> int:  # the outbox rows stay pending: nothing to publish to in a unit test
-        return 0
-
-    runtime.relay.flush = no_broker
-    return app
+    return app_without_broker(factory, service, folder)
 
 
 @dataclass
