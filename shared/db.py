@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, insert, text
 from sqlmodel import Field, Session, SQLModel, create_engine, func, select
 
 from shared.contracts import Envelope, utc_now
@@ -82,12 +82,48 @@ def database_answers(engine: Engine) -> bool:
         return False
 
 
+# The inbox marks and outbox rows of a transaction wait in the session and are written just before it
+# commits, each kind in one multi-row INSERT (a batch of events costs two statements, not two per event).
+_INBOX_ROWS, _OUTBOX_ROWS = "ohs_inbox_rows", "ohs_outbox_rows"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_inbox_and_outbox(session: Session) -> None:
+    inbox, outbox = session.info.pop(_INBOX_ROWS, None), session.info.pop(_OUTBOX_ROWS, None)
+    if inbox:
+        session.execute(insert(ProcessedEvent.__table__), list(inbox.values()))  # type: ignore[attr-defined]
+    if outbox:
+        session.execute(insert(OutboxMessage.__table__), outbox)  # type: ignore[attr-defined]
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_inbox_and_outbox(session: Session) -> None:
+    session.info.pop(_INBOX_ROWS, None)
+    session.info.pop(_OUTBOX_ROWS, None)
+
+
 def already_processed(session: Session, event_id: str, consumer: str = "") -> bool:
+    if (event_id, consumer) in session.info.get(_INBOX_ROWS, {}):
+        return True
     return session.get(ProcessedEvent, {"event_id": event_id, "consumer": consumer}) is not None
 
 
+def processed_among(session: Session, event_ids: list[str], consumer: str = "") -> set[str]:
+    """The ids among ``event_ids`` this consumer has already processed: one query per 500 ids."""
+    pending = session.info.get(_INBOX_ROWS, {})
+    found = {event_id for event_id in event_ids if (event_id, consumer) in pending}
+    for start in range(0, len(event_ids), 500):
+        chunk = event_ids[start:start + 500]
+        statement = select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == consumer, ProcessedEvent.event_id.in_(chunk))  # type: ignore[attr-defined]
+        found.update(session.exec(statement))
+    return found
+
+
 def mark_processed(session: Session, event_id: str, topic: str, consumer: str = "") -> None:
-    session.add(ProcessedEvent(event_id=event_id, consumer=consumer, topic=topic))
+    """Record in the caller's transaction that ``consumer`` processed the event (written at the commit)."""
+    session.info.setdefault(_INBOX_ROWS, {})[(event_id, consumer)] = {
+        "event_id": event_id, "consumer": consumer, "topic": topic, "processed_at": utc_now(),
+    }
 
 
 def enqueue(session: Session, event_: Envelope) -> None:
@@ -97,11 +133,17 @@ def enqueue(session: Session, event_: Envelope) -> None:
 
 def enqueue_payload(session: Session, *, event_id: str, topic: str, key: str, payload: str) -> None:
     """Add a message that is not an :class:`Event` (e.g. a CloudEvent for an external system) to the
-    outbox inside the caller's transaction. ``event_id`` is the outbox row's unique id."""
-    session.add(OutboxMessage(event_id=event_id, topic=topic, key=key, payload=payload))
+    outbox inside the caller's transaction (written at the commit, in order). ``event_id`` is the outbox
+    row's unique id."""
+    session.info.setdefault(_OUTBOX_ROWS, []).append({
+        "event_id": event_id, "topic": topic, "key": key, "payload": payload, "created_at": utc_now(),
+        "published_at": None, "failed_at": None, "error": None,
+    })
 
 
 def outbox_has(session: Session, event_id: str) -> bool:
+    if any(row["event_id"] == event_id for row in session.info.get(_OUTBOX_ROWS, ())):
+        return True
     return session.exec(select(OutboxMessage.id).where(OutboxMessage.event_id == event_id)).first() is not None
 
 

@@ -3,29 +3,37 @@ an outbox relay for publishing.
 
 The consumption contract every service relies on:
 
-1. The offset is committed only after the handler's database transaction has committed
-   (FastStream ``AckPolicy.MANUAL``; its default, ``ACK_FIRST``, would be at-most-once).
-2. The handler runs inside a transaction that also records the event's ``event_id`` in the
-   inbox; an event already there is acknowledged without running the handler again. The inbox
-   is scoped per consumer group: a service's own group ``<prefix>.<service>``, and any extra group
-   ``<prefix>.<service>.<suffix>`` a second subscriber on an already consumed topic needs.
+1. Records come in batches (up to ``consumer_batch_max``, whatever the broker has ready). The
+   offsets are committed only after the batch's database transaction has committed (FastStream
+   ``AckPolicy.MANUAL``; its default, ``ACK_FIRST``, would be at-most-once).
+2. A batch is one unit of work: the inbox is asked once for every ``event_id`` of the batch, the
+   handler runs for each event not yet applied (in the records' order: one employer's events are on
+   one partition, in order), each is recorded in the inbox, and one commit makes it all durable.
+   The inbox is scoped per consumer group: a service's own group ``<prefix>.<service>``, and any
+   extra group ``<prefix>.<service>.<suffix>`` a second subscriber on an already consumed topic needs.
 3. A payload that does not fit its contract goes straight to ``<topic>.dlq`` (retrying cannot
-   fix it). A handler that keeps failing is retried ``consumer_max_attempts`` times with
-   exponential back-off, then dead-lettered. The dead letter carries the original bytes and
-   key, and headers naming the topic, partition, offset, consumer group, attempts and error.
-4. Events the handler produced sit in the outbox (same transaction) and are published after the
-   commit, then marked; a periodic relay publishes anything a crash left behind.
+   fix it) and never enters the batch's transaction. If the batch's transaction fails, it is rolled
+   back and its events are applied one by one, each in a transaction of its own: a handler that
+   keeps failing on one event is retried ``consumer_max_attempts`` times with exponential back-off,
+   then dead-lettered, and its batch-mates are applied once. The dead letter carries the original
+   bytes and key, and headers naming the topic, partition, offset, consumer group, attempts and error.
+4. A database that does not answer is not the events' fault: the consumer pauses (nothing is
+   dead-lettered, no offset moves) and resumes when the database answers again.
+5. Events the handlers produced sit in the outbox (same transaction) and are published after the
+   commit, in batches, then marked; a periodic relay publishes anything a crash left behind.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timezone
 import hashlib
+import inspect
 import logging
 import re
 import traceback
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import timezone
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,11 +42,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session
 
 from shared.contracts import Event, utc_now
-from shared.db import count_pending_outbox, count_set_aside_outbox, oldest_pending_outbox, pending_outbox
+from shared.db import OutboxMessage, count_pending_outbox, count_set_aside_outbox, database_answers, oldest_pending_outbox, pending_outbox
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
 from shared.topics import content_type, dead_letter_topic
@@ -65,10 +73,14 @@ def _cut(data: bytes, what: str) -> dict[str, str]:
     }
 
 
-async def _raw_body(message: Any) -> bytes:
-    """Decoder that hands the handler the record's bytes untouched, so that even bytes that are
+async def _raw_records(message: Any) -> Any:
+    """Decoder that hands the handler the batch's records untouched, so that even bytes that are
     not JSON reach our own validation (and the DLQ) instead of failing inside the framework."""
-    return message.body
+    return list(message.raw_message)
+
+
+class BatchFailed(Exception):
+    """The batch's transaction failed while the database answers: apply its events one by one."""
 
 
 _GROUP_SUFFIX = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
@@ -121,45 +133,78 @@ class OutboxRelay:
     async def flush(self) -> int:
         """Publish everything pending, in order; returns how many were published. Safe to call concurrently.
 
-        A row the broker refuses for good (too large for it) is set aside
-        with the error — ``ohs_outbox_set_aside_events`` counts them for an operator — and the rows
-        behind it go on: one poison row never blocks the service. Any other failure (the broker
-        unreachable) stops this round; the row is tried again on the next."""
+        Rows go out in batches: every row of a batch is handed to the producer without waiting
+        (it groups them into requests per partition, in order), then the acknowledgements are
+        awaited and the published rows marked in one statement. A row the broker refuses for good
+        (too large for it) is set aside with the error — ``ohs_outbox_set_aside_events`` counts
+        them for an operator — and the rows behind it go on: one poison row never blocks the
+        service. Any other failure (the broker unreachable) stops this round after marking what was
+        acknowledged; the rest is tried again on the next."""
         async with self._lock:
             published = 0
             while True:
                 batch = await asyncio.to_thread(self._pending)
                 if not batch:
                     break
-                for row_id, topic, key, payload in batch:
-                    try:
-                        await self._broker.publish(
-                            payload.encode(), topic=topic, key=key.encode(), headers={"content-type": content_type(topic)}
-                        )
-                    except REFUSED_FOR_GOOD as error:
-                        await asyncio.to_thread(self._set_aside, row_id, error)
-                        self._metrics.outbox_set_aside_total.labels(topic=topic).inc()
-                        log.error("outbox row %s for %s set aside: the broker refused it for good: %r", row_id, topic, error)
-                        continue
-                    await asyncio.to_thread(self._mark_published, row_id)
-                    self._metrics.events_published.labels(topic=topic).inc()
-                    published += 1
+                done, failure = await self._publish_batch(batch)
+                published += done
+                if failure is not None:
+                    await asyncio.to_thread(self._update_gauges)
+                    raise failure
             await asyncio.to_thread(self._update_gauges)
             return published
+
+    async def _publish_batch(self, batch: list[tuple[int, str, str, str]]) -> tuple[int, Exception | None]:
+        sent: list[tuple[int, str, Any]] = []
+        failure: Exception | None = None
+        for row_id, topic, key, payload in batch:
+            try:
+                pending = await self._broker.publish(
+                    payload.encode(), topic=topic, key=key.encode(), headers={"content-type": content_type(topic)}, no_confirm=True
+                )
+            except REFUSED_FOR_GOOD as error:
+                await self._refused(row_id, topic, error)
+                continue
+            except Exception as error:  # noqa: BLE001 - the broker unreachable: stop here, this round
+                failure = error
+                break
+            sent.append((row_id, topic, pending))
+        acknowledged: list[int] = []
+        for row_id, topic, pending in sent:
+            try:
+                if inspect.isawaitable(pending):
+                    await pending
+            except REFUSED_FOR_GOOD as error:
+                await self._refused(row_id, topic, error)
+                continue
+            except Exception as error:  # noqa: BLE001 - not acknowledged: stays pending for the next round
+                failure = failure or error
+                continue
+            acknowledged.append(row_id)
+            self._metrics.events_published.labels(topic=topic).inc()
+        if acknowledged:
+            await asyncio.to_thread(self._mark_published, acknowledged)
+        return len(acknowledged), failure
+
+    async def _refused(self, row_id: int, topic: str, error: Exception) -> None:
+        await asyncio.to_thread(self._set_aside, row_id, error)
+        self._metrics.outbox_set_aside_total.labels(topic=topic).inc()
+        log.error("outbox row %s for %s set aside: the broker refused it for good: %r", row_id, topic, error)
 
     def _pending(self) -> list[tuple[int, str, str, str]]:
         with Session(self._engine) as session:
             return [(m.id, m.topic, m.key, m.payload) for m in pending_outbox(session)]  # type: ignore[misc]
 
-    def _mark_published(self, row_id: int) -> None:
-        self._update_row(row_id, published_at=utc_now())
+    def _mark_published(self, row_ids: list[int]) -> None:
+        with Session(self._engine) as session:
+            statement = update(OutboxMessage).where(OutboxMessage.id.in_(row_ids), OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
+            session.exec(statement.values(published_at=utc_now()))  # type: ignore[call-overload]
+            session.commit()
 
     def _set_aside(self, row_id: int, error: Exception) -> None:
         self._update_row(row_id, failed_at=utc_now(), error=f"{type(error).__name__}: {error}"[:2000])
 
     def _update_row(self, row_id: int, **values: object) -> None:
-        from shared.db import OutboxMessage
-
         with Session(self._engine) as session:
             row = session.get(OutboxMessage, row_id)
             if row is not None and row.published_at is None:
@@ -228,6 +273,7 @@ class ReliableConsumer:
         self._settings = settings
         self._metrics = metrics
         self._subscriptions: set[tuple[str, str]] = set()  # (topic, inbox scope)
+        self.subscriptions: list[Subscription] = []  # in the order subscribed
         # the service's unit of work (Runtime points this at runtime.uow, which a bootstrap may replace)
         self.make_uow: Callable[[], AbstractUnitOfWork] = lambda: SqlUnitOfWork(engine, relay.notify)
 
@@ -250,59 +296,122 @@ class ReliableConsumer:
         self._subscriptions.add((topic, inbox))
         consumer = self
         subscription = Subscription(topic, model, handler, inbox, self.group_id(group_suffix))
+        self.subscriptions.append(subscription)
 
         @self._broker.subscriber(
             topic,
             group_id=subscription.group_id,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
-            decoder=_raw_body,
+            batch=True,
+            max_records=self._settings.consumer_batch_max,
+            batch_timeout_ms=self._settings.consumer_batch_wait_ms,
+            decoder=_raw_records,
             title=f"{self._settings.service_name}:{topic}" + (f":{group_suffix}" if group_suffix else ""),
         )
-        async def _consume(body: bytes, msg: KafkaMessage) -> None:
-            await consumer.consume(subscription, body, msg)
+        async def _consume(records: Any, msg: KafkaMessage) -> None:
+            await consumer.consume(subscription, records, msg)
 
     def group_id(self, group_suffix: str | None = None) -> str:
         group = self._settings.consumer_group()
         return f"{group}.{group_suffix}" if group_suffix else group
 
-    async def consume(self, subscription: Subscription, body: bytes, msg: Any) -> None:
-        topic = subscription.topic
-        started = asyncio.get_running_loop().time()
-        outcome = await self._process(subscription, body, msg)
+    async def consume(self, subscription: Subscription, records: Sequence[Any], msg: Any) -> None:
+        """Apply one batch of records (see the module docstring), then commit the offsets."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        outcomes = await self._process_batch(subscription, records)
         group = subscription.group_id
-        self._metrics.events_consumed.labels(topic=topic, group=group, outcome=outcome).inc()
-        self._metrics.consume_seconds.labels(topic=topic, group=group).observe(asyncio.get_running_loop().time() - started)
-        self._record_lag(msg, group)
-        if outcome == "processed":
+        for outcome, count in outcomes.items():
+            self._metrics.events_consumed.labels(topic=subscription.topic, group=group, outcome=outcome).inc(count)
+        self._metrics.consume_seconds.labels(topic=subscription.topic, group=group).observe(loop.time() - started)
+        self._record_lag(records, msg, group)
+        if outcomes["processed"]:
             try:
                 await self._relay.flush()
             except Exception:  # noqa: BLE001 - the periodic relay will publish it
-                log.exception("publishing after %s failed; the outbox relay will retry", topic)
+                log.exception("publishing after %s failed; the outbox relay will retry", subscription.topic)
         await msg.ack()
 
-    async def _process(self, subscription: Subscription, body: bytes, msg: Any) -> str:
-        topic, model, handler = subscription.topic, subscription.model, subscription.handler
-        try:
-            event = model.model_validate_json(body)
-        except (ValidationError, ValueError) as error:
-            await self._dead_letter(msg, body, DeadLetter(topic, _describe_validation(error), type(error).__name__, 1), subscription.group_id)
-            return "dead_lettered"
-
-        attempts = self._settings.consumer_max_attempts
-        for attempt in range(1, attempts + 1):
+    async def _process_batch(self, subscription: Subscription, records: Sequence[Any]) -> Counter[str]:
+        outcomes: Counter[str] = Counter()
+        parsed: list[tuple[Any, Event]] = []
+        for record in records:
+            body = record.value or b""
             try:
-                applied = await asyncio.to_thread(self._apply, topic, event, handler, subscription.inbox)
+                parsed.append((record, subscription.model.model_validate_json(body)))
+            except (ValidationError, ValueError) as error:
+                letter = DeadLetter(subscription.topic, _describe_validation(error), type(error).__name__, 1)
+                await self._dead_letter(record, body, letter, subscription.group_id)
+                outcomes["dead_lettered"] += 1
+        if len(parsed) > 1:
+            try:
+                applied, duplicates = await self._apply_batch_when_the_database_answers(subscription, [event for _, event in parsed])
+                outcomes["processed"] += applied
+                outcomes["duplicate"] += duplicates
+                return outcomes
+            except BatchFailed as failure:
+                log.warning("a batch of %d from %s failed (%r); applying its events one by one", len(parsed), subscription.topic, failure.__cause__)
+        for record, event in parsed:
+            outcomes[await self._process_one(subscription, record, event)] += 1
+        return outcomes
+
+    async def _apply_batch_when_the_database_answers(self, subscription: Subscription, events: list[Event]) -> tuple[int, int]:
+        while True:
+            try:
+                return await asyncio.to_thread(self._apply_batch, subscription, events)
+            except Exception as error:  # noqa: BLE001 - the database's fault (wait) or an event's (one by one)
+                if not await self._waited_for_the_database(subscription):
+                    raise BatchFailed() from error
+
+    def _apply_batch(self, subscription: Subscription, events: list[Event]) -> tuple[int, int]:
+        """Apply the batch in one unit of work: one inbox query, the handler for each new event, one commit."""
+        with self.make_uow() as uow:
+            seen = uow.seen_many([str(event.event_id) for event in events], subscription.inbox)
+            applied = 0
+            for event in events:
+                event_id = str(event.event_id)
+                if event_id in seen:  # applied before, or earlier in this batch (delivered twice)
+                    continue
+                subscription.handler(uow, event)
+                uow.mark_seen(event_id, subscription.topic, subscription.inbox)
+                seen.add(event_id)
+                applied += 1
+            uow.commit()
+            return applied, len(events) - applied
+
+    async def _process_one(self, subscription: Subscription, record: Any, event: Event) -> str:
+        topic, group = subscription.topic, subscription.group_id
+        attempts = self._settings.consumer_max_attempts
+        attempt = 1
+        while True:
+            try:
+                applied = await asyncio.to_thread(self._apply, topic, event, subscription.handler, subscription.inbox)
                 return "processed" if applied else "duplicate"
             except Exception as error:  # noqa: BLE001 - every failure is retried, then dead-lettered
+                if await self._waited_for_the_database(subscription):
+                    continue  # the database was away: not this event's attempt
                 if attempt == attempts:
                     reason = f"handler failed {attempts} times; last error: {error!r}\n{traceback.format_exc(limit=5)}"
-                    await self._dead_letter(msg, body, DeadLetter(topic, reason, type(error).__name__, attempt), subscription.group_id)
+                    await self._dead_letter(record, record.value or b"", DeadLetter(topic, reason, type(error).__name__, attempt), group)
                     return "dead_lettered"
-                self._metrics.events_consumed.labels(topic=topic, group=subscription.group_id, outcome="retried").inc()
+                self._metrics.events_consumed.labels(topic=topic, group=group, outcome="retried").inc()
                 log.warning("%s event %s failed (attempt %d/%d): %r", topic, event.event_id, attempt, attempts, error)
                 await asyncio.sleep(self._settings.consumer_retry_backoff_s * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
+                attempt += 1
+
+    async def _waited_for_the_database(self, subscription: Subscription) -> bool:
+        """After a failure: if the database does not answer, wait until it does (the consumer pauses:
+        no offset moves, nothing is dead-lettered) and say so; if it answers, the failure was the event's."""
+        if await asyncio.to_thread(database_answers, self._engine):
+            return False
+        log.error("%s: the database does not answer; consumption paused until it does", subscription.group_id)
+        delay = max(self._settings.consumer_retry_backoff_s, 0.1)
+        while not await asyncio.to_thread(database_answers, self._engine):
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        log.warning("%s: the database answers again; consumption resumes", subscription.group_id)
+        return True
 
     def _apply(self, topic: str, event: Event, handler: EventHandler, inbox: str = "") -> bool:
         with self.make_uow() as uow:
@@ -313,7 +422,7 @@ class ReliableConsumer:
             uow.commit()
             return True
 
-    async def _dead_letter(self, msg: Any, body: bytes, letter: DeadLetter, group_id: str | None = None) -> None:
+    async def _dead_letter(self, record: Any, body: bytes, letter: DeadLetter, group_id: str | None = None) -> None:
         """Publish the record to ``<topic>.dlq`` with the reason, then (the caller) acknowledge it.
 
         A dead letter always fits the broker: a body over ``dlq_max_body_bytes`` (or a key over
@@ -321,7 +430,7 @@ class ReliableConsumer:
         (the original stays at its topic, partition and offset until retention). A letter the broker
         still refuses as too large goes again as a reference only (no body). Only a broker that cannot
         be reached is waited for — the offset must not move before the letter is safe."""
-        raw = msg.raw_message
+        raw = record
         headers = {
             f"{DLQ_HEADER_PREFIX}original-topic": letter.topic,
             f"{DLQ_HEADER_PREFIX}partition": str(getattr(raw, "partition", "")),
@@ -359,20 +468,23 @@ class ReliableConsumer:
         self._metrics.dead_lettered.labels(topic=letter.topic, group=headers[f"{DLQ_HEADER_PREFIX}consumer-group"]).inc()
         log.error("dead-lettered a message from %s: %s", letter.topic, letter.reason.splitlines()[0])
 
-    def _record_lag(self, msg: Any, group: str) -> None:
-        raw = msg.raw_message
+    def _record_lag(self, records: Sequence[Any], msg: Any, group: str) -> None:
         consumer = getattr(msg, "consumer", None)
         highwater = getattr(consumer, "highwater", None)
-        if raw is None or highwater is None:
+        if highwater is None:
             return
+        last: dict[tuple[str, int], int] = {}
+        for record in records:
+            last[(record.topic, record.partition)] = record.offset
         try:
             from aiokafka import TopicPartition
 
-            end = highwater(TopicPartition(raw.topic, raw.partition))
+            for (topic, partition), offset in last.items():
+                end = highwater(TopicPartition(topic, partition))
+                if end is not None:
+                    self._metrics.consumer_lag.labels(topic=topic, group=group, partition=str(partition)).set(max(end - offset - 1, 0))
         except Exception:  # noqa: BLE001 - lag is best effort
             return
-        if end is not None:
-            self._metrics.consumer_lag.labels(topic=raw.topic, group=group, partition=str(raw.partition)).set(max(end - raw.offset - 1, 0))
 
 
 def _describe_validation(error: Exception) -> str:

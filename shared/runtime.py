@@ -91,8 +91,11 @@ def build_runtime(settings: Settings, create_topics: bool = True) -> Runtime:
     # A secured cluster (shared/kafka_security.py): connect as the service's principal; the admin creates the
     # topics (the principal may not), and with min.insync.replicas above 1 a publish waits for those replicas.
     servers = [s.strip() for s in settings.kafka_bootstrap_servers.split(",") if s.strip()]
-    broker = KafkaBroker(servers, client_id=f"ohs-{settings.service_name}", logger=log,
-                         security=broker_security(settings), **({"acks": "all"} if settings.kafka_min_insync_replicas > 1 else {}))
+    # Producers are idempotent and wait for every in-sync replica (acks=all): a retried send is not written
+    # twice and an acknowledged event survives the loss of a broker. Records are grouped per partition for
+    # up to linger_ms (the outbox relay hands a whole batch to the producer before awaiting it).
+    broker = KafkaBroker(servers, client_id=f"ohs-{settings.service_name}", logger=log, security=broker_security(settings),
+                         acks="all", enable_idempotence=True, linger_ms=5, max_batch_size=256 * 1024)
     create_topics = create_topics and settings.kafka_security_protocol == "PLAINTEXT"
     metrics = ServiceMetrics(settings.service_name)
     relay = OutboxRelay(engine, broker, metrics)

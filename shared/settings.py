@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # Consumer reliability: attempts before an event goes to <topic>.dlq, and the pause between them.
     consumer_max_attempts: int = Field(default=5, ge=1, validation_alias="OHS_CONSUMER_MAX_ATTEMPTS")
     consumer_retry_backoff_s: float = Field(default=0.5, ge=0, validation_alias="OHS_CONSUMER_RETRY_BACKOFF_S")
+    # Batches (shared/messaging.py): at most this many records per transaction, whatever the broker has
+    # ready; when it has none, the consumer asks again after this many milliseconds.
+    consumer_batch_max: int = Field(default=500, ge=1, le=10_000, validation_alias="OHS_CONSUMER_BATCH_MAX")
+    consumer_batch_wait_ms: int = Field(default=50, ge=1, le=5_000, validation_alias="OHS_CONSUMER_BATCH_WAIT_MS")
     # A dead letter's body is cut past this size (the headers keep the original's size and SHA-256), so
     # the letter always fits the broker's message limit (1 MiB by default) whatever the record was.
     dlq_max_body_bytes: int = Field(default=256 * 1024, ge=0, le=900 * 1024, validation_alias="OHS_DLQ_MAX_BODY_BYTES")

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shared.contracts import Envelope
-from shared.db import already_processed, enqueue, enqueue_payload, mark_processed
+from shared.db import already_processed, enqueue, enqueue_payload, mark_processed, processed_among
 
 T = TypeVar("T")
 U = TypeVar("U", bound="AbstractUnitOfWork")
@@ -53,6 +53,10 @@ class AbstractUnitOfWork(abc.ABC):
     @abc.abstractmethod
     def seen(self, event_id: str, consumer: str = "") -> bool:
         """Has this consumer (``""``: the service's own group) already applied the event?"""
+
+    def seen_many(self, event_ids: list[str], consumer: str = "") -> set[str]:
+        """Which of ``event_ids`` this consumer has already applied (a batch asks once)."""
+        return {event_id for event_id in event_ids if self.seen(event_id, consumer)}
 
     @abc.abstractmethod
     def mark_seen(self, event_id: str, topic: str, consumer: str = "") -> None:
@@ -102,6 +106,9 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     def seen(self, event_id: str, consumer: str = "") -> bool:
         return already_processed(self.session, event_id, consumer)
+
+    def seen_many(self, event_ids: list[str], consumer: str = "") -> set[str]:
+        return processed_among(self.session, event_ids, consumer)
 
     def mark_seen(self, event_id: str, topic: str, consumer: str = "") -> None:
         mark_processed(self.session, event_id, topic, consumer)

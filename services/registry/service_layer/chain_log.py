@@ -35,6 +35,19 @@ def system_actor(producer: str, event_id: object) -> str:
 
 
 def _lock_head(session: Session, region_code: str) -> ChainHeadRecord:
+    """The region's head, locked for this transaction. Locked once per transaction: a batch of events
+    appending to one county's chain reuses the head it holds (``append`` keeps it up to date)."""
+    transaction = session.get_transaction()
+    held = session.info.get("chain_heads")
+    if held is None or held[0] is not transaction:
+        held = session.info["chain_heads"] = (transaction, {})
+    head = held[1].get(region_code)
+    if head is None:
+        head = held[1][region_code] = _lock_head_row(session, region_code)
+    return head
+
+
+def _lock_head_row(session: Session, region_code: str) -> ChainHeadRecord:
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert is None:  # pragma: no cover - the registry runs on SQLite or PostgreSQL
@@ -90,8 +103,7 @@ def append(
     session.flush()
     entry.hash = entry_hash(entry.model_dump())
     head.last_seq, head.last_hash = entry.seq, entry.hash  # type: ignore[assignment]
-    session.add(head)
-    session.flush()
+    session.add(head)  # written with the next flush, at the latest the commit's
     return entry
 
 

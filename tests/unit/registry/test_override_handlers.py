@@ -152,6 +152,7 @@ def test_an_upgrade_after_the_new_report_applies_to_it(session: Session) -> None
     archive_classification(uow_of(session), classified("甲", date(2026, 6, 1)))
     overrides.upgrade(uow_of(session), CODE, steps=2, reason="first", actor=STAFF)
     archive_classification(uow_of(session), classified("丙", date(2026, 9, 1)))  # same effective category 丙: not announced
+    session.commit()  # the outbox rows are written with the commit
     assert len(announced(session)) == 2
     overrides.upgrade(uow_of(session), CODE, steps=1, reason="second", actor=STAFF)
     archive_classification(uow_of(session), classified("甲", date(2026, 10, 1)))

@@ -3,6 +3,7 @@ aside with its error (counted for an operator), and every row behind it is publi
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
@@ -17,17 +18,22 @@ CREDIT_CODE = "91141029MA0GRT8U3L"
 
 
 class Broker:
-    """Publishes like a broker with a size limit; ``down`` makes it unreachable."""
+    """Publishes like a producer in front of a broker with a size limit: with ``no_confirm`` it answers
+    with a future the broker's acknowledgement (or refusal) settles; ``down`` makes it unreachable."""
 
     def __init__(self, limit: int) -> None:
         self.limit, self.down, self.published = limit, False, []
 
-    async def publish(self, payload: bytes, *, topic: str, key: bytes, headers: dict[str, str]) -> None:
+    async def publish(self, payload: bytes, *, topic: str, key: bytes, headers: dict[str, str], no_confirm: bool = False):
         if self.down:
             raise KafkaConnectionError("the broker is not reachable")
+        acknowledgement = asyncio.get_running_loop().create_future()
         if len(payload) > self.limit:
-            raise MessageSizeTooLargeError(f"{len(payload)} bytes")
-        self.published.append(payload)
+            acknowledgement.set_exception(MessageSizeTooLargeError(f"{len(payload)} bytes"))
+        else:
+            self.published.append(payload)
+            acknowledgement.set_result(None)
+        return acknowledgement if no_confirm else await acknowledgement
 
 
 def rejected(reason: str) -> ReportRejected:

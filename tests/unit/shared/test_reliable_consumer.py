@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlmodel import Session, select
 
 from shared.contracts import ReportRejected
 from shared.db import OutboxMessage, ProcessedEvent, create_tables
+from shared.messaging import Subscription
 from shared.unit_of_work import AbstractUnitOfWork
 from shared.runtime import Runtime, build_runtime
 from shared.settings import settings_for
@@ -211,3 +213,138 @@ async def test_a_dead_letter_names_the_group_of_the_subscriber_that_failed(harne
         await broker.publish(b"{not json", topic=TOPIC)
 
     assert sorted(letter.headers["x-dlq-consumer-group"] for letter in harness.dead) == ["ohs.registry", "ohs.registry.other"]
+
+
+# --- batches ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Record:
+    """A consumer record as aiokafka hands it over."""
+
+    value: bytes
+    offset: int
+    key: bytes | None = None
+    topic: str = TOPIC
+    partition: int = 0
+    headers: tuple = ()
+
+
+class Delivery:
+    """The batch's message: ``ack`` commits the offsets; ``acked_with`` what was stored by then."""
+
+    def __init__(self, harness: Harness, watch: list[UUID]) -> None:
+        self.harness, self.watch, self.acked_with = harness, watch, None
+        self.consumer = None
+
+    async def ack(self) -> None:
+        self.acked_with = ([self.harness.processed(e) for e in self.watch], len(self.harness.dead))
+
+
+def batch_of(*payloads: bytes) -> list[Record]:
+    return [Record(payload, offset) for offset, payload in enumerate(payloads)]
+
+
+async def test_a_batch_is_applied_in_one_unit_of_work_and_its_poison_does_not_fail_its_batch_mates(harness: Harness) -> None:
+    """A story: the broker hands over six records at once — two good events, one of them twice, bytes
+    that are not JSON, an event its handler always fails on, and one that produces an event. The batch's
+    transaction fails on the poison, so its events are applied one by one: the poison is tried three
+    times and dead-lettered with its reason, the malformed bytes are dead-lettered at once, every
+    other event is applied exactly once, and the offsets move only after all of that is stored."""
+    first, second, poison, producing = rejected(), rejected(), rejected(reason="poison"), rejected(reason="produce")
+    records = batch_of(first.model_dump_json().encode(), b"{not json", poison.model_dump_json().encode(),
+                       first.model_dump_json().encode(), second.model_dump_json().encode(), producing.model_dump_json().encode())
+    subscription = Subscription(TOPIC, ReportRejected, harness.handle, "", "ohs.registry")
+    delivery = Delivery(harness, [first.event_id, second.event_id, producing.event_id, poison.event_id])
+
+    async with TestKafkaBroker(harness.runtime.broker):
+        await harness.runtime.consumer.consume(subscription, records, delivery)
+
+    assert [harness.processed(e) for e in (first.event_id, second.event_id, producing.event_id, poison.event_id)] == [1, 1, 1, 0]
+    assert sorted(letter.headers["x-dlq-offset"] for letter in harness.dead) == ["1", "2"]
+    by_offset = {letter.headers["x-dlq-offset"]: letter for letter in harness.dead}
+    assert by_offset["1"].headers["x-dlq-reason"].startswith("malformed event")
+    assert by_offset["2"].headers["x-dlq-attempts"] == "3" and "always fails on poison" in by_offset["2"].headers["x-dlq-reason"]
+    assert harness.calls.count(str(poison.event_id)) == 1 + 3  # the failed batch, then its own three attempts
+    assert [e.reasons for e in harness.published] == [["produced"]]  # the produced event once, though its batch was redone
+    assert delivery.acked_with == ([1, 1, 1, 0], 2)
+
+
+async def test_a_batch_without_poison_is_one_transaction_with_one_inbox_query(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = [rejected() for _ in range(40)]
+    records = batch_of(*(e.model_dump_json().encode() for e in events + events[:5]))  # five delivered twice in the batch
+    commits, inbox_queries = [], []
+    make = harness.runtime.consumer.make_uow
+
+    def counting_uow():
+        uow = make()
+        original_commit, original_seen_many = uow.commit, uow.seen_many
+        uow.commit = lambda: (commits.append(1), original_commit())[1]
+        uow.seen_many = lambda ids, consumer="": (inbox_queries.append(len(ids)), original_seen_many(ids, consumer))[1]
+        return uow
+
+    monkeypatch.setattr(harness.runtime.consumer, "make_uow", counting_uow)
+    subscription = Subscription(TOPIC, ReportRejected, harness.handle, "", "ohs.registry")
+    delivery = Delivery(harness, [e.event_id for e in events])
+
+    async with TestKafkaBroker(harness.runtime.broker):
+        await harness.runtime.consumer.consume(subscription, records, delivery)
+        await harness.runtime.consumer.consume(subscription, records, Delivery(harness, []))  # the whole batch redelivered
+
+    assert commits == [1, 1] and inbox_queries == [45, 45]
+    assert harness.calls == [str(e.event_id) for e in events]  # each applied once, in order
+    assert delivery.acked_with == ([1] * 40, 0)
+    consumed = harness.runtime.metrics.registry.get_sample_value
+    assert consumed("ohs_events_consumed_total", {"topic": TOPIC, "group": "ohs.registry", "outcome": "processed"}) == 40
+    assert consumed("ohs_events_consumed_total", {"topic": TOPIC, "group": "ohs.registry", "outcome": "duplicate"}) == 5 + 45
+
+
+async def test_a_database_that_does_not_answer_pauses_the_consumer_and_dead_letters_nothing(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the database is away every transaction fails; that is not the events' fault: the consumer
+    waits for the database (no attempt counted, nothing dead-lettered) and applies the batch once it is back."""
+    from sqlalchemy.exc import OperationalError
+
+    import shared.messaging as messaging
+
+    events = [rejected() for _ in range(3)]
+    outage = {"failures_left": 6}  # six failed transactions, the database answering "no" meanwhile
+
+    def database_answers(_engine) -> bool:
+        return outage["failures_left"] == 0
+
+    make = harness.runtime.consumer.make_uow
+
+    def flaky_uow():
+        uow = make()
+        original_commit = uow.commit
+
+        def commit() -> None:
+            if outage["failures_left"]:
+                outage["failures_left"] -= 1
+                raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+            original_commit()
+
+        uow.commit = commit
+        return uow
+
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:  # the pause's back-off, recorded; the outage ends as time passes
+        waits.append(seconds)
+        outage["failures_left"] = max(outage["failures_left"] - 1, 0)
+        await real_sleep(0)
+
+    monkeypatch.setattr(messaging, "database_answers", database_answers)
+    monkeypatch.setattr(messaging.asyncio, "sleep", sleep)
+    monkeypatch.setattr(harness.runtime.consumer, "make_uow", flaky_uow)
+    subscription = Subscription(TOPIC, ReportRejected, harness.handle, "", "ohs.registry")
+    delivery = Delivery(harness, [e.event_id for e in events])
+
+    async with TestKafkaBroker(harness.runtime.broker):
+        await harness.runtime.consumer.consume(subscription, batch_of(*(e.model_dump_json().encode() for e in events)), delivery)
+
+    assert delivery.acked_with == ([1, 1, 1], 0)
+    assert waits and harness.dead == []
