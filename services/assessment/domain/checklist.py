@@ -48,27 +48,53 @@ def round_half_up(value: Decimal) -> Decimal:
     return value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
+class _Index:
+    """One checklist's items in order, by id, with their points as exact decimals: built once per checklist."""
+
+    def __init__(self, checklist: SelfCheckChecklist) -> None:
+        self.items = checklist.items()
+        self.by_id = {}
+        for item in self.items:
+            self.by_id.setdefault(item.id, item)  # the first item with an id, as SelfCheckChecklist.item (ids are unique anyway)
+        self.points = {item.id: points(item.points) for item in self.items}
+
+
+_INDEXES: dict[int, tuple[SelfCheckChecklist, _Index]] = {}
+
+
+def _index(checklist: SelfCheckChecklist) -> _Index:
+    held = _INDEXES.get(id(checklist))
+    if held is not None and held[0] is checklist:
+        return held[1]
+    index = _Index(checklist)
+    if len(_INDEXES) >= 64:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    _INDEXES[id(checklist)] = (checklist, index)  # the checklist is held too: its id is not reused while it is here
+    return index
+
+
 def checklist_problems(answers: Answers, checklist: SelfCheckChecklist) -> list[str]:
     """Every reason the answers cannot be scored, each naming the field (self_check.items.<id>)."""
-    problems = [_answer_problem(item_id, answer, checklist) for item_id, answer in answers.items()]
+    index = _index(checklist)
+    problems = [_answer_problem(item_id, answer, index) for item_id, answer in answers.items()]
     reasons = [problem for problem in problems if problem]
-    missing = [item.id for item in checklist.items() if item.id not in answers]
+    missing = [item.id for item in index.items if item.id not in answers]
     if missing:
         reasons.append(f"self_check.items: checklist item(s) {', '.join(missing)} not answered; give the points earned or \"n/a\" (不适用) for each")
-    known = [answer for item_id, answer in answers.items() if checklist.item(item_id) is not None]
+    known = [answer for item_id, answer in answers.items() if item_id in index.by_id]
     if known and all(earned_points(answer) is None for answer in known):
         reasons.append("self_check.items: every answered item is n/a (不适用); there is nothing to score")
     return reasons
 
 
-def _answer_problem(item_id: str, answer: Answer, checklist: SelfCheckChecklist) -> str | None:
-    item = checklist.item(item_id)
+def _answer_problem(item_id: str, answer: Answer, index: _Index) -> str | None:
+    item = index.by_id.get(item_id)
     if item is None:
         return f"self_check.items.{item_id}: not an item of the self-check checklist (附件2)"
     earned = earned_points(answer)
     if earned is not None and not earned.is_finite():
         return f"self_check.items.{item_id}: {answer} is not a number of points"
-    if earned is not None and earned > points(item.points):
+    if earned is not None and earned > index.points[item.id]:
         return f"self_check.items.{item_id}: {float(earned):g} points earned exceeds the item's {item.points:g} points ({item.title})"
     return None
 
@@ -77,12 +103,19 @@ def score_checklist(answers: Answers, checklist: SelfCheckChecklist) -> Checklis
     """Score answers that have no :func:`checklist_problems` (ValueError otherwise)."""
     if problems := checklist_problems(answers, checklist):
         raise ValueError("; ".join(problems))
-    answered = [(item, earned_points(answers[item.id])) for item in checklist.items()]
+    return score_checked_checklist(answers, checklist)
+
+
+def score_checked_checklist(answers: Answers, checklist: SelfCheckChecklist) -> ChecklistScore:
+    """:func:`score_checklist` for answers the caller has just found free of :func:`checklist_problems`."""
+    index = _index(checklist)
+    item_points = index.points
+    answered = [(item, earned_points(answers[item.id])) for item in index.items]
     applicable = [(item, got) for item, got in answered if got is not None]
     earned = sum((got for _, got in applicable), Decimal(0))
-    total = sum((points(item.points) for item, _ in applicable), Decimal(0))
+    total = sum((item_points[item.id] for item, _ in applicable), Decimal(0))
     exact = earned / total * 100
-    short = [(item, got) for item, got in applicable if got < points(item.points)]
+    short = [(item, got) for item, got in applicable if got < item_points[item.id]]
     return ChecklistScore(
         score=round_half_up(exact),
         exact=exact,

@@ -8,26 +8,34 @@
 3. 附件3: the matrix cell (hazard grade, management grade) gives the category.
 
 Pure: no I/O, no clock; every number comes from the :class:`RuleSet`.
+
+Speed (docs/performance.md): whatever depends only on the rule set — the catalogue, the 附表1-1
+cells with their trace text, the band edges, the matrix, the provisional notes — is worked out once
+per rule set (:class:`_Tables`) and each report only looks it up; the result's models are built
+from values already checked (:func:`model_maker`). The rule as first written is kept as
+``classifier_reference.classify_reference``; the tests compare the two on random reports.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
 
 from services.assessment.domain.checklist import (
     ChecklistScore,
     checklist_problems,
-    score_checklist,
+    score_checked_checklist,
     stated_score_problem,
 )
 from services.assessment.domain.rules import (
     HAZARD_GRADES,
     MANAGEMENT_GRADES,
-    ChecklistItem,
-    Exposure,
     ManagementBand,
     RuleSet,
 )
@@ -35,14 +43,12 @@ from shared.dates import add_months
 from shared.contracts import (
     Category,
     FactorGrade,
-    Hazard,
     HazardGrade,
     LostPoints,
     ManagementGrade,
     Nature,
     Report,
     RuleSetRef,
-    SelfCheck,
     TraceEntry,
 )
 
@@ -75,94 +81,44 @@ class Rejected:
 Outcome = Classified | Rejected
 
 
-@dataclass
-class _Trace:
-    entries: list[TraceEntry] = field(default_factory=list)
+NATURE_RULE = "附件1 危害因素性质 nature"
+GRADING_RULE = "附件1 附表1-1 职业病危害风险分级"
+BANDS_RULE = "附件2 职业卫生管理状况分级 management bands"
+MATRIX_RULE = "附件3 综合风险类别 category matrix"
+VETO_RULE = "附件2 否决项 veto"
+NOT_CHECKED = "test dates not checked (disabled in the rule set): exposure levels as declared"
+_GRADE_RANK = {grade: rank for rank, grade in enumerate(HAZARD_GRADES)}
 
-    def add(self, rule: str, detail: str) -> None:
-        self.entries.append(TraceEntry(rule=rule, detail=detail))
-
-
-@dataclass(frozen=True)
-class _TestWindow:
-    """A test result counts when taken on or after ``earliest`` (assessed_on minus the interval)."""
-
-    assessed_on: date
-    months: int
-    earliest: date
-    employer_nature: Nature  # 严重 when the employer has any 严重 factor
+M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass(frozen=True)
-class _Score:
-    value: float
-    source: ScoreSource
-    lost: list[LostPoints]
-    vetoed: list[ChecklistItem]  # enabled 否决项 that lost points
+def model_maker(model: type[M]) -> Callable[[dict[str, Any]], M]:
+    """Build ``model`` instances from a dict of every field's value, already of the field's type.
+
+    What ``model.model_construct(**values)`` gives when every field is given (no validation, the dict
+    becomes the instance's ``__dict__``), without its per-call bookkeeping: the classifier builds
+    some twenty models per report from values it has checked already. Only for models without
+    private attributes or extra fields; tests/unit/assessment/test_classifier.py checks the instances
+    equal, dump and print like the validated ones."""
+    if model.__private_attributes__ or model.model_config.get("extra") == "allow":
+        raise TypeError(f"{model.__name__}: model_maker is for plain models (no private attributes, no extra fields)")
+    every_field = set(model.model_fields)  # shared: it already holds every field, pydantic only ever adds to it
+    new, set_attribute = object.__new__, object.__setattr__
+
+    def make(values: dict[str, Any]) -> M:
+        instance = new(model)
+        set_attribute(instance, "__dict__", values)
+        set_attribute(instance, "__pydantic_fields_set__", every_field)
+        set_attribute(instance, "__pydantic_extra__", None)
+        set_attribute(instance, "__pydantic_private__", None)
+        return instance
+
+    return make
 
 
-def classify(report: Report, rules: RuleSet) -> Outcome:
-    """Classify one report under one rule set; Rejected lists every reason the report cannot be classified."""
-    reasons = _missing_natures(report, rules) + _self_check_problems(report.self_check, rules)
-    if reasons:
-        return Rejected(reasons=reasons)
-
-    trace = _Trace()
-    trace.add("rule set", f"{rules.describe()}; source: {rules.source}")
-    natures = [_nature(hazard, rules, trace) for hazard in report.hazards]
-    window = _test_window([nature for nature, _ in natures], report.assessed_on, rules, trace)
-    factors = [_grade_factor(hazard, nature, window, rules, trace) for hazard, nature in zip(report.hazards, natures)]
-    hazard_grade = _aggregate(factors, rules, trace)
-    score = _self_check_score(report.self_check, rules, trace)
-    management_grade = _management_grade(score, rules, trace)
-    category = rules.category_matrix.category(hazard_grade, management_grade)
-    trace.add("附件3 综合风险类别 category matrix", f"{hazard_grade} × {management_grade} → {category}")
-    _provisional_notes(factors, score.source, rules, trace)
-    return Classified(
-        hazard_grade=hazard_grade,
-        management_grade=management_grade,
-        score=score.value,
-        category=category,
-        factors=factors,
-        trace=trace.entries,
-        rule_set=rules.ref(),
-        score_source=score.source,
-        lost_points=score.lost,
-    )
-
-
-# --------------------------------------------------------------------------- 附件1: per factor
-
-
-def _missing_natures(report: Report, rules: RuleSet) -> list[str]:
-    """A factor outside the catalogue (and not settled by free silica) needs a declared nature."""
-    return [
-        f"hazards[{i}].factor: {hazard.factor!r} is not in the factor catalogue of rule set "
-        f"{rules.jurisdiction} {rules.version}; hazards[{i}].nature must be declared (严重 or 一般)"
-        for i, hazard in enumerate(report.hazards)
-        if not _silica_serious(hazard, rules) and rules.factor_catalogue.nature_of(hazard.factor) is None and hazard.nature is None
-    ]
-
-
-def _silica_serious(hazard: Hazard, rules: RuleSet) -> bool:
-    return hazard.free_silica_percent is not None and hazard.free_silica_percent >= rules.silica_threshold_percent
-
-
-def _nature(hazard: Hazard, rules: RuleSet, trace: _Trace) -> tuple[Nature, NatureSource]:
-    """(nature, nature_source): free silica ≥ threshold, else the catalogue, else the declared nature."""
-    rule = "附件1 危害因素性质 nature"
-    if _silica_serious(hazard, rules):
-        trace.add(rule, f"{hazard.factor}: free silica {hazard.free_silica_percent:g}% ≥ {rules.silica_threshold_percent:g}% → 严重 (source: free_silica)")
-        return "严重", "free_silica"
-    catalogued = rules.factor_catalogue.nature_of(hazard.factor)
-    if catalogued is not None:
-        if hazard.nature is not None and hazard.nature != catalogued:
-            trace.add(rule, f"{hazard.factor}: declared {hazard.nature}, catalogue says {catalogued}; catalogue applies")
-        trace.add(rule, f"{hazard.factor}: {catalogued} (source: catalogue)")
-        return catalogued, "catalogue"
-    assert hazard.nature is not None  # guaranteed by _missing_natures
-    trace.add(rule, f"{hazard.factor}: not in the catalogue; declared {hazard.nature} applies (source: declared)")
-    return hazard.nature, "declared"
+_trace_entry = model_maker(TraceEntry)
+_factor_grade = model_maker(FactorGrade)
+_rule_set_ref = model_maker(RuleSetRef)
 
 
 def months_before(day: date, months: int) -> date:
@@ -176,23 +132,6 @@ def _cadence(months: int) -> str:
     return "yearly" if months == 12 else f"every {months // 12} years"
 
 
-def _test_window(natures: list[Nature], assessed_on: date, rules: RuleSet, trace: _Trace) -> _TestWindow | None:
-    """The legal testing interval: the serious one when the employer has any 严重 factor; None when not checked."""
-    validity = rules.test_validity
-    if not validity.enabled:
-        trace.add(VALIDITY_RULE, "test dates not checked (disabled in the rule set): exposure levels as declared")
-        return None
-    employer_nature: Nature = "严重" if "严重" in natures else "一般"
-    months = validity.interval_months(any_serious=employer_nature == "严重")
-    window = _TestWindow(assessed_on, months, months_before(assessed_on, months), employer_nature)
-    trace.add(
-        VALIDITY_RULE,
-        f"{employer_nature} employer ({'has a' if employer_nature == '严重' else 'no'} 严重 factor): a test counts when taken "
-        f"within {months} months before {assessed_on.isoformat()}, on or after {window.earliest.isoformat()} ({_cadence(months)})",
-    )
-    return window
-
-
 def exposure_test_status(tested_on: date | None, earliest: date | None) -> TestStatus:
     """A test taken on or after ``earliest`` is valid; ``earliest`` None: test validity is not checked."""
     if earliest is None:
@@ -202,154 +141,277 @@ def exposure_test_status(tested_on: date | None, earliest: date | None) -> TestS
     return "expired" if tested_on < earliest else "valid"
 
 
-def _exposure(hazard: Hazard, status: TestStatus, window: _TestWindow | None, trace: _Trace) -> Exposure:
-    """接触水平 as graded: 不符合 without a valid test, else as declared."""
-    declared: Exposure = "符合" if hazard.compliant else "不符合"
-    if window is None or status == "not_checked":
-        return declared
-    cadence = f"({window.employer_nature} employer: {_cadence(window.months)})"
-    if status == "missing":
-        trace.add(VALIDITY_RULE, f"{hazard.factor}: no test result (tested_on missing) → graded 不符合 (declared {declared})")
-        return "不符合"
-    if status == "expired":
-        trace.add(
-            VALIDITY_RULE,
-            f"{hazard.factor}: test {hazard.tested_on} is older than {window.months} months before {window.assessed_on} "
-            f"{cadence} → graded 不符合 (declared {declared})",
-        )
-        return "不符合"
-    trace.add(
-        VALIDITY_RULE,
-        f"{hazard.factor}: test {hazard.tested_on} is within {window.months} months before {window.assessed_on} {cadence} → exposure as declared ({declared})",
-    )
-    return declared
+def _band_range(band: ManagementBand, upper: float | None) -> str:
+    top = "100" if upper is None else f"{round(upper - 0.1, 1):g}"
+    return f"{band.min:g}–{top}"
 
 
-def _grade_factor(
-    hazard: Hazard, nature: tuple[Nature, NatureSource], window: _TestWindow | None, rules: RuleSet, trace: _Trace
-) -> FactorGrade:
-    status = exposure_test_status(hazard.tested_on, window.earliest if window else None)
-    exposure = _exposure(hazard, status, window, trace)
-    grading = rules.hazard_grading
-    band = grading.band_for(hazard.exposed)
-    grade = grading.grade(nature[0], exposure, band)
-    trace.add(
-        "附件1 附表1-1 职业病危害风险分级",
-        f"{hazard.factor}: exposure {exposure}, {hazard.exposed} exposed (band {band.label}); {nature[0]} × {exposure} × {band.label} → {grade}",
-    )
-    return FactorGrade(
-        factor=hazard.factor,
-        nature=nature[0],
-        nature_source=nature[1],
-        compliant=exposure == "符合",
-        declared_compliant=hazard.compliant,
-        test_status=status,
-        exposed=hazard.exposed,
-        headcount_band=band.label,
-        grade=grade,
-    )
+# --------------------------------------------------------------------------- what depends on the rule set alone
 
 
-def _aggregate(factors: list[FactorGrade], rules: RuleSet, trace: _Trace) -> HazardGrade:
-    """method "highest": the employer takes the highest factor grade; on a tie the first listed factor decides."""
-    deciding_index, deciding = max(enumerate(factors), key=lambda pair: (HAZARD_GRADES.index(pair[1].grade), -pair[0]))
-    trace.add(
-        f"附件1 aggregation ({rules.aggregation.method})",
-        f"employer hazard grade {deciding.grade} (Ⅲ > Ⅱ > Ⅰ), deciding factor {deciding.factor} (hazards[{deciding_index}]); "
-        "on a tie the first listed factor with the highest grade decides",
-    )
-    return deciding.grade
+class _Tables:
+    """One rule set's tables as the classifier looks them up, trace text included; built once per rule set."""
+
+    WINDOWS_KEPT = 4096  # (assessed_on, employer nature) → test window: a few years of assessment days
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self.rule_set_detail = f"{rules.describe()}; source: {rules.source}"
+        self.rule_set_name = f"{rules.jurisdiction} {rules.version}"
+        self.silica = rules.silica_threshold_percent
+        self.silica_text = f"{rules.silica_threshold_percent:g}"
+        self.catalogue: dict[str, Nature] = dict(rules.factor_catalogue.factors)  # names are stripped (validated)
+        grading = rules.hazard_grading
+        bands = grading.headcount_bands  # sorted by min, from 0, contiguous, the last one open (validated)
+        self.band_mins = [band.min for band in bands]
+        self.band_labels = [band.label for band in bands]
+        self.cells: dict[tuple[str, str, str], tuple[HazardGrade, str]] = {}
+        for row in reversed(grading.table):  # the first row for (nature, exposure) wins, as in HazardGrading.grade
+            for label, grade in row.grades.items():
+                self.cells[(row.nature, row.exposure, label)] = (grade, f"; {row.nature} × {row.exposure} × {label} → {grade}")
+        self.aggregation_rule = f"附件1 aggregation ({rules.aggregation.method})"
+        validity = rules.test_validity
+        self.validity_enabled = validity.enabled
+        self.months = {"严重": validity.interval_months(any_serious=True), "一般": validity.interval_months(any_serious=False)}
+        self.windows: dict[tuple[date, str], tuple[date, str, str]] = {}
+        vetoes = [item.id for item in rules.self_check_checklist.items() if item.veto]
+        self.unchecked = f"; veto item(s) {', '.join(vetoes)} cannot be checked without the items" if vetoes else ""
+        management = rules.management_bands
+        self.bands = [
+            (band.min, band.grade, f"{band.grade} band {_band_range(band, management.upper_bound(band))} → {band.grade}")
+            for band in management.bands
+        ]
+        self.categories = {
+            (hazard, grade): (category, f"{hazard} × {grade} → {category}")
+            for hazard, row in rules.category_matrix.cells.items()
+            for grade, category in row.items()
+        }
+        self.ref = rules.ref().model_dump()
+        self.notes = {
+            (catalogue_used, computed): tuple(
+                f"{name}{f' ({table.source})' if table.source else ''} is provisional: it awaits the official attachment and may change"
+                for name, table in rules.tables().items()
+                if table.provisional
+                and (catalogue_used or name != "factor_catalogue")
+                and (computed or name != "self_check_checklist")
+            )
+            for catalogue_used in (False, True)
+            for computed in (False, True)
+        }
+
+    def window(self, assessed_on: date, employer_nature: str) -> tuple[date, str, str]:
+        """(earliest valid test day, the window's trace line, "N months before <day> (<nature> employer: <cadence>)")."""
+        key = (assessed_on, employer_nature)
+        found = self.windows.get(key)
+        if found is None:
+            months = self.months[employer_nature]
+            earliest = months_before(assessed_on, months)
+            detail = (
+                f"{employer_nature} employer ({'has a' if employer_nature == '严重' else 'no'} 严重 factor): a test counts when taken "
+                f"within {months} months before {assessed_on.isoformat()}, on or after {earliest.isoformat()} ({_cadence(months)})"
+            )
+            found = (earliest, detail, f"{months} months before {assessed_on} ({employer_nature} employer: {_cadence(months)})")
+            if len(self.windows) >= self.WINDOWS_KEPT:
+                self.windows.clear()
+            self.windows[key] = found
+        return found
 
 
-# --------------------------------------------------------------------------- 附件2
+_TABLES: dict[int, tuple[RuleSet, _Tables]] = {}
+_TABLES_KEPT = 64  # rule sets whose tables are kept (a rule book holds a handful)
 
 
-def _self_check_problems(self_check: SelfCheck, rules: RuleSet) -> list[str]:
-    """Checklist answers that cannot be scored, or a stated score that misstates the computed one."""
-    if not self_check.items:
-        return []
-    problems = checklist_problems(self_check.items, rules.self_check_checklist)
-    if problems or self_check.score is None:
-        return problems
-    problem = stated_score_problem(self_check.score, score_checklist(self_check.items, rules.self_check_checklist).score)
-    return [problem] if problem else []
+def _tables(rules: RuleSet) -> _Tables:
+    held = _TABLES.get(id(rules))
+    if held is not None and held[0] is rules:
+        return held[1]
+    tables = _Tables(rules)
+    if len(_TABLES) >= _TABLES_KEPT:
+        _TABLES.pop(next(iter(_TABLES)))
+    _TABLES[id(rules)] = (rules, tables)  # the rule set is held too: its id is not reused while it is here
+    return tables
 
 
-def _self_check_score(self_check: SelfCheck, rules: RuleSet, trace: _Trace) -> _Score:
-    """The computed score when the items are given (checked against a stated one), else the stated score."""
+# --------------------------------------------------------------------------- the classification
+
+
+def classify(report: Report, rules: RuleSet) -> Outcome:
+    """Classify one report under one rule set; Rejected lists every reason the report cannot be classified."""
+    tables = _tables(rules)
+    hazards = report.hazards
+
+    # 附件1 nature of each factor: free silica ≥ threshold, else the catalogue, else the declared nature
+    catalogue, silica = tables.catalogue, tables.silica
+    natures: list[tuple[Nature, NatureSource]] = []
+    nature_details: list[str] = []
+    missing: list[str] = []
+    any_serious = catalogue_used = False
+    for i, hazard in enumerate(hazards):
+        factor = hazard.factor
+        free_silica = hazard.free_silica_percent
+        if free_silica is not None and free_silica >= silica:
+            natures.append(("严重", "free_silica"))
+            nature_details.append(f"{factor}: free silica {free_silica:g}% ≥ {tables.silica_text}% → 严重 (source: free_silica)")
+            any_serious = True
+            continue
+        catalogue_used = True
+        catalogued = catalogue.get(factor)
+        if catalogued is None:
+            catalogued = catalogue.get(factor.strip())
+        declared = hazard.nature
+        if catalogued is not None:
+            if declared is not None and declared != catalogued:
+                nature_details.append(f"{factor}: declared {declared}, catalogue says {catalogued}; catalogue applies")
+            nature_details.append(f"{factor}: {catalogued} (source: catalogue)")
+            natures.append((catalogued, "catalogue"))
+            any_serious = any_serious or catalogued == "严重"
+        elif declared is not None:
+            nature_details.append(f"{factor}: not in the catalogue; declared {declared} applies (source: declared)")
+            natures.append((declared, "declared"))
+            any_serious = any_serious or declared == "严重"
+        else:
+            missing.append(
+                f"hazards[{i}].factor: {factor!r} is not in the factor catalogue of rule set {tables.rule_set_name}; "
+                f"hazards[{i}].nature must be declared (严重 or 一般)"
+            )
+
+    # 附件2 the checklist answers, when given: checked (and scored) once
+    self_check = report.self_check
     checklist = rules.self_check_checklist
-    if not self_check.items:
-        assert self_check.score is not None  # guaranteed by SelfCheck
-        vetoes = [item.id for item in checklist.items() if item.veto]
-        unchecked = f"; veto item(s) {', '.join(vetoes)} cannot be checked without the items" if vetoes else ""
-        trace.add(CHECKLIST_RULE, f"self-check score {self_check.score:g} as stated (score_source stated); no item-by-item answers{unchecked}")
-        return _Score(self_check.score, "stated", [], [])
-    result = score_checklist(self_check.items, checklist)
-    _trace_checklist(result, self_check.score, trace)
-    return _Score(float(result.score), "computed", result.lost, result.vetoed)
+    scored: ChecklistScore | None = None
+    problems: list[str] = []
+    if self_check.items:
+        problems = checklist_problems(self_check.items, checklist)
+        if not problems:
+            scored = score_checked_checklist(self_check.items, checklist)
+            if self_check.score is not None and (problem := stated_score_problem(self_check.score, scored.score)):
+                problems = [problem]
+    if missing or problems:
+        return Rejected(reasons=missing + problems)
+
+    entry = _trace_entry
+    trace = [entry({"rule": "rule set", "detail": tables.rule_set_detail})]
+    add = trace.append
+    for detail in nature_details:
+        add(entry({"rule": NATURE_RULE, "detail": detail}))
+
+    # 附件1 test validity: the serious interval when the employer has any 严重 factor
+    earliest: date | None = None
+    tail = ""
+    if tables.validity_enabled:
+        earliest, window_detail, tail = tables.window(report.assessed_on, "严重" if any_serious else "一般")
+        add(entry({"rule": VALIDITY_RULE, "detail": window_detail}))
+    else:
+        add(entry({"rule": VALIDITY_RULE, "detail": NOT_CHECKED}))
+
+    # 附件1 附表1-1 per factor, and the employer's grade (the highest; the first listed on a tie)
+    band_mins, band_labels, cells = tables.band_mins, tables.band_labels, tables.cells
+    lowest = band_mins[0]
+    factors: list[FactorGrade] = []
+    best_rank, deciding_index = -1, 0
+    for i, hazard in enumerate(hazards):
+        nature, source = natures[i]
+        factor = hazard.factor
+        compliant = hazard.compliant
+        declared_exposure = "符合" if compliant else "不符合"
+        if earliest is None:
+            status, exposure = "not_checked", declared_exposure
+        else:
+            tested_on = hazard.tested_on
+            if tested_on is None:
+                status, exposure = "missing", "不符合"
+                detail = f"{factor}: no test result (tested_on missing) → graded 不符合 (declared {declared_exposure})"
+            elif tested_on < earliest:
+                status, exposure = "expired", "不符合"
+                detail = f"{factor}: test {tested_on} is older than {tail} → graded 不符合 (declared {declared_exposure})"
+            else:
+                status, exposure = "valid", declared_exposure
+                detail = f"{factor}: test {tested_on} is within {tail} → exposure as declared ({declared_exposure})"
+            add(entry({"rule": VALIDITY_RULE, "detail": detail}))
+        exposed = hazard.exposed
+        if exposed >= lowest:
+            label = band_labels[bisect_right(band_mins, exposed) - 1]
+        else:  # below every band: what the rule as written does with it
+            label = rules.hazard_grading.band_for(exposed).label
+        grade, cell = cells[(nature, exposure, label)]
+        add(entry({"rule": GRADING_RULE, "detail": f"{factor}: exposure {exposure}, {exposed} exposed (band {label}){cell}"}))
+        factors.append(_factor_grade({
+            "factor": factor, "nature": nature, "nature_source": source, "compliant": exposure == "符合",
+            "declared_compliant": compliant, "test_status": status, "exposed": exposed, "headcount_band": label, "grade": grade,
+        }))
+        rank = _GRADE_RANK[grade]
+        if rank > best_rank:
+            best_rank, deciding_index = rank, i
+    if not factors:  # a report always lists a hazard; what the rule as written does without one
+        raise ValueError("max() arg is an empty sequence")
+    deciding = factors[deciding_index]
+    hazard_grade = deciding.grade
+    add(entry({
+        "rule": tables.aggregation_rule,
+        "detail": f"employer hazard grade {hazard_grade} (Ⅲ > Ⅱ > Ⅰ), deciding factor {deciding.factor} (hazards[{deciding_index}]); "
+        "on a tie the first listed factor with the highest grade decides",
+    }))
+
+    # 附件2 the self-check score: computed from the items when given, else as stated
+    if scored is None:
+        score: float = self_check.score  # type: ignore[assignment]  # SelfCheck: a score when there are no items
+        add(entry({"rule": CHECKLIST_RULE,
+                   "detail": f"self-check score {score:g} as stated (score_source stated); no item-by-item answers{tables.unchecked}"}))
+        score_source: ScoreSource = "stated"
+        lost: list[LostPoints] = []
+    else:
+        _trace_checklist(scored, self_check.score, add)
+        score, score_source, lost = float(scored.score), "computed", scored.lost
+    for band_min, band_grade, band_text in tables.bands:
+        if score >= band_min:
+            break
+    else:
+        band_grade = rules.management_bands.band_for(score).grade  # no band: what the rule as written does
+    add(entry({"rule": BANDS_RULE, "detail": f"self-check score {score:g} in {band_text}"}))
+    management_grade: ManagementGrade = band_grade
+    if scored is not None and scored.vetoed:  # an enabled 否决项 that lost points caps the grade at the worst (C)
+        worst = MANAGEMENT_GRADES[-1]
+        items = ", ".join(f"{item.id} {item.title}" for item in scored.vetoed)
+        outcome = f"management grade capped at {worst} (was {band_grade})" if band_grade != worst else f"management grade stays {worst}"
+        add(entry({"rule": VETO_RULE, "detail": f"veto item(s) {items} did not earn full points → {outcome}"}))
+        management_grade = worst
+
+    # 附件3, then one note per provisional table the decision used
+    category, cell_detail = tables.categories[(hazard_grade, management_grade)]
+    add(entry({"rule": MATRIX_RULE, "detail": cell_detail}))
+    for note in tables.notes[(catalogue_used, scored is not None)]:
+        add(entry({"rule": "provisional", "detail": note}))
+    return Classified(
+        hazard_grade=hazard_grade,
+        management_grade=management_grade,
+        score=score,
+        category=category,
+        factors=factors,
+        trace=trace,
+        rule_set=_rule_set_ref(dict(tables.ref)),
+        score_source=score_source,
+        lost_points=lost,
+    )
 
 
 def _num(value: Decimal) -> str:
     return f"{value.normalize():f}"  # 89.0 → 89, 87.25 → 87.25
 
 
-def _trace_checklist(result: ChecklistScore, stated: float | None, trace: _Trace) -> None:
+def _trace_checklist(result: ChecklistScore, stated: float | None, add: Callable[[TraceEntry], None]) -> None:
+    entry = _trace_entry
     for lost in result.lost:
-        trace.add(CHECKLIST_RULE, f"{lost.item} {lost.title}: earned {lost.earned:g}/{lost.points:g}, lost {lost.points - lost.earned:g}")
+        add(entry({"rule": CHECKLIST_RULE,
+                   "detail": f"{lost.item} {lost.title}: earned {lost.earned:g}/{lost.points:g}, lost {lost.points - lost.earned:g}"}))
     for item in result.not_applicable:
-        trace.add(CHECKLIST_RULE, f"{item.id} {item.title}: n/a (不适用), {item.points:g} points removed from both sides")
+        add(entry({"rule": CHECKLIST_RULE, "detail": f"{item.id} {item.title}: n/a (不适用), {item.points:g} points removed from both sides"}))
     if not result.lost:
-        trace.add(CHECKLIST_RULE, "every applicable item earned its full points")
-    trace.add(
-        CHECKLIST_RULE,
-        f"applicable total {_num(result.applicable)}, earned {_num(result.earned)} → score {_num(result.earned)}/{_num(result.applicable)} × 100 "
+        add(entry({"rule": CHECKLIST_RULE, "detail": "every applicable item earned its full points"}))
+    add(entry({
+        "rule": CHECKLIST_RULE,
+        "detail": f"applicable total {_num(result.applicable)}, earned {_num(result.earned)} → score {_num(result.earned)}/{_num(result.applicable)} × 100 "
         f"= {result.score:f} (one decimal, half-up; score_source computed)",
-    )
+    }))
     if stated is not None:
-        trace.add(CHECKLIST_RULE, f"stated score {stated:g} agrees with the computed {result.score:f} (within 0.05); the computed score applies")
-
-
-def _band_range(band: ManagementBand, upper: float | None) -> str:
-    top = "100" if upper is None else f"{round(upper - 0.1, 1):g}"
-    return f"{band.min:g}–{top}"
-
-
-def _management_grade(score: _Score, rules: RuleSet, trace: _Trace) -> ManagementGrade:
-    bands = rules.management_bands
-    band = bands.band_for(score.value)
-    trace.add(
-        "附件2 职业卫生管理状况分级 management bands",
-        f"self-check score {score.value:g} in {band.grade} band {_band_range(band, bands.upper_bound(band))} → {band.grade}",
-    )
-    return _veto_cap(band.grade, score.vetoed, trace)
-
-
-def _veto_cap(grade: ManagementGrade, vetoed: list[ChecklistItem], trace: _Trace) -> ManagementGrade:
-    """An enabled veto item (否决项) that lost points caps the management grade at the worst grade (C)."""
-    if not vetoed:
-        return grade
-    worst = MANAGEMENT_GRADES[-1]
-    items = ", ".join(f"{item.id} {item.title}" for item in vetoed)
-    outcome = f"management grade capped at {worst} (was {grade})" if grade != worst else f"management grade stays {worst}"
-    trace.add("附件2 否决项 veto", f"veto item(s) {items} did not earn full points → {outcome}")
-    return worst
-
-
-# --------------------------------------------------------------------------- provisional notes
-
-
-def _provisional_notes(factors: list[FactorGrade], score_source: ScoreSource, rules: RuleSet, trace: _Trace) -> None:
-    """One note per provisional table the decision used."""
-    used = {
-        "hazard_grading": True,
-        "aggregation": True,
-        "factor_catalogue": any(f.nature_source != "free_silica" for f in factors),
-        "test_validity": True,
-        "management_bands": True,
-        "self_check_checklist": score_source == "computed",
-        "category_matrix": True,
-    }
-    for name, table in rules.tables().items():
-        if used[name] and table.provisional:
-            source = f" ({table.source})" if table.source else ""
-            trace.add("provisional", f"{name}{source} is provisional: it awaits the official attachment and may change")
+        add(entry({"rule": CHECKLIST_RULE,
+                   "detail": f"stated score {stated:g} agrees with the computed {result.score:f} (within 0.05); the computed score applies"}))

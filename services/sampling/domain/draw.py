@@ -27,6 +27,7 @@ import hashlib
 import heapq
 import json
 import math
+from operator import attrgetter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -80,8 +81,13 @@ class PoolEntry:
         return {"credit_code": self.credit_code, "category": self.category, "full_coverage": self.full_coverage}
 
 
+_by_credit_code = attrgetter("credit_code")
+
+
 def canonical_pool(entries: list[PoolEntry]) -> list[dict[str, Any]]:
-    return [e.public() for e in sorted(entries, key=lambda e: e.credit_code)]
+    """Each entry's :meth:`PoolEntry.public` form, sorted by credit code (stable: equal codes keep their order)."""
+    return [{"credit_code": e.credit_code, "category": e.category, "full_coverage": e.full_coverage}
+            for e in sorted(entries, key=_by_credit_code)]
 
 
 def pool_hash(pool: list[dict[str, Any]]) -> str:
@@ -148,8 +154,80 @@ def inspector_key(seed: str, credit_code: str, inspector_id: str) -> str:
     return sha256_hex(f"{seed}|inspector|{credit_code}|{inspector_id}")
 
 
+# Speed. SHA-256 keys are compared as raw digests: hex is fixed-length and keeps the byte order, so
+# ordering by digest is ordering by the hex key, and only the keys kept are turned into hex. The
+# common prefix of every key of a category (seed|category|) or of a target (seed|inspector|code|)
+# is hashed once and copied. The draw's figures: docs/performance.md.
+
+
+def _digests(prefix: str, names: list[str]) -> list[bytes]:
+    """SHA-256 of prefix + name for each name, as raw digests (the keys' order, not their text)."""
+    start = hashlib.sha256(prefix.encode("utf-8"))
+    copy = start.copy
+    digests = []
+    add = digests.append
+    for name in names:
+        hashed = copy()
+        hashed.update(name.encode("utf-8"))
+        add(hashed.digest())
+    return digests
+
+
+_ABOVE_EVERY_DIGEST = b"\xff" * 33  # sorts after any 32-byte digest
+
+
+def _smallest(keys: list[bytes], count: int) -> list[int]:
+    """Positions of the ``count`` smallest keys, smallest first, equal keys in list order (a stable sort's first ``count``).
+
+    Digests are uniform, so a threshold on their first 8 bytes set a little above the expected
+    ``count``-th smallest leaves few candidates to sort; when fewer than ``count`` pass it (rare), every
+    key is sorted. Either way the answer is exactly that of sorting all of them."""
+    size = len(keys)
+    if count <= 0:
+        return []
+    if count * 4 < size:
+        share = count / size
+        share += 6 * math.sqrt(share * (1 - share) / size) + 16 / size
+        if share < 1:
+            threshold = int(share * 2**64).to_bytes(8, "big")
+            candidates = [position for position, key in enumerate(keys) if key < threshold]
+            if len(candidates) >= count:
+                candidates.sort(key=keys.__getitem__)
+                return candidates[:count]
+    return sorted(range(size), key=keys.__getitem__)[:count]
+
+
 def select_targets(seed: str, pool: list[PoolEntry], params: Parameters) -> DrawResult:
     """The targets per category (no inspectors yet), listed by category then rank key."""
+    result = DrawResult(quotas={}, pool_sizes={})
+    by_category: dict[str, list[PoolEntry]] = {category: [] for category in CATEGORIES}
+    for member in pool:
+        members = by_category.get(member.category)
+        if members is not None:
+            members.append(member)
+    for category in CATEGORIES:
+        members = by_category[category]
+        size = len(members)
+        n = quota(params.ratios.get(category, "0"), params.minimums.get(category, 0), size)
+        full = [m for m in members if m.full_coverage]
+        others = [m for m in members if not m.full_coverage] if full else members
+        prefix = f"{seed}|{category}|"
+        full_keys = _digests(prefix, [m.credit_code for m in full])
+        other_keys = _digests(prefix, [m.credit_code for m in others])
+        picked = _smallest(other_keys, n - len(full))
+        chosen = [(key, m, "full_coverage") for key, m in zip(full_keys, full)]
+        chosen += [(other_keys[position], others[position], "random") for position in picked]
+        chosen.sort(key=lambda kmh: kmh[0])  # stable: as the reference's sort of the targets by rank key
+        on_site = not (category == "甲" and params.jia_non_site)
+        targets = [Target(m.credit_code, category, how, key.hex(), on_site) for key, m, how in chosen]
+        result.targets.extend(targets)
+        result.quotas[category] = len(targets)
+        result.pool_sizes[category] = size
+    return result
+
+
+def select_targets_reference(seed: str, pool: list[PoolEntry], params: Parameters) -> DrawResult:
+    """The targets as first written (every key in hex, every member sorted): what :func:`select_targets` must equal."""
     result = DrawResult(quotas={}, pool_sizes={})
     by_category: dict[str, list[PoolEntry]] = {category: [] for category in CATEGORIES}
     for member in pool:
@@ -185,7 +263,10 @@ def assign_inspectors(seed: str, targets: list[Target], roster: list[RosterInspe
 
     The inspectors are kept in buckets by load, so a target looks only at the least-loaded ones
     (and hashes only those) instead of sorting the whole roster; conflicts are looked up by employer.
-    The result is exactly :func:`assign_inspectors_reference`'s (the rule as written in the module doc)."""
+    The result is exactly :func:`assign_inspectors_reference`'s (the rule as written in the module doc).
+
+    Its cost is the hashing the rule asks for: a target hashes every eligible inspector of the
+    lowest load, on average half the roster (the loads stay level), so targets × roster / 2 SHA-256."""
     if per_task < MIN_INSPECTORS_PER_TASK:
         raise ValueError(f"inspectors_per_task must be at least {MIN_INSPECTORS_PER_TASK}")
     ids = [i.id for i in roster]
@@ -195,30 +276,43 @@ def assign_inspectors(seed: str, targets: list[Target], roster: list[RosterInspe
     for inspector in roster:
         for credit_code in inspector.conflicts:
             conflicted_by_code.setdefault(credit_code, set()).add(inspector.id)
+    encoded = {i: i.encode("utf-8") for i in ids}
     buckets: dict[int, dict[str, None]] = {0: dict.fromkeys(ids)} if ids else {}  # load → inspector ids (ordered set)
+    no_conflicts: set[str] = set()
+    sha256 = hashlib.sha256
     problems: list[dict[str, Any]] = []
     assigned: list[Target] = []
     for target in targets:
-        blocked = conflicted_by_code.get(target.credit_code, set())
+        blocked = conflicted_by_code.get(target.credit_code, no_conflicts)
         eligible = len(ids) - len(blocked)
         if eligible < per_task:
             problems.append(_refusal(target, eligible, len(roster), sorted(blocked), per_task))
             assigned.append(target)
             continue
+        copy = sha256(f"{seed}|inspector|{target.credit_code}|".encode("utf-8")).copy
         chosen: list[tuple[int, str]] = []  # (load, inspector id), in the order of (load, key)
         for level in sorted(buckets):
             need = per_task - len(chosen)
             members = [i for i in buckets[level] if i not in blocked] if blocked else list(buckets[level])
-            if len(members) > need:
-                members = heapq.nsmallest(need, members, key=lambda i: inspector_key(seed, target.credit_code, i))
+            keys = []
+            add = keys.append
+            for inspector_id in members:
+                hashed = copy()
+                hashed.update(encoded[inspector_id])
+                add(hashed.digest())
+            if len(members) <= need:
+                chosen += [(level, members[at]) for at in sorted(range(len(members)), key=keys.__getitem__)]
             else:
-                members.sort(key=lambda i: inspector_key(seed, target.credit_code, i))
-            chosen += [(level, i) for i in members]
+                for _ in range(need):
+                    at = keys.index(min(keys))
+                    chosen.append((level, members[at]))
+                    keys[at] = _ABOVE_EVERY_DIGEST
             if len(chosen) == per_task:
                 break
         for level, inspector_id in chosen:
-            del buckets[level][inspector_id]
-            if not buckets[level]:
+            bucket = buckets[level]
+            del bucket[inspector_id]
+            if not bucket:
                 del buckets[level]
             buckets.setdefault(level + 1, {})[inspector_id] = None
         assigned.append(Target(target.credit_code, target.category, target.selection, target.rank_key, target.on_site,

@@ -296,3 +296,33 @@ def test_exposure_test_status() -> None:
     assert exposure_test_status(None, earliest) == "missing"
     assert exposure_test_status(date(2022, 5, 31), earliest) == "expired"
     assert exposure_test_status(earliest, earliest) == "valid"
+
+
+# --------------------------------------------------------------------------- the models the classifier builds without validating
+
+
+def test_model_maker_builds_what_the_validating_constructor_builds() -> None:
+    from pydantic import BaseModel, PrivateAttr
+
+    from services.assessment.domain.classifier import model_maker
+    from shared.contracts import FactorGrade, RuleSetRef, TraceEntry
+
+    values = [
+        (TraceEntry, {"rule": "附件3 综合风险类别 category matrix", "detail": "Ⅲ × B → 丙"}),
+        (FactorGrade, {"factor": "矽尘", "nature": "严重", "nature_source": "catalogue", "compliant": False, "declared_compliant": True,
+                       "test_status": "expired", "exposed": 24, "headcount_band": "10–49", "grade": "Ⅲ"}),
+        (RuleSetRef, {"jurisdiction": "CN", "version": "2022.1", "effective_from": date(2022, 11, 1), "provisional": True}),
+    ]
+    for model, fields in values:
+        made, validated = model_maker(model)(dict(fields)), model(**fields)
+        assert type(made) is model and made == validated and validated == made
+        assert repr(made) == repr(validated) and made.model_dump() == validated.model_dump()
+        assert made.model_dump_json() == validated.model_dump_json() and made.model_fields_set == validated.model_fields_set
+        assert made.model_copy() == validated and made.__pydantic_extra__ is None and made.__pydantic_private__ is None
+
+    class WithPrivate(BaseModel):
+        name: str
+        _cache: dict = PrivateAttr(default_factory=dict)
+
+    with pytest.raises(TypeError, match="plain models"):
+        model_maker(WithPrivate)

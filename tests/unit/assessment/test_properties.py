@@ -184,3 +184,85 @@ def test_fewer_checklist_points_never_improve_the_category(items: dict[str, Any]
     worse[item_id] = max(0, round(items[item_id] * 10) - less) / 10
     assert_not_better(with_items(items), with_items(worse))
     assert outcome(with_items(worse)).score <= outcome(with_items(items)).score
+
+
+# --------------------------------------------------------------------------- the fast classifier is the rule as written
+
+from services.assessment.domain.classifier_reference import classify_reference  # noqa: E402
+
+
+def _variant(**tables: Any) -> RuleSet:
+    return RULES.model_copy(update=tables)
+
+
+def _confirmed() -> RuleSet:
+    """Every table confirmed (no provisional notes), sources dropped."""
+    confirmed = {name: table.model_copy(update={"provisional": False, "source": None}) for name, table in RULES.tables().items()}
+    return RULES.model_copy(update={**confirmed, "provisional": False})
+
+
+def _with_veto() -> RuleSet:
+    checklist = RULES.self_check_checklist
+    sections = [section.model_copy(update={"items": [item.model_copy(update={"veto": index % 5 == 0}) for index, item in enumerate(section.items)]})
+                for section in checklist.sections]
+    return _variant(self_check_checklist=checklist.model_copy(update={"sections": sections}))
+
+
+RULE_VARIANTS = [
+    RULES,
+    _variant(test_validity=RULES.test_validity.model_copy(update={"enabled": False})),
+    _variant(test_validity=RULES.test_validity.model_copy(update={"serious_interval_months": 6, "general_interval_months": 30})),
+    _confirmed(),
+    _with_veto(),
+]
+
+
+@st.composite
+def any_hazard(draw: st.DrawFn) -> Data:
+    factor = draw(st.sampled_from(SERIOUS) | st.sampled_from(GENERAL) | st.just(UNCATALOGUED) | st.just("  噪声 ") | st.just("某粉尘"))
+    hazard = draw(hazards(factor))
+    nature = draw(st.none() | st.sampled_from(["一般", "严重"]))
+    if nature is not None or factor == UNCATALOGUED and draw(st.booleans()):
+        hazard["nature"] = nature or "一般"
+    if draw(st.integers(0, 4)) == 0:
+        hazard["free_silica_percent"] = draw(st.sampled_from([0.0, 9.9, 10.0, 10.1, 55.5]) | st.floats(0, 100))
+    return hazard
+
+
+@st.composite
+def any_self_check(draw: st.DrawFn) -> Data:
+    kind = draw(st.sampled_from(["score", "items", "items and score", "items and a wrong score", "a wrong item"]))
+    if kind == "score":
+        return {"score": draw(st.integers(0, 1000)) / 10}
+    items = draw(checklist_answers())
+    answer: Data = {"items": items}
+    if kind not in ("items", "a wrong item"):
+        computed = outcome(with_items(items)).score
+        answer["score"] = computed if kind == "items and score" else (computed + 1 if computed < 99 else computed - 1)
+    if kind == "a wrong item":
+        answer["items"] = {**items, "99.9": 1}
+    return answer
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    listed=st.lists(any_hazard(), min_size=1, max_size=8),
+    self_check=any_self_check(),
+    assessed_on=st.dates(min_value=date(2020, 1, 1), max_value=date(2026, 12, 31)),
+    rules=st.sampled_from(RULE_VARIANTS),
+)
+def test_the_fast_classifier_gives_the_outcome_and_trace_of_the_rule_as_written(
+    listed: list[Data], self_check: Data, assessed_on: date, rules: RuleSet
+) -> None:
+    data = copy.deepcopy(EXAMPLE_REPORT)
+    data["assessed_on"] = assessed_on.isoformat()
+    data["hazards"] = listed
+    data["enterprise"]["employees"] = max(h["exposed"] for h in listed)
+    data["self_check"] = self_check
+    report = Report.model_validate(data)
+    fast, reference = classify(report, rules), classify_reference(report, rules)
+    assert fast == reference
+    if isinstance(fast, Classified):  # the same text, line for line, and the same models
+        assert [(e.rule, e.detail) for e in fast.trace] == [(e.rule, e.detail) for e in reference.trace]
+        assert [f.model_dump() for f in fast.factors] == [f.model_dump() for f in reference.factors]
+        assert fast.rule_set.model_dump_json() == reference.rule_set.model_dump_json()
