@@ -9,11 +9,12 @@ Each service keeps it in a table of its own (``<service>_archived_employer``, a 
 from __future__ import annotations
 
 import abc
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlmodel import Field, Session, SQLModel
 
 from shared.contracts import ClassificationChanged
+from shared.db import lookup, preload, remember
 
 
 class ArchivedEmployerBase(SQLModel):
@@ -34,16 +35,27 @@ class AbstractArchivedEmployers(abc.ABC, Generic[E]):
     @abc.abstractmethod
     def add(self, employer: E) -> None: ...
 
+    def preload(self, credit_codes: list[str]) -> None:
+        """Load these employers at once (a batch); a store held in memory has nothing to do."""
+
 
 class SqlArchivedEmployers(AbstractArchivedEmployers[E]):
     def __init__(self, session: Session, model: type[E]) -> None:
         self.session, self.model = session, model
 
     def get(self, credit_code: str) -> E | None:
-        return self.session.get(self.model, credit_code)
+        return lookup(self.session, self.model, credit_code)
 
     def add(self, employer: E) -> None:
-        self.session.add(employer)
+        remember(self.session, employer)
+
+    def preload(self, credit_codes: list[str]) -> None:
+        preload(self.session, self.model, credit_codes)
+
+
+def preload_archived_employers(uow: Any, events: list[ClassificationChanged]) -> None:
+    """Before a batch of announcements (a subscription's ``prepare``): the employers held, in one query."""
+    uow.archived_employers.preload([event.credit_code for event in events])
 
 
 def remember_archive_region(employers: AbstractArchivedEmployers[E], event: ClassificationChanged) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, insert, text
 from sqlmodel import Field, Session, SQLModel, create_engine, func, select
@@ -100,6 +100,66 @@ def _write_inbox_and_outbox(session: Session) -> None:
 def _forget_inbox_and_outbox(session: Session) -> None:
     session.info.pop(_INBOX_ROWS, None)
     session.info.pop(_OUTBOX_ROWS, None)
+    session.info.pop(_KNOWN, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_what_was_preloaded(session: Session) -> None:
+    session.info.pop(_KNOWN, None)
+
+
+# --- preloading for a batch -------------------------------------------------------------------------
+# A batch's handlers look rows up one key at a time; each lookup that reaches the database first flushes
+# what the previous event changed (autoflush), so a batch would cost a flush and a query per event. A
+# batch's ``prepare`` loads the rows of all its keys in one query instead; lookups of a key it covered
+# are answered from memory (the row, or None when there was none), and rows the batch adds are
+# remembered, until the transaction ends. Should anything slip past (a row added without ``remember``),
+# the unique keys refuse the duplicate, the batch's transaction fails and its events are applied one by
+# one without preloading: slower, never wrong.
+_KNOWN = "ohs_known"
+
+
+def _known(session: Session, model: type[SQLModel], column: str) -> dict[Any, Any] | None:
+    return session.info.get(_KNOWN, {}).get((model, column))
+
+
+def _key_column(model: type[SQLModel]) -> str:
+    columns = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+    return columns[0].name if len(columns) == 1 else ""  # "": a composite key, looked up by other columns only
+
+
+def preload(session: Session, model: type[SQLModel], keys: Iterable[Any], column: str | None = None) -> None:
+    """Load the rows of ``model`` whose ``column`` (unique; by default the primary key) is among ``keys``."""
+    column = column or _key_column(model)
+    wanted = list(dict.fromkeys(keys))
+    known = session.info.setdefault(_KNOWN, {}).setdefault((model, column), {})
+    attribute = getattr(model, column)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for key in chunk:
+            known.setdefault(key, None)
+        for row in session.exec(select(model).where(attribute.in_(chunk))):
+            known[getattr(row, column)] = row
+
+
+def lookup(session: Session, model: type[SQLModel], key: Any, column: str | None = None) -> Any:
+    """The row of ``model`` whose ``column`` is ``key`` (a preloaded answer when there is one), or None."""
+    column = column or _key_column(model)
+    known = _known(session, model, column)
+    if known is not None and key in known:
+        return known[key]
+    if column == _key_column(model):
+        return session.get(model, key)
+    return session.exec(select(model).where(getattr(model, column) == key)).first()
+
+
+def remember(session: Session, row: SQLModel, *columns: str) -> None:
+    """Add ``row`` to the session; lookups by its primary key (and ``columns``) now find it."""
+    session.add(row)
+    for column in (_key_column(type(row)), *columns):
+        known = _known(session, type(row), column) if column else None
+        if known is not None:
+            known[getattr(row, column)] = row
 
 
 def already_processed(session: Session, event_id: str, consumer: str = "") -> bool:
@@ -144,7 +204,7 @@ def enqueue_payload(session: Session, *, event_id: str, topic: str, key: str, pa
 def outbox_has(session: Session, event_id: str) -> bool:
     if any(row["event_id"] == event_id for row in session.info.get(_OUTBOX_ROWS, ())):
         return True
-    return session.exec(select(OutboxMessage.id).where(OutboxMessage.event_id == event_id)).first() is not None
+    return lookup(session, OutboxMessage, event_id, "event_id") is not None
 
 
 def _pending():  # noqa: ANN202 - the filter of rows still to publish (not published, not set aside)

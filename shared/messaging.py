@@ -95,6 +95,9 @@ class Subscription:
     handler: EventHandler
     inbox: str  # processed_event.consumer: "" for the service's own group, else the group suffix
     group_id: str
+    # called once per batch, in its unit of work, with the events about to be applied (e.g. to preload
+    # the rows they will look up: shared.db.preload); it only reads
+    prepare: Callable[[AbstractUnitOfWork, list[Any]], None] | None = None
 
 
 @dataclass
@@ -277,7 +280,8 @@ class ReliableConsumer:
         # the service's unit of work (Runtime points this at runtime.uow, which a bootstrap may replace)
         self.make_uow: Callable[[], AbstractUnitOfWork] = lambda: SqlUnitOfWork(engine, relay.notify)
 
-    def subscribe(self, topic: str, model: type[Event], handler: EventHandler, group_suffix: str | None = None) -> None:
+    def subscribe(self, topic: str, model: type[Event], handler: EventHandler, group_suffix: str | None = None,
+                  prepare: Callable[[Any, list[Any]], None] | None = None) -> None:
         """Consume ``topic`` in the service's consumer group ``<prefix>.<service>``, or, with
         ``group_suffix``, in a group of its own ``<prefix>.<service>.<suffix>``.
 
@@ -295,7 +299,7 @@ class ReliableConsumer:
             )
         self._subscriptions.add((topic, inbox))
         consumer = self
-        subscription = Subscription(topic, model, handler, inbox, self.group_id(group_suffix))
+        subscription = Subscription(topic, model, handler, inbox, self.group_id(group_suffix), prepare)
         self.subscriptions.append(subscription)
 
         @self._broker.subscriber(
@@ -368,6 +372,8 @@ class ReliableConsumer:
         """Apply the batch in one unit of work: one inbox query, the handler for each new event, one commit."""
         with self.make_uow() as uow:
             seen = uow.seen_many([str(event.event_id) for event in events], subscription.inbox)
+            if subscription.prepare is not None:
+                subscription.prepare(uow, [event for event in events if str(event.event_id) not in seen])
             applied = 0
             for event in events:
                 event_id = str(event.event_id)

@@ -15,6 +15,7 @@ A year with neither falls back to Monday–Friday and is remembered in
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,7 @@ PACKAGED_CALENDAR_DIR = Path(__file__).resolve().parent / "calendar"
 _ONE_DAY = timedelta(days=1)
 
 
+@cache  # reading the installed package's metadata scans sys.path: once per process, not once per report
 def _library_name() -> str:
     try:
         return f"chinese_calendar {version('chinese-calendar')}"
@@ -82,6 +84,7 @@ class WorkingCalendar:
         self._supplementary = {loaded.year: loaded for loaded in years}
         self._library_years: dict[int, bool] = {}
         self._unpublished: set[int] = set()
+        self._answers: dict[date, bool] = {}
 
     # ------------------------------------------------------------------ which data decides a year
 
@@ -118,12 +121,19 @@ class WorkingCalendar:
     # ------------------------------------------------------------------ working days
 
     def is_workday(self, day: date) -> bool:
+        answer = self._answers.get(day)  # the calendar does not change while it lives: each day is decided once
+        if answer is None:
+            answer = self._answers[day] = self._decide(day)
+        if not self.has_schedule(day.year):
+            self._unpublished.add(day.year)  # answered with the Monday–Friday fallback
+        return answer
+
+    def _decide(self, day: date) -> bool:
         if self._library_covers(day.year):
             return bool(chinese_calendar.is_workday(day))
         supplementary = self._supplementary.get(day.year)
         if supplementary is not None:
             return supplementary.is_workday(day)
-        self._unpublished.add(day.year)
         return day.weekday() < 5
 
     def add_working_days(self, start: date, n: int) -> date:

@@ -15,6 +15,7 @@ from services.penalty.service_layer.unit_of_work import PenaltyUnitOfWork
 from shared import topics
 from shared.contracts import ClassificationChanged, ViolationRecorded
 from shared.dates import china_today
+from shared.archive_region import preload_archived_employers
 from shared.runtime import PeriodicJob, build_runtime, create_app, use_unit_of_work
 from shared.settings import Settings, settings_for
 
@@ -28,7 +29,8 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     use_unit_of_work(runtime, PenaltyUnitOfWork)
     runtime.consumer.subscribe(topics.VIOLATION_RECORDED, ViolationRecorded, partial(handlers.decide_case, rules=rulebook))
     # where the archive has each employer: the county of a case opened from a request (RULES §5a)
-    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.record_archived_employer)
+    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.record_archived_employer,
+                               prepare=preload_archived_employers)
 
     async def sweep_escalations() -> None:  # idempotent: an escalated case is no longer awaiting correction
         await runtime.uow.run(lambda uow: handlers.sweep_escalations(uow, china_today(), rulebook))

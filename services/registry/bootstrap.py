@@ -34,12 +34,14 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     runtime = build_runtime(settings, create_topics)
     use_unit_of_work(runtime, RegistryUnitOfWork)
     # a report naming another region asks for a transfer, refused at once outside the region tree (RULES §5a)
-    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, partial(handlers.archive_classification, regions=regions))
+    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, partial(handlers.archive_classification, regions=regions),
+                               prepare=handlers.preload_archive)
     runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, overrides.upgrade_for_major_violation)
     # the credit feed (CloudEvents on ohs.credit.events): its own consumer group and inbox scope, so it
     # sees every partition of ohs.penalty.decided besides the enforcement upgrades above
     feed = credit_feed.GROUP_SUFFIX
-    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, credit_feed.classification_changed, group_suffix=feed)
+    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, credit_feed.classification_changed, group_suffix=feed,
+                               prepare=credit_feed.preload_classification_changes)
     runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, credit_feed.exemption_changed, group_suffix=feed)
     runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, credit_feed.penalty_decided, group_suffix=feed)
     runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, credit_feed.org_disqualified, group_suffix=feed)

@@ -21,7 +21,7 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     rules = load_sampling_rules(settings.rules_dir)
     runtime = build_runtime(settings, create_topics)
     use_unit_of_work(runtime, SamplingUnitOfWork)
-    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.place_in_pool)
+    runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.place_in_pool, prepare=handlers.preload_members)
     runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, handlers.apply_exemption)
     app = create_app(
         runtime,

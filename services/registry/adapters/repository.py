@@ -28,7 +28,7 @@ from services.registry.adapters.orm import (
 from services.registry.service_layer import (
     chain_log,  # the chain's SQL (row locks on each region's head)
 )
-from shared.db import outbox_has
+from shared.db import OutboxMessage, lookup, outbox_has, preload, remember
 
 
 class EnterpriseRepository:
@@ -38,10 +38,14 @@ class EnterpriseRepository:
         self.session = session
 
     def get(self, credit_code: str) -> EnterpriseRecord | None:
-        return self.session.get(EnterpriseRecord, credit_code)
+        return lookup(self.session, EnterpriseRecord, credit_code)
 
     def add(self, record: EnterpriseRecord) -> None:
-        self.session.add(record)
+        remember(self.session, record)
+
+    def preload(self, credit_codes: list[str]) -> None:
+        """Load these employers' records in one query (a batch of classified reports)."""
+        preload(self.session, EnterpriseRecord, credit_codes)
 
     def reminder_candidates(self, today: date, within_days: int, region_prefix: str | None = None) -> list[EnterpriseRecord]:
         """The employers that may have a reminder today (the domain decides): a report due by the
@@ -65,10 +69,14 @@ class VersionRepository:
         self.session = session
 
     def for_submission(self, submission_id: str) -> ClassificationVersion | None:
-        return self.session.exec(select(ClassificationVersion).where(ClassificationVersion.submission_id == submission_id)).first()
+        return lookup(self.session, ClassificationVersion, submission_id, "submission_id")
 
     def add(self, version: ClassificationVersion) -> None:
-        self.session.add(version)
+        remember(self.session, version, "submission_id")
+
+    def preload_submissions(self, submission_ids: list[str]) -> None:
+        """Load the versions of these submissions in one query (a batch of classified reports)."""
+        preload(self.session, ClassificationVersion, submission_ids, "submission_id")
 
 
 class OverrideRepository:
@@ -209,3 +217,7 @@ class OutboxRepository:
 
     def has(self, row_id: str) -> bool:
         return outbox_has(self.session, row_id)
+
+    def preload(self, row_ids: list[str]) -> None:
+        """Which of these rows the outbox holds, in one query (a batch of credit-feed events)."""
+        preload(self.session, OutboxMessage, row_ids, "event_id")

@@ -143,6 +143,11 @@ def for_credit_systems(event: ClassificationChanged) -> bool:
 # --------------------------------------------------------------------------- consumer handlers
 
 
+def preload_classification_changes(uow: RegistryUnitOfWork, events: list[ClassificationChanged]) -> None:
+    """Before a batch: which of its CloudEvents the outbox already holds, in one query."""
+    uow.outbox.preload([outbox_id(from_classification_changed(event)) for event in events if for_credit_systems(event)])
+
+
 def classification_changed(uow: RegistryUnitOfWork, event: ClassificationChanged) -> None:
     if for_credit_systems(event):
         publish_cloud_event(uow, from_classification_changed(event))

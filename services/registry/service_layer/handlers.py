@@ -32,6 +32,12 @@ def held(record: EnterpriseRecord | None) -> Held | None:
     return Held.of(record.category, record.region_code, record.name, record.industry_codes or [], record.employees)
 
 
+def preload_archive(uow: RegistryUnitOfWork, events: list[AssessmentClassified]) -> None:
+    """Before a batch of classified reports: their employers' records and any version of the same submissions."""
+    uow.enterprises.preload([event.credit_code for event in events])
+    uow.versions.preload_submissions([str(event.submission_id) for event in events])
+
+
 def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified, regions: RegionTree | None = None) -> None:
     """Archive one classified report; announce what the other services hold about the employer
     (category, region, name, industry codes, headcount) when the report changes it.

@@ -17,6 +17,7 @@ from services.sampling.adapters.orm import (
     Draw, Inspector, InspectorConflict, Plan, PoolCounter, PoolExemption, PoolMember, Task, TaskResult,
 )
 from services.sampling.adapters.pools import members_and_exemptions
+from shared.db import lookup, preload, remember
 from shared.jurisdiction import region_prefix
 
 POOL_COUNTER = "pool"
@@ -39,10 +40,14 @@ class PoolRepository:
         self.session = session
 
     def member(self, credit_code: str) -> PoolMember | None:
-        return self.session.get(PoolMember, credit_code)
+        return lookup(self.session, PoolMember, credit_code)
 
     def add_member(self, member: PoolMember) -> None:
-        self.session.add(member)
+        remember(self.session, member)
+
+    def preload_members(self, credit_codes: list[str]) -> None:
+        """Load these employers' members in one query (a batch of announcements)."""
+        preload(self.session, PoolMember, credit_codes)
 
     def exemption(self, exemption_id: str) -> PoolExemption | None:
         return self.session.get(PoolExemption, exemption_id)

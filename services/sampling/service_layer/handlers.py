@@ -14,6 +14,11 @@ from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 from shared.contracts import ClassificationChanged, ExemptionChanged, utc_now
 
 
+def preload_members(uow: SamplingUnitOfWork, events: list[ClassificationChanged]) -> None:
+    """Before a batch of announcements: their members, in one query."""
+    uow.pools.preload_members([event.credit_code for event in events])
+
+
 def place_in_pool(uow: SamplingUnitOfWork, event: ClassificationChanged) -> None:
     """The member takes the archive's current facts — category, region, name, industry codes and
     headcount — from every announcement newer than the one it holds (a change of the name, region,

@@ -19,6 +19,9 @@ from tests.unit.fakes import InMemoryInboxAndOutbox
 
 
 class FakeEnterprises:
+    def preload(self, credit_codes: list[str]) -> None:  # in memory already
+        pass
+
     def __init__(self) -> None:
         self.records: dict[str, EnterpriseRecord] = {}
 
@@ -34,6 +37,9 @@ class FakeEnterprises:
 
 
 class FakeVersions:
+    def preload_submissions(self, submission_ids: list[str]) -> None:  # in memory already
+        pass
+
     def __init__(self) -> None:
         self.rows: list[ClassificationVersion] = []
 
@@ -135,6 +141,9 @@ class FakeTransfers:
 
 
 class FakeOutbox:
+    def preload(self, row_ids: list[str]) -> None:  # in memory already
+        pass
+
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 

@@ -30,6 +30,9 @@ class FakePoolRepository:
     def member(self, credit_code: str) -> PoolMember | None:
         return self.members.get(credit_code)
 
+    def preload_members(self, credit_codes: list[str]) -> None:  # everything is in memory already
+        pass
+
     def add_member(self, member: PoolMember) -> None:
         self.members[member.credit_code] = member
 
