@@ -3,7 +3,9 @@
 Without one, a single request of a few hundred megabytes is read into memory and parsed on the event
 loop, and the service (health included) stops answering. The cap is ``OHS_MAX_BODY_BYTES`` (default
 8 MiB); a route that legitimately takes more (sampling's ``POST /verify`` with a province's
-publication) gets its own cap with :func:`set_body_limit`.
+publication) gets its own cap with :func:`set_body_limit`, or declares it where the route is defined
+with ``openapi_extra=route_body_limit(N)`` (assessment's ``POST /reports:batch``), which also shows it
+in the route's OpenAPI operation as ``x-max-body-bytes``.
 
 A body announced larger (``Content-Length``) is refused before it is read; a body sent without a
 length (chunked) is counted as it arrives and refused as soon as it passes the cap. Either way the
@@ -13,8 +15,9 @@ answer is 413 with the one error body (``shared/errors.py``).
 from __future__ import annotations
 
 import json
-from urllib.parse import unquote_to_bytes
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MIB = 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 8 * MIB  # shared.settings.Settings.max_body_bytes defaults to it
 STATE_KEY = "body_limits"  # app.state.body_limits: {path: bytes}, for routes with their own cap
+ROUTE_KEY = "x-max-body-bytes"  # a route's openapi_extra entry with its own cap (route_body_limit)
 
 
 def max_body_bytes() -> int:
@@ -38,6 +42,12 @@ def set_body_limit(app: FastAPI, path: str, limit: int) -> None:
     setattr(app.state, STATE_KEY, limits)
 
 
+def route_body_limit(limit: int) -> dict[str, int]:
+    """``openapi_extra`` of a route with its own body cap: ``@router.post(path, openapi_extra=route_body_limit(N))``.
+    A cap set with :func:`set_body_limit` for the same path wins."""
+    return {ROUTE_KEY: limit}
+
+
 def _too_large(limit: int) -> str:
     return f"the request body is larger than this service accepts ({limit} bytes at most)"
 
@@ -51,8 +61,11 @@ class BodySizeLimit:
 
     def limit_for(self, scope: Scope) -> int:
         app = scope.get("app")
+        path = scope.get("path", "")
         limits = getattr(getattr(app, "state", None), STATE_KEY, None) or {}
-        return int(limits.get(scope.get("path", ""), self.default))
+        if path in limits:
+            return int(limits[path])
+        return declared_limits(getattr(app, "routes", None) or ()).get(path, self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,6 +89,21 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+def declared_limits(routes: Iterable[Any], prefix: str = "") -> dict[str, int]:
+    """{path: cap} of the routes declaring their own cap (:func:`route_body_limit`), in included routers too
+    (FastAPI keeps an included router as one route: ``original_router`` under its include ``prefix``)."""
+    found: dict[str, int] = {}
+    for route in routes:
+        extra = getattr(route, "openapi_extra", None)
+        if extra and ROUTE_KEY in extra and isinstance(getattr(route, "path", None), str):
+            found[prefix + route.path] = int(extra[ROUTE_KEY])
+        if (included := getattr(route, "original_router", None)) is not None:
+            found.update(declared_limits(included.routes, prefix + (getattr(getattr(route, "include_context", None), "prefix", "") or "")))
+        elif isinstance(inner := getattr(route, "routes", None), list):  # a Mount
+            found.update(declared_limits(inner, prefix + (getattr(route, "path", "") or "")))
+    return found
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -1,8 +1,10 @@
 """Bulk intake end to end: the ``ohs bulk employers`` command against the assessment service on a
-real HTTP port (uvicorn in a thread, SQLite, the real broker), with a 2,000-row 附件6."""
+real HTTP port (uvicorn in a thread, SQLite, the real broker), with a 2,000-row 附件6: the rows go
+in batches through ``POST /reports:batch``, come back through Kafka and are classified."""
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import threading
@@ -20,8 +22,8 @@ import uvicorn
 from typer.testing import CliRunner
 
 from services.assessment.adapters import spreadsheets
-from services.assessment.entrypoints import cli
 from services.assessment.bootstrap import bootstrap
+from services.assessment.entrypoints import cli
 from shared.settings import settings_for
 from tests.conftest import free_port
 from tests.support import auth, eventually_sync, new_credit_code, token_for
@@ -29,6 +31,7 @@ from tests.support import auth, eventually_sync, new_credit_code, token_for
 pytestmark = pytest.mark.integration
 
 ROWS = 2000
+BATCH_SIZE = 250
 HEADER = ["序号", "用人单位名称", "统一社会信用代码", "所在地区代码", "行业代码", "职工总数", "投产日期", "评估日期", "评估方式",
           "技术服务机构代码", "危害因素", "自查得分", "公示开始日期", "公示结束日期", "签字人", "是否盖章"]
 # Ways a row can be wrong, each giving exactly one problem in one column.
@@ -119,8 +122,8 @@ def test_bulk_employers_loads_2000_rows_once(assessment_api: str, tmp_path: Path
     good, bad = employer_list(source)
     errors = tmp_path / "errors.xlsx"
     runner = CliRunner()
-    command = ["bulk", "employers", str(source), "--api", assessment_api, "--errors", str(errors), "--concurrency", "8",
-               "--token", token_for("county", "141029")]
+    command = ["bulk", "employers", str(source), "--api", assessment_api, "--errors", str(errors), "--concurrency", "4",
+               "--batch-size", str(BATCH_SIZE), "--token", token_for("county", "141029")]
 
     started = time.perf_counter()
     first = runner.invoke(cli.app, command)
@@ -134,16 +137,34 @@ def test_bulk_employers_loads_2000_rows_once(assessment_api: str, tmp_path: Path
     assert lines[0] == ("行号", "统一社会信用代码", "字段", "错误说明")
     assert {(line[0], line[2]) for line in lines[1:]} == bad and len(lines) - 1 == len(bad)
 
-    # the service holds what was submitted, under the ids the rows give
+    # in batches: one POST /reports:batch per BATCH_SIZE good rows, no POST /reports
+    assert posts(assessment_api) == {"/reports:batch": math.ceil(good / BATCH_SIZE)}
+
+    # the service holds what was submitted, under the ids the rows give, and classifies it from ohs.reports.submitted
     rows = [r for r in spreadsheets.parse_employer_sheet(source) if r.ok]
-    for row in rows[:: len(rows) // 5]:
-        answer = httpx.get(f"{assessment_api}/reports/{row.report.submission_id}", headers=auth("county"))  # type: ignore[union-attr]
-        assert answer.status_code == 200 and answer.json()["credit_code"] == row.credit_code
+    for row in [*rows[:: len(rows) // 20], rows[-1]]:
+        url = f"{assessment_api}/reports/{row.report.submission_id}"  # type: ignore[union-attr]
+        answer = eventually_sync(lambda url=url: httpx.get(url, headers=auth("county"), timeout=5), timeout=60, what=f"row {row.label} classified",
+                                 ready=lambda r: r.status_code == 200 and r.json()["status"] != "accepted",
+                                 describe=lambda r: f"{r.status_code} {r.text[:300]}")
+        found = answer.json()
+        assert found["credit_code"] == row.credit_code and found["status"] == "classified", found
+        assert found["result"]["category"] in ("甲", "乙", "丙") and found["result"]["trace"]
 
     again = runner.invoke(cli.app, command)
     assert again.exit_code == 1, again.output
     assert summary_numbers(again.output) == {"read": ROWS, "valid": good, "new": 0, "already": good, "rejected": len(bad)}
     assert error_lines(errors) == lines
+    assert posts(assessment_api) == {"/reports:batch": 2 * math.ceil(good / BATCH_SIZE)}
+
+
+def posts(api: str) -> dict[str, int]:
+    """POST requests the service answered, by route (its Prometheus metrics)."""
+    found: dict[str, int] = {}
+    for line in httpx.get(f"{api}/metrics", timeout=5).text.splitlines():
+        if match := re.match(r'ohs_http_requests_total\{method="POST",route="([^"]+)",status="\d+"\} ([\d.]+)', line):
+            found[match.group(1)] = found.get(match.group(1), 0) + int(float(match.group(2)))
+    return found
 
 
 def test_a_token_that_may_not_submit_stops_the_run_as_a_usage_error(assessment_api: str, tmp_path: Path) -> None:

@@ -1,12 +1,16 @@
 """The assessment's command line (the typer ``app``), which a county's staff use to load reports in bulk.
 ``ohs`` runs it today; mounted in the root command it becomes ``ohs assessment bulk …``.
 
-    ohs bulk employers FILE.xlsx|FILE.xls --api http://127.0.0.1:8001 --token TOKEN [--errors errors.xlsx] [--dry-run] [--concurrency 8]
-    ohs bulk reports   FILE.jsonl|FOLDER  --api http://127.0.0.1:8001 --token TOKEN [--errors errors.xlsx] [--dry-run] [--concurrency 8]
+    ohs bulk employers FILE.xlsx|FILE.xls --api http://127.0.0.1:8001 --token TOKEN [--errors errors.xlsx] [--dry-run] [--batch-size 500] [--concurrency 4]
+    ohs bulk reports   FILE.jsonl|FOLDER  --api http://127.0.0.1:8001 --token TOKEN [--errors errors.xlsx] [--dry-run] [--batch-size 500] [--concurrency 4]
     ohs bulk template  OUT.xlsx           an empty 附件6 with its header row, one example row and a 说明 sheet
 
 (``python -m services.assessment.cli …`` works the same.) The layout of 附件6 is described in
-``services.assessment.adapters.spreadsheets``. Every input row ends up submitted (new), already
+``services.assessment.adapters.spreadsheets``. Valid rows go to ``POST /reports:batch`` in batches of
+``--batch-size`` (``--concurrency`` batches in flight); a batch that fails on the way (a connection
+error, a 5xx) is sent again (each row's submission id makes that safe), a batch the service finds too
+large (413) is split in two, and a service without the batch endpoint gets one ``POST /reports`` per
+row. Every input row ends up submitted (new), already
 submitted (the service holds the identical report from an earlier run) or in the errors file (.xlsx, or .csv
 when the name ends in .csv; columns 行号, 统一社会信用代码, 字段, 错误说明; default: next to the
 input, ``<name>.errors.xlsx``). The bearer token (``--token``, default ``$OHS_TOKEN``) is a county,
@@ -42,6 +46,7 @@ from rich.table import Table
 from services.assessment.adapters import report_files, spreadsheets
 from services.assessment.adapters.report_files import LayoutError, ParsedRow, RowProblem
 from services.assessment.adapters.spreadsheets import write_errors, write_template
+from services.assessment.service_layer.handlers import BATCH_LIMIT
 
 app = typer.Typer(help="Assessment 综合风险评估 — bulk intake of reports (附件6 spreadsheets, JSON).", no_args_is_help=True, add_completion=False)
 bulk_app = typer.Typer(help="Bulk intake of assessment reports (批量导入).", no_args_is_help=True)
@@ -49,6 +54,9 @@ app.add_typer(bulk_app, name="bulk")
 
 RETRIES = 3  # after the first attempt, on connection errors and 5xx
 BACKOFF_S = 0.5  # doubled at each retry
+BATCH_PATH = "/reports:batch"
+DEFAULT_BATCH_SIZE = 500
+DEFAULT_CONCURRENCY = 4
 
 Api = Annotated[str, typer.Option("--api", envvar="OHS_ASSESSMENT_API", help="the assessment service's base URL")]
 Token = Annotated[
@@ -60,7 +68,8 @@ ErrorsFile = Annotated[
     Path | None, typer.Option("--errors", help="errors file, .xlsx or .csv (default: <input>.errors.xlsx)", dir_okay=False)
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="validate only, submit nothing")]
-Concurrency = Annotated[int, typer.Option("--concurrency", min=1, max=64, help="requests in flight at once")]
+Concurrency = Annotated[int, typer.Option("--concurrency", min=1, max=64, help="requests (batches) in flight at once")]
+BatchSize = Annotated[int, typer.Option("--batch-size", min=1, max=BATCH_LIMIT, help=f"reports per request (POST /reports:batch, at most {BATCH_LIMIT})")]
 
 
 class AccessRefused(Exception):
@@ -99,11 +108,12 @@ def employers(
     api: Api = "http://127.0.0.1:8001",
     errors: ErrorsFile = None,
     dry_run: DryRun = False,
-    concurrency: Concurrency = 8,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
     token: Token = None,
+    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
 ) -> None:
     """Load the county's employer list (附件6): one report per row."""
-    run(file, spreadsheets.parse_employer_sheet, spreadsheets.sheet_problem, api, errors, dry_run, concurrency, token)
+    run(file, spreadsheets.parse_employer_sheet, spreadsheets.sheet_problem, api, errors, dry_run, concurrency, token, batch_size)
 
 
 @bulk_app.command("reports")
@@ -112,11 +122,12 @@ def reports(
     api: Api = "http://127.0.0.1:8001",
     errors: ErrorsFile = None,
     dry_run: DryRun = False,
-    concurrency: Concurrency = 8,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
     token: Token = None,
+    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
 ) -> None:
     """Load reports given as JSON, exactly as POST /reports takes them."""
-    run(source, report_files.parse_reports, lambda f, m, _=None: RowProblem(f, m), api, errors, dry_run, concurrency, token)
+    run(source, report_files.parse_reports, lambda f, m, _=None: RowProblem(f, m), api, errors, dry_run, concurrency, token, batch_size)
 
 
 @bulk_app.command("template")
@@ -143,7 +154,7 @@ ToProblem = Callable[..., RowProblem]
 
 def run(
     path: Path, parse: Parse, to_problem: ToProblem, api: str, errors: Path | None, dry_run: bool, concurrency: int,
-    token: str | None = None,
+    token: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> None:
     console = Console()
     if not path.exists():
@@ -162,7 +173,7 @@ def run(
         api = api.rstrip("/")
         preflight(console, api, token)
         try:
-            submitted = asyncio.run(submit_all(valid, api, concurrency, to_problem, console, token))
+            submitted = asyncio.run(submit_all(valid, api, concurrency, to_problem, console, token, batch_size))
         except AccessRefused as error:
             fail(console, f"{error} — the run stopped; rows submitted before it stay submitted (a rerun skips them)")
         outcomes = {id(row): outcome for row, outcome in zip(valid, submitted)}
@@ -220,15 +231,17 @@ def detail(response: httpx.Response) -> str:
 
 
 async def submit_all(
-    rows: list[ParsedRow], api: str, concurrency: int, to_problem: ToProblem, console: Console, token: str = ""
+    rows: list[ParsedRow], api: str, concurrency: int, to_problem: ToProblem, console: Console, token: str = "",
+    batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> list[Outcome]:
-    """POST every row, ``concurrency`` at a time, with a progress bar; the outcomes in the rows' order."""
+    """POST the rows in batches of ``batch_size``, ``concurrency`` batches at a time, with a progress bar;
+    the outcomes in the rows' order."""
     started = datetime.now(timezone.utc)
     outcomes: list[Outcome | None] = [None] * len(rows)
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for index in range(len(rows)):
-        queue.put_nowait(index)
-    timeout = httpx.Timeout(30.0, connect=5.0)
+    queue: asyncio.Queue[range] = asyncio.Queue()
+    for start in range(0, len(rows), batch_size):
+        queue.put_nowait(range(start, min(start + batch_size, len(rows))))
+    timeout = httpx.Timeout(120.0, connect=5.0)  # a batch of thousands is decided and written in one request
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     columns = (TextColumn("submitting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
@@ -237,20 +250,97 @@ async def submit_all(
 
             async def worker() -> None:
                 while not queue.empty():
-                    index = queue.get_nowait()
-                    outcomes[index] = await submit(client, rows[index], started, to_problem)
-                    progress.advance(task)
+                    indexes = queue.get_nowait()
+                    answers = await submit_batch(client, [rows[i] for i in indexes], started, to_problem)
+                    for index, outcome in zip(indexes, answers):
+                        outcomes[index] = outcome
+                    progress.advance(task, len(indexes))
 
             try:
                 async with asyncio.TaskGroup() as group:  # the first AccessRefused cancels the other workers
-                    for _ in range(min(concurrency, len(rows))):
+                    for _ in range(min(concurrency, queue.qsize())):
                         group.create_task(worker())
             except* AccessRefused as refused:
                 raise refused.exceptions[0] from None
     return [o or Outcome("rejected", [RowProblem("(提交)", "未提交")]) for o in outcomes]
 
 
+async def submit_batch(client: httpx.AsyncClient, rows: list[ParsedRow], started: datetime, to_problem: ToProblem) -> list[Outcome]:
+    """POST /reports:batch with ``rows``: each row's outcome, as :func:`submit` would have it. A connection error
+    or a 5xx sends the batch again (each row's submission id makes that safe), :data:`RETRIES` times at most; a
+    batch too large for the service (413) is sent in two halves; a service without the batch endpoint gets
+    one request per row."""
+    bodies = [row.report.model_dump(mode="json") for row in rows if row.report is not None]
+    assert len(bodies) == len(rows)
+    failure = ""
+    for attempt in range(RETRIES + 1):
+        if attempt:
+            await asyncio.sleep(BACKOFF_S * 2 ** (attempt - 1))
+        try:
+            response = await client.post(BATCH_PATH, json={"reports": bodies})
+        except httpx.TransportError as error:
+            failure = f"{type(error).__name__}: {error}".rstrip(": ")
+            continue
+        if response.status_code in (401, 403):
+            who = "the token was refused" if response.status_code == 401 else "the token may not submit these rows"
+            raise AccessRefused(f"rows {rows[0].label}–{rows[-1].label}: {who} (HTTP {response.status_code}: {detail(response)})")
+        if response.status_code in (404, 405):  # a service from before POST /reports:batch
+            return [await submit(client, row, started, to_problem) for row in rows]
+        if response.status_code == 413 and len(rows) > 1:
+            half = len(rows) // 2
+            return [*await submit_batch(client, rows[:half], started, to_problem), *await submit_batch(client, rows[half:], started, to_problem)]
+        if response.status_code == 200:
+            try:
+                return batch_outcomes(response.json(), rows, bodies, to_problem)
+            except (ValueError, TypeError, KeyError) as error:
+                failure = f"HTTP 200 with an answer that is not the batch's: {error}"
+                continue
+        if response.status_code < 500:
+            problem = RowProblem("(提交)", f"HTTP {response.status_code}: {detail(response)}")
+            return [Outcome("rejected", [problem]) for _ in rows]
+        failure = f"HTTP {response.status_code}: {response.text[:200]}"
+    return [Outcome("rejected", [RowProblem("(提交)", f"提交失败（重试 {RETRIES} 次后）：{failure}")]) for _ in rows]
+
+
+def batch_outcomes(content: Any, rows: list[ParsedRow], bodies: list[dict[str, Any]], to_problem: ToProblem) -> list[Outcome]:
+    """Each row's outcome from POST /reports:batch's per-item results (``index`` is the row's place in the batch)."""
+    results = {int(item["index"]): item for item in content["results"]}
+    if sorted(results) != list(range(len(rows))):
+        raise ValueError(f"{len(results)} results for {len(rows)} reports")
+    outcomes = []
+    for index, (row, body) in enumerate(zip(rows, bodies)):
+        item = results[index]
+        status, why = item.get("status"), str(item.get("detail") or "")
+        if status == "accepted":
+            outcomes.append(Outcome("new"))
+        elif status == "duplicate":
+            outcomes.append(Outcome("already"))
+        elif status == "invalid":
+            outcomes.append(invalid_outcome(item.get("errors"), why, body, to_problem))
+        elif status == "refused":
+            raise AccessRefused(f"row {row.label} ({row.credit_code or '?'}): the token may not submit this row (HTTP 403: {why})")
+        elif status == "conflict":
+            outcomes.append(conflict_outcome(why))
+        elif status == "not_found":
+            outcomes.append(Outcome("rejected", [RowProblem("(提交)", f"HTTP 404: {why}")]))
+        else:
+            outcomes.append(Outcome("rejected", [RowProblem("(提交)", f"{status}: {why}")]))
+    return outcomes
+
+
+def invalid_outcome(errors: Any, why: str, body: dict[str, Any], to_problem: ToProblem) -> Outcome:
+    """A report the service found invalid (422, or ``invalid`` in a batch): one problem per field."""
+    problems = [to_problem(str(e.get("field", "")), str(e.get("message", "")), body.get("hazards")) for e in errors or [] if isinstance(e, dict)]
+    return Outcome("rejected", problems or [RowProblem("(整行)", why)])
+
+
+def conflict_outcome(why: str) -> Outcome:
+    """The submission id holds another report (409, or ``conflict`` in a batch)."""
+    return Outcome("rejected", [RowProblem("submission_id", f"同一 submission_id 已有内容不同的报告：{why}")])
+
+
 async def submit(client: httpx.AsyncClient, row: ParsedRow, started: datetime, to_problem: ToProblem) -> Outcome:
+    """POST /reports with one row (a service without the batch endpoint)."""
     assert row.report is not None
     body = row.report.model_dump(mode="json")
     failure = ""
@@ -279,10 +369,9 @@ def answer(response: httpx.Response, started: datetime, body: dict[str, Any], to
     if response.status_code == 202:
         return Outcome("new" if is_new(content, started) else "already")
     if response.status_code == 422 and isinstance(content.get("errors"), list):
-        problems = [to_problem(str(e.get("field", "")), str(e.get("message", "")), body.get("hazards")) for e in content["errors"]]
-        return Outcome("rejected", problems or [RowProblem("(整行)", str(content.get("detail")))])
+        return invalid_outcome(content["errors"], str(content.get("detail")), body, to_problem)
     if response.status_code == 409:
-        return Outcome("rejected", [RowProblem("submission_id", f"同一 submission_id 已有内容不同的报告：{content.get('detail')}")])
+        return conflict_outcome(str(content.get("detail")))
     return Outcome("rejected", [RowProblem("(提交)", f"HTTP {response.status_code}: {content.get('detail', content)}")])
 
 

@@ -1,4 +1,4 @@
-"""Assessment HTTP API: submit a report (附件4), follow it, print it."""
+"""Assessment HTTP API: submit a report (附件4) — or a county's thousands at once — follow it, print it."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, SkipValidation
 
 from services.assessment import views
 from services.assessment.adapters.documents import render_notice_pdf, render_report_pdf
 from services.assessment.service_layer import handlers
 from shared.auth import Principal, not_found
 from shared.contracts import AssessmentClassified, Report
+from shared.contracts.envelope import RequestModel
 from shared.dates import china_today
-from shared.errors import once_more_after_a_race
+from shared.errors import FieldError, once_more_after_a_race
 from shared.http import CurrentPrincipal, RuntimeDep, UnitOfWorkDep
+from shared.limits import MIB, route_body_limit
 from shared.runtime import content_disposition, invalid
 
 router = APIRouter(tags=["reports 综合风险评估报告"])
@@ -62,6 +65,73 @@ async def post_report(report: Report, principal: CurrentPrincipal, uow: UnitOfWo
     )
     body = {**view, "duplicate": not new, "links": {"self": f"/reports/{view['submission_id']}"}}
     return JSONResponse(status_code=202, content=body, headers={"Location": body["links"]["self"]})
+
+
+BATCH_MAX_BODY_BYTES = 20 * MIB  # 5,000 reports of 4 KiB (a typical report is 1–2 KiB); OHS_MAX_BODY_BYTES does not apply
+
+
+class ReportBatch(RequestModel):
+    """Up to 5,000 reports, each exactly as ``POST /reports`` takes it."""
+
+    # SkipValidation: each item is checked on its own by the use case (a malformed one is that item's "invalid",
+    # never a 422 of the whole batch); the OpenAPI still shows each item as a Report
+    reports: list[SkipValidation[Report]] = Field(
+        min_length=1, max_length=handlers.BATCH_LIMIT,
+        description=f"1 to {handlers.BATCH_LIMIT:,} reports, each as POST /reports takes it; each is decided on its own",
+    )
+
+
+class BatchItem(BaseModel):
+    index: int = Field(description="the item's position in `reports`, from 0")
+    status: handlers.ItemStatus = Field(description=(
+        "accepted (new), duplicate (the identical report is already kept), invalid (see errors), refused (the token may not "
+        "submit it: 403 on POST /reports), not_found (an employer outside the token's jurisdiction: 404), conflict "
+        "(the submission id holds a different report: 409)"))
+    submission_id: str | None = Field(default=None, description="accepted and duplicate: the submission that keeps the report")
+    errors: list[FieldError] | None = Field(default=None, description="invalid: each field and why, as the 422 of POST /reports names them")
+    detail: str | None = Field(default=None, description="why, in a sentence (all but accepted and duplicate)")
+
+
+class BatchTotals(BaseModel):
+    received: int
+    accepted: int
+    duplicate: int
+    invalid: int
+    refused: int
+    not_found: int
+    conflict: int
+
+
+class BatchAnswer(BaseModel):
+    results: list[BatchItem] = Field(description="one per item, in the request's order")
+    totals: BatchTotals
+
+
+@router.post(
+    "/reports:batch",
+    summary=f"Submit up to {handlers.BATCH_LIMIT:,} reports at once; each item is decided as POST /reports decides it",
+    description=(
+        "Each item is decided on its own, exactly as `POST /reports` would decide it sent alone, in order (an item "
+        "repeating an earlier one of the batch is its duplicate); one bad item never fails the others. The answer is "
+        "`200` with one result per item; the accepted reports are kept and announced together and classified "
+        f"asynchronously, as from `POST /reports`. At most {handlers.BATCH_LIMIT:,} reports, "
+        f"{BATCH_MAX_BODY_BYTES // MIB} MiB, {handlers.MAX_REPORT_BYTES // 1024} KiB per report."
+    ),
+    response_model=BatchAnswer,
+    responses={
+        413: {"description": f"the body is larger than {BATCH_MAX_BODY_BYTES // MIB} MiB: send fewer reports at once"},
+        422: {"description": "not a list of 1 to 5,000 reports (a malformed report is that item's `invalid`, not a 422)"},
+    },
+    openapi_extra=route_body_limit(BATCH_MAX_BODY_BYTES),
+)
+async def post_reports_batch(batch: ReportBatch, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+    today = china_today()
+    results = await uow.run(lambda u: handlers.submit_reports(
+        u, batch.reports, principal, today, preload=lambda reports: views.preloaded(u.session, reports)))
+    body = views.batch_view(results)
+    log.info("a batch of %d reports submitted by %s: %s", len(results), principal.describe(),
+             ", ".join(f"{n} {status}" for status, n in body["totals"].items() if n and status != "received"))
+    return JSONResponse(status_code=200, content=body)
 
 
 @router.get("/reports/{submission_id}", summary="A submission's status: accepted, classified (with result) or rejected (with reasons)")

@@ -1,15 +1,21 @@
 """Assessment use cases: submit and accept a report, classify it, keep the list of disqualified organisations.
 
-Each takes the assessment's unit of work. The commands (``submit_report``, ``accept_report``)
-commit it; the Kafka event handlers (``classify_submission``, ``record_disqualification``) do not:
+Each takes the assessment's unit of work. The commands (``submit_report``, ``submit_reports``,
+``accept_report``) commit it; the Kafka event handlers (``classify_submission``, ``record_disqualification``) do not:
 the reliable consumer commits their work together with the inbox mark.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from services.assessment.adapters.orm import (
     DisqualifiedOrg,
@@ -34,22 +40,29 @@ from shared.contracts import (
     utc_now,
 )
 from shared.dates import china_today
+from shared.errors import constraint_of, problem_field
 
 __all__ = [
+    "BATCH_LIMIT",
     "Accepted",
     "AssessmentRules",
     "AssessorDisqualified",
+    "ItemResult",
     "NotInJurisdiction",
+    "Preloaded",
+    "Reads",
     "ReportInvalid",
     "SubmissionConflict",
     "SubmissionRefused",
     "accept_report",
     "assess",
+    "check_submission",
     "classify_submission",
     "record_archived_employer",
     "record_disqualification",
     "submission_refusal",
     "submit_report",
+    "submit_reports",
 ]
 
 PRODUCER = "assessment"
@@ -119,15 +132,20 @@ def submit_report(uow: AbstractAssessmentUnitOfWork, report: Report, principal: 
     :class:`NotInJurisdiction` (404: staff outside the region the archive has the employer in),
     :class:`SubmissionRefused` (403), :class:`ReportInvalid` (422), :class:`SubmissionConflict` (409),
     :class:`AssessorDisqualified` (422)."""
-    archived = uow.archived_employers.get(report.enterprise.credit_code)
-    archived_region = archived.region_code if archived is not None else None
+    check_submission(uow, report, principal, today)
+    return accept_report(uow, report, today)
+
+
+def check_submission(uow: AbstractAssessmentUnitOfWork, report: Report, principal: Principal, today: date, reads: Reads | None = None) -> None:
+    """Who may submit ``report``, and does it keep the business rules? Reads only; raises
+    :class:`NotInJurisdiction`, :class:`SubmissionRefused` or :class:`ReportInvalid`."""
+    archived_region = (reads or Reads(uow)).archived_region(report.enterprise.credit_code)
     if archived_region is not None and principal.is_staff and not principal.can_act_for(report.enterprise.credit_code, archived_region):
         raise NotInJurisdiction(f"employer {report.enterprise.credit_code} in your jurisdiction")
     if refusal := submission_refusal(principal, report, archived_region):
         raise SubmissionRefused(refusal)
     if problems := report_problems(report, today):
         raise ReportInvalid(problems)
-    return accept_report(uow, report, today)
 
 
 def content_fingerprint(report: Report) -> str:
@@ -135,11 +153,11 @@ def content_fingerprint(report: Report) -> str:
     return hashlib.sha256(report.model_dump_json(exclude={"submission_id"}).encode()).hexdigest()
 
 
-def disqualification(uow: AbstractAssessmentUnitOfWork, report: Report, on: date) -> DisqualifiedOrg | None:
+def disqualification(uow: AbstractAssessmentUnitOfWork, report: Report, on: date, reads: Reads | None = None) -> DisqualifiedOrg | None:
     """The decision barring the report's assessor on ``on``, if any."""
     if report.assessor.type != "organisation" or not report.assessor.org_id:
         return None
-    org = uow.disqualified_orgs.get(report.assessor.org_id)
+    org = (reads or Reads(uow)).disqualified_org(report.assessor.org_id)
     return org if org is not None and org.bars(on) else None
 
 
@@ -149,20 +167,36 @@ def accept_report(uow: AbstractAssessmentUnitOfWork, report: Report, today: date
     The same submission id with the same report, or a report identical to the employer's latest
     one, is a no-op; the same id with other content is a conflict; a disqualified assessor is refused.
     """
+    accepted = decide_acceptance(uow, report, today)
+    if accepted.new:
+        record_acceptance(uow, report, accepted.submission)
+        uow.commit()
+    return accepted
+
+
+def decide_acceptance(uow: AbstractAssessmentUnitOfWork, report: Report, today: date, reads: Reads | None = None) -> Accepted:
+    """What :func:`accept_report` does with ``report``, decided without writing anything: a new
+    submission (to record), the earlier identical one (``new=False``), or :class:`SubmissionConflict` /
+    :class:`AssessorDisqualified`. ``reads``: a batch's (:class:`Reads`), which also sees the submissions
+    decided earlier in the batch and not written yet."""
+    reads = reads or Reads(uow)
     digest = content_fingerprint(report)
-    existing = uow.submissions.get(str(report.submission_id))
+    existing = reads.submission(str(report.submission_id))
     if existing is not None:
         if existing.content_sha256 != digest:
             raise SubmissionConflict(f"submission {report.submission_id} already holds a different report")
         return Accepted(existing, new=False)
-    latest = uow.submissions.latest_for(report.enterprise.credit_code)
+    latest = reads.latest_for(report.enterprise.credit_code)
     if latest is not None and latest.content_sha256 == digest:
         return Accepted(latest, new=False)
-    barred = disqualification(uow, report, today)
+    barred = disqualification(uow, report, today, reads)
     if barred is not None:
         raise AssessorDisqualified(barred.describe())
+    return Accepted(new_submission(report, digest=digest), new=True)
 
-    submission = new_submission(report)
+
+def record_acceptance(uow: AbstractAssessmentUnitOfWork, report: Report, submission: Submission) -> None:
+    """Keep a new submission and announce it through the outbox (in the caller's transaction)."""
     uow.submissions.add(submission)
     uow.publish(
         ReportSubmitted(
@@ -173,19 +207,224 @@ def accept_report(uow: AbstractAssessmentUnitOfWork, report: Report, today: date
             report=report,
         )
     )
-    uow.commit()
-    return Accepted(submission, new=True)
 
 
-def new_submission(report: Report, received_at: datetime | None = None) -> Submission:
+def new_submission(report: Report, received_at: datetime | None = None, digest: str | None = None) -> Submission:
+    # every default given: SQLModel asks pydantic for a default factory's signature on each instance (≈ 0.3 ms)
     return Submission(
         submission_id=str(report.submission_id),
         credit_code=report.enterprise.credit_code,
         region_code=report.enterprise.region_code,
-        content_sha256=content_fingerprint(report),
+        content_sha256=digest or content_fingerprint(report),
         report=report.model_dump(mode="json"),
-        **({"received_at": received_at} if received_at else {}),
+        reasons=[],
+        received_at=received_at or utc_now(),
     )
+
+
+# --------------------------------------------------------------------------- many reports at once (POST /reports:batch)
+
+BATCH_LIMIT = 5_000  # reports in one POST /reports:batch
+MAX_REPORT_BYTES = 256 * 1024  # one report of a batch, as compact JSON: far above the largest valid one (200 hazards)
+WRITE_CHUNK = 1_000  # the reports a batch accepts are written in one transaction per this many items
+
+ItemStatus = Literal["accepted", "duplicate", "invalid", "refused", "not_found", "conflict"]
+ITEM_STATUSES: tuple[ItemStatus, ...] = ("accepted", "duplicate", "invalid", "refused", "not_found", "conflict")
+# what POST /reports answers with 403, 404, 409 or 422 after reading the report: one item's status in a batch
+SUBMISSION_ERRORS = (NotInJurisdiction, SubmissionRefused, ReportInvalid, SubmissionConflict, AssessorDisqualified)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What became of one item of a batch: the answer ``POST /reports`` would have given it.
+
+    ``accepted`` (202, new), ``duplicate`` (202, the identical report is already kept: ``submission_id``
+    is the kept one), ``invalid`` (422: ``errors`` name the fields), ``refused`` (403), ``not_found``
+    (404: an employer outside the token's jurisdiction), ``conflict`` (409)."""
+
+    index: int
+    status: ItemStatus
+    submission_id: str | None = None
+    errors: tuple[FieldProblem, ...] = ()
+    detail: str | None = None
+
+
+@dataclass
+class Preloaded:
+    """What the store holds for a chunk of a batch, read in a few queries (``views.preloaded``): for each of
+    ``submission_ids`` the submission kept under it, for each of ``credit_codes`` the employer's latest
+    submission and the region the archive has it in, for each of ``org_ids`` the decision about the
+    organisation; a key absent from a mapping means the store has none."""
+
+    submission_ids: set[str]
+    credit_codes: set[str]
+    org_ids: set[str]
+    submissions: dict[str, Submission] = field(default_factory=dict)
+    latest: dict[str, Submission] = field(default_factory=dict)
+    archived_regions: dict[str, str] = field(default_factory=dict)
+    orgs: dict[str, DisqualifiedOrg] = field(default_factory=dict)
+
+
+Preload = Callable[[list[Report]], Preloaded]
+
+
+class Reads:
+    """What deciding a submission reads: the unit of work's repositories, or — for a batch — first the
+    submissions it has decided to accept and not written yet (a later item repeating one is its duplicate,
+    exactly as one request after another), then what was preloaded for the chunk (:class:`Preloaded`)."""
+
+    def __init__(self, uow: AbstractAssessmentUnitOfWork, preloaded: Preloaded | None = None) -> None:
+        self.uow, self.preloaded = uow, preloaded
+        self._pending: dict[str, Submission] = {}
+        self._pending_latest: dict[str, Submission] = {}
+
+    def pend(self, submission: Submission) -> None:
+        """``submission`` will be written with the batch: the batch's later items see it as kept (and as its employer's latest)."""
+        self._pending[submission.submission_id] = submission
+        self._pending_latest[submission.credit_code] = submission
+
+    def submission(self, submission_id: str) -> Submission | None:
+        if submission_id in self._pending:
+            return self._pending[submission_id]
+        if self.preloaded is not None and submission_id in self.preloaded.submission_ids:
+            return self.preloaded.submissions.get(submission_id)
+        return self.uow.submissions.get(submission_id)
+
+    def latest_for(self, credit_code: str) -> Submission | None:
+        if credit_code in self._pending_latest:
+            return self._pending_latest[credit_code]
+        if self.preloaded is not None and credit_code in self.preloaded.credit_codes:
+            return self.preloaded.latest.get(credit_code)
+        return self.uow.submissions.latest_for(credit_code)
+
+    def archived_region(self, credit_code: str) -> str | None:
+        if self.preloaded is not None and credit_code in self.preloaded.credit_codes:
+            return self.preloaded.archived_regions.get(credit_code)
+        archived = self.uow.archived_employers.get(credit_code)
+        return archived.region_code if archived is not None else None
+
+    def disqualified_org(self, org_id: str) -> DisqualifiedOrg | None:
+        if self.preloaded is not None and org_id in self.preloaded.org_ids:
+            return self.preloaded.orgs.get(org_id)
+        return self.uow.disqualified_orgs.get(org_id)
+
+
+def submit_reports(
+    uow: AbstractAssessmentUnitOfWork, items: Sequence[object], principal: Principal, today: date, preload: Preload | None = None
+) -> list[ItemResult]:
+    """``POST /reports:batch``: every item decided exactly as :func:`submit_report` decides a report sent
+    alone (the contract, who may submit, the business rules, the same id or the same report again, a
+    conflict), in order, as if sent one after another; the results in the items' order. One item's
+    problem never stops another.
+
+    An item is a report as ``POST /reports`` takes it, as parsed JSON (or a :class:`Report`). The items
+    of each :data:`WRITE_CHUNK` are all decided first (reads only; ``preload``, when given, reads what the
+    chunk needs in a few queries instead of a few per item), then the accepted ones are written and
+    announced (outbox) in one transaction: one commit. When the database refuses that write (a concurrent
+    request inserted the same row between the reads and the commit), the chunk is rolled back and its items
+    are submitted again one by one, each in its own transaction, exactly as ``POST /reports`` would."""
+    results: list[ItemResult] = []
+    for start in range(0, len(items), WRITE_CHUNK):
+        chunk = list(enumerate(items[start:start + WRITE_CHUNK], start=start))
+        results += _submit_chunk(uow, chunk, principal, today, preload)
+    return results
+
+
+def _submit_chunk(
+    uow: AbstractAssessmentUnitOfWork, chunk: list[tuple[int, object]], principal: Principal, today: date, preload: Preload | None
+) -> list[ItemResult]:
+    results: dict[int, ItemResult] = {}
+    reports: list[tuple[int, Report]] = []
+    for index, item in chunk:
+        parsed = parse_report(item)
+        if isinstance(parsed, Report):
+            reports.append((index, parsed))
+        else:
+            results[index] = ItemResult(index, "invalid", errors=tuple(parsed), detail="the report is invalid")
+    reads = Reads(uow, preload([report for _, report in reports]) if preload and reports else None)
+    to_write: list[tuple[Report, Submission]] = []
+    for index, report in reports:
+        try:
+            check_submission(uow, report, principal, today, reads)
+            accepted = decide_acceptance(uow, report, today, reads)
+        except SUBMISSION_ERRORS as error:
+            results[index] = refused_item(index, error)
+            continue
+        if accepted.new:
+            reads.pend(accepted.submission)
+            to_write.append((report, accepted.submission))
+        results[index] = ItemResult(index, "accepted" if accepted.new else "duplicate", submission_id=accepted.submission.submission_id)
+    if to_write:
+        try:
+            for report, submission in to_write:
+                record_acceptance(uow, report, submission)
+            uow.commit()
+        except IntegrityError:
+            uow.rollback()
+            for index, report in reports:
+                results[index] = _submit_alone(uow, index, report, principal, today)
+    return [results[index] for index, _ in chunk]
+
+
+def _submit_alone(uow: AbstractAssessmentUnitOfWork, index: int, report: Report, principal: Principal, today: date) -> ItemResult:
+    """One item in a transaction of its own, exactly as ``POST /reports``: a race lost once is tried once more
+    (it then finds the other request's row: a duplicate, or a conflict); lost twice, a conflict."""
+    for attempt in range(2):
+        try:
+            accepted = submit_report(uow, report, principal, today)
+        except IntegrityError as error:
+            uow.rollback()
+            if attempt:
+                return ItemResult(index, "conflict", detail=f"a concurrent request created the same record ({constraint_of(error)}); send the report again")
+            continue
+        except SUBMISSION_ERRORS as error:
+            return refused_item(index, error)
+        kept = str(report.submission_id) if accepted.new else accepted.submission.submission_id
+        return ItemResult(index, "accepted" if accepted.new else "duplicate", submission_id=kept)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def refused_item(index: int, error: Exception) -> ItemResult:
+    """The item's result for what ``POST /reports`` answers 403, 404, 409 or 422 (with the same detail and fields)."""
+    if isinstance(error, NotInJurisdiction):
+        return ItemResult(index, "not_found", detail=f"no {error}")
+    if isinstance(error, SubmissionRefused):
+        return ItemResult(index, "refused", detail=str(error))
+    if isinstance(error, ReportInvalid):
+        return ItemResult(index, "invalid", errors=tuple(error.problems), detail="the report is invalid")
+    if isinstance(error, AssessorDisqualified):
+        return ItemResult(index, "invalid", errors=(FieldProblem("assessor.org_id", str(error)),), detail="the assessor may not submit")
+    if isinstance(error, SubmissionConflict):
+        return ItemResult(index, "conflict", detail=str(error))
+    raise error
+
+
+def parse_report(item: object) -> Report | list[FieldProblem]:
+    """One item of a batch as a :class:`Report` (the contract of ``POST /reports``), or what is wrong with
+    it, each problem named by field as the 422 of ``POST /reports`` names it."""
+    if isinstance(item, Report):
+        return item
+    size = len(json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+    if size > MAX_REPORT_BYTES:
+        return [FieldProblem("(body)", f"the report is {size} bytes as JSON; a report in a batch has at most {MAX_REPORT_BYTES}")]
+    try:
+        return Report.model_validate(item)
+    except ValidationError as error:
+        return field_problems(error)
+
+
+def field_problems(error: ValidationError) -> list[FieldProblem]:
+    """Pydantic's errors as the one error body names them (``shared.errors``): the dotted field, the message
+    without pydantic's prefix, the tries of one value against each member of a union in one problem."""
+    problems: list[FieldProblem] = []
+    for item in error.errors(include_url=False, include_input=False):
+        message = str(item.get("msg", "")).removeprefix("Value error, ")
+        where = problem_field(item.get("loc", ()))
+        if problems and problems[-1].field == where:
+            problems[-1] = FieldProblem(where, f"{problems[-1].message}; or: {message}")
+            continue
+        problems.append(FieldProblem(where, message))
+    return problems
 
 
 # --------------------------------------------------------------------------- classifying it (ohs.reports.submitted)

@@ -203,6 +203,7 @@ def test_a_repeated_row_is_not_submitted_twice(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- the command line, without a service
 
 runner = CliRunner()
+REAL_ASYNC_CLIENT = httpx.AsyncClient  # before a test replaces it (with_transport)
 
 
 def test_dry_run_writes_the_errors_file_and_exits_1(tmp_path: Path, sheet: Path) -> None:
@@ -319,20 +320,156 @@ def test_401_and_403_stop_the_run_as_usage_errors_naming_the_row(tmp_path: Path)
 
 def test_the_token_is_sent_as_a_bearer_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     row = one_report(tmp_path)
-    seen: list[str] = []
+    seen: list[tuple[str, str]] = []
 
     def service(request: httpx.Request) -> httpx.Response:
-        seen.append(request.headers.get("authorization", ""))
-        return httpx.Response(202, json={"status": "accepted", "duplicate": False})
+        seen.append((request.url.path, request.headers.get("authorization", "")))
+        return httpx.Response(200, json={"results": [{"index": 0, "status": "accepted", "submission_id": "x"}]})
 
-    class Client(httpx.AsyncClient):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(transport=httpx.MockTransport(service), **kwargs)
-
-    monkeypatch.setattr(cli.httpx, "AsyncClient", Client)
+    with_transport(monkeypatch, httpx.MockTransport(service))
     outcomes = asyncio.run(cli.submit_all([row], "http://svc", 1, spreadsheets.sheet_problem, cli.Console(quiet=True), "tok-123"))
     assert [o.status for o in outcomes] == ["new"]
-    assert seen == ["Bearer tok-123"]
+    assert seen == [("/reports:batch", "Bearer tok-123")]
+
+
+def with_transport(monkeypatch: pytest.MonkeyPatch, transport: httpx.AsyncBaseTransport) -> None:
+    """``submit_all``'s client talks to ``transport`` (a mock, or the service in this process)."""
+    class Client(REAL_ASYNC_CLIENT):  # type: ignore[misc,valid-type]
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(transport=transport, **kwargs)
+
+    monkeypatch.setattr(cli.httpx, "AsyncClient", Client)
+
+
+def rows_of(tmp_path: Path, n: int) -> list[report_files.ParsedRow]:
+    rows = spreadsheets.parse_employer_sheet(write_xlsx(tmp_path / f"rows{n}.xlsx", [good(i) for i in range(1, n + 1)]))
+    assert all(r.ok for r in rows)
+    return rows
+
+
+def submit_rows(rows: list[report_files.ParsedRow], batch_size: int = 500, concurrency: int = 2) -> list[cli.Outcome]:
+    return asyncio.run(cli.submit_all(rows, "http://svc", concurrency, spreadsheets.sheet_problem, cli.Console(quiet=True), "t", batch_size))
+
+
+def test_rows_go_in_batches_and_each_row_gets_its_items_outcome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = rows_of(tmp_path, 5)
+    answers = {
+        0: {"status": "accepted", "submission_id": "a"},
+        1: {"status": "duplicate", "submission_id": "b"},
+        2: {"status": "invalid", "detail": "the report is invalid",
+            "errors": [{"field": "publicity.start", "message": "2099-01-01 is in the future"}]},
+        3: {"status": "conflict", "detail": "submission x already holds a different report"},
+        4: {"status": "not_found", "detail": "no employer 91141029MA0000005X in your jurisdiction"},
+    }
+    batches: list[list[str]] = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/reports:batch"
+        reports = json.loads(request.content)["reports"]
+        ids = [r["submission_id"] for r in reports]
+        batches.append(ids)
+        positions = [next(i for i, row in enumerate(rows) if str(row.report.submission_id) == id_) for id_ in ids]  # type: ignore[union-attr]
+        return httpx.Response(200, json={"results": [{"index": k, **answers[p]} for k, p in enumerate(positions)]})
+
+    with_transport(monkeypatch, httpx.MockTransport(service))
+    outcomes = submit_rows(rows, batch_size=2)
+
+    assert sorted(len(b) for b in batches) == [1, 2, 2] and sorted(i for b in batches for i in b) == sorted(str(r.report.submission_id) for r in rows)  # type: ignore[union-attr]
+    assert [o.status for o in outcomes] == ["new", "already", "rejected", "rejected", "rejected"]
+    assert [(p.column, p.message) for p in outcomes[2].problems] == [("公示开始日期", "2099-01-01 晚于今天")]
+    assert outcomes[3].problems[0].column == "submission_id"
+    assert outcomes[4].problems == [report_files.RowProblem("(提交)", "HTTP 404: no employer 91141029MA0000005X in your jurisdiction")]
+
+
+def test_a_batch_that_fails_on_the_way_is_sent_again_then_its_rows_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "BACKOFF_S", 0)
+    rows = rows_of(tmp_path, 3)
+    calls: list[int] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ReadTimeout("slow")
+        if len(calls) == 2:
+            return httpx.Response(503, text="busy")
+        return httpx.Response(200, json={"results": [{"index": i, "status": "accepted"} for i in range(3)]})
+
+    with_transport(monkeypatch, httpx.MockTransport(flaky))
+    assert [o.status for o in submit_rows(rows)] == ["new"] * 3 and len(calls) == 3
+
+    calls.clear()
+    with_transport(monkeypatch, httpx.MockTransport(lambda _: calls.append(1) or httpx.Response(500, text="boom")))
+    failed = submit_rows(rows)
+    assert len(calls) == cli.RETRIES + 1
+    assert all(o.status == "rejected" and o.problems[0].column == "(提交)" and "HTTP 500" in o.problems[0].message for o in failed)
+
+
+def test_a_batch_too_large_is_split_and_a_service_without_batches_gets_one_request_per_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = rows_of(tmp_path, 4)
+    sizes: list[int] = []
+
+    def small_bodies(request: httpx.Request) -> httpx.Response:
+        reports = json.loads(request.content)["reports"]
+        sizes.append(len(reports))
+        if len(reports) > 1:
+            return httpx.Response(413, json={"detail": "the request body is larger than this service accepts", "errors": []})
+        return httpx.Response(200, json={"results": [{"index": 0, "status": "accepted"}]})
+
+    with_transport(monkeypatch, httpx.MockTransport(small_bodies))
+    assert [o.status for o in submit_rows(rows, concurrency=1)] == ["new"] * 4
+    assert sizes == [4, 2, 1, 1, 2, 1, 1]
+
+    paths: list[str] = []
+
+    def older_service(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        if request.url.path == "/reports:batch":
+            return httpx.Response(404, json={"detail": "Not Found"})
+        return httpx.Response(202, json={"status": "accepted", "duplicate": False})
+
+    with_transport(monkeypatch, httpx.MockTransport(older_service))
+    assert [o.status for o in submit_rows(rows, concurrency=1)] == ["new"] * 4
+    assert paths == ["/reports:batch", "/reports", "/reports", "/reports", "/reports"]
+
+
+def test_a_row_the_token_may_not_submit_stops_the_run_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = rows_of(tmp_path, 2)
+    outside = "enterprise.region_code 141029 is outside the jurisdiction of this county token (141024)"
+
+    def service(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"results": [{"index": 0, "status": "accepted"}, {"index": 1, "status": "refused", "detail": outside}]})
+
+    with_transport(monkeypatch, httpx.MockTransport(service))
+    with pytest.raises(cli.AccessRefused, match=rf"row 3 \({rows[1].credit_code}\): the token may not submit this row \(HTTP 403: enterprise.region_code 141029"):
+        submit_rows(rows)
+    with_transport(monkeypatch, httpx.MockTransport(lambda _: httpx.Response(401, json={"detail": "invalid token: expired"})))
+    with pytest.raises(cli.AccessRefused, match=r"token was refused.*401: invalid token: expired"):
+        submit_rows(rows)
+
+
+def test_bulk_through_the_batch_endpoint_of_the_service_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``submit_all`` against the real assessment app (SQLite, no broker): every row classified new, then already."""
+    from services.assessment.bootstrap import bootstrap
+    from tests.support import app_without_broker
+
+    app = app_without_broker(bootstrap, "assessment", tmp_path / "service")
+    rows = rows_of(tmp_path, 7)
+    with_transport(monkeypatch, httpx.ASGITransport(app=app))
+
+    def load(token_role: str) -> list[str]:
+        outcomes = asyncio.run(cli.submit_all(rows, "http://svc", 2, spreadsheets.sheet_problem, cli.Console(quiet=True),
+                                              token_for(token_role), 3))  # type: ignore[arg-type]
+        return [o.status for o in outcomes]
+
+    try:
+        assert load("county") == ["new"] * 7
+        assert load("county") == ["already"] * 7
+        with pytest.raises(cli.AccessRefused, match="may not submit this row"):
+            load("auditor")
+    finally:
+        app.state.runtime.engine.dispose()
 
 
 def test_422_and_409_become_row_errors_in_column_terms(tmp_path: Path) -> None:
