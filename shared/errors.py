@@ -97,20 +97,26 @@ def error_response(status: int, detail: Any, headers: dict[str, str] | None = No
     return JSONResponse(status_code=status, content={"detail": text, "errors": errors}, headers=headers)
 
 
+def field_errors(items: Iterable[Any]) -> list[tuple[str, str]]:
+    """Pydantic's errors as the error body names them: (dotted field, message without pydantic's prefix),
+    the tries of one value against each member of a union joined in one problem."""
+    errors: list[tuple[str, str]] = []
+    for item in items:
+        message = str(item.get("msg", "")).removeprefix("Value error, ")
+        field = problem_field(item.get("loc", ()))
+        if errors and errors[-1][0] == field:  # one value tried against each member of a union
+            errors[-1] = (field, f"{errors[-1][1]}; or: {message}")
+            continue
+        errors.append((field, message))
+    return errors
+
+
 def install(app: FastAPI) -> None:
     """Every error of ``app`` answers with :class:`ErrorBody`, and its OpenAPI documents it."""
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors: list[dict[str, str]] = []
-        for item in exc.errors():
-            message = str(item.get("msg", "")).removeprefix("Value error, ")
-            field = problem_field(item.get("loc", ()))
-            if errors and errors[-1]["field"] == field:  # one value tried against each member of a union
-                errors[-1]["message"] += f"; or: {message}"
-                continue
-            errors.append({"field": field, "message": message})
-        return invalid(errors)
+        return invalid([{"field": field, "message": message} for field, message in field_errors(exc.errors())])
 
     @app.exception_handler(IntegrityError)
     async def _integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -137,14 +143,25 @@ def install(app: FastAPI) -> None:
 
 def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
     """The methods some route of ``app`` takes on the scope's path (FastAPI has one route per method)."""
-    methods: set[str] = set()
-    for route in app.router.routes:
-        match, _ = route.matches({**scope, "method": "__none__"})
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    methods = set(_methods_on(app.router.routes, {**scope, "method": "__none__"}))
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
+
+
+def _methods_on(routes: Any, scope: dict[str, Any]) -> Any:
+    """The methods of the routes matching the scope's path, looking into included routers (FastAPI keeps an
+    included router as one route: its ``original_router`` under the include's ``prefix``)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            prefix = getattr(getattr(route, "include_context", None), "prefix", "") or ""
+            if scope["path"].startswith(prefix):
+                yield from _methods_on(included.routes, {**scope, "path": scope["path"][len(prefix):]})
+            continue
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            yield from getattr(route, "methods", None) or ()
 
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}

@@ -40,7 +40,7 @@ from shared.contracts import (
     utc_now,
 )
 from shared.dates import china_today
-from shared.errors import constraint_of, problem_field
+from shared.errors import constraint_of, field_errors
 
 __all__ = [
     "BATCH_LIMIT",
@@ -414,17 +414,8 @@ def parse_report(item: object) -> Report | list[FieldProblem]:
 
 
 def field_problems(error: ValidationError) -> list[FieldProblem]:
-    """Pydantic's errors as the one error body names them (``shared.errors``): the dotted field, the message
-    without pydantic's prefix, the tries of one value against each member of a union in one problem."""
-    problems: list[FieldProblem] = []
-    for item in error.errors(include_url=False, include_input=False):
-        message = str(item.get("msg", "")).removeprefix("Value error, ")
-        where = problem_field(item.get("loc", ()))
-        if problems and problems[-1].field == where:
-            problems[-1] = FieldProblem(where, f"{problems[-1].message}; or: {message}")
-            continue
-        problems.append(FieldProblem(where, message))
-    return problems
+    """Pydantic's errors as the one error body names them (``shared.errors.field_errors``)."""
+    return [FieldProblem(field, message) for field, message in field_errors(error.errors(include_url=False, include_input=False))]
 
 
 # --------------------------------------------------------------------------- classifying it (ohs.reports.submitted)

@@ -254,3 +254,17 @@ def test_the_nul_character_is_refused_at_the_door_in_the_url_and_in_the_body(cli
     report = json.loads(json.dumps(EXAMPLE_REPORT))
     report["enterprise"]["name"] = "乡宁县\x00示例"
     refused(post_json(clients["assessment"], "/reports", report), "enterprise.name")
+
+
+@pytest.mark.parametrize(("service", "method", "path", "allowed"), [
+    ("assessment", "delete", "/reports", "POST"),
+    ("assessment", "put", "/reports/00000000-0000-0000-0000-000000000000", "GET, HEAD"),
+    ("registry", "post", "/enterprises/91141029MA0GRT8U3L", "GET, HEAD"),
+])
+def test_a_method_a_path_does_not_take_is_405_naming_the_ones_it_does(
+    clients: dict[str, TestClient], service: str, method: str, path: str, allowed: str
+) -> None:
+    response = getattr(clients[service], method)(path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json()["detail"] == "Method Not Allowed"
