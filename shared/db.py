@@ -119,6 +119,12 @@ def _forget_what_was_preloaded(session: Session) -> None:
 _KNOWN = "ohs_known"
 
 
+def preloaded(session: Session) -> dict[Any, Any]:
+    """What this transaction has preloaded, by key; a repository may keep answers of its own here (forgotten with
+    the transaction, like the rows)."""
+    return session.info.setdefault(_KNOWN, {})
+
+
 def _known(session: Session, model: type[SQLModel], column: str) -> dict[Any, Any] | None:
     return session.info.get(_KNOWN, {}).get((model, column))
 

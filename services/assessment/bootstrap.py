@@ -22,7 +22,8 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     rules = load_assessment_rules(settings.rules_dir)
     runtime = build_runtime(settings, create_topics)
     use_unit_of_work(runtime, AssessmentUnitOfWork)
-    runtime.consumer.subscribe(topics.REPORTS_SUBMITTED, ReportSubmitted, partial(handlers.classify_submission, rules=rules))
+    runtime.consumer.subscribe(topics.REPORTS_SUBMITTED, ReportSubmitted, partial(handlers.classify_submission, rules=rules),
+                               prepare=handlers.preload_submissions)
     runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, handlers.record_disqualification)
     # where the archive has each employer: its jurisdiction for submissions (RULES §5a)
     runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.record_archived_employer,

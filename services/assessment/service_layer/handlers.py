@@ -446,6 +446,13 @@ def assess(
         return [f"the report cannot be classified: a date or number is out of the range the rules can compute with ({error})"]
 
 
+def preload_submissions(uow: AbstractAssessmentUnitOfWork, events: list[ReportSubmitted]) -> None:
+    """Before a batch of submitted reports: the submissions, their employers' classified ones and their assessors'
+    disqualifications, in a few queries."""
+    uow.submissions.preload([str(event.submission_id) for event in events], list({event.report.enterprise.credit_code for event in events}))
+    uow.disqualified_orgs.preload([event.report.assessor.org_id for event in events if event.report.assessor.org_id])
+
+
 def classify_submission(uow: AbstractAssessmentUnitOfWork, event: ReportSubmitted, rules: AssessmentRules) -> None:
     """Classify a submitted report, or reject it with reasons; record the outcome and announce it."""
     report = event.report
