@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -23,6 +24,30 @@ from sqlmodel import Field, Session, SQLModel, create_engine, func, select
 from shared.contracts import Envelope, utc_now
 
 T = TypeVar("T")
+
+
+def _remember_default_factory_signatures() -> None:
+    """Pydantic asks ``inspect.signature`` of a field's ``default_factory`` each time it makes a default, and
+    SQLModel table models make their defaults on every construction (``utc_now``, ``list``, ``dict``): a
+    tenth of a batch's time went there. A factory's signature does not change; ask once per factory."""
+    from pydantic._internal import _fields
+
+    asked = getattr(_fields, "takes_validated_data_argument", None)
+    if asked is None or hasattr(asked, "cache_info"):  # another pydantic, or already done
+        return
+    cached = functools.lru_cache(maxsize=1024)(asked)
+
+    def takes_validated_data_argument(default_factory: Any) -> Any:
+        try:
+            return cached(default_factory)
+        except TypeError:  # an unhashable factory
+            return asked(default_factory)
+
+    takes_validated_data_argument.cache_info = cached.cache_info  # type: ignore[attr-defined]
+    _fields.takes_validated_data_argument = takes_validated_data_argument
+
+
+_remember_default_factory_signatures()
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -66,6 +67,22 @@ def _lock_head_row(session: Session, region_code: str) -> ChainHeadRecord:
     return session.exec(statement).one()
 
 
+def _next_seq(session: Session) -> int:
+    """The next entry's seq, given out without writing anything yet (so a batch of entries is written in one
+    flush). PostgreSQL: the column's sequence. SQLite: the database's write lock is held (``_lock_head`` wrote),
+    so the last seq ever given out (``sqlite_sequence``) is read once per transaction and counted on from."""
+    connection = session.connection()  # not session.execute: that would flush what is pending first
+    if connection.dialect.name == "postgresql":
+        return int(connection.execute(text("SELECT nextval(pg_get_serial_sequence('registry_change_log', 'seq'))")).scalar_one())
+    transaction = session.get_transaction()
+    held = session.info.get("chain_seq")
+    if held is None or held[0] is not transaction:
+        last = connection.execute(text("SELECT seq FROM sqlite_sequence WHERE name = 'registry_change_log'")).scalar()
+        held = session.info["chain_seq"] = [transaction, int(last or 0)]
+    held[1] += 1
+    return held[1]
+
+
 def lock_regions(session: Session, region_codes: list[str]) -> None:
     """Lock several regions' heads up front, in code order, before appending to each."""
     for region_code in sorted(set(region_codes)):
@@ -87,6 +104,7 @@ def append(
     """Append one entry to the region's chain, in the caller's transaction."""
     head = _lock_head(session, region_code)
     entry = ChangeLogEntry(
+        seq=_next_seq(session),
         region_code=region_code,
         credit_code=credit_code,
         change=change,
@@ -97,11 +115,10 @@ def append(
         payload=json.loads(json.dumps(payload, ensure_ascii=False)),  # exactly what the JSON column gives back
         recorded_at=utc_now(),
         prev_hash=head.last_hash,
-        hash="",  # set below, once the database has given the seq
+        hash="",  # set below: it covers every other column, the seq included
     )
-    session.add(entry)
-    session.flush()
     entry.hash = entry_hash(entry.model_dump())
+    session.add(entry)  # written with the next flush, at the latest the commit's
     head.last_seq, head.last_hash = entry.seq, entry.hash  # type: ignore[assignment]
     session.add(head)  # written with the next flush, at the latest the commit's
     return entry
