@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make run    the whole system: Kafka, the four services, SQLite under .run/ (Ctrl-C stops all)"
 	@echo "make test   every test: unit, integration (real Kafka + PostgreSQL), e2e"
-	@echo "make bench  speed and memory figures: classification, draws and their verification, case codes"
+	@echo "make bench  every performance figure beside its target: in-process, then a fresh Kafka + PostgreSQL + the four services (~15 min); writes bench/results/<date>.json (BENCH_ARGS=--quick: a smoke run)"
 	@echo "other: test-unit test-integration test-e2e kafka-start kafka-stop topics asyncapi docs clean"
 
 $(STAMP): pyproject.toml
@@ -38,7 +38,7 @@ test-e2e: $(STAMP)
 	$(PY) -m pytest -q tests/e2e
 
 bench: $(STAMP)
-	$(PY) bench/bench.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 kafka-start:
 	deploy/kafka/kafka.sh start

@@ -1,0 +1,37 @@
+"""`make bench`'s system part, end to end: `bench/run.py --quick` starts its own broker, PostgreSQL and
+the four services (deploy/kafka/kafka.sh, deploy/postgres/pg.sh), measures, stops them, and writes
+every system figure with a number. The figures are not asserted against their targets: that is the
+benchmark's report (docs/performance.md), not a test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+import system
+
+sys.path.remove(str(REPO / "bench"))
+
+
+def test_the_quick_bench_measures_every_system_figure(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "bench/run.py", "--quick", "--out", str(tmp_path)], check=False, cwd=REPO, capture_output=True, text=True, timeout=1200,
+    )
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
+    [written] = tmp_path.glob("*-quick.json")
+    figures = {f["name"]: f for f in json.loads(written.read_text(encoding="utf-8"))["figures"] if f["source"] == "system"}
+    assert set(figures) == set(system.FIGURE_NAMES), run.stdout
+    for name, figure in figures.items():
+        assert name in run.stdout  # a row of the table
+        if name == system.BATCH and figure["value"] is None:
+            assert figure["notes"].startswith("not available"), figure  # the batch endpoint answered 404/405
+            continue
+        assert isinstance(figure["value"], (int, float)) and figure["value"] > 0, figure
+        assert figure["unit"]
+    for name in (system.E2E, system.E2E_SHARE, system.BATCH, system.FIXED_HTTP_P99, system.ARCHIVED_P99, system.REPLAY):
+        assert figures[name]["target"] is not None, name
