@@ -10,6 +10,9 @@
 #   deploy/kafka/cluster.sh status         which nodes run and answer (exit 0 only if all three do)
 #   deploy/kafka/cluster.sh bootstrap      print the bootstrap list
 #   deploy/kafka/cluster.sh env USER       print `export KAFKA_...=` lines for USER (admin, ohs-registry, ...)
+#   deploy/kafka/cluster.sh stop-node N    stop node N (1-3) alone, the other two go on (a rolling restart, a fault test)
+#   deploy/kafka/cluster.sh start-node N   start node N again (its storage kept) and wait until it serves; its previous
+#                                          log is kept as node.log.1 (node N's pid is in KAFKA_DATA_DIR/nodeN/node.pid)
 #
 # Security:
 #   clients and brokers:  SASL_PLAINTEXT + SCRAM-SHA-512 on 127.0.0.1:PORT..PORT+2 (listener CLIENT; the
@@ -210,6 +213,41 @@ stop() {
   log "stopped"
 }
 
+node_number() {
+  case "${1:-}" in 1|2|3) echo "$1" ;; *) log "a node number, 1 to ${#nodes[@]}, please"; exit 2 ;; esac
+}
+
+start_node() {
+  local i; i="$(node_number "${1:-}")"
+  [ -f "$data/node$i/logs/meta.properties" ] || { log "node $i has no storage in $data: run start first"; exit 1; }
+  if running "$i"; then log "node $i is already running (pid $(cat "$data/node$i/node.pid"))"; else
+    if answers "$(client_port "$i")" || answers "$(controller_port "$i")"; then
+      log "port $(client_port "$i") or $(controller_port "$i") is taken by another process"; exit 1
+    fi
+    configure "$i"
+    [ -f "$data/node$i/node.log" ] && mv "$data/node$i/node.log" "$data/node$i/node.log.1"
+    java_exec kafka.Kafka "$data/node$i/server.properties" >"$data/node$i/node.log" 2>&1 &
+    echo $! > "$data/node$i/node.pid"
+  fi
+  for _ in $(seq 1 240); do
+    if ! running "$i"; then log "node $i exited during start-up; see $data/node$i/node.log"; tail -20 "$data/node$i/node.log" >&2; exit 1; fi
+    if serving "$i"; then log "node $i serves on 127.0.0.1:$(client_port "$i")"; return 0; fi
+    sleep 0.5
+  done
+  log "node $i did not come up within 120 s; see $data/node$i/node.log"; exit 1
+}
+
+stop_node() {
+  local i pid; i="$(node_number "${1:-}")"
+  if ! running "$i"; then log "node $i is not running"; rm -f "$data/node$i/node.pid"; return 0; fi
+  pid="$(cat "$data/node$i/node.pid")"
+  kill -TERM "$pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then log "node $i (pid $pid) did not stop in 30 s; killing"; kill -KILL "$pid"; fi
+  rm -f "$data/node$i/node.pid"
+  log "node $i stopped"
+}
+
 status() {
   local i up=0
   for i in "${nodes[@]}"; do
@@ -244,5 +282,7 @@ case "${1:-}" in
   status) status ;;
   bootstrap) bootstrap ;;
   env) print_env "${2:-}" ;;
-  *) sed -n '2,35p' "$0"; exit 2 ;;
+  start-node) start_node "${2:-}" ;;
+  stop-node) stop_node "${2:-}" ;;
+  *) sed -n '2,37p' "$0"; exit 2 ;;
 esac

@@ -1,26 +1,37 @@
-"""The e2e fixture: the four services as processes, on a real broker, each with its own database.
+"""The e2e fixtures: the four services as processes, on a real broker, each with its own database.
 
 ``system`` is module-scoped and parametrised: every e2e module runs once against SQLite files and
 once against PostgreSQL databases. The topics are shared by the whole session and read from offset 0
 by each new system, so a service may hold employers of earlier modules and parametrisations: tests
 look only at their own (fresh credit codes). The e2e tests have a broker of their own, apart from the
-integration tests'."""
+integration tests'.
+
+The fault tests (test_faults.py) have their own of everything they break: ``own_postgres`` (a PostgreSQL
+server per module), ``own_broker_of_the_class`` (a single kafka.sh broker per class) and
+``secured_cluster`` (the 3-node cluster of cluster.sh per class)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from tests.conftest import REPO, broker, free_port
+from shared.kafka_security import SUPER_USER
+from tests.conftest import REPO, broker, free_port, free_port_pair
 from tests.support import TEST_AUTH_SECRET, eventually_sync
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 SERVICES = ("assessment", "registry", "sampling", "penalty")
 
@@ -90,3 +101,163 @@ def system(request, kafka_bootstrap: str) -> Iterator[dict[str, str]]:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
+
+
+# --------------------------------------------------------------------------- the fault tests' own infrastructure
+#
+# tests/e2e/test_faults.py stops, kills and restarts what it runs on, so it gets its own of each: a PostgreSQL
+# server (restarted by one scenario), a single broker (stopped for a while by another) and the secured 3-node
+# cluster (one node SIGKILLed). Each fixture stops what it started, on failure too.
+
+PG_SCRIPT = REPO / "deploy" / "postgres" / "pg.sh"
+KAFKA_SCRIPT = REPO / "deploy" / "kafka" / "kafka.sh"
+CLUSTER_SCRIPT = REPO / "deploy" / "kafka" / "cluster.sh"
+
+
+def _script(script: Path, *args: str, env: dict[str, str], timeout: float = 240) -> str:
+    """Run one of the deploy scripts; its stdout, or an AssertionError with its stderr."""
+    done = subprocess.run([str(script), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    assert done.returncode == 0, f"{script.name} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL server of deploy/postgres/pg.sh that a test may stop and start again."""
+
+    url: str  # postgresql://ohs@127.0.0.1:PORT/postgres
+    env: dict[str, str]
+
+    def database(self) -> str:
+        return fresh_database(self.url)
+
+    def stop(self) -> None:
+        _script(PG_SCRIPT, "stop", env=self.env)
+
+    def start(self) -> None:
+        _script(PG_SCRIPT, "start", env=self.env)
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the module's own (not the session's ``postgres_server``): the module may restart it."""
+    data = Path(tempfile.mkdtemp(prefix="ohs-pg-own-"))
+    data.chmod(0o755)
+    env = dict(os.environ, PG_DATA_DIR=str(data / "cluster"), PG_PORT=str(free_port()))
+    try:
+        _script(PG_SCRIPT, "start", env=env)
+        yield PostgresServer(_script(PG_SCRIPT, "url", env=env).strip(), env)
+    finally:
+        subprocess.run([str(PG_SCRIPT), "stop"], env=env, capture_output=True, timeout=120, check=False)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@dataclass
+class KafkaUnderTest:
+    """A broker or a cluster as the tests reach it: the bootstrap list, the environment a service (or the
+    admin) connects with, and, on the secured cluster, the data folder with each node's pid file."""
+
+    bootstrap: str
+    script_env: dict[str, str]  # KAFKA_DATA_DIR and the port(s), for kafka.sh / cluster.sh
+    secured: bool = False
+    exports: dict[str, dict[str, str]] = field(default_factory=dict)  # user → `cluster.sh env <user>`
+
+    def env_for(self, user: str) -> dict[str, str]:
+        """The KAFKA_* environment of ``user`` (``ohs-<service>``, or ``admin``)."""
+        if not self.secured:
+            return {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap}
+        if user not in self.exports:
+            text = _script(CLUSTER_SCRIPT, "env", user, env=self.script_env, timeout=30)
+            self.exports[user] = dict(line.removeprefix("export ").split("=", 1) for line in text.splitlines() if line.startswith("export "))
+        return dict(self.exports[user])
+
+    def admin_settings(self, **overrides: object) -> Settings:
+        """Settings connecting as the admin (the super user on the cluster; anyone on the open broker)."""
+        from shared.settings import Settings
+
+        env = self.env_for(SUPER_USER)
+        fields = {"kafka_bootstrap_servers": env["KAFKA_BOOTSTRAP_SERVERS"]}
+        if self.secured:
+            fields |= {"kafka_security_protocol": env["KAFKA_SECURITY_PROTOCOL"], "kafka_sasl_mechanism": env["KAFKA_SASL_MECHANISM"],
+                       "kafka_sasl_username": env["KAFKA_SASL_USERNAME"], "kafka_sasl_password": env["KAFKA_SASL_PASSWORD"],
+                       "kafka_replication_factor": int(env["KAFKA_REPLICATION_FACTOR"]),
+                       "kafka_min_insync_replicas": int(env["KAFKA_MIN_INSYNC_REPLICAS"])}
+        return Settings(**{**fields, **overrides})
+
+    def client_options(self) -> dict[str, object]:
+        """kafka-python options for the test's own clients (the admin's credentials on the cluster)."""
+        from shared.kafka_admin import client_options
+
+        return {"bootstrap_servers": self.bootstrap.split(","), **client_options(self.admin_settings())}
+
+    # the single broker (kafka.sh)
+    def stop_broker(self) -> None:
+        _script(KAFKA_SCRIPT, "stop", env=self.script_env)
+
+    def start_broker(self) -> None:
+        _script(KAFKA_SCRIPT, "start", env=self.script_env)
+
+    # the cluster's nodes (cluster.sh)
+    def node_pid(self, node: int) -> int:
+        return int((Path(self.script_env["KAFKA_DATA_DIR"]) / f"node{node}" / "node.pid").read_text())
+
+    def start_node(self, node: int) -> None:
+        _script(CLUSTER_SCRIPT, "start-node", str(node), env=self.script_env)
+
+
+
+@pytest.fixture(scope="class")
+def own_broker_of_the_class() -> Iterator[KafkaUnderTest]:
+    """A single broker from deploy/kafka/kafka.sh (the one `make run` starts), with the topics, that the
+    class's tests may stop and start again."""
+    from shared.kafka_admin import ensure_topics
+
+    data = Path(tempfile.mkdtemp(prefix="ohs-kafka-faults-"))
+    env = dict(os.environ, KAFKA_DATA_DIR=str(data), KAFKA_PORT=str(free_port_pair()))
+    try:
+        _script(KAFKA_SCRIPT, "start", env=env)
+        bootstrap = f"127.0.0.1:{env['KAFKA_PORT']}"
+        ensure_topics(bootstrap)
+        yield KafkaUnderTest(bootstrap, env)
+    finally:
+        subprocess.run([str(KAFKA_SCRIPT), "stop"], env=env, capture_output=True, timeout=120, check=False)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="class")
+def secured_cluster() -> Iterator[KafkaUnderTest]:
+    """The secured 3-node cluster of deploy/kafka/cluster.sh (SASL/SCRAM, ACLs), its topics created by the admin
+    with replication factor 3 and min.insync.replicas 2 (shared.kafka_security.provision). A test applies the ACLs
+    for its own consumer-group prefix (shared.kafka_security.apply_acls)."""
+    from shared.kafka_security import provision
+
+    data = Path(tempfile.mkdtemp(prefix="ohs-kafka-cluster-faults-"))
+    env = dict(os.environ, KAFKA_DATA_DIR=str(data), KAFKA_CLUSTER_PORT=str(free_port_run(6)))
+    try:
+        bootstrap = _script(CLUSTER_SCRIPT, "start", env=env).strip().splitlines()[-1]
+        cluster = KafkaUnderTest(bootstrap, env, secured=True)
+        provision(cluster.admin_settings())
+        yield cluster
+    finally:
+        subprocess.run([str(CLUSTER_SCRIPT), "stop"], env=env, capture_output=True, timeout=120, check=False)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def free_port_run(length: int) -> int:
+    """A port p with p … p + length - 1 all free on 127.0.0.1."""
+    import random
+    import socket
+
+    def free(port: int) -> bool:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return True
+            except OSError:
+                return False
+
+    for _ in range(200):
+        base = random.randint(20000, 40000)
+        if all(free(base + i) for i in range(length)):
+            return base
+    raise RuntimeError("no run of free ports on 127.0.0.1")
