@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -96,6 +97,11 @@ def create_tables(engine: Engine, models: Iterable[type[SQLModel]]) -> None:
     """Create this service's tables (and the inbox and outbox) if they do not exist."""
     tables = [m.__table__ for m in (*models, ProcessedEvent, OutboxMessage)]  # type: ignore[attr-defined]
     SQLModel.metadata.create_all(engine, tables=tables)
+
+
+def advisory_key(name: str) -> int:
+    """A PostgreSQL advisory lock key (a signed 64-bit integer) for ``name``."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def database_answers(engine: Engine) -> bool:

@@ -42,11 +42,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, text, update
 from sqlmodel import Session
 
 from shared.contracts import Event, utc_now
-from shared.db import OutboxMessage, count_pending_outbox, count_set_aside_outbox, database_answers, oldest_pending_outbox, pending_outbox
+from shared.db import OutboxMessage, advisory_key, count_pending_outbox, count_set_aside_outbox, database_answers, oldest_pending_outbox, pending_outbox
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
 from shared.topics import content_type, dead_letter_topic
@@ -120,6 +120,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock_key = advisory_key(f"ohs-outbox-relay-{engine.url.database}")
 
     def notify(self) -> None:
         """Something was committed to the outbox: publish it soon. Callable from any thread (a unit
@@ -144,18 +145,52 @@ class OutboxRelay:
         service. Any other failure (the broker unreachable) stops this round after marking what was
         acknowledged; the rest is tried again on the next."""
         async with self._lock:
-            published = 0
-            while True:
-                batch = await asyncio.to_thread(self._pending)
-                if not batch:
-                    break
-                done, failure = await self._publish_batch(batch)
-                published += done
-                if failure is not None:
-                    await asyncio.to_thread(self._update_gauges)
-                    raise failure
-            await asyncio.to_thread(self._update_gauges)
-            return published
+            claim = await asyncio.to_thread(self._claim)
+            if claim is False:  # another replica's relay is publishing this database's outbox: it publishes ours too
+                return 0
+            try:
+                published = 0
+                while True:
+                    batch = await asyncio.to_thread(self._pending)
+                    if not batch:
+                        break
+                    done, failure = await self._publish_batch(batch)
+                    published += done
+                    if failure is not None:
+                        await asyncio.to_thread(self._update_gauges)
+                        raise failure
+                await asyncio.to_thread(self._update_gauges)
+                return published
+            finally:
+                if claim is not None:
+                    await asyncio.to_thread(self._let_go, claim)
+
+    def _claim(self) -> Connection | None | bool:
+        """Replicas of a service share its PostgreSQL database, and so its outbox: one relay at a time publishes it
+        (a session-level advisory lock on a connection held for the round), else both would publish every row.
+        None on SQLite (one process), False when another replica holds it."""
+        if self._engine.dialect.name != "postgresql":
+            return None
+        connection = self._engine.connect()
+        try:
+            held = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}).scalar()
+            connection.commit()  # the lock outlives the transaction; the connection does not idle in one
+        except Exception:
+            connection.close()
+            raise
+        if not held:
+            connection.close()
+            return False
+        return connection
+
+    def _let_go(self, connection: Connection) -> None:
+        try:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._lock_key})
+            connection.commit()
+        except Exception:  # noqa: BLE001 - the database went away: the lock went with its session
+            connection.invalidate()
+        finally:
+            connection.close()
 
     async def _publish_batch(self, batch: list[tuple[int, str, str, str]]) -> tuple[int, Exception | None]:
         sent: list[tuple[int, str, Any]] = []

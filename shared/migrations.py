@@ -17,10 +17,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, inspect
+from sqlalchemy import Engine, MetaData, inspect, text
 from sqlmodel import SQLModel
 
-from shared.db import OutboxMessage, ProcessedEvent, make_engine
+from shared.db import OutboxMessage, ProcessedEvent, advisory_key, make_engine
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 
@@ -51,18 +51,24 @@ def config(service: str, engine: Engine | None = None) -> Config:
 
 
 def upgrade(service: str, engine: Engine) -> None:
-    """Bring the service's database to the newest revision."""
-    tables = set(inspect(engine).get_table_names())
-    if tables and "alembic_version" not in tables:
-        raise UnversionedDatabase(
-            f"the {service} database already has tables ({', '.join(sorted(tables)[:5])}…) but no migration history: "
-            "it was created by a pre-release build. Back it up and remove it (make run keeps it in .run/data), "
-            f"or, if its schema matches, mark it current with `python -m shared.migrations {service} stamp`."
-        )
+    """Bring the service's database to the newest revision.
+
+    Replicas of a service starting together on one PostgreSQL database take turns: the upgrade runs under a
+    transaction-level advisory lock, so the second finds the first's tables and has nothing left to do."""
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(f"ohs-migrations-{service}")})
+        tables = set(inspect(connection).get_table_names())
+        if tables and "alembic_version" not in tables:
+            raise UnversionedDatabase(
+                f"the {service} database already has tables ({', '.join(sorted(tables)[:5])}…) but no migration history: "
+                "it was created by a pre-release build. Back it up and remove it (make run keeps it in .run/data), "
+                f"or, if its schema matches, mark it current with `python -m shared.migrations {service} stamp`."
+            )
         cfg = config(service)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
 
 
 def main() -> None:
