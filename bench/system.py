@@ -27,10 +27,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +48,8 @@ for path in (REPO, REPO / "bench"):
         sys.path.insert(0, str(path))
 
 from province import synthetic_reports
+
+from shared.ports import free_port, free_port_run  # noqa: E402
 
 SERVICES = ("assessment", "registry", "sampling", "penalty")
 KAFKA_SH = REPO / "deploy" / "kafka" / "kafka.sh"
@@ -130,29 +130,6 @@ def percentile(values: list[float], p: float) -> float:
 # --------------------------------------------------------------------------- the platform
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def free_port_pair() -> int:
-    for _ in range(200):
-        port = random.randint(20000, 40000)
-        if _free(port) and _free(port + 1):
-            return port
-    raise RuntimeError("no free port pair on 127.0.0.1")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Service:
     name: str
@@ -200,7 +177,7 @@ class Platform:
     _cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def start_kafka(self) -> str:
-        port = free_port_pair()
+        port = free_port_run(2)
         env = dict(os.environ, KAFKA_DATA_DIR=str(self.root / "kafka"), KAFKA_PORT=str(port))
         say(f"starting a KRaft broker on 127.0.0.1:{port}")
         self._cleanups.append(lambda: subprocess.run([str(KAFKA_SH), "stop"], env=env, check=False, timeout=60))

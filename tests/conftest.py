@@ -11,9 +11,7 @@ It also sets OHS_AUTH_SECRET to ``tests.support.TEST_AUTH_SECRET`` for every ser
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.ports import free_port, free_port_run  # noqa: F401  (the tests import them from here)
 from tests.support import TEST_AUTH_SECRET
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,28 +31,9 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ["OHS_AUTH_SECRET"] = TEST_AUTH_SECRET
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 def free_port_pair() -> int:
     """A port p with p + 1 also free (the broker's client and controller listeners)."""
-    for _ in range(200):
-        port = random.randint(20000, 40000)
-        if _free(port) and _free(port + 1):
-            return port
-    raise RuntimeError("no free port pair on 127.0.0.1")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_port_run(2)
 
 
 @contextmanager

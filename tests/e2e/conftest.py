@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from shared.kafka_security import SUPER_USER
-from tests.conftest import REPO, broker, free_port, free_port_pair
+from tests.conftest import REPO, broker, free_port, free_port_pair, free_port_run
 from tests.support import TEST_AUTH_SECRET, eventually_sync
 
 if TYPE_CHECKING:
@@ -243,21 +243,3 @@ def secured_cluster() -> Iterator[KafkaUnderTest]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def free_port_run(length: int) -> int:
-    """A port p with p … p + length - 1 all free on 127.0.0.1."""
-    import random
-    import socket
-
-    def free(port: int) -> bool:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return True
-            except OSError:
-                return False
-
-    for _ in range(200):
-        base = random.randint(20000, 40000)
-        if all(free(base + i) for i in range(length)):
-            return base
-    raise RuntimeError("no run of free ports on 127.0.0.1")

@@ -10,7 +10,6 @@ import asyncio
 import logging
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from shared import architecture, topics
 from shared.contracts import AssessmentClassified, ClassificationChanged, FactorGrade, RuleSetRef, TraceEntry
 from shared.kafka_admin import admin_client, client_options
 from shared.kafka_security import SUPER_USER, all_grants, broker_security, principal, provision, service_grants, user_name
+from shared.ports import free_port_run
 from shared.settings import Settings, settings_for
 from tests.support import eventually, new_credit_code, serving
 
@@ -71,27 +71,12 @@ class Cluster:
         }
 
 
-def _free_run(length: int) -> int:
-    """A port p with p … p + length - 1 all free on 127.0.0.1."""
-    def free(port: int) -> bool:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return True
-            except OSError:
-                return False
-
-    for _ in range(200):
-        base = 20000 + (int.from_bytes(os.urandom(2), "big") % 20000)
-        if all(free(base + i) for i in range(length)):
-            return base
-    raise RuntimeError("no run of free ports on 127.0.0.1")
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
     data = Path(tempfile.mkdtemp(prefix="ohs-kafka-cluster-"))
-    env = dict(os.environ, KAFKA_DATA_DIR=str(data), KAFKA_CLUSTER_PORT=str(_free_run(6)))
+    env = dict(os.environ, KAFKA_DATA_DIR=str(data), KAFKA_CLUSTER_PORT=str(free_port_run(6)))
     try:
         started = subprocess.run([str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=180)
         assert started.returncode == 0, started.stderr[-3000:]
