@@ -223,7 +223,7 @@ def main() -> int:
                     del waiting[name]
             time.sleep(0.5)
         if waiting:
-            raise RuntimeError(f"not healthy after 90 s: {', '.join(waiting)}; see .run/logs/")
+            raise RuntimeError(f"not healthy after 90 s: {', '.join(waiting)}; see {_shown(RUN / 'logs')}/")
         try:
             seed_rosters(SERVICES["sampling"], json.loads(TOKENS_FILE.read_text())["province"])
         except (OSError, ValueError, KeyError) as error:  # a demo convenience: never stops the system
@@ -232,8 +232,8 @@ def main() -> int:
         for name, port in SERVICES.items():
             print(f"  {name:<11} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)", flush=True)
         say(f"bearer tokens (province 140000, city 141000, county 141029, employer {EXAMPLE_EMPLOYER}, auditor 141000) "
-            f"in {_shown(TOKENS_FILE)}, e.g. -H \"Authorization: Bearer $(jq -r .county .run/tokens.json)\"")
-        say("logs in .run/logs/, data in .run/data/; Ctrl-C stops everything")
+            f"in {_shown(TOKENS_FILE)}, e.g. -H \"Authorization: Bearer $(jq -r .county {_shown(TOKENS_FILE)})\"")
+        say(f"logs in {_shown(RUN / 'logs')}/, data in {_shown(RUN / 'data')}/; Ctrl-C stops everything")
         supervise(processes, start, own_broker, kafka_sh, env)
     except KeyboardInterrupt:
         say("stopping")
