@@ -53,7 +53,9 @@ def _alive(pid: int) -> bool:
 
 
 def test_make_run_starts_a_killed_service_again_and_stops_everything_on_ctrl_c(kafka_bootstrap: str) -> None:
-    offset = next(o for o in (random.randint(20000, 40000) for _ in range(100)) if _ports_free([8001 + o + i for i in range(4)]))
+    # the services' ports 8001 + offset … 8004 + offset stay below the ephemeral range (shared/ports.py): the killed one
+    # must get its port back
+    offset = next(o for o in (random.randint(12000, 24000) for _ in range(100)) if _ports_free([8001 + o + i for i in range(4)]))
     run_dir = Path(tempfile.mkdtemp(prefix="ohs-make-run-"))
     env = dict(os.environ, OHS_RUN_DIR=str(run_dir), OHS_RUN_PORT_OFFSET=str(offset), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
                OHS_CONSUMER_GROUP_PREFIX=f"run-{uuid.uuid4().hex[:8]}", OHS_AUTH_SECRET=TEST_AUTH_SECRET)
