@@ -54,6 +54,19 @@ class Settings(BaseSettings):
     auth_secret: str = Field(default="", validation_alias="OHS_AUTH_SECRET")
     # Reminders (registry): a re-assessment due within this many days is "due soon".
     reminder_within_days: int = Field(default=90, ge=0, validation_alias="OHS_REMINDER_WITHIN_DAYS")
+    # Attachments of rectification submissions (registry): stored on the local disk under
+    # <data_dir>/attachments by default, in an S3-compatible store when this is s3://bucket/prefix
+    # (endpoint by ?endpoint=http://host:port, credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    attachments_url: str | None = Field(default=None, validation_alias="OHS_ATTACHMENTS_URL")
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024, validation_alias="OHS_ATTACHMENT_MAX_BYTES")
+    attachment_max_files: int = Field(default=5, ge=1, le=50, validation_alias="OHS_ATTACHMENT_MAX_FILES")
+    # Notifications (notification service): e-mail over SMTP when set (smtp://[user:password@]host:port
+    # [?starttls=true], or smtps:// for implicit TLS); unset, e-mail is off and the web inbox alone
+    # carries notifications. SMS is an adapter an agency plugs in: "module:factory".
+    smtp_url: str | None = Field(default=None, validation_alias="OHS_SMTP_URL", repr=False)
+    mail_from: str = Field(default="ohs-noreply@localhost", max_length=200, validation_alias="OHS_MAIL_FROM")
+    sms_adapter: str | None = Field(default=None, validation_alias="OHS_SMS_ADAPTER")
+    delivery_max_attempts: int = Field(default=5, ge=1, le=50, validation_alias="OHS_DELIVERY_MAX_ATTEMPTS")
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or an SQLite file of this service's own under the data folder."""

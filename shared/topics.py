@@ -40,6 +40,9 @@ TASK_ASSIGNED = "ohs.sampling.task-assigned"
 PLAN_COMMITTED = "ohs.sampling.plan-committed"
 DRAW_PUBLISHED = "ohs.sampling.draw-published"
 INSPECTION_RECORDED = "ohs.sampling.inspection-recorded"
+SCREENED = "ohs.penalty.screened"
+RECTIFICATION_PROGRESSED = "ohs.registry.rectification-progressed"
+PORTRAIT_CHANGED = "ohs.registry.portrait-changed"
 CREDIT_EVENTS = "ohs.credit.events"  # for external credit-regulation systems: CloudEvents 1.0, not an Event
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 
@@ -64,6 +67,11 @@ TOPICS: tuple[Topic, ...] = (
         ("registry",),
         CLOUDEVENTS_JSON,
     ),
+    Topic(SCREENED, 6, "A classified report's shortcomings screened against the no-penalty list (附件5): per shortcoming, the duty, "
+          "the outcome (eligible if corrected, not eligible, no violation), the deadline and the trace.", ("penalty",)),
+    Topic(RECTIFICATION_PROGRESSED, 6, "A step of an employer's rectification item (整改): raised, continued, submitted, returned, cleared (解除), "
+          "reminded, overdue (listed for enforcement).", ("registry",)),
+    Topic(PORTRAIT_CHANGED, 6, "An employer's risk portrait (风险画像) has a new version: guidance, not carried by the credit feed.", ("registry",)),
     Topic(ORGS_DISQUALIFIED, 3, "A technical service organisation disqualified from comprehensive risk assessment work.", ("penalty",)),
 )
 

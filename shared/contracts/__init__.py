@@ -26,6 +26,9 @@ from shared.contracts.assessment import (  # noqa: F401
     ReportRejected,
     ReportSubmitted,
     SelfCheck,
+    Shortcoming,
+    ShortcomingKind,
+    disclosed_shortcomings,
 )
 from shared.contracts.credit import (  # noqa: F401
     CREDIT_EVENT_KINDS,
@@ -78,10 +81,19 @@ from shared.contracts.penalty import (  # noqa: F401
     CaseStep,
     OrgDisqualified,
     PenaltyDecided,
+    ScreeningOutcome,
+    ScreeningRecorded,
+    ScreeningResult,
 )
 from shared.contracts.registry import (  # noqa: F401
     ClassificationChanged,
     ExemptionChanged,
+    PortraitChanged,
+    PortraitDimensionSummary,
+    PortraitLevel,
+    RectificationProgressed,
+    RectificationStatus,
+    RectificationStep,
     ReminderDue,
     ReminderKind,
 )
@@ -99,6 +111,6 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
     for cls in (
         ReportSubmitted, ReportRejected, AssessmentClassified, ClassificationChanged, ViolationRecorded, PenaltyDecided,
         OrgDisqualified, ExemptionChanged, ReminderDue, CaseProgressed, TaskAssigned, PlanCommitted, DrawPublished,
-        InspectionRecorded,
+        InspectionRecorded, ScreeningRecorded, RectificationProgressed, PortraitChanged,
     )
 }

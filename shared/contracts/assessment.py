@@ -203,6 +203,63 @@ class Flag(BaseModel):
     message: str
 
 
+ShortcomingKind = Literal["checklist", "test_missing", "test_expired", "exposure_over_limit", "publicity_short", "submission_late",
+                         "first_assessment_late"]
+SHORTCOMING_FLAGS: tuple[str, ...] = ("publicity_short", "submission_late", "first_assessment_late")  # the flags that are shortcomings
+
+
+class Shortcoming(BaseModel):
+    """Something a classified report discloses that the employer should put right (RULES §7, 浙江's
+    画像—整改 loop): a self-check item that lost points, a hazard whose test is missing or out of
+    date, exposure over the limit, a short 公示, a late submission.
+
+    ``code`` is stable for the same shortcoming across an employer's reports (``checklist:4.3``,
+    ``test_expired:矽尘``, ``publicity_short``): a later report disclosing it again continues the same
+    rectification item. ``rule_key`` is what rule data maps to a duty (``checklist:4.3``,
+    ``test_expired``, ``publicity_short``). Whether it is a violation at all is the rule data's
+    call (penalty's screening), not this model's."""
+
+    code: str = Field(max_length=300)
+    kind: ShortcomingKind
+    subject: str | None = Field(default=None, max_length=NAME_LENGTH, description="the self-check item id or the hazard factor")
+    text: str = Field(max_length=2000, description="what the report shows, in words the employer and a supervisor read")
+
+    @property
+    def rule_key(self) -> str:
+        return f"checklist:{self.subject}" if self.kind == "checklist" else self.kind
+
+
+def disclosed_shortcomings(factors: list["FactorGrade"], lost_points: list["LostPoints"], flags: list["Flag"]) -> list[Shortcoming]:
+    """The shortcomings a classified report discloses, in a fixed order (checklist items as the
+    report lists them, then each factor's test and exposure, then the flags): pure, so every
+    consumer that derives them from the same event derives the same list."""
+    found: list[Shortcoming] = []
+    for lost in lost_points:
+        found.append(Shortcoming(
+            code=f"checklist:{lost.item}", kind="checklist", subject=lost.item,
+            text=f"自查表 {lost.item} {lost.title}: 得分 {lost.earned:g} / {lost.points:g}",
+        ))
+    for factor in factors:
+        if factor.test_status in ("missing", "expired"):
+            what = "未检测" if factor.test_status == "missing" else "检测已过期"
+            found.append(Shortcoming(
+                code=f"test_{factor.test_status}:{factor.factor}", kind=f"test_{factor.test_status}",  # type: ignore[arg-type]
+                subject=factor.factor, text=f"{factor.factor}: 工作场所职业病危害因素{what} ({factor.nature}, 接触 {factor.exposed} 人)",
+            ))
+        if factor.declared_compliant is False or (factor.declared_compliant is None and not factor.compliant and factor.test_status == "valid"):
+            found.append(Shortcoming(
+                code=f"exposure_over_limit:{factor.factor}", kind="exposure_over_limit", subject=factor.factor,
+                text=f"{factor.factor}: 接触水平超过职业接触限值 ({factor.nature}, 接触 {factor.exposed} 人)",
+            ))
+    for flag in flags:
+        if flag.code in SHORTCOMING_FLAGS:
+            found.append(Shortcoming(code=flag.code, kind=flag.code, text=flag.message))  # type: ignore[arg-type]
+    unique: dict[str, Shortcoming] = {}
+    for shortcoming in found:  # a factor listed twice discloses its shortcoming once
+        unique.setdefault(shortcoming.code, shortcoming)
+    return list(unique.values())
+
+
 class AssessmentClassified(Event):
     topic: ClassVar[str] = topics.ASSESSMENTS_CLASSIFIED
 
@@ -225,5 +282,16 @@ class AssessmentClassified(Event):
     assessor: Assessor | None = None
     rule_set: RuleSetRef
     trace: list[TraceEntry]
+    shortcomings: list[Shortcoming] = Field(
+        default_factory=list,
+        description="what the report discloses that the employer should put right (derived from factors, lost_points and flags; "
+        "filled from them for events published before the field existed)",
+    )
 
     _region = field_validator("region_code")(validate_county_code)
+
+    @model_validator(mode="after")
+    def _shortcomings(self) -> "AssessmentClassified":
+        if not self.shortcomings:
+            self.shortcomings = disclosed_shortcomings(self.factors, self.lost_points, self.flags)
+        return self

@@ -6,10 +6,11 @@ from datetime import date
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared import topics
-from shared.contracts.envelope import Decision, Event, TraceEntry
+from shared.contracts.assessment import Shortcoming
+from shared.contracts.envelope import Decision, Event, RuleSetRef, TraceEntry
 
 
 class OrgDisqualified(Event):
@@ -71,3 +72,40 @@ class CaseProgressed(Event):
     actor: str = Field(description="who took the step (a staff member's name, or 'system' for the daily sweep)")
     detail: str
     fine_yuan: int | None = Field(default=None, ge=0, description="the fine, on the step that records it (closed after a penalty)")
+
+
+ScreeningOutcome = Literal["eligible_if_corrected", "not_eligible", "no_violation"]
+
+
+class ScreeningResult(BaseModel):
+    """One disclosed shortcoming screened against the no-penalty list (附件5) in force: the duty it
+    breaches and whether a first-time, minor, promptly corrected breach would go unpenalised.
+
+    ``item_code`` is the 附件5 item when one applies (else null); ``provision_code`` is the
+    article-item a case opened from it would carry (``70-1``, ``72-4``; null for no violation)."""
+
+    screening_id: UUID
+    shortcoming: Shortcoming
+    outcome: ScreeningOutcome
+    item_code: str | None = None
+    provision_code: str | None = None
+    duty: str = Field(default="", description="the duty breached (违反条款) and the penalty provision, in words")
+    deadline: date | None = Field(default=None, description="correct by this China date (责令限期改正, in working days)")
+    reasons: list[str] = Field(default_factory=list, description="why not eligible: repeat, harm, not on the list, major")
+    earlier: str | None = Field(default=None, description="the earlier case or screening that makes it a repeat, when it is one")
+    trace: list[TraceEntry]
+
+
+class ScreeningRecorded(Event):
+    """A classified report's shortcomings screened against 附件5 (RULES §7), one result per
+    shortcoming, in the order the report discloses them. Nothing is penalised by it: the county
+    opens a case from a result when it decides to. An empty ``results`` is a report with nothing
+    to put right (the registry then clears nothing and raises nothing)."""
+
+    topic: ClassVar[str] = topics.SCREENED
+
+    submission_id: UUID
+    region_code: str
+    screened_on: date = Field(description="the China date of the screening: deadlines count from it")
+    results: list[ScreeningResult]
+    rule_set: RuleSetRef

@@ -6,7 +6,7 @@ from datetime import date
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from shared import topics
 from shared.contracts.envelope import (
@@ -80,6 +80,67 @@ class ReminderDue(Event):
     due_on: date
     days: int = Field(ge=0, description="days until due_on (due soon) or since it (overdue)")
     enterprise_name: str
+    reason: str
+
+    _region = field_validator("region_code")(validate_county_code)
+
+
+RectificationStep = Literal[
+    "raised",  # a shortcoming became an item for the employer, with its deadline
+    "continued",  # a later report discloses it again: the same item goes on (deadline unchanged)
+    "submitted",  # the employer submitted its correction (text and attachments)
+    "returned",  # staff returned the correction, with the reason
+    "cleared",  # staff accepted it: 解除, the item leaves the portrait
+    "reminded",  # the deadline is near (or today) and nothing accepted yet
+    "overdue",  # the deadline passed uncorrected: listed for enforcement
+]
+RectificationStatus = Literal["open", "submitted", "returned", "cleared", "overdue"]
+
+
+class RectificationProgressed(Event):
+    """One step of an employer's rectification item (整改): raised from a screened shortcoming,
+    corrected by the employer, reviewed by staff, cleared (解除) — or reminded and listed for
+    enforcement when its deadline passes. ``status`` is the item's status after the step."""
+
+    topic: ClassVar[str] = topics.RECTIFICATION_PROGRESSED
+
+    item_id: UUID
+    region_code: str
+    shortcoming_code: str
+    shortcoming_text: str
+    submission_id: UUID = Field(description="the report that first disclosed the shortcoming")
+    screening_id: UUID | None = Field(default=None, description="the latest screening of it (penalty's)")
+    step: RectificationStep
+    status: RectificationStatus
+    on: date = Field(description="the China date of the step")
+    deadline: date
+    corrected_on: date | None = Field(default=None, description="on cleared: the day the accepted correction was submitted")
+    corrected_in_time: bool | None = Field(default=None, description="on cleared: submitted by the deadline (counts as promptly corrected)")
+    actor: str = Field(description="who took the step: the employer, a staff member's name, or 'system' for the daily sweep")
+    detail: str = ""
+
+    _region = field_validator("region_code")(validate_county_code)
+
+
+PortraitLevel = Literal["low", "medium", "high"]  # 低 / 中 / 高
+
+
+class PortraitDimensionSummary(BaseModel):
+    name: str
+    level: PortraitLevel
+    shortcomings: int = Field(ge=0)
+
+
+class PortraitChanged(Event):
+    """An employer's risk portrait (风险画像, 一企一案) has a new version. Guidance for the employer
+    and its county, never a sanction: the credit feed does not carry it."""
+
+    topic: ClassVar[str] = topics.PORTRAIT_CHANGED
+
+    region_code: str
+    enterprise_name: str
+    version: int = Field(ge=1)
+    dimensions: list[PortraitDimensionSummary]
     reason: str
 
     _region = field_validator("region_code")(validate_county_code)
