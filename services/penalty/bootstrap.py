@@ -10,10 +10,11 @@ from services.penalty.adapters.rules import Rulebook
 from services.penalty.entrypoints.http import router
 from services.penalty.entrypoints.orgs_http import router as orgs_router
 from services.penalty.entrypoints.procedure_http import router as procedure_router
-from services.penalty.service_layer import handlers
+from services.penalty.entrypoints.screening_http import router as screening_router
+from services.penalty.service_layer import handlers, screening
 from services.penalty.service_layer.unit_of_work import PenaltyUnitOfWork
 from shared import topics
-from shared.contracts import ClassificationChanged, ViolationRecorded
+from shared.contracts import AssessmentClassified, ClassificationChanged, RectificationProgressed, ViolationRecorded
 from shared.dates import china_today
 from shared.archive_region import preload_archived_employers
 from shared.runtime import PeriodicJob, build_runtime, create_app, use_unit_of_work
@@ -31,6 +32,9 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     # where the archive has each employer: the county of a case opened from a request (RULES §5a)
     runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.record_archived_employer,
                                prepare=preload_archived_employers)
+    # every classified report's shortcomings screened against 附件5, and the registry's rectification items followed (issue 13)
+    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, partial(screening.screen_report, rulebook=rulebook))
+    runtime.consumer.subscribe(topics.RECTIFICATION_PROGRESSED, RectificationProgressed, screening.record_rectification)
 
     async def sweep_escalations() -> None:  # idempotent: an escalated case is no longer awaiting correction
         await runtime.uow.run(lambda uow: handlers.sweep_escalations(uow, china_today(), rulebook))
@@ -47,4 +51,5 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.include_router(router)
     app.include_router(procedure_router)
     app.include_router(orgs_router)  # technical service organisations (issue 6 item 7)
+    app.include_router(screening_router)  # screenings of classified reports against 附件5 (issue 13)
     return app

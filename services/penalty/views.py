@@ -9,10 +9,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from services.penalty.adapters.orm import Case, CaseStep
 from services.penalty.adapters.orm_orgs import OrgDisqualification, OrgFinding
+from services.penalty.adapters.orm_screening import Screening
 from services.penalty.adapters.rules import Rulebook
 from services.penalty.domain.case_codes import case_code_problem, code_region
 from services.penalty.domain.no_penalty import NoPenaltyList
@@ -56,6 +58,7 @@ def case_view(case: Case, steps: list[CaseStep] | None = None) -> dict[str, Any]
         "departure_reason": case.departure_reason,
         "producer": case.producer,
         "task_id": case.task_id,
+        "description": case.description,
         "created_at": case.created_at.isoformat(),
         "decided_at": case.decided_at.isoformat() if case.decided_at else None,
         "decided_on": case.decided_on.isoformat() if case.decided_on else None,
@@ -70,8 +73,15 @@ def _timeline(session: Session, case_id: str) -> list[CaseStep]:
 
 
 def case_detail(session: Session, case: Case) -> dict[str, Any]:
-    """The case with its timeline (GET /cases/{id}, and the answer of every step)."""
-    return case_view(case, _timeline(session, case.id))
+    """The case with its timeline (GET /cases/{id}, and the answer of every step); a case opened from a
+    screening shows the screening (its id, report, outcome and trace)."""
+    view = case_view(case, _timeline(session, case.id))
+    screening = session.exec(select(Screening).where(Screening.case_id == case.id)).first()
+    view["screening"] = None if screening is None else {
+        "id": screening.id, "submission_id": screening.submission_id, "outcome": screening.outcome,
+        "shortcoming": screening.shortcoming, "screened_on": screening.screened_on.isoformat(), "trace": screening.trace,
+    }
+    return view
 
 
 def case_by_id(session: Session, case_id: str) -> dict[str, Any] | None:
@@ -90,6 +100,47 @@ def no_penalty_list(rule_list: NoPenaltyList, region_code: str, on: date) -> dic
     return {**rule_list.model_dump(mode="json"), "label": rule_list.label(), "region_code": region_code,
             "on": on.isoformat(), "item_codes": [item.code for item in rule_list.items],
             "procedure": rule_list.rules_procedure.model_dump(mode="json")}
+
+
+# --------------------------------------------------------------------------- screenings of reports (附件5)
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def screening_view(row: Screening) -> dict[str, Any]:
+    """One screened shortcoming as GET /screenings shows it."""
+    return {
+        "id": row.id, "submission_id": row.submission_id, "credit_code": row.credit_code, "region_code": row.region_code,
+        "screened_on": row.screened_on.isoformat(), "shortcoming": row.shortcoming, "item_code": row.item_code,
+        "provision_code": row.provision_code, "duty": row.duty, "major": row.major, "outcome": row.outcome,
+        "deadline": row.deadline.isoformat(), "reasons": row.reasons, "earlier": row.earlier, "item_id": row.item_id,
+        "rectification_status": row.rectification_status, "corrected_on": _day(row.corrected_on),
+        "corrected_in_time": row.corrected_in_time, "listed_for_enforcement": row.listed_on is not None,
+        "listed_on": _day(row.listed_on), "case_id": row.case_id, "case_code": row.case_code, "trace": row.trace,
+    }
+
+
+def screenings(session: Session, *, credit_code: str | None, region: str | None, outcome: str | None, limit: int,
+               offset: int) -> dict[str, Any]:
+    """Screenings newest first: of one employer (``credit_code``) and/or inside a region (``region``: a GB/T 2260 code
+    whose counties count), of one ``outcome`` when given; ``total`` counts them all, ``items`` the page."""
+    query = select(Screening)
+    if credit_code is not None:
+        query = query.where(Screening.credit_code == credit_code)
+    if region is not None:
+        query = query.where(col(Screening.region_code).startswith(region_prefix(region)))
+    if outcome is not None:
+        query = query.where(Screening.outcome == outcome)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    page = query.order_by(col(Screening.screened_on).desc(), col(Screening.submission_id), col(Screening.seq)).offset(offset).limit(limit)
+    return {"total": total, "limit": limit, "offset": offset, "items": [screening_view(r) for r in session.exec(page)]}
+
+
+def screening_by_id(session: Session, screening_id: str) -> dict[str, Any] | None:
+    row = session.get(Screening, screening_id)
+    return screening_view(row) if row else None
 
 
 # --------------------------------------------------------------------------- 行政行为码 coverage and 案卷评查

@@ -91,6 +91,7 @@ from shared.contracts.registry import (  # noqa: F401
     PortraitChanged,
     PortraitDimensionSummary,
     PortraitLevel,
+    RectificationAttachment,
     RectificationProgressed,
     RectificationStatus,
     RectificationStep,

@@ -97,6 +97,16 @@ RectificationStep = Literal[
 RectificationStatus = Literal["open", "submitted", "returned", "cleared", "overdue"]
 
 
+class RectificationAttachment(BaseModel):
+    """A file the employer attached to its correction, as stored (the bytes stay in the attachment store)."""
+
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int = Field(ge=0)
+    sha256: str = Field(min_length=64, max_length=64)
+    key: str = Field(max_length=500, description="where the attachment store keeps it")
+
+
 class RectificationProgressed(Event):
     """One step of an employer's rectification item (整改): raised from a screened shortcoming,
     corrected by the employer, reviewed by staff, cleared (解除) — or reminded and listed for
@@ -118,6 +128,13 @@ class RectificationProgressed(Event):
     corrected_in_time: bool | None = Field(default=None, description="on cleared: submitted by the deadline (counts as promptly corrected)")
     actor: str = Field(description="who took the step: the employer, a staff member's name, or 'system' for the daily sweep")
     detail: str = ""
+    # What a registry rebuilt from the topics needs to restore the step (the items' own log is this topic):
+    outcome: str | None = Field(default=None, description="on raised: the screening's outcome (eligible_if_corrected, not_eligible, no_violation)")
+    item_code: str | None = Field(default=None, description="on raised: the 附件5 item, when one applies")
+    shortcoming_kind: str | None = Field(default=None, description="on raised: the Shortcoming kind")
+    shortcoming_subject: str | None = Field(default=None, description="on raised: the Shortcoming subject (item id or factor)")
+    correction_text: str | None = Field(default=None, description="on submitted: the employer's text")
+    attachments: list[RectificationAttachment] = Field(default_factory=list, description="on submitted: the files, as stored")
 
     _region = field_validator("region_code")(validate_county_code)
 

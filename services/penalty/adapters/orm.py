@@ -87,3 +87,7 @@ MODELS: list[type[SQLModel]] = [Case, CaseStep, CaseCodeCounter, ArchivedEmploye
 from services.penalty.adapters.orm_orgs import MODELS as ORG_MODELS  # noqa: E402 - technical service organisations (orm_orgs.py)
 
 MODELS += ORG_MODELS
+
+from services.penalty.adapters.orm_screening import MODELS as SCREENING_MODELS  # noqa: E402 - screenings of reports (orm_screening.py)
+
+MODELS += SCREENING_MODELS

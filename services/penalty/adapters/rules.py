@@ -1,17 +1,18 @@
-"""The penalty service's rule data, read from disk: the no-penalty lists (附件5) and the discretion
-baselines (裁量基准) — the packaged ``services/penalty/rules/`` plus the agency's ``$OHS_RULES_DIR/penalty/``
+"""The penalty service's rule data, read from disk: the no-penalty lists (附件5), the discretion
+baselines (裁量基准) and the shortcoming maps (which duty a report's shortcoming breaches) — the packaged ``services/penalty/rules/`` plus the agency's ``$OHS_RULES_DIR/penalty/``
 — and the working calendar. Everything goes through the one loader, :func:`shared.rule_data.load_rule_files`;
 the domain receives the parsed rules. A bad file stops start-up (:class:`shared.rule_data.RuleDataError`
 naming the file)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.penalty.domain.discretion import DiscretionBaseline, DiscretionBaselines
 from services.penalty.domain.no_penalty import NoPenaltyList, NoPenaltyRules
-from shared.rule_data import agency_folder, load_rule_files
+from services.penalty.domain.screening import ShortcomingMap, ShortcomingMaps, listed_item_problems
+from shared.rule_data import RuleDataError, agency_folder, load_rule_files
 from shared.working_calendar import WorkingCalendar
 
 PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -31,6 +32,17 @@ def load_discretion_baselines(extra_dir: Path | None = None) -> DiscretionBaseli
     return DiscretionBaselines(list(baselines))
 
 
+def load_shortcoming_maps(no_penalty: NoPenaltyRules, extra_dir: Path | None = None) -> ShortcomingMaps:
+    """Every shortcoming map (``"kind": "shortcoming_map"``) of the packaged folder and ``extra_dir``; two files with
+    the same jurisdiction and version are refused, and so is a map naming a 附件5 item (``item_code``) that the
+    no-penalty list in force for its jurisdiction on its effective date does not hold (each file named)."""
+    maps = load_rule_files([PACKAGED_RULES, extra_dir], ShortcomingMap, what="shortcoming map file", kind="shortcoming_map")
+    problems = [f"shortcoming map file {duty_map.origin}: {problem}" for duty_map in maps for problem in listed_item_problems(duty_map, no_penalty)]
+    if problems:
+        raise RuleDataError("\n".join(problems))
+    return ShortcomingMaps(maps)
+
+
 @dataclass(frozen=True)
 class Rulebook:
     """The rule data the penalty service decides with (packaged + ``rules_dir``)."""
@@ -38,10 +50,13 @@ class Rulebook:
     no_penalty: NoPenaltyRules
     baselines: DiscretionBaselines
     calendar: WorkingCalendar
+    shortcomings: ShortcomingMaps = field(default_factory=lambda: ShortcomingMaps([]))  # the duty each report shortcoming breaches
 
     @classmethod
     def load(cls, rules_dir: Path | None = None) -> "Rulebook":
         """Packaged rule data plus the agency's: ``<rules_dir>/penalty/`` (lists, baselines) and ``<rules_dir>/calendar/``.
         (The top level of rules_dir is the assessment service's rule sets; each other service has its subfolder.)"""
         own = agency_folder(rules_dir, "penalty")
-        return cls(load_no_penalty_rules(own), load_discretion_baselines(own), WorkingCalendar(agency_folder(rules_dir, "calendar")))
+        no_penalty = load_no_penalty_rules(own)
+        return cls(no_penalty, load_discretion_baselines(own), WorkingCalendar(agency_folder(rules_dir, "calendar")),
+                   load_shortcoming_maps(no_penalty, own))

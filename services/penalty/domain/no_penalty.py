@@ -160,8 +160,11 @@ class EarlierCase:
     case_id: str
     found_on: date
     case_code: str | None = None
+    screening_of: str | None = None  # an earlier screening instead of a case: the report (submission id) it screened
 
     def describe(self) -> str:
+        if self.screening_of:
+            return f"screening {self.case_id} of report {self.screening_of}, corrected under the no-penalty rule"
         code = f" ({self.case_code})" if self.case_code else ""
         return f"case {self.case_id}{code}"
 

@@ -113,8 +113,16 @@ def _rules_for(case: Case, rulebook: Rulebook) -> NoPenaltyList:
 
 
 def _earlier(uow: Uow, case: Case) -> list[EarlierCase]:
-    """Earlier cases of this employer and item, from every producer (the case table holds them all)."""
-    return [EarlierCase(c.id, c.found_on, c.case_code) for c in uow.cases.earlier(case)]
+    """Earlier findings of this employer and item: its cases, from every producer (the case table holds
+    them all), and the screenings of its reports that found the same provision and were corrected before
+    this case's finding without a case of their own (the first-time leniency was used: RULES §7)."""
+    cases = [EarlierCase(c.id, c.found_on, c.case_code) for c in uow.cases.earlier(case)]
+    screenings = [
+        EarlierCase(s.id, s.screened_on, screening_of=s.submission_id)
+        for s in uow.screenings.corrected_of_provision(case.credit_code, case.item_code)
+        if s.case_id is None and s.corrected_on is not None and s.corrected_on < case.found_on
+    ]
+    return sorted(cases + screenings, key=lambda e: e.found_on)
 
 
 def _judge(uow: Uow, case: Case, rulebook: Rulebook, *, check_correction: bool) -> tuple[Judgement, NoPenaltyList]:
@@ -163,8 +171,9 @@ def _decide(uow: Uow, case: Case, judgement: Judgement, rulebook: Rulebook, acto
 
 
 def open_case(uow: Uow, event: ViolationRecorded, *, actor: str | None = None,
-              today: date | None = None) -> Case:
-    """Create the case with its 行政行为码 (sequence per region and year, in this transaction) and step ``opened``."""
+              today: date | None = None, origin: str | None = None) -> Case:
+    """Create the case with its 行政行为码 (sequence per region and year, in this transaction) and step ``opened``
+    (``origin``: where the finding comes from, e.g. a screening and its trace, added to the step's detail)."""
     today = today or china_today()
     case = Case(
         id=str(event.case_id),
@@ -187,7 +196,7 @@ def open_case(uow: Uow, event: ViolationRecorded, *, actor: str | None = None,
     source = f" by {event.producer}" + (f" (task {event.task_id})" if event.task_id else "")
     _step(uow, case, "opened", event.found_on, who,
           f"立案 {case.case_code}: item {case.item_code} found on {case.found_on}, harm {case.harm}"
-          + (", marked major 重大违法" if case.major else "") + source)
+          + (", marked major 重大违法" if case.major else "") + source + (f"; {origin}" if origin else ""))
     return case
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Self
 
 from services.penalty.adapters.orm import ArchivedEmployer
+from services.penalty.adapters.orm_screening import AbstractScreeningRepository, SqlScreeningRepository
 from services.penalty.adapters.repository import (
     AbstractCaseCodeSequence,
     AbstractCaseRepository,
@@ -26,6 +27,7 @@ class AbstractPenaltyUnitOfWork(AbstractUnitOfWork):
     case_codes: AbstractCaseCodeSequence
     orgs: AbstractOrgRepository
     archived_employers: AbstractArchivedEmployers  # where the registry has each employer (RULES §5a)
+    screenings: AbstractScreeningRepository  # reports screened against 附件5, one row per shortcoming (issue 13)
 
 
 class PenaltyUnitOfWork(SqlUnitOfWork, AbstractPenaltyUnitOfWork):
@@ -35,4 +37,5 @@ class PenaltyUnitOfWork(SqlUnitOfWork, AbstractPenaltyUnitOfWork):
         self.case_codes = SqlCaseCodeSequence(self.session)
         self.orgs = SqlOrgRepository(self.session)
         self.archived_employers = SqlArchivedEmployers(self.session, ArchivedEmployer)
+        self.screenings = SqlScreeningRepository(self.session)
         return uow

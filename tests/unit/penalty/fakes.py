@@ -8,6 +8,7 @@ from datetime import date
 
 from services.penalty.adapters.orm import ArchivedEmployer, Case, CaseStep
 from services.penalty.adapters.orm_orgs import OrgDisqualification, OrgFinding
+from services.penalty.adapters.orm_screening import AbstractScreeningRepository, ScreenedReport, Screening
 from services.penalty.adapters.repository import (
     AbstractCaseCodeSequence,
     AbstractCaseRepository,
@@ -75,6 +76,35 @@ class FakeOrgRepository(AbstractOrgRepository):
         self.disqualifications[disqualification.decision_no] = disqualification
 
 
+class FakeScreeningRepository(AbstractScreeningRepository):
+    def __init__(self) -> None:
+        self.reports: dict[str, ScreenedReport] = {}
+        self.rows: dict[str, Screening] = {}
+
+    def report(self, submission_id: str) -> ScreenedReport | None:
+        return self.reports.get(submission_id)
+
+    def add_report(self, report: ScreenedReport) -> None:
+        self.reports[report.submission_id] = report
+
+    def add(self, screening: Screening) -> None:
+        if screening.id in self.rows:
+            raise AssertionError(f"screening {screening.id} added twice")
+        self.rows[screening.id] = screening
+
+    def get(self, screening_id: str) -> Screening | None:
+        return self.rows.get(screening_id)
+
+    def of_employer(self, credit_code: str, shortcoming_codes: list[str]) -> list[Screening]:
+        found = [s for s in self.rows.values() if s.credit_code == credit_code and s.shortcoming_code in shortcoming_codes]
+        return sorted(found, key=lambda s: (s.screened_on, s.created_at, s.seq))
+
+    def corrected_of_provision(self, credit_code: str, provision_code: str) -> list[Screening]:
+        found = [s for s in self.rows.values()
+                 if s.credit_code == credit_code and s.provision_code == provision_code and s.corrected_on is not None]
+        return sorted(found, key=lambda s: (s.screened_on, s.created_at, s.seq))
+
+
 class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractPenaltyUnitOfWork):
     """Nothing is rolled back (the objects are the repositories' own); ``committed`` says whether the use case committed."""
 
@@ -84,6 +114,7 @@ class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractPenaltyUnitOfWork):
         self.case_codes = FakeCaseCodeSequence()
         self.orgs = FakeOrgRepository()
         self.archived_employers = FakeArchivedEmployers(ArchivedEmployer)
+        self.screenings = FakeScreeningRepository()
 
     # --- what the tests read ---------------------------------------------------------------
     def steps_of(self, case_id: str) -> list[str]:
