@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test test-unit test-integration test-e2e bench kafka-start kafka-stop topics asyncapi docs clean help
 
 help:
-	@echo "make run    the whole system: Kafka, the four services, SQLite under .run/ (Ctrl-C stops all)"
+	@echo "make run    the whole system: Kafka, the five services, SQLite under .run/ (Ctrl-C stops all)"
 	@echo "make test   every test: unit, integration (real Kafka + PostgreSQL), e2e"
 	@echo "make bench  every performance figure beside its target: in-process, then a fresh Kafka + PostgreSQL + the four services (~15 min); writes bench/results/<date>.json (BENCH_ARGS=--quick: a smoke run)"
 	@echo "other: test-unit test-integration test-e2e kafka-start kafka-stop topics asyncapi docs clean"

@@ -1,7 +1,7 @@
 """`make run`: the whole system on this machine, in the foreground.
 
 Starts the Kafka broker (deploy/kafka/kafka.sh, unless KAFKA_BOOTSTRAP_SERVERS names another
-cluster), creates the topics, starts the four services with SQLite files under .run/data,
+cluster), creates the topics, starts the five services with SQLite files under .run/data,
 waits until each answers /healthz, prints their URLs, and stops everything, broker included,
 on Ctrl-C. A service (or the broker) that dies is started again. Logs go to
 .run/logs/<service>.log; data survives restarts.
@@ -31,7 +31,8 @@ from shared.auth import InvalidToken, auth_secret_problem, issue_token, verify_t
 
 RUN = Path(os.environ.get("OHS_RUN_DIR", REPO / ".run"))  # tests run a second system beside a developer's
 _PORT_OFFSET = int(os.environ.get("OHS_RUN_PORT_OFFSET", "0"))
-SERVICES = {name: port + _PORT_OFFSET for name, port in {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004}.items()}
+SERVICES = {name: port + _PORT_OFFSET for name, port in {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004,
+                                                        "notification": 8006}.items()}  # 8005: kept for a monitoring service
 STATE_FILE = RUN / "services.json"  # each service's pid and port, rewritten whenever one (re)starts
 SECRET_FILE = RUN / "auth_secret"
 TOKENS_FILE = RUN / "tokens.json"
@@ -230,7 +231,7 @@ def main() -> int:
             say(f"could not load the demonstration inspector rosters: {error}")
         say("ready:")
         for name, port in SERVICES.items():
-            print(f"  {name:<11} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)", flush=True)
+            print(f"  {name:<12} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)", flush=True)
         say(f"bearer tokens (province 140000, city 141000, county 141029, employer {EXAMPLE_EMPLOYER}, auditor 141000) "
             f"in {_shown(TOKENS_FILE)}, e.g. -H \"Authorization: Bearer $(jq -r .county {_shown(TOKENS_FILE)})\"")
         say(f"logs in {_shown(RUN / 'logs')}/, data in {_shown(RUN / 'data')}/; Ctrl-C stops everything")

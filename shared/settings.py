@@ -79,7 +79,7 @@ class Settings(BaseSettings):
         return f"{self.consumer_group_prefix}.{self.service_name}"
 
 
-DEFAULT_PORTS = {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004}
+DEFAULT_PORTS = {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004, "notification": 8006}  # 8005: monitoring (planned)
 
 
 def settings_for(service: str, **overrides) -> Settings:

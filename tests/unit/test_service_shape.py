@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ("assessment", "registry", "sampling", "penalty")
+SERVICES = ("assessment", "registry", "sampling", "penalty", "notification")
 # what a pure domain module may not import: databases, files, the network, the rule-file reader
 IO_MODULES = ("sqlmodel", "sqlalchemy", "pathlib", "os", "shutil", "httpx", "aiokafka", "faststream", "fastapi",
               "openpyxl", "xlrd", "reportlab", "shared.rule_data", "shared.db", "shared.runtime", "shared.messaging")
