@@ -15,6 +15,7 @@ answer is 413 with the one error body (``shared/errors.py``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -65,7 +66,10 @@ class BodySizeLimit:
         limits = getattr(getattr(app, "state", None), STATE_KEY, None) or {}
         if path in limits:
             return int(limits[path])
-        return declared_limits(getattr(app, "routes", None) or ()).get(path, self.default)
+        for template, limit in _declared_templates(app):
+            if template.fullmatch(path):
+                return limit
+        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,6 +108,23 @@ def declared_limits(routes: Iterable[Any], prefix: str = "") -> dict[str, int]:
         elif isinstance(inner := getattr(route, "routes", None), list):  # a Mount
             found.update(declared_limits(inner, prefix + (getattr(route, "path", "") or "")))
     return found
+
+
+def _declared_templates(app: Any) -> list[tuple[re.Pattern[str], int]]:
+    """The declared caps as path patterns (``/rectifications/{item_id}/submission`` matches any item),
+    worked out once per app."""
+    state = getattr(app, "state", None)
+    cached = getattr(state, "_declared_body_limits", None) if state is not None else None
+    if cached is None:
+        cached = [(_path_pattern(path), limit) for path, limit in declared_limits(getattr(app, "routes", None) or ()).items()]
+        if state is not None:
+            state._declared_body_limits = cached
+    return cached
+
+
+def _path_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if part.startswith("{") and part.endswith("}") else re.escape(part) for part in parts))
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -7,30 +7,43 @@ from functools import partial
 
 from fastapi import FastAPI
 
+from services.registry.adapters.attachments import store_from_url
 from services.registry.adapters.rules import load_industry_catalogues, load_region_tree
+from services.registry.adapters.rules import load_rectification_rules
+from services.registry.adapters.rules import load_portrait_rules
 from services.registry.domain.exemptions import china_today
 from services.registry.entrypoints.audit import router as audit_router
 from services.registry.entrypoints.exemptions import router as exemptions_router
+from services.registry.entrypoints.figures import router as figures_router
 from services.registry.entrypoints.http import router
 from services.registry.entrypoints.overrides import router as overrides_router
+from services.registry.entrypoints.portrait import router as portrait_router
+from services.registry.entrypoints.rectifications import router as rectifications_router
 from services.registry.entrypoints.reminders import router as reminders_router
 from services.registry.entrypoints.reports import router as reports_router
 from services.registry.entrypoints.transfers import router as transfers_router
-from services.registry.service_layer import credit_feed, exemptions, handlers, overrides, reminders
+from services.registry.service_layer import credit_feed, exemptions, handlers, overrides, rectification, reminders
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
 from shared.contracts import AssessmentClassified, ClassificationChanged, ExemptionChanged, OrgDisqualified, PenaltyDecided
+from shared.contracts import ScreeningRecorded
+from services.registry.service_layer import portrait
+from shared.contracts import RectificationProgressed
 from shared.runtime import PeriodicJob, build_runtime, create_app, use_unit_of_work
 from shared.settings import Settings, settings_for
 
 SWEEP_INTERVAL_S = 3600.0  # the 免检 sweep: at start-up, then hourly (ohs registry sweep exemptions for cron)
 REMINDER_INTERVAL_S = 3600.0  # the daily reminder sweep, checked hourly: a new China day is caught within the hour
+RECTIFICATION_INTERVAL_S = 3600.0  # the rectification deadlines (reminded, overdue), checked hourly like the reminders
 
 
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
     settings = settings or settings_for("registry")
     regions = load_region_tree(settings.rules_dir)  # packaged provinces + <rules_dir>/regions; a bad file stops start-up
     industries = load_industry_catalogues(settings.rules_dir)  # packaged + <rules_dir>/industries; a bad file stops start-up
+    rectification_rules = load_rectification_rules(settings.rules_dir)  # packaged + <rules_dir>/rectification; a bad file stops start-up
+    portrait_rules = load_portrait_rules(settings.rules_dir)  # packaged + <rules_dir>/portrait; a bad file stops start-up
+    attachments = store_from_url(settings.attachments_url, settings.data_dir)  # OHS_ATTACHMENTS_URL, else <data_dir>/attachments
     runtime = build_runtime(settings, create_topics)
     use_unit_of_work(runtime, RegistryUnitOfWork)
     # a report naming another region asks for a transfer, refused at once outside the region tree (RULES §5a)
@@ -45,6 +58,21 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, credit_feed.exemption_changed, group_suffix=feed)
     runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, credit_feed.penalty_decided, group_suffix=feed)
     runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, credit_feed.org_disqualified, group_suffix=feed)
+    # the rectification loop (整改): an item per screened shortcoming, in a group of its own
+    runtime.consumer.subscribe(topics.SCREENED, ScreeningRecorded, partial(rectification.raise_from_screening, rulebook=rectification_rules),
+                               group_suffix=rectification.GROUP_SUFFIX)
+    # … and the items' own log: what a registry rebuilt from the topics restores (corrections, reviews, the sweep's steps)
+    runtime.consumer.subscribe(topics.RECTIFICATION_PROGRESSED, RectificationProgressed, rectification.restore_step,
+                               group_suffix=rectification.GROUP_SUFFIX)
+    # the risk portrait (风险画像) and the figures' facts: a projection of these four topics, in a group of its own
+    drawn = portrait.GROUP_SUFFIX
+    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, partial(portrait.classified, rules=portrait_rules),
+                               group_suffix=drawn)
+    runtime.consumer.subscribe(topics.RECTIFICATION_PROGRESSED, RectificationProgressed,
+                               partial(portrait.rectification_progressed, rules=portrait_rules), group_suffix=drawn)
+    runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, partial(portrait.penalty_decided, rules=portrait_rules),
+                               group_suffix=drawn)
+    runtime.consumer.subscribe(topics.SCREENED, ScreeningRecorded, portrait.screened, group_suffix=drawn)
 
     async def sweep_exemptions() -> None:  # idempotent: hourly catches the new day within the hour
         await runtime.uow.run(lambda uow: exemptions.run_sweep(uow, china_today()))
@@ -54,6 +82,11 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
 
     runtime.jobs.append(PeriodicJob("exemption-sweep", SWEEP_INTERVAL_S, sweep_exemptions))
     runtime.jobs.append(PeriodicJob("reminder-sweep", REMINDER_INTERVAL_S, sweep_reminders))
+
+    async def sweep_rectifications() -> None:  # idempotent: reminded once per item and deadline, overdue once per lapse
+        await runtime.uow.run(lambda uow: rectification.run_sweep(uow, china_today(), rectification_rules))
+
+    runtime.jobs.append(PeriodicJob("rectification-sweep", RECTIFICATION_INTERVAL_S, sweep_rectifications))
     app = create_app(
         runtime,
         title="Registry 分类监督执法档案",
@@ -61,6 +94,9 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     )
     app.state.regions = regions
     app.state.industries = industries
+    app.state.portrait_rules = portrait_rules
+    app.state.rectification_rules = rectification_rules
+    app.state.attachments = attachments
     app.include_router(router)
     app.include_router(reports_router)
     app.include_router(audit_router)
@@ -68,4 +104,7 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.include_router(exemptions_router)
     app.include_router(reminders_router)
     app.include_router(transfers_router)
+    app.include_router(portrait_router)
+    app.include_router(figures_router)
+    app.include_router(rectifications_router)
     return app

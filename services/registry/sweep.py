@@ -1,5 +1,5 @@
 """``python -m services.registry.sweep [--today YYYY-MM-DD] [--within-days N] [--database-url URL]``:
-both daily sweeps at once (``ohs registry sweep exemptions`` then ``ohs registry sweep reminders``,
+the daily sweeps at once (``ohs registry sweep exemptions``, ``reminders``, then ``rectifications``,
 ``services.registry.entrypoints.cli``), kept for existing cron entries. Exit code 0, or 2 on a
 usage or database problem."""
 
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--within-days", type=int, help="a re-assessment due within this many days is due soon (default: OHS_REMINDER_WITHIN_DAYS, 90)")
     parser.add_argument("--database-url", help="default: DATABASE_URL, or the registry's SQLite file")
     args = parser.parse_args(argv)
-    return run_sweeps(args.database_url, args.today, args.within_days, exemption=True, reminder=True)
+    return run_sweeps(args.database_url, args.today, args.within_days, exemption=True, reminder=True, rectifications=True)
 
 
 if __name__ == "__main__":

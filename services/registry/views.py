@@ -35,6 +35,13 @@ from services.registry.adapters.repository import (
     OverrideRepository,
     ReminderRepository,
 )
+from services.registry.adapters.orm_portrait import PortraitRepository, PortraitVersion
+from services.registry.adapters.orm_rectification import (
+    RectificationAttachmentRecord,
+    RectificationItem,
+    RectificationStepRecord,
+    RectificationSubmission,
+)
 from services.registry.adapters.xlsx import (  # noqa: F401  (the archive export's columns, re-exported)
     ARCHIVE_BULK_TITLES, ARCHIVE_RESULT_TITLES, ARCHIVE_TITLES, NOTES_SHEET, archive_workbook,
 )
@@ -576,4 +583,157 @@ def reminders(session: Session, region_code: str, today: date, within_days: int)
         "within_days": within_days,
         "counts": {kind: sum(1 for r in found if r.kind == kind) for kind in reminder_rules.KINDS},
         "items": [reminder_view(session, r) for r in found],
+    }
+
+
+# --------------------------------------------------------------------------- rectification items (整改)
+
+
+def _effective_region() -> Any:
+    """The employer's region for access: the archive's when the registry has the employer, else the item's."""
+    return func.coalesce(EnterpriseRecord.region_code, RectificationItem.region_code)
+
+
+def rectification_summary(item: RectificationItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "credit_code": item.credit_code,
+        "region_code": item.region_code,
+        "shortcoming": {"code": item.shortcoming_code, "kind": item.shortcoming_kind, "subject": item.shortcoming_subject,
+                        "text": item.shortcoming_text},
+        "screening_id": item.screening_id,
+        "outcome": item.outcome,
+        "item_code": item.item_code,
+        "submission_id": item.submission_id,
+        "status": item.status,
+        "deadline": item.deadline.isoformat(),
+        "raised_on": item.raised_on.isoformat(),
+        "updated_on": item.updated_on.isoformat(),
+    }
+
+
+def rectification_items(session: Session, *, credit_code: str | None = None, region_code: str | None = None, status: str | None = None,
+                        limit: int = 100, offset: int = 0) -> dict[str, Any]:
+    """Items of one employer and/or of the employers of a region (the archive's region), the most urgent
+    first (earliest deadline, then when raised)."""
+    statement = select(RectificationItem).outerjoin(EnterpriseRecord, col(EnterpriseRecord.credit_code) == col(RectificationItem.credit_code))
+    if credit_code is not None:
+        statement = statement.where(RectificationItem.credit_code == credit_code)
+    if region_code is not None:
+        statement = statement.where(_effective_region().startswith(region_prefix(region_code)))
+    if status is not None:
+        statement = statement.where(RectificationItem.status == status)
+    statement = statement.order_by(col(RectificationItem.deadline), col(RectificationItem.raised_on), col(RectificationItem.id))
+    return {"items": [rectification_summary(i) for i in session.exec(statement.offset(offset).limit(limit))]}
+
+
+def rectification_employer_region(session: Session, credit_code: str) -> str | None:
+    """The employer's region for access to its items: the archive's, else where its items were raised; None: neither."""
+    region = readable_region(session, credit_code)
+    if region is None:
+        region = session.exec(select(RectificationItem.region_code).where(RectificationItem.credit_code == credit_code).limit(1)).first()
+    return region
+
+
+def rectification_access(session: Session, item_id: str) -> tuple[str, str] | None:
+    """(credit code, the employer's region for access) of an item, or None when there is no such item."""
+    item = session.get(RectificationItem, item_id)
+    if item is None:
+        return None
+    return item.credit_code, readable_region(session, item.credit_code) or item.region_code
+
+
+def _attachment_view(row: RectificationAttachmentRecord) -> dict[str, Any]:
+    return {"n": row.n, "filename": row.filename, "content_type": row.content_type, "size": row.size, "sha256": row.sha256}
+
+
+def rectification(session: Session, item_id: str) -> dict[str, Any] | None:
+    """One item with its history (every step) and the employer's submissions with their attachments and review."""
+    item = session.get(RectificationItem, item_id)
+    if item is None:
+        return None
+    steps = session.exec(select(RectificationStepRecord).where(RectificationStepRecord.item_id == item_id).order_by(col(RectificationStepRecord.seq)))
+    submissions = session.exec(
+        select(RectificationSubmission).where(RectificationSubmission.item_id == item_id).order_by(col(RectificationSubmission.n)))
+    attachments: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in session.exec(select(RectificationAttachmentRecord).where(RectificationAttachmentRecord.item_id == item_id)
+                            .order_by(col(RectificationAttachmentRecord.n))):
+        attachments[row.submission_n].append(_attachment_view(row))
+    return {
+        **rectification_summary(item),
+        "latest_submission_id": item.latest_submission_id,
+        "provision_code": item.provision_code,
+        "deadline_basis": item.deadline_basis,
+        "screening": item.screening,
+        "history": [
+            {"seq": s.seq, "step": s.step, "status": s.status, "on": s.taken_on.isoformat(), "actor": s.actor, "detail": s.detail,
+             "deadline": s.deadline.isoformat(), "screening_id": s.screening_id, "submission": s.submission_n,
+             "corrected_on": s.corrected_on.isoformat() if s.corrected_on else None, "corrected_in_time": s.corrected_in_time,
+             "event_id": s.event_id}
+            for s in steps
+        ],
+        "submissions": [
+            {"n": s.n, "text": s.text, "submitted_on": s.submitted_on.isoformat(), "actor": s.actor, "attachments": attachments[s.n],
+             "review": None if s.decision is None else {"decision": s.decision, "on": s.reviewed_on.isoformat() if s.reviewed_on else None,
+                                                       "by": s.reviewed_by, "reason": s.review_reason}}
+            for s in submissions
+        ],
+    }
+
+
+def rectification_attachment(session: Session, item_id: str, n: int) -> dict[str, Any] | None:
+    """The item's ``n``-th attachment as stored (its store ``key`` too), or None."""
+    row = session.exec(
+        select(RectificationAttachmentRecord).where(RectificationAttachmentRecord.item_id == item_id, RectificationAttachmentRecord.n == n)
+    ).first()
+    return None if row is None else {**_attachment_view(row), "key": row.storage_key}
+
+
+# --------------------------------------------------------------------------- the risk portrait (风险画像)
+
+
+def _portrait_version_view(row: PortraitVersion) -> dict[str, Any]:
+    return {
+        "version": row.version,
+        "computed_at": row.computed_at.isoformat(),
+        "as_of": row.as_of.isoformat(),
+        "reason": row.reason,
+        "levels": {d["name"]: d["level"] for d in row.dimensions},
+    }
+
+
+def portrait(session: Session, credit_code: str, version: int | None = None) -> dict[str, Any] | None:
+    """The employer's current portrait, or its ``version`` (None: no such portrait). ``region_code`` is the
+    archive's county (what access is checked against), else the portrait's."""
+    repository = PortraitRepository(session)
+    record = repository.get(credit_code)
+    row = repository.version(credit_code, version or record.version) if record is not None else None
+    if record is None or row is None:
+        return None
+    return {
+        "credit_code": credit_code,
+        "enterprise_name": record.enterprise_name,
+        "region_code": readable_region(session, credit_code) or record.region_code,
+        "version": row.version,
+        "current": record.version,
+        "computed_at": row.computed_at.isoformat(),
+        "as_of": row.as_of.isoformat(),
+        "reason": row.reason,
+        "rule_set": row.rule_set,
+        "dimensions": row.dimensions,
+        "trace": row.trace,
+    }
+
+
+def portrait_versions(session: Session, credit_code: str) -> dict[str, Any] | None:
+    """Every version of the employer's portrait, newest first, with its date, reason and levels (None: no portrait)."""
+    repository = PortraitRepository(session)
+    record = repository.get(credit_code)
+    if record is None:
+        return None
+    return {
+        "credit_code": credit_code,
+        "region_code": readable_region(session, credit_code) or record.region_code,
+        "current": record.version,
+        "items": [_portrait_version_view(v) for v in reversed(repository.versions(credit_code))],
     }

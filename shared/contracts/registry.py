@@ -133,6 +133,7 @@ class RectificationProgressed(Event):
     item_code: str | None = Field(default=None, description="on raised: the 附件5 item, when one applies")
     shortcoming_kind: str | None = Field(default=None, description="on raised: the Shortcoming kind")
     shortcoming_subject: str | None = Field(default=None, description="on raised: the Shortcoming subject (item id or factor)")
+    report_id: UUID | None = Field(default=None, description="on continued: the later report that discloses the shortcoming again")
     correction_text: str | None = Field(default=None, description="on submitted: the employer's text")
     attachments: list[RectificationAttachment] = Field(default_factory=list, description="on submitted: the files, as stored")
 

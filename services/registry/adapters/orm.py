@@ -188,3 +188,9 @@ class TransferRecord(SQLModel, table=True):
 
 
 MODELS = [EnterpriseRecord, ClassificationVersion, ChangeLogEntry, ChainHeadRecord, OverrideRecord, ExemptionRecord, ReminderRecord, TransferRecord]
+
+# the tables of the modules beside this one (issue 13): the rectification loop, the portrait and the figures' facts
+from services.registry.adapters.orm_portrait import MODELS as _PORTRAIT_MODELS  # noqa: E402
+from services.registry.adapters.orm_rectification import MODELS as _RECTIFICATION_MODELS  # noqa: E402
+
+MODELS += _RECTIFICATION_MODELS + _PORTRAIT_MODELS

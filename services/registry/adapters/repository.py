@@ -25,6 +25,12 @@ from services.registry.adapters.orm import (
     ReminderRecord,
     TransferRecord,
 )
+from services.registry.adapters.orm_rectification import (
+    RectificationAttachmentRecord,
+    RectificationItem,
+    RectificationStepRecord,
+    RectificationSubmission,
+)
 from services.registry.service_layer import (
     chain_log,  # the chain's SQL (row locks on each region's head)
 )
@@ -221,3 +227,84 @@ class OutboxRepository:
     def preload(self, row_ids: list[str]) -> None:
         """Which of these rows the outbox holds, in one query (a batch of credit-feed events)."""
         preload(self.session, OutboxMessage, row_ids, "event_id")
+
+
+class RectificationRepository:
+    """Rectification items (整改), their steps, submissions and attachments. A step changes an item
+    with :meth:`advance`, a conditional ``UPDATE … WHERE steps = <the steps read>``: of two steps
+    taken at once on one item (a review and the sweep, two sweeps) only one goes through."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, item_id: str) -> RectificationItem | None:
+        return self.session.get(RectificationItem, item_id)
+
+    def add(self, item: RectificationItem) -> None:
+        self.session.add(item)
+        self.session.flush()
+
+    def not_cleared(self, credit_code: str, shortcoming_code: str) -> RectificationItem | None:
+        """The employer's item for this shortcoming that is not cleared yet, if any (the oldest)."""
+        statement = select(RectificationItem).where(
+            RectificationItem.credit_code == credit_code, RectificationItem.shortcoming_code == shortcoming_code,
+            RectificationItem.status != "cleared",
+        )
+        return self.session.exec(statement.order_by(col(RectificationItem.raised_on), col(RectificationItem.created_at))).first()
+
+    def advance(self, item: RectificationItem, **values: Any) -> int | None:
+        """Set ``values`` and count one more step, unless another step was taken since ``item`` was read:
+        the new step's number, or None."""
+        expected = item.steps
+        result = self.session.execute(
+            update(RectificationItem)
+            .where(col(RectificationItem.id) == item.id, col(RectificationItem.steps) == expected)
+            .values(steps=expected + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.expire(item)
+        return expected + 1 if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    def sweep_candidates(self, horizon: date) -> list[RectificationItem]:
+        """Items not cleared nor already overdue whose deadline is on or before ``horizon``."""
+        statement = select(RectificationItem).where(
+            col(RectificationItem.status).in_(("open", "submitted", "returned")), col(RectificationItem.deadline) <= horizon,
+        )
+        return list(self.session.exec(statement.order_by(col(RectificationItem.deadline), col(RectificationItem.id))))
+
+    def add_step(self, step: RectificationStepRecord) -> None:
+        self.session.add(step)
+        self.session.flush()
+
+    def step_by_event(self, event_id: str) -> RectificationStepRecord | None:
+        return self.session.exec(select(RectificationStepRecord).where(RectificationStepRecord.event_id == event_id)).first()
+
+    def screening_recorded(self, screening_id: str) -> bool:
+        """Whether some item already raised or continued from this screening (its steps name it)."""
+        statement = select(RectificationStepRecord.id).where(RectificationStepRecord.screening_id == screening_id)
+        return self.session.exec(statement.limit(1)).first() is not None
+
+    def steps_of(self, item_id: str) -> list[RectificationStepRecord]:
+        statement = select(RectificationStepRecord).where(RectificationStepRecord.item_id == item_id)
+        return list(self.session.exec(statement.order_by(col(RectificationStepRecord.seq))))
+
+    def add_submission(self, submission: RectificationSubmission) -> None:
+        self.session.add(submission)
+        self.session.flush()
+
+    def submissions_of(self, item_id: str) -> list[RectificationSubmission]:
+        statement = select(RectificationSubmission).where(RectificationSubmission.item_id == item_id)
+        return list(self.session.exec(statement.order_by(col(RectificationSubmission.n))))
+
+    def add_attachment(self, attachment: RectificationAttachmentRecord) -> None:
+        self.session.add(attachment)
+        self.session.flush()
+
+    def attachments_of(self, item_id: str) -> list[RectificationAttachmentRecord]:
+        statement = select(RectificationAttachmentRecord).where(RectificationAttachmentRecord.item_id == item_id)
+        return list(self.session.exec(statement.order_by(col(RectificationAttachmentRecord.n))))
+
+    def attachment(self, item_id: str, n: int) -> RectificationAttachmentRecord | None:
+        return self.session.exec(
+            select(RectificationAttachmentRecord).where(RectificationAttachmentRecord.item_id == item_id, RectificationAttachmentRecord.n == n)
+        ).first()

@@ -6,15 +6,25 @@ start-up (a bad file stops it, naming the file and the field) and handed to the 
   twice (see ``domain.regions``).
 * Industry catalogues: ``services/registry/rules/*.json``, then ``<OHS_RULES_DIR>/industries/*.json``,
   through the one loader ``shared.rule_data.load_rule_files`` (one file per jurisdiction and version).
+* Rectification rules (整改: default deadline, reminder horizon, attachment types): the
+  ``"kind": "rectification"`` files of ``services/registry/rules/``, then ``<OHS_RULES_DIR>/rectification/*.json``.
+* Portrait rules (风险画像: dimensions, weights, levels, enforcement lookback): the ``"kind": "portrait_rules"``
+  files of ``services/registry/rules/``, then ``<OHS_RULES_DIR>/portrait/*.json``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from services.registry.domain.overrides import WHAT as CATALOGUE
 from services.registry.domain.overrides import IndustryCatalogue, IndustryCatalogues
+from services.registry.domain.portrait import KIND as PORTRAIT_KIND
+from services.registry.domain.portrait import WHAT as PORTRAIT_FILE
+from services.registry.domain.portrait import PortraitRuleBook, PortraitRules
+from services.registry.domain.rectification import WHAT as RECTIFICATION_FILE
+from services.registry.domain.rectification import RectificationRules, RectificationRuleSets
 from services.registry.domain.regions import WHAT as REGION_FILE
 from services.registry.domain.regions import (
     RegionDataError,
@@ -31,6 +41,7 @@ from shared.rule_data import (
     rule_files,
     validate,
 )
+from shared.working_calendar import WorkingCalendar
 
 PACKAGED_REGIONS_DIR = Path(__file__).resolve().parent.parent / "regions"
 PACKAGED_INDUSTRY_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -65,4 +76,29 @@ def load_industry_catalogues(rules_dir: Path | None = None, *, packaged_dir: Pat
     """The packaged catalogues plus ``<rules_dir>/industries/*.json`` (one per jurisdiction and version)."""
     if not packaged_dir.is_dir():
         raise RuleDataError(f"{CATALOGUE} folder {packaged_dir} does not exist or is not a folder")
-    return IndustryCatalogues(load_rule_files([packaged_dir, agency_folder(rules_dir, "industries")], IndustryCatalogue, what=CATALOGUE))
+    return IndustryCatalogues(load_rule_files([packaged_dir, agency_folder(rules_dir, "industries")], IndustryCatalogue, what=CATALOGUE,
+                                              kind="industry_catalogue"))  # the packaged folder holds other kinds too
+
+
+@dataclass(frozen=True)
+class RectificationRulebook:
+    """What the rectification loop decides with: the rule versions and the working calendar."""
+
+    rules: RectificationRuleSets
+    calendar: WorkingCalendar
+
+
+def load_rectification_rules(rules_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_INDUSTRY_DIR) -> RectificationRulebook:
+    """The packaged rectification rules (``"kind": "rectification"`` in ``services/registry/rules/``) plus
+    ``<rules_dir>/rectification/*.json`` (one per jurisdiction and version), and the working calendar
+    (``<rules_dir>/calendar/``). A bad file stops start-up, naming it."""
+    found = load_rule_files([packaged_dir, agency_folder(rules_dir, "rectification")], RectificationRules, what=RECTIFICATION_FILE,
+                            kind="rectification")
+    return RectificationRulebook(RectificationRuleSets(found), WorkingCalendar(agency_folder(rules_dir, "calendar")))
+
+
+def load_portrait_rules(rules_dir: Path | None = None, *, packaged_dir: Path = PACKAGED_INDUSTRY_DIR) -> PortraitRuleBook:
+    """The packaged portrait rules (``"kind": "portrait_rules"`` in ``services/registry/rules/``) plus
+    ``<rules_dir>/portrait/*.json`` (one per jurisdiction and version). A bad file stops start-up, naming it."""
+    return PortraitRuleBook(load_rule_files([packaged_dir, agency_folder(rules_dir, "portrait")], PortraitRules, what=PORTRAIT_FILE,
+                                            kind=PORTRAIT_KIND))

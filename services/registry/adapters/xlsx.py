@@ -18,6 +18,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from services.registry.adapters.orm import EnterpriseRecord
+from services.registry.domain.figures import FIGURES, value_of
 from services.registry.domain.regions import RegionTree
 from shared.contracts import CATEGORIES
 from shared.xlsx import append, clean_text
@@ -97,3 +98,63 @@ def archive_workbook(
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), {**counts, "total": total}
+
+
+# --------------------------------------------------------------------------- the agency's figures (统计指标)
+
+FIGURES_SHEET = "统计指标"
+_RATES = ("classification_coverage", "risk_resolution_rate")
+
+
+def figures_workbook(result: dict[str, Any], exported_at: datetime) -> bytes:
+    """The figures (``service_layer.figures.figures``) as an .xlsx: one row per county, then 合计 (header in
+    row 1; the rates as percentages, empty when undefined), and the sheet 说明 with the period and what
+    each figure counts. ``exported_at`` is shown as it is given (China time)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(FIGURES_SHEET)
+    titles = ("地区代码", "地区", *(title for _, title, _ in FIGURES))
+    for i, title in enumerate(titles, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = max(10, 2 * len(title) + 2)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def cell(value: Any, number_format: str | None = None, font: Font | None = None) -> WriteOnlyCell:
+        c = WriteOnlyCell(sheet, value=clean_text(value) if isinstance(value, str) else value)
+        if isinstance(value, str):
+            c.data_type = "s"
+        if number_format:
+            c.number_format = number_format
+        if font:
+            c.font = font
+        return c
+
+    def line(row: dict[str, Any], font: Font | None = None) -> list[Any]:
+        values = [cell(row["region_code"], "@", font), cell(row["region_name"] or "", font=font)]
+        for key, _, _ in FIGURES:
+            value = value_of(row, key)
+            values.append(cell(value, "0.00%" if key in _RATES else None, font))
+        return values
+
+    append(sheet, [cell(title, font=bold) for title in titles])
+    for row in result["rows"]:
+        append(sheet, line(row))
+    append(sheet, line({**result["totals"], "region_name": "合计"}, bold))
+
+    notes = book.create_sheet(NOTES_SHEET)
+    notes.column_dimensions["A"].width = 24
+    notes.column_dimensions["B"].width = 100
+    period = result["period"]
+    lines: list[tuple[str, Any]] = [
+        ("导出时间", exported_at.strftime("%Y-%m-%d %H:%M:%S") + " (UTC+8)"),
+        ("地区", f"{result['region_code']} {result.get('region_name') or ''}".strip()),
+        ("统计期间", f"{period['from']} 至 {period['to']}（含首尾两日，北京时间）"),
+        *((f"{title} ({key})", result["definitions"].get(key, "")) for key, title, _ in FIGURES),
+        ("period", result["definitions"].get("period", "")),
+        ("region", result["definitions"].get("region", "")),
+    ]
+    for key, value in lines:
+        append(notes, [cell(key, font=bold), value])
+
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

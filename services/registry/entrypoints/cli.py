@@ -4,6 +4,7 @@
     ohs registry chain verify --all [--database-url URL]
     ohs registry sweep exemptions [--today YYYY-MM-DD] [--database-url URL]
     ohs registry sweep reminders [--today YYYY-MM-DD] [--within-days N] [--database-url URL]
+    ohs registry sweep rectifications [--today YYYY-MM-DD] [--database-url URL]
 
 ``chain verify`` reads the registry database (``DATABASE_URL``, or the registry's default SQLite
 file) without changing it. It prints ``OK`` with the number of entries and the head hash (keep it:
@@ -34,7 +35,8 @@ import typer
 from sqlalchemy import Engine, inspect
 
 from services.registry.domain.exemptions import china_today
-from services.registry.service_layer import chain_log, exemptions, reminders
+from services.registry.adapters.rules import load_rectification_rules
+from services.registry.service_layer import chain_log, exemptions, rectification, reminders
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.db import make_engine
 from shared.identifiers import county_region_problem
@@ -43,7 +45,7 @@ DEFAULT_WITHIN_DAYS = 90  # the default of OHS_REMINDER_WITHIN_DAYS
 
 app = typer.Typer(help="The registry: the hash-chained change log and the daily sweeps (免检, reminders).", no_args_is_help=True)
 chain_app = typer.Typer(help="The hash-chained change log of each county (RULES §8).", no_args_is_help=True)
-sweep_app = typer.Typer(help="The daily sweeps: 免检 and reminders (idempotent; the running registry does the same hourly).",
+sweep_app = typer.Typer(help="The daily sweeps: 免检, reminders, rectification deadlines (idempotent; the running registry does the same hourly).",
                         no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(sweep_app, name="sweep")
@@ -130,7 +132,14 @@ def sweep_reminders(engine: Engine, today: date | None = None, within_days: int 
         return reminders.run_sweep(uow, today or china_today(), within_days)
 
 
-def run_sweeps(database_url: str | None, today: date | None, within_days: int | None, *, exemption: bool, reminder: bool) -> int:
+def sweep_rectifications(engine: Engine, today: date | None = None, rules_dir: Path | None = None) -> list[str]:
+    """One rectification sweep (reminded, overdue) in its own unit of work; returns the steps taken."""
+    with RegistryUnitOfWork(engine) as uow:
+        return rectification.run_sweep(uow, today or china_today(), load_rectification_rules(rules_dir))
+
+
+def run_sweeps(database_url: str | None, today: date | None, within_days: int | None, *, exemption: bool, reminder: bool,
+               rectifications: bool = False) -> int:
     """Bring the database to the current schema, run the sweeps asked for, print what they did; the exit code."""
     from shared.migrations import upgrade
     from shared.settings import settings_for
@@ -146,17 +155,20 @@ def run_sweeps(database_url: str | None, today: date | None, within_days: int | 
         upgrade("registry", engine)  # the same schema the service would bring it to at start-up
         changed = sweep_exemptions(engine, day) if exemption else []
         reminded = sweep_reminders(engine, day, days) if reminder else []
+        rectified = sweep_rectifications(engine, day, settings.rules_dir) if rectifications else []
     except Exception as error:  # noqa: BLE001 - an operator's command: say what failed
         print(f"sweep failed: {error}", file=sys.stderr)
         return 2
     finally:
         engine.dispose()
-    for line in [*changed, *reminded]:
+    for line in [*changed, *reminded, *rectified]:
         print(line)
     if exemption:
         print(f"{len(changed)} exemption change(s) for {day.isoformat()}")
     if reminder:
         print(f"{len(reminded)} reminder(s) sent for {day.isoformat()} (due soon: within {days} days)")
+    if rectifications:
+        print(f"{len(rectified)} rectification step(s) for {day.isoformat()} (reminded, overdue)")
     return 0
 
 
@@ -170,6 +182,12 @@ def sweep_exemptions_command(today: Today = None, database_url: DatabaseUrl = No
 def sweep_reminders_command(today: Today = None, within_days: WithinDays = None, database_url: DatabaseUrl = None) -> None:
     """Announce the re-assessments due soon or overdue and the first assessments overdue (once each)."""
     raise typer.Exit(run_sweeps(database_url, today, within_days, exemption=False, reminder=True))
+
+
+@sweep_app.command("rectifications")
+def sweep_rectifications_command(today: Today = None, database_url: DatabaseUrl = None) -> None:
+    """Remind of rectification deadlines near (once per item and deadline) and list the items past their deadline as overdue."""
+    raise typer.Exit(run_sweeps(database_url, today, None, exemption=False, reminder=False, rectifications=True))
 
 
 def run(typer_app: typer.Typer, argv: list[str], prog_name: str) -> int:

@@ -17,10 +17,12 @@ from services.registry.adapters.repository import (
     ExemptionRepository,
     OutboxRepository,
     OverrideRepository,
+    RectificationRepository,
     ReminderRepository,
     TransferRepository,
     VersionRepository,
 )
+from services.registry.adapters.orm_portrait import PortraitFactRepository, PortraitRepository
 from shared.unit_of_work import SqlUnitOfWork
 
 
@@ -32,6 +34,9 @@ class RegistryUnitOfWork(SqlUnitOfWork):
     reminders: ReminderRepository
     change_log: ChangeLogRepository
     transfers: TransferRepository
+    rectifications: RectificationRepository
+    portraits: PortraitRepository
+    portrait_facts: PortraitFactRepository
     outbox: OutboxRepository
 
     def __enter__(self) -> Self:
@@ -47,6 +52,9 @@ class RegistryUnitOfWork(SqlUnitOfWork):
         self.reminders = ReminderRepository(session)
         self.change_log = ChangeLogRepository(session)
         self.transfers = TransferRepository(session)
+        self.rectifications = RectificationRepository(session)
+        self.portraits = PortraitRepository(session)
+        self.portrait_facts = PortraitFactRepository(session)
         self.outbox = OutboxRepository(session)
 
     @classmethod

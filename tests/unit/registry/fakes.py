@@ -3,7 +3,7 @@ events published, for the handler tests (after cosmicpython's ``tests/unit/test_
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from services.registry.adapters.orm import (
@@ -14,6 +14,16 @@ from services.registry.adapters.orm import (
     OverrideRecord,
     TransferRecord,
 )
+from services.registry.adapters.orm_portrait import (
+    PortraitDecisionFact,
+    PortraitItemFact,
+    PortraitRecord,
+    PortraitReportFact,
+    PortraitScreeningFact,
+    PortraitVersion,
+)
+from services.registry.domain.overrides import INDUSTRY_DEFAULT
+from shared.dates import CHINA
 from shared.unit_of_work import AbstractUnitOfWork
 from tests.unit.fakes import InMemoryInboxAndOutbox
 
@@ -140,6 +150,68 @@ class FakeTransfers:
         return [r for r in self.rows if r.credit_code == credit_code]
 
 
+class FakeRectifications:
+    """Rectification items, their steps, submissions and attachments (``repository.RectificationRepository``)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Any] = {}
+        self.steps: list[Any] = []
+        self.submissions: list[Any] = []
+        self.attachments: list[Any] = []
+
+    def get(self, item_id: str) -> Any:
+        return self.items.get(item_id)
+
+    def add(self, item: Any) -> None:
+        self.items[item.id] = item
+
+    def not_cleared(self, credit_code: str, shortcoming_code: str) -> Any:
+        found = [i for i in self.items.values() if (i.credit_code, i.shortcoming_code) == (credit_code, shortcoming_code) and i.status != "cleared"]
+        return min(found, key=lambda i: (i.raised_on, i.created_at), default=None)
+
+    def advance(self, item: Any, **values: Any) -> int | None:
+        stored = self.items[item.id]
+        if stored.steps != item.steps:
+            return None
+        for name, value in values.items():
+            setattr(stored, name, value)
+        stored.steps += 1
+        return stored.steps
+
+    def sweep_candidates(self, horizon: date) -> list[Any]:
+        return sorted((i for i in self.items.values() if i.status in ("open", "submitted", "returned") and i.deadline <= horizon),
+                      key=lambda i: (i.deadline, i.id))
+
+    def add_step(self, step: Any) -> None:
+        assert all((s.item_id, s.seq) != (step.item_id, step.seq) for s in self.steps), "uq_registry_rectification_step"
+        assert all(s.event_id != step.event_id for s in self.steps), "uq on registry_rectification_step.event_id"
+        self.steps.append(step)
+
+    def step_by_event(self, event_id: str) -> Any:
+        return next((s for s in self.steps if s.event_id == event_id), None)
+
+    def screening_recorded(self, screening_id: str) -> bool:
+        return any(s.screening_id == screening_id for s in self.steps)
+
+    def steps_of(self, item_id: str) -> list[Any]:
+        return sorted((s for s in self.steps if s.item_id == item_id), key=lambda s: s.seq)
+
+    def add_submission(self, submission: Any) -> None:
+        self.submissions.append(submission)
+
+    def submissions_of(self, item_id: str) -> list[Any]:
+        return sorted((s for s in self.submissions if s.item_id == item_id), key=lambda s: s.n)
+
+    def add_attachment(self, attachment: Any) -> None:
+        self.attachments.append(attachment)
+
+    def attachments_of(self, item_id: str) -> list[Any]:
+        return sorted((a for a in self.attachments if a.item_id == item_id), key=lambda a: a.n)
+
+    def attachment(self, item_id: str, n: int) -> Any:
+        return next((a for a in self.attachments if (a.item_id, a.n) == (item_id, n)), None)
+
+
 class FakeOutbox:
     def preload(self, row_ids: list[str]) -> None:  # in memory already
         pass
@@ -149,6 +221,121 @@ class FakeOutbox:
 
     def has(self, row_id: str) -> bool:
         return any(p["event_id"] == row_id for p in self._uow.payloads)
+
+
+class FakePortraits:
+    """Each employer's portrait and its versions (``orm_portrait.PortraitRepository``)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, PortraitRecord] = {}
+        self.rows: list[PortraitVersion] = []
+
+    def get(self, credit_code: str) -> PortraitRecord | None:
+        return self.records.get(credit_code)
+
+    def add(self, record: PortraitRecord) -> None:
+        self.records[record.credit_code] = record
+
+    def add_version(self, row: PortraitVersion) -> None:
+        assert self.version(row.credit_code, row.version) is None, "uq_registry_portrait_version"
+        self.rows.append(row)
+
+    def version(self, credit_code: str, version: int) -> PortraitVersion | None:
+        return next((r for r in self.rows if (r.credit_code, r.version) == (credit_code, version)), None)
+
+    def versions(self, credit_code: str) -> list[PortraitVersion]:
+        return sorted((r for r in self.rows if r.credit_code == credit_code), key=lambda r: r.version)
+
+
+class FakePortraitFacts:
+    """The portrait's and the figures' facts in dicts, the counts as the SQL repository makes them
+    (``orm_portrait.PortraitFactRepository``); coverage from the fake archive of ``uow``."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+        self.reports_by_id: dict[str, PortraitReportFact] = {}
+        self.items_by_id: dict[str, PortraitItemFact] = {}
+        self.screenings_by_id: dict[str, PortraitScreeningFact] = {}
+        self.decisions_by_id: dict[str, PortraitDecisionFact] = {}
+
+    def report(self, submission_id: str) -> PortraitReportFact | None:
+        return self.reports_by_id.get(submission_id)
+
+    def add_report(self, row: PortraitReportFact) -> None:
+        self.reports_by_id[row.submission_id] = row
+
+    def reports(self, credit_code: str) -> list[PortraitReportFact]:
+        return [r for r in self.reports_by_id.values() if r.credit_code == credit_code]
+
+    def item(self, item_id: str) -> PortraitItemFact | None:
+        return self.items_by_id.get(item_id)
+
+    def add_item(self, row: PortraitItemFact) -> None:
+        self.items_by_id[row.item_id] = row
+
+    def items(self, credit_code: str) -> list[PortraitItemFact]:
+        return [r for r in self.items_by_id.values() if r.credit_code == credit_code]
+
+    def screening(self, row_id: str) -> PortraitScreeningFact | None:
+        return self.screenings_by_id.get(row_id)
+
+    def add_screening(self, row: PortraitScreeningFact) -> None:
+        self.screenings_by_id[row.id] = row
+
+    def decision(self, case_id: str) -> PortraitDecisionFact | None:
+        return self.decisions_by_id.get(case_id)
+
+    def add_decision(self, row: PortraitDecisionFact) -> None:
+        self.decisions_by_id[row.case_id] = row
+
+    def decisions(self, credit_code: str) -> list[PortraitDecisionFact]:
+        return [r for r in self.decisions_by_id.values() if r.credit_code == credit_code]
+
+    @staticmethod
+    def _tally(keys: Any) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for key in keys:
+            found[key] = found.get(key, 0) + 1
+        return found
+
+    def items_raised(self, prefix: str, start: date, end: date) -> dict[str, int]:
+        return self._tally(r.region_code for r in self.items_by_id.values()
+                           if r.region_code.startswith(prefix) and r.raised_on is not None and start <= r.raised_on <= end)
+
+    def items_cleared(self, prefix: str, start: date, end: date) -> dict[str, int]:
+        return self._tally(r.region_code for r in self.items_by_id.values()
+                           if r.region_code.startswith(prefix) and r.cleared_on is not None and start <= r.cleared_on <= end)
+
+    def items_overdue(self, prefix: str, end: date) -> dict[str, int]:
+        return self._tally(r.region_code for r in self.items_by_id.values()
+                           if r.region_code.startswith(prefix) and r.overdue_on is not None and r.overdue_on <= end
+                           and (r.cleared_on is None or r.cleared_on > end))
+
+    def screenings(self, prefix: str, start: date, end: date) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        for r in self.screenings_by_id.values():
+            if r.region_code.startswith(prefix) and start <= r.screened_on <= end:
+                found.setdefault(r.region_code, {})[r.outcome] = found.get(r.region_code, {}).get(r.outcome, 0) + 1
+        return found
+
+    def decisions_in(self, prefix: str, start: date, end: date) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        for r in self.decisions_by_id.values():
+            if r.region_code is not None and r.region_code.startswith(prefix) and start <= r.decided_on <= end:
+                found.setdefault(r.region_code, {})[r.decision] = found.get(r.region_code, {}).get(r.decision, 0) + 1
+        return found
+
+    def coverage(self, prefix: str, end: date) -> dict[str, tuple[int, int]]:
+        until = datetime.combine(end + timedelta(days=1), time(), CHINA)
+        reported = {v.credit_code for v in self._uow.versions.rows if v.recorded_at < until}
+        by_industry = {o.credit_code for o in self._uow.overrides.rows if o.kind == INDUSTRY_DEFAULT and o.recorded_at < until}
+        found: dict[str, tuple[int, int]] = {}
+        for record in self._uow.enterprises.records.values():
+            if not record.region_code.startswith(prefix) or record.credit_code not in reported | by_industry:
+                continue
+            known, classified = found.get(record.region_code, (0, 0))
+            found[record.region_code] = (known + 1, classified + (record.credit_code in reported))
+        return dict(sorted(found.items()))
 
 
 class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractUnitOfWork):
@@ -164,4 +351,7 @@ class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractUnitOfWork):
         self.reminders = FakeReminders()
         self.change_log = FakeChangeLog()
         self.transfers = FakeTransfers()
+        self.rectifications = FakeRectifications()
+        self.portraits = FakePortraits()
+        self.portrait_facts = FakePortraitFacts(self)
         self.outbox = FakeOutbox(self)

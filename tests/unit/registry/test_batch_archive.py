@@ -24,7 +24,7 @@ def registry(tmp_path: Path):
     app = bootstrap(settings_for("registry", data_dir=tmp_path), create_topics=False)
     runtime = app.state.runtime
     upgrade("registry", runtime.engine)
-    [subscription] = [s for s in runtime.consumer.subscriptions if s.topic == ASSESSMENTS_CLASSIFIED]
+    [subscription] = [s for s in runtime.consumer.subscriptions if s.topic == ASSESSMENTS_CLASSIFIED and s.group_id == "ohs.registry"]
     return runtime, subscription
 
 

@@ -193,10 +193,10 @@ async def test_a_change_of_the_industry_alone_is_not_for_credit_systems(runtime:
 
 
 async def test_a_major_violation_is_applied_once_by_the_archive_and_once_by_the_credit_feed(runtime: Runtime) -> None:
-    """ohs.penalty.decided has two subscribers in the registry (the enforcement upgrade and the credit
-    feed), each in its own consumer group and inbox scope: each applies the decision exactly once."""
+    """ohs.penalty.decided has three subscribers in the registry (the enforcement upgrade, the credit
+    feed and the portrait), each in its own consumer group and inbox scope: each applies the decision exactly once."""
     groups = sorted(s.group_id for s in runtime.broker.subscribers if topics.PENALTY_DECIDED in s.topic_names)
-    assert groups == ["ohs.registry", "ohs.registry.credit-feed"]
+    assert groups == ["ohs.registry", "ohs.registry.credit-feed", "ohs.registry.portrait"]
     with Session(runtime.engine) as session:
         archive_classification(uow_of(session), classified("乙"))
         session.commit()
@@ -209,7 +209,7 @@ async def test_a_major_violation_is_applied_once_by_the_archive_and_once_by_the_
         inbox = session.exec(select(ProcessedEvent).where(ProcessedEvent.event_id == str(decided.event_id))).all()
     assert [(u.category_before, u.category_after) for u in upgrades] == [("乙", "丙")]
     assert [json.loads(r.payload)["type"] for r in credit_rows(runtime)] == ["cn.gov.ohs.penalty.decided"]
-    assert sorted(r.consumer for r in inbox) == ["", "credit-feed"]
+    assert sorted(r.consumer for r in inbox) == ["", "credit-feed", "portrait"]
 
 
 async def test_the_relay_publishes_a_cloud_event_with_the_cloudevents_content_type(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,7 @@ from shared.limits import (
     DEFAULT_MAX_BODY_BYTES,
     BodySizeLimit,
     max_body_bytes,
+    route_body_limit,
     set_body_limit,
 )
 from shared.settings import settings_for
@@ -77,6 +78,20 @@ def test_a_route_may_have_its_own_cap() -> None:
     client = TestClient(app)
     assert client.post("/raw", content=b"y" * 500).json() == {"bytes": 500}
     assert client.post("/things", content=b"y" * 500).status_code == 413
+
+
+def test_a_route_with_a_path_parameter_keeps_the_cap_it_declares() -> None:
+    app = small_app(limit=10)
+
+    @app.post("/items/{item_id}/upload", openapi_extra=route_body_limit(1000))
+    async def upload(item_id: str, request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    client = TestClient(app)
+    assert client.post("/items/abc/upload", content=b"y" * 500).json() == {"bytes": 500}
+    assert client.post("/items/abc/upload", content=b"y" * 1001).status_code == 413
+    assert client.post("/items/abc/def/upload", content=b"y" * 500).status_code in (404, 413), "one segment per parameter"
+    assert client.post("/things", content=b"y" * 500).status_code == 413, "the others keep the default"
 
 
 def test_the_default_cap_is_8_mib_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
