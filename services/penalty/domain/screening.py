@@ -230,13 +230,16 @@ def screen(
     earlier_screenings: Mapping[str, Sequence[EarlierScreening]],
     screened_on: date,
     deadline: date,
+    observed_on: date | None = None,
 ) -> list[ScreeningResult]:
     """One result per shortcoming, in the report's order. ``earlier_cases``: the employer's cases found
     before (or on) the screening day, by provision code; ``earlier_screenings``: its screenings of other
     reports, by shortcoming code; ``deadline``: the screening day plus the list's rectification period in
-    working days (every result has it: a recommendation is a rectification item too)."""
+    working days (every result has it: a recommendation is a rectification item too); ``observed_on``: the
+    day the report describes (its assessment day, else the screening day) — an earlier shortcoming corrected
+    after it does not make this one a repeat: the report predates the correction."""
     return [_screen_one(submission_id, shortcoming, duties, rules, earlier_cases.get(_provision(duties, shortcoming) or "", ()),
-                        earlier_screenings.get(shortcoming.code, ()), screened_on, deadline)
+                        earlier_screenings.get(shortcoming.code, ()), screened_on, deadline, observed_on or screened_on)
             for shortcoming in shortcomings]
 
 
@@ -258,7 +261,7 @@ def _deadline_line(rules: NoPenaltyList, screened_on: date, deadline: date) -> T
 
 def _screen_one(submission_id: UUID, shortcoming: Shortcoming, duties: ShortcomingMap, rules: NoPenaltyList,
                 cases: Sequence[EarlierCase], screenings: Sequence[EarlierScreening], screened_on: date,
-                deadline: date) -> ScreeningResult:
+                deadline: date, observed_on: date) -> ScreeningResult:
     sid = screening_id(submission_id, shortcoming.code)
     trace = [TraceEntry(rule="shortcoming 问题", detail=f"{shortcoming.code}: {shortcoming.text} (self-disclosed in report {submission_id})")]
     entry = duties.entry(shortcoming.rule_key)
@@ -295,7 +298,7 @@ def _screen_one(submission_id: UUID, shortcoming: Shortcoming, duties: Shortcomi
         if item.precondition:
             trace.append(TraceEntry(rule="item precondition", detail=f"{item.code}: {item.precondition} (to be confirmed by the staff)"))
 
-    earlier = _first_time(provision, shortcoming, submission_id, rules, cases, screenings, screened_on, reasons, trace)
+    earlier = _first_time(provision, shortcoming, submission_id, rules, cases, screenings, screened_on, observed_on, reasons, trace)
 
     trace.append(TraceEntry(rule="harm 危害后果", detail="the report discloses no harmful consequence (none); the inspector confirms it "
                             "at the case"))
@@ -318,7 +321,8 @@ def _screen_one(submission_id: UUID, shortcoming: Shortcoming, duties: Shortcomi
 
 
 def _first_time(provision: str, shortcoming: Shortcoming, submission_id: UUID, rules: NoPenaltyList, cases: Sequence[EarlierCase],
-                screenings: Sequence[EarlierScreening], screened_on: date, reasons: list[str], trace: list[TraceEntry]) -> str | None:
+                screenings: Sequence[EarlierScreening], screened_on: date, observed_on: date, reasons: list[str],
+                trace: list[TraceEntry]) -> str | None:
     """Cases of the provision and corrected screenings of the shortcoming within the lookback: each one a reason;
     uncorrected earlier screenings continue. Returns the earliest that makes it a repeat, described."""
     years = rules.rules_first_time.lookback_years
@@ -333,7 +337,11 @@ def _first_time(provision: str, shortcoming: Shortcoming, submission_id: UUID, r
         what = f"earlier case {case.case_code or case.case_id} of {case.found_on}"
         reasons.append(f"repeat: {what}")
         repeats.append((case.found_on, what))
-    corrected = [s for s in others if s.corrected_before(screened_on) and s.case_id not in case_ids]
+    corrected = [s for s in others if s.corrected_before(observed_on) and s.case_id not in case_ids]
+    after = [s for s in others if s.rectification_status == "cleared" and s not in corrected and s.case_id not in case_ids]
+    for earlier in after:  # the report describes the day before that correction: not a new breach
+        trace.append(TraceEntry(rule="first time 初次", detail=f"{earlier.describe()} was corrected on {earlier.corrected_on}, after the "
+                                f"day this report describes ({observed_on}): not a repeat"))
     for earlier in sorted(corrected, key=lambda s: s.screened_on):
         what = f"{earlier.describe()}, corrected on {earlier.corrected_on}"
         reasons.append(f"repeat: {what}")

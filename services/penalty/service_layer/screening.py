@@ -83,7 +83,7 @@ def screen_report(uow: Uow, event: AssessmentClassified, rulebook: Rulebook | No
     shortcomings = list(event.shortcomings)
     results = screen(event.submission_id, shortcomings, duties, rules,
                      _earlier_cases(uow, event.credit_code, provisions_of(duties, shortcomings), day),
-                     _earlier_screenings(uow, event.credit_code, shortcomings), day, deadline)
+                     _earlier_screenings(uow, event.credit_code, shortcomings), day, deadline, observed_on=event.assessed_on)
     for seq, result in enumerate(results, start=1):
         entry = duties.entry(result.shortcoming.rule_key)
         uow.screenings.add(Screening(

@@ -156,6 +156,21 @@ def test_the_same_shortcoming_a_year_after_it_was_corrected_is_a_repeat_naming_t
     assert "→ not first time" in details(again.trace)
 
 
+def test_a_later_report_describing_the_days_before_the_correction_is_no_repeat() -> None:
+    uow = FakeUnitOfWork()
+    code = credit_code()
+    first = screened(uow, classified_on(date(2024, 3, 1), code, lost=("4.3",)))
+    screening.record_rectification(uow, progressed(first, "cleared", "cleared", date(2024, 3, 20), corrected_on=date(2024, 3, 18),
+                                                   corrected_in_time=True))
+    stale = classified_on(date(2024, 3, 25), code, lost=("4.3",))  # assessed 2024-03-05: before the correction of 03-18
+    assert stale.assessed_on < date(2024, 3, 18)
+
+    [result] = screened(uow, stale).results
+
+    assert (result.outcome, result.earlier) == ("eligible_if_corrected", None)
+    assert "after the day this report describes (2024-03-05): not a repeat" in details(result.trace)
+
+
 def test_after_an_earlier_case_of_the_same_provision_the_screening_is_a_repeat_naming_the_case() -> None:
     uow = FakeUnitOfWork()
     code = credit_code()
