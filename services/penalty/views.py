@@ -10,9 +10,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.sql.functions import coalesce
 from sqlmodel import Session, col, select
 
-from services.penalty.adapters.orm import Case, CaseStep
+from services.penalty.adapters.orm import ArchivedEmployer, Case, CaseStep
 from services.penalty.adapters.orm_orgs import OrgDisqualification, OrgFinding
 from services.penalty.adapters.orm_screening import Screening
 from services.penalty.adapters.rules import Rulebook
@@ -109,10 +110,12 @@ def _day(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def screening_view(row: Screening) -> dict[str, Any]:
-    """One screened shortcoming as GET /screenings shows it."""
+def screening_view(row: Screening, region_code: str | None = None) -> dict[str, Any]:
+    """One screened shortcoming as GET /screenings shows it; ``region_code``: the employer's county now (the archive's,
+    as penalty knows it), which decides who reads it — the county it was screened in may have handed the employer on."""
     return {
-        "id": row.id, "submission_id": row.submission_id, "credit_code": row.credit_code, "region_code": row.region_code,
+        "id": row.id, "submission_id": row.submission_id, "credit_code": row.credit_code, "region_code": region_code or row.region_code,
+        "screened_region_code": row.region_code,
         "screened_on": row.screened_on.isoformat(), "shortcoming": row.shortcoming, "item_code": row.item_code,
         "provision_code": row.provision_code, "duty": row.duty, "major": row.major, "outcome": row.outcome,
         "deadline": row.deadline.isoformat(), "reasons": row.reasons, "earlier": row.earlier, "item_id": row.item_id,
@@ -122,25 +125,34 @@ def screening_view(row: Screening) -> dict[str, Any]:
     }
 
 
+def _current_region():  # noqa: ANN202 - a SQL expression
+    """The employer's county now: the archive's as penalty knows it, else the one it was screened in."""
+    return coalesce(ArchivedEmployer.region_code, Screening.region_code)
+
+
 def screenings(session: Session, *, credit_code: str | None, region: str | None, outcome: str | None, limit: int,
                offset: int) -> dict[str, Any]:
-    """Screenings newest first: of one employer (``credit_code``) and/or inside a region (``region``: a GB/T 2260 code
-    whose counties count), of one ``outcome`` when given; ``total`` counts them all, ``items`` the page."""
-    query = select(Screening)
+    """Screenings newest first: of one employer (``credit_code``) and/or of the employers now in a region (``region``: a
+    GB/T 2260 code whose counties count), of one ``outcome`` when given; ``total`` counts them all, ``items`` the page."""
+    current = _current_region()
+    query = select(Screening, current).outerjoin(ArchivedEmployer, col(ArchivedEmployer.credit_code) == col(Screening.credit_code))
     if credit_code is not None:
         query = query.where(Screening.credit_code == credit_code)
     if region is not None:
-        query = query.where(col(Screening.region_code).startswith(region_prefix(region)))
+        query = query.where(current.startswith(region_prefix(region)))
     if outcome is not None:
         query = query.where(Screening.outcome == outcome)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     page = query.order_by(col(Screening.screened_on).desc(), col(Screening.submission_id), col(Screening.seq)).offset(offset).limit(limit)
-    return {"total": total, "limit": limit, "offset": offset, "items": [screening_view(r) for r in session.exec(page)]}
+    return {"total": total, "limit": limit, "offset": offset, "items": [screening_view(row, region) for row, region in session.exec(page)]}
 
 
 def screening_by_id(session: Session, screening_id: str) -> dict[str, Any] | None:
     row = session.get(Screening, screening_id)
-    return screening_view(row) if row else None
+    if row is None:
+        return None
+    archived = session.get(ArchivedEmployer, row.credit_code)
+    return screening_view(row, archived.region_code if archived else None)
 
 
 # --------------------------------------------------------------------------- 行政行为码 coverage and 案卷评查

@@ -135,6 +135,7 @@ class RectificationProgressed(Event):
     shortcoming_subject: str | None = Field(default=None, description="on raised: the Shortcoming subject (item id or factor)")
     report_id: UUID | None = Field(default=None, description="on continued: the later report that discloses the shortcoming again")
     correction_text: str | None = Field(default=None, description="on submitted: the employer's text")
+    reason: str | None = Field(default=None, description="on returned (and cleared, when staff gave one): the reviewer's reason")
     attachments: list[RectificationAttachment] = Field(default_factory=list, description="on submitted: the files, as stored")
 
     _region = field_validator("region_code")(validate_county_code)

@@ -33,7 +33,7 @@ from tests.support import TEST_AUTH_SECRET, eventually_sync
 if TYPE_CHECKING:
     from shared.settings import Settings
 
-SERVICES = ("assessment", "registry", "sampling", "penalty")
+SERVICES = ("assessment", "registry", "sampling", "penalty", "notification")
 
 
 def fresh_database(server_url: str) -> str:
@@ -60,12 +60,47 @@ def kafka_bootstrap() -> Iterator[str]:
         yield bootstrap
 
 
+@dataclass
+class Mailbox:
+    """What a local SMTP server (aiosmtpd, a real SMTP conversation on a local port) has received."""
+
+    url: str
+    messages: list = field(default_factory=list)  # email.message.EmailMessage, in arrival order
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    """The agency's mail server as the notification service sees it: every system sends through it."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    box = Mailbox(url=f"smtp://127.0.0.1:{port}")
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
+            box.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 OK"
+
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def system(request, kafka_bootstrap: str) -> Iterator[dict[str, str]]:
-    """The four services as processes, each with its own database: SQLite files, or PostgreSQL databases."""
+def system(request, kafka_bootstrap: str, mailbox: Mailbox) -> Iterator[dict[str, str]]:
+    """The five services as processes, each with its own database: SQLite files, or PostgreSQL databases."""
     data = Path(tempfile.mkdtemp(prefix="ohs-e2e-"))
     env = dict(
         os.environ,
+        OHS_SMTP_URL=mailbox.url,
         KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
         OHS_DATA_DIR=str(data),
         OHS_CONSUMER_GROUP_PREFIX=f"e2e-{uuid.uuid4().hex[:8]}",

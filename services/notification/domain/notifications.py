@@ -116,7 +116,7 @@ def rectification_message(event: RectificationProgressed, enterprise_name: str |
         return None
     facts = {**_common(event.credit_code, event.region_code, enterprise_name),
              "shortcoming": event.shortcoming_text, "shortcoming_code": event.shortcoming_code,
-             "deadline": event.deadline.isoformat(), "on": event.on.isoformat(), "reason": event.detail or "—", "actor": event.actor}
+             "deadline": event.deadline.isoformat(), "on": event.on.isoformat(), "reason": event.reason or event.detail or "—", "actor": event.actor}
     return Message(kind, facts, f"/rectifications/{event.item_id}")
 
 

@@ -279,6 +279,10 @@ class RectificationRepository:
     def step_by_event(self, event_id: str) -> RectificationStepRecord | None:
         return self.session.exec(select(RectificationStepRecord).where(RectificationStepRecord.event_id == event_id)).first()
 
+    def item_by_screening(self, screening_id: str) -> RectificationItem | None:
+        """The item whose latest screening this is."""
+        return self.session.exec(select(RectificationItem).where(RectificationItem.screening_id == screening_id)).first()
+
     def screening_recorded(self, screening_id: str) -> bool:
         """Whether some item already raised or continued from this screening (its steps name it)."""
         statement = select(RectificationStepRecord.id).where(RectificationStepRecord.screening_id == screening_id)

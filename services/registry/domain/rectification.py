@@ -185,10 +185,12 @@ def reminder_detail(status: str, deadline: date, today: date, working_days_left:
             f"({rules.label()}: {rules.remind_working_days} working days before the deadline)")
 
 
-def overdue_detail(deadline: date, today: date) -> str:
+def overdue_detail(deadline: date, today: date, outcome: str | None = None) -> str:
     days = (today - deadline).days
-    return (f"deadline {deadline.isoformat()} passed {days} day{'' if days == 1 else 's'} ago without an accepted correction: "
-            "listed for enforcement (the county may open a case from penalty's screening)")
+    passed = f"deadline {deadline.isoformat()} passed {days} day{'' if days == 1 else 's'} ago without an accepted correction: "
+    if outcome == "no_violation":  # a recommendation: nothing to open a case for
+        return passed + "listed for the county to follow up (a recommendation, not a violation: no case)"
+    return passed + "listed for enforcement (the county may open a case from penalty's screening)"
 
 
 # --------------------------------------------------------------------------- attachments

@@ -94,7 +94,7 @@ def _identity(step: str, *, submission_id: str | None = None, submission_n: int 
 
 
 def _record(uow: RegistryUnitOfWork, item: RectificationItem, seq: int, step: str, on: date, actor: str, detail: str, *,
-            event_actor: str | None = None, submission_n: int | None = None, corrected_on: date | None = None,
+            submission_n: int | None = None, corrected_on: date | None = None,
             corrected_in_time: bool | None = None, **announced: Any) -> RectificationStepRecord:
     """Write the item's ``seq``-th step and announce it (``announced``: the event's step-specific fields)."""
     event_id = rules.step_event_id(item.id, _identity(step, submission_id=item.latest_submission_id, submission_n=submission_n,
@@ -109,7 +109,7 @@ def _record(uow: RegistryUnitOfWork, item: RectificationItem, seq: int, step: st
         event_id=event_id, producer=PRODUCER, credit_code=item.credit_code, item_id=item.id, region_code=archive_region(uow, item),
         shortcoming_code=item.shortcoming_code, shortcoming_text=item.shortcoming_text, submission_id=item.submission_id,
         screening_id=item.screening_id, step=step, status=item.status, on=on, deadline=item.deadline,  # type: ignore[arg-type]
-        corrected_on=corrected_on, corrected_in_time=corrected_in_time, actor=event_actor or actor, detail=detail, **announced,
+        corrected_on=corrected_on, corrected_in_time=corrected_in_time, actor=actor, detail=detail, **announced,
     ))
     return row
 
@@ -152,12 +152,14 @@ def raise_from_screening(uow: RegistryUnitOfWork, event: ScreeningRecorded, rule
         new_id = rules.item_id(credit_code, shortcoming.code, submission_id)
         existing = uow.rectifications.get(new_id)
         if existing is not None:  # raised from this report already (a replay, a re-published screening, or restored from the log)
-            if not existing.screening:  # restored from the log, which does not carry the screening's facts: keep them now
-                existing.screening = _screening_facts(event, result)
-                existing.provision_code = result.provision_code
+            _keep_screening_facts(existing, event, result, in_force, rulebook)
             continue
         if uow.rectifications.screening_recorded(str(result.screening_id)):
-            continue  # continued from this screening already: a registry rebuilt from the topics restored that step first
+            # continued from this screening already: a registry rebuilt from the topics restored that step first
+            latest = uow.rectifications.item_by_screening(str(result.screening_id))
+            if latest is not None:
+                _keep_screening_facts(latest, event, result, in_force, rulebook)
+            continue
         current = uow.rectifications.not_cleared(credit_code, shortcoming.code)
         if current is not None:
             if submission_id in (current.submission_id, current.latest_submission_id):
@@ -201,7 +203,12 @@ def restore_step(uow: RegistryUnitOfWork, event: RectificationProgressed) -> Non
     the topics into an empty database — the step is restored as it was taken: the employer's corrections
     and staff's reviews, the sweep's reminders, the items raised. Nothing is announced again. Does not commit."""
     event_id = str(event.event_id)
-    if uow.rectifications.step_by_event(event_id) is not None:
+    known = uow.rectifications.step_by_event(event_id)
+    if known is not None:
+        # taken here already; in a rebuild the screening's consumer may have continued the item before the log
+        # restored the steps that came first: the step then keeps the status the log says it left the item in
+        if known.status != event.status:
+            known.status = event.status
         return
     item = uow.rectifications.get(str(event.item_id))
     if item is None:
@@ -212,7 +219,7 @@ def restore_step(uow: RegistryUnitOfWork, event: RectificationProgressed) -> Non
             shortcoming_kind=event.shortcoming_kind or event.shortcoming_code.split(":")[0], shortcoming_subject=event.shortcoming_subject,
             shortcoming_text=event.shortcoming_text, submission_id=str(event.submission_id), latest_submission_id=str(event.submission_id),
             screening_id=str(event.screening_id or ""), outcome=event.outcome or "no_violation", item_code=event.item_code,
-            status=event.status, deadline=event.deadline, deadline_basis="restored from ohs.registry.rectification-progressed",
+            status=event.status, deadline=event.deadline, deadline_basis=RESTORED_BASIS,
             raised_on=event.on, updated_on=event.on, steps=0,
         )
         uow.rectifications.add(item)
@@ -242,7 +249,7 @@ def restore_step(uow: RegistryUnitOfWork, event: RectificationProgressed) -> Non
         if pending is not None:
             submission_n = pending.n
             pending.decision = "accepted" if event.step == "cleared" else "returned"
-            pending.reviewed_on, pending.reviewed_by = event.on, event.actor
+            pending.reviewed_on, pending.reviewed_by, pending.review_reason = event.on, event.actor, event.reason
     uow.rectifications.add_step(RectificationStepRecord(
         item_id=item.id, seq=seq, step=event.step, status=event.status, taken_on=event.on, deadline=event.deadline, actor=event.actor,
         detail=event.detail, screening_id=str(event.screening_id) if event.screening_id else None, submission_n=submission_n,
@@ -253,6 +260,20 @@ def restore_step(uow: RegistryUnitOfWork, event: RectificationProgressed) -> Non
 def _continued_report(event: RectificationProgressed, item: RectificationItem) -> str:
     """The report a continued step came from (announced since the step carried it; else the item's latest)."""
     return str(event.report_id) if event.report_id else item.latest_submission_id
+
+
+RESTORED_BASIS = "restored from ohs.registry.rectification-progressed"
+
+
+def _keep_screening_facts(item: RectificationItem, event: ScreeningRecorded, result: ScreeningResult, in_force: Any,
+                          rulebook: RectificationRulebook) -> None:
+    """What the items' log does not carry (the screening's facts, the provision, how the deadline was set),
+    kept on an item restored from the log once its screenings arrive. Nothing is announced."""
+    if item.deadline_basis == RESTORED_BASIS and str(event.submission_id) == item.submission_id:
+        _, item.deadline_basis = rules.deadline_for(result.deadline, event.screened_on, in_force, rulebook.calendar.add_working_days)
+    if item.screening_id == str(result.screening_id) and not item.screening:
+        item.screening = _screening_facts(event, result)
+        item.provision_code = result.provision_code
 
 
 # --------------------------------------------------------------------------- the employer's correction
@@ -300,7 +321,7 @@ def submit_correction(uow: RegistryUnitOfWork, store: AttachmentStore, principal
         late = " (after the deadline)" if today > item.deadline else ""
         _record(uow, item, seq, "submitted", today, principal.describe(),
                 f"correction {n} submitted{files_said}{late} (the item was {was}): awaiting review",
-                event_actor=principal.name, submission_n=n, correction_text=text, attachments=announced)
+                submission_n=n, correction_text=text, attachments=announced)
         uow.commit()
     except BaseException:
         for key in stored:  # the row never came to be: neither does the file
@@ -339,10 +360,10 @@ def review_correction(uow: RegistryUnitOfWork, principal: Principal, item_id: st
         timing = "by the deadline" if in_time else "after the deadline"
         _record(uow, item, seq, "cleared", today, principal.describe(),
                 f"correction {pending.n} of {pending.submitted_on.isoformat()} accepted, {timing} ({deadline.isoformat()}): 解除{said}",
-                event_actor=principal.name, submission_n=pending.n, corrected_on=pending.submitted_on, corrected_in_time=in_time)
+                submission_n=pending.n, corrected_on=pending.submitted_on, corrected_in_time=in_time, reason=reason or None)
     else:
         _record(uow, item, seq, "returned", today, principal.describe(), f"correction {pending.n} returned{said}",
-                event_actor=principal.name, submission_n=pending.n)
+                submission_n=pending.n, reason=reason or None)
     uow.commit()
     return item
 
@@ -365,7 +386,7 @@ def sweep(uow: RegistryUnitOfWork, today: date, rulebook: RectificationRulebook)
         if step is None:
             continue
         if step == "overdue":
-            detail = rules.overdue_detail(item.deadline, today)
+            detail = rules.overdue_detail(item.deadline, today, item.outcome)
             seq = uow.rectifications.advance(item, status=rules.OVERDUE, updated_on=today)
         else:
             detail = rules.reminder_detail(item.status, item.deadline, today, left, in_force)

@@ -138,7 +138,7 @@ def test_the_service_as_bootstrapped_emails_what_its_subscription_receives(smtp,
     runtime.engine.dispose()
     [envelope] = mailbox.envelopes  # the employer's; the county has no contact
     message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-    assert envelope.rcpt_tos == ["anquan@example.cn"] and message["Subject"].startswith("整改逾期，已列入执法：检测结果未公布")
+    assert envelope.rcpt_tos == ["anquan@example.cn"] and message["Subject"].startswith("整改逾期：检测结果未公布")
     metrics = TestClient(app).get("/metrics").text
     assert 'ohs_notification_delivery_attempts_total{channel="email",outcome="sent"} 1.0' in metrics
 

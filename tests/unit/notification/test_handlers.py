@@ -59,7 +59,7 @@ def test_a_rectification_item_told_to_the_employer_and_its_county_step_by_step()
     assert "解除" in mine["rectification_cleared"].subject and "2026-03-10" in mine["rectification_cleared"].body
 
 
-def test_an_overdue_item_is_told_to_both_as_listed_for_enforcement() -> None:
+def test_an_overdue_item_is_told_to_both() -> None:
     uow = FakeUnitOfWork()
     employer = new_credit_code("141081")
     notify_step(uow, rectification(employer, "reminded", region_code="141081"))
@@ -68,7 +68,7 @@ def test_an_overdue_item_is_told_to_both_as_listed_for_enforcement() -> None:
         kinds = [n.kind for n in uow.for_recipient(*recipient)]
         assert kinds == ["rectification_reminded", "rectification_overdue"], recipient
     overdue = uow.for_recipient("county", "141081")[1]
-    assert overdue.subject.startswith("整改逾期，已列入执法") and "listed for enforcement" in overdue.subject
+    assert overdue.subject.startswith("整改逾期：") and "Item overdue" in overdue.subject
     assert employer in overdue.body  # no archive announcement yet: the credit code stands for the name
 
 

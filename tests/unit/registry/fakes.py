@@ -190,6 +190,9 @@ class FakeRectifications:
     def step_by_event(self, event_id: str) -> Any:
         return next((s for s in self.steps if s.event_id == event_id), None)
 
+    def item_by_screening(self, screening_id: str) -> Any:
+        return next((i for i in self.items.values() if i.screening_id == screening_id), None)
+
     def screening_recorded(self, screening_id: str) -> bool:
         return any(s.screening_id == screening_id for s in self.steps)
 

@@ -324,9 +324,10 @@ def test_a_registry_rebuilt_from_both_topics_holds_the_same_items_whichever_cons
 
     def state(uow: FakeUnitOfWork) -> list[tuple]:
         return sorted(
-            (i.id, i.status, i.deadline, i.latest_submission_id, i.outcome,
-             tuple(sorted((s.step, s.taken_on, s.event_id) for s in uow.rectifications.steps_of(i.id))),
-             tuple((p.n, p.text, p.decision) for p in uow.rectifications.submissions_of(i.id)),
+            (i.id, i.status, i.deadline, i.deadline_basis, i.latest_submission_id, i.screening_id, i.outcome, i.item_code, i.provision_code,
+             repr(sorted(i.screening.items())), i.reminded_for,
+             tuple(sorted((s.step, s.status, s.taken_on, s.event_id, s.actor, s.detail, s.corrected_on) for s in uow.rectifications.steps_of(i.id))),
+             tuple((p.n, p.text, p.actor, p.decision, p.reviewed_on, p.reviewed_by, p.review_reason) for p in uow.rectifications.submissions_of(i.id)),
              tuple((a.n, a.sha256, a.storage_key) for a in uow.rectifications.attachments_of(i.id)))
             for i in uow.rectifications.items.values()
         )

@@ -161,7 +161,7 @@ def test_the_employer_corrects_with_a_pdf_and_a_png_and_the_county_accepts_it(cl
     events = announced(client, item_id)
     assert [(e["step"], e["status"]) for e in events] == [("raised", "open"), ("submitted", "submitted"), ("cleared", "cleared")]
     assert [a["sha256"] for a in events[1]["attachments"]] == [a["sha256"] for a in submission["attachments"]]
-    assert (events[2]["corrected_in_time"], events[2]["actor"]) == (True, "乡宁县 张三")
+    assert (events[2]["corrected_in_time"], events[2]["actor"]) == (True, "乡宁县 张三 (county 141029, test-county-141029)")
 
     late = client.post(f"/rectifications/{item_id}/review", json={"decision": "accept"}, headers=COUNTY)
     assert late.status_code == 409 and "cleared" in late.json()["detail"]

@@ -1,4 +1,4 @@
-"""Access: every role on every endpoint of the four services, inside and outside its scope.
+"""Access: every role on every endpoint of the five services, inside and outside its scope.
 
 The apps are built by their real ``bootstrap`` on SQLite (migrated with the services' own
 migrations) and driven in-process with a TestClient that is not entered, so no Kafka is needed:
@@ -12,6 +12,11 @@ The people (tests.support.DEFAULT_SCOPES): province 140000 山西省, city 14100
     E2  141024 洪洞县 (临汾市)
     E3  140105 太原市小店区
     E4  110101 北京市东城区 (outside the province)
+
+Each employer's classified report discloses one shortcoming (自查表 4.3 lost its points): penalty screened
+it (eligible if corrected, 70-1) and a case was opened from the screening; the registry raised its
+rectification item, which the employer corrected (with a PDF) and its county accepted (cleared, 解除),
+and drew its portrait; the notification service told the employer and the county of the item.
 """
 
 from __future__ import annotations
@@ -34,13 +39,19 @@ from fastapi.testclient import TestClient
 
 from services.assessment.bootstrap import bootstrap as assessment_bootstrap
 from services.assessment.service_layer import handlers as assessment_handlers
+from services.notification.bootstrap import bootstrap as notification_bootstrap
+from services.notification.domain.notifications import notification_id
+from services.notification.service_layer import handlers as notification_handlers
 from services.penalty.bootstrap import bootstrap as penalty_bootstrap
 from services.penalty.service_layer import handlers as penalty_handlers
+from services.penalty.service_layer import screening as penalty_screening
 from services.registry.bootstrap import bootstrap as registry_bootstrap
 from services.registry.domain.exemptions import china_today
 from services.registry.service_layer import exemptions as registry_exemptions
 from services.registry.service_layer import handlers as registry_handlers
 from services.registry.service_layer import overrides as registry_overrides
+from services.registry.service_layer import portrait as registry_portrait
+from services.registry.service_layer import rectification as registry_rectification
 from services.sampling.adapters.rules import load_sampling_rules
 from services.sampling.bootstrap import bootstrap as sampling_bootstrap
 from services.sampling.service_layer import commands as sampling_schemas
@@ -61,9 +72,12 @@ from shared.contracts import (
     AssessmentClassified,
     ClassificationChanged,
     FactorGrade,
+    LostPoints,
+    RectificationProgressed,
     Report,
     ReportSubmitted,
     RuleSetRef,
+    ScreeningRecorded,
     TraceEntry,
     ViolationRecorded,
 )
@@ -101,6 +115,7 @@ E2 = Employer("E2-141024", credit_code("141024", "MA0AAAAA1"), "141024")
 E3 = Employer("E3-140105", credit_code("140105", "MA0BBBBB2"), "140105")
 E4 = Employer("E4-110101", credit_code("110101", "MA0CCCCC3"), "110101")
 EMPLOYERS = (E1, E2, E3, E4)
+LABELS = {e.credit_code: e.label for e in EMPLOYERS}
 
 # Who may read whose records (and whom staff may act for: the same, minus the auditor).
 READS = {
@@ -113,7 +128,7 @@ READS = {
 ACTS = {role: (set() if role == "auditor" else employers) for role, employers in READS.items()}
 
 
-# --------------------------------------------------------------------------- the four services, with rows
+# --------------------------------------------------------------------------- the five services, with rows
 
 
 def build(factory: Any, service: str, folder: Path) -> FastAPI:
@@ -126,23 +141,46 @@ class System:
     registry: TestClient
     sampling: TestClient
     penalty: TestClient
+    notification: TestClient
     submissions: dict[str, str]  # employer label -> classified submission id
     unclassified: dict[str, str]  # employer label -> accepted (not yet classified) submission id
     cases: dict[str, str]  # employer label -> case id
     exemptions: dict[str, str] = field(default_factory=dict)  # employer label -> a revoked exemption's id (registry)
     plans: dict[str, str] = field(default_factory=dict)  # employer label -> its county's drawn sampling plan
     tasks: dict[str, str] = field(default_factory=dict)  # employer label -> its sampling task (with a recorded result)
+    screenings: dict[str, str] = field(default_factory=dict)  # employer label -> its screening (a case opened from it: penalty)
+    rectifications: dict[str, str] = field(default_factory=dict)  # employer label -> its rectification item (cleared: registry)
+    notices: dict[str, str] = field(default_factory=dict)  # "employer|E1-141029" / "county|E1-141029" -> the item's notification
 
 
 def classified_event(employer: Employer) -> AssessmentClassified:
+    """The employer's classified report; it discloses one shortcoming: 自查表 4.3 (test results not published) lost its points."""
     return AssessmentClassified(
         producer="test", credit_code=employer.credit_code, submission_id=uuid.uuid4(), enterprise_name=f"企业 {employer.label}",
         region_code=employer.region_code, employees=30, assessed_on=date(2023, 6, 1), hazard_grade="Ⅲ", management_grade="B",
-        score=82.5, category="丙",
+        score=82.5, category="丙", lost_points=[LostPoints(item="4.3", title="检测结果公布", earned=0, points=3)],
         factors=[FactorGrade(factor="矽尘", nature="严重", nature_source="catalogue", compliant=False, exposed=24, headcount_band="10–49", grade="Ⅲ")],
         rule_set=RuleSetRef(jurisdiction="CN", version="2022.1", effective_from=date(2022, 11, 1), provisional=True),
         trace=[TraceEntry(rule="附件3", detail="Ⅲ × B → 丙")],
     )
+
+
+# a correction's attachment: a (tiny) PDF, as the registry checks it (type, signature, name, size)
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+CORRECTION = {"text": "检测结果已在公告栏和内网公布"}
+
+
+def published(uow: Any) -> list[Any]:
+    """The events the use cases run on ``uow`` publish from now on (they go to its outbox as well)."""
+    events: list[Any] = []
+    publish = uow.publish
+
+    def keep(event: Any) -> None:
+        events.append(event)
+        publish(event)
+
+    uow.publish = keep
+    return events
 
 
 SAMPLING_ROSTER = {"inspectors": [{"id": f"i{k}", "name": f"检查员{k}"} for k in range(1, 4)]}
@@ -159,7 +197,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "registry": build(registry_bootstrap, "registry", folder),
         "sampling": build(sampling_bootstrap, "sampling", folder),
         "penalty": build(penalty_bootstrap, "penalty", folder),
+        "notification": build(notification_bootstrap, "notification", folder),
     }
+    classified = {employer.label: classified_event(employer) for employer in EMPLOYERS}  # each discloses checklist:4.3
     submissions, unclassified, cases = {}, {}, {}
     rules = apps["assessment"].state.rules
     with apps["assessment"].state.runtime.uow() as uow:
@@ -179,7 +219,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     today = china_today()
     with apps["registry"].state.runtime.uow() as session:  # the registry's unit of work (its use cases take one)
         for employer in EMPLOYERS:
-            registry_handlers.archive_classification(session, classified_event(employer))
+            registry_handlers.archive_classification(session, classified[employer.label])
             session.commit()
             # a state in which the override and 免检 rows answer the same whatever their order (see registry_rows):
             # a resubmission requested (dispute and verification: 409), an exemption in force (a new grant: 409),
@@ -219,8 +259,56 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
                 found_on=date(2024, 3, 1), harm="none", corrected_on=None, rectification_deadline=None,
             ))
             cases[employer.label] = case.id
+        # 附件5 screening of each report: its one shortcoming (4.3, 公布检测结果) is a listed duty, eligible if corrected
+        screened_events = published(penalty_uow)
+        for employer in EMPLOYERS:
+            penalty_screening.screen_report(penalty_uow, classified[employer.label], apps["penalty"].state.rulebook)
+        penalty_uow.commit()
+    screened: dict[str, ScreeningRecorded] = {LABELS[e.credit_code]: e for e in screened_events}
+    assert sorted(screened) == sorted(e.label for e in EMPLOYERS)
+    assert [r.outcome for e in screened.values() for r in e.results] == ["eligible_if_corrected"] * len(EMPLOYERS)
+    screenings = {label: str(event.results[0].screening_id) for label, event in screened.items()}
+    # the registry: the portrait drawn from the report and the screening, a rectification item raised from it
+    registry_app = apps["registry"]
+    rectifications: dict[str, str] = {}
+    with registry_app.state.runtime.uow() as session:
+        steps = published(session)
+        for employer in EMPLOYERS:
+            registry_portrait.classified(session, classified[employer.label], registry_app.state.portrait_rules)
+            registry_portrait.screened(session, screened[employer.label])
+            [rectifications[employer.label]] = registry_rectification.raise_from_screening(
+                session, screened[employer.label], registry_app.state.rectification_rules)
+        session.commit()
+        raised = [e for e in steps if isinstance(e, RectificationProgressed)]
+        assert [e.step for e in raised] == ["raised"] * len(EMPLOYERS)
+        for event in raised:
+            registry_portrait.rectification_progressed(session, event, registry_app.state.portrait_rules)
+        session.commit()
+    # the notification service: each item raised tells the employer and its county
+    notices: dict[str, str] = {}
+    templates = apps["notification"].state.templates
+    with apps["notification"].state.runtime.uow() as notification_uow:
+        for event in raised:
+            added = notification_handlers.notify_rectification_progressed(notification_uow, event, templates=templates)
+            for kind, recipient in (("employer", event.credit_code), ("county", event.region_code)):
+                notices[f"{kind}|{LABELS[event.credit_code]}"] = notification_id(str(event.event_id), kind, recipient)
+            assert sorted(added) == sorted(notices[f"{kind}|{LABELS[event.credit_code]}"] for kind in ("employer", "county"))
+        notification_uow.commit()
     clients = {name: TestClient(app) for name, app in apps.items()}  # not entered: no lifespan, no Kafka
-    yield System(**clients, submissions=submissions, unclassified=unclassified, cases=cases, exemptions=exemptions, plans=plans, tasks=tasks)
+    # through the routes, each employer's county: a case opened from the screening, and the item corrected (with a PDF) by
+    # the employer and accepted (解除): opening again, correcting again and reviewing again then answer 409 whatever the row order
+    for employer in EMPLOYERS:
+        county, item = auth("county", employer.region_code), rectifications[employer.label]
+        opened = clients["penalty"].post(f"/screenings/{screenings[employer.label]}/case", headers=county)
+        assert opened.status_code == 201, opened.text
+        corrected = clients["registry"].post(f"/rectifications/{item}/submission", data=CORRECTION,
+                                             files=[("files", ("公示照片.pdf", PDF, "application/pdf"))],
+                                             headers=auth("employer", employer.credit_code))
+        assert corrected.status_code == 201, corrected.text
+        reviewed = clients["registry"].post(f"/rectifications/{item}/review", json={"decision": "accept"}, headers=county)
+        assert reviewed.status_code == 200 and reviewed.json()["status"] == "cleared", reviewed.text
+    yield System(**clients, submissions=submissions, unclassified=unclassified, cases=cases, exemptions=exemptions, plans=plans, tasks=tasks,
+                 screenings=screenings, rectifications=rectifications, notices=notices)
     for app in apps.values():
         app.state.runtime.engine.dispose()
 
@@ -237,6 +325,7 @@ class Row:
     expected: int
     body: Any = None
     expect_items: tuple[str, ...] | None = None  # for listings: the employers (labels) the answer holds
+    multipart: bool = False  # the body is the form's fields, sent as multipart/form-data with a PDF attached
 
     @property
     def id(self) -> str:
@@ -326,7 +415,7 @@ def table() -> list[Row]:
         rows.append(Row(role, "penalty", "POST", "/violations [city-registered, region_code 141029]", expected,
                         violation_body(city_registered, region_code="141029")))
     rows.append(Row("county", "penalty", "POST", "/violations [E1, region_code 141024]", 403, violation_body(E1, region_code="141024")))
-    return rows + registry_rows()
+    return rows + registry_rows() + loop_rows()
 
 
 STAFF_ROLES = ("county", "city", "province")
@@ -422,13 +511,87 @@ def sampling_rows() -> list[Row]:
     return rows
 
 
+def loop_rows() -> list[Row]:
+    """Issue 13's endpoints: penalty's screenings, the registry's rectification items, portraits and figures, the
+    notification service's inbox and contacts. The employer reads its own, staff and auditors their jurisdiction's
+    (404 outside it); staff act (an auditor or an employer: 403); only the employer corrects its item. The fixture
+    left each screening with its case and each item cleared, so an allowed step answers 409 whatever the row order."""
+    rows: list[Row] = []
+    for role in ROLES:
+        staff = role in STAFF_ROLES
+        mine = tuple(e.label for e in EMPLOYERS if e in READS[role])  # what a listing of the caller's own scope holds
+        # penalty: screenings (listings answer 200 with what the caller may see, like /cases)
+        rows.append(Row(role, "penalty", "GET", "/screenings", 200, expect_items=mine))
+        rows.append(Row(role, "penalty", "GET", "/screenings?outcome=eligible_if_corrected", 200, expect_items=mine))
+        # registry: rectification items of the caller's scope, and of a region (an employer's token names none: 404)
+        rows.append(Row(role, "registry", "GET", "/rectifications", 200, expect_items=mine))
+        for region in ("141029", "141024", "141000", "140000", "110101"):
+            path = f"/rectifications?region_code={region}"
+            if role != "employer" and covers(role, region):
+                rows.append(Row(role, "registry", "GET", path, 200,
+                                expect_items=tuple(e.label for e in EMPLOYERS if e.region_code.startswith(region_prefix(region)))))
+            else:
+                rows.append(Row(role, "registry", "GET", path, 404))
+        # figures: staff and auditors, a loaded region inside their jurisdiction; never employers
+        for suffix in ("", ".xlsx"):
+            for region in (None, "141029", "141024", "141000", "140000", "110101"):
+                code = region or DEFAULT_SCOPES[role]
+                allowed = covers(role, code) and code in LOADED_REGIONS
+                path = f"/figures{suffix}" + (f"?region_code={region}" if region else "")
+                rows.append(Row(role, "registry", "GET", path, 403 if role == "employer" else status_for(allowed, 200, 404)))
+        # notification: the inbox is for employers (their own) and staff (their counties' mailboxes); auditors have none
+        inbox = {"employer": (E1,), "county": (E1,), "city": (E1, E2), "province": (E1, E2, E3)}
+        if role == "auditor":
+            rows.append(Row(role, "notification", "GET", "/inbox", 403))
+        else:
+            rows.append(Row(role, "notification", "GET", "/inbox", 200, expect_items=tuple(e.label for e in inbox[role])))
+        rows.append(Row(role, "notification", "POST", "/inbox/no-such-notification/read", 403 if role == "auditor" else 404))
+        contact = {"email": "zhang.san@example.cn", "phone": "13800000000"}
+        for method, body in (("GET", None), ("PUT", contact)):
+            rows.append(Row(role, "notification", method, "/contacts/me", 200 if role == "employer" else 403, body))
+            for region in ("141029", "141024", "140105", "110101"):  # the counties of E1–E4
+                rows.append(Row(role, "notification", method, f"/contacts/regions/{region}",
+                                status_for(covers(role, region), 200, 404) if staff else 403, body))
+            # a city's code is no county mailbox (422, a malformed request whoever asks); non-staff are refused first
+            rows.append(Row(role, "notification", method, "/contacts/regions/141000", 422 if staff else 403, body))
+
+        for e in EMPLOYERS:
+            reads, acts = e in READS[role], staff and e in ACTS[role]
+            screening, item = f"{{screening:{e.label}}}", f"{{rectification:{e.label}}}"
+            # penalty: one screening; a case from it (staff, inside the jurisdiction; the case is opened already: 409)
+            rows.append(Row(role, "penalty", "GET", f"/screenings?credit_code={e.credit_code}", 200,
+                            expect_items=(e.label,) if reads else ()))
+            rows.append(Row(role, "penalty", "GET", f"/screenings/{screening}", status_for(reads, 200, 404)))
+            rows.append(Row(role, "penalty", "POST", f"/screenings/{screening}/case", (409 if acts else 404) if staff else 403))
+            # registry: the item, its attachment, its correction (the employer only; cleared: 409) and its review (staff; 409)
+            rows.append(Row(role, "registry", "GET", f"/rectifications?credit_code={e.credit_code}", status_for(reads, 200, 404),
+                            expect_items=(e.label,) if reads else None))
+            for path in (f"/rectifications/{item}", f"/rectifications/{item}/attachments/1"):
+                rows.append(Row(role, "registry", "GET", path, status_for(reads, 200, 404)))
+            rows.append(Row(role, "registry", "POST", f"/rectifications/{item}/submission",
+                            status_for(reads, 409, 404) if role == "employer" else 403, CORRECTION, multipart=True))
+            rows.append(Row(role, "registry", "POST", f"/rectifications/{item}/review", (409 if acts else 404) if staff else 403,
+                            {"decision": "accept"}))
+            # registry: the portrait and its versions, for whoever reads the employer
+            base = f"/enterprises/{e.credit_code}/portrait"
+            for path in (base, f"{base}/versions", f"{base}/versions/1"):
+                rows.append(Row(role, "registry", "GET", path, status_for(reads, 200, 404)))
+            # notification: marking read the item's notification to the employer, and to its county's mailbox
+            rows.append(Row(role, "notification", "POST", f"/inbox/{{notice:employer|{e.label}}}/read",
+                            403 if role == "auditor" else status_for(role == "employer" and e == E1, 200, 404)))
+            rows.append(Row(role, "notification", "POST", f"/inbox/{{notice:county|{e.label}}}/read",
+                            403 if role == "auditor" else status_for(staff and covers(role, e.region_code), 200, 404)))
+    return rows
+
+
 ROWS = table()
 
 
 def resolve(system: System, path: str) -> str:
     path = path.split(" [")[0]
     kinds = (("submission", system.submissions), ("unclassified", system.unclassified), ("case", system.cases), ("exemption", system.exemptions),
-             ("plan", system.plans), ("task", system.tasks))
+             ("plan", system.plans), ("task", system.tasks), ("screening", system.screenings), ("rectification", system.rectifications),
+             ("notice", system.notices))
     for kind, ids in kinds:
         for label, value in ids.items():
             path = path.replace(f"{{{kind}:{label}}}", value)
@@ -447,7 +610,11 @@ def labels_in(service: str, body: dict[str, Any]) -> tuple[str, ...]:
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
 def test_every_role_on_every_endpoint(system: System, row: Row) -> None:
     client: TestClient = getattr(system, row.service)
-    response = client.request(row.method, resolve(system, row.path), json=row.body, headers=auth(row.role))  # type: ignore[arg-type]
+    if row.multipart:
+        content: dict[str, Any] = {"data": row.body, "files": [("files", ("整改.pdf", PDF, "application/pdf"))]}
+    else:
+        content = {"json": row.body}
+    response = client.request(row.method, resolve(system, row.path), headers=auth(row.role), **content)  # type: ignore[arg-type]
     assert response.status_code == row.expected, response.text[:500]
     if row.expected == 404:
         assert response.json()["detail"].startswith("no "), "outside the scope reads exactly like a record that does not exist"
@@ -564,6 +731,25 @@ ENDPOINTS = [
     ("penalty", "GET", "/rules/no-penalty?region_code=141029", None),
     ("penalty", "POST", "/cases/{case:E1-141029}/fine", {"fine_yuan": 10000}),
     ("penalty", "GET", "/reviews/cases?region_code=141029", None),
+    ("penalty", "GET", "/screenings", None),
+    ("penalty", "GET", "/screenings/{screening:E1-141029}", None),
+    ("penalty", "POST", "/screenings/{screening:E1-141029}/case", None),
+    ("registry", "GET", "/rectifications", None),
+    ("registry", "GET", "/rectifications/{rectification:E1-141029}", None),
+    ("registry", "POST", "/rectifications/{rectification:E1-141029}/submission", None),
+    ("registry", "GET", "/rectifications/{rectification:E1-141029}/attachments/1", None),
+    ("registry", "POST", "/rectifications/{rectification:E1-141029}/review", {"decision": "accept"}),
+    ("registry", "GET", f"/enterprises/{E1.credit_code}/portrait", None),
+    ("registry", "GET", f"/enterprises/{E1.credit_code}/portrait/versions", None),
+    ("registry", "GET", f"/enterprises/{E1.credit_code}/portrait/versions/1", None),
+    ("registry", "GET", "/figures", None),
+    ("registry", "GET", "/figures.xlsx", None),
+    ("notification", "GET", "/inbox", None),
+    ("notification", "POST", "/inbox/{notice:employer|E1-141029}/read", None),
+    ("notification", "GET", "/contacts/me", None),
+    ("notification", "PUT", "/contacts/me", {"email": "zhang.san@example.cn"}),
+    ("notification", "GET", "/contacts/regions/141029", None),
+    ("notification", "PUT", "/contacts/regions/141029", {"email": "xiangning@example.cn"}),
 ]
 
 
@@ -576,7 +762,7 @@ def test_no_token_or_a_bad_one_is_401(system: System, service: str, method: str,
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("service", ["assessment", "registry", "sampling", "penalty"])
+@pytest.mark.parametrize("service", ["assessment", "registry", "sampling", "penalty", "notification"])
 def test_every_route_but_the_operational_ones_needs_a_token(system: System, service: str) -> None:
     """Guards routes added later: each answers 401 without a token, whatever its parameters."""
     client: TestClient = getattr(system, service)
@@ -600,7 +786,7 @@ def test_the_sampling_publication_and_verification_are_public(system: System) ->
     assert system.sampling.post("/verify", json=publication.json()).json() == {"match": True}
 
 
-@pytest.mark.parametrize("service", ["assessment", "registry", "sampling", "penalty"])
+@pytest.mark.parametrize("service", ["assessment", "registry", "sampling", "penalty", "notification"])
 def test_operations_and_docs_stay_open(system: System, service: str) -> None:
     client: TestClient = getattr(system, service)
     assert client.get("/metrics").status_code == 200

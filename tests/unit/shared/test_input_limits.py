@@ -1,5 +1,5 @@
 """Class 5/8: what the door accepts is what the pipeline can process. Every request model and route
-parameter of the four services declares its limits: the value at a limit passes validation, one past
+parameter of the five services declares its limits: the value at a limit passes validation, one past
 it is a 422 naming the field; NaN, integers past 64 bits and dates at the ends of the calendar are
 refused at the door. The apps are built by their real bootstrap, the TestClient not entered (no
 lifespan): a refused request needs neither the database nor Kafka.
@@ -18,10 +18,12 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from services.assessment.bootstrap import bootstrap as assessment_bootstrap
+from services.notification.bootstrap import bootstrap as notification_bootstrap
 from services.penalty.bootstrap import bootstrap as penalty_bootstrap
 from services.registry.bootstrap import bootstrap as registry_bootstrap
 from services.sampling.bootstrap import bootstrap as sampling_bootstrap
 from shared.contracts import Report
+from shared.limits import ROUTE_KEY
 from shared.settings import settings_for
 from tests.examples import EXAMPLE_REPORT
 from tests.support import auth
@@ -33,7 +35,7 @@ EMPLOYER = EXAMPLE_REPORT["enterprise"]["credit_code"]
 def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestClient]]:
     built = {}
     for name, bootstrap in (("assessment", assessment_bootstrap), ("registry", registry_bootstrap),
-                            ("sampling", sampling_bootstrap), ("penalty", penalty_bootstrap)):
+                            ("sampling", sampling_bootstrap), ("penalty", penalty_bootstrap), ("notification", notification_bootstrap)):
         settings = settings_for(name, data_dir=tmp_path_factory.mktemp(name))
         built[name] = TestClient(bootstrap(settings, create_topics=False), headers=auth("province"))
     yield built
@@ -174,9 +176,35 @@ def test_penalty_request_models_and_parameters_are_bounded(clients: dict[str, Te
     refused(penalty.get("/rules/no-penalty", params={"region_code": "141029", "on": "9999-12-31"}), "on")
 
 
+# ---------------------------------------------------------------------------- issue 13: screenings, rectification, portrait, notification
+
+def test_the_screening_rectification_portrait_and_notification_routes_are_bounded(clients: dict[str, TestClient]) -> None:
+    penalty, registry, notification = clients["penalty"], clients["registry"], clients["notification"]
+    refused(penalty.get("/screenings", params={"limit": 1001}), "limit")
+    refused(penalty.get("/screenings", params={"credit_code": "9" * 65}), "credit_code")
+    refused(penalty.get("/screenings/not-a-uuid"), "screening_id")
+    item = "0" * 8 + "-0000-0000-0000-" + "0" * 12
+    refused(registry.get("/rectifications", params={"offset": 1_000_001}), "offset")
+    refused(registry.get(f"/rectifications/{item}0"), "item_id")
+    refused(registry.get(f"/rectifications/{item}/attachments/10001"), "n")
+    refused(post_json(registry, f"/rectifications/{item}/review", {"decision": "return", "reason": "x" * 2001}), "reason")
+    refused(registry.post(f"/rectifications/{item}/submission", data={"text": "改" * 2001}), "text")
+    pdf = ("files", ("a.pdf", b"%PDF-1.4", "application/pdf"))
+    refused(registry.post(f"/rectifications/{item}/submission", data={"text": "改"}, files=[pdf] * 6), "files")
+    refused(registry.get(f"/enterprises/{EMPLOYER}/portrait/versions/1000001"), "version")
+    refused(registry.get("/figures", params={"from": "0001-01-01"}), "from")
+    refused(notification.get("/inbox", params={"limit": 1001}), "limit")
+    refused(notification.post("/inbox/" + "x" * 37 + "/read"), "notification_id")
+    refused(post_json(notification, "/contacts/regions/141029", {"email": "a" * 250 + "@x.cn"}, "PUT"), "email")
+    refused(post_json(notification, "/contacts/regions/141029", {"phone": "1" * 21}, "PUT"), "phone")
+    refused(notification.get("/contacts/regions/1410290"), "region_code")
+
+
 def test_every_request_model_string_and_list_of_every_service_is_bounded(clients: dict[str, TestClient]) -> None:
-    """The OpenAPI of every service: every string and array in a request body has a maximum length."""
+    """The OpenAPI of every service: every string and array in a request body (JSON or a multipart form) has a
+    maximum length; an uploaded file's size is bounded by its route's own declared body cap."""
     unbounded: list[str] = []
+    capped = False  # the operation being walked declares its own body cap (shared.limits.route_body_limit)
 
     def walk(node: Any, where: str, schemas: dict[str, Any], seen: set[str]) -> None:
         if isinstance(node, dict):
@@ -186,8 +214,9 @@ def test_every_request_model_string_and_list_of_every_service_is_bounded(clients
                     walk(schemas[name], name, schemas, seen | {name})
                 return
             kind = node.get("type")
+            is_file = "contentMediaType" in node or node.get("format") == "binary"
             if kind == "string" and "maxLength" not in node and "enum" not in node and "const" not in node \
-                    and node.get("format") not in ("date", "date-time", "uuid"):
+                    and node.get("format") not in ("date", "date-time", "uuid") and not (is_file and capped):
                 unbounded.append(where)
             if kind == "array" and "maxItems" not in node:
                 unbounded.append(where)
@@ -204,9 +233,11 @@ def test_every_request_model_string_and_list_of_every_service_is_bounded(clients
         schemas = schema["components"]["schemas"]
         for path, operations in schema["paths"].items():
             for method, operation in operations.items():
-                body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-                if body is not None:
-                    walk(body, f"{name} {method.upper()} {path}", schemas, set())
+                capped = ROUTE_KEY in operation
+                for media in ("application/json", "multipart/form-data"):
+                    body = operation.get("requestBody", {}).get("content", {}).get(media, {}).get("schema")
+                    if body is not None:
+                        walk(body, f"{name} {method.upper()} {path}", schemas, set())
     assert unbounded == []
 
 
