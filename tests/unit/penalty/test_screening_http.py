@@ -143,3 +143,29 @@ def test_the_openapi_declares_the_limits_of_every_parameter(client: TestClient) 
     assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 1000)
     assert parameters["offset"]["maximum"] == 1_000_000
     assert parameters["outcome"]["anyOf"][0]["enum"] == ["eligible_if_corrected", "not_eligible", "no_violation"]
+
+
+def test_a_screening_follows_its_employer_to_the_county_the_archive_moves_it_to(tmp_path: Path) -> None:
+    """A transfer (RULES §5a) hands the employer's open shortcomings on: the new county reads the screening and
+    opens the case from it; the old county no longer reads it."""
+    from services.penalty.service_layer import handlers
+    from shared.contracts import ClassificationChanged
+
+    app = app_without_broker(bootstrap, "penalty", tmp_path)
+    runtime = app.state.runtime
+    mover = new_credit_code("141029")
+    with runtime.uow() as uow:
+        screening.screen_report(uow, classified_on(DAY, mover, lost=("4.3",)), app.state.rulebook)
+        handlers.record_archived_employer(uow, ClassificationChanged(
+            producer="registry", credit_code=mover, enterprise_name="迁移企业", region_code="141024", archive_version=2,
+            previous_category="乙", category="乙", hazard_grade="Ⅱ", management_grade="B", submission_id=None, reason="transfer accepted",
+            changed=["region_code"]))
+        uow.commit()
+    client = TestClient(app)
+    [moved] = listed(client, HONGTONG, credit_code=mover)
+    assert (moved["region_code"], moved["screened_region_code"]) == ("141024", "141029")
+    assert listed(client, XIANGNING, credit_code=mover) == []
+    assert client.get(f"/screenings/{moved['id']}", headers=XIANGNING).status_code == 404
+    assert client.post(f"/screenings/{moved['id']}/case", headers=XIANGNING).status_code == 404
+    assert client.post(f"/screenings/{moved['id']}/case", headers=HONGTONG).status_code == 201
+    runtime.engine.dispose()
