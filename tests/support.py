@@ -222,4 +222,8 @@ def registry_groups(prefix: str) -> dict[str, list[str]]:
         f"{prefix}.registry.credit-feed": [
             topics.CLASSIFICATION_CHANGED, topics.EXEMPTION_CHANGED, topics.PENALTY_DECIDED, topics.ORGS_DISQUALIFIED,
         ],
+        f"{prefix}.registry.rectification": [topics.SCREENED, topics.RECTIFICATION_PROGRESSED],
+        f"{prefix}.registry.portrait": [
+            topics.ASSESSMENTS_CLASSIFIED, topics.RECTIFICATION_PROGRESSED, topics.PENALTY_DECIDED, topics.SCREENED,
+        ],
     }
