@@ -118,7 +118,8 @@ async def test_replaying_the_topics_into_an_empty_registry_rebuilds_the_same_ite
         assert returned.status_code in (200, 201), returned.text
         deadline = date.fromisoformat(raised["test_expired:矽尘"]["deadline"])
         runtime, rules = first.state.runtime, first.state.rectification_rules
-        await runtime.uow.run(lambda uow: rectification.run_sweep(uow, deadline + timedelta(days=1), rules))
+        for day in (deadline, deadline + timedelta(days=1)):  # reminded on the deadline day, overdue the day after
+            await runtime.uow.run(lambda uow, day=day: rectification.run_sweep(uow, day, rules))
 
         def settled(taken: dict[str, Any]) -> bool:  # the first registry's own consumers have caught up with its log
             statuses = {c: i["status"] for c, i in taken["items"].items()}
