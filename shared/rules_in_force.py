@@ -5,14 +5,14 @@ The domain of every service imports from here; reading and validating the files 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, PrivateAttr
 
 from shared.identifiers import region_problem
-from shared.jurisdiction import jurisdiction_covers, precedence
+from shared.jurisdiction import jurisdiction_covers, jurisdiction_level, precedence
 
 
 class Versioned(Protocol):
@@ -55,3 +55,28 @@ def in_force(items: Sequence[V], region_code: str, on: date, what: str, known_as
         known = ", ".join(f"{item.jurisdiction} {item.version} from {item.effective_from}" for item in items) or "none loaded"
         raise NoApplicableRules(f"no {what} region {region_code} on {on.isoformat()} ({known_as}: {known})")
     return max(candidates, key=lambda item: precedence(item.jurisdiction, item.effective_from, item.version))
+
+
+class Extending(Versioned, Protocol):
+    extends: str | None
+
+    def own_label(self) -> str: ...
+
+
+E = TypeVar("E", bound=Extending)
+
+
+def in_force_extended(items: Sequence[E], region_code: str, on: date, what: str, known_as: str,
+                      merge: Callable[[E, E], E], depth: int = 0) -> E:
+    """:func:`in_force`, where a file may extend the rule data of a less specific jurisdiction (``extends``):
+    the chosen one is merged (``merge(base, chosen)``) onto what is in force for the jurisdiction it extends
+    (an extension of an extension too, five deep at most)."""
+    chosen = in_force(items, region_code, on, what, known_as, check_region=False)
+    if chosen.extends is None:
+        return chosen
+    if depth > 5:
+        raise RuleDataError(f"{known_as}: {chosen.own_label()} extends too deep (a cycle?)")
+    # the base: the files of the extended jurisdiction (or less specific ones) covering the region
+    bases = [item for item in items if jurisdiction_level(item.jurisdiction) <= jurisdiction_level(chosen.extends)
+             and jurisdiction_covers(item.jurisdiction, region_code)]
+    return merge(in_force_extended(bases, region_code, on, what, known_as, merge, depth + 1), chosen)

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from shared import rules_in_force as rule_data
 from shared.contracts import TraceEntry
-from shared.jurisdiction import jurisdiction_covers, jurisdiction_level
-from shared.rules_in_force import NoApplicableRules, RuleDataError
+from shared.jurisdiction import jurisdiction_covers
+from shared.rules_in_force import NoApplicableRules, RuleDataError  # noqa: F401 (RuleDataError: the name callers know)
 
 ITEM_CODE_PATTERN = r"^\d{2,3}-\d+[a-z]?$"  # 职业病防治法 article - item, e.g. 70-4, 70-2a
 
@@ -120,27 +120,19 @@ class NoPenaltyRules:
     def in_force(self, region_code: str, on: date) -> NoPenaltyList:
         """The list that applies: the most specific one in force; an extension (``extends``) is merged onto the
         list in force for the jurisdiction it extends (its items added, or replacing an item of the same code)."""
-        return self._resolve(self.lists, region_code, on, depth=0)
+        return rule_data.in_force_extended(self.lists, region_code, on, "no-penalty list in force for", "no-penalty lists", _merged_list)
 
-    def _resolve(self, lists: list[NoPenaltyList], region_code: str, on: date, depth: int) -> NoPenaltyList:
-        chosen = rule_data.in_force(lists, region_code, on, "no-penalty list in force for", "no-penalty lists", check_region=False)
-        if chosen.extends is None:
-            return chosen
-        if depth > 5:
-            raise RuleDataError(f"no-penalty list {chosen.own_label()}: extends too deep (a cycle?)")
-        # the base: the lists of the extended jurisdiction (or less specific ones) covering the region
-        base_lists = [item for item in lists if jurisdiction_level(item.jurisdiction) <= jurisdiction_level(chosen.extends)
-                      and jurisdiction_covers(item.jurisdiction, region_code)]
-        base = self._resolve(base_lists, region_code, on, depth + 1)
-        own = {item.code for item in chosen.items}
-        items = [item for item in base.items if item.code not in own] + list(chosen.items)
-        return NoPenaltyList(
-            jurisdiction=chosen.jurisdiction, version=f"{base.version}+{chosen.version}",
-            effective_from=max(base.effective_from, chosen.effective_from), provisional=base.provisional or chosen.provisional,
-            source=chosen.source, first_time=chosen.first_time or base.first_time, conditions=chosen.conditions or base.conditions,
-            procedure=chosen.procedure or base.procedure, items=items,
-            composed_of=(base.composed_of or [base.own_label()]) + [chosen.own_label()],
-        )
+
+def _merged_list(base: NoPenaltyList, chosen: NoPenaltyList) -> NoPenaltyList:
+    """An extension's items added to its base list (replacing an item of the same code); its rules where it gives them."""
+    own = {item.code for item in chosen.items}
+    return NoPenaltyList(
+        jurisdiction=chosen.jurisdiction, version=f"{base.version}+{chosen.version}",
+        effective_from=max(base.effective_from, chosen.effective_from), provisional=base.provisional or chosen.provisional,
+        source=chosen.source, first_time=chosen.first_time or base.first_time, conditions=chosen.conditions or base.conditions,
+        procedure=chosen.procedure or base.procedure, items=[item for item in base.items if item.code not in own] + list(chosen.items),
+        composed_of=(base.composed_of or [base.own_label()]) + [chosen.own_label()],
+    )
 
 
 @dataclass(frozen=True)

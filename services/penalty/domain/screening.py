@@ -38,7 +38,7 @@ from shared.contracts import TraceEntry
 from shared.contracts.assessment import Shortcoming
 from shared.contracts.penalty import ScreeningResult
 from shared.identifiers import region_problem
-from shared.jurisdiction import NATIONAL, jurisdiction_covers, jurisdiction_level
+from shared.jurisdiction import NATIONAL, jurisdiction_level
 from shared.rules_in_force import FromRuleFile, RuleDataError
 
 # the rule keys a report's shortcomings carry (Shortcoming.rule_key): a self-check item, or one of these kinds
@@ -151,24 +151,18 @@ class ShortcomingMaps:
         self.maps = list(maps)
 
     def in_force(self, region_code: str, on: date) -> ShortcomingMap:
-        return self._resolve(self.maps, region_code, on, depth=0)
+        return rule_data.in_force_extended(self.maps, region_code, on, "shortcoming map in force for", "shortcoming maps", _merged_map)
 
-    def _resolve(self, maps: list[ShortcomingMap], region_code: str, on: date, depth: int) -> ShortcomingMap:
-        chosen = rule_data.in_force(maps, region_code, on, "shortcoming map in force for", "shortcoming maps", check_region=False)
-        if chosen.extends is None:
-            return chosen
-        if depth > 5:
-            raise RuleDataError(f"shortcoming map {chosen.own_label()}: extends too deep (a cycle?)")
-        base_maps = [m for m in maps if jurisdiction_level(m.jurisdiction) <= jurisdiction_level(chosen.extends)
-                     and jurisdiction_covers(m.jurisdiction, region_code)]
-        base = self._resolve(base_maps, region_code, on, depth + 1)
-        own = {entry.rule_key for entry in chosen.entries}
-        return ShortcomingMap(
-            jurisdiction=chosen.jurisdiction, version=f"{base.version}+{chosen.version}",
-            effective_from=max(base.effective_from, chosen.effective_from), provisional=base.provisional or chosen.provisional,
-            source=chosen.source, entries=[e for e in base.entries if e.rule_key not in own] + list(chosen.entries),
-            composed_of=(base.composed_of or [base.own_label()]) + [chosen.own_label()],
-        )
+
+def _merged_map(base: ShortcomingMap, chosen: ShortcomingMap) -> ShortcomingMap:
+    """An extension's entries added to its base map (replacing an entry of the same key)."""
+    own = {entry.rule_key for entry in chosen.entries}
+    return ShortcomingMap(
+        jurisdiction=chosen.jurisdiction, version=f"{base.version}+{chosen.version}",
+        effective_from=max(base.effective_from, chosen.effective_from), provisional=base.provisional or chosen.provisional,
+        source=chosen.source, entries=[e for e in base.entries if e.rule_key not in own] + list(chosen.entries),
+        composed_of=(base.composed_of or [base.own_label()]) + [chosen.own_label()],
+    )
 
 
 def listed_item_problems(duty_map: ShortcomingMap, lists: NoPenaltyRules) -> list[str]:
