@@ -623,8 +623,10 @@ def rectification_items(session: Session, *, credit_code: str | None = None, reg
         statement = statement.where(_effective_region().startswith(region_prefix(region_code)))
     if status is not None:
         statement = statement.where(RectificationItem.status == status)
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
     statement = statement.order_by(col(RectificationItem.deadline), col(RectificationItem.raised_on), col(RectificationItem.id))
-    return {"items": [rectification_summary(i) for i in session.exec(statement.offset(offset).limit(limit))]}
+    return {"total": total, "limit": limit, "offset": offset,
+            "items": [rectification_summary(i) for i in session.exec(statement.offset(offset).limit(limit))]}
 
 
 def rectification_employer_region(session: Session, credit_code: str) -> str | None:
