@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.shared.test_migrations import SERVICES, inbox_rows_keep_counting_after_the_per_consumer_key, schema_drift
+from tests.unit.shared.test_migrations import (
+    SERVICES,
+    SERVICES_BEFORE_THE_PER_CONSUMER_INBOX,
+    inbox_rows_keep_counting_after_the_per_consumer_key,
+    schema_drift,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -14,7 +19,7 @@ def test_migrations_build_what_the_models_declare_on_postgresql(service: str, po
     assert schema_drift(postgres_url, service) == []
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICES_BEFORE_THE_PER_CONSUMER_INBOX)
 def test_inbox_rows_keep_counting_after_the_per_consumer_key_on_postgresql(service: str, postgres_url: str) -> None:
     inbox_rows_keep_counting_after_the_per_consumer_key(postgres_url, service)
 

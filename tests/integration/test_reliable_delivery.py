@@ -65,7 +65,8 @@ async def test_a_malformed_message_lands_in_the_dlq_and_the_consumer_goes_on(kaf
     good = classified(new_credit_code())
 
     settings = await registry_settings(kafka_bootstrap, postgres_url)
-    async with serving(registry_app(settings)) as client:
+    app = registry_app(settings)
+    async with serving(app) as client:
         await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, not_json, key=b"x")
         await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, wrong_shape, key=b"x")
         await produce(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED, good.model_dump_json().encode(), key=good.key)
@@ -76,8 +77,14 @@ async def test_a_malformed_message_lands_in_the_dlq_and_the_consumer_goes_on(kaf
         def ours(records):
             return [r for r in records if marker.encode() in r.value]
 
-        dead = ours(await read_topic(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED + ".dlq", lambda rs: len(ours(rs)) >= 2))
-        assert sorted(r.value for r in dead) == sorted([not_json, wrong_shape]), "the original bytes, untouched"
+        # the registry reads the topic in two consumer groups (the archive, the portrait): each gives up on each poison
+        # record on its own, and its letter names it
+        groups = sorted(s.group_id for s in app.state.runtime.consumer.subscriptions if s.topic == topics.ASSESSMENTS_CLASSIFIED)
+        assert groups == [settings.consumer_group(), f"{settings.consumer_group()}.portrait"]
+        dead = ours(await read_topic(kafka_bootstrap, topics.ASSESSMENTS_CLASSIFIED + ".dlq", lambda rs: len(ours(rs)) >= 2 * len(groups)))
+        assert sorted(r.value for r in dead) == sorted([not_json, wrong_shape] * len(groups)), "the original bytes, untouched"
+        assert sorted((r.value, dict(r.headers)["x-dlq-consumer-group"].decode()) for r in dead) == sorted(
+            (value, group) for value in (not_json, wrong_shape) for group in groups), "one letter per record and group"
         for r in dead:
             headers = {k: v.decode() for k, v in r.headers}
             assert headers["x-dlq-original-topic"] == topics.ASSESSMENTS_CLASSIFIED
