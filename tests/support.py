@@ -8,7 +8,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -215,15 +215,20 @@ async def start_groups_at_the_end(bootstrap: str, groups: dict[str, list[str]]) 
             await consumer.stop()
 
 
+def consumer_groups(prefix: str, services: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """The consumer groups of ``services`` (default: every service) under ``prefix``, and the topics each reads:
+    as the bootstraps subscribe them (``shared.architecture`` reads them), so a new subscription is covered."""
+    from shared.architecture import subscriptions
+
+    wanted = set(services) if services is not None else None
+    groups: dict[str, list[str]] = {}
+    for subscription in subscriptions():
+        if wanted is None or subscription.service in wanted:
+            suffix = f".{subscription.group_suffix}" if subscription.group_suffix else ""
+            groups.setdefault(f"{prefix}.{subscription.service}{suffix}", []).append(subscription.topic)
+    return groups
+
+
 def registry_groups(prefix: str) -> dict[str, list[str]]:
     """The registry's consumer groups and the topics each reads (see services/registry/bootstrap.py)."""
-    return {
-        f"{prefix}.registry": [topics.ASSESSMENTS_CLASSIFIED, topics.PENALTY_DECIDED],
-        f"{prefix}.registry.credit-feed": [
-            topics.CLASSIFICATION_CHANGED, topics.EXEMPTION_CHANGED, topics.PENALTY_DECIDED, topics.ORGS_DISQUALIFIED,
-        ],
-        f"{prefix}.registry.rectification": [topics.SCREENED, topics.RECTIFICATION_PROGRESSED],
-        f"{prefix}.registry.portrait": [
-            topics.ASSESSMENTS_CLASSIFIED, topics.RECTIFICATION_PROGRESSED, topics.PENALTY_DECIDED, topics.SCREENED,
-        ],
-    }
+    return consumer_groups(prefix, ["registry"])

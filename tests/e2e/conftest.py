@@ -1,9 +1,9 @@
 """The e2e fixtures: the four services as processes, on a real broker, each with its own database.
 
 ``system`` is module-scoped and parametrised: every e2e module runs once against SQLite files and
-once against PostgreSQL databases. The topics are shared by the whole session and read from offset 0
-by each new system, so a service may hold employers of earlier modules and parametrisations: tests
-look only at their own (fresh credit codes). The e2e tests have a broker of their own, apart from the
+once against PostgreSQL databases. The topics are shared by the whole session; each new system's
+consumer groups start at the topics' end (what earlier modules published is not its backlog), and
+tests look only at their own employers (fresh credit codes) all the same. The e2e tests have a broker of their own, apart from the
 integration tests'.
 
 The fault tests (test_faults.py) have their own of everything they break: ``own_postgres`` (a PostgreSQL
@@ -12,6 +12,7 @@ server per module), ``own_broker_of_the_class`` (a single kafka.sh broker per cl
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -26,9 +27,10 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from shared.kafka_admin import ensure_topics
 from shared.kafka_security import SUPER_USER
 from tests.conftest import REPO, broker, free_port, free_port_pair, free_port_run
-from tests.support import TEST_AUTH_SECRET, eventually_sync
+from tests.support import TEST_AUTH_SECRET, consumer_groups, eventually_sync, start_groups_at_the_end
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -108,6 +110,10 @@ def system(request, kafka_bootstrap: str, mailbox: Mailbox) -> Iterator[dict[str
         PYTHONUNBUFFERED="1",
     )
     env.pop("DATABASE_URL", None)
+    # a new system starts where the topics end: the earlier modules' events (thousands, through five services'
+    # pipelines) are not a backlog each system must first work through before it answers for its own
+    ensure_topics(kafka_bootstrap)
+    asyncio.run(start_groups_at_the_end(kafka_bootstrap, consumer_groups(env["OHS_CONSUMER_GROUP_PREFIX"])))
     urls, processes, databases = {}, [], {}
     postgres = request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
     for name in SERVICES:
