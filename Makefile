@@ -26,7 +26,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	deploy/kafka/kafka.sh fetch
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
