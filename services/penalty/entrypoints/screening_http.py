@@ -15,8 +15,7 @@ from services.penalty.entrypoints.http import RulebookDep
 from services.penalty.service_layer import screening
 from shared.auth import Principal, not_found
 from shared.contracts import ScreeningOutcome
-from shared.http import CurrentPrincipal, LimitQuery, OffsetQuery, StaffPrincipal, UnitOfWorkDep
-from shared.identifiers import credit_code_problem
+from shared.http import CurrentPrincipal, LimitQuery, OffsetQuery, StaffPrincipal, UnitOfWorkDep, valid_credit_code
 from shared.runtime import invalid
 
 router = APIRouter(tags=["screenings 附件5 筛查"])
@@ -45,8 +44,8 @@ async def list_screenings(
     limit: LimitQuery = 100,
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
-    if credit_code is not None and (problem := credit_code_problem(credit_code)):
-        raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
+    if credit_code is not None:
+        credit_code = valid_credit_code(credit_code)  # the same check (and 422) as a {credit_code} path parameter
     if principal.role == "employer":
         if credit_code is not None and credit_code != principal.credit_code:
             return {"credit_code": credit_code, "total": 0, "limit": limit, "offset": offset, "items": []}

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from services.registry import views
-from shared.auth import not_found
+from shared.auth import Principal, not_found
 from shared.http import CreditCodePath, CurrentPrincipal, UnitOfWorkDep
 
 router = APIRouter(tags=["portrait 风险画像"])
@@ -21,6 +21,13 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "no portrait yet, or an employer outside the token's jurisdiction (or another employer's token)"},
 }
 VersionPath = Annotated[int, Path(ge=1, le=1_000_000, description="a version of the portrait (1, 2, …)")]
+
+
+def _readable(principal: Principal, credit_code: str, found: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    """``found`` when the caller may read the employer (the archive's county), else 404 as for no portrait."""
+    if found is None or not principal.can_read(credit_code, found["region_code"]):
+        raise not_found(what)
+    return found
 
 
 @router.get(
@@ -33,10 +40,7 @@ VersionPath = Annotated[int, Path(ge=1, le=1_000_000, description="a version of 
     responses=_RESPONSES,
 )
 async def get_portrait(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict[str, Any]:
-    found = await uow.run(lambda u: views.portrait(u.session, credit_code))
-    if found is None or not principal.can_read(credit_code, found["region_code"]):
-        raise not_found(f"portrait for {credit_code}")
-    return found
+    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code)), f"portrait for {credit_code}")
 
 
 @router.get(
@@ -45,10 +49,7 @@ async def get_portrait(principal: CurrentPrincipal, credit_code: CreditCodePath,
     responses=_RESPONSES,
 )
 async def get_portrait_versions(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict[str, Any]:
-    found = await uow.run(lambda u: views.portrait_versions(u.session, credit_code))
-    if found is None or not principal.can_read(credit_code, found["region_code"]):
-        raise not_found(f"portrait for {credit_code}")
-    return found
+    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait_versions(u.session, credit_code)), f"portrait for {credit_code}")
 
 
 @router.get(
@@ -58,7 +59,4 @@ async def get_portrait_versions(principal: CurrentPrincipal, credit_code: Credit
 )
 async def get_portrait_version(principal: CurrentPrincipal, credit_code: CreditCodePath, version: VersionPath,
                                uow: UnitOfWorkDep) -> dict[str, Any]:
-    found = await uow.run(lambda u: views.portrait(u.session, credit_code, version))
-    if found is None or not principal.can_read(credit_code, found["region_code"]):
-        raise not_found(f"portrait version {version} for {credit_code}")
-    return found
+    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code, version)), f"portrait version {version} for {credit_code}")

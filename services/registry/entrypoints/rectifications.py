@@ -25,8 +25,16 @@ from services.registry.service_layer import rectification
 from shared.auth import Principal, not_found
 from shared.contracts import TEXT_LENGTH, RequestModel
 from shared.dates import china_today
-from shared.http import CurrentPrincipal, LimitQuery, OffsetQuery, RegionQuery, RuntimeDep, StaffPrincipal, UnitOfWorkDep
-from shared.identifiers import credit_code_problem
+from shared.http import (
+    CurrentPrincipal,
+    LimitQuery,
+    OffsetQuery,
+    RegionQuery,
+    RuntimeDep,
+    StaffPrincipal,
+    UnitOfWorkDep,
+    valid_credit_code,
+)
 from shared.limits import MIB, route_body_limit
 from shared.runtime import content_disposition, invalid
 from shared.settings import Settings
@@ -73,8 +81,8 @@ async def get_rectifications(
     limit: LimitQuery = 100,
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
-    if credit_code is not None and (problem := credit_code_problem(credit_code)):
-        raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
+    if credit_code is not None:
+        credit_code = valid_credit_code(credit_code)  # the same check (and 422) as a {credit_code} path parameter
     if principal.role == "employer":
         if credit_code not in (None, principal.credit_code) or region_code is not None:
             raise not_found(f"rectification items for {credit_code or region_code}")

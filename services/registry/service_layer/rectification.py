@@ -74,10 +74,15 @@ class StagedFile:
 # --------------------------------------------------------------------------- steps
 
 
+def employer_region(uow: RegistryUnitOfWork, credit_code: str, fallback: str) -> str:
+    """The employer's region: the archive's when the registry has the employer, else ``fallback``."""
+    record = uow.enterprises.get(credit_code)
+    return record.region_code if record is not None else fallback
+
+
 def archive_region(uow: RegistryUnitOfWork, item: RectificationItem) -> str:
     """The employer's region for access: the archive's when the registry has the employer, else the item's."""
-    record = uow.enterprises.get(item.credit_code)
-    return record.region_code if record is not None else item.region_code
+    return employer_region(uow, item.credit_code, item.region_code)
 
 
 def _identity(step: str, *, submission_id: str | None = None, submission_n: int | None = None, deadline: date | None = None) -> str:
@@ -143,8 +148,7 @@ def raise_from_screening(uow: RegistryUnitOfWork, event: ScreeningRecorded, rule
     shortcoming when it is not cleared yet (``continued``: deadline unchanged). Idempotent: a report
     already raised or continued is skipped. Returns the ids of the items touched. Does not commit."""
     credit_code, submission_id = event.credit_code, str(event.submission_id)
-    record = uow.enterprises.get(credit_code)
-    region = record.region_code if record is not None else event.region_code  # the archive's, not the report's claim
+    region = employer_region(uow, credit_code, event.region_code)  # the archive's, not the report's claim
     in_force = rulebook.rules.in_force(region, event.screened_on)
     touched: list[str] = []
     for result in event.results:
