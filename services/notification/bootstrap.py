@@ -22,13 +22,8 @@ from shared.settings import Settings, settings_for
 DELIVERY_INTERVAL_S = 5.0  # pending e-mail and SMS go out within seconds; a failed attempt waits its backoff
 
 
-def notification_settings(**overrides: object) -> Settings:
-    """``settings_for("notification")``: the environment's settings, port 8006 unless OHS_HTTP_PORT says otherwise."""
-    return settings_for("notification", **overrides)
-
-
 def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> FastAPI:
-    settings = settings or notification_settings()
+    settings = settings or settings_for("notification")
     templates = load_templates(settings.rules_dir)  # packaged + <rules_dir>/notification; a bad file stops start-up
     channels = build_channels(settings)  # a bad OHS_SMTP_URL or OHS_SMS_ADAPTER stops start-up (ChannelConfigError)
     runtime = build_runtime(settings, create_topics)

@@ -28,9 +28,9 @@ app = typer.Typer(help="The notification service: channels, deliveries, a test e
 
 
 def _settings():  # noqa: ANN202 - Settings, imported late like the other services' commands
-    from services.notification.bootstrap import notification_settings
+    from shared.settings import settings_for
 
-    return notification_settings()
+    return settings_for("notification")
 
 
 @app.command()

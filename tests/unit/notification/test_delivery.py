@@ -20,7 +20,8 @@ from sqlmodel import select
 from services.notification.adapters.channels import ChannelConfigError, EmailChannel, SmtpServer, load_sms_adapter, parse_smtp_url
 from services.notification.adapters.orm import Contact, Delivery, Notification
 from services.notification.adapters.rules import load_templates
-from services.notification.bootstrap import bootstrap, notification_settings
+from services.notification.bootstrap import bootstrap
+from shared.settings import settings_for
 from services.notification.service_layer import contacts, handlers
 from services.notification.service_layer.delivery import deliver_due
 from services.notification.service_layer.unit_of_work import NotificationUnitOfWork
@@ -121,7 +122,7 @@ def test_a_notification_is_emailed_to_the_current_address_with_its_chinese_subje
 def test_the_service_as_bootstrapped_emails_what_its_subscription_receives(smtp, tmp_path: Path) -> None:  # noqa: ANN001
     """The wiring without Kafka: the handler the bootstrap subscribed (channels from OHS_SMTP_URL), then its delivery job."""
     mailbox, port = smtp
-    settings = notification_settings(data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET, smtp_url=f"smtp://127.0.0.1:{port}",
+    settings = settings_for("notification", data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET, smtp_url=f"smtp://127.0.0.1:{port}",
                                      mail_from="ohs@example.cn")
     app = bootstrap(settings, create_topics=False)
     runtime = app.state.runtime
@@ -214,7 +215,7 @@ def test_a_send_interrupted_on_its_last_attempt_fails_once_its_claim_lapses() ->
 ])
 def test_a_bad_sms_adapter_stops_start_up_saying_why(spec: str, why: str, tmp_path: Path) -> None:
     with pytest.raises(ChannelConfigError, match="OHS_SMS_ADAPTER") as refused:
-        bootstrap(notification_settings(data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET, sms_adapter=spec), create_topics=False)
+        bootstrap(settings_for("notification", data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET, sms_adapter=spec), create_topics=False)
     assert why in str(refused.value)
 
 
@@ -227,7 +228,7 @@ def test_a_bad_sms_adapter_stops_start_up_saying_why(spec: str, why: str, tmp_pa
 ])
 def test_a_bad_smtp_url_stops_start_up_saying_why(url: str, why: str, tmp_path: Path) -> None:
     with pytest.raises(ChannelConfigError, match="OHS_SMTP_URL") as refused:
-        bootstrap(notification_settings(data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET, smtp_url=url), create_topics=False)
+        bootstrap(settings_for("notification", data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET, smtp_url=url), create_topics=False)
     assert why in str(refused.value)
 
 
