@@ -12,9 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.notification.adapters.rules import load_templates
-from services.notification.bootstrap import bootstrap, notification_settings
+from services.notification.bootstrap import bootstrap
 from services.notification.service_layer import handlers
 from shared.migrations import upgrade
+from shared.settings import settings_for
 from tests.support import TEST_AUTH_SECRET, auth, new_credit_code
 from tests.unit.notification.events import portrait, rectification, reminder
 
@@ -25,7 +26,7 @@ E1, E2, E3 = new_credit_code("141029"), new_credit_code("141081"), new_credit_co
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     folder: Path = tmp_path_factory.mktemp("notification-http")
-    app = bootstrap(notification_settings(data_dir=folder, auth_secret=TEST_AUTH_SECRET), create_topics=False)
+    app = bootstrap(settings_for("notification", data_dir=folder, auth_secret=TEST_AUTH_SECRET), create_topics=False)
     upgrade("notification", app.state.runtime.engine)
     with app.state.runtime.uow() as uow:  # what the consumers would have made of the registry's events
         handlers.notify_rectification_progressed(uow, rectification(E1, "raised", region_code="141029"), templates=TEMPLATES)
