@@ -29,14 +29,16 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
+from shared.errors import Refusal
 from shared.identifiers import credit_code_problem, region_problem
 from shared.jurisdiction import jurisdiction_level, region_prefix
 
@@ -51,7 +53,11 @@ MIN_SECRET_LENGTH = 16
 
 
 class InvalidToken(ValueError):
-    pass
+    """Why a token is not trusted: ``str`` the reason in English (logs), ``code`` its message code (the 401's)."""
+
+    def __init__(self, reason: str, code: str = "errors.auth.token_invalid") -> None:
+        super().__init__(reason)
+        self.code = code
 
 
 def auth_secret_problem(secret: str) -> str | None:
@@ -175,23 +181,23 @@ class _Claims(BaseModel):
 def verify_token(secret: str, token: str, now: float | None = None) -> Principal:
     """The principal a token names, or :class:`InvalidToken` — whatever the token's bytes are."""
     if len(token) > MAX_TOKEN_LENGTH:
-        raise InvalidToken("too long")
+        raise InvalidToken("too long", "errors.auth.token_too_long")
     if not token.isascii():
-        raise InvalidToken("not an ohs token")
+        raise InvalidToken("not an ohs token", "errors.auth.token_malformed")
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
-        raise InvalidToken("not an ohs token")
+        raise InvalidToken("not an ohs token", "errors.auth.token_malformed")
     _, payload, signature = parts
     if not hmac.compare_digest(signature.encode(), _signature(secret, payload).encode()):
-        raise InvalidToken("bad signature")
+        raise InvalidToken("bad signature", "errors.auth.token_signature")
     try:
         claims = _Claims.model_validate(json.loads(_unb64(payload)))
     except (ValueError, TypeError) as error:  # not base64, not JSON, or claims of the wrong shape
-        raise InvalidToken("unreadable claims") from error
+        raise InvalidToken("unreadable claims", "errors.auth.token_claims") from error
     if claims.exp < (now if now is not None else time.time()):
-        raise InvalidToken("expired")
+        raise InvalidToken("expired", "errors.auth.token_expired")
     if scope_problem(claims.role, claims.region, claims.credit_code):
-        raise InvalidToken("invalid scope")
+        raise InvalidToken("invalid scope", "errors.auth.token_scope")
     return Principal(claims.sub, claims.name, claims.role, claims.region, claims.credit_code)
 
 
@@ -199,21 +205,27 @@ _bearer = HTTPBearer(auto_error=False, description="a token from `python -m shar
 
 
 async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    """FastAPI dependency: the caller, or 401."""
+    """FastAPI dependency: the caller, or 401 (its code says why: errors.auth.token_required, …_expired …)."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
-        raise HTTPException(status_code=401, detail="a bearer token is required", headers=challenge)
+        raise Refusal(401, "errors.auth.token_required", headers=challenge)
     secret = request.app.state.runtime.settings.auth_secret
     if auth_secret_problem(secret):  # never verify against an empty secret: anyone could sign with it
-        raise HTTPException(status_code=503, detail="authentication is not configured (OHS_AUTH_SECRET)")
+        raise Refusal(503, "errors.auth.not_configured")
     try:
         return verify_token(secret, credentials.credentials)
     except InvalidToken as error:
-        raise HTTPException(status_code=401, detail=f"invalid token: {error}", headers=challenge) from error
+        raise Refusal(401, error.code, headers=challenge) from error
 
 
-def not_found(what: str) -> HTTPException:
-    """The answer for a record outside the caller's scope: the same as for a missing one."""
+def not_found(what: str, code: str | None = None, params: Mapping[str, Any] | None = None) -> HTTPException:
+    """The answer for a record outside the caller's scope: the same as for a missing one.
+
+    With a message ``code`` (``not_found("archive", "errors.archive.not_found", {"credit_code": …})``) a
+    :class:`~shared.errors.Refusal` in the reader's language; without, the English ``no {what}`` of a route
+    not yet said with codes."""
+    if code is not None:
+        return Refusal(404, code, params)
     return HTTPException(status_code=404, detail=f"no {what}")
 
 

@@ -3,6 +3,7 @@
 parses, authenticates or authorises it before the route body runs.
 
 * ``CurrentPrincipal`` — the caller from a valid bearer token, else 401.
+* ``ReaderLocale`` — the reader's language from ``Accept-Language``: ``zh_CN`` (the default) or ``en``.
 * ``StaffPrincipal`` — the caller, who must be supervision staff (county, city, province), else 403.
 * ``ReaderPrincipal`` — staff or an auditor (region-wide reads), else 403.
 * ``CreditCodePath`` — a ``{credit_code}`` path parameter that is a valid 统一社会信用代码, else 422.
@@ -19,15 +20,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import BeforeValidator
 
 from shared.auth import Principal, authenticate
 from shared.contracts import EARLIEST_DATE, LATEST_DATE, iso_date
+from shared.errors import Refusal, request_locale
 from shared.identifiers import credit_code_problem, region_problem
 from shared.unit_of_work import UnitOfWorkFactory
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+ReaderLocale = Annotated[str, Depends(request_locale)]  # the reader's language (Accept-Language): zh_CN by default, or en
 
 
 def day_query(alias: str | None = None, description: str | None = None) -> Any:
@@ -46,12 +49,10 @@ def listed_region(principal: Principal, region_code: str | None) -> str:
     """The region a staff or auditor listing covers: ``region_code`` (422 when it is no GB/T 2260 code),
     by default the token's own; 403 when it lies outside the token's jurisdiction."""
     if region_code is not None and (problem := region_problem(region_code)):
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+        raise Refusal(422, problem.code, problem.params, field="region_code")
     region = region_code or principal.region_code
     if region is None or not principal.covers_region(region):
-        raise HTTPException(
-            status_code=403, detail=f"region_code {region} is outside the jurisdiction of this {principal.role} token ({principal.region_code})"
-        )
+        raise Refusal(403, "errors.auth.region_outside_jurisdiction", {"region_code": region, "token_region": principal.region_code})
     return region
 
 
@@ -67,7 +68,7 @@ ToQuery = day_query("to", "last day, inclusive (YYYY-MM-DD, China time)")
 async def require_staff(principal: CurrentPrincipal) -> Principal:
     """The caller, who must be supervision staff; anyone else gets 403 naming their role."""
     if not principal.is_staff:
-        raise HTTPException(status_code=403, detail=f"only supervision staff may do this, not an {principal.role}'s token")
+        raise Refusal(403, "errors.auth.staff_only")
     return principal
 
 
@@ -77,7 +78,7 @@ StaffPrincipal = Annotated[Principal, Depends(require_staff)]
 async def require_staff_or_auditor(principal: CurrentPrincipal) -> Principal:
     """The caller, who must be staff or an auditor (reads of a whole region); an employer gets 403."""
     if principal.role == "employer":
-        raise HTTPException(status_code=403, detail="this is for supervision staff and auditors; an employer's token reads its own records only")
+        raise Refusal(403, "errors.auth.staff_or_auditor_only")
     return principal
 
 
@@ -87,7 +88,7 @@ ReaderPrincipal = Annotated[Principal, Depends(require_staff_or_auditor)]
 def valid_credit_code(credit_code: Annotated[str, Path(min_length=1, max_length=64, description="统一社会信用代码 (GB 32100-2015)")]) -> str:
     """The ``{credit_code}`` path parameter, checked (length, alphabet, check character), else 422."""
     if problem := credit_code_problem(credit_code):
-        raise HTTPException(status_code=422, detail=f"credit_code: 统一社会信用代码 {problem}")
+        raise Refusal(422, problem.code, problem.params, field="credit_code")
     return credit_code
 
 

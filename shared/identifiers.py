@@ -6,9 +6,14 @@ from the first 17 with weights 3^i mod 31.
 
 行政区划代码 (administrative division code), GB/T 2260: 6 digits, province (2) + city (2) +
 county (2). An employer sits in a county-level division, so its code must not end in 00.
+
+Each ``*_problem`` check answers a :class:`shared.problems.Problem` (its English text, with the message
+code and parameters that say it in Chinese or English), or None.
 """
 
 from __future__ import annotations
+
+from shared.problems import Problem
 
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
@@ -24,32 +29,32 @@ def credit_code_check_character(first17: str) -> str:
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
-def credit_code_problem(code: str) -> str | None:
+def credit_code_problem(code: str) -> Problem | None:
     """Why ``code`` is not a valid 统一社会信用代码, or None when it is."""
     if len(code) != 18:
-        return f"must be 18 characters (GB 32100-2015), got {len(code)}"
+        return Problem("errors.credit_code.length", length=len(code))
     bad = sorted({ch for ch in code if ch not in CREDIT_CODE_ALPHABET})
     if bad:
-        return f"contains characters outside the GB 32100 alphabet: {''.join(bad)} (I, O, Z, S, V and lower case are never used)"
+        return Problem("errors.credit_code.alphabet", characters="".join(bad)[:40])
     expected = credit_code_check_character(code[:17])
     if code[17] != expected:
-        return f"check character is {code[17]!r} but GB 32100 gives {expected!r} for the first 17 characters"
+        return Problem("errors.credit_code.check_character", given=repr(code[17]), expected=repr(expected))
     return None
 
 
-def county_region_problem(code: str) -> str | None:
+def county_region_problem(code: str) -> Problem | None:
     """Why ``code`` is not a county-level GB/T 2260 code, or None when it is."""
     if problem := region_problem(code):
         return problem
     if code[2:4] == "00" or code[4:] == "00":
-        return "must be a county-level division (e.g. 141029), not a province or city code"
+        return Problem("errors.region_code.not_county")
     return None
 
 
-def region_problem(code: str) -> str | None:
+def region_problem(code: str) -> Problem | None:
     """Why ``code`` is not any GB/T 2260 code (province, city or county), or None."""
     if len(code) != 6 or not all("0" <= ch <= "9" for ch in code):  # str.isdigit() would take ２ or ²
-        return "must be a 6-digit GB/T 2260 administrative division code"
+        return Problem("errors.region_code.format")
     if code[:2] not in PROVINCE_PREFIXES:
-        return f"{code[:2]} is not a GB/T 2260 province-level prefix"
+        return Problem("errors.region_code.province_prefix", prefix=code[:2])
     return None

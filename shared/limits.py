@@ -9,7 +9,8 @@ in the route's OpenAPI operation as ``x-max-body-bytes``.
 
 A body announced larger (``Content-Length``) is refused before it is read; a body sent without a
 length (chunked) is counted as it arrives and refused as soon as it passes the cap. Either way the
-answer is 413 with the one error body (``shared/errors.py``).
+answer is 413 with the one error body (``shared/errors.py``), code ``errors.request.too_large``, in the
+reader's language.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared import i18n
+from shared.errors import INVALID_REQUEST, Issue, Refusal, language_headers
 
 MIB = 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 8 * MIB  # shared.settings.Settings.max_body_bytes defaults to it
@@ -49,8 +53,18 @@ def route_body_limit(limit: int) -> dict[str, int]:
     return {ROUTE_KEY: limit}
 
 
-def _too_large(limit: int) -> str:
-    return f"the request body is larger than this service accepts ({limit} bytes at most)"
+TOO_LARGE = "errors.request.too_large"
+
+
+def _too_large(limit: int) -> Refusal:
+    return Refusal(413, TOO_LARGE, {"limit": limit})
+
+
+def _locale(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"accept-language":
+            return i18n.negotiate(value.decode("latin-1"))
+    return i18n.DEFAULT_LOCALE
 
 
 class BodySizeLimit:
@@ -78,7 +92,7 @@ class BodySizeLimit:
         limit = self.limit_for(scope)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _answer_413(send, limit)
+            await _answer(send, _too_large(limit), _locale(scope))
             return
         received = 0
 
@@ -89,7 +103,7 @@ class BodySizeLimit:
                 received += len(message.get("body", b""))
                 if received > limit:
                     # FastAPI passes an HTTPException raised while it reads the body on to the error handlers
-                    raise HTTPException(status_code=413, detail=_too_large(limit))
+                    raise _too_large(limit)
             return message
 
         await self.app(scope, counted, send)
@@ -148,22 +162,20 @@ class NoNulInTheUrl:
         if scope["type"] == "http":
             for where, raw in (("(path)", scope.get("raw_path") or scope.get("path", "").encode()), ("(query)", scope.get("query_string", b""))):
                 if b"\x00" in unquote_to_bytes(raw):
-                    await _answer(send, 422, {"detail": "the request is invalid",
-                                              "errors": [{"field": where, "message": "may not contain the NUL character (%00)"}]})
+                    refusal = Refusal(422, INVALID_REQUEST, errors=[Issue(where, "errors.request.nul_in_url")])
+                    await _answer(send, refusal, _locale(scope))
                     return
         await self.app(scope, receive, send)
 
 
-async def _answer_413(send: Send, limit: int) -> None:
-    await _answer(send, 413, {"detail": _too_large(limit), "errors": []})
-
-
-async def _answer(send: Send, status: int, body: dict[str, Any]) -> None:
-    payload = json.dumps(body).encode()
+async def _answer(send: Send, refusal: Refusal, locale: str) -> None:
+    """The refusal's error body in the reader's language, answered before the app sees the request."""
+    payload = json.dumps(refusal.body(locale), ensure_ascii=False).encode()
+    languages = [(name.lower().encode(), value.encode()) for name, value in language_headers(locale).items()]
     await send({
         "type": "http.response.start",
-        "status": status,
+        "status": refusal.status_code,
         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close")],
+                    (b"connection", b"close"), *languages],
     })
     await send({"type": "http.response.body", "body": payload})

@@ -24,6 +24,7 @@ from shared.errors import invalid, problem_field  # noqa: F401  (re-exported: ro
 from shared.db import database_answers, make_engine
 from shared.migrations import upgrade
 from shared.kafka_admin import ensure_topics
+from shared.localize import LocalizedAnswers
 from shared.limits import BodySizeLimit, NoNulInTheUrl
 from shared.kafka_security import broker_security
 from shared.messaging import OutboxRelay, ReliableConsumer
@@ -130,6 +131,7 @@ def create_app(runtime: Runtime, title: str, description: str) -> FastAPI:
     metrics = runtime.metrics
 
     errors.install(app)  # one error body, documented in the OpenAPI
+    app.add_middleware(LocalizedAnswers)  # Accept-Language: en → coded texts of JSON answers in English (shared/localize.py)
     app.add_middleware(NoNulInTheUrl)  # 422 for %00 in the path or query (PostgreSQL takes no NUL in text)
     app.add_middleware(BodySizeLimit, default=runtime.settings.max_body_bytes)  # 413 past OHS_MAX_BODY_BYTES (8 MiB; a route may have its own: shared/limits.py)
 

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import chinese_calendar
 from pydantic import ConfigDict, Field, model_validator
@@ -100,6 +100,16 @@ class WorkingCalendar:
     def has_schedule(self, year: int) -> bool:
         """True when the library or a supplementary file gives ``year``'s official holidays."""
         return self._library_covers(year) or year in self._supplementary
+
+    def source_params(self, year: int) -> tuple[str, dict[str, Any]]:
+        """Where ``year``'s working days come from, as (kind, values) for a coded trace line:
+        ``("library", {library})``, ``("notice", {notice, file})`` or ``("assumed", {})``."""
+        if self._library_covers(year):
+            return "library", {"library": _library_name()}
+        if year in self._supplementary:
+            notice = self._supplementary[year]
+            return "notice", {"notice": notice.source, "file": Path(notice.origin or "").name}
+        return "assumed", {}
 
     def source_of(self, year: int) -> str:
         """Where ``year``'s working days come from, in words for a trace."""

@@ -469,11 +469,12 @@ def _archive_records(session: Session, region_code: str) -> Iterable[EnterpriseR
     )
 
 
-def archive_xlsx(session: Session, tree: RegionTree, region_code: str, exported_at: datetime | None = None) -> tuple[bytes, dict[str, int]]:
+def archive_xlsx(session: Session, tree: RegionTree, region_code: str, exported_at: datetime | None = None,
+                 locale: str = "zh_CN") -> tuple[bytes, dict[str, int]]:
     """The region's archive as an .xlsx (first sheet: header in row 1, one row per employer; sheet 说明) and the counts
     (the workbook: ``services/registry/adapters/xlsx.py``)."""
     exported_at = (exported_at or datetime.now(timezone.utc)).astimezone(CHINA)
-    return archive_workbook(_archive_records(session, region_code), tree, region_code, exported_at)
+    return archive_workbook(_archive_records(session, region_code), tree, region_code, exported_at, locale)
 
 
 # --------------------------------------------------------------------------- the region tree

@@ -7,12 +7,13 @@ employees, the stated against the computed self-check score) are the assessment'
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared import topics
+from shared import i18n, topics
+from shared.problems import refusal
 from shared.contracts.envelope import (
     RequestModel,
     NAME_LENGTH, REF_LENGTH, Category, Event, Headcount, HazardGrade, ManagementGrade, Nature, RuleSetRef, SaneDate, TraceEntry,
@@ -48,7 +49,7 @@ class Enterprise(RequestModel):
     def _industry_codes(cls, codes: list[str]) -> list[str]:
         for code in codes:
             if not (1 <= len(code) <= 5 and code[0].isalpha() and code[0].isupper() and code[1:].isdigit()):
-                raise ValueError(f"{code!r} is not a GB/T 4754-2017 industry code (a letter then up to 4 digits, e.g. C3011)")
+                raise refusal("errors.field.industry_code", value=repr(code))
         return codes
 
 
@@ -67,10 +68,10 @@ class Assessor(RequestModel):
     def _org_named(self) -> "Assessor":
         if self.type == "organisation":
             if not self.org_id:
-                raise ValueError("org_id is required when the assessor is an organisation")
+                raise refusal("errors.assessor.org_id_required")
             validate_credit_code(self.org_id)
         elif self.org_id:
-            raise ValueError("org_id is only for an organisation assessor (type organisation)")
+            raise refusal("errors.assessor.org_id_unexpected")
         return self
 
 
@@ -101,7 +102,7 @@ class Publicity(RequestModel):
     @model_validator(mode="after")
     def _in_order(self) -> "Publicity":
         if self.end < self.start:
-            raise ValueError(f"publicity ends ({self.end}) before it starts ({self.start})")
+            raise refusal("errors.publicity.ends_before_start", start=self.start.isoformat(), end=self.end.isoformat())
         return self
 
 
@@ -123,10 +124,10 @@ class SelfCheck(RequestModel):
     @model_validator(mode="after")
     def _score_or_items(self) -> "SelfCheck":
         if self.score is None and not self.items:
-            raise ValueError("give the self-check score, the item-by-item answers (items), or both")
+            raise refusal("errors.self_check.score_or_items")
         for item, earned in (self.items or {}).items():
             if earned != "n/a" and earned < 0:  # type: ignore[operator]
-                raise ValueError(f"items.{item}: points earned cannot be negative")
+                raise refusal("errors.self_check.negative_points", item=item)
         return self
 
 
@@ -149,14 +150,14 @@ class Report(RequestModel):
     @classmethod
     def _some_hazard(cls, hazards: list[Hazard]) -> list[Hazard]:
         if not hazards:
-            raise ValueError("at least one hazard factor is required: an employer with no occupational-disease hazard is outside the classification scheme")
+            raise refusal("errors.report.no_hazard")
         return hazards
 
     @field_validator("sealed")
     @classmethod
     def _sealed(cls, sealed: bool) -> bool:
         if not sealed:
-            raise ValueError("the report must carry the employer's seal (盖章)")
+            raise refusal("errors.report.not_sealed")
         return sealed
 
 
@@ -168,11 +169,32 @@ class ReportSubmitted(Event):
     report: Report
 
 
+def reason_text(message: i18n.Message, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """A reason the report cannot be classified, in words: the field it names (``params["field"]``), then the text
+    (``hazards[1].factor：危害因素“某新型溶剂”不在…`` in Chinese, ``hazards[1].factor: …`` in English)."""
+    text = message.text(locale)
+    field = message.params.get("field")
+    if not field:
+        return text
+    return f"{field}：{text}" if locale == i18n.ZH else f"{field}: {text}"
+
+
 class ReportRejected(Event):
     topic: ClassVar[str] = topics.REPORTS_REJECTED
 
     submission_id: UUID
-    reasons: list[str]
+    reasons: list[str]  # in Chinese, each naming its field first; the texts of ``messages`` when there are any
+    messages: list[i18n.Message] = Field(
+        default_factory=list,
+        description="the reasons as message codes and parameters (the field at fault in params.field), one per reason in the same "
+        "order; empty for events published before codes existed",
+    )
+
+    def reason_texts(self, locale: str = i18n.DEFAULT_LOCALE) -> list[str]:
+        """The reasons in ``locale``; as written (``reasons``) for an event without codes."""
+        if len(self.messages) != len(self.reasons):
+            return list(self.reasons)
+        return [reason_text(message, locale) for message in self.messages]
 
 
 class FactorGrade(BaseModel):
@@ -200,7 +222,12 @@ class Flag(BaseModel):
     """Something a supervisor should see about an accepted report (late, short publicity, …)."""
 
     code: str  # e.g. publicity_short, submission_late, first_assessment_late, calendar_unpublished
-    message: str
+    message: str  # the text in Chinese as written when the report was accepted
+    params: dict[str, Any] = Field(default_factory=dict, description="the values of the text (its message code is assessment.flag.<code>)")
+
+    def text(self, locale: str = "zh_CN") -> str:
+        """The flag in ``locale``; as written (``message``) for a flag of an earlier event without parameters."""
+        return i18n.text_or(f"assessment.flag.{self.code}", self.params, self.message, locale)
 
 
 ShortcomingKind = Literal["checklist", "test_missing", "test_expired", "exposure_over_limit", "publicity_short", "submission_late",
@@ -222,11 +249,38 @@ class Shortcoming(BaseModel):
     code: str = Field(max_length=300)
     kind: ShortcomingKind
     subject: str | None = Field(default=None, max_length=NAME_LENGTH, description="the self-check item id or the hazard factor")
-    text: str = Field(max_length=2000, description="what the report shows, in words the employer and a supervisor read")
+    text: str = Field(max_length=2000, description="what the report shows, in Chinese, as written when the report was classified")
+    params: dict[str, Any] = Field(
+        default_factory=dict, max_length=i18n.PARAMS_MAX,
+        description="the values of the text (message code assessment.shortcoming.<kind>, or assessment.flag.<kind> for a flag)",
+    )
 
     @property
     def rule_key(self) -> str:
         return f"checklist:{self.subject}" if self.kind == "checklist" else self.kind
+
+    @property
+    def message_code(self) -> str:
+        return SHORTCOMING_MESSAGES[self.kind]
+
+    def text_in(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The shortcoming in ``locale``; as written (``text``) for one of an earlier event without parameters."""
+        return i18n.text_or(self.message_code, self.params, self.text, locale)
+
+
+SHORTCOMING_MESSAGES: dict[str, str] = {  # kind → the message code of its text
+    "checklist": "assessment.shortcoming.checklist",
+    "test_missing": "assessment.shortcoming.test_missing",
+    "test_expired": "assessment.shortcoming.test_expired",
+    "exposure_over_limit": "assessment.shortcoming.exposure_over_limit",
+    "publicity_short": "assessment.flag.publicity_short",
+    "submission_late": "assessment.flag.submission_late",
+    "first_assessment_late": "assessment.flag.first_assessment_late",
+}
+
+
+def _shortcoming(code: str, kind: str, subject: str | None, params: dict[str, Any]) -> Shortcoming:
+    return Shortcoming(code=code, kind=kind, subject=subject, text=i18n.text(SHORTCOMING_MESSAGES[kind], params), params=params)  # type: ignore[arg-type]
 
 
 def disclosed_shortcomings(factors: list["FactorGrade"], lost_points: list["LostPoints"], flags: list["Flag"]) -> list[Shortcoming]:
@@ -235,25 +289,18 @@ def disclosed_shortcomings(factors: list["FactorGrade"], lost_points: list["Lost
     consumer that derives them from the same event derives the same list."""
     found: list[Shortcoming] = []
     for lost in lost_points:
-        found.append(Shortcoming(
-            code=f"checklist:{lost.item}", kind="checklist", subject=lost.item,
-            text=f"自查表 {lost.item} {lost.title}: 得分 {lost.earned:g} / {lost.points:g}",
-        ))
+        found.append(_shortcoming(f"checklist:{lost.item}", "checklist", lost.item,
+                                  {"item": lost.item, "title": lost.title, "earned": lost.earned, "points": lost.points}))
     for factor in factors:
+        about = {"factor": factor.factor, "nature": factor.nature, "exposed": factor.exposed}
         if factor.test_status in ("missing", "expired"):
-            what = "未检测" if factor.test_status == "missing" else "检测已过期"
-            found.append(Shortcoming(
-                code=f"test_{factor.test_status}:{factor.factor}", kind=f"test_{factor.test_status}",  # type: ignore[arg-type]
-                subject=factor.factor, text=f"{factor.factor}: 工作场所职业病危害因素{what} ({factor.nature}, 接触 {factor.exposed} 人)",
-            ))
+            kind = f"test_{factor.test_status}"
+            found.append(_shortcoming(f"{kind}:{factor.factor}", kind, factor.factor, dict(about)))
         if factor.declared_compliant is False or (factor.declared_compliant is None and not factor.compliant and factor.test_status == "valid"):
-            found.append(Shortcoming(
-                code=f"exposure_over_limit:{factor.factor}", kind="exposure_over_limit", subject=factor.factor,
-                text=f"{factor.factor}: 接触水平超过职业接触限值 ({factor.nature}, 接触 {factor.exposed} 人)",
-            ))
+            found.append(_shortcoming(f"exposure_over_limit:{factor.factor}", "exposure_over_limit", factor.factor, dict(about)))
     for flag in flags:
-        if flag.code in SHORTCOMING_FLAGS:
-            found.append(Shortcoming(code=flag.code, kind=flag.code, text=flag.message))  # type: ignore[arg-type]
+        if flag.code in SHORTCOMING_FLAGS:  # the flag's text as written when the report was accepted, and its values
+            found.append(Shortcoming(code=flag.code, kind=flag.code, text=flag.message, params=dict(flag.params)))  # type: ignore[arg-type]
     unique: dict[str, Shortcoming] = {}
     for shortcoming in found:  # a factor listed twice discloses its shortcoming once
         unique.setdefault(shortcoming.code, shortcoming)

@@ -10,12 +10,15 @@ error.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from shared import i18n
+from shared.problems import refusal
 
 from shared.identifiers import (
     county_region_problem,
@@ -51,7 +54,7 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def iso_date(value: object) -> object:
     """A date is written YYYY-MM-DD: not a number (pydantic would read 0 as 1970-01-01), not a timestamp."""
     if isinstance(value, datetime) or not isinstance(value, (str, date)) or (isinstance(value, str) and not ISO_DATE.fullmatch(value)):
-        raise ValueError("a date is written YYYY-MM-DD")
+        raise refusal("errors.field.date_format")
     return value
 
 
@@ -66,7 +69,7 @@ class RequestModel(BaseModel):
     def _no_nul(cls, value: object) -> object:
         """No text holds the NUL character (PostgreSQL refuses it in any text column)."""
         if _holds_nul(value):
-            raise ValueError("may not contain the NUL character (\\u0000)")
+            raise refusal("errors.field.nul_character")
         return value
 
 
@@ -104,14 +107,14 @@ def validate_credit_code(value: str) -> str:
     value = value.strip()
     problem = credit_code_problem(value)
     if problem:
-        raise ValueError(f"统一社会信用代码 {problem}")
+        raise problem.error()
     return value
 
 
 def validate_county_code(value: str) -> str:
     problem = county_region_problem(value)
     if problem:
-        raise ValueError(f"region code {problem}")
+        raise problem.error()
     return value
 
 
@@ -121,10 +124,16 @@ def validate_county_code(value: str) -> str:
 @dataclass(frozen=True)
 class FieldProblem:
     field: str  # dotted path, e.g. enterprise.credit_code or hazards[0].exposed
-    message: str
+    message: str  # the text as its checker wrote it (Chinese for a problem with a code, which says it in any language)
+    code: str | None = None  # message code (shared.i18n), e.g. errors.field.string_too_long
+    params: dict[str, Any] = field(default_factory=dict, compare=False)  # the values the code's text is written with
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The problem in ``locale``: its code's text, or the message as written when it has no code."""
+        return i18n.text_or(self.code, self.params, self.message, locale)
 
 
 # --------------------------------------------------------------------------- events
@@ -190,7 +199,7 @@ class AgencyEvent(Envelope):
     def _agency_region(cls, value: str) -> str:
         problem = region_problem(value)
         if problem:
-            raise ValueError(f"region code {problem}")
+            raise problem.error()
         return value
 
     @property
@@ -199,10 +208,25 @@ class AgencyEvent(Envelope):
 
 
 class TraceEntry(BaseModel):
-    """One line of a decision's trace: which rule, and what it decided, in words a supervisor reads."""
+    """One line of a decision's trace: which rule, and what it decided, in words a supervisor reads.
+
+    ``code`` and ``params`` say it for a machine and for every language (``shared.i18n``); ``detail``
+    is the text in Chinese as it was written when the decision was made. Entries of events published
+    before codes existed have only ``rule`` and ``detail``: :meth:`text` renders them as written."""
 
     rule: str
     detail: str
+    code: str | None = Field(default=None, max_length=120, description="stable message code (docs/glossary.md, shared/i18n)")
+    params: dict[str, Any] = Field(default_factory=dict, description="the values the text is written with (JSON)")
+
+    def text(self, locale: str = "zh_CN") -> str:
+        """The line in ``locale`` (zh_CN or en); as written (``detail``) for an entry without a code."""
+        return i18n.text_or(self.code, self.params, self.detail, locale)
+
+    @classmethod
+    def of(cls, rule: str, code: str, /, **params: Any) -> "TraceEntry":
+        """An entry written from its code: ``detail`` is the Chinese text."""
+        return cls(rule=rule, detail=i18n.text(code, params), code=code, params=params)
 
 
 class RuleSetRef(BaseModel):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from shared import topics
+from shared import i18n, topics
+from shared.i18n import Message
 from shared.contracts.assessment import Shortcoming
 from shared.contracts.envelope import Decision, Event, RuleSetRef, TraceEntry
 
@@ -27,7 +28,16 @@ class OrgDisqualified(Event):
     reason: str
 
 
+def _texts(messages: list[Message], written: list[str], locale: str) -> list[str]:
+    """Coded reasons in ``locale``; the reasons as written for an event of an earlier format (no codes)."""
+    return [m.text(locale) for m in messages] if messages else list(written)
+
+
 class PenaltyDecided(Event):
+    """A case's decision (no penalty or penalty), once per case. ``reasons`` are the reasons in Chinese as
+    written; ``reason_codes`` the same reasons as message codes and parameters (``shared.i18n``; absent in
+    events published before codes existed: :meth:`reason_texts` then gives ``reasons`` as written)."""
+
     topic: ClassVar[str] = topics.PENALTY_DECIDED
 
     case_id: UUID
@@ -39,6 +49,10 @@ class PenaltyDecided(Event):
     case_code: str | None = Field(default=None, description="行政行为码 of the case")
     region_code: str | None = Field(default=None, description="the case's county")
     fine_yuan: int | None = Field(default=None, ge=0, description="the fine decided, in yuan, when there is one")
+    reason_codes: list[Message] = Field(default_factory=list, description="the reasons as message codes and parameters, in order")
+
+    def reason_texts(self, locale: str = i18n.DEFAULT_LOCALE) -> list[str]:
+        return _texts(self.reason_codes, self.reasons, locale)
 
 
 CaseStep = Literal[
@@ -70,8 +84,14 @@ class CaseProgressed(Event):
     on: date = Field(description="the China date the step took effect")
     deadline: date | None = Field(default=None, description="the rectification / commitment deadline, when the step sets one")
     actor: str = Field(description="who took the step (a staff member's name, or 'system' for the daily sweep)")
-    detail: str
+    detail: str = Field(description="what the step did, in Chinese as written")
     fine_yuan: int | None = Field(default=None, ge=0, description="the fine, on the step that records it (closed after a penalty)")
+    code: str | None = Field(default=None, max_length=i18n.CODE_MAX_LENGTH, description="the detail's message code (shared.i18n)")
+    params: dict[str, Any] = Field(default_factory=dict, description="the values of the detail's text")
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The step's detail in ``locale``; as written for an event of an earlier format (no code)."""
+        return i18n.text_or(self.code, self.params, self.detail, locale)
 
 
 ScreeningOutcome = Literal["eligible_if_corrected", "not_eligible", "no_violation"]
@@ -94,6 +114,21 @@ class ScreeningResult(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="why not eligible: repeat, harm, not on the list, major")
     earlier: str | None = Field(default=None, description="the earlier case or screening that makes it a repeat, when it is one")
     trace: list[TraceEntry]
+    code: str | None = Field(default=None, max_length=i18n.CODE_MAX_LENGTH, description="the outcome's message code (shared.i18n)")
+    params: dict[str, Any] = Field(default_factory=dict, description="the values of the outcome's text")
+    reason_codes: list[Message] = Field(default_factory=list, description="the reasons as message codes and parameters, in order")
+    earlier_message: Message | None = Field(default=None, description="the earlier case or screening as a message code")
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The outcome in words: the coded outcome, else the last line of the trace as written (its outcome line)."""
+        written = self.trace[-1].text(locale) if self.trace else self.outcome
+        return i18n.text_or(self.code, self.params, written, locale)
+
+    def reason_texts(self, locale: str = i18n.DEFAULT_LOCALE) -> list[str]:
+        return _texts(self.reason_codes, self.reasons, locale)
+
+    def earlier_text(self, locale: str = i18n.DEFAULT_LOCALE) -> str | None:
+        return self.earlier_message.text(locale) if self.earlier_message is not None else self.earlier
 
 
 class ScreeningRecorded(Event):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from shared import topics
+from shared import i18n, topics
 from shared.contracts.envelope import (
     Category,
     Event,
@@ -16,6 +17,41 @@ from shared.contracts.envelope import (
     ManagementGrade,
     validate_county_code,
 )
+
+
+def render(code: str | None, params: Mapping[str, Any] | None, fallback: str, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """A registry text in ``locale``: ``shared.i18n.text_or`` where a parameter may itself be a message —
+    ``{"code": …, "params": …}`` (its ``"text"``, when given, is what an unknown code renders as), a list of
+    messages, or ``{"parts": [...]}`` (texts read as one, joined with ``；`` / ``; ``): each is rendered in the
+    same language first (a reason naming its basis, a portrait change listing its parts). ``fallback`` (the text
+    as written) when the code is unknown or a value is missing."""
+    if not code:
+        return fallback
+    return i18n.text_or(code, _rendered(params or {}, locale), fallback, locale)
+
+
+def _is_message(value: Any) -> bool:
+    return isinstance(value, Mapping) and isinstance(value.get("code"), str) and isinstance(value.get("params", {}), Mapping)
+
+
+def _is_parts(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"parts"} and isinstance(value["parts"], list)
+
+
+PARTS_SEPARATOR = {i18n.ZH: "；", i18n.EN: "; "}
+
+
+def _rendered(params: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    def one(value: Any) -> Any:
+        if _is_message(value):
+            return render(value["code"], value.get("params") or {}, str(value.get("text") or value["code"]), locale)
+        if _is_parts(value):  # {"parts": [...]}: several texts read as one, "；" in Chinese, "; " in English
+            return PARTS_SEPARATOR.get(locale, PARTS_SEPARATOR[i18n.ZH]).join(str(one(part)) for part in value["parts"])
+        if isinstance(value, list) and any(_is_message(item) for item in value):
+            return [one(item) for item in value]
+        return value
+
+    return {name: one(value) for name, value in params.items()}
 
 
 class ClassificationChanged(Event):
@@ -33,14 +69,20 @@ class ClassificationChanged(Event):
     hazard_grade: HazardGrade | None = Field(description="the current report's; null for an industry default (no report)")
     management_grade: ManagementGrade | None = Field(description="the current report's; null for an industry default (no report)")
     submission_id: UUID | None
-    reason: str
+    reason: str = Field(description="why, in Chinese as written (code and params say it in every language)")
     industry_codes: list[str] = Field(default_factory=list, description="GB/T 4754-2017 codes of the employer (sampling's full-coverage industries)")
     employees: int | None = Field(default=None, ge=0, description="the employer's headcount in the archive (absent in events before it was added)")
     changed: list[Literal["category", "region_code", "enterprise_name", "industry_codes", "employees"]] | None = Field(
         default=None, description="what changed against the previous announcement (null in events before it was added: the category or region)"
     )
+    code: str | None = Field(default=None, max_length=i18n.CODE_MAX_LENGTH, description="the reason's message code (shared.i18n); null in events before codes existed")
+    params: dict[str, Any] = Field(default_factory=dict, description="the values of the reason's text (a value may itself be a message {code, params})")
 
     _region = field_validator("region_code")(validate_county_code)
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The reason in ``locale``; as written (``reason``) for an event of an earlier format."""
+        return render(self.code, self.params, self.reason, locale)
 
 
 class ExemptionChanged(Event):
@@ -56,9 +98,15 @@ class ExemptionChanged(Event):
     exempt: bool
     valid_from: date
     valid_until: date
-    reason: str
+    reason: str = Field(description="why, in Chinese as written (code and params say it in every language)")
+    code: str | None = Field(default=None, max_length=i18n.CODE_MAX_LENGTH, description="the reason's message code (shared.i18n); null in events before codes existed")
+    params: dict[str, Any] = Field(default_factory=dict, description="the values of the reason's text (a value may itself be a message {code, params})")
 
     _region = field_validator("region_code")(validate_county_code)
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The reason in ``locale``; as written (``reason``) for an event of an earlier format."""
+        return render(self.code, self.params, self.reason, locale)
 
 
 ReminderKind = Literal["reassessment_due_soon", "reassessment_overdue", "first_assessment_overdue"]
@@ -80,9 +128,15 @@ class ReminderDue(Event):
     due_on: date
     days: int = Field(ge=0, description="days until due_on (due soon) or since it (overdue)")
     enterprise_name: str
-    reason: str
+    reason: str = Field(description="why and since when, in Chinese as written (code and params say it in every language)")
+    code: str | None = Field(default=None, max_length=i18n.CODE_MAX_LENGTH, description="the reason's message code (shared.i18n); null in events before codes existed")
+    params: dict[str, Any] = Field(default_factory=dict, description="the values of the reason's text (a value may itself be a message {code, params})")
 
     _region = field_validator("region_code")(validate_county_code)
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The reason in ``locale``; as written (``reason``) for an event of an earlier format."""
+        return render(self.code, self.params, self.reason, locale)
 
 
 RectificationStep = Literal[
@@ -127,7 +181,7 @@ class RectificationProgressed(Event):
     corrected_on: date | None = Field(default=None, description="on cleared: the day the accepted correction was submitted")
     corrected_in_time: bool | None = Field(default=None, description="on cleared: submitted by the deadline (counts as promptly corrected)")
     actor: str = Field(description="who took the step: the employer, a staff member's name, or 'system' for the daily sweep")
-    detail: str = ""
+    detail: str = Field(default="", description="what the step did, in Chinese as written (code and params say it in every language)")
     # What a registry rebuilt from the topics needs to restore the step (the items' own log is this topic):
     outcome: str | None = Field(default=None, description="on raised: the screening's outcome (eligible_if_corrected, not_eligible, no_violation)")
     item_code: str | None = Field(default=None, description="on raised: the 附件5 item, when one applies")
@@ -137,8 +191,14 @@ class RectificationProgressed(Event):
     correction_text: str | None = Field(default=None, description="on submitted: the employer's text")
     reason: str | None = Field(default=None, description="on returned (and cleared, when staff gave one): the reviewer's reason")
     attachments: list[RectificationAttachment] = Field(default_factory=list, description="on submitted: the files, as stored")
+    code: str | None = Field(default=None, max_length=i18n.CODE_MAX_LENGTH, description="the detail's message code (shared.i18n); null in events before codes existed")
+    params: dict[str, Any] = Field(default_factory=dict, description="the values of the detail's text (a value may itself be a message {code, params})")
 
     _region = field_validator("region_code")(validate_county_code)
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The step's detail in ``locale``; as written (``detail``) for an event of an earlier format."""
+        return render(self.code, self.params, self.detail, locale)
 
 
 PortraitLevel = Literal["low", "medium", "high"]  # 低 / 中 / 高
@@ -160,6 +220,12 @@ class PortraitChanged(Event):
     enterprise_name: str
     version: int = Field(ge=1)
     dimensions: list[PortraitDimensionSummary]
-    reason: str
+    reason: str = Field(description="what changed, in Chinese as written (code and params say it in every language)")
+    code: str | None = Field(default=None, max_length=i18n.CODE_MAX_LENGTH, description="the reason's message code (shared.i18n); null in events before codes existed")
+    params: dict[str, Any] = Field(default_factory=dict, description="the values of the reason's text (a value may itself be a message {code, params})")
 
     _region = field_validator("region_code")(validate_county_code)
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The reason in ``locale``; as written (``reason``) for an event of an earlier format."""
+        return render(self.code, self.params, self.reason, locale)

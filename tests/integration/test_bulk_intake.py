@@ -98,9 +98,11 @@ def employer_list(path: Path) -> tuple[int, set[tuple[int, str]]]:
     return ROWS - len(expected), expected
 
 
+CHINESE = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "zh_CN.UTF-8"}  # whatever this machine's LANG
+
+
 def summary_numbers(output: str) -> dict[str, int]:
-    labels = {"read": "读取 rows read", "valid": "有效 valid", "new": r"新提交 submitted \(new\)",
-              "already": "已提交过 already submitted", "rejected": "有错误 rejected"}
+    labels = {"read": "读取", "valid": "有效", "new": "新提交", "already": "已提交过", "rejected": "有错误"}  # ohs speaks Chinese
     found = {}
     for key, label in labels.items():
         match = re.search(label + r"\s*│\s*(\d+)", output)
@@ -121,7 +123,7 @@ def test_bulk_employers_loads_2000_rows_once(assessment_api: str, tmp_path: Path
     source = tmp_path / "附件6-乡宁县.xlsx"
     good, bad = employer_list(source)
     errors = tmp_path / "errors.xlsx"
-    runner = CliRunner()
+    runner = CliRunner(env=CHINESE)
     command = ["bulk", "employers", str(source), "--api", assessment_api, "--errors", str(errors), "--concurrency", "4",
                "--batch-size", str(BATCH_SIZE), "--token", token_for("county", "141029")]
 
@@ -170,15 +172,15 @@ def posts(api: str) -> dict[str, int]:
 def test_a_token_that_may_not_submit_stops_the_run_as_a_usage_error(assessment_api: str, tmp_path: Path) -> None:
     source = tmp_path / "附件6.xlsx"
     employer_list_of(source, 3)
-    runner = CliRunner()
+    runner = CliRunner(env=CHINESE)
     base = ["bulk", "employers", str(source), "--api", assessment_api, "--concurrency", "1"]
 
     other_county = runner.invoke(cli.app, [*base, "--token", token_for("county", "141024")])
     assert other_county.exit_code == 2, other_county.output
-    assert "may not submit" in other_county.output and "141029" in other_county.output
+    assert "该令牌无权提交" in other_county.output and "141029" in other_county.output
 
     forged = runner.invoke(cli.app, [*base, "--token", token_for("county", secret="not-the-service-secret-0123456789")])
-    assert forged.exit_code == 2 and "refused the token" in forged.output, forged.output
+    assert forged.exit_code == 2 and "拒绝了该令牌" in forged.output, forged.output
 
     city = runner.invoke(cli.app, base, env={"OHS_TOKEN": token_for("city")})  # the token from the environment
     assert city.exit_code == 0, city.output

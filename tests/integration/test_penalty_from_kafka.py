@@ -49,7 +49,7 @@ async def test_a_violation_from_sampling_is_judged_against_an_earlier_http_case(
         assert case["producer"] == "sampling" and case["task_id"] == str(found.task_id)
         assert case_code_problem(case["case_code"]) is None
         assert case["decision"] == "penalty" and case["status"] == "penalty_pending"
-        assert f"case {first.json()['id']} ({first.json()['case_code']})" in case["reasons"][0]
+        assert case["reasons"][0].startswith("非初次违法") and first.json()["case_code"] in case["reasons"][0], case["reasons"]
         assert case["timeline"][0]["by"] == "insp-1, insp-2"
 
         def ours(records):

@@ -54,47 +54,45 @@ from pydantic import ValidationError
 
 from services.assessment.adapters.report_files import LayoutError, ParsedRow, RowProblem, content_id, dotted
 from services.assessment.domain.report_rules import report_problems
+from shared import i18n
 from shared.contracts import Report
 from shared.dates import china_today
 from shared.xlsx import append, csv_cell  # text cleaned, formula-like text written as text
 
 EXAMPLE_MARK = "示例"
 SHEET_SUFFIXES = (".xlsx", ".xls")
-ERROR_COLUMNS = ("行号", "统一社会信用代码", "字段", "错误说明")
+ERROR_COLUMN_CODES = ("xlsx.errors.column.row", "xlsx.column.credit_code", "xlsx.errors.column.field", "xlsx.errors.column.message")
+ERROR_COLUMNS = tuple(i18n.text(code) for code in ERROR_COLUMN_CODES)  # 行号, 统一社会信用代码, 字段, 错误说明
 
 
 @dataclass(frozen=True)
 class Column:
-    title: str
+    title: str  # the 附件6 column title: what the reader matches, Chinese in every language (an import format)
     required: bool
-    help: str
+    help: str  # message code (xlsx catalogue) of what to write, shown in the template's 说明 sheet
     example: object = None
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("序号", False, "序号，仅供核对；填“示例”的行为示例，不导入", EXAMPLE_MARK),
-    Column("用人单位名称", True, "用人单位全称", "乡宁县示例水泥有限公司"),
-    Column("统一社会信用代码", True, "18 位统一社会信用代码（GB 32100），请将本列设为文本格式", "91141029MA0GRT8U3L"),
-    Column("所在地区代码", True, "县级行政区划代码（GB/T 2260），如 141029", "141029"),
-    Column("行业代码", False, "国民经济行业代码（GB/T 4754），多个用“、”或“,”分隔", "C3011"),
-    Column("职工总数", True, "职工总人数，非负整数", 86),
-    Column("投产日期", False, "日期", date(2016, 4, 1)),
-    Column("评估日期", True, "日期", date(2023, 6, 1)),
-    Column("评估方式", True, "“自评”或“机构”", "自评"),
-    Column("技术服务机构代码", False, "评估方式为“机构”时必填：技术服务机构的统一社会信用代码；自评时留空", None),
-    Column(
-        "危害因素",
-        True,
-        "多项用“;”或“；”分隔，每项“因素名称|接触人数|符合/不符合|检测日期”，检测日期可空；"
-        "目录外因素可加第 5 项“严重”或“一般”",
-        "矽尘|24|不符合|2023-05-10；噪声|40|符合|2023-05-10",
-    ),
-    Column("自查得分", True, "附件2 自查得分，0–100", 82.5),
-    Column("公示开始日期", True, "日期", date(2023, 6, 2)),
-    Column("公示结束日期", True, "日期", date(2023, 6, 8)),
-    Column("签字人", True, "签字的法定代表人或主要负责人", "张三"),
-    Column("是否盖章", True, "“是”或“否”（未盖章不予受理）", "是"),
+    Column("序号", False, "xlsx.template.help.serial", EXAMPLE_MARK),
+    Column("用人单位名称", True, "xlsx.template.help.enterprise_name", "乡宁县示例水泥有限公司"),
+    Column("统一社会信用代码", True, "xlsx.template.help.credit_code", "91141029MA0GRT8U3L"),
+    Column("所在地区代码", True, "xlsx.template.help.region_code", "141029"),
+    Column("行业代码", False, "xlsx.template.help.industry_codes", "C3011"),
+    Column("职工总数", True, "xlsx.template.help.employees", 86),
+    Column("投产日期", False, "xlsx.template.help.date", date(2016, 4, 1)),
+    Column("评估日期", True, "xlsx.template.help.date", date(2023, 6, 1)),
+    Column("评估方式", True, "xlsx.template.help.assessor", "自评"),
+    Column("技术服务机构代码", False, "xlsx.template.help.org_id", None),
+    Column("危害因素", True, "xlsx.template.help.hazards", "矽尘|24|不符合|2023-05-10；噪声|40|符合|2023-05-10"),
+    Column("自查得分", True, "xlsx.template.help.score", 82.5),
+    Column("公示开始日期", True, "xlsx.template.help.date", date(2023, 6, 2)),
+    Column("公示结束日期", True, "xlsx.template.help.date", date(2023, 6, 8)),
+    Column("签字人", True, "xlsx.template.help.signed_by", "张三"),
+    Column("是否盖章", True, "xlsx.template.help.sealed", "是"),
 )
+# the values the help texts name (the words a cell must hold, Chinese in every language)
+_HELP_PARAMS = {"mark": EXAMPLE_MARK, "self_mark": "自评", "org_mark": "机构"}
 TITLES = tuple(c.title for c in COLUMNS)
 REQUIRED_TITLES = tuple(c.title for c in COLUMNS if c.required)
 DATE_HELP = "应为日期（YYYY-MM-DD 或 YYYY/MM/DD，或设为日期格式的单元格）"
@@ -414,32 +412,36 @@ def _without_none(value: Any) -> Any:
 # --------------------------------------------------------------------------- writing spreadsheets
 
 
-def write_errors(path: Path, lines: list[tuple[str, str, str, str]]) -> None:
-    """One line per problem; written even when empty, so an old list never passes for this run's."""
+def write_errors(path: Path, lines: list[tuple[str, str, str, str]], locale: str = i18n.ZH) -> None:
+    """One line per problem; written even when empty, so an old list never passes for this run's. The titles
+    in ``locale`` (a person reads the file; nothing reads it back)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    titles = [i18n.text(code, locale=locale) for code in ERROR_COLUMN_CODES]
     if path.suffix.lower() == ".csv":
         with path.open("w", newline="", encoding="utf-8-sig") as out:  # BOM: Excel opens it as UTF-8
             writer = csv.writer(out)
-            writer.writerow(ERROR_COLUMNS)
+            writer.writerow(titles)
             writer.writerows([csv_cell(value) for value in line] for line in lines)
         return
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("错误清单")
-    append(sheet, ERROR_COLUMNS)
+    sheet = book.create_sheet(i18n.text("xlsx.errors.sheet", locale=locale))
+    append(sheet, titles)
     for label, credit_code, column, message in lines:
         append(sheet, [int(label) if label.isdigit() else label, credit_code, column, message])
     book.save(path)
 
 
-def write_template(path: Path) -> None:
+def write_template(path: Path, locale: str = i18n.ZH) -> None:
+    """The empty 附件6: the header row (the reader's column titles, Chinese in every language), one example
+    row, and the sheet 说明 (what each column holds, in ``locale``)."""
     import openpyxl
     from openpyxl.styles import Font
 
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.title = "附件6"
+    sheet.title = i18n.text("xlsx.template.sheet", locale=locale)
     append(sheet, list(TITLES))
     append(sheet, [c.example for c in COLUMNS])
     for i, column in enumerate(COLUMNS, start=1):
@@ -452,13 +454,15 @@ def write_template(path: Path) -> None:
             elif column.title in ("统一社会信用代码", "所在地区代码", "行业代码", "技术服务机构代码"):
                 sheet.cell(row=row, column=i).number_format = "@"
     sheet.freeze_panes = "A2"
-    notes = book.create_sheet("说明")
-    append(notes, ["列名", "必填", "说明"])
+    notes = book.create_sheet(i18n.text("xlsx.common.notes_sheet", locale=locale))
+    append(notes, [i18n.text(code, locale=locale) for code in ("xlsx.template.notes.column", "xlsx.template.notes.required",
+                                                               "xlsx.template.notes.help")])
     for column in COLUMNS:
-        append(notes, [column.title, "是" if column.required else "", column.help])
+        append(notes, [column.title, i18n.text("xlsx.value.yes", locale=locale) if column.required else "",
+                       i18n.text(column.help, _HELP_PARAMS, locale)])
     append(notes, [])
-    append(notes, ["只读取第一个工作表；第 1 行为表头，按列名识别（顺序不限，多余的列忽略）；序号为“示例”的行不导入。"])
-    append(notes, ["日期可为日期格式的单元格，或文本 YYYY-MM-DD / YYYY/MM/DD。"])
+    append(notes, [i18n.text("xlsx.template.note.layout", _HELP_PARAMS, locale)])
+    append(notes, [i18n.text("xlsx.template.note.dates", locale=locale)])
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["C"].width = 90
     book.save(path)

@@ -2,7 +2,8 @@
 
 An item answered ``"n/a"`` (不适用) is removed from both sides and the score rescaled:
 score = earned / applicable × 100, rounded to one decimal half-up (provisional rule).
-Pure: the answers and the checklist in, a :class:`ChecklistScore` or the reasons it cannot be scored out.
+Pure: the answers and the checklist in, a :class:`ChecklistScore` or the reasons it cannot be scored out
+(message codes and parameters, ``shared.i18n``; the field at fault in ``params["field"]``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Literal
 
 from services.assessment.domain.rules import ChecklistItem, SelfCheckChecklist
 from shared.contracts import LostPoints
+from shared.contracts.assessment import reason_text
+from shared.i18n import Message
 
 NOT_APPLICABLE = "n/a"  # 不适用
 Answer = float | Literal["n/a"]
@@ -73,29 +76,36 @@ def _index(checklist: SelfCheckChecklist) -> _Index:
     return index
 
 
-def checklist_problems(answers: Answers, checklist: SelfCheckChecklist) -> list[str]:
-    """Every reason the answers cannot be scored, each naming the field (self_check.items.<id>)."""
+def checklist_messages(answers: Answers, checklist: SelfCheckChecklist) -> list[Message]:
+    """Every reason the answers cannot be scored, each naming its field (``params["field"]``: self_check.items.<id>)."""
     index = _index(checklist)
     problems = [_answer_problem(item_id, answer, index) for item_id, answer in answers.items()]
     reasons = [problem for problem in problems if problem]
     missing = [item.id for item in index.items if item.id not in answers]
     if missing:
-        reasons.append(f"self_check.items: checklist item(s) {', '.join(missing)} not answered; give the points earned or \"n/a\" (不适用) for each")
+        reasons.append(Message(code="assessment.reject.checklist.not_answered", params={"field": "self_check.items", "items": missing}))
     known = [answer for item_id, answer in answers.items() if item_id in index.by_id]
     if known and all(earned_points(answer) is None for answer in known):
-        reasons.append("self_check.items: every answered item is n/a (不适用); there is nothing to score")
+        reasons.append(Message(code="assessment.reject.checklist.all_not_applicable", params={"field": "self_check.items"}))
     return reasons
 
 
-def _answer_problem(item_id: str, answer: Answer, index: _Index) -> str | None:
+def checklist_problems(answers: Answers, checklist: SelfCheckChecklist) -> list[str]:
+    """:func:`checklist_messages` in words (Chinese), each starting with its field."""
+    return [reason_text(message) for message in checklist_messages(answers, checklist)]
+
+
+def _answer_problem(item_id: str, answer: Answer, index: _Index) -> Message | None:
+    field = f"self_check.items.{item_id}"
     item = index.by_id.get(item_id)
     if item is None:
-        return f"self_check.items.{item_id}: not an item of the self-check checklist (附件2)"
+        return Message(code="assessment.reject.checklist.unknown_item", params={"field": field, "item": item_id})
     earned = earned_points(answer)
     if earned is not None and not earned.is_finite():
-        return f"self_check.items.{item_id}: {answer} is not a number of points"
+        return Message(code="assessment.reject.checklist.not_a_number", params={"field": field, "item": item_id, "answer": str(answer)})
     if earned is not None and earned > index.points[item.id]:
-        return f"self_check.items.{item_id}: {float(earned):g} points earned exceeds the item's {item.points:g} points ({item.title})"
+        return Message(code="assessment.reject.checklist.over_points", params={
+            "field": field, "item": item_id, "earned": float(earned), "points": item.points, "title": item.title})
     return None
 
 
@@ -127,11 +137,15 @@ def score_checked_checklist(answers: Answers, checklist: SelfCheckChecklist) -> 
     )
 
 
-def stated_score_problem(stated: float, computed: Decimal) -> str | None:
+def stated_score_message(stated: float, computed: Decimal) -> Message | None:
     """A stated self_check.score more than 0.05 away from the computed one is a misstatement."""
     if abs(points(stated) - computed) > STATED_SCORE_TOLERANCE:
-        return (
-            f"self_check.score: the stated score {stated:g} differs from {computed:f}, the score computed from "
-            f"self_check.items, by more than {STATED_SCORE_TOLERANCE:f}"
-        )
+        return Message(code="assessment.reject.checklist.stated_score_differs", params={
+            "field": "self_check.score", "stated": stated, "computed": f"{computed:f}", "tolerance": f"{STATED_SCORE_TOLERANCE:f}"})
     return None
+
+
+def stated_score_problem(stated: float, computed: Decimal) -> str | None:
+    """:func:`stated_score_message` in words (Chinese), starting with its field."""
+    message = stated_score_message(stated, computed)
+    return reason_text(message) if message else None

@@ -5,6 +5,11 @@ folder, read by ``services.assessment.adapters.rules``); :class:`DeadlineRules` 
 rule book does (most specific jurisdiction, latest effective date, highest version). Working days
 are Chinese statutory working days from :class:`WorkingCalendar`. Every finding is a
 :class:`Flag` on an accepted report, never a rejection.
+
+Words (``shared.i18n``): each trace line and each flag is a message code and its parameters (dates as
+ISO strings), written in Chinese when the report is accepted (``detail``, ``message``) and rendered in
+either language later (``entry.text(locale)``, ``flag.text(locale)``; a flag's code is
+``assessment.flag.<flag code>``).
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
+from shared import i18n
 from shared.working_calendar import WorkingCalendar
 from shared.dates import add_months  # noqa: F401 - re-exported for callers of this module
 from shared.contracts import Flag, Report, RuleSetRef, TraceEntry
@@ -23,7 +29,7 @@ from shared.identifiers import region_problem
 from shared.jurisdiction import NATIONAL, jurisdiction_covers
 from shared.rules_in_force import FromRuleFile, in_force
 
-RULE = "§1 deadlines 期限"
+RULE = "§1 期限"  # the rule the trace lines cite (in Chinese, never translated)
 
 
 class DeadlineSet(FromRuleFile):
@@ -55,9 +61,14 @@ class DeadlineSet(FromRuleFile):
     def ref(self) -> RuleSetRef:
         return RuleSetRef(jurisdiction=self.jurisdiction, version=self.version, effective_from=self.effective_from, provisional=self.provisional)
 
-    def describe(self) -> str:
-        state = "provisional" if self.provisional else "confirmed"
-        return f"deadline rules {self.jurisdiction} version {self.version}, effective from {self.effective_from.isoformat()}, {state}"
+    def description(self) -> tuple[str, dict[str, Any]]:
+        """The set as a trace says it: message code and parameters."""
+        code = "assessment.trace.deadlines.rule_set_provisional" if self.provisional else "assessment.trace.deadlines.rule_set_confirmed"
+        return code, {"jurisdiction": self.jurisdiction, "version": self.version, "effective_from": self.effective_from.isoformat()}
+
+    def describe(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        code, params = self.description()
+        return i18n.text(code, params, locale)
 
 
 class DeadlineRules:
@@ -75,11 +86,25 @@ class DeadlineRules:
         return in_force(self._sets, region_code, on, "deadline rules cover", "deadline sets")
 
 
-# --------------------------------------------------------------------------- calendar arithmetic
+# --------------------------------------------------------------------------- words
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _line(code: str, **params: Any) -> TraceEntry:
+    return TraceEntry.of(RULE, code, **params)
+
+
+def _flag(flag_code: str, message_code: str, **params: Any) -> Flag:
+    return Flag(code=flag_code, message=i18n.text(message_code, params), params=params)
+
+
+def _calendar_line(calendar: WorkingCalendar, year: int) -> TraceEntry:
+    """Which data decided ``year``'s working days: the library, an official notice loaded as rule data, or none."""
+    kind, values = calendar.source_params(year)
+    if kind == "library":
+        return _line("assessment.trace.deadlines.calendar_library", year=year, **values)
+    if kind == "notice":
+        return _line("assessment.trace.deadlines.calendar_notice", year=year, **values)
+    return _line("assessment.trace.deadlines.calendar_assumed", year=year)
 
 
 # --------------------------------------------------------------------------- the check
@@ -104,7 +129,8 @@ def check_deadlines(
 ) -> DeadlineCheck:
     """Check a report's §1 deadlines; flags for what a supervisor should see, a trace line per computation."""
     flags: list[Flag] = []
-    trace = [TraceEntry(rule=RULE, detail=f"using {rules.describe()}")]
+    code, params = rules.description()
+    trace = [_line(code, **params)]
     walked: list[tuple[date, date]] = []  # the ranges counted in working days
 
     # 公示 lasts at least N working days
@@ -112,47 +138,32 @@ def check_deadlines(
     minimum = rules.publicity_min_working_days
     publicity_days = calendar.working_days_in(start, end)
     walked.append((start, end))
-    short = publicity_days < minimum
-    trace.append(TraceEntry(rule=RULE, detail=(
-        f"公示 {start.isoformat()} → {end.isoformat()}: {_plural(publicity_days, 'working day')} "
-        f"(minimum {minimum}): {'too short' if short else 'long enough'}"
-    )))
-    if short:
-        flags.append(Flag(code="publicity_short", message=(
-            f"公示 from {start.isoformat()} to {end.isoformat()} lasted {_plural(publicity_days, 'working day')}, "
-            f"fewer than the minimum of {minimum}"
-        )))
+    publicity = {"start": start.isoformat(), "end": end.isoformat(), "days": publicity_days, "minimum": minimum}
+    if publicity_days < minimum:
+        trace.append(_line("assessment.trace.deadlines.publicity_too_short", **publicity))
+        flags.append(_flag("publicity_short", "assessment.flag.publicity_short", **publicity))
+    else:
+        trace.append(_line("assessment.trace.deadlines.publicity_long_enough", **publicity))
 
     # submission within N working days after 公示 ends
     within = rules.submission_within_working_days
     submission_due = calendar.add_working_days(end, within)
     walked.append((end + timedelta(days=1), submission_due))
+    submission = {"due": submission_due.isoformat(), "within": within, "end": end.isoformat(), "received": received_on.isoformat()}
     if received_on > submission_due:
         late = calendar.working_days_in(submission_due + timedelta(days=1), received_on)
         walked.append((submission_due + timedelta(days=1), received_on))
-        calendar_days = (received_on - submission_due).days
-        lateness = f"{_plural(late, 'working day')} late ({_plural(calendar_days, 'calendar day')} after the deadline)"
-        trace.append(TraceEntry(rule=RULE, detail=(
-            f"submission due {submission_due.isoformat()} ({within} working days after 公示 ended {end.isoformat()}); "
-            f"received {received_on.isoformat()}: {lateness}"
-        )))
-        flags.append(Flag(code="submission_late", message=(
-            f"report received {received_on.isoformat()}, {lateness}: it was due by {submission_due.isoformat()}, "
-            f"{within} working days after 公示 ended {end.isoformat()}"
-        )))
+        lateness = {**submission, "late": late, "calendar_days": (received_on - submission_due).days}
+        trace.append(_line("assessment.trace.deadlines.submission_late", **lateness))
+        flags.append(_flag("submission_late", "assessment.flag.submission_late", **lateness))
     else:
-        trace.append(TraceEntry(rule=RULE, detail=(
-            f"submission due {submission_due.isoformat()} ({within} working days after 公示 ended {end.isoformat()}); "
-            f"received {received_on.isoformat()}: on time"
-        )))
+        trace.append(_line("assessment.trace.deadlines.submission_on_time", **submission))
 
     # re-assessment N years after this assessment
     years = rules.reassessment_interval_years
     next_due = add_months(report.assessed_on, 12 * years)
-    trace.append(TraceEntry(rule=RULE, detail=(
-        f"re-assessment due {next_due.isoformat()} ({_plural(years, 'year')} after assessed_on {report.assessed_on.isoformat()}), "
-        "earlier if hazards, exposure, headcount or management change materially"
-    )))
+    trace.append(_line("assessment.trace.deadlines.reassessment", due=next_due.isoformat(), years=years,
+                       assessed_on=report.assessed_on.isoformat()))
 
     # a new employer's first assessment within N months of starting production
     first_due: date | None = None
@@ -160,38 +171,24 @@ def check_deadlines(
         months = rules.first_assessment_within_months
         started = report.enterprise.production_started_on
         if started is None:
-            trace.append(TraceEntry(rule=RULE, detail=(
-                f"first assessment: production_started_on not given, so the {_plural(months, 'month')} limit cannot be checked"
-            )))
+            trace.append(_line("assessment.trace.deadlines.first_unknown_start", months=months))
         else:
             first_due = add_months(started, months)
             assessed = report.assessed_on
+            first = {"due": first_due.isoformat(), "months": months, "started": started.isoformat(), "assessed": assessed.isoformat()}
             if assessed > first_due:
                 days_late = (assessed - first_due).days
-                trace.append(TraceEntry(rule=RULE, detail=(
-                    f"first assessment due {first_due.isoformat()} ({_plural(months, 'month')} after production started "
-                    f"{started.isoformat()}); assessed {assessed.isoformat()}: {_plural(days_late, 'day')} late"
-                )))
-                flags.append(Flag(code="first_assessment_late", message=(
-                    f"first assessment on {assessed.isoformat()}, {_plural(days_late, 'day')} after it was due on "
-                    f"{first_due.isoformat()} ({_plural(months, 'month')} after production started {started.isoformat()})"
-                )))
+                trace.append(_line("assessment.trace.deadlines.first_late", **first, days_late=days_late))
+                flags.append(_flag("first_assessment_late", "assessment.flag.first_assessment_late", **first, days_late=days_late))
             else:
-                trace.append(TraceEntry(rule=RULE, detail=(
-                    f"first assessment due {first_due.isoformat()} ({_plural(months, 'month')} after production started "
-                    f"{started.isoformat()}); assessed {assessed.isoformat()}: on time"
-                )))
+                trace.append(_line("assessment.trace.deadlines.first_on_time", **first))
 
-    # which calendar decided the working days
-    touched = sorted({year for first, last in walked for year in range(first.year, last.year + 1)})
-    trace.append(TraceEntry(rule=RULE, detail="working days: " + "; ".join(calendar.source_of(year) for year in touched)))
+    # which calendar decided the working days: a line per year
+    touched = sorted({year for first_day, last_day in walked for year in range(first_day.year, last_day.year + 1)})
+    trace.extend(_calendar_line(calendar, year) for year in touched)
     unpublished = [year for year in touched if not calendar.has_schedule(year)]
     if unpublished:
-        names = ", ".join(str(year) for year in unpublished)
-        flags.append(Flag(code="calendar_unpublished", message=(
-            f"no official holiday schedule loaded for {names}: working days there assume Monday–Friday, "
-            "so the working-day counts and due dates may be off once the schedule is published"
-        )))
+        flags.append(_flag("calendar_unpublished", "assessment.flag.calendar_unpublished", years=unpublished))
 
     return DeadlineCheck(
         flags=flags,

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared import i18n
 from shared.contracts import CATEGORIES, Category, HazardGrade, ManagementGrade, Nature, RuleSetRef
 from shared.identifiers import region_problem
 from shared.jurisdiction import NATIONAL, jurisdiction_covers
@@ -27,6 +28,15 @@ HAZARD_GRADES: tuple[HazardGrade, ...] = ("Ⅰ", "Ⅱ", "Ⅲ")  # ascending risk
 MANAGEMENT_GRADES: tuple[ManagementGrade, ...] = ("A", "B", "C")  # best to worst
 NATURES: tuple[Nature, ...] = ("一般", "严重")
 EXPOSURES: tuple[Exposure, ...] = ("符合", "不符合")
+TABLE_NAMES: dict[str, str] = {  # each table of a rule set by its name in Chinese (a term of shared/i18n terms.po)
+    "hazard_grading": "职业病危害风险分级表",
+    "aggregation": "风险等级汇总方法",
+    "factor_catalogue": "危害因素目录",
+    "test_validity": "检测周期",
+    "management_bands": "管理状况分级",
+    "self_check_checklist": "自查表",
+    "category_matrix": "综合风险类别矩阵",
+}
 
 
 class _Table(BaseModel):
@@ -344,9 +354,20 @@ class RuleSet(FromRuleFile):
             provisional=self.provisional,
         )
 
-    def describe(self) -> str:
-        state = f"provisional ({', '.join(self.provisional_tables())})" if self.provisional else "confirmed"
-        return f"{self.jurisdiction} version {self.version}, effective from {self.effective_from.isoformat()}, {state}"
+    def description(self) -> tuple[str, dict[str, Any]]:
+        """The rule set as a trace says it: message code and parameters (``shared.i18n``), its source included."""
+        params: dict[str, Any] = {
+            "jurisdiction": self.jurisdiction, "version": self.version, "effective_from": self.effective_from.isoformat(), "source": self.source,
+        }
+        provisional = self.provisional_tables()
+        if not provisional:
+            return "assessment.trace.rule_set.confirmed", params
+        return "assessment.trace.rule_set.provisional", {**params, "tables": provisional, "names": [TABLE_NAMES[name] for name in provisional]}
+
+    def describe(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The rule set in words (Chinese unless ``locale`` says otherwise)."""
+        code, params = self.description()
+        return i18n.text(code, params, locale)
 
 
 # --------------------------------------------------------------------------- the rule book

@@ -18,6 +18,10 @@ city or province staff token covering the employers' regions, or an employer's o
 0 when every row went through, 1 when some rows have errors, 2 on a usage error (file not found,
 unreadable layout, API unreachable, no token, the token refused (401) or not allowed to submit a
 row (403): the run stops there; rows already submitted stay submitted and a rerun skips them).
+
+Every text for people — help, messages, the summary, the errors file's own messages — is a ``cli.bulk.*``
+code in Chinese, or English under ``LANG=en_*`` (services/cli.py); the requests ask the service for the
+same language (``Accept-Language``), so the service's field messages in the errors file match.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Annotated, Any, Literal, NoReturn
 
 import httpx
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -47,9 +52,12 @@ from services.assessment.adapters import report_files, spreadsheets
 from services.assessment.adapters.report_files import LayoutError, ParsedRow, RowProblem
 from services.assessment.adapters.spreadsheets import write_errors, write_template
 from services.assessment.service_layer.handlers import BATCH_LIMIT
+from shared import i18n
+from shared.i18n import cli_text as _, cli_said as said
 
-app = typer.Typer(help="Assessment 综合风险评估 — bulk intake of reports (附件6 spreadsheets, JSON).", no_args_is_help=True, add_completion=False)
-bulk_app = typer.Typer(help="Bulk intake of assessment reports (批量导入).", no_args_is_help=True)
+
+app = typer.Typer(help=_("cli.assessment.help"), no_args_is_help=True, add_completion=False)
+bulk_app = typer.Typer(help=_("cli.bulk.help"), no_args_is_help=True)
 app.add_typer(bulk_app, name="bulk")
 
 RETRIES = 3  # after the first attempt, on connection errors and 5xx
@@ -58,18 +66,12 @@ BATCH_PATH = "/reports:batch"
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_CONCURRENCY = 4
 
-Api = Annotated[str, typer.Option("--api", envvar="OHS_ASSESSMENT_API", help="the assessment service's base URL")]
-Token = Annotated[
-    str | None,
-    typer.Option("--token", envvar="OHS_TOKEN", show_envvar=True,
-                 help="bearer token (staff of the employers' region, or the employer); `make run` writes some to .run/tokens.json"),
-]
-ErrorsFile = Annotated[
-    Path | None, typer.Option("--errors", help="errors file, .xlsx or .csv (default: <input>.errors.xlsx)", dir_okay=False)
-]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="validate only, submit nothing")]
-Concurrency = Annotated[int, typer.Option("--concurrency", min=1, max=64, help="requests (batches) in flight at once")]
-BatchSize = Annotated[int, typer.Option("--batch-size", min=1, max=BATCH_LIMIT, help=f"reports per request (POST /reports:batch, at most {BATCH_LIMIT})")]
+Api = Annotated[str, typer.Option("--api", envvar="OHS_ASSESSMENT_API", help=_("cli.bulk.option.api"))]
+Token = Annotated[str | None, typer.Option("--token", envvar="OHS_TOKEN", show_envvar=True, help=_("cli.bulk.option.token"))]
+ErrorsFile = Annotated[Path | None, typer.Option("--errors", help=_("cli.bulk.option.errors"), dir_okay=False)]
+DryRun = Annotated[bool, typer.Option("--dry-run", help=_("cli.bulk.option.dry_run"))]
+Concurrency = Annotated[int, typer.Option("--concurrency", min=1, max=64, help=_("cli.bulk.option.concurrency"))]
+BatchSize = Annotated[int, typer.Option("--batch-size", min=1, max=BATCH_LIMIT, help=_("cli.bulk.option.batch_size", limit=BATCH_LIMIT))]
 
 
 class AccessRefused(Exception):
@@ -94,17 +96,17 @@ class Summary:
 # --------------------------------------------------------------------------- commands
 
 
-EMPLOYERS_EPILOG = (
-    "附件6: first sheet, header in row 1, columns found by title: "
-    + "、".join(f"{c.title}{'*' if c.required else ''}" for c in spreadsheets.COLUMNS)
-    + " (* required). 危害因素: 因素名称|接触人数|符合/不符合|检测日期[|严重/一般], entries separated by ; or ；. "
-    "Dates: spreadsheet dates or YYYY-MM-DD / YYYY/MM/DD. `ohs bulk template OUT.xlsx` writes an example."
+EMPLOYERS_EPILOG = _(
+    "cli.bulk.employers.epilog",
+    columns=[f"{c.title}{'*' if c.required else ''}" for c in spreadsheets.COLUMNS],
+    hazard_column="危害因素",
+    hazard_format="因素名称|接触人数|符合/不符合|检测日期[|严重/一般]",
 )
 
 
-@bulk_app.command("employers", epilog=EMPLOYERS_EPILOG)
+@bulk_app.command("employers", help=_("cli.bulk.employers.help"), epilog=EMPLOYERS_EPILOG)
 def employers(
-    file: Annotated[Path, typer.Argument(help="附件6 employer list, .xlsx or .xls")],
+    file: Annotated[Path, typer.Argument(help=_("cli.bulk.employers.file"))],
     api: Api = "http://127.0.0.1:8001",
     errors: ErrorsFile = None,
     dry_run: DryRun = False,
@@ -116,9 +118,9 @@ def employers(
     run(file, spreadsheets.parse_employer_sheet, spreadsheets.sheet_problem, api, errors, dry_run, concurrency, token, batch_size)
 
 
-@bulk_app.command("reports")
+@bulk_app.command("reports", help=_("cli.bulk.reports.help"))
 def reports(
-    source: Annotated[Path, typer.Argument(help="a .jsonl file (one report per line) or a folder of *.json")],
+    source: Annotated[Path, typer.Argument(help=_("cli.bulk.reports.source"))],
     api: Api = "http://127.0.0.1:8001",
     errors: ErrorsFile = None,
     dry_run: DryRun = False,
@@ -130,19 +132,19 @@ def reports(
     run(source, report_files.parse_reports, lambda f, m, _=None: RowProblem(f, m), api, errors, dry_run, concurrency, token, batch_size)
 
 
-@bulk_app.command("template")
+@bulk_app.command("template", help=_("cli.bulk.template.help", example="示例", notes_sheet="说明"))
 def template(
-    out: Annotated[Path, typer.Argument(help="where to write the empty 附件6 (.xlsx)", dir_okay=False)],
-    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+    out: Annotated[Path, typer.Argument(help=_("cli.bulk.template.out"), dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help=_("cli.bulk.template.force"))] = False,
 ) -> None:
     """Write an empty 附件6: the header row, one example row (序号 示例, never imported) and a 说明 sheet."""
     console = Console()
     if out.suffix.lower() != ".xlsx":
-        fail(console, f"{out}: the template is an .xlsx file")
+        fail(console, _("cli.bulk.template.not_xlsx", path=str(out)))
     if out.exists() and not force:
-        fail(console, f"{out} exists; use --force to overwrite it")
+        fail(console, _("cli.bulk.template.exists", path=str(out)))
     write_template(out)
-    console.print(f"附件6 template written: {escape(str(out))}", soft_wrap=True)
+    console.print(escape(_("cli.bulk.template.written", path=str(out))), soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- the run
@@ -158,14 +160,14 @@ def run(
 ) -> None:
     console = Console()
     if not path.exists():
-        fail(console, f"{path}: no such file or folder")
+        fail(console, _("cli.bulk.no_such_path", path=str(path)))
     token = (token or "").strip()
     if not token and not dry_run:
-        fail(console, "no bearer token: pass --token TOKEN or set OHS_TOKEN (a staff token of the employers' region, or the employer's own)")
+        fail(console, _("cli.bulk.no_token"))
     try:
         rows = parse(path)
     except LayoutError as error:
-        fail(console, str(error))
+        fail(console, said(error))
     report_files.mark_duplicates(rows)
     valid = [r for r in rows if r.ok]
     outcomes: dict[int, Outcome] = {}
@@ -175,7 +177,7 @@ def run(
         try:
             submitted = asyncio.run(submit_all(valid, api, concurrency, to_problem, console, token, batch_size))
         except AccessRefused as error:
-            fail(console, f"{error} — the run stopped; rows submitted before it stay submitted (a rerun skips them)")
+            fail(console, _("cli.bulk.stopped", reason=str(error)))
         outcomes = {id(row): outcome for row, outcome in zip(valid, submitted)}
 
     summary = Summary(read=len(rows), valid=len(valid))
@@ -197,29 +199,49 @@ def run(
 
 
 def fail(console: Console, message: str) -> NoReturn:
-    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    console.print(f"[bold red]{escape(_('cli.error_label'))}[/]{escape(message)}", soft_wrap=True)  # the label ends in its own space
     raise typer.Exit(2)
 
 
 def preflight(console: Console, api: str, token: str = "") -> None:
     try:
-        response = httpx.get(f"{api}/healthz", timeout=5.0)
+        response = httpx.get(f"{api}/healthz", headers=language(), timeout=5.0)
     except httpx.TransportError as error:
-        fail(console, f"cannot reach the assessment API at {api} ({type(error).__name__}: {error})")
+        fail(console, _("cli.bulk.unreachable", api=api, error=f"{type(error).__name__}: {error}"))
     if response.status_code != 200:
-        console.print(f"[yellow]warning:[/] {escape(f'{api}/healthz answers {response.status_code}: {response.text[:200]}')}", soft_wrap=True)
+        warning = _("cli.bulk.unhealthy", api=api, status=response.status_code, body=response.text[:200])
+        console.print(f"[yellow]{escape(_('cli.warning_label'))}[/]{escape(warning)}", soft_wrap=True)
     # A bad or expired token shows before any row is sent: reading a submission that does not
     # exist answers 404 to a valid token and 401 to any other.
     try:
-        probe = httpx.get(f"{api}/reports/00000000-0000-0000-0000-000000000000", headers=bearer(token), timeout=5.0)
+        probe = httpx.get(f"{api}/reports/00000000-0000-0000-0000-000000000000", headers={**bearer(token), **language()}, timeout=5.0)
     except httpx.TransportError:
         return  # the submissions will report it row by row
     if probe.status_code == 401:
-        fail(console, f"the assessment API refused the token (401: {detail(probe)}); check --token / OHS_TOKEN")
+        fail(console, _("cli.bulk.token_refused", detail=detail(probe)))
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def language() -> dict[str, str]:
+    """Ask the service for its messages (the row errors) in the command line's language."""
+    return {"Accept-Language": "en" if i18n.cli_locale() == i18n.EN else "zh-CN"}
+
+
+def where(first: ParsedRow, last: ParsedRow | None = None) -> str:
+    """A row (or a run of rows) as the reader finds it: spreadsheet row or JSON line numbers, or file names."""
+    if last is None or last is first:
+        return _("cli.bulk.where.file", file=first.label) if first.source else _("cli.bulk.where.row", row=first.label)
+    if first.source:
+        return _("cli.bulk.where.files", first=first.label, last=last.label)
+    return _("cli.bulk.where.rows", first=first.label, last=last.label)
+
+
+def submission_problem(message: str) -> RowProblem:
+    """A problem of the submission itself (not of one field), for the errors file."""
+    return RowProblem(_("cli.bulk.column.submission"), message)
 
 
 def detail(response: httpx.Response) -> str:
@@ -243,10 +265,10 @@ async def submit_all(
         queue.put_nowait(range(start, min(start + batch_size, len(rows))))
     timeout = httpx.Timeout(120.0, connect=5.0)  # a batch of thousands is decided and written in one request
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    columns = (TextColumn("submitting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (TextColumn(escape(_("cli.bulk.submitting"))), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("submit", total=len(rows))
-        async with httpx.AsyncClient(base_url=api, timeout=timeout, limits=limits, headers=bearer(token)) as client:
+        async with httpx.AsyncClient(base_url=api, timeout=timeout, limits=limits, headers={**bearer(token), **language()}) as client:
 
             async def worker() -> None:
                 while not queue.empty():
@@ -258,11 +280,11 @@ async def submit_all(
 
             try:
                 async with asyncio.TaskGroup() as group:  # the first AccessRefused cancels the other workers
-                    for _ in range(min(concurrency, queue.qsize())):
+                    for _worker in range(min(concurrency, queue.qsize())):
                         group.create_task(worker())
             except* AccessRefused as refused:
                 raise refused.exceptions[0] from None
-    return [o or Outcome("rejected", [RowProblem("(提交)", "未提交")]) for o in outcomes]
+    return [o or Outcome("rejected", [submission_problem(_("cli.bulk.problem.not_submitted"))]) for o in outcomes]
 
 
 async def submit_batch(client: httpx.AsyncClient, rows: list[ParsedRow], started: datetime, to_problem: ToProblem) -> list[Outcome]:
@@ -282,8 +304,8 @@ async def submit_batch(client: httpx.AsyncClient, rows: list[ParsedRow], started
             failure = f"{type(error).__name__}: {error}".rstrip(": ")
             continue
         if response.status_code in (401, 403):
-            who = "the token was refused" if response.status_code == 401 else "the token may not submit these rows"
-            raise AccessRefused(f"rows {rows[0].label}–{rows[-1].label}: {who} (HTTP {response.status_code}: {detail(response)})")
+            who = _("cli.bulk.who.token") if response.status_code == 401 else _("cli.bulk.who.rows")
+            raise AccessRefused(_("cli.bulk.refused", where=where(rows[0], rows[-1]), who=who, status=response.status_code, detail=detail(response)))
         if response.status_code in (404, 405):  # a service from before POST /reports:batch
             return [await submit(client, row, started, to_problem) for row in rows]
         if response.status_code == 413 and len(rows) > 1:
@@ -293,20 +315,20 @@ async def submit_batch(client: httpx.AsyncClient, rows: list[ParsedRow], started
             try:
                 return batch_outcomes(response.json(), rows, bodies, to_problem)
             except (ValueError, TypeError, KeyError) as error:
-                failure = f"HTTP 200 with an answer that is not the batch's: {error}"
+                failure = _("cli.bulk.problem.bad_answer", error=str(error))
                 continue
         if response.status_code < 500:
-            problem = RowProblem("(提交)", f"HTTP {response.status_code}: {detail(response)}")
-            return [Outcome("rejected", [problem]) for _ in rows]
+            problem = submission_problem(f"HTTP {response.status_code}: {detail(response)}")
+            return [Outcome("rejected", [problem]) for _row in rows]
         failure = f"HTTP {response.status_code}: {response.text[:200]}"
-    return [Outcome("rejected", [RowProblem("(提交)", f"提交失败（重试 {RETRIES} 次后）：{failure}")]) for _ in rows]
+    return [Outcome("rejected", [submission_problem(_("cli.bulk.problem.failed", retries=RETRIES, failure=failure))]) for _row in rows]
 
 
 def batch_outcomes(content: Any, rows: list[ParsedRow], bodies: list[dict[str, Any]], to_problem: ToProblem) -> list[Outcome]:
     """Each row's outcome from POST /reports:batch's per-item results (``index`` is the row's place in the batch)."""
     results = {int(item["index"]): item for item in content["results"]}
     if sorted(results) != list(range(len(rows))):
-        raise ValueError(f"{len(results)} results for {len(rows)} reports")
+        raise ValueError(_("cli.bulk.problem.result_count", results=len(results), reports=len(rows)))
     outcomes = []
     for index, (row, body) in enumerate(zip(rows, bodies)):
         item = results[index]
@@ -318,25 +340,26 @@ def batch_outcomes(content: Any, rows: list[ParsedRow], bodies: list[dict[str, A
         elif status == "invalid":
             outcomes.append(invalid_outcome(item.get("errors"), why, body, to_problem))
         elif status == "refused":
-            raise AccessRefused(f"row {row.label} ({row.credit_code or '?'}): the token may not submit this row (HTTP 403: {why})")
+            raise AccessRefused(_("cli.bulk.refused_row", where=where(row), credit_code=row.credit_code or "?",
+                                  who=_("cli.bulk.who.row"), status=403, detail=why))
         elif status == "conflict":
             outcomes.append(conflict_outcome(why))
         elif status == "not_found":
-            outcomes.append(Outcome("rejected", [RowProblem("(提交)", f"HTTP 404: {why}")]))
+            outcomes.append(Outcome("rejected", [submission_problem(f"HTTP 404: {why}")]))
         else:
-            outcomes.append(Outcome("rejected", [RowProblem("(提交)", f"{status}: {why}")]))
+            outcomes.append(Outcome("rejected", [submission_problem(f"{status}: {why}")]))
     return outcomes
 
 
 def invalid_outcome(errors: Any, why: str, body: dict[str, Any], to_problem: ToProblem) -> Outcome:
     """A report the service found invalid (422, or ``invalid`` in a batch): one problem per field."""
     problems = [to_problem(str(e.get("field", "")), str(e.get("message", "")), body.get("hazards")) for e in errors or [] if isinstance(e, dict)]
-    return Outcome("rejected", problems or [RowProblem("(整行)", why)])
+    return Outcome("rejected", problems or [RowProblem(_("cli.bulk.column.row"), why)])
 
 
 def conflict_outcome(why: str) -> Outcome:
     """The submission id holds another report (409, or ``conflict`` in a batch)."""
-    return Outcome("rejected", [RowProblem("submission_id", f"同一 submission_id 已有内容不同的报告：{why}")])
+    return Outcome("rejected", [RowProblem("submission_id", _("cli.bulk.problem.conflict", detail=why))])
 
 
 async def submit(client: httpx.AsyncClient, row: ParsedRow, started: datetime, to_problem: ToProblem) -> Outcome:
@@ -353,12 +376,13 @@ async def submit(client: httpx.AsyncClient, row: ParsedRow, started: datetime, t
             failure = f"{type(error).__name__}: {error}".rstrip(": ")
             continue
         if response.status_code in (401, 403):
-            who = "the token was refused" if response.status_code == 401 else "the token may not submit this row"
-            raise AccessRefused(f"row {row.label} ({row.credit_code or '?'}): {who} (HTTP {response.status_code}: {detail(response)})")
+            who = _("cli.bulk.who.token") if response.status_code == 401 else _("cli.bulk.who.row")
+            raise AccessRefused(_("cli.bulk.refused_row", where=where(row), credit_code=row.credit_code or "?", who=who,
+                                  status=response.status_code, detail=detail(response)))
         if response.status_code < 500:
             return answer(response, started, body, to_problem)
         failure = f"HTTP {response.status_code}: {response.text[:200]}"
-    return Outcome("rejected", [RowProblem("(提交)", f"提交失败（重试 {RETRIES} 次后）：{failure}")])
+    return Outcome("rejected", [submission_problem(_("cli.bulk.problem.failed", retries=RETRIES, failure=failure))])
 
 
 def answer(response: httpx.Response, started: datetime, body: dict[str, Any], to_problem: ToProblem) -> Outcome:
@@ -372,7 +396,7 @@ def answer(response: httpx.Response, started: datetime, body: dict[str, Any], to
         return invalid_outcome(content["errors"], str(content.get("detail")), body, to_problem)
     if response.status_code == 409:
         return conflict_outcome(str(content.get("detail")))
-    return Outcome("rejected", [RowProblem("(提交)", f"HTTP {response.status_code}: {content.get('detail', content)}")])
+    return Outcome("rejected", [submission_problem(f"HTTP {response.status_code}: {content.get('detail', content)}")])
 
 
 def is_new(content: dict[str, Any], started: datetime) -> bool:
@@ -395,13 +419,14 @@ def is_new(content: dict[str, Any], started: datetime) -> bool:
 
 
 def print_summary(console: Console, summary: Summary, errors_path: Path, dry_run: bool) -> None:
-    table = Table(title="批量导入结果" + ("（dry run，未提交）" if dry_run else ""))
-    table.add_column("项目 item")
-    table.add_column("行数 rows", justify="right")
-    table.add_row("读取 rows read", str(summary.read))
-    table.add_row("有效 valid", str(summary.valid))
-    table.add_row("新提交 submitted (new)", str(summary.new))
-    table.add_row("已提交过 already submitted", str(summary.already))
-    table.add_row("有错误 rejected", str(summary.rejected))
+    title = _("cli.bulk.summary.title_dry_run") if dry_run else _("cli.bulk.summary.title")
+    table = Table(title=escape(title), min_width=cell_len(title) + 4)  # the title on one line, in either language
+    table.add_column(escape(_("cli.bulk.summary.item")))
+    table.add_column(escape(_("cli.bulk.summary.rows")), justify="right")
+    table.add_row(escape(_("cli.bulk.summary.read")), str(summary.read))
+    table.add_row(escape(_("cli.bulk.summary.valid")), str(summary.valid))
+    table.add_row(escape(_("cli.bulk.summary.new")), str(summary.new))
+    table.add_row(escape(_("cli.bulk.summary.already")), str(summary.already))
+    table.add_row(escape(_("cli.bulk.summary.rejected")), str(summary.rejected))
     console.print(table)
-    console.print(f"错误清单 errors file: {escape(str(errors_path))}", soft_wrap=True)
+    console.print(escape(_("cli.bulk.summary.errors_file", path=str(errors_path))), soft_wrap=True)

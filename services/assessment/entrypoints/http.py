@@ -7,21 +7,22 @@ import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, SkipValidation
 
 from services.assessment import views
 from services.assessment.adapters.documents import render_notice_pdf, render_report_pdf
 from services.assessment.service_layer import handlers
-from shared.auth import Principal, not_found
+from shared import i18n
+from shared.auth import Principal
 from shared.contracts import AssessmentClassified, Report
 from shared.contracts.envelope import RequestModel
 from shared.dates import china_today
-from shared.errors import FieldError, once_more_after_a_race
-from shared.http import CurrentPrincipal, RuntimeDep, UnitOfWorkDep
+from shared.errors import FieldError, Issue, Refusal, language_headers, once_more_after_a_race, refusal_of
+from shared.http import CurrentPrincipal, ReaderLocale, RuntimeDep, UnitOfWorkDep
 from shared.limits import MIB, route_body_limit
-from shared.runtime import content_disposition, invalid
+from shared.runtime import content_disposition
 
 router = APIRouter(tags=["reports 综合风险评估报告"])
 log = logging.getLogger(__name__)
@@ -44,20 +45,21 @@ async def post_report(report: Report, principal: CurrentPrincipal, uow: UnitOfWo
         accepted = handlers.submit_report(u, report, principal, china_today())
         return views.submission_view(accepted.submission), accepted.new
 
+    credit_code = report.enterprise.credit_code
     try:
         # the same report sent twice at the same moment: the second insert meets the first one's row; once more,
         # it finds it and answers as the duplicate it is
         view, new = await once_more_after_a_race(lambda: uow.run(submit))
     except handlers.NotInJurisdiction as error:  # archived in a region the token does not cover: as if absent
-        raise not_found(str(error)) from error
+        raise refusal_of(error, 404, "errors.employer.not_in_jurisdiction", {"credit_code": credit_code}) from error
     except handlers.SubmissionRefused as error:
-        raise HTTPException(status_code=403, detail=str(error)) from error
+        raise refusal_of(error, 403, "errors.submission.refused") from error
     except handlers.ReportInvalid as error:
-        return invalid([{"field": p.field, "message": p.message} for p in error.problems], "the report is invalid")
+        raise Refusal(422, "errors.report.invalid", errors=[Issue.of(p) for p in error.problems]) from error
     except handlers.SubmissionConflict as error:
-        raise HTTPException(status_code=409, detail=str(error)) from error
+        raise refusal_of(error, 409, "errors.submission.conflict", {"submission_id": str(report.submission_id)}) from error
     except handlers.AssessorDisqualified as error:
-        return invalid([{"field": "assessor.org_id", "message": str(error)}], "the assessor may not submit")
+        raise Refusal(422, "errors.assessor.may_not_submit", errors=[Issue.of(error, "assessor.org_id")]) from error
     log.info(
         "report %s for %s (%s) submitted by %s%s",
         view["submission_id"], report.enterprise.credit_code, report.enterprise.region_code, principal.describe(),
@@ -88,8 +90,10 @@ class BatchItem(BaseModel):
         "submit it: 403 on POST /reports), not_found (an employer outside the token's jurisdiction: 404), conflict "
         "(the submission id holds a different report: 409)"))
     submission_id: str | None = Field(default=None, description="accepted and duplicate: the submission that keeps the report")
-    errors: list[FieldError] | None = Field(default=None, description="invalid: each field and why, as the 422 of POST /reports names them")
-    detail: str | None = Field(default=None, description="why, in a sentence (all but accepted and duplicate)")
+    errors: list[FieldError] | None = Field(default=None, description="invalid: each field, its code and why, as the 422 of POST /reports names them")
+    detail: str | None = Field(default=None, description="why, in a sentence in the reader's language (all but accepted and duplicate)")
+    code: str | None = Field(default=None, description="the stable code of detail, as the error body of POST /reports gives it "
+                             "(errors.report.invalid, errors.submission.conflict …)")
 
 
 class BatchTotals(BaseModel):
@@ -124,21 +128,40 @@ class BatchAnswer(BaseModel):
     },
     openapi_extra=route_body_limit(BATCH_MAX_BODY_BYTES),
 )
-async def post_reports_batch(batch: ReportBatch, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> Any:
+async def post_reports_batch(batch: ReportBatch, principal: CurrentPrincipal, uow: UnitOfWorkDep, locale: ReaderLocale) -> Any:
     today = china_today()
     results = await uow.run(lambda u: handlers.submit_reports(
         u, batch.reports, principal, today, preload=lambda reports: views.preloaded(u.session, reports)))
     body = views.batch_view(results)
     log.info("a batch of %d reports submitted by %s: %s", len(results), principal.describe(),
              ", ".join(f"{n} {status}" for status, n in body["totals"].items() if n and status != "received"))
-    return JSONResponse(status_code=200, content=body)
+    for item, result in zip(body["results"], results, strict=True):
+        said_in(item, result, locale)
+    return JSONResponse(status_code=200, content=body, headers=language_headers(locale))
+
+
+def said_in(item: dict[str, Any], result: handlers.ItemResult, locale: str) -> None:
+    """One item of a batch's answer in the reader's language, each text with its code, as ``POST /reports`` says it."""
+    if result.errors:
+        item["errors"] = [Issue.of(problem).view(locale) for problem in result.errors]
+    if result.detail is not None:
+        code = result.code if result.code and i18n.has(result.code) else None
+        item["detail"] = i18n.text(code, result.params, locale) if code else result.detail
+        item["code"] = code or _ITEM_CODES[result.status]
+
+
+# the code of an item's detail when its result carries none (a refusal not said with a code)
+_ITEM_CODES: dict[str, str] = {
+    "invalid": "errors.report.invalid", "refused": "errors.submission.refused", "not_found": "errors.http.not_found",
+    "conflict": "errors.http.conflict", "accepted": "errors.http.error", "duplicate": "errors.http.error",
+}
 
 
 @router.get("/reports/{submission_id}", summary="A submission's status: accepted, classified (with result) or rejected (with reasons)")
 async def get_report(submission_id: SubmissionIdPath, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
     found = await uow.run(lambda u: views.submission(u.session, submission_id))
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
-        raise not_found(f"submission {submission_id}")
+        raise Refusal(404, "errors.submission.not_found", {"submission_id": submission_id})
     return found
 
 
@@ -147,9 +170,10 @@ async def _pdf(
 ) -> Response:
     found = await uow.run(lambda u: views.submission_document(u.session, submission_id))
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
-        raise not_found(f"submission {submission_id}")
+        raise Refusal(404, "errors.submission.not_found", {"submission_id": submission_id})
     if found["status"] != "classified" or found["result"] is None:
-        raise HTTPException(status_code=409, detail=f"submission {submission_id} is {found['status']}: only a classified report has a document")
+        code = "errors.document.rejected" if found["status"] == "rejected" else "errors.document.not_classified"
+        raise Refusal(409, code, {"submission_id": submission_id})
     report, result = Report.model_validate(found["report"]), AssessmentClassified.model_validate(found["result"])
     content = await asyncio.to_thread(render, report, result, templates=runtime.settings.templates_dir)
     disposition = content_disposition("inline", f"{result.credit_code}.pdf", f"{result.credit_code}-{name}.pdf")

@@ -22,9 +22,9 @@ from services.assessment.adapters.orm import (
     Submission,
 )
 from services.assessment.domain.assessment_rules import AssessmentRules
-from services.assessment.domain.classifier import Classified, classify
+from services.assessment.domain.classifier import Classified, Rejected, classify, rejected
 from services.assessment.domain.deadlines import DeadlineCheck, check_deadlines
-from services.assessment.domain.report_rules import report_problems
+from services.assessment.domain.report_rules import report_messages
 from services.assessment.domain.rules import NoApplicableRules
 from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
 from shared.archive_region import remember_archive_region
@@ -40,7 +40,9 @@ from shared.contracts import (
     utc_now,
 )
 from shared.dates import china_today
-from shared.errors import constraint_of, field_errors
+from shared.errors import coded, constraint_of, validation_issues
+from shared.problems import Problem
+from shared.i18n import Message
 
 __all__ = [
     "BATCH_LIMIT",
@@ -111,18 +113,16 @@ def submission_refusal(principal: Principal, report: Report, archived_region: st
     :func:`submit_report` as if the employer did not exist (:class:`NotInJurisdiction`, 404)."""
     enterprise = report.enterprise
     if principal.role == "auditor":
-        return "an auditor's token reads; it cannot submit reports"
+        return Problem("errors.submission.auditor")
     if principal.role == "employer":
         if enterprise.credit_code != principal.credit_code:
-            return f"an employer's token submits only the employer's own reports (token for {principal.credit_code})"
+            return Problem("errors.submission.other_employer", credit_code=principal.credit_code)
         return None
     if archived_region is not None:
-        return None if principal.can_act_for(enterprise.credit_code, archived_region) else f"no employer {enterprise.credit_code} in your jurisdiction"
+        return None if principal.can_act_for(enterprise.credit_code, archived_region) else Problem(
+            "errors.employer.not_in_jurisdiction", credit_code=enterprise.credit_code)
     if not principal.can_act_for(enterprise.credit_code, enterprise.region_code):
-        return (
-            f"enterprise.region_code {enterprise.region_code} is outside the jurisdiction of this {principal.role} token "
-            f"({principal.region_code}): staff submit only for employers of their own region"
-        )
+        return Problem("errors.submission.outside_jurisdiction", region_code=enterprise.region_code, token_region=principal.region_code)
     return None
 
 
@@ -141,11 +141,12 @@ def check_submission(uow: AbstractAssessmentUnitOfWork, report: Report, principa
     :class:`NotInJurisdiction`, :class:`SubmissionRefused` or :class:`ReportInvalid`."""
     archived_region = (reads or Reads(uow)).archived_region(report.enterprise.credit_code)
     if archived_region is not None and principal.is_staff and not principal.can_act_for(report.enterprise.credit_code, archived_region):
-        raise NotInJurisdiction(f"employer {report.enterprise.credit_code} in your jurisdiction")
+        raise coded(NotInJurisdiction(f"employer {report.enterprise.credit_code} in your jurisdiction"),
+                    "errors.employer.not_in_jurisdiction", credit_code=report.enterprise.credit_code)
     if refusal := submission_refusal(principal, report, archived_region):
-        raise SubmissionRefused(refusal)
-    if problems := report_problems(report, today):
-        raise ReportInvalid(problems)
+        raise coded(SubmissionRefused(refusal), refusal.code, **refusal.params)
+    if problems := [FieldProblem(m.params["field"], m.text(), m.code, m.params) for m in report_messages(report, today)]:
+        raise ReportInvalid(problems)  # each with its code: the 422 says it in the reader's language
 
 
 def content_fingerprint(report: Report) -> str:
@@ -184,14 +185,16 @@ def decide_acceptance(uow: AbstractAssessmentUnitOfWork, report: Report, today: 
     existing = reads.submission(str(report.submission_id))
     if existing is not None:
         if existing.content_sha256 != digest:
-            raise SubmissionConflict(f"submission {report.submission_id} already holds a different report")
+            raise coded(SubmissionConflict(f"submission {report.submission_id} already holds a different report"),
+                        "errors.submission.conflict", submission_id=str(report.submission_id))
         return Accepted(existing, new=False)
     latest = reads.latest_for(report.enterprise.credit_code)
     if latest is not None and latest.content_sha256 == digest:
         return Accepted(latest, new=False)
     barred = disqualification(uow, report, today, reads)
     if barred is not None:
-        raise AssessorDisqualified(barred.describe())
+        code, params = barred_problem(barred)
+        raise coded(AssessorDisqualified(barred.describe()), code, **params)
     return Accepted(new_submission(report, digest=digest), new=True)
 
 
@@ -247,6 +250,8 @@ class ItemResult:
     submission_id: str | None = None
     errors: tuple[FieldProblem, ...] = ()
     detail: str | None = None
+    code: str | None = None  # the message code of ``detail`` (shared.i18n: the answer renders it in the reader's language)
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -340,7 +345,7 @@ def _submit_chunk(
         if isinstance(parsed, Report):
             reports.append((index, parsed))
         else:
-            results[index] = ItemResult(index, "invalid", errors=tuple(parsed), detail="the report is invalid")
+            results[index] = ItemResult(index, "invalid", errors=tuple(parsed), detail="the report is invalid", code="errors.report.invalid")
     reads = Reads(uow, preload([report for _, report in reports]) if preload and reports else None)
     to_write: list[tuple[Report, Submission]] = []
     for index, report in reports:
@@ -375,7 +380,8 @@ def _submit_alone(uow: AbstractAssessmentUnitOfWork, index: int, report: Report,
         except IntegrityError as error:
             uow.rollback()
             if attempt:
-                return ItemResult(index, "conflict", detail=f"a concurrent request created the same record ({constraint_of(error)}); send the report again")
+                return ItemResult(index, "conflict", detail=f"a concurrent request created the same record ({constraint_of(error)}); send the report again",
+                                  code="errors.conflict.concurrent", params={"constraint": constraint_of(error)})
             continue
         except SUBMISSION_ERRORS as error:
             return refused_item(index, error)
@@ -386,17 +392,28 @@ def _submit_alone(uow: AbstractAssessmentUnitOfWork, index: int, report: Report,
 
 def refused_item(index: int, error: Exception) -> ItemResult:
     """The item's result for what ``POST /reports`` answers 403, 404, 409 or 422 (with the same detail and fields)."""
+    said = {"code": getattr(error, "code", None), "params": getattr(error, "params", None) or {}}
     if isinstance(error, NotInJurisdiction):
-        return ItemResult(index, "not_found", detail=f"no {error}")
+        return ItemResult(index, "not_found", detail=f"no {error}", **said)
     if isinstance(error, SubmissionRefused):
-        return ItemResult(index, "refused", detail=str(error))
+        return ItemResult(index, "refused", detail=str(error), **said)
     if isinstance(error, ReportInvalid):
-        return ItemResult(index, "invalid", errors=tuple(error.problems), detail="the report is invalid")
+        return ItemResult(index, "invalid", errors=tuple(error.problems), detail="the report is invalid", code="errors.report.invalid")
     if isinstance(error, AssessorDisqualified):
-        return ItemResult(index, "invalid", errors=(FieldProblem("assessor.org_id", str(error)),), detail="the assessor may not submit")
+        return ItemResult(index, "invalid", errors=(FieldProblem("assessor.org_id", str(error), said["code"], said["params"]),),
+                          detail="the assessor may not submit", code="errors.assessor.may_not_submit")
     if isinstance(error, SubmissionConflict):
-        return ItemResult(index, "conflict", detail=str(error))
+        return ItemResult(index, "conflict", detail=str(error), **said)
     raise error
+
+
+def barred_problem(barred: DisqualifiedOrg) -> tuple[str, dict[str, object]]:
+    """The message code and parameters of a disqualified assessor's refusal."""
+    params = {"org_name": barred.org_name, "org_id": barred.org_id, "decision_no": barred.decision_no,
+              "decided_on": barred.decided_on.isoformat(), "reason": barred.reason}
+    if barred.until is None:
+        return "errors.assessor.disqualified_until_lifted", params
+    return "errors.assessor.disqualified", {**params, "until": barred.until.isoformat()}
 
 
 def parse_report(item: object) -> Report | list[FieldProblem]:
@@ -406,7 +423,8 @@ def parse_report(item: object) -> Report | list[FieldProblem]:
         return item
     size = len(json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str).encode())
     if size > MAX_REPORT_BYTES:
-        return [FieldProblem("(body)", f"the report is {size} bytes as JSON; a report in a batch has at most {MAX_REPORT_BYTES}")]
+        return [FieldProblem("(body)", f"the report is {size} bytes as JSON; a report in a batch has at most {MAX_REPORT_BYTES}",
+                             "errors.report.too_large_in_batch", {"size": size, "limit": MAX_REPORT_BYTES})]
     try:
         return Report.model_validate(item)
     except ValidationError as error:
@@ -414,36 +432,46 @@ def parse_report(item: object) -> Report | list[FieldProblem]:
 
 
 def field_problems(error: ValidationError) -> list[FieldProblem]:
-    """Pydantic's errors as the one error body names them (``shared.errors.field_errors``)."""
-    return [FieldProblem(field, message) for field, message in field_errors(error.errors(include_url=False, include_input=False))]
+    """Pydantic's errors as the one error body names them, each with its message code (``shared.errors.validation_issues``)."""
+    return [FieldProblem(issue.field, issue.message(), issue.code, dict(issue.params))
+            for issue in validation_issues(error.errors(include_url=False, include_input=False))]
 
 
 # --------------------------------------------------------------------------- classifying it (ohs.reports.submitted)
 
 
+def disqualified_message(barred: DisqualifiedOrg) -> Message:
+    """Why the report's assessor may not submit it, as a reason naming assessor.org_id."""
+    params = {"field": "assessor.org_id", "org_name": barred.org_name, "org_id": barred.org_id, "decision_no": barred.decision_no,
+              "decided_on": barred.decided_on.isoformat(), "reason": barred.reason}
+    if barred.until:
+        return Message(code="assessment.reject.assessor_disqualified_until", params={**params, "until": barred.until.isoformat()})
+    return Message(code="assessment.reject.assessor_disqualified", params=params)
+
+
 def assess(
     uow: AbstractAssessmentUnitOfWork, report: Report, submission_id: str, received_on: date, rules: AssessmentRules
-) -> tuple[Classified, DeadlineCheck] | list[str]:
-    """The classification and the deadline check of a report, or the reasons it cannot be classified."""
-    reasons = [str(p) for p in report_problems(report, today=received_on)]
+) -> tuple[Classified, DeadlineCheck] | Rejected:
+    """The classification and the deadline check of a report, or the reasons it cannot be classified (codes and Chinese texts)."""
+    reasons = report_messages(report, today=received_on)
     if barred := disqualification(uow, report, received_on):
-        reasons.append(f"assessor.org_id: {barred.describe()}")
+        reasons.append(disqualified_message(barred))
     if reasons:
-        return reasons
+        return rejected(reasons)
     region, on = report.enterprise.region_code, report.assessed_on
     try:
         outcome = classify(report, rules.rule_book.for_region(region, on))
         if not isinstance(outcome, Classified):
-            return outcome.reasons
+            return outcome
         first = not uow.submissions.classified_other_than(report.enterprise.credit_code, submission_id)
         return outcome, check_deadlines(report, received_on, first, rules.deadlines.for_region(region, on), rules.calendar)
     except NoApplicableRules as error:
-        return [str(error)]
+        return rejected([Message(code="assessment.reject.no_rules", params={"region_code": region, "on": on.isoformat(), "error": str(error)})])
     except (OverflowError, ValueError, ArithmeticError) as error:
         # belt and braces: the contract keeps dates, headcounts and points in range, but a computation that still
         # leaves the calendar (a working day past 9999, +3 years past date.max) rejects the report with the reason
         # instead of leaving it accepted for ever
-        return [f"the report cannot be classified: a date or number is out of the range the rules can compute with ({error})"]
+        return rejected([Message(code="assessment.reject.out_of_range", params={"error": str(error)})])
 
 
 def preload_submissions(uow: AbstractAssessmentUnitOfWork, events: list[ReportSubmitted]) -> None:
@@ -465,10 +493,11 @@ def classify_submission(uow: AbstractAssessmentUnitOfWork, event: ReportSubmitte
     # date is still yesterday (a report dated China's today would then be "in the future")
     assessed = assess(uow, report, submission.submission_id, china_today(event.received_at), rules)
     submission.decided_at = utc_now()
-    if isinstance(assessed, list):
-        submission.status, submission.reasons = "rejected", assessed
+    if isinstance(assessed, Rejected):
+        submission.status, submission.reasons = "rejected", assessed.reasons
         announcement: AssessmentClassified | ReportRejected = ReportRejected(
-            producer=PRODUCER, credit_code=report.enterprise.credit_code, submission_id=event.submission_id, reasons=assessed
+            producer=PRODUCER, credit_code=report.enterprise.credit_code, submission_id=event.submission_id, reasons=assessed.reasons,
+            messages=assessed.messages,
         )
     else:
         outcome, deadlines = assessed

@@ -23,6 +23,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from shared import i18n
 from shared.contracts import utc_now
 from shared.settings import Settings
 
@@ -43,12 +44,13 @@ class DeliveryFailed(Exception):
 
 @dataclass(frozen=True)
 class OutgoingNotification:
-    """What a channel sends: the notification as its recipient reads it."""
+    """What a channel sends: the notification as its recipient reads it (worded in ``locale``)."""
 
     id: str
     subject: str
     body: str
     link: str
+    locale: str = i18n.DEFAULT_LOCALE
 
 
 @runtime_checkable
@@ -117,7 +119,7 @@ def email_message(notification: OutgoingNotification, sender: str, address: str)
     message["Date"] = format_datetime(utc_now())
     message["Message-ID"] = make_msgid(idstring=notification.id, domain="ohs.notification")
     message["X-OHS-Notification-Id"] = notification.id
-    link = f"\n\n控制台 Console: {notification.link}" if notification.link else ""
+    link = "\n\n" + i18n.text("notification.text.email.link", {"link": notification.link}, notification.locale) if notification.link else ""
     message.set_content(notification.body + link, charset="utf-8", cte="base64")  # 7-bit on the wire: any server takes it
     return message
 

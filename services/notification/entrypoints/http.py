@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import ConfigDict, Field, field_validator
 
 from services.notification import views
 from services.notification.domain.contacts import EMAIL_LENGTH, PHONE_LENGTH, email_problem, phone_problem
 from services.notification.service_layer import contacts
-from shared.auth import Principal, not_found
+from shared.auth import Principal
 from shared.contracts import RequestModel
-from shared.errors import once_more_after_a_race
+from shared.errors import Refusal, once_more_after_a_race
 from shared.http import CurrentPrincipal, LimitQuery, OffsetQuery, StaffPrincipal, UnitOfWorkDep
 from shared.identifiers import county_region_problem
 from shared.jurisdiction import region_prefix
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 NotificationIdPath = Annotated[str, Path(min_length=1, max_length=36, description="the notification's id")]
 CountyPath = Annotated[str, Path(min_length=6, max_length=6, description="GB/T 2260 county code, e.g. 141029")]
+ROLE = {"auditor": "审计人员", "employer": "用人单位", "county": "县", "city": "市", "province": "省"}  # a token's role, named as a term
 _INBOX_RESPONSES: dict[int | str, dict[str, Any]] = {403: {"description": "an auditor's token: the inbox is for employers and supervision staff"}}
 
 
@@ -37,7 +38,7 @@ def mailboxes_of(principal: Principal) -> views.Mailboxes:
         return views.Mailboxes("employer", recipient=principal.credit_code)
     if principal.is_staff and principal.region_code:
         return views.Mailboxes("county", region_prefix=region_prefix(principal.region_code))
-    raise HTTPException(status_code=403, detail=f"the inbox is for employers and supervision staff, not an {principal.role}'s token")
+    raise Refusal(403, "notification.error.inbox_not_for_role", {"role": ROLE.get(principal.role, principal.role)})
 
 
 @router.get("/inbox", summary="The caller's notifications, newest first, with the count of unread ones", responses=_INBOX_RESPONSES,
@@ -65,8 +66,8 @@ async def post_read(notification_id: NotificationIdPath, principal: CurrentPrinc
 
     try:
         return await once_more_after_a_race(read)
-    except contacts.NotificationNotFound:
-        raise not_found(f"notification {notification_id}") from None
+    except contacts.NotificationNotFound as error:
+        raise Refusal(404, error.code, error.params) from None
 
 
 # --------------------------------------------------------------------------- contacts
@@ -98,16 +99,18 @@ class ContactIn(RequestModel):
 
 def _employer(principal: Principal) -> str:
     if principal.role != "employer" or not principal.credit_code:
-        raise HTTPException(status_code=403, detail="only an employer's token has a contact of its own; supervision staff set their "
-                            "county's at /contacts/regions/{region_code}")
+        raise Refusal(403, "notification.error.contact_for_employers")
     return principal.credit_code
 
 
 def _county(principal: Principal, region_code: str) -> str:
     if problem := county_region_problem(region_code):
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+        code = getattr(problem, "code", None)  # a check that says itself with a code (shared.problems.Problem): its own
+        if code:
+            raise Refusal(422, code, getattr(problem, "params", {}), field="region_code")
+        raise Refusal(422, "notification.error.region_code_invalid", {"region_code": region_code, "problem": str(problem)}, field="region_code")
     if not principal.covers_region(region_code):
-        raise not_found(f"county mailbox {region_code}")
+        raise Refusal(404, "notification.error.mailbox_not_found", {"region_code": region_code})
     return region_code
 
 

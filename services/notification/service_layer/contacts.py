@@ -7,11 +7,18 @@ from collections.abc import Callable
 
 from services.notification.adapters.orm import Contact, Notification, NotificationRead
 from services.notification.service_layer.unit_of_work import AbstractNotificationUnitOfWork
+from shared import i18n
 from shared.contracts import utc_now
 
 
 class NotificationNotFound(LookupError):
-    """No such notification, or one the caller may not read (the same answer: 404)."""
+    """No such notification, or one the caller may not read (the same answer: 404); ``code`` and ``params`` say it
+    for every language (``shared.i18n``), ``str()`` in Chinese."""
+
+    def __init__(self, notification_id: str) -> None:
+        self.notification_id = notification_id
+        self.code, self.params = "notification.error.notification_not_found", {"notification_id": notification_id}
+        super().__init__(i18n.text(self.code, self.params))
 
 
 def put_contact(uow: AbstractNotificationUnitOfWork, recipient_kind: str, recipient: str, email: str | None, phone: str | None,

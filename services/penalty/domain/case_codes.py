@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from services.penalty.domain.words import said_by
+from shared import i18n
 from shared.identifiers import county_region_problem, region_problem
 
 CODE_LENGTH = 17
@@ -40,20 +42,26 @@ def make_code(region_code: str, year: int, sequence: int) -> str:
 
 
 def case_code_problem(code: str | None) -> str | None:
-    """Why ``code`` is not a valid 行政行为码, or None."""
+    """Why ``code`` is not a valid 行政行为码 (in Chinese), or None."""
+    found = case_code_message(code)
+    return None if found is None else i18n.text(*found)
+
+
+def case_code_message(code: str | None) -> tuple[str, dict[str, object]] | None:
+    """Why ``code`` is not a valid 行政行为码, as a message code and its parameters, or None."""
     if not code:
-        return "no case code"
+        return "penalty.case_code.missing", {}
     if len(code) != CODE_LENGTH:
-        return f"{len(code)} characters, not {CODE_LENGTH}"
+        return "penalty.case_code.length", {"length": len(code), "expected": CODE_LENGTH}
     if not _PATTERN.match(code):
-        return "not 16 digits and a check character (0–9 or X)"
+        return "penalty.case_code.characters", {}
     if problem := region_problem(code[:6]):
-        return f"region {code[:6]}: {problem}"
+        return said_by(problem, "penalty.case_code.region", region=code[:6])
     if int(code[10:16]) == 0:
-        return "sequence 000000"
+        return "penalty.case_code.sequence_zero", {}
     expected = mod11_2(code[:16])
     if code[16] != expected:
-        return f"check character is {code[16]!r} but ISO 7064 MOD 11-2 gives {expected!r}"
+        return "penalty.case_code.check", {"found": code[16], "expected": expected}
     return None
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from services.penalty.domain import words
+from services.penalty.domain.words import Problem
+from shared import i18n
 from shared import rules_in_force as rule_data
 
 Circumstance = Literal["first_overdue", "repeated", "harm_caused"]
@@ -80,8 +83,18 @@ class Proposal:
     statutory_max_yuan: int
     baseline: str  # the label of the rule data
 
+    def message(self) -> tuple[str, dict[str, Any]]:
+        """The proposed range as a message code and its parameters (``shared.i18n``)."""
+        return "penalty.trace.discretion", {"provision": self.provision, "circumstance": words.named(words.CIRCUMSTANCE, self.circumstance),
+                                            "min_yuan": self.min_yuan, "max_yuan": self.max_yuan, "baseline": _versions(self.baseline)}
+
     def detail(self) -> str:
-        return f"{self.provision}, {self.circumstance}: {self.min_yuan}–{self.max_yuan} yuan ({self.baseline})"
+        return i18n.text(*self.message())
+
+
+def _versions(label: str) -> str:
+    """``CN v2021.1`` of a baseline's label ``discretion baseline CN v2021.1 (effective …)`` (kept on cases as written)."""
+    return label.removeprefix("discretion baseline ").split(" (")[0]
 
 
 def propose(baseline: DiscretionBaseline | None, item_code: str, circumstance: str) -> Proposal | None:
@@ -95,15 +108,17 @@ def propose(baseline: DiscretionBaseline | None, item_code: str, circumstance: s
     return Proposal(provision.provision, circumstance, low, high, provision.statutory_max_yuan, baseline.label())
 
 
-def fine_problems(fine_yuan: int, proposal: Proposal | None, departure_reason: str | None) -> list[tuple[str, str]]:
-    """(field, message) for a fine that cannot be recorded as given."""
+def fine_problems(fine_yuan: int, proposal: Proposal | None, departure_reason: str | None) -> list[Problem]:
+    """What is wrong with a fine that cannot be recorded as given (field, code, params)."""
     if proposal is None:
         return []
     if fine_yuan > proposal.statutory_max_yuan:
-        return [("fine_yuan", f"{fine_yuan} yuan exceeds the statutory maximum {proposal.statutory_max_yuan} of {proposal.provision}")]
+        return [Problem("fine_yuan", "penalty.error.fine_over_statutory", {
+            "fine_yuan": fine_yuan, "statutory_max_yuan": proposal.statutory_max_yuan, "provision": proposal.provision})]
     if not proposal.min_yuan <= fine_yuan <= proposal.max_yuan and not (departure_reason or "").strip():
-        return [("departure_reason", f"{fine_yuan} yuan is outside the baseline range {proposal.min_yuan}–{proposal.max_yuan} "
-                 f"({proposal.circumstance}): a departure needs its reason")]
+        return [Problem("departure_reason", "penalty.error.fine_outside_baseline", {
+            "fine_yuan": fine_yuan, "min_yuan": proposal.min_yuan, "max_yuan": proposal.max_yuan,
+            "circumstance": words.named(words.CIRCUMSTANCE, proposal.circumstance)})]
     return []
 
 

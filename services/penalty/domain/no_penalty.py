@@ -8,13 +8,17 @@ minor) harm. Otherwise the decision is ``penalty``, with every failed condition 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from services.penalty.domain import words
+from shared import i18n
 from shared import rules_in_force as rule_data
 from shared.contracts import TraceEntry
+from shared.i18n import Message
 from shared.jurisdiction import jurisdiction_covers
 from shared.rules_in_force import NoApplicableRules, RuleDataError  # noqa: F401 (RuleDataError: the name callers know)
 
@@ -102,6 +106,10 @@ class NoPenaltyList(BaseModel):
         extends = f", extends {self.extends}" if self.extends else ""
         return f"{self.jurisdiction} v{self.version} (effective {self.effective_from}{flag}{extends})"
 
+    def versions(self) -> str:
+        """``CN v2021.1`` (or ``CN v2021.1 + 330000 v2022.1``): the same in every language, for a trace."""
+        return words.versions(self.composed_of, self.jurisdiction, self.version)
+
     def rule_set(self) -> dict[str, object]:
         return {"jurisdiction": self.jurisdiction, "version": self.version, "effective_from": self.effective_from.isoformat(),
                 "provisional": self.provisional, "composed_of": self.composed_of or [self.own_label()]}
@@ -155,22 +163,49 @@ class EarlierCase:
     screening_of: str | None = None  # an earlier screening instead of a case: the report (submission id) it screened
 
     def describe(self) -> str:
+        """In Chinese: the earlier case (its 行政行为码, else its id) or screening."""
+        return i18n.text(*self.message())
+
+    def message(self) -> tuple[str, dict[str, Any]]:
+        """The earlier case or screening as a message code and its parameters."""
         if self.screening_of:
-            return f"screening {self.case_id} of report {self.screening_of}, corrected under the no-penalty rule"
-        code = f" ({self.case_code})" if self.case_code else ""
-        return f"case {self.case_id}{code}"
+            return "penalty.earlier.screening", {"screening_id": self.case_id, "submission_id": self.screening_of,
+                                                 "found_on": self.found_on.isoformat()}
+        return "penalty.earlier.case", {"case": self.case_code or self.case_id, "case_id": self.case_id,
+                                        "found_on": self.found_on.isoformat()}
 
 
 @dataclass(frozen=True)
 class Judgement:
+    """``reasons``: why, as message codes (``texts()`` in Chinese); ``failed``: which conditions of no penalty do not
+    hold, each named as a term (``words.FAIL_*``)."""
+
     decision: str  # no_penalty | penalty
-    reasons: list[str]
+    reasons: list[Message]
     trace: list[TraceEntry]
     first_time: bool = True
+    failed: list[str] = field(default_factory=list)
 
     @property
     def eligible(self) -> bool:
         return self.decision == "no_penalty"
+
+    def texts(self, locale: str = i18n.DEFAULT_LOCALE) -> list[str]:
+        return words.messages_text(self.reasons, locale)
+
+
+def rule_data_line(rules: NoPenaltyList) -> TraceEntry:
+    """The list a judgement or a screening used: its version, since when it is in force, provisional or not."""
+    params = {"list": rules.versions(), "effective_from": rules.effective_from.isoformat()}
+    if rules.provisional:
+        return TraceEntry.of(words.RULE_DATA, "penalty.trace.rule_data.provisional", **params)
+    return TraceEntry.of(words.RULE_DATA, "penalty.trace.rule_data", **params)
+
+
+def lookback_line(years: int | None, since: date | None) -> TraceEntry:
+    if since is None or years is None:
+        return TraceEntry.of(words.RULE_FIRST_TIME, "penalty.trace.first_time.lookback_all")
+    return TraceEntry.of(words.RULE_FIRST_TIME, "penalty.trace.first_time.lookback_years", years=years, since=since.isoformat())
 
 
 def judge(violation: Violation, earlier: list[EarlierCase], rules: NoPenaltyList, *, check_correction: bool = True) -> Judgement:
@@ -178,54 +213,75 @@ def judge(violation: Violation, earlier: list[EarlierCase], rules: NoPenaltyList
 
     ``check_correction=False`` judges eligibility only (at opening, before any correction is due):
     ``no_penalty`` then means "eligible, pending correction by the deadline"."""
-    trace = [TraceEntry(rule="rule data", detail=rules.label())]
+    trace = [rule_data_line(rules)]
+    reasons: list[Message] = []
     failed: list[str] = []
+
+    def fails(condition: str, code: str, **params: Any) -> None:
+        reasons.append(Message(code=code, params=params))
+        if condition not in failed:
+            failed.append(condition)
 
     item = rules.item(violation.item_code)
     if item is None:
-        failed.append(f"item {violation.item_code} is not on the no-penalty list (附件5)")
-        trace.append(TraceEntry(rule="附件5 list", detail=f"{violation.item_code}: not listed → not eligible"))
+        fails(words.FAIL_LIST, "penalty.reason.not_listed", item=violation.item_code)
+        trace.append(TraceEntry.of(words.RULE_LIST, "penalty.trace.list.not_listed", item=violation.item_code))
     else:
-        duty = f"; duty {item.duty_provision}" if item.duty_provision else ""
-        trace.append(TraceEntry(rule="附件5 list", detail=f"{item.code}: {item.violation} (penalty {item.penalty_provision}{duty})"))
+        listed = {"item": item.code, "violation": item.violation, "penalty_provision": item.penalty_provision}
+        if item.duty_provision:
+            trace.append(TraceEntry.of(words.RULE_LIST, "penalty.trace.list.listed", **listed, duty_provision=item.duty_provision))
+        else:
+            trace.append(TraceEntry.of(words.RULE_LIST, "penalty.trace.list.listed_no_duty", **listed))
         if item.precondition:
-            trace.append(TraceEntry(rule="item precondition", detail=f"{item.code}: {item.precondition} (to be confirmed by the staff)"))
+            trace.append(TraceEntry.of(words.RULE_PRECONDITION, "penalty.trace.list.precondition", item=item.code,
+                                       precondition=item.precondition))
 
     years = rules.rules_first_time.lookback_years
     since = None if years is None else _years_before(violation.found_on, years)
     relevant = [c for c in earlier if since is None or c.found_on >= since]
     outside = [c for c in earlier if c not in relevant]
-    window = "over the whole history" if since is None else f"within {years} years (since {since})"
+    trace.append(lookback_line(years, since))
     if relevant:
         first = min(relevant, key=lambda c: c.found_on)
-        failed.append(f"not the first time: {first.describe()} found the same item on {first.found_on}")
-        trace.append(TraceEntry(rule="first time 初次", detail=f"earlier {first.describe()} ({first.found_on}) {window} → not first time"))
+        _, params = first.message()
+        if first.screening_of:
+            fails(words.FAIL_REPEAT, "penalty.reason.repeat_screening", **params)
+            trace.append(TraceEntry.of(words.RULE_FIRST_TIME, "penalty.trace.first_time.repeat_screening", **params))
+        else:
+            fails(words.FAIL_REPEAT, "penalty.reason.repeat_case", **params)
+            trace.append(TraceEntry.of(words.RULE_FIRST_TIME, "penalty.trace.first_time.repeat_case", **params))
+    elif outside:
+        trace.append(TraceEntry.of(words.RULE_FIRST_TIME, "penalty.trace.first_time.first_older", count=len(outside),
+                                   since=since.isoformat() if since else ""))
     else:
-        older = f"; {len(outside)} earlier case(s) before {since} do not count" if outside else ""
-        trace.append(TraceEntry(rule="first time 初次", detail=f"no earlier case of this item for this employer {window}{older} → first time"))
+        trace.append(TraceEntry.of(words.RULE_FIRST_TIME, "penalty.trace.first_time.first"))
 
     allowed = rules.rules_conditions.allowed_harm
     if violation.harm not in allowed:
-        failed.append(f"harm was {violation.harm}; only {' or '.join(allowed)} harm qualifies")
-        trace.append(TraceEntry(rule="harm 危害后果", detail=f"{violation.harm} → not minor"))
+        fails(words.FAIL_HARM, "penalty.reason.harm", harm=words.harm(violation.harm), allowed=[words.harm(h) for h in allowed])
+        trace.append(TraceEntry.of(words.RULE_HARM, "penalty.trace.harm.fails", harm=words.harm(violation.harm)))
     else:
-        trace.append(TraceEntry(rule="harm 危害后果", detail=f"{violation.harm} → qualifies"))
+        trace.append(TraceEntry.of(words.RULE_HARM, "penalty.trace.harm.qualifies", harm=words.harm(violation.harm)))
 
     if violation.major:
-        failed.append("found to be a major violation (重大违法): never without penalty")
-        trace.append(TraceEntry(rule="major 重大违法", detail="marked major by the staff → not eligible"))
+        fails(words.FAIL_MAJOR, "penalty.reason.major")
+        trace.append(TraceEntry.of(words.RULE_MAJOR, "penalty.trace.major.staff"))
 
     if check_correction and rules.rules_conditions.must_be_corrected_by_deadline:
-        trace.append(TraceEntry(rule="correction 及时改正", detail=_correction(violation, failed)))
+        code, params, failing = _correction(violation)
+        trace.append(TraceEntry.of(words.RULE_CORRECTION, code, **params))
+        if failing is not None:
+            fails(words.FAIL_CORRECTION, failing, **params)
 
     first_time = not relevant
     if failed:
-        return Judgement("penalty", failed, trace + [TraceEntry(rule="decision", detail="penalty: " + "; ".join(failed))], first_time)
+        decided = TraceEntry.of(words.RULE_DECISION, "penalty.trace.decision.penalty", failed=list(failed))
+        return Judgement("penalty", reasons, trace + [decided], first_time, failed)
     if not check_correction:
-        reasons = ["eligible for no penalty (listed, first time, no or minor harm): pending correction by the rectification deadline"]
-        return Judgement("no_penalty", reasons, trace + [TraceEntry(rule="eligibility", detail="eligible 可不予处罚, pending correction")], first_time)
-    reasons = ["first-time minor violation corrected in time with no harm: no penalty (行政处罚法 第三十三条); rectification order and education recorded"]
-    return Judgement("no_penalty", reasons, trace + [TraceEntry(rule="decision", detail="no_penalty 不予处罚")], first_time)
+        reasons = [Message(code="penalty.reason.eligible_pending")]
+        return Judgement("no_penalty", reasons, trace + [TraceEntry.of(words.RULE_ELIGIBILITY, "penalty.trace.eligible_pending")], first_time)
+    reasons = [Message(code="penalty.reason.no_penalty")]
+    return Judgement("no_penalty", reasons, trace + [TraceEntry.of(words.RULE_DECISION, "penalty.trace.decision.no_penalty")], first_time)
 
 
 def _years_before(day: date, years: int) -> date:
@@ -235,17 +291,16 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _correction(violation: Violation, failed: list[str]) -> str:
+def _correction(violation: Violation) -> tuple[str, dict[str, Any], str | None]:
+    """The correction's trace line (code, params) and, when it fails, the reason's code (same params)."""
     corrected, deadline = violation.corrected_on, violation.rectification_deadline
     if corrected is None:
-        failed.append("not corrected")
-        return "not corrected → fails"
+        return "penalty.trace.correction.none", {}, "penalty.reason.not_corrected"
     if deadline is None:
         if corrected == violation.found_on:
-            return f"corrected on the spot ({corrected}) → qualifies"
-        failed.append(f"corrected on {corrected} but no rectification deadline was set and it was not corrected on the spot")
-        return f"corrected {corrected}, no deadline, not on the spot → fails"
+            return "penalty.trace.correction.on_the_spot", {"corrected_on": corrected.isoformat()}, None
+        return "penalty.trace.correction.no_deadline", {"corrected_on": corrected.isoformat()}, "penalty.reason.corrected_no_deadline"
+    params = {"corrected_on": corrected.isoformat(), "deadline": deadline.isoformat()}
     if corrected > deadline:
-        failed.append(f"corrected on {corrected}, after the rectification deadline {deadline}")
-        return f"corrected {corrected} > deadline {deadline} → fails"
-    return f"corrected {corrected} ≤ deadline {deadline} → qualifies"
+        return "penalty.trace.correction.late", params, "penalty.reason.corrected_late"
+    return "penalty.trace.correction.in_time", params, None

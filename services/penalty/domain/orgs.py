@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
+
+from services.penalty.domain import words
+from shared import i18n
 
 Severity = Literal["minor", "serious"]
 Misstatement = Literal["hazards", "exposure", "headcount", "management", "other"]
@@ -27,15 +30,20 @@ MISSTATEMENTS: dict[str, str] = {
     "other": "其他",
 }
 DECIDING_ROLE = "province"
+ROLE = {"county": "县", "city": "市", "province": "省"}  # a staff token's level, named as a term
 
 
 class DisqualificationRefused(ValueError):
-    """A disqualification that cannot be decided; the message says why (and which field)."""
+    """A disqualification that cannot be decided: which field, and why as a message code and its parameters
+    (``shared.i18n``); ``message`` is the Chinese text."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    def __init__(self, field: str, code: str, params: dict[str, Any] | None = None) -> None:
+        self.field, self.code, self.params = field, code, dict(params or {})
+        self.message = i18n.text(code, self.params)
+        super().__init__(f"{field}: {self.message}")
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        return i18n.text(self.code, self.params, locale)
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,8 @@ def disqualification_reason(findings: list[FindingFacts], given: str | None) -> 
     """The published reason: the deciding agency's words, else the serious findings it rests on."""
     if given:
         return given
-    parts = [f"{f.found_on.isoformat()} {f.description}" for f in findings]
-    return "出具虚假综合风险评估报告, 情节严重: " + "; ".join(parts)
+    parts = [f"{i18n.local_date(f.found_on)} {f.description}" for f in findings]
+    return i18n.text("penalty.org.disqualification_reason", {"findings": "；".join(parts)})
 
 
 def check_disqualification(
@@ -64,16 +72,15 @@ def check_disqualification(
 ) -> None:
     """Raise :class:`DisqualificationRefused` unless the province may disqualify on these findings."""
     if role != DECIDING_ROLE:
-        raise DisqualificationRefused(
-            "role", f"a disqualification is decided by the province (the level that approves the qualification), not a {role}; "
-            "record the finding as serious and it is referred upward"
-        )
+        raise DisqualificationRefused("role", "penalty.error.org.not_province", {"role": words.named(ROLE, role)})
     if not serious:
-        raise DisqualificationRefused("finding_ids", "a disqualification rests on at least one serious false-report finding of this organisation")
+        raise DisqualificationRefused("finding_ids", "penalty.error.org.no_serious_finding")
     if decided_on > today:
-        raise DisqualificationRefused("decided_on", f"{decided_on} is in the future")
+        raise DisqualificationRefused("decided_on", "penalty.error.org.decided_in_future", {"decided_on": decided_on.isoformat()})
     if until is not None and until <= decided_on:
-        raise DisqualificationRefused("until", f"{until} is not after decided_on {decided_on}")
+        raise DisqualificationRefused("until", "penalty.error.org.until_not_after", {"until": until.isoformat(),
+                                                                                   "decided_on": decided_on.isoformat()})
     earliest = min(f.found_on for f in serious)
     if decided_on < earliest:
-        raise DisqualificationRefused("decided_on", f"{decided_on} is before the finding it rests on ({earliest})")
+        raise DisqualificationRefused("decided_on", "penalty.error.org.decided_before_finding", {
+            "decided_on": decided_on.isoformat(), "found_on": earliest.isoformat()})

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from services.penalty.domain import words
+from shared import i18n
 
 OPEN, EDUCATED, RECTIFYING, COMMITTED, PENALTY_PENDING, CLOSED = "open", "educated", "rectifying", "committed", "penalty_pending", "closed"
 STATUSES = (OPEN, EDUCATED, RECTIFYING, COMMITTED, PENALTY_PENDING, CLOSED)
@@ -41,13 +44,33 @@ NEXT: dict[str, tuple[str, ...]] = {  # status → what may be done next (for th
 }
 
 
-class StepNotAllowed(Exception):
-    """The step does not fit the case's status; the message names the status and what may come next."""
+# status → the actions (keys of words.ACTION) that may come next, for the 409's text
+NEXT_ACTIONS: dict[str, tuple[str, ...]] = {
+    OPEN: ("education", "commitment"),
+    EDUCATED: ("rectification-order",),
+    RECTIFYING: ("verification", "escalation"),
+    COMMITTED: ("verification", "escalation"),
+    PENALTY_PENDING: ("fine",),
+    CLOSED: (),
+}
 
-    def __init__(self, action: str, status: str, why: str = ""):
+
+class StepNotAllowed(Exception):
+    """The step does not fit the case's status; the message names the status and what may come next.
+    ``code`` and ``params`` say it for every language (``shared.i18n``); ``str()`` is the Chinese text."""
+
+    def __init__(self, action: str, status: str, code: str | None = None, params: dict[str, Any] | None = None):
         self.action, self.status = action, status
-        allowed = ", ".join(NEXT.get(status, ())) or "nothing: the case is closed"
-        super().__init__(why or f"{action} is not allowed: the case is {status}; allowed next: {allowed}")
+        if code is None:
+            allowed = [words.named(words.ACTION, a) for a in NEXT_ACTIONS.get(status, ())]
+            step = {"action": words.named(words.ACTION, action), "status": words.named(words.STATUS, status)}
+            code, params = ("penalty.error.step_not_allowed", {**step, "allowed": allowed}) if allowed else \
+                ("penalty.error.step_not_allowed.closed", step)
+        self.code, self.params = code, dict(params or {})
+        super().__init__(i18n.text(code, self.params))
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        return i18n.text(self.code, self.params, locale)
 
 
 def require(action: str, status: str) -> None:
@@ -64,20 +87,24 @@ def overdue(deadline: date | None, today: date) -> bool:
 class Verification:
     in_time: bool  # corrected by the deadline → no penalty (other conditions holding)
     step: str  # correction_verified | correction_failed
-    detail: str
+    code: str  # the step's detail as a message code (shared.i18n)
+    params: dict[str, Any]
+
+    @property
+    def detail(self) -> str:
+        return i18n.text(self.code, self.params)
 
 
 def verify(deadline: date, verified_on: date, corrected: bool, corrected_on: date | None) -> Verification:
     """The outcome of a verification (复查). Not corrected while the deadline has not passed is refused:
     the employer still has time (StepNotAllowed)."""
+    days = {"deadline": deadline.isoformat(), "verified_on": verified_on.isoformat()}
     if corrected:
         assert corrected_on is not None
+        days["corrected_on"] = corrected_on.isoformat()
         if corrected_on <= deadline:
-            return Verification(True, "correction_verified", f"corrected on {corrected_on} ≤ deadline {deadline}, verified {verified_on}")
-        return Verification(False, "correction_verified", f"corrected on {corrected_on}, after the deadline {deadline} (verified {verified_on})")
+            return Verification(True, "correction_verified", "penalty.step.verified.in_time", days)
+        return Verification(False, "correction_verified", "penalty.step.verified.late", days)
     if verified_on <= deadline:
-        raise StepNotAllowed("verification", RECTIFYING,
-                             f"not corrected on {verified_on}, but the deadline {deadline} has not passed: verify again after it "
-                             "(or let the escalation sweep act)")
-    return Verification(False, "correction_failed", f"not corrected when verified on {verified_on}; deadline {deadline}")
-
+        raise StepNotAllowed("verification", RECTIFYING, "penalty.error.verification_too_early", days)
+    return Verification(False, "correction_failed", "penalty.step.verified.not_corrected", days)

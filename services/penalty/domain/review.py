@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.penalty.domain.case_codes import case_code_problem
+from shared import i18n
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,19 @@ class TimelineStep:
     deadline: date | None = None
 
 
-FLAGS = {
-    "missing_case_code": "no valid 行政行为码",
-    "missing_deadline": "a rectification order or commitment, or a no-penalty decision, without a deadline",
-    "missing_verification": "decided no penalty (or closed without a fine) without a verification of correction",
-    "missing_education": "decided no penalty without the education (教育引导) the law requires to be recorded",
-    "fine_outside_baseline_without_reason": "the fine is outside the proposed range and no departure reason is recorded",
-    "penalty_without_fine": "decided penalty and still without a fine after the allowed days",
+FLAG_CODES = {  # flag → its message code (shared.i18n)
+    "missing_case_code": "penalty.review.flag.missing_case_code",
+    "missing_deadline": "penalty.review.flag.missing_deadline",
+    "missing_verification": "penalty.review.flag.missing_verification",
+    "missing_education": "penalty.review.flag.missing_education",
+    "fine_outside_baseline_without_reason": "penalty.review.flag.fine_outside_baseline_without_reason",
+    "penalty_without_fine": "penalty.review.flag.penalty_without_fine",
 }
+FLAGS = {flag: i18n.text(code) for flag, code in FLAG_CODES.items()}  # in Chinese; flag_text(flag, locale) in another language
+
+
+def flag_text(flag: str, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    return i18n.text(FLAG_CODES[flag], {}, locale)
 
 
 def review(case: CaseFile, timeline: list[TimelineStep], today: date, fine_due_days: int = 90) -> list[str]:

@@ -32,9 +32,12 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, EarlierCase, NoPenaltyList, NoPenaltyRules
+from services.penalty.domain import words
+from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, EarlierCase, NoPenaltyList, NoPenaltyRules, lookback_line
+from shared import i18n
 from shared import rules_in_force as rule_data
 from shared.contracts import TraceEntry
+from shared.i18n import Message
 from shared.contracts.assessment import Shortcoming
 from shared.contracts.penalty import ScreeningResult
 from shared.identifiers import region_problem
@@ -44,7 +47,7 @@ from shared.rules_in_force import FromRuleFile, RuleDataError
 # the rule keys a report's shortcomings carry (Shortcoming.rule_key): a self-check item, or one of these kinds
 NON_CHECKLIST_KEYS = ("test_missing", "test_expired", "exposure_over_limit", "publicity_short", "submission_late", "first_assessment_late")
 CHECKLIST_KEY = re.compile(r"^checklist:[^\s:]{1,32}$")
-ART_33 = "行政处罚法 第三十三条"
+OUTCOME = {"eligible_if_corrected": "改正后可不予处罚", "not_eligible": "不适用首违不罚", "no_violation": "不构成违法"}  # each a term
 
 
 # --------------------------------------------------------------------------- the rule data
@@ -137,6 +140,10 @@ class ShortcomingMap(FromRuleFile):
     def label(self) -> str:
         return "shortcoming map " + (" + ".join(self.composed_of) if self.composed_of else self.own_label())
 
+    def versions(self) -> str:
+        """``CN v2021.1`` (or ``CN v2021.1 + 330000 v2022.1``): the same in every language, for a trace."""
+        return words.versions(self.composed_of, self.jurisdiction, self.version)
+
     def rule_set(self) -> dict[str, object]:
         """What a ``RuleSetRef`` holds (jurisdiction, version, effective_from, provisional)."""
         return {"jurisdiction": self.jurisdiction, "version": self.version, "effective_from": self.effective_from,
@@ -202,8 +209,10 @@ class EarlierScreening:
     def corrected_before(self, day: date) -> bool:
         return self.rectification_status == "cleared" and self.corrected_on is not None and self.corrected_on < day
 
-    def describe(self) -> str:
-        return f"earlier screening of report {self.submission_id} ({self.screened_on})"
+    def params(self) -> dict[str, object]:
+        """What a text about it names: the report, the screening day, the correction day (ISO dates; null: none)."""
+        return {"screening_id": self.screening_id, "submission_id": self.submission_id, "screened_on": self.screened_on.isoformat(),
+                "corrected_on": self.corrected_on.isoformat() if self.corrected_on else None}
 
 
 def lookback_start(day: date, years: int | None) -> date | None:
@@ -248,107 +257,127 @@ def provisions_of(duties: ShortcomingMap, shortcomings: Sequence[Shortcoming]) -
 
 
 def _deadline_line(rules: NoPenaltyList, screened_on: date, deadline: date) -> TraceEntry:
-    days = rules.rules_procedure.rectification_working_days
-    return TraceEntry(rule="deadline 责令限期改正",
-                      detail=f"correct by {deadline}: {days} working days from the screening day {screened_on} ({rules.label()})")
+    return TraceEntry.of(words.RULE_DEADLINE, "penalty.screening.trace.deadline", deadline=deadline.isoformat(),
+                         days=rules.rules_procedure.rectification_working_days, screened_on=screened_on.isoformat(), list=rules.versions())
+
+
+def _result(sid: UUID, shortcoming: Shortcoming, outcome: str, trace: list[TraceEntry], **fields: object) -> ScreeningResult:
+    """The result, its outcome said by the trace's last line (code, params)."""
+    last = trace[-1]
+    return ScreeningResult(screening_id=sid, shortcoming=shortcoming, outcome=outcome, trace=trace, code=last.code,  # type: ignore[arg-type]
+                           params=dict(last.params), **fields)  # type: ignore[arg-type]
 
 
 def _screen_one(submission_id: UUID, shortcoming: Shortcoming, duties: ShortcomingMap, rules: NoPenaltyList,
                 cases: Sequence[EarlierCase], screenings: Sequence[EarlierScreening], screened_on: date,
                 deadline: date, observed_on: date) -> ScreeningResult:
     sid = screening_id(submission_id, shortcoming.code)
-    trace = [TraceEntry(rule="shortcoming 问题", detail=f"{shortcoming.code}: {shortcoming.text} (self-disclosed in report {submission_id})")]
+    trace = [TraceEntry.of(words.RULE_SHORTCOMING, "penalty.screening.trace.shortcoming", shortcoming=shortcoming.code,
+                           text=shortcoming.text, submission_id=str(submission_id))]
     entry = duties.entry(shortcoming.rule_key)
     if entry is None or not entry.violation:
         if entry is None:
-            trace.append(TraceEntry(rule="shortcoming map", detail=f"{duties.label()}: names no duty for {shortcoming.rule_key} → no violation "
-                                    "found; a recommendation only (the agency's table should name it)"))
-            advice = "put it right; the shortcoming map in force names no duty for it"
+            trace.append(TraceEntry.of(words.RULE_MAP, "penalty.screening.trace.map.unnamed", map=duties.versions(),
+                                       rule_key=shortcoming.rule_key))
+            trace.append(TraceEntry.of(words.RULE_RECOMMENDATION, "penalty.screening.trace.advice.unnamed"))
         else:
-            duty = f" ({entry.duty_provision})" if entry.duty_provision else ""
-            trace.append(TraceEntry(rule="shortcoming map", detail=f"{duties.label()}: {entry.rule_key} → no violation of a legal duty{duty}"))
-            advice = entry.recommendation
-        trace.append(TraceEntry(rule="recommendation 建议", detail=advice))
+            if entry.duty_provision:
+                trace.append(TraceEntry.of(words.RULE_MAP, "penalty.screening.trace.map.no_violation", map=duties.versions(),
+                                           rule_key=entry.rule_key, duty=entry.duty_provision))
+            else:
+                trace.append(TraceEntry.of(words.RULE_MAP, "penalty.screening.trace.map.no_violation_no_duty", map=duties.versions(),
+                                           rule_key=entry.rule_key))
+            trace.append(TraceEntry.of(words.RULE_RECOMMENDATION, "penalty.screening.trace.advice", advice=entry.recommendation))
         trace.append(_deadline_line(rules, screened_on, deadline))
-        trace.append(TraceEntry(rule="outcome", detail="no_violation: a recommendation only, nothing to penalise; "
-                                f"a rectification item all the same, by {deadline}"))
-        return ScreeningResult(screening_id=sid, shortcoming=shortcoming, outcome="no_violation", deadline=deadline, trace=trace)
+        trace.append(TraceEntry.of(words.RULE_OUTCOME, "penalty.screening.outcome.no_violation", deadline=deadline.isoformat()))
+        return _result(sid, shortcoming, "no_violation", trace, deadline=deadline)
 
     provision = entry.provision_code or ""
-    duty = f"{entry.duty_provision} (处罚依据 {entry.penalty_provision})"
-    named = f"; the map names 附件5 item {entry.item_code}" if entry.item_code else "; the map names no 附件5 item"
-    trace.append(TraceEntry(rule="shortcoming map 违反条款", detail=f"{duties.label()}: {entry.rule_key} → duty {entry.duty_provision}; "
-                            f"penalty {entry.penalty_provision}; provision {provision}{named}"))
+    duty = i18n.text("penalty.screening.duty", {"duty": entry.duty_provision, "penalty": entry.penalty_provision})
+    mapped = {"map": duties.versions(), "rule_key": entry.rule_key, "duty": entry.duty_provision, "penalty": entry.penalty_provision,
+              "provision": provision}
+    if entry.item_code:
+        trace.append(TraceEntry.of(words.RULE_MAP, "penalty.screening.trace.map.duty", **mapped, item=entry.item_code))
+    else:
+        trace.append(TraceEntry.of(words.RULE_MAP, "penalty.screening.trace.map.duty_no_item", **mapped))
     if entry.note:
-        trace.append(TraceEntry(rule="map note", detail=entry.note))
-    reasons: list[str] = []
+        trace.append(TraceEntry.of(words.RULE_MAP_NOTE, "penalty.screening.trace.map_note", note=entry.note))
+    reasons: list[Message] = []
+    failed: list[str] = []
 
     item = rules.item(provision)
     if item is None:
-        reasons.append(f"not on the 附件5 list ({entry.penalty_provision})")
-        trace.append(TraceEntry(rule="附件5 list", detail=f"{rules.label()}: {provision} not listed → not eligible"))
+        reasons.append(Message(code="penalty.screening.reason.not_listed", params={"penalty": entry.penalty_provision}))
+        failed.append(words.FAIL_LIST)
+        trace.append(TraceEntry.of(words.RULE_LIST, "penalty.screening.trace.list.not_listed", list=rules.versions(), provision=provision))
     else:
-        trace.append(TraceEntry(rule="附件5 list", detail=f"{rules.label()}: {item.code} listed — {item.violation}"))
+        trace.append(TraceEntry.of(words.RULE_LIST, "penalty.screening.trace.list.listed", list=rules.versions(), item=item.code,
+                                   violation=item.violation))
         if item.precondition:
-            trace.append(TraceEntry(rule="item precondition", detail=f"{item.code}: {item.precondition} (to be confirmed by the staff)"))
+            trace.append(TraceEntry.of(words.RULE_PRECONDITION, "penalty.trace.list.precondition", item=item.code,
+                                       precondition=item.precondition))
 
     earlier = _first_time(provision, shortcoming, submission_id, rules, cases, screenings, screened_on, observed_on, reasons, trace)
+    if earlier is not None:
+        failed.append(words.FAIL_REPEAT)
 
-    trace.append(TraceEntry(rule="harm 危害后果", detail="the report discloses no harmful consequence (none); the inspector confirms it "
-                            "at the case"))
+    trace.append(TraceEntry.of(words.RULE_HARM, "penalty.screening.trace.harm"))
     if entry.major:
-        reasons.append("major 重大违法: the shortcoming map marks it major, never without penalty")
-        trace.append(TraceEntry(rule="major 重大违法", detail=f"{entry.rule_key} marked major by the map → not eligible"))
+        reasons.append(Message(code="penalty.screening.reason.major"))
+        failed.append(words.FAIL_MAJOR)
+        trace.append(TraceEntry.of(words.RULE_MAJOR, "penalty.screening.trace.major", rule_key=entry.rule_key))
     else:
-        trace.append(TraceEntry(rule="major 重大违法", detail="not marked major by the map"))
+        trace.append(TraceEntry.of(words.RULE_MAJOR, "penalty.screening.trace.not_major"))
     trace.append(_deadline_line(rules, screened_on, deadline))
 
+    fields = dict(item_code=item.code if item else None, provision_code=provision, duty=duty, deadline=deadline)
     if reasons:
-        trace.append(TraceEntry(rule="outcome", detail="not_eligible: " + "; ".join(reasons) + f"; correct it by {deadline} all the same"))
-        return ScreeningResult(screening_id=sid, shortcoming=shortcoming, outcome="not_eligible", item_code=item.code if item else None,
-                               provision_code=provision, duty=duty, deadline=deadline, reasons=reasons, earlier=earlier, trace=trace)
-    trace.append(TraceEntry(rule="outcome", detail=f"eligible_if_corrected: no penalty if corrected by {deadline} ({ART_33}: first time, "
-                            "minor — a listed item, not major —, corrected by the deadline, no harmful consequence — the report "
-                            "discloses none, the inspector confirms)"))
-    return ScreeningResult(screening_id=sid, shortcoming=shortcoming, outcome="eligible_if_corrected", item_code=item.code if item else None,
-                           provision_code=provision, duty=duty, deadline=deadline, trace=trace)
+        trace.append(TraceEntry.of(words.RULE_OUTCOME, "penalty.screening.outcome.not_eligible", failed=failed, deadline=deadline.isoformat()))
+        return _result(sid, shortcoming, "not_eligible", trace, **fields, reasons=words.messages_text(reasons), reason_codes=reasons,
+                       earlier=earlier.text() if earlier else None, earlier_message=earlier)
+    trace.append(TraceEntry.of(words.RULE_OUTCOME, "penalty.screening.outcome.eligible_if_corrected", deadline=deadline.isoformat()))
+    return _result(sid, shortcoming, "eligible_if_corrected", trace, **fields)
 
 
 def _first_time(provision: str, shortcoming: Shortcoming, submission_id: UUID, rules: NoPenaltyList, cases: Sequence[EarlierCase],
-                screenings: Sequence[EarlierScreening], screened_on: date, observed_on: date, reasons: list[str],
-                trace: list[TraceEntry]) -> str | None:
+                screenings: Sequence[EarlierScreening], screened_on: date, observed_on: date, reasons: list[Message],
+                trace: list[TraceEntry]) -> Message | None:
     """Cases of the provision and corrected screenings of the shortcoming within the lookback: each one a reason;
-    uncorrected earlier screenings continue. Returns the earliest that makes it a repeat, described."""
+    uncorrected earlier screenings continue. Returns the earliest that makes it a repeat, as a message."""
     years = rules.rules_first_time.lookback_years
     since = lookback_start(screened_on, years)
-    window = "over the whole history" if since is None else f"within {years} years (since {since})"
+    trace.append(lookback_line(years, since))
     within = [c for c in cases if c.found_on <= screened_on and (since is None or c.found_on >= since)]
     others = [s for s in screenings if s.submission_id != str(submission_id) and s.screened_on <= screened_on
               and (since is None or s.screened_on >= since)]
     case_ids = {c.case_id for c in within}
-    repeats: list[tuple[date, str]] = []
+    repeats: list[tuple[date, int, Message]] = []
     for case in sorted(within, key=lambda c: c.found_on):
-        what = f"earlier case {case.case_code or case.case_id} of {case.found_on}"
-        reasons.append(f"repeat: {what}")
-        repeats.append((case.found_on, what))
+        what = Message(code="penalty.screening.earlier.case", params={"case": case.case_code or case.case_id, "case_id": case.case_id,
+                                                                      "found_on": case.found_on.isoformat()})
+        reasons.append(Message(code="penalty.screening.reason.repeat_case", params=what.params))
+        trace.append(TraceEntry.of(words.RULE_FIRST_TIME, "penalty.screening.trace.first_time.repeat_case", **what.params, provision=provision))
+        repeats.append((case.found_on, len(repeats), what))
     corrected = [s for s in others if s.corrected_before(observed_on) and s.case_id not in case_ids]
     after = [s for s in others if s.rectification_status == "cleared" and s not in corrected and s.case_id not in case_ids]
     for earlier in after:  # the report describes the day before that correction: not a new breach
-        trace.append(TraceEntry(rule="first time 初次", detail=f"{earlier.describe()} was corrected on {earlier.corrected_on}, after the "
-                                f"day this report describes ({observed_on}): not a repeat"))
+        trace.append(TraceEntry.of(words.RULE_FIRST_TIME, "penalty.screening.trace.first_time.corrected_after", **earlier.params(),
+                                   observed_on=observed_on.isoformat()))
     for earlier in sorted(corrected, key=lambda s: s.screened_on):
-        what = f"{earlier.describe()}, corrected on {earlier.corrected_on}"
-        reasons.append(f"repeat: {what}")
-        repeats.append((earlier.screened_on, what))
-    if repeats:
-        trace.append(TraceEntry(rule="first time 初次", detail=f"{'; '.join(what for _, what in repeats)} ({provision}, {window}) → not first time"))
-    else:
+        what = Message(code="penalty.screening.earlier.screening", params=earlier.params())
+        reasons.append(Message(code="penalty.screening.reason.repeat_screening", params=what.params))
+        trace.append(TraceEntry.of(words.RULE_FIRST_TIME, "penalty.screening.trace.first_time.repeat_screening", **what.params,
+                                   shortcoming=shortcoming.code))
+        repeats.append((earlier.screened_on, len(repeats), what))
+    if not repeats:
         outside = len(cases) - len(within)
-        older = f"; {outside} earlier case(s) outside the lookback do not count" if outside else ""
-        trace.append(TraceEntry(rule="first time 初次", detail=f"no earlier case of {provision} and no corrected earlier screening of "
-                                f"{shortcoming.code} for this employer {window}{older} → first time"))
+        if outside:
+            trace.append(TraceEntry.of(words.RULE_FIRST_TIME, "penalty.screening.trace.first_time.first_older", provision=provision,
+                                       shortcoming=shortcoming.code, count=outside))
+        else:
+            trace.append(TraceEntry.of(words.RULE_FIRST_TIME, "penalty.screening.trace.first_time.first", provision=provision,
+                                       shortcoming=shortcoming.code))
     for earlier in sorted((s for s in others if not s.corrected_before(screened_on)), key=lambda s: s.screened_on):
-        status = earlier.rectification_status or "not yet raised"
-        trace.append(TraceEntry(rule="continues 延续", detail=f"{earlier.describe()} not corrected before this screening day "
-                                f"(rectification {status}): this finding continues that report's, not a repeat"))
-    return min(repeats)[1] if repeats else None
+        trace.append(TraceEntry.of(words.RULE_CONTINUES, "penalty.screening.trace.continues", **earlier.params(),
+                                   status=words.named(words.RECTIFICATION_STATUS, earlier.rectification_status)))
+    return min(repeats, key=lambda r: (r[0], r[1]))[2] if repeats else None

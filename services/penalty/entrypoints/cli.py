@@ -9,30 +9,34 @@ an operator. Idempotent: a second run changes nothing and announces nothing (an 
 longer awaits correction). The deadline day itself is still in time. The events go to the outbox in
 the same transaction; the running service publishes them within a second (or at its next start).
 Prints one line per escalation. Exit code 0, or 2 on a usage or database problem.
-(``python -m services.penalty.sweep`` is the same command.)
+(``python -m services.penalty.sweep`` is the same command.) Help and messages are ``cli.penalty.*``
+codes: Chinese, or English under ``LANG=en_*`` (services/cli.py).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from services.penalty.adapters.rules import Rulebook
 from services.penalty.service_layer import handlers
 from services.penalty.service_layer.unit_of_work import PenaltyUnitOfWork
+from shared import i18n
+from shared.i18n import cli_text as _, cli_said as said
+from shared.cli_options import day_given
 from shared.dates import china_today
 from shared.db import make_engine
 
-app = typer.Typer(help="The penalty service: 三步法 and the escalation sweep.", no_args_is_help=True)
+
+app = typer.Typer(help=_("cli.penalty.help"), no_args_is_help=True)
 
 
-@app.command()
+@app.command(help=_("cli.penalty.sweep.help"))
 def sweep(
-    today: Annotated[date | None, typer.Option("--today", metavar="YYYY-MM-DD", parser=date.fromisoformat,
-                                               help="the day to sweep for (default: today in China)")] = None,
-    database_url: Annotated[str | None, typer.Option("--database-url", help="default: DATABASE_URL, or the penalty service's SQLite file")] = None,
+    today: Annotated[date | None, typer.Option("--today", metavar="YYYY-MM-DD", parser=day_given, help=_("cli.option.today"))] = None,
+    database_url: Annotated[str | None, typer.Option("--database-url", help=_("cli.penalty.option.database_url"))] = None,
 ) -> None:
     """Escalate every case whose rectification or commitment deadline passed without verified correction."""
     from shared.migrations import upgrade
@@ -47,13 +51,13 @@ def sweep(
         with PenaltyUnitOfWork(engine) as uow:
             done = handlers.sweep_escalations(uow, day, rulebook)
     except Exception as error:  # noqa: BLE001 - an operator's command: say what failed
-        typer.echo(f"sweep failed: {error}", err=True)
+        typer.echo(_("cli.sweep_failed", error=said(error)), err=True)
         raise typer.Exit(2) from error
     finally:
         engine.dispose()
     for line in done:
-        typer.echo(line)
-    typer.echo(f"{len(done)} case(s) escalated for {day.isoformat()}")
+        typer.echo(said(line))
+    typer.echo(_("cli.penalty.sweep.done", count=len(done), day=day.isoformat()))
 
 
 @app.callback()

@@ -4,19 +4,19 @@ Parse, authorise, delegate: the use cases are in ``service_layer.handlers``, the
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ConfigDict, Field, field_validator
 
 from services.penalty import views
 from services.penalty.adapters.rules import Rulebook
 from services.penalty.domain.no_penalty import ITEM_CODE_PATTERN, NoApplicableList
+from services.penalty.domain.words import Problem, said_by
 from services.penalty.service_layer import handlers
-from shared.auth import not_found
 from shared.contracts import (
-    FieldProblem,
     Harm,
     RequestModel,
     SaneDate,
@@ -31,8 +31,8 @@ from shared.http import (
     UnitOfWorkDep,
     valid_credit_code,
 )
+from shared.errors import Issue, Refusal
 from shared.identifiers import county_region_problem
-from shared.runtime import invalid
 
 router = APIRouter(tags=["cases 案件"])
 log = logging.getLogger(__name__)
@@ -45,6 +45,14 @@ def rulebook(request: Request) -> Rulebook:
 
 RulebookDep = Annotated[Rulebook, Depends(rulebook)]
 CaseIdPath = Annotated[str, Path(min_length=1, max_length=64, description="the case id")]
+
+
+def refused_fields(code: str, problems: Sequence[Problem], status: int = 422) -> Refusal:
+    """Problems of one or more fields as one refusal (``shared.errors``): one field alone is the headline itself,
+    several are listed under ``code``'s sentence."""
+    if len(problems) == 1:
+        return Refusal(status, problems[0].code, problems[0].params, field=problems[0].field)
+    return Refusal(status, code, errors=[Issue(p.field, p.code, p.params) for p in problems])
 
 
 
@@ -71,16 +79,19 @@ class ViolationIn(RequestModel):
     def _region(cls, value: str | None) -> str | None:
         return None if value is None else validate_county_code(value)
 
-    def problems(self, today: date) -> list[FieldProblem]:
-        found: list[FieldProblem] = []
+    def problems(self, today: date) -> list[Problem]:
+        found: list[Problem] = []
         if self.found_on > today:
-            found.append(FieldProblem("found_on", f"{self.found_on} is in the future"))
+            found.append(Problem("found_on", "penalty.error.day_in_future", {"day": self.found_on.isoformat(), "today": today.isoformat()}))
         if self.corrected_on and self.corrected_on < self.found_on:
-            found.append(FieldProblem("corrected_on", f"{self.corrected_on} is before found_on {self.found_on}"))
+            found.append(Problem("corrected_on", "penalty.error.day_before_finding", {"day": self.corrected_on.isoformat(),
+                                                                                      "found_on": self.found_on.isoformat()}))
         if self.corrected_on and self.corrected_on > today:
-            found.append(FieldProblem("corrected_on", f"{self.corrected_on} is in the future"))
+            found.append(Problem("corrected_on", "penalty.error.day_in_future", {"day": self.corrected_on.isoformat(),
+                                                                                 "today": today.isoformat()}))
         if self.rectification_deadline and self.rectification_deadline < self.found_on:
-            found.append(FieldProblem("rectification_deadline", f"{self.rectification_deadline} is before found_on {self.found_on}"))
+            found.append(Problem("rectification_deadline", "penalty.error.day_before_finding", {
+                "day": self.rectification_deadline.isoformat(), "found_on": self.found_on.isoformat()}))
         return found
 
 
@@ -109,11 +120,11 @@ async def post_violation(violation: ViolationIn, principal: StaffPrincipal, uow:
     try:
         view = await uow.run(record)
     except handlers.NotInJurisdiction as error:
-        raise not_found(str(error)) from error
+        raise Refusal(404, error.code, error.params) from error
     except handlers.OutsideJurisdiction as error:
-        raise HTTPException(status_code=403, detail=str(error)) from error
+        raise Refusal(403, error.code, error.params) from error
     except handlers.ViolationInvalid as error:
-        return invalid([{"field": p.field, "message": p.message} for p in error.problems], "the violation is invalid")
+        raise refused_fields("penalty.error.violation_invalid", error.problems) from error
     log.info("case %s (%s, %s) recorded by %s", view["id"], violation.credit_code, view["region_code"], principal.describe())
     return {**view, "links": {"case": f"/cases/{view['id']}"}}
 
@@ -122,7 +133,7 @@ async def post_violation(violation: ViolationIn, principal: StaffPrincipal, uow:
 async def get_case(case_id: CaseIdPath, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
     found = await uow.run(lambda u: views.case_by_id(u.session, case_id))
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]):
-        raise not_found(f"case {case_id}")
+        raise Refusal(404, "penalty.error.case_not_found", {"case_id": case_id})
     return found
 
 
@@ -144,10 +155,10 @@ async def no_penalty_rules(
 ) -> dict[str, Any]:
     problem = county_region_problem(region_code)
     if problem:
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+        raise Refusal(422, *said_by(problem, "penalty.error.region_code_invalid", region_code=region_code), field="region_code")
     day = on or china_today()
     try:
         rule_list = rules.no_penalty.in_force(region_code, day)
     except NoApplicableList as error:
-        raise HTTPException(status_code=404, detail=str(error)) from error
+        raise Refusal(404, "penalty.error.no_list_in_force", {"region_code": region_code, "on": day.isoformat()}) from error
     return views.no_penalty_list(rule_list, region_code, day)

@@ -6,11 +6,12 @@ import logging
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import ConfigDict, Field, field_validator
 
 from services.penalty import views
-from services.penalty.domain.orgs import DisqualificationRefused, Misstatement, Severity
+from services.penalty.domain.orgs import ROLE, DisqualificationRefused, Misstatement, Severity
+from services.penalty.domain.words import named
 from services.penalty.service_layer import orgs
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
 from shared.contracts import (
@@ -23,9 +24,8 @@ from shared.contracts import (
     validate_credit_code,
 )
 from shared.dates import china_today
-from shared.errors import once_more_after_a_race
+from shared.errors import Refusal, once_more_after_a_race
 from shared.http import CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
-from shared.runtime import invalid
 
 router = APIRouter(tags=["organisations 技术服务机构"])
 log = logging.getLogger(__name__)
@@ -68,10 +68,11 @@ class DisqualificationIn(DecisionIn):
         min_length=1, max_length=100, description="the serious findings it rests on (at most 100)")
 
 
-def _refused(error: DisqualificationRefused):  # noqa: ANN202
+def _refused(error: DisqualificationRefused) -> Refusal:
+    """403 for a level that may not decide it; otherwise 422 naming the field."""
     if error.field == "role":
-        raise HTTPException(status_code=403, detail=error.message)
-    return invalid([{"field": error.field, "message": error.message}], "the disqualification is refused")
+        return Refusal(403, error.code, error.params)
+    return Refusal(422, error.code, error.params, field=error.field)
 
 
 @router.post(
@@ -83,10 +84,11 @@ def _refused(error: DisqualificationRefused):  # noqa: ANN202
 )
 async def post_finding(principal: StaffPrincipal, credit_code: CreditCodePath, finding: FindingIn, uow: UnitOfWorkDep) -> Any:
     if not principal.covers_region(finding.region_code):
-        raise HTTPException(status_code=403, detail=f"region {finding.region_code} is outside the jurisdiction of this {principal.role} token ({principal.region_code})")
+        raise Refusal(403, "penalty.error.outside_jurisdiction", {"region_code": finding.region_code,
+                                                                  "role": named(ROLE, principal.role), "token_region": principal.region_code or "—"})
     today = china_today()
     if finding.found_on > today:
-        return invalid([{"field": "found_on", "message": f"{finding.found_on} is in the future"}], "the finding is invalid")
+        raise Refusal(422, "penalty.error.day_in_future", {"day": finding.found_on.isoformat(), "today": today.isoformat()}, field="found_on")
     new = orgs.NewFinding(
         org_credit_code=credit_code, org_name=finding.org_name, region_code=finding.region_code, employer_credit_code=finding.employer_credit_code,
         submission_id=str(finding.submission_id) if finding.submission_id else None, misstated=list(finding.misstated),
@@ -104,7 +106,7 @@ async def post_finding(principal: StaffPrincipal, credit_code: CreditCodePath, f
     try:
         view = await uow.run(record)
     except DisqualificationRefused as error:
-        return _refused(error)
+        raise _refused(error) from error
     log.info("finding %s against organisation %s (%s) recorded by %s", view["id"], credit_code, finding.severity, principal.describe())
     return view
 
@@ -127,7 +129,7 @@ async def post_disqualification(principal: StaffPrincipal, credit_code: CreditCo
     try:
         return await once_more_after_a_race(lambda: uow.run(decide))  # the same decision_no at once: the decision made
     except DisqualificationRefused as error:
-        return _refused(error)
+        raise _refused(error) from error
 
 
 @router.get(

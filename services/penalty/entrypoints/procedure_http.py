@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import ConfigDict, Field, model_validator
 
@@ -16,16 +16,18 @@ from services.penalty.adapters.orm import Case
 from services.penalty.adapters.xlsx import review_workbook
 from services.penalty.domain.discretion import Circumstance
 from services.penalty.domain.procedure import StepNotAllowed
+from services.penalty.domain.words import said_by
 from services.penalty.entrypoints.http import CaseIdPath, RulebookDep
 from services.penalty.service_layer import handlers
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
-from shared.auth import Principal, not_found
+from shared.auth import Principal
 from shared.contracts import NAME_LENGTH, TEXT_LENGTH, RequestModel, SaneDate
 from shared.dates import china_today
-from shared.http import RegionQuery, DayQuery, FromQuery, ReaderPrincipal, StaffPrincipal, ToQuery, UnitOfWorkDep
+from shared.errors import Refusal
+from shared.http import ReaderLocale, RegionQuery, DayQuery, FromQuery, ReaderPrincipal, StaffPrincipal, ToQuery, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
-from shared.runtime import content_disposition, invalid
+from shared.runtime import content_disposition
 
 router = APIRouter(tags=["procedure 三步法"])
 log = logging.getLogger(__name__)
@@ -93,12 +95,12 @@ async def _take_step(uow: UnitOfWorkDep, case_id: str, principal: Principal, wha
 
     try:
         result = await uow.run(lambda u: views.case_detail(u.session, handlers.take_step(u, case_id, step, may_act)))
-    except handlers.CaseNotFound:
-        raise not_found(f"case {case_id}") from None
+    except handlers.CaseNotFound as error:
+        raise Refusal(404, error.code, error.params) from None
     except StepNotAllowed as error:
-        raise HTTPException(status_code=409, detail=str(error)) from error
+        raise Refusal(409, error.code, error.params) from error
     except handlers.StepProblem as error:
-        return invalid([{"field": error.field, "message": str(error)}], f"the {what.split()[0]} is invalid")
+        raise Refusal(422, error.code, error.params, field=error.field) from error
     log.info("case %s: %s by %s", case_id, what, principal.describe())
     return result
 
@@ -147,7 +149,7 @@ async def post_sweep(principal: StaffPrincipal, uow: UnitOfWorkDep, rules: Ruleb
     real_today = china_today()
     day = today or real_today
     if day > real_today:
-        return invalid([{"field": "today", "message": f"{day} is in the future (today in China is {real_today})"}], "the sweep is invalid")
+        raise Refusal(422, "penalty.error.day_in_future", {"day": day.isoformat(), "today": real_today.isoformat()}, field="today")
     prefix = region_prefix(principal.region_code or "")
     done = await uow.run(lambda u: handlers.sweep_escalations(u, day, rules, prefix))
     return {"today": day.isoformat(), "escalated": len(done), "lines": done}
@@ -156,12 +158,12 @@ async def post_sweep(principal: StaffPrincipal, uow: UnitOfWorkDep, rules: Ruleb
 def _region(principal: Principal, region_code: str | None) -> str:
     """The region a report covers: by default the token's; 404 outside the jurisdiction (employers: ReaderPrincipal, 403)."""
     if principal.region_code is None:
-        raise HTTPException(status_code=403, detail="case reports are for supervision staff and auditors; an employer reads its own cases")
+        raise Refusal(403, "penalty.error.reports_for_staff")
     code = region_code or principal.region_code
     if problem := region_problem(code):
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+        raise Refusal(422, *said_by(problem, "penalty.error.region_code_invalid", region_code=code), field="region_code")
     if not principal.covers_region(code):
-        raise not_found(f"region {code}")
+        raise Refusal(404, "penalty.error.region_not_found", {"region_code": code})
     return code
 
 
@@ -187,13 +189,13 @@ async def review_cases(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: Ru
 
 @router.get("/reviews/cases.xlsx", tags=["reports 报表"], response_class=Response, responses={200: {"content": {XLSX: {}}}},
             summary="案卷评查 as .xlsx: sheets 案卷 (one row per case, with flags) and 时间线 (one row per step)")
-async def review_cases_xlsx(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: RulebookDep,
+async def review_cases_xlsx(principal: ReaderPrincipal, uow: UnitOfWorkDep, rules: RulebookDep, locale: ReaderLocale,
                             region_code: RegionQuery = None, from_: FromQuery = None,
                             to: ToQuery = None) -> Response:
     code = _region(principal, region_code)
     today = china_today()
     files = await uow.run(lambda u: views.case_files(u.session, code, from_, to, rules, today))
-    content = review_workbook(files)
+    content = review_workbook(files, locale)
     day = today.strftime("%Y%m%d")
     disposition = content_disposition("attachment", f"case-review-{code}-{day}.xlsx", f"案卷评查-{code}-{day}.xlsx")
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})

@@ -8,15 +8,15 @@ import logging
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from services.penalty import views
 from services.penalty.entrypoints.http import RulebookDep
 from services.penalty.service_layer import screening
-from shared.auth import Principal, not_found
+from shared.auth import Principal
 from shared.contracts import ScreeningOutcome
+from shared.errors import Refusal
 from shared.http import CurrentPrincipal, LimitQuery, OffsetQuery, StaffPrincipal, UnitOfWorkDep, valid_credit_code
-from shared.runtime import invalid
 
 router = APIRouter(tags=["screenings 附件5 筛查"])
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ async def list_screenings(
 async def get_screening(screening_id: ScreeningIdPath, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
     found = await uow.run(lambda u: views.screening_by_id(u.session, str(screening_id)))
     if not _may_read(principal, found):
-        raise not_found(f"screening {screening_id}")
+        raise Refusal(404, "penalty.error.screening_not_found", {"screening_id": str(screening_id)})
     assert found is not None
     return found
 
@@ -92,10 +92,10 @@ async def post_case(screening_id: ScreeningIdPath, principal: StaffPrincipal, uo
     try:
         view = await uow.run(open_case)
     except screening.ScreeningNotFound as error:
-        raise not_found(str(error)) from error
+        raise Refusal(404, error.code, error.params) from error
     except screening.NothingToOpen as error:
-        return invalid([{"field": "screening_id", "message": str(error)}], "no violation: a recommendation only")
+        raise Refusal(422, error.code, error.params, field="screening_id") from error
     except screening.CaseAlreadyOpened as error:
-        raise HTTPException(status_code=409, detail=str(error)) from error
+        raise Refusal(409, error.code, error.params) from error
     log.info("case %s (%s) opened from screening %s by %s", view["case_code"], view["credit_code"], screening_id, principal.describe())
     return {**view, "links": {"case": f"/cases/{view['id']}", "screening": f"/screenings/{screening_id}"}}

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 from uuid import UUID, uuid4
 
 from services.penalty.adapters.orm import Case, CaseStep
 from services.penalty.adapters.rules import (
     Rulebook,  # also handlers.Rulebook, as callers know it
 )
-from services.penalty.domain import case_codes, procedure
+from services.penalty.domain import case_codes, procedure, words
 from services.penalty.domain.case_codes import make_code
 from services.penalty.domain.discretion import (
     Proposal,
@@ -35,14 +36,16 @@ from services.penalty.domain.no_penalty import (
     Violation,
     judge,
 )
+from services.penalty.domain.orgs import ROLE
 from services.penalty.domain.procedure import StepNotAllowed
+from services.penalty.domain.words import Coded, Problem
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
+from shared import i18n
 from shared.archive_region import remember_archive_region
 from shared.auth import Principal
 from shared.contracts import (
     CaseProgressed,
     ClassificationChanged,
-    FieldProblem,
     Harm,
     PenaltyDecided,
     TraceEntry,
@@ -50,6 +53,7 @@ from shared.contracts import (
     utc_now,
 )
 from shared.dates import china_today
+from shared.i18n import Message
 
 PRODUCER = "penalty"
 SYSTEM = "system"
@@ -63,11 +67,16 @@ def packaged_rulebook() -> Rulebook:
 
 
 class StepProblem(ValueError):
-    """A step's input that cannot be right (a date before the finding, …): 422 naming the field."""
+    """A step's input that cannot be right (a date before the finding, …): 422 naming the field; why as a
+    message code and its parameters (``shared.i18n``), ``str()`` in Chinese."""
 
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(message)
+    def __init__(self, field: str, code: str, params: dict[str, Any] | None = None):
+        self.field, self.code, self.params = field, code, dict(params or {})
+        super().__init__(i18n.text(code, self.params))
+
+    @classmethod
+    def of(cls, problem: Problem) -> "StepProblem":
+        return cls(problem.field, problem.code, problem.params)
 
 
 class CaseNotFound(LookupError):
@@ -75,7 +84,8 @@ class CaseNotFound(LookupError):
 
     def __init__(self, case_id: str):
         self.case_id = case_id
-        super().__init__(f"no case {case_id}")
+        self.code, self.params = "penalty.error.case_not_found", {"case_id": case_id}
+        super().__init__(i18n.text(self.code, self.params))
 
 
 registration_region = case_codes.registration_region
@@ -97,7 +107,11 @@ def timeline(uow: Uow, case_id: str) -> list[CaseStep]:
     return uow.cases.timeline(case_id)
 
 
-def _step(uow: Uow, case: Case, step: str, on: date, actor: str, detail: str, deadline: date | None = None) -> None:
+def _step(uow: Uow, case: Case, step: str, on: date, actor: str, code: str, params: dict[str, Any] | None = None,
+          deadline: date | None = None) -> None:
+    """A row of the case's timeline (its detail the Chinese text of ``code``) and its ``CaseProgressed`` (code and params too)."""
+    params = dict(params or {})
+    detail = i18n.text(code, params)
     seq = len(uow.cases.timeline(case.id)) + 1
     uow.cases.add_step(CaseStep(case_id=case.id, seq=seq, step=step, status=case.status, on=on, deadline=deadline,
                                 actor=actor, detail=detail))
@@ -105,6 +119,7 @@ def _step(uow: Uow, case: Case, step: str, on: date, actor: str, detail: str, de
         producer=PRODUCER, credit_code=case.credit_code, case_id=UUID(case.id), case_code=case.case_code or "",
         region_code=code_region(case), item_code=case.item_code, step=step, status=case.status,  # type: ignore[arg-type]
         on=on, deadline=deadline, actor=actor, detail=detail, fine_yuan=case.fine_yuan if step == "closed" else None,
+        code=code, params=params,
     ))
 
 
@@ -136,44 +151,55 @@ def _judge(uow: Uow, case: Case, rulebook: Rulebook, *, check_correction: bool) 
 
 
 def _decide(uow: Uow, case: Case, judgement: Judgement, rulebook: Rulebook, actor: str, on: date,
-            extra_reasons: list[str] | None = None) -> None:
-    """Record the decision and announce it (once per case); a penalty gets its proposed fine range."""
+            extra_reasons: list[Message] | None = None) -> None:
+    """Record the decision and announce it (once per case); a penalty gets its proposed fine range. The case keeps
+    the reasons in Chinese; the event carries them as codes too."""
     if case.decision is not None:
         return
     reasons = (extra_reasons or []) + judgement.reasons
     trace = list(judgement.trace)
-    case.decision, case.reasons = judgement.decision, reasons
+    case.decision, case.reasons = judgement.decision, words.messages_text(reasons)
     case.decided_at, case.decided_on = utc_now(), on
     proposal = None
     if judgement.decision == "penalty":
         case.status = procedure.PENALTY_PENDING
         proposal = _propose_fine(case, circumstance_for(bool(case.first_time), case.harm), rulebook)
-        trace.append(TraceEntry(rule="裁量基准", detail=proposal.detail() if proposal else
-                                f"no baseline range for item {case.item_code} ({case.circumstance})"))
+        if proposal:
+            code, params = proposal.message()
+            trace.append(TraceEntry.of(words.RULE_DISCRETION, code, **params))
+        else:
+            trace.append(TraceEntry.of(words.RULE_DISCRETION, "penalty.trace.discretion.none", item=case.item_code,
+                                       circumstance=words.named(words.CIRCUMSTANCE, case.circumstance)))
     else:
         case.status = procedure.CLOSED
         case.closed_on = on
     case.trace = [t.model_dump(mode="json") for t in trace]
-    _step(uow, case, "decided", on, actor, f"{judgement.decision}: " + "; ".join(reasons))
+    if judgement.decision == "penalty":
+        _step(uow, case, "decided", on, actor, "penalty.step.decided.penalty", {"failed": judgement.failed or [words.FAIL_OVERDUE]})
+    else:
+        _step(uow, case, "decided", on, actor, "penalty.step.decided.no_penalty")
     uow.publish(PenaltyDecided(
         producer=PRODUCER, credit_code=case.credit_code, case_id=UUID(case.id), item_code=case.item_code,
         decision=judgement.decision,  # type: ignore[arg-type]
-        major=case.major, reasons=reasons, trace=trace, case_code=case.case_code, region_code=code_region(case),
+        major=case.major, reasons=list(case.reasons), trace=trace, case_code=case.case_code, region_code=code_region(case),
+        reason_codes=reasons,
     ))
     if judgement.decision == "penalty":
-        _step(uow, case, "penalty_proposed", on, actor,
-              proposal.detail() if proposal else f"no discretion baseline for item {case.item_code}: fine within the statute")
+        if proposal:
+            _step(uow, case, "penalty_proposed", on, actor, *proposal.message())
+        else:
+            _step(uow, case, "penalty_proposed", on, actor, "penalty.step.no_baseline", {"item": case.item_code})
     else:
-        _step(uow, case, "closed", on, actor, "closed 结案: no penalty (不予处罚), education and rectification on file")
+        _step(uow, case, "closed", on, actor, "penalty.step.closed.no_penalty")
 
 
 # --------------------------------------------------------------------------- opening and judging
 
 
 def open_case(uow: Uow, event: ViolationRecorded, *, actor: str | None = None,
-              today: date | None = None, origin: str | None = None) -> Case:
+              today: date | None = None, origin: dict[str, Any] | None = None) -> Case:
     """Create the case with its 行政行为码 (sequence per region and year, in this transaction) and step ``opened``
-    (``origin``: where the finding comes from, e.g. a screening and its trace, added to the step's detail)."""
+    (``origin``: the screening the finding comes from — screening_id, submission_id, outcome, trace — named by the step)."""
     today = today or china_today()
     case = Case(
         id=str(event.case_id),
@@ -193,10 +219,14 @@ def open_case(uow: Uow, event: ViolationRecorded, *, actor: str | None = None,
     case.case_code = make_code(region, today.year, uow.case_codes.next(region, today.year))
     uow.cases.add(case)
     who = actor or (", ".join(event.inspectors) if event.inspectors else f"{event.producer} service")
-    source = f" by {event.producer}" + (f" (task {event.task_id})" if event.task_id else "")
-    _step(uow, case, "opened", event.found_on, who,
-          f"立案 {case.case_code}: item {case.item_code} found on {case.found_on}, harm {case.harm}"
-          + (", marked major 重大违法" if case.major else "") + source + (f"; {origin}" if origin else ""))
+    params: dict[str, Any] = {"case_code": case.case_code, "item": case.item_code, "found_on": case.found_on.isoformat(),
+                              "harm": words.harm(case.harm), "producer": event.producer, "task": str(event.task_id) if event.task_id else "—"}
+    if origin is not None:
+        params.update(origin)
+        _step(uow, case, "opened", event.found_on, who,
+              "penalty.step.opened.from_screening.major" if case.major else "penalty.step.opened.from_screening", params)
+    else:
+        _step(uow, case, "opened", event.found_on, who, "penalty.step.opened.major" if case.major else "penalty.step.opened", params)
     return case
 
 
@@ -209,11 +239,12 @@ def judge_case(uow: Uow, case: Case, rulebook: Rulebook, actor: str, today: date
         judgement, _ = _judge(uow, case, rulebook, check_correction=True)
         if judgement.eligible:
             case.procedure = "on_the_spot" if case.rectification_deadline is None else "three_step"
-            _step(uow, case, "educated", case.found_on, actor, "教育引导 recorded at the inspection")
+            _step(uow, case, "educated", case.found_on, actor, "penalty.step.educated_at_inspection")
             if case.rectification_deadline is not None:
-                _step(uow, case, "rectification_ordered", case.found_on, actor,
-                      f"责令限期改正 at the inspection, deadline {case.rectification_deadline}", case.rectification_deadline)
-            _step(uow, case, "correction_verified", case.corrected_on, actor, f"corrected on {case.corrected_on}")
+                _step(uow, case, "rectification_ordered", case.found_on, actor, "penalty.step.ordered_at_inspection",
+                      {"deadline": case.rectification_deadline.isoformat()}, case.rectification_deadline)
+            _step(uow, case, "correction_verified", case.corrected_on, actor, "penalty.step.corrected",
+                  {"corrected_on": case.corrected_on.isoformat()})
             _decide(uow, case, judgement, rulebook, actor, today)
             return
         # corrected late or without a deadline: judged as it stands
@@ -223,15 +254,15 @@ def judge_case(uow: Uow, case: Case, rulebook: Rulebook, actor: str, today: date
     if not judgement.eligible:
         _decide(uow, case, judgement, rulebook, actor, today)
         return
-    case.reasons = judgement.reasons
+    case.reasons = judgement.texts()
     case.trace = [t.model_dump(mode="json") for t in judgement.trace]
     if case.rectification_deadline is not None:
         case.procedure = "three_step"
         case.status = procedure.EDUCATED
-        _step(uow, case, "educated", case.found_on, actor, "教育引导 recorded at the inspection")
+        _step(uow, case, "educated", case.found_on, actor, "penalty.step.educated_at_inspection")
         case.status = procedure.RECTIFYING
-        _step(uow, case, "rectification_ordered", case.found_on, actor,
-              f"责令限期改正 at the inspection, deadline {case.rectification_deadline}", case.rectification_deadline)
+        _step(uow, case, "rectification_ordered", case.found_on, actor, "penalty.step.ordered_at_inspection",
+              {"deadline": case.rectification_deadline.isoformat()}, case.rectification_deadline)
     else:
         case.status = procedure.OPEN
 
@@ -267,18 +298,18 @@ def violation_region(credit_code: str, region_code: str | None) -> str | None:
 
 
 class ViolationInvalid(ValueError):
-    """The violation cannot be recorded as given: 422 naming each field."""
+    """The violation cannot be recorded as given: 422 naming each field (each a coded :class:`Problem`)."""
 
-    def __init__(self, problems: list[FieldProblem]) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
 
 
-class NotInJurisdiction(LookupError):
+class NotInJurisdiction(Coded, LookupError):
     """The employer is archived in a county the token does not cover: 404, exactly as if absent (RULES §5a)."""
 
 
-class OutsideJurisdiction(PermissionError):
+class OutsideJurisdiction(Coded, PermissionError):
     """The case's county (not archived: the request's region_code, else the credit code's) is not the token's: 403."""
 
 
@@ -294,23 +325,22 @@ def case_county(uow: Uow, principal: Principal, credit_code: str, region_code: s
     if archived is not None:
         county = archived.region_code
         if not principal.can_act_for(credit_code, county):
-            raise NotInJurisdiction(f"employer {credit_code} in your jurisdiction")
+            raise NotInJurisdiction("penalty.error.employer_not_found", {"credit_code": credit_code})
         if region_code is not None and region_code != county:
-            raise ViolationInvalid([FieldProblem(
-                "region_code", f"the employer is archived in county {county}, not {region_code}: a case belongs to the archive's county "
-                "(a move between counties goes through the registry, RULES §5a)")])
+            raise ViolationInvalid([Problem("region_code", "penalty.error.region_not_archive_county",
+                                            {"county": county, "region_code": region_code})])
         return county
     county = violation_region(credit_code, region_code)
     if county is None:
-        raise ViolationInvalid([FieldProblem(
-            "region_code", f"the credit code's registering authority {registration_region(credit_code)} is not a county: "
-            "give the employer's county as region_code")])
+        raise ViolationInvalid([Problem("region_code", "penalty.error.region_needed",
+                                        {"registration_region": registration_region(credit_code)})])
     if not principal.can_act_for(credit_code, county):
-        raise OutsideJurisdiction(f"region {county} is outside the jurisdiction of this {principal.role} token ({principal.region_code})")
+        raise OutsideJurisdiction("penalty.error.outside_jurisdiction", {
+            "region_code": county, "role": words.named(ROLE, principal.role), "token_region": principal.region_code or "—"})
     return county
 
 
-def record_violation_by_staff(uow: Uow, principal: Principal, violation: NewViolation, problems: Callable[[], list[FieldProblem]],
+def record_violation_by_staff(uow: Uow, principal: Principal, violation: NewViolation, problems: Callable[[], list[Problem]],
                               rulebook: Rulebook | None = None, today: date | None = None) -> Case:
     """``POST /violations``: the case's county checked against the token first (:func:`case_county`), then
     the violation's own ``problems`` (dates), then :func:`record_new_violation` with the county on the event."""
@@ -359,12 +389,14 @@ def take_step(uow: Uow, case_id: str, step: Callable[[Uow, Case], object],
 
 
 def _check_day(field: str, day: date, case: Case, today: date, after: date | None = None, after_what: str = "") -> None:
+    """``after_what``: the step ``day`` may not precede (a key of ``words.ACTION``)."""
     if day < case.found_on:
-        raise StepProblem(field, f"{day} is before the violation was found ({case.found_on})")
+        raise StepProblem(field, "penalty.error.day_before_finding", {"day": day.isoformat(), "found_on": case.found_on.isoformat()})
     if after is not None and day < after:
-        raise StepProblem(field, f"{day} is before {after_what} ({after})")
+        raise StepProblem(field, "penalty.error.day_before_step", {"day": day.isoformat(), "step": words.named(words.ACTION, after_what),
+                                                                   "step_on": after.isoformat()})
     if day > today:
-        raise StepProblem(field, f"{day} is in the future (today in China is {today})")
+        raise StepProblem(field, "penalty.error.day_in_future", {"day": day.isoformat(), "today": today.isoformat()})
 
 
 def _last_on(uow: Uow, case: Case, step: str) -> date | None:
@@ -377,20 +409,20 @@ def record_education(uow: Uow, case: Case, on: date, by: str, content: str, toda
     _check_day("on", on, case, today or china_today())
     case.procedure = "three_step"
     case.status = procedure.EDUCATED
-    _step(uow, case, "educated", on, by, f"教育引导: {content}")
+    _step(uow, case, "educated", on, by, "penalty.step.educated", {"content": content})
     return case
 
 
 def order_rectification(uow: Uow, case: Case, ordered_on: date, working_days: int | None, by: str, rulebook: Rulebook,
                         today: date | None = None) -> Case:
     procedure.require("rectification-order", case.status)
-    _check_day("ordered_on", ordered_on, case, today or china_today(), _last_on(uow, case, "educated"), "the education")
+    _check_day("ordered_on", ordered_on, case, today or china_today(), _last_on(uow, case, "educated"), "education")
     days = working_days or _rules_for(case, rulebook).rules_procedure.rectification_working_days
     deadline = rulebook.calendar.add_working_days(ordered_on, days)
     case.rectification_deadline = deadline
     case.status = procedure.RECTIFYING
-    _step(uow, case, "rectification_ordered", ordered_on, by,
-          f"责令限期改正: {days} working days from {ordered_on}, deadline {deadline}", deadline)
+    _step(uow, case, "rectification_ordered", ordered_on, by, "penalty.step.ordered",
+          {"days": days, "ordered_on": ordered_on.isoformat(), "deadline": deadline.isoformat()}, deadline)
     return case
 
 
@@ -399,17 +431,16 @@ def sign_commitment(uow: Uow, case: Case, signed_on: date, working_days: int | N
     procedure.require("commitment", case.status)
     rules = _rules_for(case, rulebook)
     if not rules.rules_procedure.notice_and_commitment:
-        raise StepNotAllowed("commitment", case.status,
-                             f"告知承诺 is not enabled for region {code_region(case)} ({rules.label()}): "
-                             "allowed next: education, then a rectification order")
+        raise StepNotAllowed("commitment", case.status, "penalty.error.commitment_not_enabled",
+                             {"region_code": code_region(case), "list": rules.versions()})
     _check_day("signed_on", signed_on, case, today or china_today())
     days = working_days or rules.rules_procedure.commitment_working_days
     deadline = rulebook.calendar.add_working_days(signed_on, days)
     case.procedure = "commitment"
     case.rectification_deadline = deadline
     case.status = procedure.COMMITTED
-    _step(uow, case, "commitment_signed", signed_on, by,
-          f"告知承诺: the employer commits to correct within {days} working days from {signed_on}, by {deadline}", deadline)
+    _step(uow, case, "commitment_signed", signed_on, by, "penalty.step.committed",
+          {"days": days, "signed_on": signed_on.isoformat(), "deadline": deadline.isoformat()}, deadline)
     return case
 
 
@@ -419,17 +450,19 @@ def verify_correction(uow: Uow, case: Case, verified_on: date, corrected: bool, 
     today = today or china_today()
     assert case.rectification_deadline is not None
     ordered = _last_on(uow, case, "rectification_ordered") or _last_on(uow, case, "commitment_signed")
-    _check_day("verified_on", verified_on, case, today, ordered, "the order or commitment")
+    _check_day("verified_on", verified_on, case, today, ordered,
+               "rectification-order" if _last_on(uow, case, "rectification_ordered") else "commitment")
     if corrected and corrected_on is None:
-        raise StepProblem("corrected_on", "required when corrected is true")
+        raise StepProblem("corrected_on", "penalty.error.corrected_on_required")
     if corrected_on is not None:
         _check_day("corrected_on", corrected_on, case, today)
         if corrected_on > verified_on:
-            raise StepProblem("corrected_on", f"{corrected_on} is after the verification ({verified_on})")
+            raise StepProblem("corrected_on", "penalty.error.corrected_after_verification",
+                              {"corrected_on": corrected_on.isoformat(), "verified_on": verified_on.isoformat()})
     outcome = procedure.verify(case.rectification_deadline, verified_on, corrected, corrected_on)
     if corrected:
         case.corrected_on = corrected_on
-    _step(uow, case, outcome.step, verified_on, by, f"复查: {outcome.detail}")
+    _step(uow, case, outcome.step, verified_on, by, outcome.code, outcome.params)
     if outcome.in_time:
         judgement, _ = _judge(uow, case, rulebook, check_correction=True)
         _decide(uow, case, judgement, rulebook, by, verified_on)
@@ -440,14 +473,16 @@ def verify_correction(uow: Uow, case: Case, verified_on: date, corrected: bool, 
 
 def escalate(uow: Uow, case: Case, rulebook: Rulebook, actor: str, on: date) -> None:
     """逾期处罚: the deadline passed without verified correction → a penalty case."""
-    why = f"deadline {case.rectification_deadline} passed without verified correction"
+    deadline = {"deadline": case.rectification_deadline.isoformat() if case.rectification_deadline else None}
+    why = Message(code="penalty.reason.escalated", params=deadline)
     case.status = procedure.PENALTY_PENDING
-    _step(uow, case, "escalated", on, actor, f"逾期处罚: {why}")
+    _step(uow, case, "escalated", on, actor, "penalty.step.escalated", deadline)
     judgement, _ = _judge(uow, case, rulebook, check_correction=True)
     if judgement.eligible:  # cannot be, the correction fails; kept safe for rule data without the condition
         judgement = Judgement("penalty", [], judgement.trace, judgement.first_time)
-    trace = judgement.trace + [TraceEntry(rule="escalation 逾期", detail=why)]
-    _decide(uow, case, Judgement("penalty", judgement.reasons, trace, judgement.first_time), rulebook, actor, on, [why])
+    trace = judgement.trace + [TraceEntry.of(words.RULE_ESCALATION, "penalty.trace.escalated", **deadline)]
+    failed = [words.FAIL_OVERDUE] + [f for f in judgement.failed if f not in (words.FAIL_OVERDUE, words.FAIL_CORRECTION)]
+    _decide(uow, case, Judgement("penalty", judgement.reasons, trace, judgement.first_time, failed), rulebook, actor, on, [why])
 
 
 def sweep_escalations(uow: Uow, today: date, rulebook: Rulebook, region_prefix: str = "") -> list[str]:
@@ -461,8 +496,9 @@ def sweep_escalations(uow: Uow, today: date, rulebook: Rulebook, region_prefix: 
         if case.status not in procedure.AWAITING_CORRECTION or not procedure.overdue(case.rectification_deadline, today):
             continue
         escalate(uow, case, rulebook, SYSTEM, today)
-        done.append(f"escalated {case.case_code} (case {case.id}, {case.credit_code}, item {case.item_code}): "
-                    f"deadline {case.rectification_deadline} passed")
+        done.append(i18n.text("penalty.sweep.escalated", {
+            "case_code": case.case_code, "case_id": case.id, "credit_code": case.credit_code, "item": case.item_code,
+            "deadline": case.rectification_deadline.isoformat() if case.rectification_deadline else None}))
     uow.commit()
     return done
 
@@ -472,20 +508,23 @@ def record_fine(uow: Uow, case: Case, fine_yuan: int, circumstance: str | None, 
     procedure.require("fine", case.status)
     on = on or china_today()
     if case.decided_on and on < case.decided_on:
-        raise StepProblem("decided_on", f"{on} is before the penalty decision ({case.decided_on})")
+        raise StepProblem("decided_on", "penalty.error.fine_before_decision", {"day": on.isoformat(), "decided_on": case.decided_on.isoformat()})
     if circumstance and circumstance != case.circumstance:
         _propose_fine(case, circumstance, rulebook)
     proposal = _proposal(case)
     problems = fine_problems(fine_yuan, proposal, departure_reason)
     if problems:
-        raise StepProblem(*problems[0])
+        raise StepProblem.of(problems[0])
     case.fine_yuan = fine_yuan
     case.departure_reason = (departure_reason or "").strip() or None
     case.status = procedure.CLOSED
     case.closed_on = on
-    departure = f"; departs from the baseline {proposal.min_yuan}–{proposal.max_yuan}: {case.departure_reason}" \
-        if proposal and departs(fine_yuan, proposal) else ""
-    _step(uow, case, "closed", on, by, f"罚款 {fine_yuan} yuan ({case.circumstance}){departure}; closed 结案")
+    fined = {"fine_yuan": fine_yuan, "circumstance": words.named(words.CIRCUMSTANCE, case.circumstance)}
+    if proposal and departs(fine_yuan, proposal):
+        _step(uow, case, "closed", on, by, "penalty.step.fined.departure", {**fined, "min_yuan": proposal.min_yuan,
+                                                                          "max_yuan": proposal.max_yuan, "reason": case.departure_reason})
+    else:
+        _step(uow, case, "closed", on, by, "penalty.step.fined", fined)
     return case
 
 

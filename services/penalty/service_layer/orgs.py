@@ -51,7 +51,7 @@ def record_finding(
 ) -> tuple[OrgFinding, OrgDisqualification | None]:
     """Record a finding; a serious one found by the province with a decision disqualifies at once."""
     if decision is not None and new.severity != "serious":
-        raise DisqualificationRefused("disqualification", "only a serious finding disqualifies; this one is minor")
+        raise DisqualificationRefused("disqualification", "penalty.error.org.minor_finding")
     finding = OrgFinding(
         id=str(uuid.uuid4()), org_credit_code=new.org_credit_code, org_name=new.org_name, region_code=new.region_code,
         employer_credit_code=new.employer_credit_code, submission_id=new.submission_id, misstated=list(new.misstated),
@@ -89,18 +89,19 @@ def _disqualify(
     existing = uow.orgs.disqualification(decision.decision_no)
     if existing is not None:
         if existing.org_credit_code != org_credit_code:
-            raise DisqualificationRefused("decision_no", f"{decision.decision_no} already disqualified another organisation ({existing.org_credit_code})")
+            raise DisqualificationRefused("decision_no", "penalty.error.org.decision_no_used", {
+                "decision_no": decision.decision_no, "org_credit_code": existing.org_credit_code})
         return existing
     findings = uow.orgs.findings(finding_ids)
     unknown = sorted(set(finding_ids) - {f.id for f in findings})
     if unknown:
-        raise DisqualificationRefused("finding_ids", f"no finding {', '.join(unknown)}")
+        raise DisqualificationRefused("finding_ids", "penalty.error.org.unknown_findings", {"findings": unknown})
     others = [f.id for f in findings if f.org_credit_code != org_credit_code]
     if others:
-        raise DisqualificationRefused("finding_ids", f"finding {', '.join(others)} is about another organisation")
+        raise DisqualificationRefused("finding_ids", "penalty.error.org.findings_of_another", {"findings": others})
     minor = [f.id for f in findings if f.severity != "serious"]
     if minor:
-        raise DisqualificationRefused("finding_ids", f"finding {', '.join(minor)} is minor; only serious findings disqualify")
+        raise DisqualificationRefused("finding_ids", "penalty.error.org.findings_minor", {"findings": minor})
     serious = [_facts(f) for f in findings]
     check_disqualification(role, serious, decision.decided_on, decision.until, today)
 

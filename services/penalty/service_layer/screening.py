@@ -15,8 +15,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from services.penalty.adapters.orm import Case
 from services.penalty.adapters.orm_screening import ScreenedReport, Screening
 from services.penalty.adapters.rules import Rulebook
+from services.penalty.domain import words
 from services.penalty.domain.no_penalty import EarlierCase
-from services.penalty.domain.screening import EarlierScreening, provisions_of, screen
+from services.penalty.domain.screening import OUTCOME, EarlierScreening, provisions_of, screen
+from services.penalty.domain.words import Coded
 from services.penalty.service_layer import handlers
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
 from shared.auth import Principal
@@ -29,6 +31,7 @@ from shared.contracts import (
     ViolationRecorded,
     utc_now,
 )
+from shared import i18n
 from shared.contracts.assessment import Shortcoming
 from shared.dates import china_today
 
@@ -37,24 +40,25 @@ PRODUCER = handlers.PRODUCER
 SCREENED_NAMESPACE = uuid5(NAMESPACE_URL, "urn:ohs:penalty:screened")
 
 
-class ScreeningNotFound(LookupError):
+class ScreeningNotFound(Coded, LookupError):
     """No such screening, or one the caller may not act for: it reads the same (404)."""
 
     def __init__(self, screening_id: str):
         self.screening_id = screening_id
-        super().__init__(f"screening {screening_id}")
+        super().__init__("penalty.error.screening_not_found", {"screening_id": screening_id})
 
 
-class NothingToOpen(ValueError):
+class NothingToOpen(Coded, ValueError):
     """A no_violation screening: a recommendation only, no case (422)."""
 
 
-class CaseAlreadyOpened(Exception):
+class CaseAlreadyOpened(Coded):
     """The screening already has its case (409, naming it)."""
 
     def __init__(self, screening: Screening):
         self.case_id, self.case_code = screening.case_id, screening.case_code
-        super().__init__(f"screening {screening.id} already has case {screening.case_code} ({screening.case_id}): one case per screening")
+        super().__init__("penalty.error.case_already_opened", {"screening_id": screening.id, "case_code": screening.case_code,
+                                                                "case_id": screening.case_id})
 
 
 def region_of(uow: Uow, credit_code: str, fallback: str) -> str:
@@ -149,13 +153,14 @@ def _progress(screening: Screening, event: RectificationProgressed) -> None:
         in_time = corrected_on <= screening.deadline
         if (screening.corrected_on, screening.corrected_in_time) != (corrected_on, in_time):
             screening.corrected_on, screening.corrected_in_time = corrected_on, in_time
-            verdict = (f"corrected on {corrected_on} ≤ deadline {screening.deadline} → corrected promptly (self-disclosed and corrected "
-                       "in time)") if in_time else f"corrected on {corrected_on} > deadline {screening.deadline} → corrected late"
-            added.append(TraceEntry(rule="rectification 整改", detail=f"item {event.item_id} cleared (解除) on {event.on} by {event.actor}: {verdict}"))
+            cleared = {"item_id": str(event.item_id), "on": event.on.isoformat(), "actor": event.actor,
+                       "corrected_on": corrected_on.isoformat(), "deadline": screening.deadline.isoformat()}
+            added.append(TraceEntry.of(words.RULE_RECTIFICATION, "penalty.screening.trace.rectification.cleared_in_time" if in_time
+                                       else "penalty.screening.trace.rectification.cleared_late", **cleared))
     elif event.step == "overdue" and screening.listed_on is None:
         screening.listed_on = event.on
-        added.append(TraceEntry(rule="rectification 整改", detail=f"item {event.item_id}: deadline {event.deadline} passed uncorrected "
-                                f"({event.on}) → listed for enforcement; the county may open a case from this screening"))
+        added.append(TraceEntry.of(words.RULE_RECTIFICATION, "penalty.screening.trace.rectification.overdue", item_id=str(event.item_id),
+                                   deadline=event.deadline.isoformat() if event.deadline else None, on=event.on.isoformat()))
     if added:
         screening.trace = list(screening.trace) + [t.model_dump(mode="json") for t in added]  # a new list: the JSON column sees the change
 
@@ -182,8 +187,7 @@ def open_case_from_screening(uow: Uow, principal: Principal, screening_id: str, 
     if not principal.can_act_for(screening.credit_code, county):
         raise ScreeningNotFound(screening_id)
     if screening.outcome == "no_violation" or not screening.provision_code:
-        raise NothingToOpen(f"no violation: a recommendation only — screening {screening.id} ({screening.shortcoming_code}) names no "
-                            "duty breached, so no case can be opened from it")
+        raise NothingToOpen("penalty.error.nothing_to_open", {"screening_id": screening.id, "shortcoming": screening.shortcoming_code})
     if screening.case_id is not None:
         raise CaseAlreadyOpened(screening)
     text = str(screening.shortcoming.get("text") or screening.shortcoming_code)
@@ -191,10 +195,12 @@ def open_case_from_screening(uow: Uow, principal: Principal, screening_id: str, 
         producer=PRODUCER, credit_code=screening.credit_code, case_id=case_id_for(screening), region_code=county,
         item_code=screening.provision_code, found_on=screening.screened_on, harm="none",
         corrected_on=screening.corrected_on if screening.corrected_in_time else None, rectification_deadline=screening.deadline,
-        major=screening.major, description=f"{text}; self-disclosed in report {screening.submission_id}",
+        major=screening.major,
+        description=i18n.text("penalty.screening.case_description", {"text": text, "submission_id": screening.submission_id}),
     )
-    lines = "; ".join(f"[{t['rule']}] {t['detail']}" for t in screening.trace)
-    origin = f"from screening {screening.id} of report {screening.submission_id} ({screening.outcome}): {lines}"
+    lines = "；".join(f"【{t['rule']}】{t['detail']}" for t in screening.trace)
+    origin = {"screening_id": screening.id, "submission_id": screening.submission_id,
+              "outcome": words.named(OUTCOME, screening.outcome), "trace": lines}
     case = handlers.open_case(uow, event, actor=principal.name, today=today, origin=origin)
     screening.case_id, screening.case_code = case.id, case.case_code
     handlers.judge_case(uow, case, rulebook, principal.name, today)

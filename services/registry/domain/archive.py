@@ -13,10 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from services.registry.domain.words import Said, say
+
 # What other services hold about an employer from ohs.registry.classification-changed, in the
 # order ``ClassificationChanged.changed`` lists them: a change of any is announced.
 HELD_FIELDS = ("category", "region_code", "enterprise_name", "industry_codes", "employees")
-_FIELD_WORDS = {"enterprise_name": "name", "industry_codes": "industry codes", "employees": "headcount"}
+FIELD_WORDS = {  # each held field in words (单位名称, 行业代码 …)
+    "category": "registry.archive.field.category",
+    "region_code": "registry.archive.field.region_code",
+    "enterprise_name": "registry.archive.field.enterprise_name",
+    "industry_codes": "registry.archive.field.industry_codes",
+    "employees": "registry.archive.field.employees",
+}
 
 
 @dataclass(frozen=True)
@@ -34,12 +42,13 @@ class ArchiveDecision:
     announce: bool  # publish registry.classification-changed
     previous_category: str | None
 
-    def reason(self, submission_id: str, category: str) -> str:
+    def reason(self, submission_id: str, category: str) -> Said:
+        """Why the report changed what is announced (``.text()``: in Chinese)."""
         if self.previous_category is None:
-            return f"first archive from report {submission_id}"
+            return say("registry.archive.reason.first", submission_id=submission_id)
         if self.previous_category != category:
-            return f"report {submission_id} moved the category {self.previous_category} → {category}"
-        return f"report {submission_id} moved the employer to another region; category stays {category}"
+            return say("registry.archive.reason.category_changed", submission_id=submission_id, before=self.previous_category, after=category)
+        return say("registry.archive.reason.region_changed", submission_id=submission_id, category=category)
 
 
 def archive(current: CurrentClassification | None, category: str, region_code: str, assessed_on: date) -> ArchiveDecision:
@@ -80,7 +89,17 @@ def changes_only_details(changed: Sequence[str]) -> bool:
     return not {"category", "region_code"} & set(changed)
 
 
-def details_reason(basis: str, changed: Sequence[str], category: str) -> str:
-    """The reason of an announcement of a name, industry or headcount change only."""
-    words = ", ".join(_FIELD_WORDS.get(field, field) for field in changed)
-    return f"{basis} changed the employer's {words}; category stays {category}"
+def report_basis(submission_id: str) -> Said:
+    """``评估报告 <id>``: a report as the basis of a change."""
+    return say("registry.archive.basis.report", submission_id=submission_id)
+
+
+def industry_basis() -> Said:
+    return say("registry.archive.basis.industry")
+
+
+def details_reason(basis: Said, changed: Sequence[str], category: str) -> Said:
+    """The reason of an announcement of a name, industry or headcount change only (``basis``: what changed
+    them, :func:`report_basis` or :func:`industry_basis`)."""
+    fields = [say(FIELD_WORDS[field]) if field in FIELD_WORDS else field for field in changed]
+    return say("registry.archive.reason.details_changed", basis=basis, fields=fields, category=category)

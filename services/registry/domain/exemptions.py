@@ -24,7 +24,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.registry.domain.words import Said, say
 from shared.dates import CHINA, china_today  # noqa: F401 - the day an exemption starts and ends is China's
+from shared.problems import Problem
 
 GRANTED = "granted"  # not yet in force
 IN_FORCE = "in_force"
@@ -40,13 +42,45 @@ def covers(valid_from: date, valid_until: date, day: date) -> bool:
     return valid_from <= day <= valid_until
 
 
-def period_problem(valid_from: date, valid_until: date, today: date) -> str | None:
-    """Why a new exemption's period is unusable, or None."""
+def period_problem(valid_from: date, valid_until: date, today: date) -> Problem | None:
+    """Why a new exemption's period is unusable (``str()`` English, ``text(locale)`` in Chinese by default), or None."""
+    period = {"valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat()}
     if valid_until < valid_from:
-        return f"valid_until {valid_until} is before valid_from {valid_from}"
+        return Problem("registry.exemption.period.ends_before_start", **period)
     if valid_until < today:
-        return f"valid_until {valid_until} has passed (today is {today} in China): nothing to exempt"
+        return Problem("registry.exemption.period.passed", **period, today=today.isoformat())
     return None
+
+
+# --------------------------------------------------------------------------- the texts of the history and the announcements
+
+
+def _period(valid_from: date, valid_until: date) -> dict[str, str]:
+    return {"valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat()}
+
+
+def granted(valid_from: date, valid_until: date, today: date, basis: str, reason: str) -> Said:
+    """The history's note of a grant: the period, from when it is in force, the basis and the reason."""
+    when = say("registry.exemption.when.now") if valid_from <= today else say("registry.exemption.when.from", valid_from=valid_from.isoformat())
+    return say("registry.exemption.log.granted", **_period(valid_from, valid_until), when=when, basis=basis, reason=reason)
+
+
+def granted_announced(valid_from: date, valid_until: date, reason: str) -> Said:
+    return say("registry.exemption.announce.granted", **_period(valid_from, valid_until), reason=reason)
+
+
+def revoked(valid_from: date, valid_until: date, reason: str) -> Said:
+    return say("registry.exemption.log.revoked", **_period(valid_from, valid_until), reason=reason)
+
+
+def revoked_announced(reason: str) -> Said:
+    return say("registry.exemption.announce.revoked", reason=reason)
+
+
+def swept(action: str, valid_from: date, valid_until: date) -> Said:
+    """What the daily sweep did (``START``, ``END`` or ``LAPSE``), as the history and the announcement say it."""
+    code = {START: "registry.exemption.started", END: "registry.exemption.expired", LAPSE: "registry.exemption.lapsed"}[action]
+    return say(code, **_period(valid_from, valid_until))
 
 
 def overlaps(a_from: date, a_until: date, b_from: date, b_until: date) -> bool:

@@ -2,7 +2,8 @@
 are made from the counts. Pure: the counts come from the registry's projection and archive.
 
 A period is two China dates, both included, ``from`` ≤ ``to``, at most :data:`MAX_PERIOD_YEARS`
-long; by default this year so far.
+long; by default this year so far. The titles and definitions are in Chinese unless a reader asks for English
+(:func:`definitions`, :func:`title`).
 """
 
 from __future__ import annotations
@@ -12,52 +13,65 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from shared import i18n
 from shared.dates import add_months
 
 MAX_PERIOD_YEARS = 10
 OUTCOMES: tuple[str, ...] = ("eligible_if_corrected", "not_eligible", "no_violation")
 RATE_DIGITS = 4  # 0.5384 = 53.84 %
 
-# (key, title in the workbook, what it counts) in the order of a row
-FIGURES: tuple[tuple[str, str, str], ...] = (
-    ("employers_known", "用人单位数",
-     "Employers the archive knew at the end of the period: a classified report archived, or an industry default recorded, "
-     "on or before the last day. Counted in the county where the archive has the employer today."),
-    ("employers_classified", "已分类（报告）用人单位数",
-     "Of those, the employers with a classified report (综合风险评估报告) archived on or before the last day of the period "
-     "(an industry default alone does not count)."),
-    ("classification_coverage", "分类覆盖率",
-     "employers_classified ÷ employers_known, at the end of the period (null when no employer is known); a fraction, 0.91 = 91 %."),
-    ("shortcomings_raised", "整改事项（新增）",
-     "Rectification items raised within the period (the day of their 'raised' step): each shortcoming a report disclosed "
-     "that became an item for the employer. Counted in the item's county."),
-    ("shortcomings_cleared", "整改事项（解除）",
-     "Rectification items cleared (解除: staff accepted the correction) within the period, whenever they were raised."),
-    ("shortcomings_overdue", "整改事项（逾期未解除）",
-     "Rectification items listed overdue (their deadline passed uncorrected: the 'overdue' step) on or before the last day "
-     "of the period and not cleared by then."),
-    ("risk_resolution_rate", "风险化解率",
-     "shortcomings_cleared ÷ shortcomings_raised within the period (null when none was raised). Items raised before the "
-     "period and cleared in it count as cleared, so a period that clears a backlog can exceed 1."),
-    ("screenings.eligible_if_corrected", "筛查：改正后可不予处罚",
-     "Shortcomings screened against 附件5 within the period (the screening day) whose outcome is 'eligible for no penalty "
-     "if corrected by the deadline'. A shortcoming of a report screened again counts once, with its latest screening."),
-    ("screenings.not_eligible", "筛查：不适用不予处罚",
-     "… whose outcome is 'not eligible' (not on the list, a repeat, harm, major)."),
-    ("screenings.no_violation", "筛查：不构成违法",
-     "… whose outcome is 'no violation' (a recommendation only)."),
-    ("no_penalty_decisions", "不予处罚决定",
-     "Cases decided 不予处罚 (no penalty: first-time minor violation corrected) within the period, by the day of the "
-     "decision (China time), in the case's county."),
-    ("penalty_decisions", "行政处罚决定",
-     "Cases decided with a penalty within the period, counted the same way."),
+# (key, title in the workbook, what it counts in Chinese) in the order of a row; in another language:
+# :func:`definitions` (the codes ``registry.figures.definition.<key>``)
+FIGURE_KEYS: tuple[str, ...] = (
+    "employers_known", "employers_classified", "classification_coverage", "shortcomings_raised", "shortcomings_cleared",
+    "shortcomings_overdue", "risk_resolution_rate", "screenings.eligible_if_corrected", "screenings.not_eligible",
+    "screenings.no_violation", "no_penalty_decisions", "penalty_decisions",
 )
-DEFINITIONS: dict[str, str] = {
-    "period": "from and to are China dates (UTC+8), both included; at most 10 years; by default 1 January of this year to today.",
-    "region": "One row per county: the county asked for, or every county of the city or province asked for (zeros included), "
-              "plus any county outside the region tree that has data; totals add the counts and make the rates from the sums.",
-    **{key: text for key, _, text in FIGURES},
+TITLE_CODES: dict[str, str] = {
+    "employers_known": "registry.figures.title.employers_known",
+    "employers_classified": "registry.figures.title.employers_classified",
+    "classification_coverage": "registry.figures.title.classification_coverage",
+    "shortcomings_raised": "registry.figures.title.shortcomings_raised",
+    "shortcomings_cleared": "registry.figures.title.shortcomings_cleared",
+    "shortcomings_overdue": "registry.figures.title.shortcomings_overdue",
+    "risk_resolution_rate": "registry.figures.title.risk_resolution_rate",
+    "screenings.eligible_if_corrected": "registry.figures.title.screenings.eligible_if_corrected",
+    "screenings.not_eligible": "registry.figures.title.screenings.not_eligible",
+    "screenings.no_violation": "registry.figures.title.screenings.no_violation",
+    "no_penalty_decisions": "registry.figures.title.no_penalty_decisions",
+    "penalty_decisions": "registry.figures.title.penalty_decisions",
 }
+DEFINITION_CODES: dict[str, str] = {
+    "period": "registry.figures.definition.period",
+    "region": "registry.figures.definition.region",
+    "employers_known": "registry.figures.definition.employers_known",
+    "employers_classified": "registry.figures.definition.employers_classified",
+    "classification_coverage": "registry.figures.definition.classification_coverage",
+    "shortcomings_raised": "registry.figures.definition.shortcomings_raised",
+    "shortcomings_cleared": "registry.figures.definition.shortcomings_cleared",
+    "shortcomings_overdue": "registry.figures.definition.shortcomings_overdue",
+    "risk_resolution_rate": "registry.figures.definition.risk_resolution_rate",
+    "screenings.eligible_if_corrected": "registry.figures.definition.screenings.eligible_if_corrected",
+    "screenings.not_eligible": "registry.figures.definition.screenings.not_eligible",
+    "screenings.no_violation": "registry.figures.definition.screenings.no_violation",
+    "no_penalty_decisions": "registry.figures.definition.no_penalty_decisions",
+    "penalty_decisions": "registry.figures.definition.penalty_decisions",
+}
+
+
+def title(key: str, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """A figure's title (用人单位数 …), English on request."""
+    return i18n.text(TITLE_CODES[key], locale=locale)
+
+
+def definitions(locale: str = i18n.DEFAULT_LOCALE) -> dict[str, str]:
+    """What the period, the rows and each figure count, in ``locale`` (Chinese by default): the ``definitions``
+    of the figures' answer."""
+    return {key: i18n.text(code, locale=locale) for key, code in DEFINITION_CODES.items()}
+
+
+FIGURES: tuple[tuple[str, str, str], ...] = tuple((key, title(key), i18n.text(DEFINITION_CODES[key])) for key in FIGURE_KEYS)
+DEFINITIONS: dict[str, str] = definitions()  # in Chinese
 
 
 class PeriodProblem(ValueError):

@@ -32,7 +32,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.contracts import CATEGORIES  # 综合风险类别, lowest risk first
+from services.registry.domain.words import Said, say
+from shared import i18n
+from shared.contracts import CATEGORIES, TraceEntry  # 综合风险类别, lowest risk first
+from shared.problems import Problem
 from shared.rules_in_force import FromRuleFile, in_force
 
 NATURE_RANK = {"一般": 0, "严重": 1}
@@ -121,7 +124,15 @@ class IndustryCatalogue(FromRuleFile):
 
 
 class NoIndustryMatch(ValueError):
-    """None of the employer's industry codes is in the catalogue: no industry default can be given."""
+    """None of the employer's industry codes is in the catalogue: no industry default can be given.
+    ``code`` and ``params`` say why (``text(locale)``); ``str()`` is the English text (logs)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.code, self.params = problem.code, problem.params
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        return i18n.text(self.code, self.params, locale)
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,7 @@ class IndustryDefault:
     nature: str
     matches: tuple[IndustryMatch, ...]
     unmatched: tuple[str, ...]
-    trace: tuple[tuple[str, str], ...]  # (rule, detail), as a classification trace
+    trace: tuple[TraceEntry, ...]  # as a classification trace: the rule, the Chinese detail, its code and parameters
 
     @property
     def provisional(self) -> bool:
@@ -152,32 +163,42 @@ def match_industry(entries: Iterable[IndustryEntry], industry_code: str) -> Indu
 def industry_default(catalogue: IndustryCatalogue, industry_codes: Sequence[str]) -> IndustryDefault:
     """The category of an employer without a usable report, from its industries (the higher wins)."""
     if not industry_codes:
-        raise NoIndustryMatch("no industry codes: an industry default needs the employer's GB/T 4754-2017 codes")
+        raise NoIndustryMatch(Problem("registry.industry.no_codes"))
     label = f"{catalogue.jurisdiction} {catalogue.version}"
-    matches, unmatched, trace = [], [], []
+    matches: list[IndustryMatch] = []
+    unmatched: list[str] = []
+    trace: list[TraceEntry] = []
     for code in dict.fromkeys(industry_codes):  # in the order given, once each
         entry = match_industry(catalogue.entries, code)
         if entry is None:
             unmatched.append(code)
-            trace.append(("industry catalogue", f"{code}: not in the industry catalogue {label}"))
+            trace.append(TraceEntry.of(RULE_CATALOGUE, "registry.industry.trace.unmatched", industry_code=code, catalogue=label))
             continue
         matches.append(IndustryMatch(code, entry))
-        note = " (provisional)" if entry.provisional else ""
-        trace.append(("industry catalogue", f"{code} → {entry.code} {entry.name}: {entry.nature}{note}"))
+        trace.append(TraceEntry.of(
+            RULE_CATALOGUE, "registry.industry.trace.matched_provisional" if entry.provisional else "registry.industry.trace.matched",
+            industry_code=code, entry_code=entry.code, entry_name=entry.name, nature=entry.nature,
+        ))
     if not matches:
-        raise NoIndustryMatch(
-            f"none of the industry codes {', '.join(industry_codes)} is in the industry catalogue {label}: "
-            "no industry default can be given (the employer needs a report)"
-        )
+        raise NoIndustryMatch(Problem("registry.industry.no_match", industry_codes=list(industry_codes), catalogue=label))
     decisive = max(matches, key=lambda m: NATURE_RANK[m.entry.nature])
     nature = decisive.entry.nature
     category = catalogue.category_for_nature[nature]
     if len(matches) > 1:
-        trace.append(("highest industry wins", f"{len(matches)} industries: the highest is {nature} ({decisive.entry.code})"))
-    trace.append(("industry default", f"{nature} industry → {category} (《建设项目职业病危害风险分类管理目录》, catalogue {label})"))
+        trace.append(TraceEntry.of(RULE_HIGHEST, "registry.industry.trace.highest", count=len(matches), nature=nature,
+                                   entry_code=decisive.entry.code))
+    trace.append(TraceEntry.of(RULE_DEFAULT, "registry.industry.trace.default", nature=nature, category=category, catalogue=label))
     if any(m.entry.provisional for m in matches):
-        trace.append(("provisional", f"catalogue entries used are provisional: {', '.join(m.entry.code for m in matches if m.entry.provisional)}"))
+        trace.append(TraceEntry.of(RULE_PROVISIONAL, "registry.industry.trace.provisional",
+                                   codes=[m.entry.code for m in matches if m.entry.provisional]))
     return IndustryDefault(category, nature, tuple(matches), tuple(unmatched), tuple(trace))
+
+
+# the rules an industry default's trace names (the name of the rule, as a supervisor reads it)
+RULE_CATALOGUE = "行业目录"  # the match of each industry code in the catalogue
+RULE_HIGHEST = "就高原则"  # several industries: the higher nature wins
+RULE_DEFAULT = "行业默认分类"  # the nature's category
+RULE_PROVISIONAL = "暂定条目"  # entries not confirmed yet
 
 
 class IndustryCatalogues:
@@ -225,16 +246,32 @@ def effective_category(report_category: str | None, overrides: Iterable[Override
     return category
 
 
-def explain(report_category: str | None, report_ref: str | None, overrides: Iterable[Override]) -> list[str]:
-    """The effective category, one line per step, as a supervisor reads it."""
-    lines = [f"report {report_ref} → {report_category}"] if report_category is not None else ["no report in the archive"]
+KIND_WORDS = {INDUSTRY_DEFAULT: "registry.override.kind.industry_default", ENFORCEMENT_UPGRADE: "registry.override.kind.enforcement_upgrade",
+              DISPUTE: "registry.override.kind.dispute", VERIFICATION: "registry.override.kind.verification"}
+
+
+def kind_words(kind: str) -> Said | str:
+    """An archive entry's kind in words (行业默认分类, 执法升级 …)."""
+    return say(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
+
+
+def explanation(report_category: str | None, report_ref: str | None, overrides: Iterable[Override]) -> list[Said]:
+    """The effective category, one line per step, as a supervisor reads it (each line a message)."""
+    lines = [say("registry.explain.report", report=report_ref or "", category=report_category)] if report_category is not None \
+        else [say("registry.explain.no_report")]
     category = report_category
     for override in ordered(o for o in overrides if o.active):
         before = category
         category = effective_category(before, [Override(override.kind, override.version, override.at, override.category, override.steps)])
-        lines.append(f"{override.kind} (archive version {override.version}) {before or '—'} → {category}{': ' + override.label if override.label else ''}")
-    lines.append(f"effective category {category}" if category else "no category")
+        step = {"kind": kind_words(override.kind), "version": override.version, "before": before or "—", "after": category or "—"}
+        lines.append(say("registry.explain.step_label", **step, label=override.label) if override.label else say("registry.explain.step", **step))
+    lines.append(say("registry.explain.effective", category=category) if category else say("registry.explain.none"))
     return lines
+
+
+def explain(report_category: str | None, report_ref: str | None, overrides: Iterable[Override], locale: str = i18n.DEFAULT_LOCALE) -> list[str]:
+    """:func:`explanation` in ``locale`` (Chinese by default)."""
+    return [line.text(locale) for line in explanation(report_category, report_ref, overrides)]
 
 
 def to_clear(overrides: Iterable[Override]) -> list[Override]:
@@ -245,29 +282,48 @@ def to_clear(overrides: Iterable[Override]) -> list[Override]:
 # --------------------------------------------------------------------------- disputes
 
 DisputeStatus = Literal["disputed", "verified", "resubmission_requested"]
-DISPUTE_LABELS: dict[str | None, str] = {
-    None: "not disputed",
-    "disputed": "disputed",
-    "verified": "verified on site",
-    "resubmission_requested": "resubmission requested",
+DISPUTE_CODES: dict[str | None, str] = {
+    None: "registry.dispute.none",
+    "disputed": "registry.dispute.disputed",
+    "verified": "registry.dispute.verified",
+    "resubmission_requested": "registry.dispute.resubmission_requested",
 }
 
 
+def dispute_label(status: str | None, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """A report's dispute state in words: 无异议, 有异议, 已现场核实, 已要求重新提交 (English on request)."""
+    code = DISPUTE_CODES.get(status)
+    return i18n.text(code, locale=locale) if code else str(status)
+
+
+DISPUTE_LABELS: dict[str | None, str] = {status: dispute_label(status) for status in DISPUTE_CODES}  # in Chinese
+
+
 class DisputeStateError(ValueError):
-    """The step is not possible in the report's current dispute state."""
+    """The step is not possible in the report's current dispute state. ``code`` and ``params`` say why
+    (``text(locale)``); ``str()`` is the English text (logs)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.code, self.params = problem.code, problem.params
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        return i18n.text(self.code, self.params, locale)
 
 
 def after_dispute(status: str | None, has_report: bool) -> str:
     if not has_report:
-        raise DisputeStateError("there is no report to dispute: the archive holds an industry default only")
+        raise DisputeStateError(Problem("registry.dispute.refused.no_report"))
     if status == "disputed":
-        raise DisputeStateError("the current report is already disputed: record the on-site verification first")
+        raise DisputeStateError(Problem("registry.dispute.refused.already_disputed"))
     if status == "resubmission_requested":
-        raise DisputeStateError("a resubmission is already requested for the current report: wait for the new report")
+        raise DisputeStateError(Problem("registry.dispute.refused.resubmission_requested"))
     return "disputed"
 
 
 def after_verification(status: str | None, resubmission_requested: bool) -> str:
     if status != "disputed":
-        raise DisputeStateError(f"only a disputed report is verified on site (the current report is {DISPUTE_LABELS.get(status, status)})")
+        code = {"verified": "registry.dispute.refused.verified",
+                "resubmission_requested": "registry.dispute.refused.resubmission_pending"}.get(status or "", "registry.dispute.refused.not_disputed")
+        raise DisputeStateError(Problem(code))
     return "resubmission_requested" if resubmission_requested else "verified"

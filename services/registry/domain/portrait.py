@@ -39,6 +39,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.registry.domain.words import Parts, Said, say
+from shared import i18n
+from shared.contracts import TraceEntry
+from shared.contracts.registry import render
 from shared.dates import add_months
 from shared.rules_in_force import FromRuleFile, in_force
 
@@ -47,7 +51,7 @@ KIND = "portrait_rules"
 
 Level = Literal["low", "medium", "high"]
 LEVELS: tuple[Level, ...] = ("low", "medium", "high")
-LEVEL_TITLES: dict[str, str] = {"low": "低", "medium": "中", "high": "高"}
+LEVEL_TITLES: dict[str, str] = {"low": "低", "medium": "中", "high": "高"}  # domain terms (English beside them on request)
 DimensionName = Literal["hazard_exposure", "testing", "health_examinations", "training", "management", "enforcement_history"]
 DIMENSIONS: tuple[DimensionName, ...] = (
     "hazard_exposure", "testing", "health_examinations", "training", "management", "enforcement_history",
@@ -193,7 +197,8 @@ class PortraitRuleBook:
 @dataclass(frozen=True)
 class DisclosedShortcoming:
     code: str
-    text: str
+    text: str  # in Chinese, as the report's classification wrote it
+    message: dict[str, Any] | None = None  # its message code and parameters ({"code", "params"}), when the event carried them
 
 
 @dataclass(frozen=True)
@@ -283,16 +288,33 @@ class PortraitFacts:
 
 @dataclass(frozen=True)
 class Entry:
-    """One concrete shortcoming (or finding) behind a dimension's level."""
+    """One concrete shortcoming (or finding) behind a dimension's level. ``text`` is in Chinese (hashed with the
+    content); ``message`` says it in every language (not hashed: :data:`UNHASHED`)."""
 
     code: str
     text: str
-    source: str
+    source: str  # report <submission_id> or case <case code> (:func:`source_words`)
     since: date
     weight: int = 0  # what it adds to the dimension (not shown)
+    message: dict[str, Any] | None = None
 
-    def view(self) -> dict[str, str]:
-        return {"code": self.code, "text": self.text, "source": self.source, "since": self.since.isoformat()}
+    def view(self) -> dict[str, Any]:
+        seen: dict[str, Any] = {"code": self.code, "text": self.text, "source": self.source, "since": self.since.isoformat()}
+        if self.message is not None:
+            seen["message"] = self.message
+        return seen
+
+
+UNHASHED = ("message",)  # an entry's keys that say its text in other words: not part of the content's hash
+
+
+def _hashed(content: Any) -> Any:
+    """The content without the keys that only say the same in other words (an entry's ``message``)."""
+    if isinstance(content, dict):
+        return {key: _hashed(value) for key, value in content.items() if key not in UNHASHED}
+    if isinstance(content, list):
+        return [_hashed(value) for value in content]
+    return content
 
 
 @dataclass(frozen=True)
@@ -317,7 +339,7 @@ class Portrait:
     as_of: date
     rule_set: dict[str, Any]
     dimensions: tuple[Dimension, ...]
-    trace: tuple[tuple[str, str], ...] = field(default=())  # (rule, detail): why each level, as a supervisor reads it
+    trace: tuple[TraceEntry, ...] = field(default=())  # why each level, as a supervisor reads it (Chinese, with code and params)
 
     def content(self) -> dict[str, Any]:
         """What is versioned: the rule set and the dimensions (not the day it was drawn for)."""
@@ -328,8 +350,9 @@ class Portrait:
 
 
 def content_hash(content: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a portrait's content (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """SHA-256 of the canonical JSON of a portrait's content (sorted keys, no spaces, UTF-8), the entries'
+    messages left out (they say the Chinese text in other languages: the same content)."""
+    canonical = json.dumps(_hashed(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -351,7 +374,8 @@ def open_shortcomings(facts: PortraitFacts) -> list[Entry]:
             continue
         disclosed_by = reports.get(item.submission_id)
         since = disclosed_by.assessed_on if disclosed_by is not None else item.raised_on or item.last_on or date.min
-        found[item.shortcoming_code] = Entry(item.shortcoming_code, item.shortcoming_text, f"report {item.submission_id}", since)
+        found[item.shortcoming_code] = Entry(item.shortcoming_code, item.shortcoming_text, f"report {item.submission_id}", since,
+                                             message=_disclosed_message(reports, item))
     if report is not None:
         for shortcoming in report.shortcomings:
             if shortcoming.code in found:
@@ -361,8 +385,19 @@ def open_shortcomings(facts: PortraitFacts) -> list[Entry]:
                 for i in facts.items
             )
             if not cleared_since:
-                found[shortcoming.code] = Entry(shortcoming.code, shortcoming.text, report.source, report.assessed_on)
+                found[shortcoming.code] = Entry(shortcoming.code, shortcoming.text, report.source, report.assessed_on, message=shortcoming.message)
     return list(found.values())
+
+
+def _disclosed_message(reports: dict[str, ReportFacts], item: ItemFacts) -> dict[str, Any] | None:
+    """The message of an item's shortcoming, from the report that disclosed it (the item keeps only its text)."""
+    report = reports.get(item.submission_id)
+    found = next((s for s in report.shortcomings if s.code == item.shortcoming_code), None) if report is not None else None
+    return found.message if found is not None and found.text == item.shortcoming_text else None
+
+
+# The texts of the entries the portrait writes itself are kept exactly as first written (they are hashed with the
+# content: another wording would make a new version of every portrait); their messages say them in every language.
 
 
 def _hazard_entry(report: ReportFacts, level: str) -> Entry:
@@ -371,35 +406,113 @@ def _hazard_entry(report: ReportFacts, level: str) -> Entry:
     text = f"职业病危害风险等级 {report.hazard_grade}（{LEVEL_TITLES[level]}）：{factors}" if factors else f"职业病危害风险等级 {report.hazard_grade}"
     if over:
         text += f"；{len(over)} 项因素接触水平不符合"
-    return Entry("hazard_grade", text, report.source, report.assessed_on)
+    listed = [say("registry.portrait.entry.factor" if f.compliant else "registry.portrait.entry.factor_over", factor=f.factor, nature=f.nature,
+                  exposed=f.exposed) for f in report.factors]
+    grade = {"grade": report.hazard_grade, "level": LEVEL_TITLES[level]}
+    message = (say("registry.portrait.entry.hazard_grade_over", **grade, factors=listed, over=len(over)) if over
+               else say("registry.portrait.entry.hazard_grade", **grade, factors=listed) if listed
+               else say("registry.portrait.entry.hazard_grade_bare", grade=report.hazard_grade))
+    return Entry("hazard_grade", text, report.source, report.assessed_on, message=message.message)
 
 
 def _management_entry(report: ReportFacts, level: str) -> Entry:
+    message = say("registry.portrait.entry.management_grade", grade=report.management_grade, level=LEVEL_TITLES[level], score=report.score)
     return Entry(
         "management_grade", f"职业卫生管理状况等级 {report.management_grade}（{LEVEL_TITLES[level]}），自查得分 {report.score:g}",
-        report.source, report.assessed_on,
+        report.source, report.assessed_on, message=message.message,
     )
 
 
 def _decision_entry(decision: DecisionFacts) -> Entry:
     what = "行政处罚" if decision.decision == "penalty" else "不予处罚（责令改正、教育引导）"
     major = "，重大违法" if decision.major else ""
-    return Entry(f"case:{decision.case_code or decision.case_id}", f"违法事项 {decision.item_code}：{what}{major}", decision.source, decision.decided_on)
+    code = {("penalty", False): "registry.portrait.entry.penalty", ("penalty", True): "registry.portrait.entry.penalty_major",
+            ("no_penalty", False): "registry.portrait.entry.no_penalty", ("no_penalty", True): "registry.portrait.entry.no_penalty_major"}
+    message = say(code[("penalty" if decision.decision == "penalty" else "no_penalty", decision.major)], item_code=decision.item_code)
+    return Entry(f"case:{decision.case_code or decision.case_id}", f"违法事项 {decision.item_code}：{what}{major}", decision.source, decision.decided_on,
+                 message=message.message)
+
+
+# --------------------------------------------------------------------------- the portrait in a reader's language
+
+DIMENSION_WORDS: dict[str, str] = {
+    "hazard_exposure": "registry.portrait.dimension.hazard_exposure",
+    "testing": "registry.portrait.dimension.testing",
+    "health_examinations": "registry.portrait.dimension.health_examinations",
+    "training": "registry.portrait.dimension.training",
+    "management": "registry.portrait.dimension.management",
+    "enforcement_history": "registry.portrait.dimension.enforcement_history",
+}
+
+
+def dimension_said(name: str) -> Said | str:
+    """A dimension's name in words (危害接触, 检测评价 …)."""
+    return say(DIMENSION_WORDS[name]) if name in DIMENSION_WORDS else name
+
+
+def source_said(source: str) -> Said | str:
+    """An entry's source in words: ``report <id>`` → 评估报告 <id>, ``case <code>`` → 案件 <code>."""
+    kind, _, ref = source.partition(" ")
+    if kind == "report" and ref:
+        return say("registry.portrait.source.report", ref=ref)
+    if kind == "case" and ref:
+        return say("registry.portrait.source.case", ref=ref)
+    return source
+
+
+def source_words(source: str, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    said = source_said(source)
+    return said.text(locale) if isinstance(said, Said) else said
+
+
+def entry_text(entry: dict[str, Any], locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """A shortcoming of a dimension (``Entry.view()``) in ``locale``: in Chinese as written; in English from its
+    message when it has one (an entry of an earlier version has none: as written)."""
+    message = entry.get("message")
+    if locale == i18n.ZH or not isinstance(message, dict):
+        return str(entry.get("text", ""))
+    return render(message.get("code"), message.get("params") or {}, str(entry.get("text", "")), locale)
+
+
+def dimension_in(dimension: dict[str, Any], locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
+    """A dimension (``Dimension.view()``, as a version keeps it) for a reader of ``locale``: Chinese as kept; in
+    English its title, level and each shortcoming's text and source in English (the codes unchanged)."""
+    if locale == i18n.ZH:
+        return dimension
+    title = dimension_said(str(dimension.get("name")))
+    return {
+        **dimension,
+        "title": title.text(locale) if isinstance(title, Said) else dimension.get("title"),
+        "level_title": i18n.term(LEVEL_TITLES.get(str(dimension.get("level")), str(dimension.get("level"))), locale),
+        "shortcomings": [{**entry, "text": entry_text(entry, locale), "source": source_words(str(entry.get("source", "")), locale)}
+                         for entry in dimension.get("shortcomings", [])],
+    }
+
+
+def trace_in(trace: Sequence[dict[str, Any]], locale: str = i18n.DEFAULT_LOCALE) -> list[str]:
+    """A version's trace (as kept: ``{"rule", "detail", "code"?, "params"?}``) as lines in ``locale``; an entry of an
+    earlier version (no code) as written."""
+    lines = []
+    for entry in trace:
+        line = TraceEntry.model_validate(entry)
+        lines.append(f"{line.rule}：{line.text(locale)}" if locale == i18n.ZH else f"{i18n.term(line.rule, locale)}: {line.text(locale)}")
+    return lines
 
 
 def draw(facts: PortraitFacts, rules: PortraitRules, as_of: date) -> Portrait:
     """The portrait of ``facts`` under ``rules`` on ``as_of`` (normally ``facts.as_of()``)."""
-    trace: list[tuple[str, str]] = [(
-        "portrait rules", f"{rules.jurisdiction} {rules.version} (from {rules.effective_from.isoformat()}"
-        f"{', provisional' if rules.provisional else ''}), as of {as_of.isoformat()}",
+    trace: list[TraceEntry] = [TraceEntry.of(
+        RULE_RULES, "registry.portrait.trace.rules_provisional" if rules.provisional else "registry.portrait.trace.rules",
+        jurisdiction=rules.jurisdiction, version=rules.version, effective_from=rules.effective_from.isoformat(), as_of=as_of.isoformat(),
     )]
     report = facts.latest_report()
     by_dimension: dict[str, list[Entry]] = {name: [] for name in DIMENSIONS}
     for entry in open_shortcomings(facts):
         rule = rules.rule_for(rule_key_of(entry.code))
-        by_dimension[rule.dimension].append(Entry(entry.code, entry.text, entry.source, entry.since, rule.weight))
+        by_dimension[rule.dimension].append(Entry(entry.code, entry.text, entry.source, entry.since, rule.weight, entry.message))
         if rule_key_of(entry.code) not in rules.shortcomings:
-            trace.append(("unmapped shortcoming", f"{entry.code}: not in the rule file, counted under {rule.dimension} with weight {rule.weight}"))
+            trace.append(TraceEntry.of(RULE_UNMAPPED, "registry.portrait.trace.unmapped", shortcoming=entry.code,
+                                       dimension=rules.dimension(rule.dimension).title, weight=rule.weight))
 
     floors: dict[str, tuple[str, Entry | None]] = {}
     if report is not None:
@@ -414,8 +527,9 @@ def draw(facts: PortraitFacts, rules: PortraitRules, as_of: date) -> Portrait:
     for decision in counted:
         enforcement_level = higher(enforcement_level, rules.enforcement.penalty if decision.decision == "penalty" else rules.enforcement.no_penalty)
     by_dimension[ENFORCEMENT] = [_decision_entry(d) for d in counted]
-    trace.append((ENFORCEMENT, f"{len(counted)} decision(s) from {since.isoformat()} to {as_of.isoformat()} "
-                               f"(lookback {rules.enforcement.lookback_years} years): {LEVEL_TITLES[enforcement_level]}"))
+    trace.append(TraceEntry.of(rules.dimension(ENFORCEMENT).title, "registry.portrait.trace.enforcement", count=len(counted),
+                               since=since.isoformat(), as_of=as_of.isoformat(), years=rules.enforcement.lookback_years,
+                               level=LEVEL_TITLES[enforcement_level]))
 
     dimensions = []
     for rule in rules.dimensions:
@@ -426,11 +540,14 @@ def draw(facts: PortraitFacts, rules: PortraitRules, as_of: date) -> Portrait:
             weight = sum(e.weight for e in entries)
             level = _level_for(weight, rule)
             weights = " + ".join(f"{e.weight} ({e.code})" for e in entries) or "0"
-            trace.append((rule.name, f"weights {weights} = {weight}; medium from {rule.medium_at}, high from {rule.high_at}: {LEVEL_TITLES[level]}"))
+            trace.append(TraceEntry.of(rule.title, "registry.portrait.trace.weights", weights=weights, total=weight, medium=rule.medium_at,
+                                       high=rule.high_at, level=LEVEL_TITLES[level]))
         floor, floor_entry = floors.get(rule.name, ("low", None))
         if floor_entry is not None:
             entries.insert(0, floor_entry)
-            trace.append((rule.name, f"{floor_entry.code} of {floor_entry.source} gives at least {LEVEL_TITLES[floor]}"))
+            kind, _, ref = floor_entry.source.partition(" ")
+            trace.append(TraceEntry.of(rule.title, "registry.portrait.trace.floor_case" if kind == "case" else "registry.portrait.trace.floor",
+                                       finding=floor_entry.code, ref=ref, level=LEVEL_TITLES[floor]))
         dimensions.append(Dimension(rule.name, rule.title, higher(level, floor), tuple(entries)))
     return Portrait(as_of, rules.ref, tuple(dimensions), tuple(trace))
 
@@ -438,35 +555,44 @@ def draw(facts: PortraitFacts, rules: PortraitRules, as_of: date) -> Portrait:
 # --------------------------------------------------------------------------- what changed
 
 
-def describe_change(previous: dict[str, Any] | None, current: dict[str, Any], trigger: str) -> str:
+def describe_change(previous: dict[str, Any] | None, current: dict[str, Any], trigger: Said | str) -> Said:
     """Why a new version, in words: ``trigger`` (the event), then each dimension whose level changed and the
-    shortcomings that came or went (``previous``/``current``: :meth:`Portrait.content`)."""
-    titles = {d["name"]: d["title"] for d in current["dimensions"]}
+    shortcomings that came or went (``previous``/``current``: :meth:`Portrait.content`). ``.text()``: in Chinese."""
     if previous is None:
-        levels = ", ".join(f"{d['title']} {LEVEL_TITLES[d['level']]}" for d in current["dimensions"])
-        return f"first portrait after {trigger}: {levels}"
+        levels = [say("registry.portrait.change.level_is", dimension=dimension_said(d["name"]), level=LEVEL_TITLES[d["level"]])
+                  for d in current["dimensions"]]
+        return say("registry.portrait.reason.first", trigger=trigger, levels=levels)
     before = {d["name"]: d for d in previous["dimensions"]}
-    parts: list[str] = []
+    parts: list[Said] = []
     if previous.get("rule_set") != current.get("rule_set"):
         old, new = previous.get("rule_set") or {}, current["rule_set"]
-        parts.append(f"rules {old.get('jurisdiction')} {old.get('version')} → {new['jurisdiction']} {new['version']}")
+        parts.append(say("registry.portrait.change.rules", old=f"{old.get('jurisdiction')} {old.get('version')}",
+                         new=f"{new['jurisdiction']} {new['version']}"))
     for dimension in current["dimensions"]:
         old = before.get(dimension["name"], {"level": "low", "shortcomings": []})
-        name = titles[dimension["name"]]
+        name = dimension_said(dimension["name"])
         if old["level"] != dimension["level"]:
-            parts.append(f"{name} {LEVEL_TITLES[old['level']]} → {LEVEL_TITLES[dimension['level']]}")
-        was = {s["code"]: s for s in old["shortcomings"]}
-        now = {s["code"]: s for s in dimension["shortcomings"]}
+            parts.append(say("registry.portrait.change.level", dimension=name, before=LEVEL_TITLES[old["level"]],
+                             after=LEVEL_TITLES[dimension["level"]]))
+        was = {s["code"]: _hashed(s) for s in old["shortcomings"]}
+        now = {s["code"]: _hashed(s) for s in dimension["shortcomings"]}
         gone = [code for code in was if code not in now]
         came = [code for code in now if code not in was]
         changed = [code for code in now if code in was and now[code] != was[code]]
         if came:
-            parts.append(f"{name} + {', '.join(came)}")
+            parts.append(say("registry.portrait.change.came", dimension=name, codes=came))
         if gone:
-            parts.append(f"{name} − {', '.join(gone)}")
+            parts.append(say("registry.portrait.change.gone", dimension=name, codes=gone))
         if changed:
-            parts.append(f"{name} updated {', '.join(changed)}")
-    return f"after {trigger}: " + ("; ".join(parts) if parts else "content changed")
+            parts.append(say("registry.portrait.change.updated", dimension=name, codes=changed))
+    if not parts:
+        return say("registry.portrait.reason.unchanged", trigger=trigger)
+    return say("registry.portrait.reason.changed", trigger=trigger, changes=Parts(tuple(parts)))
+
+
+# the rules a portrait's trace names beside the dimensions (the name of the rule, as a supervisor reads it)
+RULE_RULES = "画像规则"
+RULE_UNMAPPED = "未对应的问题"
 
 
 def summary(dimensions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

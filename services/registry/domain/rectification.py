@@ -37,6 +37,9 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
+from services.registry.domain.words import Said, days as in_days, say, working_days
+from shared import i18n
+from shared.problems import Problem
 from shared.rules_in_force import FromRuleFile, in_force
 
 WHAT = "rectification rule file"
@@ -67,22 +70,45 @@ def step_event_id(item: str, identity: str) -> str:
     return str(uuid.uuid5(uuid.UUID(item), f"step:{identity}"))
 
 
+# each status as a domain term (docs/glossary.md): 待整改 open, 已提交 submitted, 已退回 returned, 已解除 cleared, 已逾期 overdue
+STATUS_TERMS = {OPEN: "待整改", SUBMITTED: "已提交", RETURNED: "已退回", CLEARED: "已解除", OVERDUE: "已逾期"}
+# each screening outcome as a domain term
+OUTCOME_TERMS = {"eligible_if_corrected": "改正后可不予处罚", "not_eligible": "不适用首违不罚", "no_violation": "不构成违法"}
+CLEARED_TERM = "解除"
+
+
+def status_term(status: str) -> str:
+    return STATUS_TERMS.get(status, status)
+
+
 class StepRefused(Exception):
-    """The step does not fit the item's status (409)."""
+    """The step does not fit the item's status (409). Said with a message code (``code``, ``params``;
+    ``text(locale)``: Chinese by default); ``str()`` is the English text (logs). A plain text is kept as it is."""
+
+    def __init__(self, problem: Problem | str) -> None:
+        super().__init__(str(problem))
+        self.code: str | None = getattr(problem, "code", None)
+        self.params: dict[str, object] = dict(getattr(problem, "params", None) or {})
+
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        return i18n.text_or(self.code, self.params, str(self), locale)
 
 
 def after_submission(status: str) -> str:
     """The status once the employer submits a correction; :class:`StepRefused` when it may not."""
     if status not in SUBMITTABLE:
-        why = {SUBMITTED: "a correction already awaits review", CLEARED: "it is cleared (解除)"}.get(status, f"it is {status}")
-        raise StepRefused(f"the item cannot take a correction now: {why}")
+        if status == SUBMITTED:
+            raise StepRefused(Problem("registry.rectification.refused.awaits_review"))
+        if status == CLEARED:
+            raise StepRefused(Problem("registry.rectification.refused.cleared", cleared=CLEARED_TERM))
+        raise StepRefused(Problem("registry.rectification.refused.status", status=status_term(status)))
     return SUBMITTED
 
 
 def after_review(status: str, decision: Decision) -> str:
     """The status once staff review the pending correction; only a submitted item can be reviewed."""
     if status != SUBMITTED:
-        raise StepRefused(f"only an item with a correction awaiting review can be reviewed; this one is {status}")
+        raise StepRefused(Problem("registry.rectification.refused.not_submitted", status=status_term(status)))
     return CLEARED if decision == "accept" else RETURNED
 
 
@@ -121,8 +147,13 @@ class RectificationRules(FromRuleFile):
             raise ValueError(f"listed more than once: {', '.join(doubled)}")
         return value
 
+    def label_said(self) -> Said:
+        code = "registry.rectification.rules.label_provisional" if self.provisional else "registry.rectification.rules.label"
+        return say(code, jurisdiction=self.jurisdiction, version=self.version)
+
     def label(self) -> str:
-        return f"rectification rules {self.jurisdiction} {self.version}{' (provisional)' if self.provisional else ''}"
+        """``整改规则 140000 2025.1（暂定）``."""
+        return self.label_said().text()
 
     @property
     def ref(self) -> dict[str, object]:
@@ -147,16 +178,69 @@ class RectificationRuleSets:
 # --------------------------------------------------------------------------- deadlines
 
 
+ORDER_TERM = "责令限期改正"
+
+
 def deadline_for(screening_deadline: date | None, screened_on: date, rules: RectificationRules,
-                 add_working_days: Callable[[date, int], date]) -> tuple[date, str]:
+                 add_working_days: Callable[[date, int], date]) -> tuple[date, Said]:
     """The item's deadline and, in words for the trace, how it was set: the screening's (责令限期改正)
-    when it gives one, else ``default_working_days`` working days from the screening day."""
+    when it gives one, else ``default_working_days`` working days from the screening day. The item keeps
+    ``.text()`` (Chinese); a step's detail names it."""
     if screening_deadline is not None:
-        return screening_deadline, f"the screening's deadline (责令限期改正): {screening_deadline.isoformat()}"
+        return screening_deadline, say("registry.rectification.deadline.screening", order=ORDER_TERM, deadline=screening_deadline.isoformat())
     days = rules.default_working_days
     deadline = add_working_days(screened_on, days)
-    return deadline, (f"the screening set none: {days} working days from the screening of {screened_on.isoformat()} "
-                      f"({rules.label()}), by {deadline.isoformat()}")
+    return deadline, say("registry.rectification.deadline.default", days=working_days(days), screened_on=screened_on.isoformat(),
+                         rules=rules.label_said(), deadline=deadline.isoformat())
+
+
+def screened(outcome: str, item_code: str | None, provision_code: str | None) -> Said:
+    """A screening's outcome in words: the outcome, the 附件5 item and the provision when there are."""
+    term = OUTCOME_TERMS.get(outcome, outcome)
+    if item_code and provision_code:
+        return say("registry.rectification.screened.item_provision", outcome=term, item_code=item_code, provision=provision_code)
+    if item_code:
+        return say("registry.rectification.screened.item", outcome=term, item_code=item_code)
+    if provision_code:
+        return say("registry.rectification.screened.provision", outcome=term, provision=provision_code)
+    return say("registry.rectification.screened.outcome", outcome=term)
+
+
+def shortcoming_said(text: str, code: str | None = None, params: dict[str, object] | None = None) -> Said | str:
+    """A shortcoming as a step names it: its own message (assessment's code and parameters) when it has one,
+    else its text as written."""
+    if code and params and i18n.has(code):
+        return Said(code, dict(params))
+    return text
+
+
+def raised_detail(shortcoming: Said | str, screening: Said, deadline: date, basis: Said) -> Said:
+    return say("registry.rectification.step.raised", shortcoming=shortcoming, screened=screening, deadline=deadline.isoformat(), basis=basis)
+
+
+def continued_detail(report_id: str, screening: Said, deadline: date) -> Said:
+    return say("registry.rectification.step.continued", report=report_id, screened=screening, deadline=deadline.isoformat())
+
+
+def submitted_detail(n: int, attachments: int, late: bool, was: str) -> Said:
+    files = (say("registry.rectification.files.none") if attachments == 0 else say("registry.rectification.files.one") if attachments == 1
+             else say("registry.rectification.files.some", count=attachments))
+    code = "registry.rectification.step.submitted_late" if late else "registry.rectification.step.submitted"
+    return say(code, n=n, files=files, was=status_term(was))
+
+
+def cleared_detail(n: int, submitted_on: date, in_time: bool, deadline: date, reason: str | None) -> Said:
+    timing = say("registry.rectification.timing.in_time" if in_time else "registry.rectification.timing.late")
+    values = {"n": n, "submitted_on": submitted_on.isoformat(), "timing": timing, "deadline": deadline.isoformat(), "cleared": CLEARED_TERM}
+    if reason:
+        return say("registry.rectification.step.cleared_reason", **values, reason=reason)
+    return say("registry.rectification.step.cleared", **values)
+
+
+def returned_detail(n: int, reason: str | None) -> Said:
+    if reason:
+        return say("registry.rectification.step.returned_reason", n=n, reason=reason)
+    return say("registry.rectification.step.returned", n=n)
 
 
 SweepStep = Literal["reminded", "overdue"]
@@ -178,19 +262,17 @@ def sweep_step(status: str, deadline: date, reminded_for: date | None, today: da
     return None
 
 
-def reminder_detail(status: str, deadline: date, today: date, working_days_left: int, rules: RectificationRules) -> str:
-    when = "today" if deadline == today else f"in {working_days_left} working day{'' if working_days_left == 1 else 's'}"
-    pending = " (a correction awaits review)" if status == SUBMITTED else ""
-    return (f"deadline {deadline.isoformat()} {when}, not cleared yet{pending}: reminded once "
-            f"({rules.label()}: {rules.remind_working_days} working days before the deadline)")
+def reminder_detail(status: str, deadline: date, today: date, working_days_left: int, rules: RectificationRules) -> Said:
+    when = say("registry.rectification.when.today") if deadline == today else say("registry.rectification.when.in", days=working_days(working_days_left))
+    code = "registry.rectification.step.reminded_pending" if status == SUBMITTED else "registry.rectification.step.reminded"
+    return say(code, deadline=deadline.isoformat(), when=when, rules=rules.label_said(), remind=working_days(rules.remind_working_days))
 
 
-def overdue_detail(deadline: date, today: date, outcome: str | None = None) -> str:
-    days = (today - deadline).days
-    passed = f"deadline {deadline.isoformat()} passed {days} day{'' if days == 1 else 's'} ago without an accepted correction: "
+def overdue_detail(deadline: date, today: date, outcome: str | None = None) -> Said:
+    passed = {"deadline": deadline.isoformat(), "days": in_days((today - deadline).days)}
     if outcome == "no_violation":  # a recommendation: nothing to open a case for
-        return passed + "listed for the county to follow up (a recommendation, not a violation: no case)"
-    return passed + "listed for enforcement (the county may open a case from penalty's screening)"
+        return say("registry.rectification.step.overdue_recommendation", **passed)
+    return say("registry.rectification.step.overdue", **passed)
 
 
 # --------------------------------------------------------------------------- attachments
@@ -223,53 +305,57 @@ def _format_of(head: bytes) -> str | None:
     return next((name for signature, name in SIGNATURES.values() if head.startswith(signature)), None)
 
 
-def _kinds(types: Sequence[str]) -> str:
-    return ", ".join(SIGNATURES[t][1] for t in types)
-
-
-def filename_problem(name: str) -> str | None:
-    """Why ``name`` is not a sane file name to keep and offer for download, or None."""
+def filename_problem(name: str) -> Problem | None:
+    """Why ``name`` is not a sane file name to keep and offer for download, naming the file (``str()`` English,
+    ``code``/``params``, ``text(locale)`` Chinese by default), or None."""
+    file = repr(name[:MAX_FILENAME_LENGTH])
     if not name or not name.strip():
-        return "the file has no name"
+        return Problem("registry.attachment.no_name", file=file)
     if len(name) > MAX_FILENAME_LENGTH:
-        return f"the file name is {len(name)} characters long, at most {MAX_FILENAME_LENGTH}"
+        return Problem("registry.attachment.name_too_long", file=file, length=len(name), max=MAX_FILENAME_LENGTH)
     if any(unicodedata.category(c).startswith("C") for c in name):
-        return "the file name contains control or invisible format characters"
+        return Problem("registry.attachment.name_control", file=file)
     if any(c in name for c in '/\\:*?"<>|'):
-        return 'the file name may not contain / \\ : * ? " < > |'
+        return Problem("registry.attachment.name_forbidden", file=file)
     if name.strip(". ") == "" or name != name.strip():
-        return "the file name may not be only dots or start or end with spaces"
+        return Problem("registry.attachment.name_dots", file=file)
     return None
 
 
-def attachment_problems(uploads: Sequence[Upload], allowed_types: Sequence[str], max_bytes: int, max_files: int) -> list[tuple[str, str]]:
+def attachment_problems(uploads: Sequence[Upload], allowed_types: Sequence[str], max_bytes: int, max_files: int) -> list[tuple[str, Problem]]:
     """Every problem of the uploads, as (field, why): ``files`` for too many, ``files[i]`` naming the
-    file for each bad one. Empty: every file may be stored."""
-    problems: list[tuple[str, str]] = []
+    file for each bad one. Empty: every file may be stored. Each ``why`` is a message naming the file first
+    (``shared.problems.Problem``: ``str()`` English, ``code``/``params``, ``text(locale)`` Chinese by default)."""
+    problems: list[tuple[str, Problem]] = []
     if len(uploads) > max_files:
-        problems.append(("files", f"{len(uploads)} files: at most {max_files} may be attached to one correction"))
+        problems.append(("files", Problem("registry.attachment.too_many", count=len(uploads), max=max_files)))
     for upload in uploads:
         field = f"files[{upload.index}]"
-        label = repr(upload.filename[:MAX_FILENAME_LENGTH]) if upload.filename else "(no name)"
+        file = repr(upload.filename[:MAX_FILENAME_LENGTH])
 
-        def refuse(why: str) -> None:
-            problems.append((field, f"{label}: {why}"))
+        def refuse(code: str, **params: object) -> None:
+            problems.append((field, Problem(code, file=file, **params)))
 
         if problem := filename_problem(upload.filename):
-            refuse(problem)
+            problems.append((field, problem))
         if upload.content_type not in allowed_types:
-            refuse(f"type {upload.content_type or '(none)'} is not allowed: {_kinds(allowed_types)} only "
-                   f"({', '.join(allowed_types)})")
+            kinds = [SIGNATURES[t][1] for t in allowed_types]
+            if upload.content_type:
+                refuse("registry.attachment.type_not_allowed", type=upload.content_type, kinds=kinds, types=list(allowed_types))
+            else:
+                refuse("registry.attachment.type_missing", kinds=kinds, types=list(allowed_types))
             continue
         kind = SIGNATURES[upload.content_type][1]
         if upload.too_big:
-            refuse(f"larger than {max_bytes} bytes, the most one attachment may have")
+            refuse("registry.attachment.too_big", max_bytes=max_bytes)
         elif upload.size == 0:
-            refuse("the file is empty")
+            refuse("registry.attachment.empty")
         elif not upload.head.startswith(SIGNATURES[upload.content_type][0]):
             found = _format_of(upload.head)
-            refuse(f"declared {upload.content_type} but the content is not a {kind}"
-                   + (f" (it is a {found})" if found else f" (a {kind} starts with {SIGNATURES[upload.content_type][0]!r})"))
+            if found:
+                refuse("registry.attachment.content_other", type=upload.content_type, kind=kind, found=found)
+            else:
+                refuse("registry.attachment.content_unknown", type=upload.content_type, kind=kind, signature=repr(SIGNATURES[upload.content_type][0]))
         if upload.filename and not upload.filename.lower().endswith(EXTENSIONS[upload.content_type]):
-            refuse(f"a {kind} file's name ends in {' or '.join(EXTENSIONS[upload.content_type])}")
+            refuse("registry.attachment.extension", kind=kind, extensions=list(EXTENSIONS[upload.content_type]))
     return problems

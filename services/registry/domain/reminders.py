@@ -25,9 +25,15 @@ new report moves the due day, so it starts afresh; "due soon" then "overdue" are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from shared.dates import add_months
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+from services.registry.domain.words import Said, days as in_days, say
+from shared import i18n
+from shared.contracts.registry import render
+from shared.dates import add_months
 
 DUE_SOON = "reassessment_due_soon"
 OVERDUE = "reassessment_overdue"
@@ -64,11 +70,13 @@ class Reminder:
     days: int  # until the due day (due soon), or since it (overdue); never negative
     region_code: str
     enterprise_name: str
-    reason: str
+    reason: str  # in Chinese
+    code: str | None = None  # the reason's message code (``ReminderDue.code``)
+    params: Mapping[str, Any] = field(default_factory=dict)
 
-
-def _plural(n: int, word: str = "day") -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    def text(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The reason in ``locale`` (Chinese by default)."""
+        return render(self.code, self.params, self.reason, locale)
 
 
 def reminder_for(facts: EmployerFacts, today: date, within_days: int) -> Reminder | None:
@@ -76,28 +84,26 @@ def reminder_for(facts: EmployerFacts, today: date, within_days: int) -> Reminde
     if within_days < 0:
         raise ValueError(f"within_days must not be negative (got {within_days})")
 
-    def make(kind: str, due_on: date, days: int, reason: str) -> Reminder:
-        return Reminder(facts.credit_code, kind, due_on, days, facts.region_code, facts.name, reason)
+    def make(kind: str, due_on: date, days: int, reason: Said) -> Reminder:
+        return Reminder(facts.credit_code, kind, due_on, days, facts.region_code, facts.name, reason.text(), reason.code, reason.params)
 
     if facts.has_report:
-        due_on, basis = facts.next_assessment_due, "the current report's deadline"
+        due_on, basis = facts.next_assessment_due, say("registry.reminder.basis.deadline")
         if due_on is None:
             if facts.assessed_on is None:
                 return None
             due_on = add_months(facts.assessed_on, 12 * REASSESSMENT_YEARS)
-            basis = f"{REASSESSMENT_YEARS} years after the assessment of {facts.assessed_on.isoformat()}"
+            basis = say("registry.reminder.basis.fallback", years=REASSESSMENT_YEARS, assessed_on=facts.assessed_on.isoformat())
         else:
             if facts.assessed_on is not None:
-                basis = f"the assessment of {facts.assessed_on.isoformat()} is valid until then"
+                basis = say("registry.reminder.basis.valid_until", assessed_on=facts.assessed_on.isoformat())
         until = (due_on - today).days
+        due = {"years": REASSESSMENT_YEARS, "due_on": due_on.isoformat(), "basis": basis}
         if until < 0:
-            return make(OVERDUE, due_on, -until,
-                        f"re-assessment (every {REASSESSMENT_YEARS} years) was due {due_on.isoformat()} ({basis}): "
-                        f"{_plural(-until)} overdue")
+            return make(OVERDUE, due_on, -until, say("registry.reminder.overdue", **due, late=in_days(-until)))
         if until <= within_days:
-            when = "today" if until == 0 else f"in {_plural(until)}"
-            return make(DUE_SOON, due_on, until,
-                        f"re-assessment (every {REASSESSMENT_YEARS} years) due {due_on.isoformat()} ({basis}): {when}")
+            when = say("registry.reminder.when.today") if until == 0 else say("registry.reminder.when.in", days=in_days(until))
+            return make(DUE_SOON, due_on, until, say("registry.reminder.due_soon", **due, when=when))
         return None
 
     started = facts.production_started_on
@@ -107,9 +113,8 @@ def reminder_for(facts: EmployerFacts, today: date, within_days: int) -> Reminde
     since = (today - due_on).days
     if since <= 0:
         return None
-    return make(FIRST_OVERDUE, due_on, since,
-                f"no assessment report yet: a new employer's first assessment is due within {FIRST_ASSESSMENT_MONTHS} months "
-                f"of starting production ({started.isoformat()}), by {due_on.isoformat()}: {_plural(since)} overdue")
+    return make(FIRST_OVERDUE, due_on, since, say("registry.reminder.first_overdue", months=FIRST_ASSESSMENT_MONTHS, started=started.isoformat(),
+                                                  due_on=due_on.isoformat(), late=in_days(since)))
 
 
 ORDER = {OVERDUE: 0, FIRST_OVERDUE: 1, DUE_SOON: 2}

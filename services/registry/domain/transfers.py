@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.registry.domain.regions import RegionTree
+from services.registry.domain.words import Said, say
 
 PENDING, ACCEPTED, REFUSED, SUPERSEDED = "pending", "accepted", "refused", "superseded"
 STATUSES = (PENDING, ACCEPTED, REFUSED, SUPERSEDED)
@@ -24,8 +25,14 @@ def is_platform_county(tree: RegionTree, region_code: str) -> bool:
     return region_code in tree and tree.level(region_code) == "county"
 
 
+def not_a_county(region_code: str) -> Said:
+    """Why a move to ``region_code`` cannot be confirmed by anyone."""
+    return say("registry.transfer.not_a_county", region_code=region_code)
+
+
 def not_a_county_reason(region_code: str) -> str:
-    return f"region {region_code} is not a county of this platform: nobody there can confirm the move, the employer stays"
+    """:func:`not_a_county` in Chinese (what a refused transfer keeps as its reason)."""
+    return not_a_county(region_code).text()
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class ReportedRegion:
 
     supersede_pending: bool  # the pending transfer (if any) no longer matches what the employer says
     request: bool  # a new transfer request to ``reported``
-    refuse_at_once: str | None  # the reason, when the new request cannot be confirmed by anyone
+    refuse_at_once: Said | None  # the reason, when the new request cannot be confirmed by anyone
 
 
 def on_report(tree: RegionTree, archived: str, reported: str, pending_to: str | None) -> ReportedRegion:
@@ -50,5 +57,5 @@ def on_report(tree: RegionTree, archived: str, reported: str, pending_to: str | 
         return ReportedRegion(pending_to is not None, False, None)
     if pending_to == reported:
         return ReportedRegion(False, False, None)
-    refusal = None if is_platform_county(tree, reported) else not_a_county_reason(reported)
+    refusal = None if is_platform_county(tree, reported) else not_a_county(reported)
     return ReportedRegion(pending_to is not None, True, refusal)

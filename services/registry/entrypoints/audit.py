@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from services.registry import views
-from shared.auth import Principal, not_found
+from shared.auth import Principal
+from shared.errors import Refusal
 from shared.http import LimitQuery, CurrentPrincipal, UnitOfWorkDep
 from shared.identifiers import county_region_problem
 
@@ -21,9 +22,9 @@ RegionPath = Annotated[str, Path(min_length=1, max_length=12, description="count
 
 def _check_region(region_code: str, principal: Principal) -> None:
     if problem := county_region_problem(region_code):
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+        raise Refusal(422, problem.code, problem.params, field="region_code")
     if principal.role == "employer" or not principal.covers_region(region_code):
-        raise not_found(f"change log for region {region_code}")
+        raise Refusal(404, "errors.audit.chain_not_found", {"region_code": region_code})
 
 
 @router.get(

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
 from services.registry import views
 from services.registry.domain.exemptions import china_today
+from services.registry.entrypoints.http import archive_not_found
 from services.registry.entrypoints.overrides import REFUSALS
 from services.registry.service_layer import exemptions, overrides
-from shared.auth import not_found
 from shared.contracts import TEXT_LENGTH, FreeText, RequestModel, SaneDate
+from shared.errors import Refusal, refusal_of
 from shared.http import CreditCodePath, CurrentPrincipal, StaffPrincipal, UnitOfWorkDep
-from shared.runtime import invalid
 
 router = APIRouter(tags=["免检 exemptions"])
 
@@ -59,11 +59,11 @@ async def post_exemption(principal: StaffPrincipal, credit_code: CreditCodePath,
             today=china_today(),
         )))
     except overrides.NotInArchive as error:
-        raise not_found(f"archive for {credit_code}") from error
+        raise archive_not_found(credit_code) from error
     except exemptions.InvalidPeriod as error:
-        return invalid([{"field": "valid_until", "message": str(error)}], "the exemption is invalid")
+        raise refusal_of(error, 422, "errors.exemption.invalid_period", field="valid_until") from error
     except exemptions.ExemptionConflict as error:
-        raise HTTPException(status_code=409, detail=str(error)) from error
+        raise refusal_of(error, 409, "errors.exemption.conflict") from error
     return JSONResponse(status_code=201, content=row)
 
 
@@ -73,11 +73,11 @@ async def _revoke(uow: UnitOfWorkDep, principal: StaffPrincipal, credit_code: st
             lambda u: views.exemption_view(exemptions.revoke_by_staff(u, principal, credit_code, exemption_id, reason=reason))
         )
     except overrides.NotInArchive as error:
-        raise not_found(f"archive for {credit_code}") from error
+        raise archive_not_found(credit_code) from error
     except LookupError as error:
-        raise not_found(f"exemption {exemption_id} for {credit_code}") from error
+        raise Refusal(404, "errors.exemption.not_found", {"exemption_id": exemption_id, "credit_code": credit_code}) from error
     except exemptions.ExemptionConflict as error:
-        raise HTTPException(status_code=409, detail=str(error)) from error
+        raise refusal_of(error, 409, "errors.exemption.conflict") from error
 
 
 @router.post(
@@ -120,5 +120,5 @@ async def get_exemptions(principal: CurrentPrincipal, credit_code: CreditCodePat
 
     found = await uow.run(load)
     if found is None:
-        raise not_found(f"archive for {credit_code}")
+        raise archive_not_found(credit_code)
     return found

@@ -12,15 +12,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.registry.adapters.xlsx import figures_workbook
-from services.registry.domain.figures import Period, PeriodProblem, period
+from services.registry.domain.figures import MAX_PERIOD_YEARS, Period, PeriodProblem, period
 from services.registry.entrypoints.reports import XLSX, Regions, reader_region
 from services.registry.service_layer import figures as use_cases
 from shared.dates import CHINA, china_today
-from shared.http import FromQuery, ReaderPrincipal, RegionQuery, ToQuery, UnitOfWorkDep
+from shared.errors import Refusal
+from shared.http import FromQuery, ReaderLocale, ReaderPrincipal, RegionQuery, ToQuery, UnitOfWorkDep
 from shared.runtime import content_disposition
 
 router = APIRouter(tags=["figures 统计指标"])
@@ -37,10 +38,21 @@ _DESCRIPTION = (
 
 
 def _period(start: Any, end: Any) -> Period:
+    today = china_today()
     try:
-        return period(start, end, china_today())
+        return period(start, end, today)
     except PeriodProblem as problem:
-        raise HTTPException(status_code=422, detail=str(problem)) from problem
+        raise period_refusal(problem, start, end, today) from problem
+
+
+def period_refusal(problem: PeriodProblem, start: Any, end: Any, today: Any) -> Refusal:
+    """The 422 of a period that cannot be counted, naming its field (``from`` or ``to``) and why."""
+    if problem.field == "to":  # from given (a default from is 1 January of to's year), to by default today
+        return Refusal(422, "errors.period.too_long", {"start": start.isoformat(), "end": (end or today).isoformat(),
+                                                      "years": MAX_PERIOD_YEARS}, field="to")
+    if end is None:
+        return Refusal(422, "errors.period.start_after_today", {"start": start.isoformat(), "today": today.isoformat()}, field="from")
+    return Refusal(422, "errors.period.start_after_end", {"start": start.isoformat(), "end": end.isoformat()}, field="from")
 
 
 @router.get(
@@ -51,11 +63,12 @@ def _period(start: Any, end: Any) -> Period:
     responses=_RESPONSES,
 )
 async def get_figures(
-    principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, region_code: RegionQuery = None, start: FromQuery = None, end: ToQuery = None,
+    principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, locale: ReaderLocale, region_code: RegionQuery = None,
+    start: FromQuery = None, end: ToQuery = None,
 ) -> dict[str, Any]:
     code = reader_region(principal, region_code, tree)
     asked = _period(start, end)
-    return await uow.run(lambda u: use_cases.figures(u, tree, code, asked.start, asked.end))
+    return await uow.run(lambda u: use_cases.figures(u, tree, code, asked.start, asked.end, locale))
 
 
 @router.get(
@@ -66,12 +79,13 @@ async def get_figures(
     responses={**_RESPONSES, 200: {"content": {XLSX: {}}}},
 )
 async def get_figures_xlsx(
-    principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, region_code: RegionQuery = None, start: FromQuery = None, end: ToQuery = None,
+    principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, locale: ReaderLocale, region_code: RegionQuery = None,
+    start: FromQuery = None, end: ToQuery = None,
 ) -> Response:
     code = reader_region(principal, region_code, tree)
     asked = _period(start, end)
-    result = await uow.run(lambda u: use_cases.figures(u, tree, code, asked.start, asked.end))
+    result = await uow.run(lambda u: use_cases.figures(u, tree, code, asked.start, asked.end, locale))
     now = datetime.now(timezone.utc).astimezone(CHINA)
     name = f"{asked.start:%Y%m%d}-{asked.end:%Y%m%d}"
     disposition = content_disposition("attachment", f"figures-{code}-{name}.xlsx", f"统计指标-{result['region_name'] or code}-{name}.xlsx")
-    return Response(figures_workbook(result, now), media_type=XLSX, headers={"Content-Disposition": disposition})
+    return Response(figures_workbook(result, now, locale), media_type=XLSX, headers={"Content-Disposition": disposition})

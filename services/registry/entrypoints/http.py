@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from services.registry import views
-from shared.auth import Principal, not_found
+from shared.auth import Principal
 from shared.contracts import Category
+from shared.errors import Refusal
 from shared.http import RegionQuery, listed_region, LimitQuery, OffsetQuery, CreditCodePath, CurrentPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
@@ -24,8 +25,13 @@ router = APIRouter(tags=["archive 分类监督执法档案"])
 async def get_enterprise(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict:
     found = await uow.run(lambda u: views.enterprise(u.session, credit_code))
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]) and not _receiving(principal, found):
-        raise not_found(f"archive for {credit_code}")
+        raise archive_not_found(credit_code)
     return found
+
+
+def archive_not_found(credit_code: str) -> Refusal:
+    """404 for an employer without an archive, or one outside the caller's reach: the same answer."""
+    return Refusal(404, "errors.archive.not_found", {"credit_code": credit_code})
 
 
 def _receiving(principal: Principal, found: dict) -> bool:
@@ -57,7 +63,7 @@ async def list_enterprises(
     if own is None:  # staff and auditors: inside their jurisdiction only
         region_code = listed_region(principal, region_code)
     elif region_code is not None and (problem := region_problem(region_code)):
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+        raise Refusal(422, problem.code, problem.params, field="region_code")
     prefix = region_prefix(region_code) if region_code else None
 
     total, items = await uow.run(lambda u: views.enterprises(u.session, prefix, category, limit, offset, credit_code=own))

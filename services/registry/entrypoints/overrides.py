@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field, field_validator
 
@@ -17,7 +17,6 @@ from services.registry import views
 from services.registry.domain.exemptions import china_today
 from services.registry.domain.overrides import IndustryCatalogues, NoIndustryMatch
 from services.registry.service_layer import overrides
-from shared.auth import not_found
 from shared.contracts import (
     NAME_LENGTH,
     REF_LENGTH,
@@ -27,9 +26,10 @@ from shared.contracts import (
     SaneDate,
     validate_county_code,
 )
+from shared.errors import Refusal, refusal_of
 from shared.http import CreditCodePath, StaffPrincipal, UnitOfWorkDep
+from shared.problems import refusal
 from shared.rule_data import NoApplicableRules
-from shared.runtime import invalid
 
 router = APIRouter(tags=["overrides 档案调整"])
 
@@ -62,7 +62,7 @@ class IndustryClassificationIn(_In):
     def _codes(cls, codes: list[str]) -> list[str]:
         for code in codes:
             if not (1 <= len(code) <= 5 and code[0].isalpha() and code[0].isupper() and code[1:].isdigit()):
-                raise ValueError(f"{code!r} is not a GB/T 4754-2017 industry code (a letter then up to 4 digits, e.g. C3011)")
+                raise refusal("errors.field.industry_code", value=repr(code))
         return codes
 
 
@@ -94,9 +94,9 @@ async def answer(credit_code: str, work: Awaitable[Any], status_code: int = 201)
     try:
         content = await work
     except overrides.NotInArchive as error:
-        raise not_found(f"archive for {credit_code}") from error
+        raise Refusal(404, "errors.archive.not_found", {"credit_code": credit_code}) from error
     except overrides.ArchiveConflict as error:
-        raise HTTPException(status_code=409, detail=str(error)) from error
+        raise refusal_of(error, 409, "errors.archive.conflict", {"credit_code": credit_code}) from error
     return JSONResponse(status_code=status_code, content=content)
 
 
@@ -113,10 +113,7 @@ async def post_industry_classification(
     principal: StaffPrincipal, credit_code: CreditCodePath, body: IndustryClassificationIn, uow: UnitOfWorkDep, catalogues: Catalogues
 ) -> JSONResponse:
     if not principal.can_act_for(credit_code, body.region_code):
-        raise HTTPException(
-            status_code=403,
-            detail=f"region_code {body.region_code} is outside the jurisdiction of this {principal.role} token ({principal.region_code})",
-        )
+        raise Refusal(403, "errors.auth.region_outside_jurisdiction", {"region_code": body.region_code, "token_region": principal.region_code})
     command = overrides.IndustryClassification(
         credit_code, body.name, body.region_code, body.industry_codes, body.employees, body.reason, body.production_started_on
     )
@@ -125,9 +122,10 @@ async def post_industry_classification(
             lambda u: views.override_outcome(*overrides.classify_by_industry_by_staff(u, catalogues, command, principal, china_today()))
         ))
     except NoIndustryMatch as error:
-        return invalid([{"field": "industry_codes", "message": str(error)}], "no industry default")
+        raise Refusal(422, "errors.industry.no_match", {"industry_codes": list(body.industry_codes)}, field="industry_codes") from error
     except NoApplicableRules as error:
-        return invalid([{"field": "region_code", "message": str(error)}], "no industry catalogue")
+        raise Refusal(422, "errors.industry.no_catalogue", {"region_code": body.region_code, "day": china_today().isoformat()},
+                      field="region_code") from error
 
 
 @router.post(

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from services.registry import views
-from shared.auth import Principal, not_found
+from shared.auth import Principal
+from shared.errors import Refusal
 from shared.http import CreditCodePath, CurrentPrincipal, UnitOfWorkDep
 
 router = APIRouter(tags=["portrait 风险画像"])
@@ -23,10 +24,12 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 VersionPath = Annotated[int, Path(ge=1, le=1_000_000, description="a version of the portrait (1, 2, …)")]
 
 
-def _readable(principal: Principal, credit_code: str, found: dict[str, Any] | None, what: str) -> dict[str, Any]:
+def _readable(principal: Principal, credit_code: str, found: dict[str, Any] | None, version: int | None = None) -> dict[str, Any]:
     """``found`` when the caller may read the employer (the archive's county), else 404 as for no portrait."""
     if found is None or not principal.can_read(credit_code, found["region_code"]):
-        raise not_found(what)
+        if version is not None:
+            raise Refusal(404, "errors.portrait.version_not_found", {"credit_code": credit_code, "version": version})
+        raise Refusal(404, "errors.portrait.not_found", {"credit_code": credit_code})
     return found
 
 
@@ -40,7 +43,7 @@ def _readable(principal: Principal, credit_code: str, found: dict[str, Any] | No
     responses=_RESPONSES,
 )
 async def get_portrait(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict[str, Any]:
-    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code)), f"portrait for {credit_code}")
+    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code)))
 
 
 @router.get(
@@ -49,7 +52,7 @@ async def get_portrait(principal: CurrentPrincipal, credit_code: CreditCodePath,
     responses=_RESPONSES,
 )
 async def get_portrait_versions(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict[str, Any]:
-    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait_versions(u.session, credit_code)), f"portrait for {credit_code}")
+    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait_versions(u.session, credit_code)))
 
 
 @router.get(
@@ -59,4 +62,4 @@ async def get_portrait_versions(principal: CurrentPrincipal, credit_code: Credit
 )
 async def get_portrait_version(principal: CurrentPrincipal, credit_code: CreditCodePath, version: VersionPath,
                                uow: UnitOfWorkDep) -> dict[str, Any]:
-    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code, version)), f"portrait version {version} for {credit_code}")
+    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code, version)), version)

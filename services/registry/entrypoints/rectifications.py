@@ -9,10 +9,11 @@ read. An item outside the caller's reach answers 404, like one that does not exi
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -22,9 +23,10 @@ from services.registry.adapters.attachments import AttachmentMissing, Attachment
 from services.registry.domain import rectification as rules
 from services.registry.entrypoints.reports import reader_region
 from services.registry.service_layer import rectification
-from shared.auth import Principal, not_found
+from shared.auth import Principal
 from shared.contracts import TEXT_LENGTH, RequestModel
 from shared.dates import china_today
+from shared.errors import INVALID_REQUEST, Issue, Refusal, refusal_of
 from shared.http import (
     CurrentPrincipal,
     LimitQuery,
@@ -36,10 +38,11 @@ from shared.http import (
     valid_credit_code,
 )
 from shared.limits import MIB, route_body_limit
-from shared.runtime import content_disposition, invalid
+from shared.runtime import content_disposition
 from shared.settings import Settings
 
 router = APIRouter(tags=["整改 rectification"])
+log = logging.getLogger(__name__)
 
 ItemIdPath = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
                                  description="the rectification item's id (a UUID)")]
@@ -57,8 +60,12 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _missing(item_id: str) -> HTTPException:
-    return not_found(f"rectification item {item_id}")
+def _missing(item_id: str) -> Refusal:
+    return Refusal(404, "errors.rectification.not_found", {"item_id": item_id})
+
+
+def _no_items(subject: str | None) -> Refusal:
+    return Refusal(404, "errors.rectification.items_not_found", {"subject": subject or ""})
 
 
 # --------------------------------------------------------------------------- reads
@@ -85,7 +92,7 @@ async def get_rectifications(
         credit_code = valid_credit_code(credit_code)  # the same check (and 422) as a {credit_code} path parameter
     if principal.role == "employer":
         if credit_code not in (None, principal.credit_code) or region_code is not None:
-            raise not_found(f"rectification items for {credit_code or region_code}")
+            raise _no_items(credit_code or region_code)
         return await uow.run(lambda u: views.rectification_items(u.session, credit_code=principal.credit_code, status=status,
                                                                  limit=limit, offset=offset))
     region = reader_region(principal, region_code)
@@ -99,7 +106,7 @@ async def get_rectifications(
 
     found = await uow.run(load)
     if found is None:
-        raise not_found(f"rectification items for {credit_code}")
+        raise _no_items(credit_code)
     return found
 
 
@@ -145,14 +152,15 @@ async def get_attachment(principal: CurrentPrincipal, item_id: ItemIdPath, n: An
 
     row = await uow.run(load)
     if row is None:
-        raise not_found(f"attachment {n} of rectification item {item_id}")
+        raise Refusal(404, "errors.rectification.attachment_not_found", {"n": n, "item_id": item_id})
     store = request.app.state.attachments
     try:
         content = await run_in_threadpool(store.get, row["key"])
     except AttachmentMissing as error:
-        raise not_found(f"attachment {n} of rectification item {item_id} in the store") from error
+        raise Refusal(404, "errors.rectification.attachment_not_in_store", {"n": n, "item_id": item_id}) from error
     except AttachmentStoreError as error:
-        raise HTTPException(status_code=503, detail=f"the attachment store cannot be read: {error}") from error
+        log.warning("the attachment store cannot be read: %s", error)
+        raise Refusal(503, "errors.attachments.store_unreadable") from error
     name = row["filename"]
     extension = name[name.rfind("."):] if "." in name else ""
     ascii_name = name if _SAFE_ASCII.fullmatch(name) else f"attachment-{n}{extension if _SAFE_ASCII.fullmatch(extension) else ''}"
@@ -196,10 +204,10 @@ async def post_submission(
     files: Annotated[list[UploadFile], File(max_length=_settings.attachment_max_files, description="PDF, PNG or JPEG files")] = [],  # noqa: B006
 ) -> Any:
     if principal.role != "employer":
-        raise HTTPException(status_code=403, detail=f"only the employer submits its correction, not a {principal.role}'s token")
+        raise Refusal(403, "errors.rectification.employer_only")
     text = text.strip()
     if not text or "\x00" in text:
-        return invalid([{"field": "text", "message": "may not be empty or contain the NUL character"}])
+        raise Refusal(422, INVALID_REQUEST, errors=[Issue("text", "errors.rectification.text_invalid")])
     settings = runtime.settings
     max_bytes = settings.attachment_max_bytes
     rulebook = request.app.state.rectification_rules
@@ -220,11 +228,12 @@ async def post_submission(
     except rectification.ItemNotFound as error:
         raise _missing(item_id) from error
     except rectification.AttachmentsRefused as error:
-        return invalid([{"field": field, "message": why} for field, why in error.problems], "the attachments are refused: nothing was stored")
+        raise Refusal(422, "errors.attachments.refused", errors=[Issue.of(why, field) for field, why in error.problems]) from error
     except (rules.StepRefused, rectification.ConcurrentChange) as error:
-        raise HTTPException(status_code=409, detail=str(error)) from error
+        raise refusal_of(error, 409, "errors.rectification.step_refused", {"item_id": item_id}) from error
     except AttachmentStoreError as error:
-        raise HTTPException(status_code=503, detail=f"the attachment store cannot be written: {error}") from error
+        log.warning("the attachment store cannot be written: %s", error)
+        raise Refusal(503, "errors.attachments.store_unwritable") from error
 
 
 # --------------------------------------------------------------------------- staff's review
@@ -256,6 +265,6 @@ async def post_review(principal: StaffPrincipal, item_id: ItemIdPath, body: Revi
     except rectification.ItemNotFound as error:
         raise _missing(item_id) from error
     except rectification.ReviewProblem as error:
-        raise HTTPException(status_code=422, detail=str(error)) from error
+        raise refusal_of(error, 422, "errors.rectification.return_needs_reason", field=error.field) from error
     except (rules.StepRefused, rectification.ConcurrentChange) as error:
-        raise HTTPException(status_code=409, detail=str(error)) from error
+        raise refusal_of(error, 409, "errors.rectification.step_refused", {"item_id": item_id}) from error

@@ -11,15 +11,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from services.registry import views
 from services.registry.domain.regions import RegionTree
-from shared.auth import Principal, not_found
+from shared.auth import Principal
 from shared.contracts import EARLIEST_DATE, LATEST_DATE, MAX_HEADCOUNT
 from shared.dates import CHINA
-from shared.http import RegionQuery, LimitQuery, OffsetQuery, FromQuery, ToQuery, CurrentPrincipal, ReaderPrincipal, UnitOfWorkDep
+from shared.errors import Refusal
+from shared.http import ReaderLocale, RegionQuery, LimitQuery, OffsetQuery, FromQuery, ToQuery, CurrentPrincipal, ReaderPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.runtime import content_disposition
 
@@ -45,7 +46,7 @@ Regions = Annotated[RegionTree, Depends(region_tree)]
 
 def _checked_code(code: str, field: str) -> str:
     if problem := region_problem(code):
-        raise HTTPException(status_code=422, detail=f"{field}: {problem}")
+        raise Refusal(422, problem.code, problem.params, field=field)
     return code
 
 
@@ -54,8 +55,13 @@ def reader_region(principal: Principal, region_code: str | None, tree: RegionTre
     default its own: 422 for a malformed code, 404 outside the jurisdiction (or outside ``tree``, when given)."""
     code = _checked_code(region_code or principal.region_code or "", "region_code")
     if not principal.covers_region(code) or (tree is not None and code not in tree):
-        raise not_found(f"region {code}")
+        raise region_not_found(code)
     return code
+
+
+def region_not_found(code: str) -> Refusal:
+    """404 for a region not loaded, or outside the caller's jurisdiction: the same answer."""
+    return Refusal(404, "errors.region.not_found", {"region_code": code})
 
 
 @router.get(
@@ -66,7 +72,7 @@ def reader_region(principal: Principal, region_code: str | None, tree: RegionTre
 async def get_region(code: Annotated[str, Path(min_length=1, max_length=12)], principal: CurrentPrincipal, tree: Regions) -> dict[str, Any]:
     _checked_code(code, "code")
     if code not in tree:
-        raise not_found(f"region {code}")
+        raise region_not_found(code)
     return views.region_view(tree, code)
 
 
@@ -95,7 +101,7 @@ async def get_change_report(
 ) -> dict[str, Any]:
     code = reader_region(principal, region_code, tree)
     if start and end and start > end:
-        raise HTTPException(status_code=422, detail=f"from: {start.isoformat()} is after to {end.isoformat()}")
+        raise Refusal(422, "errors.period.start_after_end", {"start": start.isoformat(), "end": end.isoformat()}, field="from")
     return await uow.run(lambda u: views.classification_changes(u.session, tree, code, start, end))
 
 
@@ -123,10 +129,11 @@ async def get_small_employer_report(
     response_class=Response,
     responses={**_REPORT_RESPONSES, 200: {"content": {XLSX: {}}}},
 )
-async def get_archive_xlsx(principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, region_code: RegionQuery = None) -> Response:
+async def get_archive_xlsx(principal: ReaderPrincipal, tree: Regions, uow: UnitOfWorkDep, locale: ReaderLocale,
+                           region_code: RegionQuery = None) -> Response:
     code = reader_region(principal, region_code, tree)
     now = datetime.now(timezone.utc)
-    content, _ = await uow.run(lambda u: views.archive_xlsx(u.session, tree, code, now))
+    content, _ = await uow.run(lambda u: views.archive_xlsx(u.session, tree, code, now, locale))
     day = now.astimezone(CHINA).strftime("%Y%m%d")
     disposition = content_disposition("attachment", f"archive-{code}-{day}.xlsx", f"分类监督执法档案-{tree.name(code)}-{code}-{day}.xlsx")
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})

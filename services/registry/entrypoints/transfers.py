@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
 from services.registry import views
 from services.registry.domain.regions import RegionTree
 from services.registry.service_layer import overrides, transfers
-from shared.auth import not_found
 from shared.contracts import RequestModel
+from shared.errors import Refusal, refusal_of
 from shared.http import listed_region, RegionQuery, LimitQuery, OffsetQuery, CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
-from shared.runtime import invalid
 
 router = APIRouter(tags=["transfers 迁移"])
 
@@ -56,7 +55,7 @@ async def post_transfer_decision(
     principal: StaffPrincipal, credit_code: CreditCodePath, body: TransferDecisionIn, uow: UnitOfWorkDep, tree: Regions
 ) -> Any:
     if body.decision == "refuse" and not body.reason:
-        return invalid([{"field": "reason", "message": "a refusal needs its reason: both regions see it"}], "the decision is invalid")
+        raise Refusal(422, "errors.transfer.refusal_needs_reason", field="reason")
 
     def decide(u: Any) -> dict[str, Any]:
         record, row = transfers.decide_by_staff(u, principal, credit_code, body.decision, body.reason, tree)
@@ -66,11 +65,11 @@ async def post_transfer_decision(
     try:
         content = await uow.run(decide)
     except overrides.NotInArchive as error:
-        raise not_found(f"archive for {credit_code}") from error
+        raise Refusal(404, "errors.archive.not_found", {"credit_code": credit_code}) from error
     except transfers.TransferForbidden as error:
-        raise HTTPException(status_code=403, detail=str(error)) from error
+        raise refusal_of(error, 403, "errors.transfer.forbidden", {"credit_code": credit_code}) from error
     except overrides.ArchiveConflict as error:
-        raise HTTPException(status_code=409, detail=str(error)) from error
+        raise refusal_of(error, 409, "errors.archive.conflict", {"credit_code": credit_code}) from error
     return JSONResponse(status_code=200, content=content)
 
 

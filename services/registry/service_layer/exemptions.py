@@ -17,10 +17,12 @@ from datetime import date
 
 from services.registry.adapters.orm import EnterpriseRecord, ExemptionRecord
 from services.registry.domain import exemptions as rules
+from services.registry.domain.words import Said
 from services.registry.service_layer.overrides import actable_record
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import Principal
 from shared.contracts import ExemptionChanged, utc_now
+from shared.errors import coded
 
 log = logging.getLogger(__name__)
 PRODUCER = "registry"
@@ -38,7 +40,7 @@ def sweep_actor(today: date) -> str:
     return f"system:registry exemption sweep {today.isoformat()}"
 
 
-def _announce(uow: RegistryUnitOfWork, row: ExemptionRecord, record: EnterpriseRecord | None, exempt: bool, reason: str) -> None:
+def _announce(uow: RegistryUnitOfWork, row: ExemptionRecord, record: EnterpriseRecord | None, exempt: bool, reason: Said) -> None:
     uow.publish(
         ExemptionChanged(
             producer=PRODUCER,
@@ -48,12 +50,13 @@ def _announce(uow: RegistryUnitOfWork, row: ExemptionRecord, record: EnterpriseR
             exempt=exempt,
             valid_from=row.valid_from,
             valid_until=row.valid_until,
-            reason=reason,
+            reason=reason.text(),
+            **reason.message,
         ),
     )
 
 
-def _log(uow: RegistryUnitOfWork, row: ExemptionRecord, record: EnterpriseRecord | None, change: str, actor: str, reason: str) -> None:
+def _log(uow: RegistryUnitOfWork, row: ExemptionRecord, record: EnterpriseRecord | None, change: str, actor: str, reason: Said) -> None:
     category = record.category if record is not None else None
     uow.change_log.append(
         region_code=record.region_code if record is not None else row.region_code,
@@ -62,7 +65,7 @@ def _log(uow: RegistryUnitOfWork, row: ExemptionRecord, record: EnterpriseRecord
         category_before=category,
         category_after=category,
         actor=actor,
-        reason=reason,
+        reason=reason.text(),  # in Chinese
         payload={
             "exemption_id": row.id,
             "valid_from": row.valid_from.isoformat(),
@@ -81,13 +84,16 @@ def grant(
     if record is None:
         raise LookupError(credit_code)
     if problem := rules.period_problem(valid_from, valid_until, today):
-        raise InvalidPeriod(problem)
+        period = {"valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat(), "today": today.isoformat()}
+        raise coded(InvalidPeriod(problem), "errors.exemption.ends_before_start" if valid_until < valid_from
+                    else "errors.exemption.already_past", **period)
     for other in uow.exemptions.open_for(credit_code, rules.OPEN):
         if rules.overlaps(valid_from, valid_until, other.valid_from, other.valid_until):
-            raise ExemptionConflict(
+            raise coded(ExemptionConflict(
                 f"overlaps exemption {other.id} ({other.valid_from} – {other.valid_until}, {other.status}): "
                 "an employer holds one exemption at a time; revoke that one first"
-            )
+            ), "errors.exemption.overlaps", exemption_id=other.id, valid_from=other.valid_from.isoformat(),
+                valid_until=other.valid_until.isoformat())
     starts_now = valid_from <= today
     now = utc_now()
     row = ExemptionRecord(
@@ -96,10 +102,9 @@ def grant(
         granted_by=actor, granted_at=now, started_at=now if starts_now else None,
     )
     uow.exemptions.add(row)
-    when = "in force now" if starts_now else f"in force from {valid_from}"
-    _log(uow, row, record, "exemption_granted", actor, f"免检 {valid_from} – {valid_until} granted ({when}; basis {basis}): {reason}")
+    _log(uow, row, record, "exemption_granted", actor, rules.granted(valid_from, valid_until, today, basis, reason))
     if starts_now:
-        _announce(uow, row, record, True, f"免检 granted, in force {valid_from} – {valid_until}: {reason}")
+        _announce(uow, row, record, True, rules.granted_announced(valid_from, valid_until, reason))
     return row
 
 
@@ -109,11 +114,12 @@ def revoke(uow: RegistryUnitOfWork, credit_code: str, exemption_id: str, *, reas
         raise LookupError(exemption_id)
     was = row.status
     if was not in rules.OPEN or not uow.exemptions.claim(row, was, status=rules.REVOKED, ended_at=utc_now(), ended_by=actor, end_reason=reason):
-        raise ExemptionConflict(f"exemption {exemption_id} has already ended ({row.status})")
+        raise coded(ExemptionConflict(f"exemption {exemption_id} has already ended ({row.status})"), "errors.exemption.ended",
+                    exemption_id=exemption_id)
     record = uow.enterprises.get(credit_code)
-    _log(uow, row, record, "exemption_revoked", actor, f"免检 {row.valid_from} – {row.valid_until} revoked: {reason}")
+    _log(uow, row, record, "exemption_revoked", actor, rules.revoked(row.valid_from, row.valid_until, reason))
     if was == rules.IN_FORCE:  # a revoked exemption that never came into force was never announced
-        _announce(uow, row, record, False, f"免检 revoked: {reason}")
+        _announce(uow, row, record, False, rules.revoked_announced(reason))
     return row
 
 
@@ -121,7 +127,7 @@ def sweep_exemptions(uow: RegistryUnitOfWork, today: date) -> list[str]:
     """Start the exemptions due on ``today`` and expire those whose ``valid_until`` has passed.
 
     Idempotent: a second run on the same day finds nothing due and announces nothing. Returns
-    one line per change. The caller commits."""
+    one line per change (in Chinese). The caller commits."""
     done: list[str] = []
     open_rows = uow.exemptions.with_status(rules.OPEN)
     actor = sweep_actor(today)
@@ -133,20 +139,21 @@ def sweep_exemptions(uow: RegistryUnitOfWork, today: date) -> list[str]:
         if action == rules.START:
             if not uow.exemptions.claim(row, rules.GRANTED, status=rules.IN_FORCE, started_at=now):
                 continue
-            change, exempt, text = "exemption_started", True, f"免检 {row.valid_from} – {row.valid_until} came into force"
+            change, exempt = "exemption_started", True
         elif action == rules.END:
             if not uow.exemptions.claim(row, rules.IN_FORCE, status=rules.EXPIRED, ended_at=now, ended_by=actor, end_reason="expired"):
                 continue
-            change, exempt, text = "exemption_expired", False, f"免检 {row.valid_from} – {row.valid_until} expired after {row.valid_until}"
+            change, exempt = "exemption_expired", False
         else:  # LAPSE: its whole period passed before any sweep saw it; it was never announced
             if not uow.exemptions.claim(row, rules.GRANTED, status=rules.EXPIRED, ended_at=now, ended_by=actor, end_reason="lapsed"):
                 continue
-            change, exempt, text = "exemption_expired", None, f"免检 {row.valid_from} – {row.valid_until} lapsed before coming into force"
+            change, exempt = "exemption_expired", None
+        said = rules.swept(action, row.valid_from, row.valid_until)
         record = uow.enterprises.get(row.credit_code)
-        _log(uow, row, record, change, actor, text)
+        _log(uow, row, record, change, actor, said)
         if exempt is not None:
-            _announce(uow, row, record, exempt, text)
-        done.append(f"{row.credit_code} {row.id}: {text}")
+            _announce(uow, row, record, exempt, said)
+        done.append(f"{row.credit_code} {row.id}: {said.text()}")
     return done
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from services.registry.domain import figures as rules
 from services.registry.domain.regions import RegionTree
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared import i18n
 from shared.jurisdiction import region_prefix
 
 
@@ -22,9 +23,11 @@ def _county_name(tree: RegionTree, code: str) -> str | None:
     return node.name if node is not None else None
 
 
-def figures(uow: RegistryUnitOfWork, tree: RegionTree, region_code: str, start: date, end: date) -> dict[str, Any]:
+def figures(uow: RegistryUnitOfWork, tree: RegionTree, region_code: str, start: date, end: date,
+            locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
     """The figures of every county of ``region_code`` (a county: itself) for the period ``start``–``end``
-    (China dates, both included; the caller checked them with ``domain.figures.period``)."""
+    (China dates, both included; the caller checked them with ``domain.figures.period``); their definitions in
+    ``locale`` (Chinese by default; the route passes the reader's language)."""
     prefix = region_prefix(region_code)
     facts = uow.portrait_facts
     coverage = facts.coverage(prefix, end)
@@ -53,5 +56,5 @@ def figures(uow: RegistryUnitOfWork, tree: RegionTree, region_code: str, start: 
         "period": rules.Period(start, end).view(),
         "rows": rows,
         "totals": rules.totals(region_code, name, rows),
-        "definitions": dict(rules.DEFINITIONS),
+        "definitions": rules.definitions(locale),
     }

@@ -16,7 +16,9 @@ from services.registry.domain.archive import (
     changes,
     changes_only_details,
     details_reason,
+    report_basis,
 )
+from services.registry.domain.words import Said, joined, say
 from services.registry.domain.regions import RegionTree
 from services.registry.service_layer import chain_log, overrides, transfers
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
@@ -80,11 +82,13 @@ def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified,
             became_current=decision.becomes_current,
         )
     )
-    cleared: list[str] = []
+    cleared: list[Said] = []
     if decision.becomes_current and record is not None:
         # RULES §5: a newer report starts again from its own result; earlier overrides are cleared
         # (kept in the history) and an open dispute is closed — see domain/overrides.py
-        cleared = overrides.clear_for_new_basis(uow, record, f"report {submission_id} (archive version {version_number})")
+        cleared = overrides.clear_for_new_basis(
+            uow, record, say("registry.override.cleared_by.report", submission_id=submission_id, version=version_number).text()
+        )
     record = record or EnterpriseRecord(credit_code=event.credit_code)
     record.latest_version = version_number
     if decision.becomes_current:  # always for the first archive
@@ -101,7 +105,7 @@ def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified,
     changed = changes(before, held(record)) if decision.becomes_current else []  # type: ignore[arg-type]
     if changed:
         reason = (
-            details_reason(f"report {submission_id}", changed, event.category)
+            details_reason(report_basis(submission_id), changed, event.category)
             if changes_only_details(changed)
             else decision.reason(submission_id, event.category)
         )
@@ -117,7 +121,8 @@ def archive_classification(uow: RegistryUnitOfWork, event: AssessmentClassified,
                 hazard_grade=event.hazard_grade,
                 management_grade=event.management_grade,
                 submission_id=event.submission_id,
-                reason=reason,
+                reason=reason.text(),
+                **reason.message,
                 industry_codes=list(record.industry_codes or event.industry_codes),
                 employees=record.employees,
                 changed=changed,  # type: ignore[arg-type]
@@ -130,31 +135,30 @@ def _log_archived(
     event: AssessmentClassified,
     decision: ArchiveDecision,
     region: str,
-    cleared: list[str] | None = None,
+    cleared: list[Said] | None = None,
     transfer: TransferRecord | None = None,
 ) -> None:
     """The hash-chained change log (RULES §8): one entry per archived version, in the chain of the
     region the employer is archived in. A report naming another region says so (and what became of
     the transfer it asks for); the employer moves only when the receiving region accepts, which
-    leaves entries in both chains (``service_layer.transfers``)."""
+    leaves entries in both chains (``service_layer.transfers``). The reason is kept in Chinese."""
     submission_id = str(event.submission_id)
     category_after = event.category if decision.becomes_current else decision.previous_category
     if not decision.becomes_current:
-        reason = f"report {submission_id} (assessed {event.assessed_on.isoformat()}) archived as history only: a later assessment is current"
+        said = say("registry.archive.log.history_only", submission_id=submission_id, assessed_on=event.assessed_on.isoformat())
     elif decision.announce:
-        reason = decision.reason(submission_id, event.category)
+        said = decision.reason(submission_id, event.category)
     else:
-        reason = f"report {submission_id} confirmed the category {event.category}"
+        said = say("registry.archive.log.confirmed", submission_id=submission_id, category=event.category)
     notes = list(cleared or [])
     if event.region_code != region:
         if transfer is not None and transfer.status == "refused":
-            notes.append(f"it names region {event.region_code}: transfer refused ({transfer.reason})")
+            notes.append(say("registry.archive.log.transfer_refused", region_code=event.region_code, reason=transfer.reason or ""))
         elif transfer is not None:
-            notes.append(f"it names region {event.region_code}: transfer {transfer.id} pending, the employer stays in {region} until {event.region_code} accepts")
+            notes.append(say("registry.archive.log.transfer_pending", region_code=event.region_code, transfer_id=transfer.id, region=region))
         else:
-            notes.append(f"it names region {event.region_code}; the employer stays in {region}")
-    if notes:
-        reason = "; ".join([reason, *notes])
+            notes.append(say("registry.archive.log.other_region", region_code=event.region_code, region=region))
+    reason = joined([said, *notes])
     uow.change_log.append(
         region_code=region,
         credit_code=event.credit_code,
@@ -173,7 +177,7 @@ def _log_archived(
             "assessed_on": event.assessed_on.isoformat(),
             "rule_set": event.rule_set.model_dump(mode="json"),
             "became_current": decision.becomes_current,
-            **({"cleared": cleared} if cleared else {}),
+            **({"cleared": [note.text() for note in cleared]} if cleared else {}),
             **({"reported_region_code": event.region_code} if event.region_code != region else {}),
             **({"transfer": {"id": transfer.id, "to_region_code": transfer.to_region, "status": transfer.status}} if transfer else {}),
         },

@@ -25,11 +25,15 @@ from services.registry.domain.archive import (
     changes,
     changes_only_details,
     details_reason,
+    industry_basis,
+    report_basis,
 )
+from services.registry.domain.words import Said, joined, say
 from services.registry.service_layer import chain_log
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import Principal
 from shared.contracts import CATEGORIES, ClassificationChanged, PenaltyDecided, utc_now
+from shared.errors import coded
 
 log = logging.getLogger(__name__)
 PRODUCER = "registry"
@@ -83,20 +87,23 @@ def _next_version(record: EnterpriseRecord) -> int:
 
 
 def _basis_label(record: EnterpriseRecord) -> str:
-    return f"report {record.submission_id}" if record.report_version is not None else "the industry default"
+    """What an upgrade applies to, as kept in its details (in Chinese): the current report, or the industry default."""
+    basis = report_basis(record.submission_id or "") if record.report_version is not None else say("registry.archive.basis.industry_default")
+    return basis.text()
 
 
 def _held(record: EnterpriseRecord) -> Held:
     return Held.of(record.category, record.region_code, record.name, record.industry_codes or [], record.employees)
 
 
-def clear_for_new_basis(uow: RegistryUnitOfWork, record: EnterpriseRecord | None, cleared_by: str, at: datetime | None = None) -> list[str]:
+def clear_for_new_basis(uow: RegistryUnitOfWork, record: EnterpriseRecord | None, cleared_by: str, at: datetime | None = None) -> list[Said]:
     """A new basis starts again from its own result: clear every active override of the employer
-    (kept in the history, marked) and close an open dispute. Returns one note per cleared entry."""
+    (kept in the history, marked with ``cleared_by``, in Chinese) and close an open dispute. Returns one
+    note per cleared entry."""
     if record is None:
         return []
     at = at or utc_now()
-    notes: list[str] = []
+    notes: list[Said] = []
     active = [r for r in uow.overrides.for_employer(record.credit_code) if r.cleared_at is None]
     cleared_versions = {o.version for o in rules.to_clear(as_rule(r) for r in active)}
     for row in active:
@@ -104,17 +111,20 @@ def clear_for_new_basis(uow: RegistryUnitOfWork, record: EnterpriseRecord | None
             continue
         row.cleared_at, row.cleared_by = at, cleared_by
         if row.kind == rules.ENFORCEMENT_UPGRADE:
-            case = f", case {row.case_ref}" if row.case_ref else ""
-            notes.append(f"clears the enforcement upgrade of archive version {row.version} ({row.category_before} → {row.category_after}{case})")
+            upgrade = {"version": row.version, "before": row.category_before, "after": row.category_after}
+            notes.append(say("registry.override.note.upgrade_cleared_case", **upgrade, case_ref=row.case_ref) if row.case_ref
+                         else say("registry.override.note.upgrade_cleared", **upgrade))
         elif row.kind == rules.INDUSTRY_DEFAULT:
-            notes.append(f"replaces the industry default of archive version {row.version} ({row.category_after})")
+            notes.append(say("registry.override.note.default_replaced", version=row.version, category=row.category_after))
     if record.dispute_status is not None:
-        notes.append(f"closes the dispute of report {record.submission_id} ({rules.DISPUTE_LABELS[record.dispute_status]})")
+        notes.append(say("registry.override.note.dispute_closed", submission_id=record.submission_id,
+                         state=say(rules.DISPUTE_CODES[record.dispute_status])))
         record.dispute_status = None
     return notes
 
 
-def _announce(uow: RegistryUnitOfWork, record: EnterpriseRecord, previous_category: str | None, reason: str, changed: list[str]) -> None:
+def _announce(uow: RegistryUnitOfWork, record: EnterpriseRecord, previous_category: str | None, reason: Said, changed: list[str]) -> None:
+    """Announce what other services hold about the employer; ``reason`` in Chinese, with its code and parameters."""
     uow.publish(
         ClassificationChanged(
             producer=PRODUCER,
@@ -127,7 +137,8 @@ def _announce(uow: RegistryUnitOfWork, record: EnterpriseRecord, previous_catego
             hazard_grade=record.hazard_grade,  # type: ignore[arg-type]
             management_grade=record.management_grade,  # type: ignore[arg-type]
             submission_id=record.submission_id,  # type: ignore[arg-type]
-            reason=reason,
+            reason=reason.text(),
+            **reason.message,
             industry_codes=list(record.industry_codes or []),
             employees=record.employees,
             changed=changed,  # type: ignore[arg-type]
@@ -203,10 +214,11 @@ def classify_by_industry(
     and :class:`services.registry.domain.overrides.NoIndustryMatch` when no industry is in the catalogue."""
     record = uow.enterprises.get(request.credit_code)
     if record is not None and record.report_version is not None:
-        raise ArchiveConflict(
+        raise coded(ArchiveConflict(
             f"the archive already classifies {request.credit_code} from report {record.submission_id} "
             f"(category {record.category}): an industry default is only for an employer without a usable report"
-        )
+        ), "errors.archive.classified_from_report", credit_code=request.credit_code, submission_id=record.submission_id,
+            category=record.category)
     catalogue = catalogues.in_force(request.region_code, today)
     default = rules.industry_default(catalogue, request.industry_codes)
     details = {
@@ -221,7 +233,7 @@ def classify_by_industry(
             for m in default.matches
         ],
         "unmatched": list(default.unmatched),
-        "trace": [{"rule": rule, "detail": detail} for rule, detail in default.trace],
+        "trace": [entry.model_dump(mode="json") for entry in default.trace],
     }
     previous_category = record.category if record is not None else None
     previous_region = record.region_code if record is not None else None
@@ -231,33 +243,36 @@ def classify_by_industry(
             credit_code=request.credit_code, name=request.name, region_code=request.region_code, employees=request.employees,
             category=default.category, archive_version=0, latest_version=0, source="industry",
         )
-        notes: list[str] = []
+        notes: list[Said] = []
     else:
-        notes = clear_for_new_basis(uow, record, f"industry classification of archive version {record.latest_version + 1}")
+        notes = clear_for_new_basis(uow, record, say("registry.override.cleared_by.industry", version=record.latest_version + 1).text())
     moved_from = previous_region if previous_region not in (None, request.region_code) else None
     record.name, record.region_code = request.name, request.region_code
     record.industry_codes, record.employees = list(request.industry_codes), request.employees
     record.category, record.source = default.category, "industry"
     if request.production_started_on is not None:
         record.production_started_on = request.production_started_on
-    matched = ", ".join(f"{m.industry_code} → {m.entry.code} {m.entry.name} ({m.entry.nature})" for m in default.matches)
-    summary = f"industry default {default.category} ({default.nature} industry; catalogue {catalogue.jurisdiction} {catalogue.version}: {matched})"
+    matched = [say("registry.override.industry_default.match", industry_code=m.industry_code, entry_code=m.entry.code, entry_name=m.entry.name,
+                   nature=m.entry.nature) for m in default.matches]
+    summary = say("registry.override.industry_default.summary", category=default.category, nature=default.nature,
+                  catalogue=f"{catalogue.jurisdiction} {catalogue.version}", matches=matched)
     if moved_from:
         uow.change_log.lock_regions([request.region_code, moved_from])
     row = _record(
         uow, record, rules.INDUSTRY_DEFAULT, before=previous_category, after=default.category, actor=actor,
-        reason=request.reason, details=details, log_reason="; ".join([f"{request.reason}: {summary}", *notes]),
+        reason=request.reason, details=details,
+        log_reason=joined([say("registry.override.log.with_reason", reason=request.reason, summary=summary), *notes]),
     )
     if moved_from:
         uow.change_log.append(
             region_code=moved_from, credit_code=record.credit_code, change="region_left",
             category_before=previous_category, category_after=None, actor=actor,
-            reason=f"industry classification moved the employer to region {request.region_code}",
+            reason=say("registry.override.log.region_left", region_code=request.region_code).text(),
             payload={"version": row.version, "to_region_code": request.region_code},
         )
     changed = changes(before, _held(record))
     if changed:
-        reason = details_reason("the industry classification", changed, default.category) if changes_only_details(changed) else summary
+        reason = details_reason(industry_basis(), changed, default.category) if changes_only_details(changed) else summary
         _announce(uow, record, previous_category, reason, changed)
     return row
 
@@ -284,15 +299,17 @@ def upgrade(
     before = record.category
     after = rules.raise_category(before, steps)
     record.category = after
-    bounded = "" if CATEGORIES.index(after) - CATEGORIES.index(before) == steps else f" (bounded: {before} → {after}, 丙 is the highest)"
-    case = f" [case {case_ref}]" if case_ref else ""
+    bounded = CATEGORIES.index(after) - CATEGORIES.index(before) != steps
+    logged = (say("registry.override.log.upgrade_case", steps=steps, case_ref=case_ref, reason=reason) if case_ref
+              else say("registry.override.log.upgrade", steps=steps, reason=reason))
     row = _record(
         uow, record, rules.ENFORCEMENT_UPGRADE, before=before, after=after, steps=steps, actor=actor, reason=reason,
         case_ref=case_ref, details={**(details or {}), "basis": _basis_label(record)},
-        log_reason=f"enforcement upgrade by {steps} step{'s' if steps > 1 else ''}{case}: {reason}{bounded}",
+        log_reason=joined([logged, *([say("registry.override.note.bounded", before=before, after=after, highest=CATEGORIES[-1])] if bounded else [])]),
     )
     if after != before:
-        _announce(uow, record, before, f"enforcement upgrade {before} → {after}{case}: {reason}", ["category"])
+        _announce(uow, record, before, say("registry.override.reason.upgrade_case", before=before, after=after, case_ref=case_ref, reason=reason)
+                  if case_ref else say("registry.override.reason.upgrade", before=before, after=after, reason=reason), ["category"])
     return row
 
 
@@ -310,7 +327,8 @@ def upgrade_for_major_violation(uow: RegistryUnitOfWork, event: PenaltyDecided) 
         uow,
         event.credit_code,
         steps=1,
-        reason=f"major violation found in case {case_ref} (item {event.item_code}, decision {event.decision})",
+        reason=say("registry.override.reason.major_violation", case_ref=case_ref, item_code=event.item_code,
+                   decision=say("registry.decision.penalty" if event.decision == "penalty" else "registry.decision.no_penalty")).text(),
         actor=chain_log.system_actor(event.producer, event.event_id),
         case_ref=case_ref,
         details={"source_event_id": str(event.event_id), "item_code": event.item_code, "decision": event.decision},
@@ -327,11 +345,13 @@ def dispute(uow: RegistryUnitOfWork, credit_code: str, *, reason: str, actor: st
     try:
         status = rules.after_dispute(record.dispute_status, record.report_version is not None)
     except rules.DisputeStateError as error:
-        raise ArchiveConflict(str(error)) from error
+        code = ("errors.dispute.no_report" if record.report_version is None else "errors.dispute.already_disputed"
+                if record.dispute_status == "disputed" else "errors.dispute.resubmission_requested")
+        raise coded(ArchiveConflict(str(error)), code, credit_code=credit_code) from error
     record.dispute_status = status
     return _record(
         uow, record, rules.DISPUTE, before=record.category, after=record.category, actor=actor, reason=reason,
-        details={"status": status}, log_reason=f"report {record.submission_id} disputed: {reason}",
+        details={"status": status}, log_reason=say("registry.override.log.dispute", submission_id=record.submission_id, reason=reason).text(),
     )
 
 
@@ -342,13 +362,13 @@ def verify(uow: RegistryUnitOfWork, credit_code: str, *, finding: str, resubmiss
     try:
         status = rules.after_verification(record.dispute_status, resubmission_requested)
     except rules.DisputeStateError as error:
-        raise ArchiveConflict(str(error)) from error
+        raise coded(ArchiveConflict(str(error)), "errors.dispute.not_disputed", credit_code=credit_code) from error
     record.dispute_status = status
-    outcome = "resubmission requested" if resubmission_requested else "no resubmission"
+    outcome = say("registry.override.verification.resubmission" if resubmission_requested else "registry.override.verification.no_resubmission")
     return _record(
         uow, record, rules.VERIFICATION, before=record.category, after=record.category, actor=actor, reason=finding,
         details={"status": status, "resubmission_requested": resubmission_requested},
-        log_reason=f"report {record.submission_id} verified on site ({outcome}): {finding}",
+        log_reason=say("registry.override.log.verification", submission_id=record.submission_id, outcome=outcome, finding=finding).text(),
     )
 
 
@@ -370,10 +390,11 @@ def classify_by_industry_by_staff(
     if record is not None and not principal.can_act_for(request.credit_code, record.region_code):
         raise NotInArchive(request.credit_code)
     if record is not None and record.region_code != request.region_code:  # RULES §5a: the archive's region is the employer's
-        raise ArchiveConflict(
+        raise coded(ArchiveConflict(
             f"{request.credit_code} is archived in {record.region_code}, not {request.region_code}: a move between counties "
             "is a transfer (迁移) the receiving county accepts"
-        )
+        ), "errors.archive.other_region", credit_code=request.credit_code, archived_region=record.region_code,
+            region_code=request.region_code)
     row = classify_by_industry(uow, catalogues, request, principal.describe(), today)
     uow.commit()
     return uow.enterprises.get(request.credit_code), row  # type: ignore[return-value]

@@ -43,11 +43,17 @@ from services.registry.domain.portrait import (
     draw,
     summary,
 )
+from services.registry.domain.words import Said, say
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.contracts import AssessmentClassified, PenaltyDecided, PortraitChanged, RectificationProgressed, ScreeningRecorded
 from shared.dates import china_today
 
 GROUP_SUFFIX = "portrait"  # consumer group <prefix>.registry.portrait
+STEP_WORDS = {  # a rectification step in words, as a portrait's reason names it
+    "raised": "registry.portrait.step.raised", "continued": "registry.portrait.step.continued", "submitted": "registry.portrait.step.submitted",
+    "returned": "registry.portrait.step.returned", "cleared": "registry.portrait.step.cleared", "reminded": "registry.portrait.step.reminded",
+    "overdue": "registry.portrait.step.overdue",
+}
 PRODUCER = "registry"
 _NAMESPACE = uuid.UUID("7b0e4f52-93a1-4c2d-8e55-2f6a1c9d4b13")  # fixed: ids must not change between releases
 
@@ -74,7 +80,8 @@ def _record_report(uow: RegistryUnitOfWork, event: AssessmentClassified) -> None
     row.assessed_on, row.classified_on, row.classified_at = event.assessed_on, china_today(event.occurred_at), event.occurred_at
     row.hazard_grade, row.management_grade, row.score = event.hazard_grade, event.management_grade, event.score
     row.factors = [{"factor": f.factor, "nature": f.nature, "exposed": f.exposed, "compliant": f.compliant} for f in event.factors]
-    row.shortcomings = [{"code": s.code, "text": s.text} for s in event.shortcomings]
+    row.shortcomings = [{"code": s.code, "text": s.text, **({"message": {"code": s.message_code, "params": dict(s.params)}} if s.params else {})}
+                        for s in event.shortcomings]
     uow.portrait_facts.add_report(row)
 
 
@@ -122,7 +129,7 @@ def facts_of(uow: RegistryUnitOfWork, credit_code: str) -> PortraitFacts:
             submission_id=r.submission_id, region_code=r.region_code, enterprise_name=r.enterprise_name, assessed_on=r.assessed_on, classified_on=r.classified_on,
             classified_at=r.classified_at, hazard_grade=r.hazard_grade, management_grade=r.management_grade, score=r.score,
             factors=tuple(ExposedFactor(f["factor"], f["nature"], f["exposed"], f["compliant"]) for f in r.factors),
-            shortcomings=tuple(DisclosedShortcoming(s["code"], s["text"]) for s in r.shortcomings),
+            shortcomings=tuple(DisclosedShortcoming(s["code"], s["text"], s.get("message")) for s in r.shortcomings),
         )
         for r in uow.portrait_facts.reports(credit_code)
     )
@@ -139,11 +146,12 @@ def facts_of(uow: RegistryUnitOfWork, credit_code: str) -> PortraitFacts:
 # --------------------------------------------------------------------------- drawing and versioning
 
 
-def redraw(uow: RegistryUnitOfWork, credit_code: str, rules: PortraitRuleBook, at: datetime, trigger: str,
+def redraw(uow: RegistryUnitOfWork, credit_code: str, rules: PortraitRuleBook, at: datetime, trigger: Said,
            region_code: str | None = None) -> PortraitVersion | None:
     """Draw the employer's portrait from the projection; keep and announce a new version when its content
-    changed (None: unchanged, or nothing known yet). ``at``: the time of the event that triggered it;
-    ``region_code``: the event's county, when the projection holds no report to tell it."""
+    changed (None: unchanged, or nothing known yet). ``at``: the time of the event that triggered it (``trigger``
+    says which, in words); ``region_code``: the event's county, when the projection holds no report to tell it.
+    The version keeps its reason in Chinese; the announcement carries its code and parameters beside it."""
     facts = facts_of(uow, credit_code)
     as_of = facts.as_of()
     if as_of is None:
@@ -166,11 +174,12 @@ def redraw(uow: RegistryUnitOfWork, credit_code: str, rules: PortraitRuleBook, a
     previous_row = uow.portraits.version(credit_code, record.version) if record is not None else None
     previous = {"rule_set": previous_row.rule_set, "dimensions": previous_row.dimensions} if previous_row is not None else None
     version = (record.version if record is not None else 0) + 1
-    reason = describe_change(previous, content, trigger)
+    said = describe_change(previous, content, trigger)
+    reason = said.text()
     event_id = uuid.uuid5(_NAMESPACE, f"portrait|{credit_code}|{version}|{digest}")
     row = PortraitVersion(
         credit_code=credit_code, version=version, content_hash=digest, rule_set=content["rule_set"], dimensions=content["dimensions"],
-        trace=[{"rule": rule, "detail": detail} for rule, detail in portrait.trace], as_of=as_of, computed_at=at, reason=reason,
+        trace=[entry.model_dump(mode="json") for entry in portrait.trace], as_of=as_of, computed_at=at, reason=reason,
         event_id=str(event_id),
     )
     uow.portraits.add_version(row)
@@ -180,7 +189,7 @@ def redraw(uow: RegistryUnitOfWork, credit_code: str, rules: PortraitRuleBook, a
     uow.portraits.add(record)
     uow.publish(PortraitChanged(
         event_id=event_id, producer=PRODUCER, credit_code=credit_code, region_code=region, enterprise_name=name, version=version,
-        dimensions=summary(content["dimensions"]), reason=reason,  # type: ignore[arg-type]
+        dimensions=summary(content["dimensions"]), reason=reason, **said.message,  # type: ignore[arg-type]
     ))
     return row
 
@@ -191,7 +200,8 @@ def redraw(uow: RegistryUnitOfWork, credit_code: str, rules: PortraitRuleBook, a
 def classified(uow: RegistryUnitOfWork, event: AssessmentClassified, rules: PortraitRuleBook) -> None:
     """``ohs.assessments.classified``: the report's grades and shortcomings enter the portrait."""
     _record_report(uow, event)
-    redraw(uow, event.credit_code, rules, event.occurred_at, f"report {event.submission_id} (assessed {event.assessed_on.isoformat()})",
+    redraw(uow, event.credit_code, rules, event.occurred_at,
+           say("registry.portrait.trigger.report", submission_id=str(event.submission_id), assessed_on=event.assessed_on.isoformat()),
            event.region_code)
 
 
@@ -199,7 +209,8 @@ def rectification_progressed(uow: RegistryUnitOfWork, event: RectificationProgre
     """``ohs.registry.rectification-progressed``: an item raised, moved on, or cleared (解除: it leaves the portrait)."""
     _record_step(uow, event)
     redraw(uow, event.credit_code, rules, event.occurred_at,
-           f"rectification item {event.item_id} {event.step} ({event.shortcoming_code}, {event.on.isoformat()})", event.region_code)
+           say("registry.portrait.trigger.rectification", item_id=str(event.item_id), step=say(STEP_WORDS[event.step]),
+               shortcoming_code=event.shortcoming_code, on=event.on.isoformat()), event.region_code)
 
 
 def penalty_decided(uow: RegistryUnitOfWork, event: PenaltyDecided, rules: PortraitRuleBook) -> None:
@@ -207,7 +218,9 @@ def penalty_decided(uow: RegistryUnitOfWork, event: PenaltyDecided, rules: Portr
     archived = uow.enterprises.get(event.credit_code)
     region = event.region_code or (archived.region_code if archived is not None else None)
     _record_decision(uow, event, region)
-    redraw(uow, event.credit_code, rules, event.occurred_at, f"case {event.case_code or event.case_id} decided {event.decision}", region)
+    redraw(uow, event.credit_code, rules, event.occurred_at,
+           say("registry.portrait.trigger.case", case=event.case_code or str(event.case_id),
+               decision=say("registry.decision.penalty" if event.decision == "penalty" else "registry.decision.no_penalty")), region)
 
 
 def screened(uow: RegistryUnitOfWork, event: ScreeningRecorded) -> None:

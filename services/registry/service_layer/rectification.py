@@ -29,9 +29,11 @@ from services.registry.adapters.orm_rectification import (
 from services.registry.adapters.rules import RectificationRulebook
 from services.registry.domain import rectification as rules
 from services.registry.domain.rectification import StepRefused  # noqa: F401  (re-exported: the routes' 409)
+from services.registry.domain.words import Said, say
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import Principal
 from shared.contracts import RectificationAttachment, RectificationProgressed, ScreeningRecorded, ScreeningResult
+from shared.errors import coded
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +100,12 @@ def _identity(step: str, *, submission_id: str | None = None, submission_n: int 
     return f"{step}:{deadline.isoformat() if deadline else ''}"  # reminded, overdue: once per deadline
 
 
-def _record(uow: RegistryUnitOfWork, item: RectificationItem, seq: int, step: str, on: date, actor: str, detail: str, *,
+def _record(uow: RegistryUnitOfWork, item: RectificationItem, seq: int, step: str, on: date, actor: str, said: Said, *,
             submission_n: int | None = None, corrected_on: date | None = None,
             corrected_in_time: bool | None = None, **announced: Any) -> RectificationStepRecord:
-    """Write the item's ``seq``-th step and announce it (``announced``: the event's step-specific fields)."""
+    """Write the item's ``seq``-th step and announce it (``announced``: the event's step-specific fields). The step's
+    detail is kept in Chinese; the event carries its code and parameters beside it."""
+    detail = said.text()
     event_id = rules.step_event_id(item.id, _identity(step, submission_id=item.latest_submission_id, submission_n=submission_n,
                                                       deadline=item.deadline))
     row = RectificationStepRecord(
@@ -114,7 +118,7 @@ def _record(uow: RegistryUnitOfWork, item: RectificationItem, seq: int, step: st
         event_id=event_id, producer=PRODUCER, credit_code=item.credit_code, item_id=item.id, region_code=archive_region(uow, item),
         shortcoming_code=item.shortcoming_code, shortcoming_text=item.shortcoming_text, submission_id=item.submission_id,
         screening_id=item.screening_id, step=step, status=item.status, on=on, deadline=item.deadline,  # type: ignore[arg-type]
-        corrected_on=corrected_on, corrected_in_time=corrected_in_time, actor=actor, detail=detail, **announced,
+        corrected_on=corrected_on, corrected_in_time=corrected_in_time, actor=actor, detail=detail, **said.message, **announced,
     ))
     return row
 
@@ -122,7 +126,8 @@ def _record(uow: RegistryUnitOfWork, item: RectificationItem, seq: int, step: st
 def _advance(uow: RegistryUnitOfWork, item: RectificationItem, **values: Any) -> int:
     seq = uow.rectifications.advance(item, **values)
     if seq is None:
-        raise ConcurrentChange(f"rectification item {item.id} changed meanwhile: read it again and retry")
+        raise coded(ConcurrentChange(f"rectification item {item.id} changed meanwhile: read it again and retry"),
+                    "errors.rectification.changed_meanwhile", item_id=item.id)
     return seq
 
 
@@ -137,10 +142,8 @@ def _screening_facts(event: ScreeningRecorded, result: ScreeningResult) -> dict[
     }
 
 
-def _outcome_words(result: ScreeningResult) -> str:
-    listed = f", 附件5 {result.item_code}" if result.item_code else ""
-    provision = f", {result.provision_code}" if result.provision_code else ""
-    return f"screened {result.outcome}{listed}{provision}"
+def _outcome_words(result: ScreeningResult) -> Said:
+    return rules.screened(result.outcome, result.item_code, result.provision_code)
 
 
 def raise_from_screening(uow: RegistryUnitOfWork, event: ScreeningRecorded, rulebook: RectificationRulebook) -> list[str]:
@@ -172,8 +175,7 @@ def raise_from_screening(uow: RegistryUnitOfWork, event: ScreeningRecorded, rule
                            outcome=result.outcome, item_code=result.item_code, provision_code=result.provision_code,
                            screening=_screening_facts(event, result), updated_on=event.screened_on)
             _record(uow, current, seq, "continued", event.screened_on, rules.SYSTEM,
-                    f"the report {submission_id} discloses it again ({_outcome_words(result)}): the item goes on, "
-                    f"deadline {current.deadline.isoformat()} unchanged",
+                    rules.continued_detail(submission_id, _outcome_words(result), current.deadline),
                     outcome=result.outcome, item_code=result.item_code, report_id=submission_id)
             touched.append(current.id)
             continue
@@ -183,11 +185,12 @@ def raise_from_screening(uow: RegistryUnitOfWork, event: ScreeningRecorded, rule
             shortcoming_subject=shortcoming.subject, shortcoming_text=shortcoming.text, submission_id=submission_id,
             latest_submission_id=submission_id, screening_id=str(result.screening_id), outcome=result.outcome, item_code=result.item_code,
             provision_code=result.provision_code, screening=_screening_facts(event, result), status=rules.OPEN, deadline=deadline,
-            deadline_basis=basis, raised_on=event.screened_on, updated_on=event.screened_on, steps=1,
+            deadline_basis=basis.text(), raised_on=event.screened_on, updated_on=event.screened_on, steps=1,
         )
         uow.rectifications.add(item)
         _record(uow, item, 1, "raised", event.screened_on, rules.SYSTEM,
-                f"{shortcoming.text} ({_outcome_words(result)}): correct by {deadline.isoformat()}, {basis}",
+                rules.raised_detail(rules.shortcoming_said(shortcoming.text, shortcoming.message_code, shortcoming.params),
+                                    _outcome_words(result), deadline, basis),
                 outcome=result.outcome, item_code=result.item_code, shortcoming_kind=shortcoming.kind,
                 shortcoming_subject=shortcoming.subject)
         touched.append(item.id)
@@ -266,15 +269,17 @@ def _continued_report(event: RectificationProgressed, item: RectificationItem) -
     return str(event.report_id) if event.report_id else item.latest_submission_id
 
 
-RESTORED_BASIS = "restored from ohs.registry.rectification-progressed"
+RESTORED_BASIS = say("registry.rectification.restored").text()  # marks an item restored from the log (its deadline's basis unknown)
+RESTORED_BASES = (RESTORED_BASIS, "restored from ohs.registry.rectification-progressed")  # the mark as earlier releases wrote it too
 
 
 def _keep_screening_facts(item: RectificationItem, event: ScreeningRecorded, result: ScreeningResult, in_force: Any,
                           rulebook: RectificationRulebook) -> None:
     """What the items' log does not carry (the screening's facts, the provision, how the deadline was set),
     kept on an item restored from the log once its screenings arrive. Nothing is announced."""
-    if item.deadline_basis == RESTORED_BASIS and str(event.submission_id) == item.submission_id:
-        _, item.deadline_basis = rules.deadline_for(result.deadline, event.screened_on, in_force, rulebook.calendar.add_working_days)
+    if item.deadline_basis in RESTORED_BASES and str(event.submission_id) == item.submission_id:
+        _, basis = rules.deadline_for(result.deadline, event.screened_on, in_force, rulebook.calendar.add_working_days)
+        item.deadline_basis = basis.text()
     if item.screening_id == str(result.screening_id) and not item.screening:
         item.screening = _screening_facts(event, result)
         item.provision_code = result.provision_code
@@ -298,7 +303,12 @@ def submit_correction(uow: RegistryUnitOfWork, store: AttachmentStore, principal
     commit is deleted again. :class:`ItemNotFound` for another's item, :class:`StepRefused` when the
     item takes no correction now (submitted, cleared)."""
     item = _employers_item(uow, principal, item_id)
-    status = rules.after_submission(item.status)
+    try:
+        status = rules.after_submission(item.status)
+    except StepRefused as error:
+        code = {rules.SUBMITTED: "errors.rectification.awaits_review", rules.CLEARED: "errors.rectification.cleared"}.get(
+            item.status, "errors.rectification.no_correction_now")
+        raise coded(error, code, item_id=item.id) from None
     allowed = rulebook.rules.in_force(item.region_code, today).attachment_types
     problems = rules.attachment_problems([f.upload for f in files], allowed, max_bytes, max_files)
     if problems:
@@ -321,10 +331,7 @@ def submit_correction(uow: RegistryUnitOfWork, store: AttachmentStore, principal
             ))
             announced.append(RectificationAttachment(filename=staged.upload.filename, content_type=staged.upload.content_type,
                                                      size=staged.upload.size, sha256=staged.sha256, key=key))
-        files_said = f" with {len(files)} attachment{'' if len(files) == 1 else 's'}" if files else " without attachments"
-        late = " (after the deadline)" if today > item.deadline else ""
-        _record(uow, item, seq, "submitted", today, principal.describe(),
-                f"correction {n} submitted{files_said}{late} (the item was {was}): awaiting review",
+        _record(uow, item, seq, "submitted", today, principal.describe(), rules.submitted_detail(n, len(files), today > item.deadline, was),
                 submission_n=n, correction_text=text, attachments=announced)
         uow.commit()
     except BaseException:
@@ -348,25 +355,28 @@ def review_correction(uow: RegistryUnitOfWork, principal: Principal, item_id: st
     item = uow.rectifications.get(item_id)
     if item is None or not principal.can_act_for(item.credit_code, archive_region(uow, item)):
         raise ItemNotFound(item_id)
-    status = rules.after_review(item.status, decision)
+    try:
+        status = rules.after_review(item.status, decision)
+    except StepRefused as error:
+        code = "errors.rectification.review_cleared" if item.status == rules.CLEARED else "errors.rectification.not_awaiting_review"
+        raise coded(error, code, item_id=item.id) from None
     if decision == "return" and not (reason or "").strip():
-        raise ReviewProblem("reason", "a returned correction needs the reason, for the employer")
+        raise coded(ReviewProblem("reason", "a returned correction needs the reason, for the employer"), "errors.rectification.return_needs_reason")
     pending = next((s for s in reversed(uow.rectifications.submissions_of(item.id)) if s.decision is None), None)
     if pending is None:  # a submitted item always has one: a database edited by hand
-        raise StepRefused(f"rectification item {item.id} is submitted but no correction awaits review")
+        raise coded(StepRefused(f"rectification item {item.id} is submitted but no correction awaits review"),
+                    "errors.rectification.not_awaiting_review", item_id=item.id)
     deadline = item.deadline
     seq = _advance(uow, item, status=status, updated_on=today)
     pending.decision = "accepted" if decision == "accept" else "returned"
     pending.reviewed_on, pending.reviewed_by, pending.review_reason = today, principal.describe(), reason or None
-    said = f": {reason}" if reason else ""
     if decision == "accept":
         in_time = rules.corrected_in_time(pending.submitted_on, deadline)
-        timing = "by the deadline" if in_time else "after the deadline"
         _record(uow, item, seq, "cleared", today, principal.describe(),
-                f"correction {pending.n} of {pending.submitted_on.isoformat()} accepted, {timing} ({deadline.isoformat()}): 解除{said}",
+                rules.cleared_detail(pending.n, pending.submitted_on, in_time, deadline, reason),
                 submission_n=pending.n, corrected_on=pending.submitted_on, corrected_in_time=in_time, reason=reason or None)
     else:
-        _record(uow, item, seq, "returned", today, principal.describe(), f"correction {pending.n} returned{said}",
+        _record(uow, item, seq, "returned", today, principal.describe(), rules.returned_detail(pending.n, reason),
                 submission_n=pending.n, reason=reason or None)
     uow.commit()
     return item
@@ -398,7 +408,7 @@ def sweep(uow: RegistryUnitOfWork, today: date, rulebook: RectificationRulebook)
         if seq is None:
             continue  # another step (a submission, another sweep) came first: the next run looks again
         _record(uow, item, seq, step, today, rules.SYSTEM, detail)
-        done.append(f"{item.credit_code} {item.shortcoming_code} ({item.id}): {step}, {detail}")
+        done.append(f"{item.credit_code} {item.shortcoming_code} ({item.id}): {step}, {detail.text()}")
     return done
 
 

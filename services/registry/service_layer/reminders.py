@@ -47,7 +47,7 @@ def due(uow: RegistryUnitOfWork, today: date, within_days: int, region_prefix: s
 
 def sweep_reminders(uow: RegistryUnitOfWork, today: date, within_days: int) -> list[str]:
     """Announce every reminder due on ``today`` that was not sent before. Returns one line per
-    reminder sent. Idempotent; the caller commits."""
+    reminder sent (its reason in Chinese). Idempotent; the caller commits."""
     done: list[str] = []
     now = utc_now()
     for reminder in due(uow, today, within_days):
@@ -63,6 +63,8 @@ def sweep_reminders(uow: RegistryUnitOfWork, today: date, within_days: int) -> l
                 days=reminder.days,
                 enterprise_name=reminder.enterprise_name,
                 reason=reminder.reason,
+                code=reminder.code,
+                params=dict(reminder.params),
             ),
         )
         done.append(f"{reminder.credit_code} {reminder.kind} {reminder.due_on.isoformat()}: {reminder.reason}")

@@ -18,6 +18,7 @@ from services.registry.adapters.orm import EnterpriseRecord, TransferRecord
 from services.registry.adapters.rules import load_region_tree
 from services.registry.domain import transfers as rules
 from services.registry.domain.regions import RegionTree
+from services.registry.domain.words import say
 from services.registry.service_layer.overrides import (
     ArchiveConflict,
     NotInArchive,
@@ -27,6 +28,7 @@ from services.registry.service_layer.overrides import (
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import Principal
 from shared.contracts import utc_now
+from shared.errors import coded
 
 SYSTEM = "system:registry"
 
@@ -56,11 +58,11 @@ def request_from_report(
     outcome = rules.on_report(tree, record.region_code, reported_region, pending.to_region if pending else None)
     if outcome.supersede_pending and pending is not None:
         why = (
-            f"report {submission_id} names the archive's region {record.region_code} again"
+            say("registry.transfer.superseded.same_region", submission_id=submission_id, region_code=record.region_code)
             if reported_region == record.region_code
-            else f"report {submission_id} asks for region {reported_region} instead"
+            else say("registry.transfer.superseded.other_region", submission_id=submission_id, region_code=reported_region)
         )
-        _close(pending, rules.SUPERSEDED, why, SYSTEM)
+        _close(pending, rules.SUPERSEDED, why.text(), SYSTEM)
         uow.transfers.add(pending)
     if not outcome.request:
         return pending if pending is not None and pending.status == rules.PENDING else None
@@ -73,7 +75,7 @@ def request_from_report(
         status=rules.PENDING,
     )
     if outcome.refuse_at_once:
-        _close(row, rules.REFUSED, outcome.refuse_at_once, SYSTEM)
+        _close(row, rules.REFUSED, outcome.refuse_at_once.text(), SYSTEM)
     uow.transfers.add(row)
     return row
 
@@ -85,40 +87,41 @@ def decide(
     """Accept (move the employer) or refuse (close it; the employer stays) a pending transfer."""
     if decision == "refuse":
         if not reason:
-            raise ArchiveConflict("a refusal needs its reason (both counties see it)")
+            raise coded(ArchiveConflict("a refusal needs its reason (both counties see it)"), "errors.transfer.refusal_needs_reason")
         _close(row, rules.REFUSED, reason, actor)
         uow.transfers.add(row)
         return row
     tree = regions or packaged_regions()
     if not rules.is_platform_county(tree, row.to_region):
-        raise ArchiveConflict(rules.not_a_county_reason(row.to_region))
+        raise coded(ArchiveConflict(rules.not_a_county_reason(row.to_region)), "errors.transfer.not_a_county", region_code=row.to_region)
     left, arrived = record.region_code, row.to_region
     version = _next_version(record)
     record.archive_version, record.region_code, record.updated_at = version, arrived, utc_now()
     uow.enterprises.add(record)
-    _close(row, rules.ACCEPTED, reason or f"accepted by {actor}", actor)
+    _close(row, rules.ACCEPTED, reason or say("registry.transfer.accepted_by", actor=actor).text(), actor)
     row.archive_version = version
     uow.transfers.add(row)
     payload = {"transfer_id": row.id, "submission_id": row.submission_id, "version": version, "category": record.category,
                "from_region_code": left, "to_region_code": arrived}
-    note = f": {reason}" if reason else ""
+    asked = {"transfer_id": row.id, "submission_id": row.submission_id}
     uow.change_log.lock_regions([left, arrived])  # in a fixed order: no deadlock between movers
     uow.change_log.append(
         # as for any move: the employer's archive arrives in the new county's chain, and leaves the old one's
         region_code=arrived, credit_code=record.credit_code, change="archived", category_before=record.category,
         category_after=record.category, actor=actor,
-        reason=f"transfer {row.id} (asked by report {row.submission_id}) accepted: the employer moved here from region {left}{note}",
+        reason=(say("registry.transfer.log.arrived_reason", **asked, from_region=left, reason=reason) if reason
+                else say("registry.transfer.log.arrived", **asked, from_region=left)).text(),
         payload=payload,
     )
     uow.change_log.append(
         region_code=left, credit_code=record.credit_code, change="region_left", category_before=record.category,
         category_after=None, actor=actor,
-        reason=f"transfer {row.id} (asked by report {row.submission_id}) accepted by region {arrived}: the employer moved there",
+        reason=say("registry.transfer.log.left", **asked, to_region=arrived).text(),
         payload=payload,
     )
     _announce(
         uow, record, record.category,
-        f"transfer {row.id} accepted: the employer moved from region {left} to {arrived}; category stays {record.category}",
+        say("registry.transfer.reason.moved", transfer_id=row.id, from_region=left, to_region=arrived, category=record.category),
         ["region_code"],
     )
     return row
@@ -139,11 +142,13 @@ def decide_by_staff(
         if not principal.can_act_for(credit_code, record.region_code):
             raise NotInArchive(credit_code)
         if pending is None:
-            raise ArchiveConflict(f"{credit_code} has no pending transfer to decide")
-        raise TransferForbidden(
+            raise coded(ArchiveConflict(f"{credit_code} has no pending transfer to decide"), "errors.transfer.none_pending",
+                        credit_code=credit_code)
+        raise coded(TransferForbidden(
             f"the transfer of {credit_code} to region {pending.to_region} is confirmed or refused by staff of {pending.to_region}; "
             f"region {record.region_code} sees it"
-        )
+        ), "errors.transfer.receiving_region_decides", credit_code=credit_code, to_region=pending.to_region,
+            region_code=record.region_code)
     row = decide(uow, record, pending, decision, reason, principal.describe(), regions)
     uow.commit()
     return record, row

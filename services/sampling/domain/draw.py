@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+from shared import i18n
 from shared.contracts import CATEGORIES
 
 ALGORITHM = "ohs-draw-v1"
@@ -139,7 +140,9 @@ class DrawResult:
 
 
 class DrawRefused(ValueError):
-    """The draw cannot be made (not enough eligible inspectors for a target); names the targets."""
+    """The draw cannot be made (not enough eligible inspectors for a target); names the targets. Each problem
+    has ``credit_code``, ``eligible``, ``conflicts``, ``message`` (English) and ``code`` and ``params`` (catalogue
+    ``sampling_draw``: the text in every language)."""
 
     def __init__(self, problems: list[dict[str, Any]]):
         self.problems = problems
@@ -251,10 +254,11 @@ def select_targets_reference(seed: str, pool: list[PoolEntry], params: Parameter
 
 
 def _refusal(target: Target, eligible: int, roster_size: int, conflicted: list[str], per_task: int) -> dict[str, Any]:
+    code = "sampling.draw.too_few_inspectors" if conflicted else "sampling.draw.too_few_inspectors_no_conflicts"
+    params = {"credit_code": target.credit_code, "eligible": eligible, "roster": roster_size, "conflicts": conflicted, "needed": per_task}
     return {
         "credit_code": target.credit_code, "eligible": eligible, "conflicts": conflicted,
-        "message": f"{target.credit_code}: {eligible} eligible inspector(s) of {roster_size} "
-        f"(conflicts: {', '.join(conflicted) or 'none'}), {per_task} needed",
+        "message": i18n.text(code, params, i18n.EN), "code": code, "params": params,
     }
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Path
 
 from services.sampling import views
-from shared.auth import not_found
+from services.sampling.entrypoints.plans import region_refusal
+from shared.errors import Refusal
 from shared.http import ReaderPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 
@@ -21,7 +22,7 @@ router = APIRouter(tags=["pools 检查对象名录库"])
 )
 async def get_pools(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: str = Path(min_length=1, max_length=12)) -> dict:
     if problem := region_problem(region_code):
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+        raise region_refusal(region_code, problem)
     if not principal.covers_region(region_code):
-        raise not_found(f"pools for {region_code}")
+        raise Refusal(404, "sampling.error.pools_not_found", {"region_code": region_code})
     return await uow.run(lambda u: views.pools(u.session, region_code))

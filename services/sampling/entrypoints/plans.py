@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -22,7 +22,7 @@ from sqlmodel import Session
 from services.sampling import views
 from services.sampling.adapters.xlsx import publication_xlsx
 from services.sampling.domain.draw import DrawRefused
-from services.sampling.domain.publication import Unusable, verify
+from services.sampling.domain.publication import TooLarge, Unusable, mismatch_text, verify
 from services.sampling.service_layer import plans, results, roster
 from services.sampling.service_layer.commands import (
     PERIOD_PATTERN,
@@ -33,14 +33,14 @@ from services.sampling.service_layer.commands import (
     parse_publication,
     publication_schema,
 )
-from services.sampling.service_layer.errors import Conflict, Invalid
-from shared.auth import Principal, not_found
+from services.sampling.service_layer.errors import Conflict, Invalid, Problem
+from shared.auth import Principal
 from shared.dates import china_today
-from shared.errors import once_more_after_a_race
-from shared.http import ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, require_staff
+from shared.errors import Issue, Refusal, once_more_after_a_race, validation_issues
+from shared.http import ReaderLocale, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, require_staff
 from shared.identifiers import region_problem
 from shared.rule_data import NoApplicableRules
-from shared.runtime import content_disposition, invalid, problem_field
+from shared.runtime import content_disposition
 from shared.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -54,26 +54,52 @@ IdPath = Annotated[str, Path(min_length=1, max_length=64)]
 PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN, max_length=6, description="2026 (its quarters too) or 2026Q1")]
 VERIFY_MAX_BODY_BYTES = 64 * 1024 * 1024  # a province's publication: 200,000 employers, their targets, the roster
 VERIFY_MAX_WORK = 10_000_000  # targets × inspectors the public endpoint recomputes (a few seconds); more: verify offline
+ROLE = {"county": "县", "city": "市", "province": "省"}  # a staff token's level, named as a term
 _verifier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sampling-verify")  # one at a time, off the event loop
+
+
+def refused_fields(code: str, params: dict[str, Any], problems: Sequence[Problem], status: int = 422) -> Refusal:
+    """Problems of the fields as one refusal (``shared.errors``): ``code``'s sentence, each field with its own code."""
+    return Refusal(status, code, params, errors=[Issue(p.field, p.code, p.params) for p in problems])
+
+
+def _draw_problem(problem: dict[str, Any]) -> Problem:
+    """A target the draw cannot staff (or a roster too small), as a problem of ``inspectors``."""
+    if problem.get("code"):
+        return Problem("inspectors", problem["code"], problem.get("params") or {})
+    return Problem("inspectors", "sampling.error.draw_problem", {"problem": problem.get("message", "")})
+
+
+def region_refusal(region_code: str, problem: str) -> Refusal:
+    """422 on region_code: the check's own code when it has one (``shared.problems.Problem``), else ours."""
+    code = getattr(problem, "code", None)
+    if code:
+        return Refusal(422, code, getattr(problem, "params", {}), field="region_code")
+    return Refusal(422, "sampling.error.region_code_invalid", {"region_code": region_code, "problem": str(problem)}, field="region_code")
 
 
 def _check_region(region_code: str) -> None:
     if problem := region_problem(region_code):
-        raise HTTPException(status_code=422, detail=f"region_code: {problem}")
+        raise region_refusal(region_code, problem)
 
 
 def _acts_in(principal: Principal, region_code: str) -> None:
     """Staff act inside their jurisdiction only: 403 outside it."""
     if not principal.covers_region(region_code):
-        raise HTTPException(status_code=403, detail=f"region {region_code} is outside the jurisdiction of this "
-                            f"{principal.role} token ({principal.region_code})")
+        raise Refusal(403, "sampling.error.outside_jurisdiction", {"region_code": region_code, "role": ROLE.get(principal.role, principal.role),
+                                                                    "token_region": principal.region_code or "—"})
 
 
-async def _readable(uow: UnitOfWorkFactory[Any], principal: Principal, region_of: Callable[[Session], str | None], what: str) -> None:
-    """404 unless the record exists inside the caller's jurisdiction (``region_of``: its region, None: no record)."""
+def _not_found(code: str, **params: Any) -> Refusal:
+    return Refusal(404, code, params)
+
+
+async def _readable(uow: UnitOfWorkFactory[Any], principal: Principal, region_of: Callable[[Session], str | None],
+                    missing: Refusal) -> None:
+    """404 (``missing``) unless the record exists inside the caller's jurisdiction (``region_of``: its region, None: no record)."""
     region = await uow.run(lambda u: region_of(u.session))
     if region is None or not principal.covers_region(region):
-        raise not_found(what)
+        raise missing
 
 
 # --------------------------------------------------------------------------- plans
@@ -90,9 +116,9 @@ async def post_plan(body: PlanIn, request: Request, principal: StaffPrincipal, u
     try:
         plan_id = await uow.run(lambda u: plans.create_plan(u, body, rules, principal.describe()))
     except Invalid as exc:
-        return invalid(exc.errors, "the plan is invalid")
+        raise refused_fields(exc.code, exc.params, exc.problems) from exc
     except NoApplicableRules as exc:
-        return invalid([{"field": "region_code", "message": str(exc)}], "the plan is invalid")
+        raise Refusal(422, "sampling.error.no_rules", {"region_code": body.region_code}, field="region_code") from exc
     log.info("plan %s (%s %s) created by %s", plan_id, body.region_code, body.period, principal.describe())
     return await uow.run(lambda u: views.plan(u.session, plan_id))
 
@@ -103,7 +129,7 @@ async def get_plans(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code:
     code = region_code or principal.region_code or ""
     _check_region(code)
     if not principal.covers_region(code):
-        raise not_found(f"plans for {code}")
+        raise _not_found("sampling.error.plans_not_found", region_code=code)
     items = await uow.run(lambda u: views.plans(u.session, code, period))
     return {"region_code": code, "period": period, "items": items}
 
@@ -112,7 +138,7 @@ async def get_plans(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code:
 async def get_plan(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdPath) -> dict[str, Any]:
     view = await uow.run(lambda u: views.plan(u.session, plan_id))
     if view is None or not principal.covers_region(view["region_code"]):
-        raise not_found(f"plan {plan_id}")
+        raise _not_found("sampling.error.plan_not_found", plan_id=plan_id)
     return view
 
 
@@ -120,18 +146,18 @@ async def get_plan(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdPa
              responses={409: {"description": "a handed-down plan: draw each county's plan"},
                         422: {"description": "too few inspectors without a conflict for a target (named)"}})
 async def post_draw(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdPath) -> Any:
-    await _readable(uow, principal, lambda session: views.plan_region(session, plan_id), f"plan {plan_id}")
+    missing = _not_found("sampling.error.plan_not_found", plan_id=plan_id)
+    await _readable(uow, principal, lambda session: views.plan_region(session, plan_id), missing)
     await require_staff(principal)
     try:
         created = await uow.run(lambda u: plans.draw(u, plan_id, principal.describe()))
     except DrawRefused as exc:
-        return invalid([{"field": "inspectors", "message": p["message"]} for p in exc.problems],
-                       "the draw is impossible: too few inspectors without a conflict (回避)")
+        raise refused_fields("sampling.error.draw_impossible", {}, [_draw_problem(p) for p in exc.problems]) from exc
     except Conflict as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+        raise Refusal(409, exc.code, exc.params) from exc
     view = await uow.run(lambda u: views.draw(u.session, plan_id))
     if created is None or view is None:
-        raise not_found(f"plan {plan_id}")
+        raise missing
     if created:
         log.info("plan %s drawn by %s: %s targets", plan_id, principal.describe(), len(view["targets"]))
     return JSONResponse(status_code=201 if created else 200, content=view)
@@ -139,7 +165,8 @@ async def post_draw(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdP
 
 @router.get("/tasks", summary="The tasks of a plan, with inspectors and results")
 async def get_tasks(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: str = Query(min_length=1, max_length=64)) -> dict[str, Any]:
-    await _readable(uow, principal, lambda session: views.plan_region(session, plan_id), f"plan {plan_id}")
+    missing = _not_found("sampling.error.plan_not_found", plan_id=plan_id)
+    await _readable(uow, principal, lambda session: views.plan_region(session, plan_id), missing)
     return {"plan_id": plan_id, "items": await uow.run(lambda u: views.tasks(u.session, plan_id))}
 
 
@@ -149,17 +176,18 @@ async def get_tasks(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: str
              "a different one: 409.",
              responses={409: {"description": "the task already has a different result"}})
 async def post_result(body: ResultIn, principal: ReaderPrincipal, uow: UnitOfWorkDep, task_id: IdPath) -> Any:
-    await _readable(uow, principal, lambda session: views.task_region(session, task_id), f"task {task_id}")
+    missing = _not_found("sampling.error.task_not_found", task_id=task_id)
+    await _readable(uow, principal, lambda session: views.task_region(session, task_id), missing)
     await require_staff(principal)
     if problems := body.problems(china_today()):
-        return invalid(problems, "the result is invalid")
+        raise refused_fields("sampling.error.result_invalid", {}, problems)
     try:
         created = await uow.run(lambda u: results.record_result(u, task_id, body, principal.describe()))
     except Conflict as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+        raise Refusal(409, exc.code, exc.params) from exc
     view = await uow.run(lambda u: views.result(u.session, task_id))
     if created is None or view is None:
-        raise not_found(f"task {task_id}")
+        raise missing
     if created:
         log.info("result of task %s (%s) recorded by %s", task_id, body.outcome, principal.describe())
     return JSONResponse(status_code=201 if created else 200, content={"task_id": task_id, **view})
@@ -172,7 +200,7 @@ async def post_result(body: ResultIn, principal: ReaderPrincipal, uow: UnitOfWor
 async def get_plan_statistics(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdPath) -> dict[str, Any]:
     view = await uow.run(lambda u: views.plan_statistics(u.session, plan_id))
     if view is None or not principal.covers_region(view["region_code"]):
-        raise not_found(f"plan {plan_id}")
+        raise _not_found("sampling.error.plan_not_found", plan_id=plan_id)
     return view
 
 
@@ -181,7 +209,7 @@ async def get_region_statistics(principal: ReaderPrincipal, uow: UnitOfWorkDep, 
                                 period: PeriodQuery = None) -> dict[str, Any]:
     _check_region(region_code)
     if not principal.covers_region(region_code):
-        raise not_found(f"statistics for {region_code}")
+        raise _not_found("sampling.error.statistics_not_found", region_code=region_code)
     return await uow.run(lambda u: views.region_statistics(u.session, region_code, period))
 
 
@@ -195,20 +223,20 @@ async def get_region_statistics(principal: ReaderPrincipal, uow: UnitOfWorkDep, 
 async def get_publication(uow: UnitOfWorkDep, plan_id: IdPath) -> dict[str, Any]:
     doc = await uow.run(lambda u: views.publication(u.session, plan_id))
     if doc is None:
-        raise not_found(f"plan {plan_id}")
+        raise _not_found("sampling.error.plan_not_found", plan_id=plan_id)
     return doc
 
 
 @public.get("/plans/{plan_id}/publication.xlsx", summary="The public record as .xlsx: sheets 计划, 名录, 抽取结果, 检查结果",
             response_class=Response, responses={200: {"content": {XLSX: {}}}})
-async def get_publication_xlsx(uow: UnitOfWorkDep, plan_id: IdPath) -> Response:
+async def get_publication_xlsx(uow: UnitOfWorkDep, plan_id: IdPath, locale: ReaderLocale) -> Response:
     def load(session: Session) -> tuple[dict[str, Any], bytes] | None:
         doc = views.publication(session, plan_id)
-        return (doc, publication_xlsx(doc)) if doc is not None else None
+        return (doc, publication_xlsx(doc, locale)) if doc is not None else None
 
     found = await uow.run(lambda u: load(u.session))
     if found is None:
-        raise not_found(f"plan {plan_id}")
+        raise _not_found("sampling.error.plan_not_found", plan_id=plan_id)
     doc, content = found
     plan = doc["plan"]
     disposition = content_disposition("attachment", f"sampling-{plan['region_code']}-{plan['period']}-{plan_id[:8]}.xlsx",
@@ -217,17 +245,21 @@ async def get_publication_xlsx(uow: UnitOfWorkDep, plan_id: IdPath) -> Response:
 
 
 def _verify_body(body: bytes) -> Any:
-    """Parse and verify a publication (in the verifier's thread): the outcome, or the 422 naming what is wrong."""
+    """Parse and verify a publication (in the verifier's thread): the outcome, or the 422 naming what is wrong (the
+    verifier's own words quoted in ``problem``)."""
+    unusable = "sampling.error.publication_unusable"
     try:
         document = parse_publication(body)
     except ValidationError as exc:
-        return invalid([{"field": problem_field(e["loc"]), "message": e["msg"]} for e in exc.errors()[:20]], "not a usable publication")
+        raise Refusal(422, unusable, errors=validation_issues(exc.errors()[:20])) from exc
     except ValueError as exc:  # not JSON
-        return invalid([{"field": "(body)", "message": f"not JSON: {exc}"}], "not a usable publication")
+        raise refused_fields(unusable, {}, [Problem("(body)", "sampling.error.not_json", {"problem": str(exc)})]) from exc
     try:
         return verify(document, max_work=VERIFY_MAX_WORK)
+    except TooLarge as exc:
+        raise refused_fields(unusable, {}, [Problem("(body)", "sampling.error.verify_offline", {"problem": str(exc)})]) from exc
     except Unusable as exc:
-        return invalid([{"field": "(body)", "message": str(exc)}], "not a usable publication")
+        raise refused_fields(unusable, {}, [Problem("(body)", "sampling.error.publication_field", {"problem": str(exc)})]) from exc
 
 
 @public.post("/verify", summary="Recompute a published draw: match, or the first difference (no token)",
@@ -235,9 +267,12 @@ def _verify_body(body: bytes) -> Any:
              "employers, 10,000 inspectors). Verified off the event loop, one at a time; a draw of more than 10,000,000 "
              "targets × inspectors is verified offline (`ohs sampling verify`).",
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": publication_schema()}}}})
-async def post_verify(request: Request) -> Any:
+async def post_verify(request: Request, locale: ReaderLocale) -> Any:
     body = await request.body()
-    return await asyncio.get_running_loop().run_in_executor(_verifier, _verify_body, body)
+    outcome = await asyncio.get_running_loop().run_in_executor(_verifier, _verify_body, body)
+    if not outcome.get("match"):  # the first difference in the reader's language (Chinese by default)
+        outcome = {**outcome, "reason": mismatch_text(outcome, locale)}
+    return outcome
 
 
 # --------------------------------------------------------------------------- the roster
@@ -256,7 +291,7 @@ async def put_roster(body: RosterIn, principal: StaffPrincipal, uow: UnitOfWorkD
 async def get_roster(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: RegionPath) -> dict[str, Any]:
     _check_region(region_code)
     if not principal.covers_region(region_code):
-        raise not_found(f"roster for {region_code}")
+        raise _not_found("sampling.error.roster_not_found", region_code=region_code)
     return await uow.run(lambda u: views.roster(u.session, region_code))
 
 
@@ -267,5 +302,5 @@ async def post_conflict(body: ConflictIn, principal: StaffPrincipal, uow: UnitOf
     try:
         await uow.run(lambda u: roster.add_conflict(u, region_code, body))
     except Invalid as exc:
-        return invalid(exc.errors, "the conflict is invalid")
+        raise refused_fields(exc.code, exc.params, exc.problems) from exc
     return await uow.run(lambda u: views.roster(u.session, region_code))

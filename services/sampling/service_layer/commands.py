@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, field_validator
 
 from services.sampling.domain.draw import MIN_INSPECTORS_PER_TASK, ratio_text
+from services.sampling.service_layer.errors import Problem
 from shared.contracts import (
     CATEGORIES,
     NAME_LENGTH,
@@ -33,6 +34,7 @@ MAX_CONFLICTS = 1_000  # declared conflicts of one inspector
 CreditCode = Annotated[str, Field(min_length=1, max_length=18, description="统一社会信用代码")]
 InspectorId = Annotated[str, Field(min_length=1, max_length=64)]
 ITEM_CODE_PATTERN = r"^\d{2,3}-\d+[a-z]?$"  # 职业病防治法 article - item, as penalty's 附件5 list
+OUTCOME = {"compliant": "符合", "violations": "发现违法", "not_inspected": "未检查"}  # an inspection's outcome, named as a term
 
 
 def _credit_code(value: str) -> str:
@@ -112,32 +114,35 @@ class ResultIn(RequestModel):
     violations: list[ViolationItem] = Field(default_factory=list, max_length=MAX_VIOLATIONS)
     reason: str | None = Field(default=None, max_length=TEXT_LENGTH, description="why not inspected")
 
-    def problems(self, today: date) -> list[dict[str, str]]:
-        errors: list[dict[str, str]] = []
+    def problems(self, today: date) -> list[Problem]:
+        """What is wrong with the result as a whole (each field's problem as a message code)."""
+        errors: list[Problem] = []
 
-        def add(field: str, message: str) -> None:
-            errors.append({"field": field, "message": message})
+        def add(field: str, code: str, **params: Any) -> None:
+            errors.append(Problem(field, code, params))
 
+        outcome = OUTCOME.get(self.outcome, self.outcome)
         if self.outcome in ("compliant", "violations"):
             if self.inspected_on is None:
-                add("inspected_on", f"required when the outcome is {self.outcome}")
+                add("inspected_on", "sampling.error.inspected_on_required", outcome=outcome)
             elif self.inspected_on > today:
-                add("inspected_on", f"{self.inspected_on} is in the future (today is {today} in China)")
+                add("inspected_on", "sampling.error.day_in_future", day=self.inspected_on.isoformat(), today=today.isoformat())
         if self.outcome == "violations" and not self.violations:
-            add("violations", "at least one violation is required when the outcome is violations")
+            add("violations", "sampling.error.violations_required")
         if self.outcome != "violations" and self.violations:
-            add("violations", f"no violations with the outcome {self.outcome}")
+            add("violations", "sampling.error.violations_not_allowed", outcome=outcome)
         if self.outcome == "not_inspected" and not (self.reason or "").strip():
-            add("reason", "required when the outcome is not_inspected")
+            add("reason", "sampling.error.reason_required")
         seen: set[str] = set()
         for index, v in enumerate(self.violations):
             if v.item_code in seen:
-                add(f"violations[{index}].item_code", f"{v.item_code} is listed twice")
+                add(f"violations[{index}].item_code", "sampling.error.item_twice", item=v.item_code)
             seen.add(v.item_code)
             for name in ("corrected_on", "rectification_deadline"):
                 day = getattr(v, name)
                 if day is not None and self.inspected_on is not None and day < self.inspected_on:
-                    add(f"violations[{index}].{name}", f"{day} is before the inspection ({self.inspected_on})")
+                    add(f"violations[{index}].{name}", "sampling.error.day_before_inspection", day=day.isoformat(),
+                        inspected_on=self.inspected_on.isoformat())
         return errors
 
 

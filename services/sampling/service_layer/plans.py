@@ -20,8 +20,9 @@ from services.sampling.adapters.orm import Draw, Plan, PoolMember, Task
 from services.sampling.domain import draw as algorithm
 from services.sampling.domain.draw import ALGORITHM, PoolEntry, RosterInspector
 from services.sampling.domain.rules import SamplingRules, industry_matches
-from services.sampling.service_layer.errors import Conflict, Invalid
+from services.sampling.service_layer.errors import Conflict, Invalid, Problem
 from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
+from shared import i18n
 from shared.contracts import CATEGORIES, DrawPublished, InspectorRef, PlanCommitted, TaskAssigned, utc_now
 from shared.jurisdiction import jurisdiction_level
 
@@ -91,10 +92,11 @@ def create_plan(uow: SamplingUnitOfWork, request: PlanIn, rules: SamplingRules, 
     parameters = _parameters(request, rules)
     if request.hand_down:
         if jurisdiction_level(request.region_code) == 3:
-            raise Invalid([{"field": "hand_down", "message": "a county's plan cannot be handed down: give a city or province"}])
+            raise Invalid([Problem("hand_down", "sampling.error.county_hand_down")], "sampling.error.plan_invalid")
         counties = uow.pools.counties_with_members(request.region_code)
         if not counties:
-            raise Invalid([{"field": "region_code", "message": f"no county under {request.region_code} has employers in the pools"}])
+            raise Invalid([Problem("region_code", "sampling.error.no_county_with_employers", {"region_code": request.region_code})],
+                          "sampling.error.plan_invalid")
         plan = _new_plan(uow, request.region_code, request.period, parameters, actor, hand_down=True)
         for county in counties:
             _new_plan(uow, county, request.period, parameters, actor, parent=plan.id)
@@ -141,6 +143,11 @@ def task_id_for(plan_id: str, credit_code: str) -> str:
     return str(uuid.uuid5(uuid.UUID(plan_id), credit_code))
 
 
+def _too_few(problem: dict[str, Any]) -> dict[str, Any]:
+    """A target the roster cannot staff (the draw's problem, with its message code and parameters), said in Chinese."""
+    return {**problem, "message": i18n.text(problem["code"], problem["params"])}
+
+
 def draw_plan(uow: SamplingUnitOfWork, plan: Plan, actor: str) -> tuple[Draw, bool]:
     """The plan's draw: the stored one when there is one (False), else a new one (True), with its
     tasks and events; not committed. :class:`services.sampling.domain.draw.DrawRefused` when
@@ -149,8 +156,8 @@ def draw_plan(uow: SamplingUnitOfWork, plan: Plan, actor: str) -> tuple[Draw, bo
     if stored is not None:
         return stored, False
     if plan.hand_down:
-        raise Conflict(f"plan {plan.id} was handed down to its counties: draw each county's plan "
-                       f"({', '.join(c.id + ' ' + c.region_code for c in uow.plans.children(plan.id))})")
+        raise Conflict("sampling.error.plan_handed_down", {
+            "plan_id": plan.id, "children": [f"{c.id} {c.region_code}" for c in uow.plans.children(plan.id)]})
     p = parameters_of(plan)
     pool = live_pool(uow, plan)
     version = pool.version
@@ -158,10 +165,13 @@ def draw_plan(uow: SamplingUnitOfWork, plan: Plan, actor: str) -> tuple[Draw, bo
     params = algorithm.Parameters(ratios=p["ratios"], minimums=p["minimums"], inspectors_per_task=p["inspectors_per_task"],
                                   jia_non_site=p["jia_non_site"])
     if len(roster) < params.inspectors_per_task and any(True for _ in pool.entries):
-        raise algorithm.DrawRefused([{"credit_code": None, "eligible": len(roster), "conflicts": [],
-                                      "message": f"the roster of {plan.region_code} has {len(roster)} active inspector(s); "
-                                      f"{params.inspectors_per_task} per task are needed (PUT /inspectors/{plan.region_code})"}])
-    result = algorithm.draw(plan.seed, pool.entries, roster, params)
+        short = {"region_code": plan.region_code, "active": len(roster), "per_task": params.inspectors_per_task}
+        raise algorithm.DrawRefused([{"credit_code": None, "eligible": len(roster), "conflicts": [], "code": "sampling.error.roster_too_small",
+                                      "params": short, "message": i18n.text("sampling.error.roster_too_small", short)}])
+    try:
+        result = algorithm.draw(plan.seed, pool.entries, roster, params)
+    except algorithm.DrawRefused as refused:  # each target short of inspectors, said with a message code
+        raise algorithm.DrawRefused([_too_few(p) for p in refused.problems]) from refused
     canonical = algorithm.canonical_pool(pool.entries)
     draw_id = str(uuid.uuid4())
     now = utc_now()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 
 from services.sampling.adapters.orm import Task, TaskResult
+from services.sampling.service_layer.commands import OUTCOME
 from services.sampling.service_layer.errors import Conflict
 from services.sampling.service_layer.plans import PRODUCER, dumps
 from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
@@ -32,8 +33,9 @@ def _record(uow: SamplingUnitOfWork, task: Task, request: ResultIn, actor: str) 
     if held is not None:
         if json.loads(held.body) == body:
             return False
-        raise Conflict(f"task {task.id} already has a result ({held.outcome}, recorded {held.recorded_at.isoformat()} by "
-                       f"{held.recorded_by}); a result is not changed")
+        raise Conflict("sampling.error.result_recorded", {
+            "task_id": task.id, "outcome": OUTCOME.get(held.outcome, held.outcome), "recorded_at": held.recorded_at.isoformat(),
+            "recorded_by": held.recorded_by})
     inspectors = [i["id"] for i in json.loads(task.inspectors)]
     case_ids: list[uuid.UUID] = []
     for v in request.violations:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from services.sampling.adapters.orm import Inspector, InspectorConflict
-from services.sampling.service_layer.errors import Invalid
+from services.sampling.service_layer.errors import Invalid, Problem
 from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ def replace_rosters(uow: SamplingUnitOfWork, rosters: dict[str, RosterIn]) -> No
 def add_conflict(uow: SamplingUnitOfWork, agency: str, conflict: ConflictIn) -> None:
     """Declare (or restate the reason of) an inspector's conflict with an employer: it is never drawn for it."""
     if uow.roster.inspector(agency, conflict.inspector_id) is None:
-        raise Invalid([{"field": "inspector_id", "message": f"no inspector {conflict.inspector_id} on the roster of {agency}"}])
+        raise Invalid([Problem("inspector_id", "sampling.error.no_such_inspector", {"inspector_id": conflict.inspector_id, "agency": agency})],
+                      "sampling.error.conflict_invalid")
     held = uow.roster.conflict(agency, conflict.inspector_id, conflict.credit_code)
     if held is None:
         held = InspectorConflict(agency_region_code=agency, inspector_id=conflict.inspector_id, credit_code=conflict.credit_code,

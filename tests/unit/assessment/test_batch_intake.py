@@ -115,11 +115,15 @@ def test_a_mixed_batch_decides_each_item_as_post_reports_would_and_keeps_only_th
                                  "duplicate", "invalid"]
     first_id, other_id = batch[0]["submission_id"], batch[7]["submission_id"]
     assert [results[i].submission_id for i in (0, 1, 7, 8)] == [first_id, first_id, other_id, first_id]
-    assert [(p.field, p.message) for p in results[2].errors] == [
-        ("enterprise.employees", "Input should be greater than or equal to 0"), ("hazards[0].exposed", "Input should be a valid integer")]
+    assert [(p.field, p.message, p.code) for p in results[2].errors] == [
+        ("enterprise.employees", "应大于或等于 0", "errors.field.greater_than_equal"), ("hazards[0].exposed", "应为整数", "errors.field.int_type")]
+    assert results[2].errors[0].text("en") == "must be greater than or equal to 0" and results[2].code == "errors.report.invalid"
     assert results[3].detail == f"no employer {HOUMA_EMPLOYER} in your jurisdiction"
+    assert (results[3].code, results[3].params) == ("errors.employer.not_in_jurisdiction", {"credit_code": HOUMA_EMPLOYER})
     assert "141024" in (results[4].detail or "") and "outside the jurisdiction" in (results[4].detail or "")
-    assert [(p.field, p.message) for p in results[5].errors] == [("hazards[0].exposed", "500 exceeds enterprise.employees 86")]
+    assert [(p.field, p.message, p.code) for p in results[5].errors] == [
+        ("hazards[0].exposed", "接触人数500超过职工总数86", "assessment.reject.report.exposed_over_employees")]
+    assert results[5].errors[0].text("en") == "500 exceeds enterprise.employees 86"
     assert f"submission {first_id} already holds a different report" == results[6].detail
     assert results[9].errors[0].field == "(body)"
 
@@ -136,7 +140,8 @@ def test_the_batch_answers_exactly_what_the_reports_sent_one_by_one_get() -> Non
     for index, item in enumerate(batch):
         parsed = handlers.parse_report(item)
         if not isinstance(parsed, Report):
-            one_by_one.append(handlers.ItemResult(index, "invalid", errors=tuple(parsed), detail="the report is invalid"))
+            one_by_one.append(handlers.ItemResult(index, "invalid", errors=tuple(parsed), detail="the report is invalid",
+                                                  code="errors.report.invalid"))
             continue
         try:
             accepted = handlers.submit_report(alone, parsed, XIANGNING, TODAY)
@@ -326,7 +331,13 @@ def test_http_a_mixed_batch_answers_200_with_each_items_result_in_order(client: 
     alone = client.post("/reports", json=batch[2], headers=auth("county", "141029"))
     assert alone.status_code == 422 and body["results"][2]["errors"] == alone.json()["errors"]
     assert body["results"][3]["detail"] == client.post("/reports", json=batch[3], headers=auth("county", "141029")).json()["detail"]
-    assert set(body["results"][4]) == {"index", "status", "detail"}
+    assert set(body["results"][4]) == {"index", "status", "detail", "code"}
+    assert body["results"][4]["code"] == "errors.submission.outside_jurisdiction" and "管辖范围" in body["results"][4]["detail"]
+    english = client.post("/reports:batch", json={"reports": batch[2:5]}, headers=auth("county", "141029") | {"Accept-Language": "en"})
+    assert english.headers["content-language"] == "en"
+    assert [r.get("code") for r in english.json()["results"]] == [
+        "errors.report.invalid", "errors.employer.not_in_jurisdiction", "errors.submission.outside_jurisdiction"]
+    assert english.json()["results"][1]["detail"] == f"no employer {HOUMA_EMPLOYER} in your jurisdiction"
 
     assert stored(client) == 2 and outbox(client) == [first["submission_id"], other["submission_id"]]
     assert client.get(f"/reports/{first['submission_id']}", headers=auth("county")).json()["status"] == "accepted"
@@ -366,7 +377,7 @@ def test_http_the_batch_route_has_its_own_body_cap(client: TestClient) -> None:
 
     too_large = client.post("/reports:batch", content=b" " * (20 * 1024 * 1024 + 1), headers=county)
     assert too_large.status_code == 413
-    assert too_large.json() == {"detail": "the request body is larger than this service accepts (20971520 bytes at most)", "errors": []}
+    assert too_large.json() == {"detail": "请求体超过本服务接受的大小（最多 20971520 字节）", "code": "errors.request.too_large", "errors": []}
 
 
 def test_http_the_openapi_shows_each_item_as_a_report_and_the_limits(client: TestClient) -> None:

@@ -107,7 +107,7 @@ def test_each_row_becomes_a_report_or_its_problems_by_row_and_column(sheet: Path
 
     assert [c for c, _ in found[3]] == ["统一社会信用代码"] and "校验码为" in found[3][0][1]
     assert found[4] == [("评估日期", "必填，不能为空")]
-    assert found[5] == [("危害因素", "第1项（矽尘）接触人数：30 超过职工总数 20")]
+    assert found[5] == [("危害因素", "第1项（矽尘）接触人数：接触人数30超过职工总数20")]
     assert [c for c, _ in found[6]] == ["危害因素", "危害因素"]
     assert "第1项“矽尘|很多|不符合|2023-05-10”：接触人数“很多”应为非负整数" in found[6][0][1]
     assert found[6][1][1].startswith("第2项“噪声”：应为")
@@ -178,7 +178,7 @@ def test_json_lines_with_a_broken_line(tmp_path: Path) -> None:
     assert rows[0].report.submission_id == report.submission_id  # type: ignore[union-attr]
     assert str(rows[2].report.submission_id) == explicit["submission_id"]  # type: ignore[union-attr]
     assert rows[1].problems[0].column == "(JSON)" and "不是有效的 JSON" in rows[1].problems[0].message
-    assert [(p.column, p.message) for p in rows[3].problems] == [("hazards[0].exposed", "500 exceeds enterprise.employees 86")]
+    assert [(p.column, p.message) for p in rows[3].problems] == [("hazards[0].exposed", "接触人数500超过职工总数86")]
     assert rows[3].credit_code == code(1)
 
 
@@ -202,7 +202,7 @@ def test_a_repeated_row_is_not_submitted_twice(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- the command line, without a service
 
-runner = CliRunner()
+runner = CliRunner(env={"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "zh_CN.UTF-8"})  # Chinese, whatever this machine's LANG
 REAL_ASYNC_CLIENT = httpx.AsyncClient  # before a test replaces it (with_transport)
 
 
@@ -216,7 +216,7 @@ def test_dry_run_writes_the_errors_file_and_exits_1(tmp_path: Path, sheet: Path)
     assert [(line[0], line[2]) for line in lines[1:]] == [
         ("3", "统一社会信用代码"), ("4", "评估日期"), ("5", "危害因素"), ("6", "危害因素"), ("6", "危害因素"), ("7", "是否盖章")]
     assert lines[2][1] == code(3)
-    assert "dry run" in result.output
+    assert "批量导入结果（仅校验，未提交）" in result.output
 
 
 def test_default_errors_file_is_xlsx_next_to_the_input(tmp_path: Path, sheet: Path) -> None:
@@ -239,7 +239,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_unreachable_api_is_a_usage_error(tmp_path: Path) -> None:
     good_only = write_xlsx(tmp_path / "good.xlsx", [good(1)])
     result = runner.invoke(cli.app, ["bulk", "employers", str(good_only), "--api", "http://127.0.0.1:9", "--token", token_for("county")])
-    assert result.exit_code == 2 and "cannot reach" in result.output
+    assert result.exit_code == 2 and "无法连接综合风险评估服务 http://127.0.0.1:9" in result.output
 
 
 def test_submitting_without_a_token_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -309,13 +309,19 @@ def test_retries_connection_errors_and_5xx_then_counts_new_or_repeat(tmp_path: P
     assert failed.status == "rejected" and failed.problems[0].column == "(提交)" and "HTTP 500" in failed.problems[0].message
 
 
-def test_401_and_403_stop_the_run_as_usage_errors_naming_the_row(tmp_path: Path) -> None:
+def test_401_and_403_stop_the_run_as_usage_errors_naming_the_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # the command line speaks Chinese (English under LANG=en_*)
     row = one_report(tmp_path)
-    with pytest.raises(cli.AccessRefused, match=r"row 2 .*token was refused.*401: invalid token: expired"):
+    with pytest.raises(cli.AccessRefused, match=r"第 2 行（.*）：令牌被拒绝（HTTP 401：invalid token: expired）"):
         post_with(lambda _: httpx.Response(401, json={"detail": "invalid token: expired"}), row)
     outside = "enterprise.region_code 141029 is outside the jurisdiction of this county token (141024)"
-    with pytest.raises(cli.AccessRefused, match=r"may not submit this row.*403: enterprise.region_code 141029 is outside"):
+    with pytest.raises(cli.AccessRefused, match=r"该令牌无权提交此行（HTTP 403：enterprise.region_code 141029 is outside"):
         post_with(lambda _: httpx.Response(403, json={"detail": outside}), row)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    with pytest.raises(cli.AccessRefused, match=r"row 2 .*token was refused.*401: invalid token: expired"):
+        post_with(lambda _: httpx.Response(401, json={"detail": "invalid token: expired"}), row)
 
 
 def test_the_token_is_sent_as_a_bearer_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -435,6 +441,9 @@ def test_a_batch_too_large_is_split_and_a_service_without_batches_gets_one_reque
 
 
 def test_a_row_the_token_may_not_submit_stops_the_run_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # English under LANG=en_* (Chinese otherwise)
     rows = rows_of(tmp_path, 2)
     outside = "enterprise.region_code 141029 is outside the jurisdiction of this county token (141024)"
 
@@ -454,6 +463,9 @@ def test_bulk_through_the_batch_endpoint_of_the_service_in_this_process(tmp_path
     from services.assessment.bootstrap import bootstrap
     from tests.support import app_without_broker
 
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # the command line speaks Chinese (English under LANG=en_*)
     app = app_without_broker(bootstrap, "assessment", tmp_path / "service")
     rows = rows_of(tmp_path, 7)
     with_transport(monkeypatch, httpx.ASGITransport(app=app))
@@ -466,7 +478,7 @@ def test_bulk_through_the_batch_endpoint_of_the_service_in_this_process(tmp_path
     try:
         assert load("county") == ["new"] * 7
         assert load("county") == ["already"] * 7
-        with pytest.raises(cli.AccessRefused, match="may not submit this row"):
+        with pytest.raises(cli.AccessRefused, match="该令牌无权提交此行"):
             load("auditor")
     finally:
         app.state.runtime.engine.dispose()

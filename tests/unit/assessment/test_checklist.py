@@ -54,8 +54,9 @@ def rejected(outcome: Outcome) -> list[str]:
     return outcome.reasons
 
 
-def trace_text(outcome: Classified) -> str:
-    return "\n".join(f"{entry.rule}: {entry.detail}" for entry in outcome.trace)
+def trace_text(outcome: Classified, locale: str = "zh_CN") -> str:
+    """The trace as a supervisor reads it: Chinese (the ``detail`` written at classification), or English on request."""
+    return "\n".join(f"{entry.rule}: {entry.detail if locale == 'zh_CN' else entry.text(locale)}" for entry in outcome.trace)
 
 
 NOISE_ONLY = [{"factor": "噪声", "exposed": 5, "compliant": True, "tested_on": "2023-05-10"}]  # Ⅰ
@@ -69,8 +70,9 @@ def test_all_full_marks_score_100_grade_a(rules: RuleSet) -> None:
     assert (outcome.score, outcome.score_source, outcome.management_grade, outcome.category) == (100.0, "computed", "A", "甲")
     assert outcome.lost_points == []
     text = trace_text(outcome)
-    assert "every applicable item earned its full points" in text
-    assert "applicable total 100, earned 100 → score 100/100 × 100 = 100.0" in text
+    assert "所有适用项目均得满分" in text
+    assert "适用项目满分合计100，实得100 → 得分100/100 × 100 = 100.0" in text
+    assert "applicable total 100, earned 100 → score 100/100 × 100 = 100.0" in trace_text(outcome, "en")
 
 
 def test_lost_points_give_the_exact_score_and_are_listed(rules: RuleSet) -> None:
@@ -80,24 +82,25 @@ def test_lost_points_give_the_exact_score_and_are_listed(rules: RuleSet) -> None
     assert [(lost.item, lost.earned, lost.points) for lost in outcome.lost_points] == [("1.1", 2, 4), ("5.1", 4, 7), ("7.1", 0, 8)]
     assert outcome.lost_points[0] == LostPoints(item="1.1", title=rules.self_check_checklist.item("1.1").title, earned=2, points=4)  # type: ignore[union-attr]
     text = trace_text(outcome)
-    assert "7.1 组织上岗前、在岗期间和离岗时职业健康检查: earned 0/8, lost 8" in text
-    assert "applicable total 100, earned 87 → score 87/100 × 100 = 87.0" in text
+    assert "7.1 组织上岗前、在岗期间和离岗时职业健康检查：得0分（满分8分），失8分" in text
+    assert "适用项目满分合计100，实得87 → 得分87/100 × 100 = 87.0" in text
+    assert "7.1 组织上岗前、在岗期间和离岗时职业健康检查: earned 0/8, lost 8" in trace_text(outcome, "en")
 
 
 def test_not_applicable_items_leave_both_sides(rules: RuleSet) -> None:
     outcome = classified(classify(report_with(answers(rules, item_2_2="n/a", item_8_1="n/a"), hazards=NOISE_ONLY), rules))
     assert (outcome.score, outcome.management_grade, outcome.lost_points) == (100.0, "A", [])
     text = trace_text(outcome)
-    assert "2.2 建设项目职业病防护设施“三同时”: n/a (不适用), 3 points removed from both sides" in text
-    assert "8.1" in text and "6 points removed from both sides" in text
-    assert "applicable total 91, earned 91" in text
+    assert "2.2 建设项目职业病防护设施“三同时”：不适用，应得分与实得分同时扣除3分" in text
+    assert "8.1" in text and "同时扣除6分" in text
+    assert "适用项目满分合计91，实得91" in text
 
 
 def test_not_applicable_rescales_lost_points(rules: RuleSet) -> None:
     outcome = classified(classify(report_with(answers(rules, item_2_2="n/a", item_8_1="n/a", item_1_1=2)), rules))
     assert outcome.score == 97.8  # 89 / 91 × 100 = 97.80…
     assert [lost.item for lost in outcome.lost_points] == ["1.1"]  # n/a is not lost
-    assert "applicable total 91, earned 89 → score 89/91 × 100 = 97.8" in trace_text(outcome)
+    assert "适用项目满分合计91，实得89 → 得分89/91 × 100 = 97.8" in trace_text(outcome)
 
 
 @pytest.mark.parametrize(
@@ -144,20 +147,20 @@ def test_rescaled_score_rounds_half_up(rules: RuleSet, earned_1_1: float, exact:
 def test_stated_score_within_005_is_accepted_and_the_computed_one_applies(rules: RuleSet, stated: float) -> None:
     outcome = classified(classify(report_with(answers(rules, item_2_2="n/a", item_8_1="n/a", item_1_1=2), score=stated), rules))
     assert (outcome.score, outcome.score_source) == (97.8, "computed")
-    assert f"stated score {stated:g} agrees with the computed 97.8" in trace_text(outcome)
+    assert f"填报得分{stated:g}与计算得分97.8相符" in trace_text(outcome)
 
 
 @pytest.mark.parametrize("stated", [97.86, 97.74, 82.5])
 def test_stated_score_off_by_more_than_005_is_rejected_quoting_both(rules: RuleSet, stated: float) -> None:
     [reason] = rejected(classify(report_with(answers(rules, item_2_2="n/a", item_8_1="n/a", item_1_1=2), score=stated), rules))
-    assert reason.startswith("self_check.score:")
+    assert reason.startswith("self_check.score：")
     assert f"{stated:g}" in reason and "97.8" in reason and "0.05" in reason
 
 
 def test_stated_score_alone_is_used_as_stated(rules: RuleSet) -> None:
     outcome = classified(classify(report_with(score=82.5), rules))
     assert (outcome.score, outcome.score_source, outcome.lost_points) == (82.5, "stated", [])
-    assert "self-check score 82.5 as stated (score_source stated)" in trace_text(outcome)
+    assert "自查得分82.5，按报告填报（得分来源：填报）" in trace_text(outcome)
 
 
 # --------------------------------------------------------------------------- rejections
@@ -165,19 +168,19 @@ def test_stated_score_alone_is_used_as_stated(rules: RuleSet) -> None:
 
 def test_unknown_item_is_rejected(rules: RuleSet) -> None:
     [reason] = rejected(classify(report_with({**full_marks(rules), "9.9": 1}), rules))
-    assert reason.startswith("self_check.items.9.9: not an item of the self-check checklist")
+    assert reason == "self_check.items.9.9：“9.9”不是自查表（附件2）中的项目"
 
 
 def test_every_missing_item_is_listed(rules: RuleSet) -> None:
     items = full_marks(rules)
     del items["3.2"], items["7.4"]
     [reason] = rejected(classify(report_with(items), rules))
-    assert reason.startswith("self_check.items: checklist item(s) 3.2, 7.4 not answered")
+    assert reason.startswith("self_check.items：自查表第3.2、7.4项未作答")
 
 
 def test_more_than_the_item_points_is_rejected(rules: RuleSet) -> None:
     [reason] = rejected(classify(report_with(answers(rules, item_2_1=6)), rules))
-    assert reason.startswith("self_check.items.2.1: 6 points earned exceeds the item's 5 points")
+    assert reason.startswith("self_check.items.2.1：实得6分，超过该项满分5分")
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
@@ -186,13 +189,13 @@ def test_non_numeric_points_are_rejected(rules: RuleSet, value: float) -> None:
     assert report.self_check.items is not None
     report.self_check.items["2.1"] = value  # the contract refuses it at the door; the checklist's own check still holds
     [reason] = rejected(classify(report, rules))
-    assert reason.startswith("self_check.items.2.1:") and "not a number" in reason
+    assert reason.startswith("self_check.items.2.1：") and "不是有效的分值" in reason
 
 
 def test_every_item_not_applicable_is_rejected(rules: RuleSet) -> None:
     items = {item_id: "n/a" for item_id in full_marks(rules)}
     [reason] = rejected(classify(report_with(items), rules))
-    assert reason.startswith("self_check.items: every answered item is n/a")
+    assert reason.startswith("self_check.items：所有已作答项目均为不适用")
 
 
 def test_all_problems_are_reported_together(rules: RuleSet) -> None:
@@ -200,7 +203,10 @@ def test_all_problems_are_reported_together(rules: RuleSet) -> None:
     del items["8.1"]
     hazards = [{"factor": "某新型溶剂", "exposed": 5, "compliant": True, "tested_on": "2023-05-10"}]
     reasons = rejected(classify(report_with(items, score=99, hazards=hazards), rules))
-    assert [reason.split(":")[0] for reason in reasons] == ["hazards[0].factor", "self_check.items.2.1", "self_check.items.0.1", "self_check.items"]
+    fields = ["hazards[0].factor", "self_check.items.2.1", "self_check.items.0.1", "self_check.items"]
+    assert [reason.split("：")[0] for reason in reasons] == fields
+    outcome = classify(report_with(items, score=99, hazards=hazards), rules)
+    assert isinstance(outcome, Rejected) and [message.params["field"] for message in outcome.messages] == fields
 
 
 def test_score_checklist_refuses_answers_with_problems(rules: RuleSet) -> None:
@@ -228,17 +234,18 @@ def veto_rules(tmp_path: Path) -> RuleSet:
 def test_veto_item_not_fully_earned_caps_the_grade_at_c(veto_rules: RuleSet) -> None:
     outcome = classified(classify(report_with(answers(veto_rules, item_4_1=3), hazards=NOISE_ONLY), veto_rules))
     assert (outcome.score, outcome.management_grade, outcome.category) == (97.0, "C", "乙")
-    assert "veto item(s) 4.1 定期检测职业病危害因素（严重危害每年一次，其他每三年一次） did not earn full points → management grade capped at C (was A)" in trace_text(outcome)
+    assert "否决项 4.1 定期检测职业病危害因素（严重危害每年一次，其他每三年一次） 未得满分 → 管理状况等级降为C（原为A）" in trace_text(outcome)
 
 
 @pytest.mark.parametrize("answer", [6, "n/a"])
 def test_veto_item_fully_earned_or_not_applicable_does_not_cap(veto_rules: RuleSet, answer: Any) -> None:
     outcome = classified(classify(report_with(answers(veto_rules, item_4_1=answer, item_1_1=3), hazards=NOISE_ONLY), veto_rules))
     assert outcome.management_grade == "A"
-    assert "veto" not in "\n".join(entry.rule for entry in outcome.trace)
+    assert "否决项" not in "\n".join(entry.rule for entry in outcome.trace)
 
 
 def test_veto_cannot_be_checked_on_a_stated_score(veto_rules: RuleSet) -> None:
     outcome = classified(classify(report_with(score=95), veto_rules))
     assert outcome.management_grade == "A"
-    assert "veto item(s) 4.1 cannot be checked without the items" in trace_text(outcome)
+    assert "未逐项作答，无法核查否决项（第4.1项）" in trace_text(outcome)
+    assert "veto item(s) 4.1 cannot be checked without the items" in trace_text(outcome, "en")

@@ -46,8 +46,9 @@ def classified(outcome: object) -> Classified:
     return outcome
 
 
-def trace_text(outcome: Classified) -> str:
-    return "\n".join(f"{entry.rule}: {entry.detail}" for entry in outcome.trace)
+def trace_text(outcome: Classified, locale: str = "zh_CN") -> str:
+    """The trace as a supervisor reads it: Chinese (the ``detail`` written at classification), or English on request."""
+    return "\n".join(f"{entry.rule}: {entry.detail if locale == 'zh_CN' else entry.text(locale)}" for entry in outcome.trace)
 
 
 # --------------------------------------------------------------------------- 附件1 附表1-1, all 12 cells
@@ -92,7 +93,8 @@ def test_headcount_band_boundaries(rules: RuleSet, exposed: int, band: str) -> N
 
 @pytest.mark.parametrize(
     ("score", "grade", "band_text"),
-    [(0, "C", "C band 0–69.9"), (69.9, "C", "C band 0–69.9"), (70, "B", "B band 70–89.9"), (89.9, "B", "B band 70–89.9"), (90, "A", "A band 90–100"), (100, "A", "A band 90–100")],
+    [(0, "C", "C档（0–69.9分）"), (69.9, "C", "C档（0–69.9分）"), (70, "B", "B档（70–89.9分）"), (89.9, "B", "B档（70–89.9分）"),
+     (90, "A", "A档（90–100分）"), (100, "A", "A档（90–100分）")],
 )
 def test_management_bands(rules: RuleSet, score: float, grade: str, band_text: str) -> None:
     outcome = classified(classify(make_report([hazard(GENERAL, 5, True)], score=score), rules))
@@ -130,7 +132,8 @@ def test_catalogue_overrules_declared_nature(rules: RuleSet) -> None:
     outcome = classified(classify(make_report([hazard("噪声", 30, False, nature="严重")]), rules))
     [noise] = outcome.factors
     assert (noise.nature, noise.nature_source, noise.grade) == ("一般", "catalogue", "Ⅱ")
-    assert "噪声: declared 严重, catalogue says 一般; catalogue applies" in trace_text(outcome)
+    assert "噪声：申报性质为严重，危害因素目录为一般；以目录为准" in trace_text(outcome)
+    assert "噪声 (noise): declared 严重 (serious), the catalogue says 一般 (ordinary); the catalogue applies" in trace_text(outcome, "en")
 
 
 def test_free_silica_at_threshold_makes_any_dust_serious(rules: RuleSet) -> None:
@@ -155,21 +158,25 @@ def test_unknown_factor_without_nature_is_rejected_naming_the_field(rules: RuleS
     outcome = classify(report, rules)
     assert isinstance(outcome, Rejected)
     [reason] = outcome.reasons
-    assert "hazards[1].factor" in reason and "某新型溶剂" in reason
-    assert "hazards[1].nature must be declared" in reason
+    assert reason.startswith("hazards[1].factor：") and "某新型溶剂" in reason
+    assert "须在 hazards[1].nature 申报其性质" in reason
+    [message] = outcome.messages
+    assert (message.code, message.params["field"], message.params["nature_field"]) == (
+        "assessment.reject.factor_not_catalogued", "hazards[1].factor", "hazards[1].nature")
+    assert "hazards[1].nature must be declared" in message.text("en")
 
 
 def test_every_undeclared_unknown_factor_is_reported(rules: RuleSet) -> None:
     outcome = classify(make_report([hazard("未知甲", 5, True), hazard("未知乙", 5, True)]), rules)
     assert isinstance(outcome, Rejected)
-    assert [r.split(":")[0] for r in outcome.reasons] == ["hazards[0].factor", "hazards[1].factor"]
+    assert [r.split("：")[0] for r in outcome.reasons] == ["hazards[0].factor", "hazards[1].factor"]
 
 
 def test_unknown_factor_with_declared_nature_uses_it(rules: RuleSet) -> None:
     outcome = classified(classify(make_report([hazard("某新型溶剂", 30, True, nature="严重")]), rules))
     [factor] = outcome.factors
     assert (factor.nature, factor.nature_source, factor.grade) == ("严重", "declared", "Ⅱ")
-    assert "declared 严重 applies" in trace_text(outcome)
+    assert "未列入危害因素目录，按申报性质严重认定" in trace_text(outcome)
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -180,7 +187,7 @@ def test_employer_takes_highest_grade_and_first_listed_decides_a_tie(rules: Rule
     outcome = classified(classify(report, rules))
     assert [f.grade for f in outcome.factors] == ["Ⅰ", "Ⅲ", "Ⅲ", "Ⅱ"]
     assert outcome.hazard_grade == "Ⅲ"
-    assert "deciding factor 苯 (hazards[1])" in trace_text(outcome)
+    assert "由危害因素苯（hazards[1]）决定" in trace_text(outcome)
 
 
 # --------------------------------------------------------------------------- the example report
@@ -193,19 +200,25 @@ def test_example_report_is_category_bing(rules: RuleSet) -> None:
     assert (silica.factor, silica.nature, silica.exposed, silica.compliant, silica.headcount_band, silica.grade) == ("矽尘", "严重", 24, False, "10–49", "Ⅲ")
     assert outcome.rule_set == rules.ref()
     text = trace_text(outcome)
-    for expected in ("矽尘", "Ⅲ", "B", "丙", "CN", "2022.1", "2022-11-01", "附表1-1", "严重 × 不符合 × 10–49 → Ⅲ", "deciding factor 矽尘", "82.5 in B band 70–89.9", "Ⅲ × B → 丙"):
+    for expected in ("矽尘", "Ⅲ", "B", "丙", "CN", "2022.1", "2022年11月1日", "附表1-1", "严重 × 不符合 × 10–49 → Ⅲ", "由危害因素矽尘", "82.5，在B档（70–89.9分）",
+                     "Ⅲ × B → 丙"):
         assert expected in text, expected
+    english = trace_text(outcome, "en")
+    for expected in ("2022-11-01", "deciding factor 矽尘 (silica dust)", "82.5 in B band 70–89.9", "Ⅲ × B → 丙 (category C, highest risk)"):
+        assert expected in english, expected
 
 
 def test_example_report_tests_are_valid(rules: RuleSet) -> None:
     outcome = classified(classify(Report.model_validate(EXAMPLE_REPORT), rules))
     assert [(f.test_status, f.declared_compliant, f.compliant) for f in outcome.factors] == [("valid", False, False), ("valid", True, True)]
     assert (outcome.score_source, outcome.lost_points) == ("stated", [])
-    assert "严重 employer (has a 严重 factor): a test counts when taken within 12 months before 2023-06-01, on or after 2022-06-01 (yearly)" in trace_text(outcome)
+    assert "用人单位有严重危害因素：评估日2023年6月1日前12个月内（即2022年6月1日及以后）的检测结果有效" in trace_text(outcome)
+    assert ("严重 (serious) employer (has a 严重 (serious) factor): a test counts when taken within 12 months before 2023-06-01, "
+            "on or after 2022-06-01") in trace_text(outcome, "en")
 
 
 def provisional_notes(outcome: Classified) -> list[str]:
-    return sorted(entry.detail.split(" ")[0] for entry in outcome.trace if entry.rule == "provisional")
+    return sorted(entry.params["table"] for entry in outcome.trace if entry.rule == "暂行规定")
 
 
 def test_trace_notes_every_provisional_table_used(rules: RuleSet) -> None:
@@ -233,14 +246,14 @@ def test_never_tested_factor_is_graded_non_compliant(rules: RuleSet) -> None:
     outcome = classified(classify(make_report([hazard("噪声", 5, True, tested_on=None)]), rules))
     [noise] = outcome.factors
     assert (noise.test_status, noise.declared_compliant, noise.compliant, noise.grade) == ("missing", True, False, "Ⅱ")
-    assert "噪声: no test result (tested_on missing) → graded 不符合 (declared 符合)" in trace_text(outcome)
+    assert "噪声：无检测结果（未填写检测日期）→ 按不符合分级（申报为符合）" in trace_text(outcome)
 
 
 def test_expired_test_is_graded_non_compliant_with_the_reason(rules: RuleSet) -> None:
     outcome = classified(classify(make_report([hazard("矽尘", 24, True, tested_on="2021-05-10")]), rules))
     [silica] = outcome.factors
     assert (silica.test_status, silica.declared_compliant, silica.compliant, silica.grade) == ("expired", True, False, "Ⅲ")
-    assert "矽尘: test 2021-05-10 is older than 12 months before 2023-06-01 (严重 employer: yearly) → graded 不符合" in trace_text(outcome)
+    assert "矽尘：检测日期2021年5月10日早于评估日2023年6月1日前12个月（严重用人单位）→ 按不符合分级" in trace_text(outcome)
 
 
 @pytest.mark.parametrize(("tested_on", "status"), [("2022-06-01", "valid"), ("2022-05-31", "expired")])
@@ -251,13 +264,13 @@ def test_a_test_exactly_twelve_months_old_is_valid(rules: RuleSet, tested_on: st
 def test_one_serious_factor_puts_every_factor_on_the_yearly_interval(rules: RuleSet) -> None:
     outcome = classified(classify(make_report([hazard("苯", 5, True), hazard("噪声", 5, True, tested_on="2021-12-01")]), rules))
     assert [f.test_status for f in outcome.factors] == ["valid", "expired"]
-    assert "噪声: test 2021-12-01 is older than 12 months before 2023-06-01 (严重 employer: yearly)" in trace_text(outcome)
+    assert "噪声：检测日期2021年12月1日早于评估日2023年6月1日前12个月（严重用人单位）" in trace_text(outcome)
 
 
 def test_general_only_employer_keeps_a_thirty_month_old_test(rules: RuleSet) -> None:
     outcome = classified(classify(make_report([hazard("噪声", 5, True, tested_on="2020-12-01"), hazard("高温", 5, True)]), rules))
     assert [(f.test_status, f.compliant, f.grade) for f in outcome.factors] == [("valid", True, "Ⅰ"), ("valid", True, "Ⅰ")]
-    assert "(一般 employer: every 3 years) → exposure as declared (符合)" in trace_text(outcome)
+    assert "噪声：检测日期2020年12月1日在评估日2023年6月1日前36个月内（一般用人单位）→ 接触水平按申报认定（符合）" in trace_text(outcome)
 
 
 def test_general_only_employer_test_older_than_three_years_expires(rules: RuleSet) -> None:
@@ -278,7 +291,7 @@ def test_disabled_test_validity_takes_exposure_as_declared(tmp_path: Path) -> No
     outcome = classified(classify(make_report([hazard("矽尘", 24, True, tested_on=None)]), load_rule_set(path)))
     [silica] = outcome.factors
     assert (silica.test_status, silica.declared_compliant, silica.compliant, silica.grade) == ("not_checked", True, True, "Ⅱ")
-    assert "test dates not checked (disabled in the rule set)" in trace_text(outcome)
+    assert "规则集未启用检测周期核查" in trace_text(outcome)
 
 
 @pytest.mark.parametrize(
@@ -308,7 +321,8 @@ def test_model_maker_builds_what_the_validating_constructor_builds() -> None:
     from shared.contracts import FactorGrade, RuleSetRef, TraceEntry
 
     values = [
-        (TraceEntry, {"rule": "附件3 综合风险类别 category matrix", "detail": "Ⅲ × B → 丙"}),
+        (TraceEntry, {"rule": "附件3 综合风险类别", "detail": "职业病危害风险等级 × 职业卫生管理状况等级：Ⅲ × B → 丙", "code": "assessment.trace.matrix",
+                      "params": {"hazard": "Ⅲ", "management": "B", "category": "丙"}}),
         (FactorGrade, {"factor": "矽尘", "nature": "严重", "nature_source": "catalogue", "compliant": False, "declared_compliant": True,
                        "test_status": "expired", "exposed": 24, "headcount_band": "10–49", "grade": "Ⅲ"}),
         (RuleSetRef, {"jurisdiction": "CN", "version": "2022.1", "effective_from": date(2022, 11, 1), "provisional": True}),

@@ -59,8 +59,10 @@ def codes(result: DeadlineCheck) -> list[str]:
     return [flag.code for flag in result.flags]
 
 
-def flag(result: DeadlineCheck, code: str) -> str:
-    return next(f.message for f in result.flags if f.code == code)
+def flag(result: DeadlineCheck, code: str, locale: str = "zh_CN") -> str:
+    """The flag as written at acceptance (Chinese), or rendered from its code in ``locale``."""
+    found = next(f for f in result.flags if f.code == code)
+    return found.message if locale == "zh_CN" else found.text(locale)
 
 
 # --------------------------------------------------------------------------- the rule data
@@ -170,11 +172,16 @@ def test_every_computation_leaves_a_trace_line_with_its_dates_and_counts(rules: 
     trace = check(report(), date(2023, 6, 15), rules).trace
     assert {entry.rule for entry in trace} == {RULE}
     details = [entry.detail for entry in trace]
-    assert "CN version 2022.1" in details[0]
-    assert any("2023-06-02 → 2023-06-08: 5 working days (minimum 5)" in d for d in details)
-    assert any("submission due 2023-06-25" in d and "received 2023-06-15: on time" in d for d in details)
-    assert any("re-assessment due 2026-06-01" in d for d in details)
-    assert any(d.startswith("working days: 2023: chinese_calendar") for d in details)
+    assert "CN 2022.1 版" in details[0]
+    assert any("公示2023年6月2日至2023年6月8日：共5个工作日（至少5个）" in d for d in details)
+    assert any("报送期限2023年6月25日" in d and "2023年6月15日收到：按期报送" in d for d in details)
+    assert any("下次评估应于2026年6月1日前完成" in d for d in details)
+    assert any(d.startswith("2023年工作日依据：chinese_calendar") for d in details)
+    english = [entry.text("en") for entry in trace]
+    assert "CN version 2022.1" in english[0]
+    assert any("2023-06-02 to 2023-06-08: 5 working day(s) (minimum 5)" in d for d in english)
+    assert any("submission due 2023-06-25" in d and "received 2023-06-15: on time" in d for d in english)
+    assert any(d.startswith("working days 2023: chinese_calendar") for d in english)
 
 
 def test_publicity_across_the_2023_national_day_counts_three_working_days_and_is_short(rules: DeadlineSet) -> None:
@@ -183,7 +190,9 @@ def test_publicity_across_the_2023_national_day_counts_three_working_days_and_is
     assert result.publicity_working_days == 3  # 09-27, 09-28, 10-07
     assert codes(result) == ["publicity_short"]
     message = flag(result, "publicity_short")
-    assert "3 working days" in message and "minimum of 5" in message and "2023-09-27" in message and "2023-10-07" in message
+    assert "仅3个工作日，少于规定的5个工作日" in message and "2023年9月27日" in message and "2023年10月7日" in message
+    english = flag(result, "publicity_short", "en")
+    assert "3 working day(s)" in english and "minimum of 5" in english and "2023-09-27" in english and "2023-10-07" in english
 
 
 def test_ten_working_days_after_publicity_ending_30_september_2024_are_due_18_october(rules: DeadlineSet) -> None:
@@ -197,13 +206,15 @@ def test_a_report_received_after_the_deadline_is_flagged_late_by_working_days(ru
     result = check(r, date(2024, 10, 22), rules)  # 10-21, 10-22 are working days after the 10-18 deadline
     assert codes(result) == ["submission_late"]
     message = flag(result, "submission_late")
-    assert "2 working days late" in message and "4 calendar days" in message and "2024-10-18" in message
+    assert "逾期2个工作日（超过期限4个自然日）" in message and "2024年10月18日" in message
+    assert "2 working day(s) late (4 calendar day(s)" in flag(result, "submission_late", "en")
 
 
 def test_a_report_received_on_the_weekend_after_the_deadline_is_late_by_zero_working_days(rules: DeadlineSet) -> None:
     r = report(publicity=("2024-09-23", "2024-09-30"), assessed_on="2024-09-20")
     result = check(r, date(2024, 10, 19), rules)
-    assert "0 working days late (1 calendar day after the deadline)" in flag(result, "submission_late")
+    assert "逾期0个工作日（超过期限1个自然日）" in flag(result, "submission_late")
+    assert "0 working day(s) late (1 calendar day(s) after the deadline)" in flag(result, "submission_late", "en")
 
 
 def test_re_assessment_after_a_leap_day_is_due_on_28_february(rules: DeadlineSet) -> None:
@@ -217,7 +228,9 @@ def test_a_first_assessment_two_months_and_a_day_after_production_started_is_lat
     assert result.first_assessment_due == date(2024, 2, 29)
     assert codes(result) == ["first_assessment_late"]
     message = flag(result, "first_assessment_late")
-    assert "2024-03-01" in message and "2024-02-29" in message and "2023-12-31" in message and "1 day " in message
+    assert "2024年3月1日" in message and "2024年2月29日" in message and "2023年12月31日" in message and "个月）1天" in message
+    english = flag(result, "first_assessment_late", "en")
+    assert "2024-03-01" in english and "2024-02-29" in english and "2023-12-31" in english and "1 day(s) " in english
 
 
 def test_a_first_assessment_on_its_due_date_is_on_time(rules: DeadlineSet) -> None:
@@ -225,7 +238,7 @@ def test_a_first_assessment_on_its_due_date_is_on_time(rules: DeadlineSet) -> No
     result = check(r, date(2024, 3, 8), rules, first=True)
     assert result.first_assessment_due == date(2024, 2, 29)
     assert result.flags == []
-    assert any("first assessment due 2024-02-29" in e.detail and "on time" in e.detail for e in result.trace)
+    assert any("首次评估期限2024年2月29日" in e.detail and "按期" in e.detail for e in result.trace)
 
 
 def test_a_re_assessment_is_not_held_to_the_first_assessment_limit(rules: DeadlineSet) -> None:
@@ -238,7 +251,7 @@ def test_a_first_assessment_without_a_production_start_date_is_traced_not_flagge
     data["enterprise"]["production_started_on"] = None
     result = check(Report.model_validate(data), date(2023, 6, 15), rules, first=True)
     assert result.first_assessment_due is None and result.flags == []
-    assert any("production_started_on not given" in e.detail for e in result.trace)
+    assert any("未填写投产日期（production_started_on）" in e.detail for e in result.trace)
 
 
 def test_a_2027_publicity_without_a_published_schedule_assumes_monday_to_friday_and_is_flagged(rules: DeadlineSet) -> None:
@@ -248,9 +261,11 @@ def test_a_2027_publicity_without_a_published_schedule_assumes_monday_to_friday_
     assert result.publicity_working_days == 7  # 09-27 … 10-01, 10-04, 10-05: no National Day known
     assert result.submission_due == date(2027, 10, 19)
     assert codes(result) == ["calendar_unpublished"]
-    assert "2027" in flag(result, "calendar_unpublished") and "Monday–Friday" in flag(result, "calendar_unpublished")
+    assert "2027" in flag(result, "calendar_unpublished") and "按周一至周五计算" in flag(result, "calendar_unpublished")
+    assert "Monday–Friday" in flag(result, "calendar_unpublished", "en")
     assert calendar.unpublished_years_used == frozenset({2027})
-    assert any("2027: no published holiday schedule, Monday–Friday assumed" in e.detail for e in result.trace)
+    assert any("2027年工作日依据：尚无已公布的节假日安排，按周一至周五计算" == e.detail for e in result.trace)
+    assert any("working days 2027: no published holiday schedule, Monday–Friday assumed" == e.text("en") for e in result.trace)
 
 
 def test_a_deadline_running_into_an_unpublished_year_names_only_that_year(rules: DeadlineSet) -> None:

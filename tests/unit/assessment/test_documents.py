@@ -1,16 +1,27 @@
-"""The printable documents: the 附件4 report and the 公示 notice, checked through pypdf's text layer."""
+"""The printable documents: the 附件4 report and the 公示 notice, checked through pypdf's text layer.
+
+Their font, its embedding and PDF/A: test_documents_font.py."""
 
 from __future__ import annotations
 
 import copy
 import io
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from services.assessment.adapters.documents import MarkupError, markup_to_pdf, render_notice_pdf, render_report_pdf
+from services.assessment.adapters.documents import (
+    TEMPLATES,
+    MarkupError,
+    markup_to_pdf,
+    render_markup,
+    render_notice_pdf,
+    render_report_pdf,
+)
+from shared import i18n
 from shared.contracts import (
     AssessmentClassified,
     Assessor,
@@ -59,7 +70,7 @@ def make_result(report: Report, **changes: object) -> AssessmentClassified:
         trace=[
             TraceEntry(rule="附件1 附表1-1 职业病危害风险分级", detail="矽尘: 严重 × 不符合 × 10–49 → Ⅲ"),
             TraceEntry(rule="附件1 附表1-1 职业病危害风险分级", detail="噪声: 一般 × 符合 × 10–49 → Ⅰ"),
-            TraceEntry(rule="附件2 职业卫生管理状况分级", detail="self-check score 82.5 in B band 70–89.9 → B"),
+            TraceEntry(rule="附件2 职业卫生管理状况分级", detail="自查得分 82.5，属 B 级（70–89.9）→ B"),
             TraceEntry(rule="附件3 综合风险类别", detail="Ⅲ × B → 丙"),
         ],
     )
@@ -247,3 +258,27 @@ def test_an_agency_can_override_a_template(tmp_path: Path, report: Report, resul
 def test_bad_markup_is_refused_with_a_reason(markup: str) -> None:
     with pytest.raises(MarkupError):
         markup_to_pdf(markup)
+
+
+def test_every_text_of_the_templates_is_a_code_of_the_catalogue_in_both_languages() -> None:
+    sources = [path.read_text(encoding="utf-8") for path in TEMPLATES.glob("*.xml.j2")]
+    used = i18n.codes_in(sources, ["documents"])
+    assert len(used) > 60
+    missing = sorted(code for code in used if not i18n.has(code, i18n.ZH) or not i18n.has(code, i18n.EN))
+    assert not missing, missing
+
+
+def test_the_templates_write_no_chinese_of_their_own_outside_their_codes() -> None:
+    for path in TEMPLATES.glob("*.xml.j2"):
+        markup = re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.S)  # comments may explain in Chinese
+        markup = re.sub(r"\{[{%].*?[%}]\}", "", markup, flags=re.S)  # expressions name terms (甲, 丙, 符合) as data
+        assert not re.search(r"[\u3400-\u9fff]", markup), f"{path.name}: Chinese outside a catalogue code"
+
+
+def test_a_later_english_rendering_needs_only_a_locale(report: Report, result: AssessmentClassified) -> None:
+    """The PDF is Chinese only; the labels are codes, so the English texts are one argument away."""
+    markup = render_markup("notice.xml.j2", report, result, locale=i18n.EN)
+    assert "Comprehensive risk category" in markup and "Posted from 2023-06-02 to 2023-06-08." in markup
+    rest = markup.replace(report.enterprise.name, "")
+    untranslated = re.findall(r"[\u3400-\u9fff]+(?! \()", rest)  # a Chinese term is followed by its translation
+    assert not untranslated, untranslated

@@ -140,7 +140,7 @@ def test_an_employer_naming_a_region_outside_the_province_is_accepted_and_stays_
     assert record.region_code == "141081" and record.latest_version == 2  # type: ignore[union-attr]
     [transfer] = registry.transfers.rows
     assert (transfer.to_region, transfer.status) == ("110101", "refused")
-    assert "region 110101 is not a county of this platform" in transfer.reason  # type: ignore[operator]
+    assert "地区 110101 不是本平台的县级地区" in transfer.reason  # type: ignore[operator]
     assert all(e.region_code == "141081" for e in registry.published if isinstance(e, ClassificationChanged))
 
 
@@ -175,7 +175,8 @@ def test_http_county_staff_reporting_another_countys_employer_get_404_and_nothin
 
     refused = client.post("/reports", json=body, headers=auth("county", "141029"))
 
-    assert refused.status_code == 404 and refused.json()["detail"] == f"no employer {HOUMA_EMPLOYER} in your jurisdiction"
+    assert refused.status_code == 404 and refused.json()["code"] == "errors.employer.not_in_jurisdiction"
+    assert refused.json()["detail"] == f"您的管辖范围内没有统一社会信用代码为 {HOUMA_EMPLOYER} 的用人单位"
     assert client.get(f"/reports/{body['submission_id']}", headers=auth("province")).status_code == 404, "nothing stored"
 
 

@@ -56,7 +56,8 @@ def test_a_report_dated_chinas_today_received_at_0030_china_time_is_classified()
 def test_a_report_dated_chinas_tomorrow_is_still_in_the_future() -> None:
     sent = report(assessed_on="2023-06-13", publicity={"start": "2023-06-13", "end": "2023-06-13"})
     decided = decide(sent, datetime(2023, 6, 11, 16, 30, tzinfo=UTC))
-    assert isinstance(decided, ReportRejected) and any("assessed_on" in r and "future" in r for r in decided.reasons)
+    assert isinstance(decided, ReportRejected) and any(r.startswith("assessed_on：") and "晚于今天" in r for r in decided.reasons)
+    assert any(r.startswith("assessed_on: ") and "future" in r for r in decided.reason_texts("en"))
 
 
 def test_a_report_at_the_contracts_last_day_is_classified() -> None:
@@ -71,7 +72,8 @@ def test_a_report_past_the_contracts_limits_reaching_the_pipeline_is_rejected_wi
     beyond = valid.model_copy(update={"publicity": valid.publicity.model_copy(update={"end": date(9999, 12, 31)})})
     decided = decide(beyond, datetime(2023, 6, 12, 9, tzinfo=UTC))
     assert isinstance(decided, ReportRejected)
-    assert any("out of the range" in reason for reason in decided.reasons), decided.reasons
+    assert any("超出规则可计算的范围" in reason for reason in decided.reasons), decided.reasons
+    assert [m.code for m in decided.messages] == ["assessment.reject.out_of_range"] and "out of the range" in decided.reason_texts("en")[0]
 
     late = valid.model_copy(update={"assessed_on": date(9998, 12, 31),
                                     "publicity": valid.publicity.model_copy(update={"start": date(9999, 1, 1), "end": date(9999, 1, 2)})})

@@ -109,8 +109,8 @@ def test_a_notification_is_emailed_to_the_current_address_with_its_chinese_subje
     with make_uow() as uow:
         note = uow.session.get(Notification, nid)
         assert before_contact != nid and note is not None
-        assert message["Subject"] == note.subject == "新的整改事项：检测结果未公布（期限 2026-03-16）· New rectification item, due 2026-03-16"
-    assert "请于 2026-03-16 前完成整改" in message.get_content() and f"/rectifications/" in message.get_content()
+        assert message["Subject"] == note.subject == "新的整改事项：检测结果未公布（期限 2026年3月16日）"
+    assert "请于 2026年3月16日前完成整改" in message.get_content() and "在平台查看：/rectifications/" in message.get_content()
     assert nid in message["Message-ID"] and message["To"] == "anquan@example.cn"
     [row] = deliveries(make_uow)
     assert (row.status, row.attempts, row.address, row.sent_at, row.last_error) == ("sent", 1, "anquan@example.cn", now, None)
@@ -180,7 +180,7 @@ def test_sms_goes_through_the_adapter_an_agency_plugs_in(make_uow) -> None:  # n
     sms_gateway.SENT.clear()
     report = deliver_due(make_uow, {"sms": sms}, utc_now(), max_attempts=2)
     assert len(report.sent) == 1
-    assert sms_gateway.SENT == [("+8613800138000", "新的整改事项：检测结果未公布（期限 2026-03-16）· New rectification item, due 2026-03-16")]
+    assert sms_gateway.SENT == [("+8613800138000", "新的整改事项：检测结果未公布（期限 2026年3月16日）")]
 
     down = load_sms_adapter("tests.unit.notification.sms_gateway:make_down_sender")
     raise_item(make_uow, new_credit_code("141029"), ("sms",))  # no contact: nothing to deliver

@@ -37,11 +37,11 @@ def test_a_rectification_item_told_to_the_employer_and_its_county_step_by_step()
     mine, county = uow.for_recipient("employer", employer), uow.for_recipient("county", "141029")
     assert len(added) == 2 and len(mine) == 1 and len(county) == 1
     note = mine[0]
-    assert note.subject.startswith("新的整改事项：检测结果未公布（期限 2026-03-16）")  # Chinese first, with the item and deadline
-    assert "乡宁县示例水泥有限公司" in note.body and "2026-03-16" in note.body  # the employer's name from the archive
+    assert note.subject == "新的整改事项：检测结果未公布（期限 2026年3月16日）"  # Chinese, with the item and its deadline
+    assert "乡宁县示例水泥有限公司" in note.body and "请于 2026年3月16日前完成整改" in note.body  # the employer's name from the archive
     assert (note.link, note.source_event_id, note.source_topic) == (f"/rectifications/{raised.item_id}", str(raised.event_id),
                                                                     "ohs.registry.rectification-progressed")
-    assert note.id == notification_id(str(raised.event_id), "employer", employer) and note.rule_set == "CN 2026.1 provisional"
+    assert note.id == notification_id(str(raised.event_id), "employer", employer) and note.rule_set == "CN 2026.2 provisional"
     assert (county[0].region_code, county[0].credit_code) == ("141029", employer)
 
     # the employer submits: only the county is asked to review; a later report disclosing it again tells nobody anything new
@@ -55,8 +55,8 @@ def test_a_rectification_item_told_to_the_employer_and_its_county_step_by_step()
     notify_step(uow, rectification(employer, "cleared", item_id=raised.item_id, on=date(2026, 3, 10)))
     mine = {n.kind: n for n in uow.for_recipient("employer", employer)}
     assert "退回原因：照片不清晰，请补充公示照片" in mine["rectification_returned"].body
-    assert mine["rectification_returned"].subject == "整改被退回：检测结果未公布 · Correction returned"
-    assert "解除" in mine["rectification_cleared"].subject and "2026-03-10" in mine["rectification_cleared"].body
+    assert mine["rectification_returned"].subject == "整改被退回：检测结果未公布"
+    assert "解除" in mine["rectification_cleared"].subject and "已于 2026年3月10日审核通过并解除" in mine["rectification_cleared"].body
 
 
 def test_an_overdue_item_is_told_to_both() -> None:
@@ -68,7 +68,7 @@ def test_an_overdue_item_is_told_to_both() -> None:
         kinds = [n.kind for n in uow.for_recipient(*recipient)]
         assert kinds == ["rectification_reminded", "rectification_overdue"], recipient
     overdue = uow.for_recipient("county", "141081")[1]
-    assert overdue.subject.startswith("整改逾期：") and "Item overdue" in overdue.subject
+    assert overdue.subject == "整改逾期：检测结果未公布（期限 2026年3月16日）"
     assert employer in overdue.body  # no archive announcement yet: the credit code stands for the name
 
 
@@ -80,9 +80,9 @@ def test_a_new_portrait_and_the_reminders_reach_the_employer_and_its_county() ->
         handlers.notify_reminder_due(uow, reminder(employer, "示例化工有限公司", kind=kind), templates=TEMPLATES)
     mine = {n.kind: n for n in uow.for_recipient("employer", employer)}
     assert set(mine) == {"portrait_changed", "reassessment_due_soon", "reassessment_overdue", "first_assessment_overdue"}
-    assert mine["portrait_changed"].subject == "风险画像已更新（第 3 版）：示例化工有限公司 · New risk portrait v3"
+    assert mine["portrait_changed"].subject == "风险画像已更新（第 3 版）：示例化工有限公司"
     assert "各维度：检测 高（2 项）；培训 低（0 项）" in mine["portrait_changed"].body and mine["portrait_changed"].link == f"/enterprises/{employer}/portrait"
-    assert "2026-04-01" in mine["reassessment_due_soon"].subject and "还有 30 天" in mine["reassessment_due_soon"].body
+    assert "2026年4月1日" in mine["reassessment_due_soon"].subject and "还有 30 天" in mine["reassessment_due_soon"].body
     assert len(uow.for_recipient("county", "141029")) == 4
     # the portrait taught the name: a rectification step arriving before the archive's announcement uses it
     notify_step(uow, rectification(employer, "raised"))
@@ -138,7 +138,7 @@ def test_an_agency_rewords_the_notices_and_chooses_who_receives_them(tmp_path: P
     employer = new_credit_code("141029")
     handlers.notify_rectification_progressed(uow, rectification(employer, "raised"), templates=templates)
     assert [(n.recipient_kind, n.subject, n.rule_set) for n in uow.notifications.rows.values()] == [
-        ("employer", "【山西】请整改：检测结果未公布，2026-03-16前", "14 2026.1")]
+        ("employer", "【山西】请整改：检测结果未公布，2026年3月16日前", "14 2026.1")]  # its own words, the date as Chinese writes it
 
     shanxi["version"] = "2026.2"
     shanxi["messages"]["rectification_raised"]["subject"] = "请整改 {item_name}"  # not a placeholder of this kind

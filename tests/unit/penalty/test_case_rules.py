@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from services.penalty.domain.case_codes import case_code_problem, make_code, mod11_2, parts
+from services.penalty.domain.case_codes import case_code_message, case_code_problem, make_code, mod11_2, parts
 from services.penalty.adapters.rules import load_discretion_baselines
 from services.penalty.domain.discretion import article_of, circumstance_for, departs, fine_problems, propose
 from services.penalty.domain.review import CaseFile, TimelineStep, review
+from shared import i18n
+from shared.identifiers import region_problem
 
 # ---------------------------------------------------------------------------- 行政行为码
 
@@ -33,22 +35,32 @@ def test_a_case_code_is_region_year_sequence_and_check() -> None:
     assert case_code_problem(code) is None
 
 
-@pytest.mark.parametrize(("code", "problem"), [
-    (None, "no case code"),
-    ("", "no case code"),
-    ("141029202600001", "15 characters"),
-    ("14102920260000A7X", "not 16 digits"),
-    ("1410292026000000" + mod11_2("1410292026000000"), "sequence 000000"),
-    ("9910292026000001" + mod11_2("9910292026000001"), "region 991029"),
+@pytest.mark.parametrize(("code", "problem", "message"), [
+    (None, "没有行政行为码", "penalty.case_code.missing"),
+    ("", "没有行政行为码", "penalty.case_code.missing"),
+    ("141029202600001", "行政行为码为15位", "penalty.case_code.length"),
+    ("14102920260000A7X", "应为16位数字加1位校验码", "penalty.case_code.characters"),
+    ("1410292026000000" + mod11_2("1410292026000000"), "顺序号不能为000000", "penalty.case_code.sequence_zero"),
 ])
-def test_a_case_code_problem_is_named(code: str | None, problem: str) -> None:
+def test_a_case_code_problem_is_named(code: str | None, problem: str, message: str) -> None:
     assert problem in (case_code_problem(code) or "")
+    found = case_code_message(code)
+    assert found is not None and found[0] == message
+
+
+def test_a_case_code_of_no_region_says_what_the_region_check_says() -> None:
+    code = "9910292026000001" + mod11_2("9910292026000001")
+    region = region_problem("991029")
+    assert region and case_code_problem(code) == i18n.text(*case_code_message(code))  # type: ignore[misc]
+    assert case_code_message(code) == (getattr(region, "code", "penalty.case_code.region"),
+                                       getattr(region, "params", None) or {"region": "991029", "problem": str(region)})
 
 
 def test_a_wrong_check_character_is_named_with_the_right_one() -> None:
     good = make_code("141029", 2026, 1)
     wrong = good[:16] + ("0" if good[16] != "0" else "1")
-    assert case_code_problem(wrong) == f"check character is {wrong[16]!r} but ISO 7064 MOD 11-2 gives {good[16]!r}"
+    assert case_code_problem(wrong) == f"校验码为“{wrong[16]}”，按ISO 7064 MOD 11-2应为“{good[16]}”"
+    assert case_code_message(wrong) == ("penalty.case_code.check", {"found": wrong[16], "expected": good[16]})
 
 
 @pytest.mark.parametrize(("region", "year", "sequence"), [("14102", 2026, 1), ("141029", 26, 1), ("141029", 2026, 0), ("141029", 2026, 1_000_000)])
@@ -94,10 +106,11 @@ def test_a_fine_outside_the_range_needs_a_reason_and_never_exceeds_the_statute()
     proposal = propose(BASELINE, "70-4", "first_overdue")
     assert fine_problems(20000, proposal, None) == [] and not departs(20000, proposal)
     assert fine_problems(10000, proposal, None) == [] and fine_problems(30000, proposal, None) == []  # both ends inside
-    assert fine_problems(35000, proposal, None)[0][0] == "departure_reason"
-    assert fine_problems(35000, proposal, "   ")[0][0] == "departure_reason"
+    assert fine_problems(35000, proposal, None)[0].field == "departure_reason"
+    assert fine_problems(35000, proposal, "   ")[0].field == "departure_reason"
     assert fine_problems(35000, proposal, "拒不配合调查") == [] and departs(35000, proposal)
-    assert fine_problems(100001, proposal, "any")[0][0] == "fine_yuan"
+    [over] = fine_problems(100001, proposal, "any")
+    assert (over.field, over.code) == ("fine_yuan", "penalty.error.fine_over_statutory") and over.message == "罚款100001元超过职业病防治法 第七十条规定的最高罚款100000元"
 
 
 def test_a_baseline_range_outside_the_statute_is_refused_naming_the_file(tmp_path: Path) -> None:

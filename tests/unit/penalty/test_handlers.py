@@ -63,10 +63,12 @@ def test_a_repeat_violation_is_penalised_and_the_earlier_case_is_named() -> None
 
     case = uow.cases.get(str(again.case_id))
     assert case is not None and (case.status, case.decision, case.first_time) == ("penalty_pending", "penalty", False)
-    assert f"case {earlier.id} ({earlier.case_code})" in case.reasons[0]
+    assert case.reasons[0] == f"非初次违法：案件 {earlier.case_code}已于2024年3月1日查处同一事项"
     assert case.circumstance == "repeated" and case.proposed_fine is not None
     decided = uow.events(PenaltyDecided)[-1]
     assert (decided.case_id, decided.decision) == (again.case_id, "penalty")
+    assert decided.reason_codes[0].code == "penalty.reason.repeat_case" and decided.reason_codes[0].params["case_id"] == earlier.id
+    assert decided.reason_texts("en") == [f"not the first time: case {earlier.case_code} found the same item on 2024-03-01"]
     assert uow.steps_of(case.id) == ["opened", "decided", "penalty_proposed"]
 
 
@@ -122,9 +124,10 @@ def test_a_step_out_of_order_is_refused_and_nothing_is_committed() -> None:
     uow = FakeUnitOfWork()
     case_id = open_case(uow)
 
-    with pytest.raises(StepNotAllowed, match="the case is open; allowed next: "):
+    with pytest.raises(StepNotAllowed, match="案件当前状态为已立案，不能进行责令限期改正；下一步可以：教育引导、告知承诺") as refused:
         handlers.take_step(uow, case_id, lambda u, c: handlers.order_rectification(u, c, date(2024, 9, 23), None, STAFF, RULES, today=TODAY))
 
+    assert refused.value.code == "penalty.error.step_not_allowed"
     assert not uow.committed and uow.published == []
 
 
@@ -135,7 +138,7 @@ def test_a_case_the_caller_may_not_act_for_reads_as_missing() -> None:
 
     with pytest.raises(handlers.CaseNotFound):
         handlers.take_step(uow, case_id, educate, may_act=lambda case: False)
-    with pytest.raises(handlers.CaseNotFound, match="no case no-such-case"):
+    with pytest.raises(handlers.CaseNotFound, match="没有案件 no-such-case"):
         handlers.take_step(uow, "no-such-case", educate)
     assert not uow.committed
 
@@ -163,7 +166,7 @@ def test_the_sweep_escalates_a_case_whose_deadline_passed_once() -> None:
     case = uow.cases.get(case_id)
     assert case is not None and len(done) == 1 and case.case_code in done[0]
     assert (case.status, case.decision, case.circumstance) == ("penalty_pending", "penalty", "first_overdue")
-    assert case.reasons[0] == "deadline 2024-09-27 passed without verified correction"
+    assert case.reasons[0] == "整改期限2024年9月27日已过，未经复查确认改正"
     assert uow.committed
     escalated = [e for e in uow.events(CaseProgressed) if e.step == "escalated"]
     assert len(escalated) == 1 and (escalated[0].actor, escalated[0].on) == ("system", date(2024, 9, 30))

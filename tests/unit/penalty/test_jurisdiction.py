@@ -88,7 +88,7 @@ def test_the_county_of_the_highest_archive_version_is_kept() -> None:
 def test_a_county_cannot_record_a_violation_on_another_countys_employer_by_naming_its_own_region(major: bool) -> None:
     uow = archived_in("141081")
 
-    with pytest.raises(handlers.NotInJurisdiction, match=f"employer {HOUMA_EMPLOYER} in your jurisdiction"):
+    with pytest.raises(handlers.NotInJurisdiction, match=f"您的管辖范围内没有用人单位 {HOUMA_EMPLOYER}"):
         handlers.record_violation_by_staff(uow, XIANGNING, violation("141029", major), no_problems, RULES, FOUND_ON)
 
     assert nothing_recorded(uow)
@@ -101,7 +101,7 @@ def test_a_region_code_other_than_the_archives_county_is_422_naming_it() -> None
         handlers.record_violation_by_staff(uow, LINFEN, violation("141029", major=True), no_problems, RULES, FOUND_ON)
 
     [problem] = refused.value.problems
-    assert problem.field == "region_code" and "141081" in problem.message
+    assert (problem.field, problem.code) == ("region_code", "penalty.error.region_not_archive_county") and "141081" in problem.message
     assert nothing_recorded(uow)
 
 
@@ -175,7 +175,8 @@ def test_http_a_county_naming_its_own_region_for_another_countys_employer_gets_4
 
     refused = client.post("/violations", json=body(region_code="141029", major=major), headers=auth("county", "141029"))
 
-    assert refused.status_code == 404 and refused.json()["detail"] == f"no employer {HOUMA_EMPLOYER} in your jurisdiction"
+    assert refused.status_code == 404 and refused.json()["detail"] == f"您的管辖范围内没有用人单位 {HOUMA_EMPLOYER}"
+    assert refused.json()["code"] == "penalty.error.employer_not_found"
     assert len(outbox(client)) == before, "no event"
     assert client.get("/cases", params={"credit_code": HOUMA_EMPLOYER}, headers=auth("province")).json()["total"] == 0
 

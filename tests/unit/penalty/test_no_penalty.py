@@ -11,6 +11,7 @@ import pytest
 
 from services.penalty.adapters.rules import load_no_penalty_rules
 from services.penalty.domain.no_penalty import EarlierCase, NoPenaltyList, NoPenaltyRules, Violation, judge
+from shared.i18n import Message
 
 NATIONAL = load_no_penalty_rules().in_force("141029", date(2026, 1, 1))
 ITEM_CODES = [item.code for item in NATIONAL.items]
@@ -42,38 +43,41 @@ def test_the_packaged_list_is_the_provisional_national_list_of_rules_section_7()
 def test_a_listed_first_time_harmless_violation_corrected_in_time_is_not_penalised(item_code: str, harm: str) -> None:
     judgement = judge(violation(item_code, harm=harm), [], NATIONAL)
     assert judgement.decision == "no_penalty"
-    assert "第三十三条" in judgement.reasons[0]
+    assert judgement.reasons == [Message(code="penalty.reason.no_penalty")] and "第三十三条" in judgement.texts()[0]
 
 
 FAILING_CONDITIONS = [
-    pytest.param({}, [EarlierCase("case-2019", date(2019, 5, 1))], "not the first time: case case-2019", id="not first time"),
-    pytest.param({"harm": "serious"}, [], "harm was serious", id="serious harm"),
-    pytest.param({"corrected_on": None}, [], "not corrected", id="not corrected"),
-    pytest.param({"corrected_on": date(2024, 3, 11)}, [], "after the rectification deadline 2024-03-10", id="corrected late"),
+    pytest.param({}, [EarlierCase("case-2019", date(2019, 5, 1))], "非初次违法：案件 case-2019已于2019年5月1日查处同一事项", "非初次违法",
+                 id="not first time"),
+    pytest.param({"harm": "serious"}, [], "危害后果为严重", "危害后果不属轻微", id="serious harm"),
+    pytest.param({"corrected_on": None}, [], "未改正", "未按期改正", id="not corrected"),
+    pytest.param({"corrected_on": date(2024, 3, 11)}, [], "晚于整改期限2024年3月10日", "未按期改正", id="corrected late"),
     pytest.param(
         {"corrected_on": date(2024, 3, 2), "rectification_deadline": None},
         [],
-        "no rectification deadline was set and it was not corrected on the spot",
+        "未设定整改期限，且不是当场改正",
+        "未按期改正",
         id="no deadline, not on the spot",
     ),
 ]
 
 
 @pytest.mark.parametrize("item_code", ITEM_CODES)
-@pytest.mark.parametrize(("changes", "earlier", "reason"), FAILING_CONDITIONS)
+@pytest.mark.parametrize(("changes", "earlier", "reason", "condition"), FAILING_CONDITIONS)
 def test_a_listed_violation_is_penalised_when_one_condition_fails_naming_that_condition(
-    item_code: str, changes: dict[str, object], earlier: list[EarlierCase], reason: str
+    item_code: str, changes: dict[str, object], earlier: list[EarlierCase], reason: str, condition: str
 ) -> None:
     judgement = judge(violation(item_code, **changes), earlier, NATIONAL)
     assert judgement.decision == "penalty"
-    assert len(judgement.reasons) == 1 and reason in judgement.reasons[0]
-    assert reason in judgement.trace[-1].detail
+    assert len(judgement.reasons) == 1 and reason in judgement.texts()[0]
+    assert judgement.failed == [condition] and condition in judgement.trace[-1].detail  # the decision line names the condition
 
 
 def test_an_item_not_on_the_list_is_penalised_because_it_is_not_listed() -> None:
     judgement = judge(violation("72-1"), [], NATIONAL)
     assert judgement.decision == "penalty"
-    assert judgement.reasons == ["item 72-1 is not on the no-penalty list (附件5)"]
+    assert judgement.texts() == ["事项 72-1 不在首违不罚清单（附件5）内"]
+    assert judgement.texts("en") == ["item 72-1 is not on the no-penalty list (Annex 5)"]
 
 
 def test_every_failed_condition_is_named_not_just_the_first() -> None:
@@ -93,8 +97,8 @@ def test_correction_on_the_spot_needs_no_deadline() -> None:
 def test_the_trace_names_the_earlier_case_and_the_rule_data_used() -> None:
     judgement = judge(violation("70-4"), [EarlierCase("case-2021-17", date(2021, 9, 3)), EarlierCase("case-2022-02", date(2022, 1, 5))], NATIONAL)
     details = [t.detail for t in judgement.trace]
-    assert any("case-2021-17" in d and "2021-09-03" in d for d in details)  # the first earlier case
-    assert details[0] == NATIONAL.label()
+    assert any("case-2021-17" in d and "2021年9月3日" in d for d in details)  # the first earlier case
+    assert details[0] == "首违不罚清单 CN v2021.1（2021年7月15日起施行，暂行）" and judgement.trace[0].rule == "规则数据"
 
 
 # ---------------------------------------------------------------------------- jurisdictions
@@ -149,7 +153,7 @@ def test_a_list_file_that_is_not_valid_is_refused_naming_the_file(tmp_path: Path
 def test_a_major_violation_is_never_unpenalised(item_code: str) -> None:
     judgement = judge(violation(item_code, major=True), [], NATIONAL)
     assert judgement.decision == "penalty"
-    assert judgement.reasons == ["found to be a major violation (重大违法): never without penalty"]
+    assert judgement.texts() == ["认定为重大违法：不得不予处罚"] and judgement.failed == ["重大违法"]
 
 
 def with_lookback(years: int) -> NoPenaltyList:
@@ -161,7 +165,7 @@ def test_an_earlier_case_outside_the_look_back_does_not_count(item_code: str) ->
     outside = [EarlierCase("case-2021", date(2021, 2, 28), "14102920210000017")]
     judgement = judge(violation(item_code), outside, with_lookback(3))
     assert judgement.decision == "no_penalty" and judgement.first_time
-    assert any("do not count" in t.detail for t in judgement.trace)
+    assert any("2021年3月1日以前的1起先前案件不计" in t.detail for t in judgement.trace)  # the lookback starts on 2021-03-01
 
 
 @pytest.mark.parametrize("item_code", ITEM_CODES)
@@ -169,18 +173,18 @@ def test_an_earlier_case_inside_the_look_back_counts_and_the_trace_names_its_cod
     inside = [EarlierCase("case-2021b", date(2021, 3, 1), "141029202100000X8")]
     judgement = judge(violation(item_code), inside, with_lookback(3))
     assert judgement.decision == "penalty" and not judgement.first_time
-    assert "case case-2021b (141029202100000X8)" in judgement.reasons[0]
+    assert "案件 141029202100000X8" in judgement.texts()[0] and judgement.reasons[0].params["case_id"] == "case-2021b"
 
 
 def test_eligibility_alone_leaves_the_correction_for_later() -> None:
     judgement = judge(violation("70-4", corrected_on=None, rectification_deadline=None), [], NATIONAL, check_correction=False)
-    assert judgement.decision == "no_penalty" and "pending correction" in judgement.reasons[0]
+    assert judgement.decision == "no_penalty" and "待整改期限内改正" in judgement.texts()[0]
 
 
 def test_every_item_has_its_duty_provision_and_an_item_precondition_reaches_the_trace() -> None:
     assert all(item.duty_provision.startswith("职业病防治法") for item in NATIONAL.items)
-    details = [t.detail for t in judge(violation("71-5"), [], NATIONAL).trace]
-    assert any("71-5" in d and "copy" in d for d in details if "precondition" in d or "confirmed" in d)
+    [precondition] = [t for t in judge(violation("71-5"), [], NATIONAL).trace if t.rule == "事项前提条件"]
+    assert precondition.detail.startswith("71-5：") and "职业健康监护档案复印件" in precondition.detail and "由执法人员确认" in precondition.detail
 
 
 PACKAGED = load_no_penalty_rules()
@@ -203,7 +207,7 @@ def test_an_extension_item_is_eligible_in_zhejiang_not_in_shanxi_and_not_before_
     early = dict(found_on=date(2021, 12, 20), corrected_on=date(2021, 12, 20), rectification_deadline=None)
     before = PACKAGED.in_force("330106", date(2021, 12, 20))
     assert before.jurisdiction == "CN"
-    assert judge(violation("71-4", **early), [], before).reasons == ["item 71-4 is not on the no-penalty list (附件5)"]
+    assert judge(violation("71-4", **early), [], before).texts() == ["事项 71-4 不在首违不罚清单（附件5）内"]
 
 
 def test_an_extension_with_an_item_of_the_same_code_replaces_it(tmp_path: Path) -> None:

@@ -72,7 +72,10 @@ def test_a_county_refers_a_serious_finding_and_the_province_disqualifies_once(cl
     assert announced(client) == []  # a county does not disqualify
 
     county_tries = client.post(f"/orgs/{ORG}/disqualification", json={**decision(), "finding_ids": [serious["id"]]}, headers=COUNTY)
-    assert county_tries.status_code == 403 and "province" in county_tries.json()["detail"]
+    assert county_tries.status_code == 403 and "取消资格由省级（资质审批机关）决定，县级不能决定" in county_tries.json()["detail"]
+    english = client.post(f"/orgs/{ORG}/disqualification", json={**decision(), "finding_ids": [serious["id"]]},
+                          headers={**COUNTY, "Accept-Language": "en"})
+    assert english.status_code == 403 and "decided by the province" in english.json()["detail"] and "县 (county)" in english.json()["detail"]
     on_minor = client.post(f"/orgs/{ORG}/disqualification", json={**decision(), "finding_ids": [minor.json()["id"]]}, headers=PROVINCE)
     assert on_minor.status_code == 422 and on_minor.json()["errors"][0]["field"] == "finding_ids"
 
@@ -137,5 +140,6 @@ def test_a_decision_number_belongs_to_one_organisation(client: TestClient) -> No
     assert reused.status_code == 422 and reused.json()["errors"][0]["field"] == "decision_no"
     foreign = client.post(f"/orgs/{ORG}/disqualification", json={**decision("晋卫监罚〔2026〕13号"), "finding_ids": [other["id"]]},
                           headers=PROVINCE)
-    assert foreign.status_code == 422 and "another organisation" in foreign.json()["errors"][0]["message"]
+    assert foreign.status_code == 422 and "涉及另一机构" in foreign.json()["errors"][0]["message"]
+    assert foreign.json()["errors"][0]["code"] == "penalty.error.org.findings_of_another"
     assert len(announced(client)) == 1

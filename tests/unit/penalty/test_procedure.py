@@ -98,12 +98,12 @@ def test_not_corrected_at_verification_after_the_deadline_escalates_to_a_penalty
     case = record(uow, event(credit_code()))
     handlers.record_education(uow, case, date(2024, 9, 20), STAFF, "教育", today=TODAY)
     handlers.order_rectification(uow, case, date(2024, 9, 23), 4, STAFF, RULES, today=TODAY)  # deadline Fri 09-27
-    with pytest.raises(StepNotAllowed, match="has not passed"):
+    with pytest.raises(StepNotAllowed, match="整改期限2024年9月27日未届满"):
         handlers.verify_correction(uow, case, date(2024, 9, 27), False, None, STAFF, RULES, today=TODAY)
     handlers.verify_correction(uow, case, date(2024, 9, 30), False, None, STAFF, RULES, today=TODAY)
     uow.commit()
     assert (case.status, case.decision, case.circumstance) == ("penalty_pending", "penalty", "first_overdue")
-    assert case.reasons[0] == "deadline 2024-09-27 passed without verified correction"
+    assert case.reasons[0] == "整改期限2024年9月27日已过，未经复查确认改正"
     assert case.proposed_fine and (case.proposed_fine["min_yuan"], case.proposed_fine["max_yuan"]) == (10000, 30000)
     assert steps(uow, case)[-4:] == ["correction_failed", "escalated", "decided", "penalty_proposed"]
     with pytest.raises(StepProblem) as refused:
@@ -122,7 +122,7 @@ def test_corrected_after_the_deadline_escalates(uow: PenaltyUnitOfWork) -> None:
     handlers.record_education(uow, case, date(2024, 9, 20), STAFF, "教育", today=TODAY)
     handlers.order_rectification(uow, case, date(2024, 9, 23), 4, STAFF, RULES, today=TODAY)
     handlers.verify_correction(uow, case, date(2024, 10, 9), True, date(2024, 10, 8), STAFF, RULES, today=TODAY)
-    assert case.decision == "penalty" and any("after the rectification deadline 2024-09-27" in r for r in case.reasons)
+    assert case.decision == "penalty" and "2024年10月8日改正，晚于整改期限2024年9月27日" in case.reasons
     assert steps(uow, case)[-4:] == ["correction_verified", "escalated", "decided", "penalty_proposed"]
 
 
@@ -148,7 +148,7 @@ def test_a_kept_commitment_closes_without_penalty(uow: PenaltyUnitOfWork) -> Non
 
 def test_a_commitment_where_the_jurisdiction_does_not_enable_it_is_refused(uow: PenaltyUnitOfWork) -> None:
     case = record(uow, event(credit_code("141029")))
-    with pytest.raises(StepNotAllowed, match="告知承诺 is not enabled for region 141029"):
+    with pytest.raises(StepNotAllowed, match="地区 141029 未启用告知承诺"):
         handlers.sign_commitment(uow, case, date(2024, 9, 23), None, STAFF, RULES, today=TODAY)
 
 
@@ -166,8 +166,10 @@ def test_a_step_out_of_order_is_refused_naming_the_status_and_what_is_allowed(uo
         "education twice": lambda: handlers.record_education(uow, case, date(2024, 9, 21), STAFF, "again", today=TODAY),
         "commit after education": lambda: handlers.sign_commitment(uow, case, date(2024, 9, 23), None, STAFF, RULES, today=TODAY),
     }
-    with pytest.raises(StepNotAllowed, match=f"the case is {status}; allowed next: "):
+    named = {"open": "已立案", "educated": "已教育引导"}[status]
+    with pytest.raises(StepNotAllowed, match=f"案件当前状态为{named}，不能进行.*；下一步可以：") as refused:
         calls[action]()
+    assert refused.value.status == status and refused.value.code == "penalty.error.step_not_allowed"
 
 
 @pytest.mark.parametrize(("call", "field"), [
@@ -184,7 +186,7 @@ def test_a_step_dated_before_the_finding_or_in_the_future_names_the_field(uow: P
 def test_an_order_before_the_education_is_refused(uow: PenaltyUnitOfWork) -> None:
     case = record(uow, event(credit_code()))
     handlers.record_education(uow, case, date(2024, 9, 23), STAFF, "x", today=TODAY)
-    with pytest.raises(StepProblem, match="before the education"):
+    with pytest.raises(StepProblem, match="早于教育引导之日"):
         handlers.order_rectification(uow, case, date(2024, 9, 21), None, STAFF, RULES, today=TODAY)
 
 
@@ -211,7 +213,8 @@ def test_a_case_that_is_not_eligible_is_a_penalty_case_at_once_with_its_proposed
     decided = published(uow, topics.PENALTY_DECIDED, case)
     assert len(decided) == 1 and decided[0]["major"] is major and decided[0]["region_code"] == "141029"
     if earlier:
-        assert f"case {first.id} ({first.case_code})" in case.reasons[0]
+        assert f"案件 {first.case_code}已于2023年5月1日" in case.reasons[0]
+        assert decided[0]["reason_codes"][0]["params"]["case_id"] == first.id
 
 
 def test_a_violation_from_another_service_opens_a_case_judged_against_the_whole_history(uow: PenaltyUnitOfWork) -> None:
@@ -223,7 +226,7 @@ def test_a_violation_from_another_service_opens_a_case_judged_against_the_whole_
     uow.commit()
     case = uow.session.get(Case, str(from_sampling.case_id))
     assert case is not None and case.producer == "sampling" and case.task_id == str(from_sampling.task_id)
-    assert case.decision == "penalty" and f"{earlier.id} ({earlier.case_code})" in case.reasons[0]
+    assert case.decision == "penalty" and f"案件 {earlier.case_code}已于2024年3月1日" in case.reasons[0]
     assert handlers.timeline(uow, case.id)[0].actor == "insp-7"
     handlers.decide_case(uow, from_sampling, RULES)  # the same event again: nothing new
     uow.commit()
@@ -276,8 +279,13 @@ def test_the_sweep_escalates_only_after_the_deadline_day_counted_in_working_days
     assert len(published(uow, topics.PENALTY_DECIDED, case)) == 1
 
 
-def test_the_sweep_cli_escalates_and_a_second_run_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_sweep_cli_escalates_and_a_second_run_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from services.penalty import sweep
+
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # the command line speaks Chinese (English under LANG=en_*)
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = make_engine(url)
@@ -289,9 +297,10 @@ def test_the_sweep_cli_escalates_and_a_second_run_changes_nothing(tmp_path: Path
         uow.commit()
     engine.dispose()
     assert sweep.main(["--today", "2024-09-30", "--database-url", url]) == 0
-    assert "1 case(s) escalated for 2024-09-30" in capsys.readouterr().out
+    assert "2024年9月30日：1 个案件升级为处罚案件" in capsys.readouterr().out
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert sweep.main(["--today", "2024-09-30", "--database-url", url]) == 0
-    assert "0 case(s) escalated" in capsys.readouterr().out
+    assert "0 case(s) escalated for 2024-09-30" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------- codes and review
@@ -365,7 +374,9 @@ def test_ohs_penalty_sweep_is_the_same_command(tmp_path: Path) -> None:
         uow.commit()
         code = case.case_code
     engine.dispose()
-    result = CliRunner().invoke(app, ["sweep", "--today", "2024-09-30", "--database-url", url])
+    chinese = CliRunner(env={"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "zh_CN.UTF-8"})
+    result = chinese.invoke(app, ["sweep", "--today", "2024-09-30", "--database-url", url])
     assert result.exit_code == 0, result.output
-    assert f"escalated {code}" in result.output and "1 case(s) escalated for 2024-09-30" in result.output
-    assert CliRunner().invoke(app, ["sweep", "--today", "not-a-day", "--database-url", url]).exit_code == 2
+    assert code in result.output and "2024年9月30日：1 个案件升级为处罚案件" in result.output
+    refused = chinese.invoke(app, ["sweep", "--today", "not-a-day", "--database-url", url])
+    assert refused.exit_code == 2 and "日期应写作 YYYY-MM-DD" in refused.output

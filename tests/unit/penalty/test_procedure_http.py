@@ -65,10 +65,13 @@ def test_a_step_out_of_order_is_409_naming_the_status_and_what_is_allowed(client
     cid = violation(client)["id"]
     response = client.post(f"/cases/{cid}/rectification-order", json={"ordered_on": ago(39)}, headers=COUNTY)
     assert response.status_code == 409
-    assert response.json()["detail"] == ("rectification-order is not allowed: the case is open; "
-                                         "allowed next: education, commitment (where 告知承诺 is enabled)")
+    assert response.json()["detail"] == "案件当前状态为已立案，不能进行责令限期改正；下一步可以：教育引导、告知承诺"
+    assert response.json()["code"] == "penalty.error.step_not_allowed"
+    english = client.post(f"/cases/{cid}/rectification-order", json={"ordered_on": ago(39)}, headers={**COUNTY, "Accept-Language": "en"})
+    assert english.json()["detail"] == ("责令限期改正 (order to correct by a deadline) is not allowed: the case is 已立案 (opened); "
+                                        "allowed next: 教育引导 (education and guidance), 告知承诺 (notice and commitment)")
     commitment = client.post(f"/cases/{cid}/commitment", json={"signed_on": ago(39)}, headers=COUNTY)
-    assert commitment.status_code == 409 and "告知承诺 is not enabled for region 141029" in commitment.json()["detail"]
+    assert commitment.status_code == 409 and "地区 141029 未启用告知承诺" in commitment.json()["detail"]
 
 
 def test_a_penalty_case_needs_a_reason_for_a_fine_outside_the_baseline(client: TestClient) -> None:
@@ -82,13 +85,14 @@ def test_a_penalty_case_needs_a_reason_for_a_fine_outside_the_baseline(client: T
     assert other.status_code == 201, other.text
     assert (other.json()["status"], other.json()["fine_yuan"], other.json()["proposed_fine_range"]) == ("closed", 120000, [100000, 150000])
     again = client.post(f"/cases/{case['id']}/fine", json={"fine_yuan": 120000}, headers=COUNTY)
-    assert again.status_code == 409 and "the case is closed" in again.json()["detail"]
+    assert again.status_code == 409 and again.json()["detail"] == "案件已结案，不能再进行罚款"
 
 
 def test_bad_step_input_is_422_naming_the_field(client: TestClient) -> None:
     cid = violation(client)["id"]
     early = client.post(f"/cases/{cid}/education", json={"on": ago(41), "content": "x"}, headers=COUNTY)
     assert early.status_code == 422 and [e["field"] for e in early.json()["errors"]] == ["on"]
+    assert early.json()["errors"][0]["code"] == "penalty.error.day_before_finding" and "早于发现违法行为之日" in early.json()["detail"]
     client.post(f"/cases/{cid}/education", json={"on": ago(40), "content": "x"}, headers=COUNTY).raise_for_status()
     client.post(f"/cases/{cid}/rectification-order", json={"ordered_on": ago(40), "working_days": 3}, headers=COUNTY).raise_for_status()
     missing = client.post(f"/cases/{cid}/verification", json={"verified_on": ago(20), "corrected": True}, headers=COUNTY)

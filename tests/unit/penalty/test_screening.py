@@ -92,8 +92,10 @@ def test_a_report_whose_checklist_lost_points_on_4_3_is_eligible_if_corrected_by
     assert announced.screened_on == date(2024, 9, 27) and result.deadline == date(2024, 10, 16)
     assert result.reasons == [] and result.earlier is None
     text = details(result.trace)
-    assert "shortcoming map CN v2021.1" in text and "no-penalty list CN v2021.1" in text
-    assert "no penalty if corrected by 2024-10-16" in text and "行政处罚法 第三十三条" in text and "first time" in text
+    assert "违法行为对照表 CN v2021.1" in text and "首违不罚清单 CN v2021.1" in text
+    assert "于2024年10月16日前改正的，可不予处罚" in text and "行政处罚法 第三十三条" in text and "→ 初次违法" in text
+    assert result.code == "penalty.screening.outcome.eligible_if_corrected" and result.params == {"deadline": "2024-10-16"}
+    assert result.text("en").startswith("no penalty if corrected by 2024-10-16")
     assert "第二十六条第三款" in result.duty
     row = uow.screenings.get(str(result.screening_id))
     assert row is not None and result.screening_id == screening_id(event.submission_id, "checklist:4.3")
@@ -107,8 +109,9 @@ def test_an_out_of_date_test_is_not_eligible_citing_article_72() -> None:
     [result] = screened(uow, classified_on(date(2024, 9, 27), credit_code(), expired=("矽尘",))).results
     assert (result.shortcoming.code, result.outcome, result.item_code, result.provision_code) == (
         "test_expired:矽尘", "not_eligible", None, "72-4")
-    assert result.reasons == ["not on the 附件5 list (职业病防治法 第七十二条第(四)项)"]
-    assert "72-4 not listed → not eligible" in details(result.trace)
+    assert result.reasons == ["不在附件5清单内（职业病防治法 第七十二条第(四)项）"]
+    assert result.reason_texts("en") == ["not on the Annex 5 list (职业病防治法 第七十二条第(四)项)"]
+    assert "72-4 不在清单内 → 不适用首违不罚" in details(result.trace)
 
 
 def test_a_short_publicity_is_no_violation_with_a_recommendation_and_still_a_deadline() -> None:
@@ -116,14 +119,15 @@ def test_a_short_publicity_is_no_violation_with_a_recommendation_and_still_a_dea
     [result] = screened(uow, classified_on(date(2024, 9, 27), credit_code(), flags=("publicity_short",))).results
     assert (result.outcome, result.item_code, result.provision_code, result.reasons) == ("no_violation", None, None, [])
     assert result.deadline == date(2024, 10, 16)
-    assert "at least 5 working days" in details(result.trace)
+    assert "建议：下一次报送评估报告前，将评估结果在公告栏公示不少于5个工作日" in details(result.trace)  # the map's recommendation, as the rule data words it
+    assert result.text() == "不构成违法：仅提出整改建议，无须处罚；仍列为整改事项，请于2024年10月16日前改正"
 
 
 def test_a_shortcoming_the_map_does_not_name_is_no_violation_saying_so() -> None:
     uow = FakeUnitOfWork()
     [result] = screened(uow, classified_on(date(2024, 9, 27), credit_code(), lost=("9.9",))).results
     assert result.outcome == "no_violation"
-    assert "names no duty for checklist:9.9" in details(result.trace)
+    assert "未列明 checklist:9.9 对应的法定义务" in details(result.trace)
 
 
 def test_the_employers_county_is_the_archives_when_penalty_knows_it() -> None:
@@ -147,13 +151,14 @@ def test_the_same_shortcoming_a_year_after_it_was_corrected_is_a_repeat_naming_t
                                                    corrected_in_time=True))
     row = uow.screenings.get(str(first.results[0].screening_id))
     assert row is not None and (row.rectification_status, row.corrected_on, row.corrected_in_time) == ("cleared", date(2024, 3, 8), True)
-    assert "corrected promptly" in row.trace[-1]["detail"]
+    assert "→ 及时改正" in row.trace[-1]["detail"] and row.trace[-1]["code"] == "penalty.screening.trace.rectification.cleared_in_time"
 
     [again] = screened(uow, classified_on(date(2025, 3, 3), code, lost=("4.3",))).results
 
-    named = f"earlier screening of report {first.submission_id} (2024-03-01), corrected on 2024-03-08"
-    assert (again.outcome, again.item_code, again.reasons, again.earlier) == ("not_eligible", "70-1", [f"repeat: {named}"], named)
-    assert "→ not first time" in details(again.trace)
+    named = f"报告 {first.submission_id} 的先前筛查（2024年3月1日），已于2024年3月8日改正"
+    assert (again.outcome, again.item_code, again.reasons, again.earlier) == ("not_eligible", "70-1", [f"非初次违法：{named}"], named)
+    assert again.earlier_text("en") == f"earlier screening of report {first.submission_id} (2024-03-01), corrected on 2024-03-08"
+    assert "→ 非初次违法" in details(again.trace)
 
 
 def test_a_later_report_describing_the_days_before_the_correction_is_no_repeat() -> None:
@@ -168,7 +173,7 @@ def test_a_later_report_describing_the_days_before_the_correction_is_no_repeat()
     [result] = screened(uow, stale).results
 
     assert (result.outcome, result.earlier) == ("eligible_if_corrected", None)
-    assert "after the day this report describes (2024-03-05): not a repeat" in details(result.trace)
+    assert "晚于本报告所述之日（2024年3月5日）：不视为再次违法" in details(result.trace)
 
 
 def test_after_an_earlier_case_of_the_same_provision_the_screening_is_a_repeat_naming_the_case() -> None:
@@ -183,7 +188,8 @@ def test_after_an_earlier_case_of_the_same_provision_the_screening_is_a_repeat_n
     [result] = screened(uow, classified_on(date(2025, 3, 3), code, lost=("4.3",))).results
 
     assert result.outcome == "not_eligible"
-    assert result.reasons == [f"repeat: earlier case {case.case_code} of 2024-05-06"] and result.earlier == f"earlier case {case.case_code} of 2024-05-06"
+    assert result.reasons == [f"非初次违法：先前案件 {case.case_code}（2024年5月6日）"] and result.earlier == f"先前案件 {case.case_code}（2024年5月6日）"
+    assert result.reason_codes[0].params["case_id"] == case.id
 
 
 def test_an_inspection_case_after_a_screening_corrected_under_the_rule_is_no_longer_a_first_time() -> None:
@@ -200,7 +206,7 @@ def test_an_inspection_case_after_a_screening_corrected_under_the_rule_is_no_lon
 
     case = uow.cases.get(str(inspection.case_id))
     assert case is not None and (case.decision, case.first_time) == ("penalty", False)
-    assert f"report {first.submission_id}" in "; ".join(case.reasons)
+    assert f"报告 {first.submission_id}" in "; ".join(case.reasons)
 
 
 def test_an_earlier_screening_still_uncorrected_is_not_a_repeat_the_finding_continues() -> None:
@@ -212,8 +218,8 @@ def test_an_earlier_screening_still_uncorrected_is_not_a_repeat_the_finding_cont
     [again] = screened(uow, classified_on(date(2024, 6, 3), code, lost=("4.3",))).results
 
     assert (again.outcome, again.reasons, again.earlier) == ("eligible_if_corrected", [], None)
-    assert f"earlier screening of report {first.submission_id} (2024-03-01) not corrected before this screening day (rectification open): " \
-        "this finding continues that report's" in details(again.trace)
+    assert f"报告 {first.submission_id} 的先前筛查（2024年3月1日）在本次筛查之日前未改正（整改状态：待整改）：本次发现是其延续" \
+        in details(again.trace)
 
 
 # --------------------------------------------------------------------------- replay and the event
@@ -252,9 +258,10 @@ def test_corrected_in_time_then_a_case_from_the_screening_decides_no_penalty_and
     assert (case.item_code, case.found_on, case.harm, case.rectification_deadline, case.corrected_on) == (
         "70-1", date(2024, 9, 27), "none", date(2024, 10, 16), date(2024, 10, 14))
     assert (case.decision, case.status) == ("no_penalty", "closed") and uow.committed
-    assert case.description is not None and f"self-disclosed in report {announced.submission_id}" in case.description
+    assert case.description is not None and f"（报告 {announced.submission_id} 自报）" in case.description
     opened = uow.cases.timeline(case.id)[0]
-    assert opened.step == "opened" and f"from screening {sid}" in opened.detail and "no penalty if corrected by 2024-10-16" in opened.detail
+    assert opened.step == "opened" and f"来源于报告 {announced.submission_id} 的筛查 {sid}" in opened.detail
+    assert "于2024年10月16日前改正的，可不予处罚" in opened.detail
     row = uow.screenings.get(sid)
     assert row is not None and (row.case_id, row.case_code) == (case.id, case.case_code)
     assert [d.decision for d in uow.events(PenaltyDecided)] == ["no_penalty"]
@@ -271,7 +278,7 @@ def test_overdue_it_is_listed_and_a_case_from_it_decides_per_the_list() -> None:
     sid = str(announced.results[0].screening_id)
     row = uow.screenings.get(sid)
     assert row is not None and (row.rectification_status, row.listed_on, row.corrected_on) == ("overdue", date(2024, 10, 17), None)
-    assert "listed for enforcement" in row.trace[-1]["detail"]
+    assert "列入执法清单" in row.trace[-1]["detail"]
 
     case = screening.open_case_from_screening(uow, COUNTY, sid, RULES, today=date(2024, 10, 20))
     # listed (70-1), first time, not corrected: eligible pending correction, under its past deadline …
@@ -279,14 +286,14 @@ def test_overdue_it_is_listed_and_a_case_from_it_decides_per_the_list() -> None:
     # … so the sweep escalates it: the list's conditions fail (not corrected by the deadline)
     handlers.sweep_escalations(uow, date(2024, 10, 21), RULES)
     assert (case.decision, case.status) == ("penalty", "penalty_pending")
-    assert "not corrected" in "; ".join(case.reasons)
+    assert "未改正" in case.reasons
 
 
 def test_no_case_from_a_no_violation_screening_nor_for_another_county() -> None:
     uow = FakeUnitOfWork()
     announced = screened(uow, classified_on(date(2024, 9, 27), credit_code(), lost=("4.3",), flags=("submission_late",)))
     listed, advice = (str(r.screening_id) for r in announced.results)
-    with pytest.raises(screening.NothingToOpen, match="no violation: a recommendation only"):
+    with pytest.raises(screening.NothingToOpen, match="不构成违法，仅提出整改建议"):
         screening.open_case_from_screening(uow, COUNTY, advice, RULES)
     other = Principal("county-2", "洪洞县 王五", "county", region_code="141024")
     with pytest.raises(screening.ScreeningNotFound):
@@ -335,7 +342,7 @@ def test_a_province_extends_the_national_map_with_effective_dates(tmp_path: Path
     zhejiang = screened(uow, classified_on(date(2024, 6, 3), credit_code("330106"), lost=("7.2", "4.3", "1.1"), region="330106"), rules)
     assert [(r.outcome, r.item_code) for r in zhejiang.results] == [("eligible_if_corrected", "71-4"), ("not_eligible", "70-1"),
                                                                      ("eligible_if_corrected", "70-2a")]
-    assert zhejiang.results[1].reasons == ["major 重大违法: the shortcoming map marks it major, never without penalty"]
+    assert zhejiang.results[1].reasons == ["重大违法：违法行为对照表将其列为重大违法，不得不予处罚"]
     assert zhejiang.rule_set.version == "2021.1+2022.1"
     shanxi = screened(uow, classified_on(date(2024, 6, 3), credit_code(), lost=("7.2", "4.3")), rules)
     assert [(r.outcome, r.item_code) for r in shanxi.results] == [("not_eligible", None), ("eligible_if_corrected", "70-1")]

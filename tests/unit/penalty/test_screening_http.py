@@ -60,7 +60,7 @@ def test_a_county_sees_its_employers_screenings_an_employer_its_own_and_nobody_e
     assert set(first) >= {"id", "submission_id", "credit_code", "region_code", "screened_on", "shortcoming", "item_code", "provision_code",
                           "outcome", "deadline", "reasons", "earlier", "rectification_status", "corrected_on", "corrected_in_time",
                           "case_id", "case_code", "trace"}
-    assert first["screened_on"] == DAY.isoformat() and first["deadline"] > DAY.isoformat() and first["trace"][0]["rule"] == "shortcoming 问题"
+    assert first["screened_on"] == DAY.isoformat() and first["deadline"] > DAY.isoformat() and first["trace"][0]["rule"] == "自报问题"
     assert [i["outcome"] for i in listed(client, XIANGNING, outcome="no_violation")] == ["no_violation"]
     assert len(listed(client, XIANGNING, limit=1, offset=1)) == 1
     assert {i["credit_code"] for i in listed(client, auth("city", "141000"))} == {EXAMPLE_EMPLOYER, OTHER}
@@ -83,8 +83,8 @@ def test_a_county_opens_a_case_from_a_screening_once_and_the_case_carries_its_tr
     assert client.post(f"/screenings/{found['id']}/case", headers=EMPLOYER).status_code == 403
     assert client.post(f"/screenings/{found['id']}/case", headers=HONGTONG).status_code == 404
     refused = client.post(f"/screenings/{advice['id']}/case", headers=XIANGNING)
-    assert refused.status_code == 422 and refused.json()["detail"] == "no violation: a recommendation only"
-    assert [e["field"] for e in refused.json()["errors"]] == ["screening_id"]
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("不构成违法，仅提出整改建议")
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [("screening_id", "penalty.error.nothing_to_open")]
 
     opened = client.post(f"/screenings/{found['id']}/case", headers=XIANGNING)
 
@@ -94,8 +94,8 @@ def test_a_county_opens_a_case_from_a_screening_once_and_the_case_carries_its_tr
     assert (case["status"], case["decision"]) == ("rectifying", None), "listed and first time: eligible, pending correction by the deadline"
     shown = client.get(case["links"]["case"], headers=XIANGNING).json()
     assert shown["screening"]["id"] == found["id"] and shown["screening"]["trace"] == found["trace"]
-    assert f"from screening {found['id']}" in shown["timeline"][0]["detail"] and found["trace"][-1]["detail"] in shown["timeline"][0]["detail"]
-    assert f"self-disclosed in report {found['submission_id']}" in shown["description"]
+    assert f"的筛查 {found['id']}" in shown["timeline"][0]["detail"] and found["trace"][-1]["detail"] in shown["timeline"][0]["detail"]
+    assert f"（报告 {found['submission_id']} 自报）" in shown["description"]
     now = client.get(f"/screenings/{found['id']}", headers=XIANGNING).json()
     assert (now["case_id"], now["case_code"]) == (case["id"], case["case_code"])
 
@@ -117,7 +117,7 @@ def test_a_correction_cleared_in_time_shows_on_the_screening_and_the_case_from_i
 
     now = client.get(f"/screenings/{found['id']}", headers=HONGTONG).json()
     assert (now["rectification_status"], now["corrected_on"], now["corrected_in_time"]) == ("cleared", (DAY + timedelta(days=1)).isoformat(), True)
-    assert now["trace"][:-1] == found["trace"] and "corrected promptly" in now["trace"][-1]["detail"]
+    assert now["trace"][:-1] == found["trace"] and "→ 及时改正" in now["trace"][-1]["detail"]
     case = client.post(f"/screenings/{found['id']}/case", headers=HONGTONG).json()
     assert (case["region_code"], case["decision"], case["status"]) == ("141024", "no_penalty", "closed")
 

@@ -56,16 +56,20 @@ def test_an_older_assessment_arriving_late_goes_to_history_only() -> None:
 
 
 @pytest.mark.parametrize(
-    ("decision", "category", "expected"),
+    ("decision", "category", "chinese", "english"),
     [
-        (ArchiveDecision(1, True, True, None), "丙", "first archive from report S-1"),
-        (ArchiveDecision(2, True, True, "丙"), "乙", "report S-1 moved the category 丙 → 乙"),
-        (ArchiveDecision(2, True, True, "丙"), "丙", "report S-1 moved the employer to another region; category stays 丙"),
+        (ArchiveDecision(1, True, True, None), "丙", "首次建档：评估报告 S-1", "first archive from report S-1"),
+        (ArchiveDecision(2, True, True, "丙"), "乙", "评估报告 S-1 将综合风险类别由 丙 调整为 乙",
+         "report S-1 moved the category 丙 (category C, highest risk) → 乙 (category B)"),
+        (ArchiveDecision(2, True, True, "丙"), "丙", "评估报告 S-1 使用人单位所在地区变更；综合风险类别仍为 丙",
+         "report S-1 moved the employer to another region; category stays 丙 (category C, highest risk)"),
     ],
     ids=["first", "category changed", "region moved"],
 )
-def test_the_reason_names_the_submission(decision: ArchiveDecision, category: str, expected: str) -> None:
-    assert decision.reason("S-1", category) == expected
+def test_the_reason_names_the_submission(decision: ArchiveDecision, category: str, chinese: str, english: str) -> None:
+    reason = decision.reason("S-1", category)
+    assert reason.code.startswith("registry.archive.reason.") and reason.params["submission_id"] == "S-1"
+    assert reason.text() == chinese and reason.text("en") == english
 
 
 # ---------------------------------------------------------------------------- handler on SQLite

@@ -202,7 +202,7 @@ def test_archiving_two_classifications_chains_two_entries_with_before_and_after(
         "rule_set": {"jurisdiction": "CN", "version": "2022.1", "effective_from": "2022-11-01", "provisional": True},
         "became_current": True,
     }
-    assert str(second.submission_id) in two.reason and "丙 → 乙" in two.reason
+    assert two.reason == f"评估报告 {second.submission_id} 将综合风险类别由 丙 调整为 乙"
     assert all(e.hash == entry_hash(hashed_fields(e)) for e in (one, two))  # the stored row hashes as it was written
 
     with Session(engine) as session:
@@ -310,14 +310,21 @@ def test_a_deleted_last_entry_is_caught_against_the_head(engine: Engine) -> None
 # ---------------------------------------------------------------------------- CLI
 
 
-def test_the_cli_says_ok_then_exits_1_naming_the_tampered_entry(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_says_ok_then_exits_1_naming_the_tampered_entry(engine: Engine, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # the command line speaks Chinese (English under LANG=en_*)
     three_entries(engine)
     url = str(engine.url)
     assert chain_cli(["verify", "--region", "141029", "--database-url", url]) == 0
-    assert capsys.readouterr().out.startswith("OK 141029: 3 entries verified, head ")
+    assert capsys.readouterr().out.startswith("完好 141029：已校验 3 条记录，链头哈希 ")
 
     with engine.begin() as connection:
         connection.execute(text("UPDATE registry_change_log SET reason = 'nothing to see' WHERE seq = 2"))
+    assert chain_cli(["verify", "--region", "141029", "--database-url", url]) == 1
+    assert f"断裂 141029：第 2 条记录（统一社会信用代码 {CREDIT_CODE}）：" in capsys.readouterr().out
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert chain_cli(["verify", "--region", "141029", "--database-url", url]) == 1
     out = capsys.readouterr().out
     assert f"BROKEN 141029: entry 2 (credit code {CREDIT_CODE}): hash mismatch" in out
@@ -327,17 +334,20 @@ def test_the_cli_says_ok_then_exits_1_naming_the_tampered_entry(engine: Engine, 
 
 
 def test_the_cli_runs_as_a_module(engine: Engine) -> None:
+    import os
     import subprocess
     import sys
 
     three_entries(engine)
     with engine.begin() as connection:
         connection.execute(text("UPDATE registry_change_log SET actor = 'someone else' WHERE seq = 1"))
+    english = {name: value for name, value in os.environ.items() if name not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
     done = subprocess.run(
         [sys.executable, "-m", "services.registry.chain", "verify", "--all", "--database-url", str(engine.url)],
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parents[3],
+        env={**english, "LANG": "en_US.UTF-8"},
     )
     assert done.returncode == 1, done.stderr
     assert "BROKEN 141029: entry 1" in done.stdout

@@ -19,6 +19,7 @@ from services.registry.domain import exemptions as rules
 from services.registry.service_layer import chain_log, exemptions
 from services.registry.service_layer.handlers import archive_classification
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.contracts import ExemptionChanged
 from shared.db import OutboxMessage, make_engine
 from shared.migrations import upgrade
 from shared.runtime import PeriodicJob, use_unit_of_work
@@ -147,12 +148,14 @@ def test_the_sweep_starts_on_valid_from_and_ends_the_day_after_valid_until_idemp
     assert exemptions.sweep_exemptions(uow_of(session), D("2026-11-30")) == []
     started = exemptions.sweep_exemptions(uow_of(session), D("2026-12-01"))
     session.commit()
-    assert len(started) == 1 and "came into force" in started[0]
+    assert len(started) == 1 and "免检（2026年12月1日 至 2026年12月31日）开始生效" in started[0]
     assert exemptions.sweep_exemptions(uow_of(session), D("2026-12-01")) == [], "twice the same day: nothing new"
     assert exemptions.sweep_exemptions(uow_of(session), D("2026-12-31")) == [], "valid_until: still exempt"
     ended = exemptions.sweep_exemptions(uow_of(session), D("2027-01-01"))
     session.commit()
-    assert len(ended) == 1 and "expired after 2026-12-31" in ended[0]
+    assert len(ended) == 1 and "已于 2026年12月31日 期满" in ended[0]
+    assert published(session)[-1]["reason"] == "免检（2026年12月1日 至 2026年12月31日）已于 2026年12月31日 期满"
+    assert ExemptionChanged.model_validate(published(session)[-1]).text("en") == "exemption 2026-12-01 – 2026-12-31 expired after 2026-12-31"
     assert exemptions.sweep_exemptions(uow_of(session), D("2027-01-01")) == [] and exemptions.sweep_exemptions(uow_of(session), D("2027-01-02")) == []
     session.commit()
     assert [e["exempt"] for e in published(session)] == [True, False]
@@ -165,7 +168,7 @@ def test_the_sweep_starts_on_valid_from_and_ends_the_day_after_valid_until_idemp
 
 def test_an_exemption_the_sweep_never_saw_in_force_lapses_silently(session: Session) -> None:
     grant(session, "2026-12-01", "2026-12-02", "2026-11-20")
-    assert "lapsed" in exemptions.sweep_exemptions(uow_of(session), D("2026-12-05"))[0]
+    assert "未及生效即已过期" in exemptions.sweep_exemptions(uow_of(session), D("2026-12-05"))[0]
     session.commit()
     assert published(session) == []
 
@@ -184,14 +187,18 @@ def test_a_second_sweep_racing_the_first_announces_nothing_twice(engine: Engine)
         assert [e["exempt"] for e in published(s)] == [True]
 
 
-def test_the_cron_command_sweeps_a_database(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cron_command_sweeps_a_database(engine: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # the command line speaks Chinese (English under LANG=en_*)
     with Session(engine) as s:
         grant(s, "2026-12-01", "2026-12-31", "2026-11-20")
     url = str(engine.url)
     assert sweep.main(["--database-url", url, "--today", "2026-12-01"]) == 0
-    assert "1 exemption change(s) for 2026-12-01" in capsys.readouterr().out
+    assert "2026年12月1日：免检变更 1 项" in capsys.readouterr().out
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert sweep.main(["--database-url", url, "--today", "2026-12-01"]) == 0
-    assert "0 exemption change(s)" in capsys.readouterr().out
+    assert "0 exemption change(s) for 2026-12-01" in capsys.readouterr().out
     assert sweep.run(engine, D("2027-01-01")) and sweep.run(engine, D("2027-01-01")) == []
 
 

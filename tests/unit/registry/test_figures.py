@@ -162,7 +162,9 @@ def test_the_figures_per_county_and_period() -> None:
     assert len(city["rows"]) == len(TREE.counties_under("141000")) and row_of(city, "141002")["classification_coverage"] is None  # none known
     assert row_of(city, "141002")["risk_resolution_rate"] is None  # none raised
     assert (city["totals"]["employers_known"], city["totals"]["classification_coverage"], city["totals"]["risk_resolution_rate"]) == (3, 0.6667, 0.5)
-    assert city["period"] == {"from": "2026-01-01", "to": "2026-03-31"} and "cleared" in city["definitions"]["shortcomings_cleared"]
+    assert city["period"] == {"from": "2026-01-01", "to": "2026-03-31"} and "解除的整改事项" in city["definitions"]["shortcomings_cleared"]
+    english = figures.figures(uow, TREE, "141000", date(2026, 1, 1), date(2026, 3, 31), locale="en")  # type: ignore[arg-type]
+    assert "cleared" in english["definitions"]["shortcomings_cleared"] and english["rows"] == city["rows"]
 
     # a county's own figures only; the period decides what counts
     assert counted("141029", *Q1)["rows"] == [XIANGNING_Q1]
@@ -251,6 +253,6 @@ def test_the_figures_over_http_for_the_staff_in_scope_and_as_a_workbook(client: 
     assert rows[-1][1] == "合计" and rows[-1][2:4] == (3, 2)
     assert sheet.cell(row=2, column=2 + [k for k, _, _ in FIGURES].index("classification_coverage") + 1).number_format == "0.00%"
     notes = {r[0]: r[1] for r in workbook["说明"].iter_rows(values_only=True)}
-    assert notes["统计期间"].startswith("2026-01-01 至 2026-03-31") and "风险化解率 (risk_resolution_rate)" in notes
+    assert notes["统计期间"].startswith("2026年1月1日至2026年3月31日") and notes["风险化解率"].startswith("统计期间内解除的整改事项数")
     assert client.get("/figures.xlsx", params={"from": "2026-04-01", "to": "2026-03-31"}, headers=city).status_code == 422
     assert client.get("/figures.xlsx", params={"region_code": "141024"}, headers=county).status_code == 404

@@ -90,7 +90,8 @@ def test_the_same_category_with_another_industry_is_announced_as_an_industry_cha
     assert change.changed == ["industry_codes"]
     assert change.industry_codes == ["B0610"]
     assert (change.previous_category, change.category, change.archive_version) == ("乙", "乙", 2)
-    assert "industry codes" in change.reason and "category stays 乙" in change.reason
+    assert change.reason.endswith("变更了用人单位的行业代码；综合风险类别仍为 乙")
+    assert change.text("en").endswith("changed the employer's industry codes; category stays 乙 (category B)")
 
 
 def test_a_new_name_and_headcount_are_announced_together() -> None:

@@ -93,7 +93,7 @@ def test_a_major_violation_raises_the_category_one_step_naming_the_case(session:
     [override] = view["overrides"]
     assert (override["kind"], override["before"], override["after"], override["case_ref"], override["active"]) == (
         "enforcement_upgrade", "乙", "丙", str(event.case_id), True)
-    assert view["effective_trace"][-1] == "effective category 丙"
+    assert view["effective_trace"][-1] == "有效综合风险类别 丙"
     assert chain_log.verify_region(session, "141029").ok
 
 
@@ -121,7 +121,7 @@ def test_bing_stays_bing_and_the_upgrade_is_still_recorded_not_announced(session
     assert (row.category_before, row.category_after, row.steps, row.actor) == ("丙", "丙", 2, STAFF)
     assert len(announced(session)) == 1, "only the first archive: the category did not change"
     entry = changes(session)[-1]
-    assert entry.change == "override" and "乡卫罚〔2026〕7号" in entry.reason and "(bounded: 丙 → 丙, 丙 is the highest)" in entry.reason
+    assert entry.change == "override" and entry.reason == "执法升级 2 级（案件 乡卫罚〔2026〕7号）：瞒报接触人数；升级受限：丙 → 丙，丙为最高类别"
     assert session.get(EnterpriseRecord, CODE).archive_version == 2
 
 
@@ -141,10 +141,10 @@ def test_a_newer_report_clears_the_upgrades_and_the_trace_says_so(session: Sessi
     last = announced(session)[-1]
     assert (last["previous_category"], last["category"], last["archive_version"]) == ("丙", "乙", 4)
     entry = changes(session)[-1]
-    assert entry.change == "archived" and "clears the enforcement upgrade of archive version 2 (乙 → 丙, case C-1)" in entry.reason
-    assert entry.payload["cleared"] == [entry.reason.split("; ")[1]]
+    assert entry.change == "archived" and "撤销档案版本 2 的执法升级（乙 → 丙，案件 C-1）" in entry.reason
+    assert entry.payload["cleared"] == [entry.reason.split("；")[1]]
     [upgrade_row] = views.enterprise(session, CODE)["overrides"]
-    assert upgrade_row["active"] is False and upgrade_row["cleared_by"] == f"report {newer.submission_id} (archive version 4)"
+    assert upgrade_row["active"] is False and upgrade_row["cleared_by"] == f"评估报告 {newer.submission_id}（档案版本 4）"
     assert chain_log.verify_region(session, "141029").ok
 
 
@@ -175,7 +175,7 @@ def test_the_industry_default_archives_an_employer_without_a_report(session: Ses
     assert (event["category"], event["previous_category"], event["hazard_grade"], event["submission_id"]) == ("丙", None, None, None)
     entry = changes(session)[-1]
     assert (entry.change, entry.actor) == ("industry_default", STAFF)
-    assert "C3021 → C302 石膏、水泥制品及类似制品制造 (严重)" in entry.reason
+    assert "C3021 → C302 石膏、水泥制品及类似制品制造（严重）" in entry.reason
     view = views.enterprise(session, CODE)
     assert view["source"] == "industry" and view["rule_set"]["version"] == "2021.1" and view["history"] == []
     assert any("C302" in t["detail"] for t in view["trace"]) and view["assessed_on"] is None
@@ -188,7 +188,7 @@ def test_the_industry_default_archives_an_employer_without_a_report(session: Ses
     view = views.enterprise(session, CODE)
     assert (view["category"], view["source"], view["report_category"]) == ("甲", "report", "甲")
     assert all(not o["active"] for o in view["overrides"])
-    assert "replaces the industry default of archive version 1 (丙)" in changes(session)[-1].reason
+    assert "取代档案版本 1 的行业默认分类（丙）" in changes(session)[-1].reason
     assert announced(session)[-1]["previous_category"] == "丙" and announced(session)[-1]["category"] == "甲"
     # and now the employer has a report: no industry default any more
     with pytest.raises(overrides.ArchiveConflict, match="already classifies"):
@@ -223,7 +223,7 @@ def test_a_dispute_is_verified_and_a_resubmission_shows_until_the_new_report(ses
     overrides.verify(uow_of(session), CODE, finding="现场接触人数 40 人, 报告 24 人", resubmission_requested=True, actor=STAFF)
     session.commit()
     view = views.enterprise(session, CODE)
-    assert view["dispute"]["status"] == "resubmission_requested" and view["dispute"]["label"] == "resubmission requested"
+    assert view["dispute"]["status"] == "resubmission_requested" and view["dispute"]["label"] == "已要求重新提交"
     assert view["dispute"]["submission_id"] == str(report.submission_id)
     assert [h["kind"] for h in view["dispute"]["history"]] == ["dispute", "verification"]
     assert view["category"] == "甲" and view["overrides"] == [], "a dispute does not change the category"
@@ -235,9 +235,9 @@ def test_a_dispute_is_verified_and_a_resubmission_shows_until_the_new_report(ses
     archive_classification(uow_of(session), classified("乙", date(2026, 9, 1)))
     session.commit()
     view = views.enterprise(session, CODE)
-    assert view["dispute"]["status"] is None and view["dispute"]["label"] == "not disputed"
+    assert view["dispute"]["status"] is None and view["dispute"]["label"] == "无异议"
     assert [h["active"] for h in view["dispute"]["history"]] == [False, False], "kept, closed by the new report"
-    assert "closes the dispute of report" in changes(session)[-1].reason
+    assert "结束对评估报告" in changes(session)[-1].reason and "的异议（已要求重新提交）" in changes(session)[-1].reason
     with pytest.raises(overrides.ArchiveConflict, match="only a disputed report"):
         overrides.verify(uow_of(session), CODE, finding="x", resubmission_requested=False, actor=STAFF)
 

@@ -91,7 +91,7 @@ def test_a_county_upgrades_and_the_archive_explains_it(client: TestClient) -> No
     assert {k: override[k] for k in ("kind", "before", "after", "reason", "case_ref", "active")} == {
         "kind": "enforcement_upgrade", "before": "乙", "after": "丙", "reason": "瞒报接触人数", "case_ref": "乡卫罚〔2026〕7号", "active": True}
     assert override["at"] and override["actor"].startswith("乡宁县 张三")
-    assert body["dispute"] == {"status": None, "label": "not disputed", "submission_id": None, "history": []}
+    assert body["dispute"] == {"status": None, "label": "无异议", "submission_id": None, "history": []}
     assert len(outbox(client, "ohs.registry.classification-changed")) == 2
     listed = client.get("/enterprises", params={"category": "丙"}, headers=COUNTY).json()
     assert [i["credit_code"] for i in listed["items"]] == [REPORTED], "the listing filters by the effective category"
@@ -102,7 +102,7 @@ def test_who_may_upgrade(client: TestClient, headers: dict[str, str], status: in
     response = client.post(f"/enterprises/{REPORTED}/upgrade", json={"reason": "r"}, headers=headers)
     assert response.status_code == status, response.text
     if status == 404:
-        assert response.json()["detail"] == f"no archive for {REPORTED}"
+        assert response.json()["code"] == "errors.archive.not_found" and REPORTED in response.json()["detail"]
 
 
 @pytest.mark.parametrize("body", [{"reason": "r", "steps": 3}, {"reason": "r", "steps": 0}, {"reason": ""}, {"steps": 1}])
@@ -125,7 +125,7 @@ def test_an_employer_without_a_report_is_archived_by_industry(client: TestClient
     body = archive(client, NO_REPORT)
     assert (body["category"], body["report_category"], body["source"], body["history"]) == ("丙", None, "industry", [])
     assert [m["entry"] for m in body["overrides"][0]["details"]["matches"]] == ["B06", "C13"]
-    assert any("B0610 → B06 煤炭开采和洗选业: 严重" in t["detail"] for t in body["trace"])
+    assert any("B0610 → B06 煤炭开采和洗选业：严重" in t["detail"] for t in body["trace"])
     assert body["rule_set"]["jurisdiction"] == "CN"
     again = client.post(f"/enterprises/{NO_REPORT}/industry-classification", json={**INDUSTRY, "industry_codes": ["C1391"]}, headers=COUNTY)
     assert again.status_code == 201 and again.json()["category"] == "乙", "a corrected industry replaces the default"
@@ -133,7 +133,8 @@ def test_an_employer_without_a_report_is_archived_by_industry(client: TestClient
 
 def test_an_archive_with_a_report_refuses_an_industry_default(client: TestClient) -> None:
     response = client.post(f"/enterprises/{REPORTED}/industry-classification", json=INDUSTRY, headers=COUNTY)
-    assert response.status_code == 409 and "from report" in response.json()["detail"]
+    assert response.status_code == 409 and response.json()["code"] == "errors.archive.classified_from_report"
+    assert "评估报告" in response.json()["detail"] and "行业默认类别" in response.json()["detail"]
 
 
 def test_an_industry_default_needs_a_known_industry_and_staff_of_the_region(client: TestClient) -> None:
@@ -156,9 +157,9 @@ def test_dispute_verification_and_resubmission_requested(client: TestClient) -> 
     assert client.post(f"/enterprises/{REPORTED}/dispute", json={"reason": "again"}, headers=COUNTY).status_code == 409
     verified = client.post(f"/enterprises/{REPORTED}/verification", json={"finding": "现场核实: 报告不实", "resubmission_requested": True},
                            headers=CITY)
-    assert verified.status_code == 201 and verified.json()["dispute"]["label"] == "resubmission requested"
+    assert verified.status_code == 201 and verified.json()["dispute"]["label"] == "已要求重新提交"
     body = archive(client)
-    assert body["dispute"]["status"] == "resubmission_requested" and body["dispute"]["label"] == "resubmission requested"
+    assert body["dispute"]["status"] == "resubmission_requested" and body["dispute"]["label"] == "已要求重新提交"
     assert [(h["kind"], h["actor"].split(" (")[0]) for h in body["dispute"]["history"]] == [("dispute", "乡宁县 张三"), ("verification", "临汾市 李四")]
     assert body["category"] == "乙"
     assert client.post(f"/enterprises/{REPORTED}/dispute", json={"reason": "r"}, headers=EMPLOYER).status_code == 403
@@ -222,5 +223,5 @@ def test_an_industry_default_does_not_move_an_archived_employer(client: TestClie
     employer = code(7, "141029")
     assert client.post(f"/enterprises/{employer}/industry-classification", json=INDUSTRY, headers=COUNTY).status_code == 201
     moved = client.post(f"/enterprises/{employer}/industry-classification", json={**INDUSTRY, "region_code": "141024"}, headers=CITY)
-    assert moved.status_code == 409 and "transfer" in moved.json()["detail"]
+    assert moved.status_code == 409 and moved.json()["code"] == "errors.archive.other_region" and "迁移" in moved.json()["detail"]
     assert archive(client, employer)["region_code"] == "141029"

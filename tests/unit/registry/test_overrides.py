@@ -103,10 +103,14 @@ def test_a_new_report_clears_the_earlier_upgrades() -> None:
 
 def test_the_explanation_reads_step_by_step() -> None:
     lines = explain("甲", "S-1", [upgrade(2, 0), upgrade(3, 5, active=False)])
-    assert lines[0] == "report S-1 → 甲"
-    assert lines[1].startswith("enforcement_upgrade (archive version 2) 甲 → 乙")
-    assert lines[-1] == "effective category 乙" and len(lines) == 3, "a cleared upgrade is not applied"
-    assert explain(None, None, [Override(INDUSTRY_DEFAULT, 1, T0, category="丙", label="no report")])[0] == "no report in the archive"
+    assert lines[0] == "评估报告 S-1 → 甲"
+    assert lines[1].startswith("执法升级（档案版本 2）甲 → 乙")
+    assert lines[-1] == "有效综合风险类别 乙" and len(lines) == 3, "a cleared upgrade is not applied"
+    assert explain(None, None, [Override(INDUSTRY_DEFAULT, 1, T0, category="丙", label="no report")])[0] == "档案中没有评估报告"
+    english = explain("甲", "S-1", [upgrade(2, 0), upgrade(3, 5, active=False)], "en")
+    assert english[0] == "report S-1 → 甲 (category A, lowest risk)"
+    assert english[1].startswith("enforcement upgrade (archive version 2) 甲 (category A, lowest risk) → 乙 (category B)")
+    assert english[-1] == "effective category 乙 (category B)"
 
 
 # --------------------------------------------------------------------------- the industry default
@@ -134,30 +138,33 @@ def test_a_confirmed_entry_is_not_provisional(catalogue: rules.IndustryCatalogue
     result = industry_default(catalogue, ["C3021"])
     assert (result.category, result.nature, result.provisional) == ("丙", "严重", False)
     assert [m.entry.code for m in result.matches] == ["C302"]
-    assert "C3021 → C302 石膏、水泥制品及类似制品制造: 严重" in [detail for _, detail in result.trace]
+    assert "C3021 → C302 石膏、水泥制品及类似制品制造：严重" in [entry.detail for entry in result.trace]
+    assert "C3021 → C302 石膏、水泥制品及类似制品制造: 严重 (serious)" in [entry.text("en") for entry in result.trace]
 
 
 def test_a_yiban_industry_gives_yi(catalogue: rules.IndustryCatalogue) -> None:
     result = industry_default(catalogue, ["C1391"])
     assert (result.category, result.nature, result.provisional) == ("乙", "一般", True)
-    assert any(rule == "provisional" for rule, _ in result.trace)
+    assert any(entry.rule == rules.RULE_PROVISIONAL for entry in result.trace)
 
 
 def test_several_industries_take_the_higher(catalogue: rules.IndustryCatalogue) -> None:
     result = industry_default(catalogue, ["C1391", "C2614", "C1810"])
     assert (result.category, result.nature) == ("丙", "严重")
-    details = [detail for _, detail in result.trace]
-    assert "3 industries: the highest is 严重 (C26)" in details
-    assert details[-2].startswith("严重 industry → 丙")
+    details = [entry.detail for entry in result.trace]
+    assert "共 3 个行业：以最高的 严重（C26）为准" in details
+    assert details[-2].startswith("严重行业 → 丙")
+    assert [entry.text("en") for entry in result.trace][-2].startswith("严重 (serious) industry → 丙 (category C, highest risk)")
     assert industry_default(catalogue, ["C1391", "C1810"]).category == "乙"
 
 
 def test_unknown_industries_are_named_and_none_known_is_refused(catalogue: rules.IndustryCatalogue) -> None:
     result = industry_default(catalogue, ["C3911", "B0610"])
     assert result.unmatched == ("C3911",) and result.category == "丙"
-    assert result.trace[0][1] == "C3911: not in the industry catalogue CN 2021.1"
-    with pytest.raises(NoIndustryMatch, match="C3911, F5111"):
+    assert result.trace[0].detail == "C3911：不在行业目录 CN 2021.1 中" and result.trace[0].code == "registry.industry.trace.unmatched"
+    with pytest.raises(NoIndustryMatch, match="C3911, F5111") as none_known:
         industry_default(catalogue, ["C3911", "F5111"])
+    assert none_known.value.text().startswith("行业代码 C3911、F5111 均不在行业目录 CN 2021.1 中")
     with pytest.raises(NoIndustryMatch, match="no industry codes"):
         industry_default(catalogue, [])
 
@@ -187,7 +194,8 @@ def test_the_dispute_steps() -> None:
     assert after_verification("disputed", resubmission_requested=False) == "verified"
     assert after_dispute("verified", has_report=True) == "disputed", "a verified report may be disputed again"
     assert after_verification("disputed", resubmission_requested=True) == "resubmission_requested"
-    assert rules.DISPUTE_LABELS["resubmission_requested"] == "resubmission requested"
+    assert rules.DISPUTE_LABELS["resubmission_requested"] == "已要求重新提交"
+    assert rules.dispute_label("resubmission_requested", "en") == "resubmission requested" and rules.dispute_label(None) == "无异议"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ shortcomings behind them, a new version only when the content changes, the same 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlmodel import Session
 
 from services.registry.adapters.rules import PACKAGED_INDUSTRY_DIR, load_portrait_rules
 from services.registry.bootstrap import bootstrap
-from services.registry.domain.portrait import PortraitRuleBook
+from services.registry.domain.portrait import PortraitRuleBook, dimension_in
 from services.registry.service_layer import portrait
 from services.registry.service_layer.handlers import archive_classification
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
@@ -112,6 +113,14 @@ def dimension(content: dict[str, Any], name: str) -> dict[str, Any]:
     return next(d for d in content["dimensions"] if d["name"] == name)
 
 
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def as_written(shortcomings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The shortcomings as the portrait's content hashes them (each entry's message says the same in other words)."""
+    return [{key: value for key, value in entry.items() if key != "message"} for entry in shortcomings]
+
+
 def codes(content: dict[str, Any], name: str) -> list[str]:
     return [s["code"] for s in dimension(content, name)["shortcomings"]]
 
@@ -134,18 +143,23 @@ def test_a_report_draws_the_portrait_and_a_cleared_item_improves_it_in_a_new_ver
         ("management", "管理", "low"),
         ("enforcement_history", "执法记录", "low"),
     ]
-    assert dimension(content, "testing")["shortcomings"] == [
+    assert as_written(dimension(content, "testing")["shortcomings"]) == [
         {"code": "checklist:4.3", "text": "自查表 4.3 检测评价结果存档、上报、公布: 得分 0 / 3", "source": f"report {first.submission_id}",
          "since": "2026-05-20"},
         {"code": "test_expired:矽尘", "text": "矽尘: 工作场所职业病危害因素检测已过期 (严重, 接触 24 人)", "source": f"report {first.submission_id}",
          "since": "2026-05-20"},
     ]
+    # each shortcoming keeps its message (the report's code and values): the portrait reads in English on request
+    english = dimension_in(dimension(content, "testing"), "en")
+    assert english["title"] == "testing" and english["level_title"] == "高 (high)"
+    assert english["shortcomings"][0]["source"] == f"report {first.submission_id}" and not HAN.search(english["shortcomings"][0]["text"].replace("检测评价结果存档、上报、公布", ""))
     assert codes(content, "hazard_exposure") == ["hazard_grade"]  # the level is explained by the report's hazard grade
     assert content["rule_set"]["version"] == "2021.1" and content["rule_set"]["provisional"] is True
     (announced,) = uow.events(PortraitChanged)
     assert (announced.version, announced.region_code, announced.enterprise_name) == (1, "141029", "乡宁县示例水泥有限公司")
     assert {d.name: (d.level, d.shortcomings) for d in announced.dimensions}["testing"] == ("high", 2)
-    assert announced.reason.startswith(f"first portrait after report {first.submission_id}")
+    assert announced.reason.startswith(f"评估报告 {first.submission_id}（评估日期 2026年5月20日）后首次形成风险画像：危害接触 中、检测评价 高")
+    assert announced.text("en").startswith(f"first portrait after report {first.submission_id} (assessed 2026-05-20): hazard exposure 中 (medium)")
 
     # the loop raises an item per shortcoming: the same shortcomings, the same portrait — no new version
     for shortcoming_code in ("checklist:4.3", "test_expired:矽尘"):
@@ -159,8 +173,10 @@ def test_a_report_draws_the_portrait_and_a_cleared_item_improves_it_in_a_new_ver
     assert version == 2
     assert dimension(content, "testing")["level"] == "medium" and codes(content, "testing") == ["test_expired:矽尘"]
     changed = uow.events(PortraitChanged)[-1]
-    assert changed.version == 2 and "检测评价 高 → 中" in changed.reason and "− checklist:4.3" in changed.reason
-    assert f"rectification item {item_id(first, 'checklist:4.3')} cleared" in changed.reason
+    assert changed.version == 2 and "检测评价 高 → 中" in changed.reason and "检测评价 移除 checklist:4.3" in changed.reason
+    assert f"整改事项 {item_id(first, 'checklist:4.3')} 解除" in changed.reason
+    assert "testing 高 (high) → 中 (medium); testing − checklist:4.3" in changed.text("en")
+    assert f"rectification item {item_id(first, 'checklist:4.3')} cleared" in changed.text("en")
     assert [v.version for v in uow.portraits.versions(CODE)] == [1, 2]  # each version kept
 
     # the same event again (a redelivery past the inbox), or any recomputation: unchanged, no new version
@@ -206,8 +222,11 @@ def test_enforcement_history_counts_the_decisions_within_the_lookback() -> None:
     _, content = current(uow)
     history = dimension(content, "enforcement_history")
     assert history["level"] == "medium"
-    assert history["shortcomings"] == [{"code": "case:XN-2026-0042", "text": "违法事项 70-1：不予处罚（责令改正、教育引导）",
-                                        "source": "case XN-2026-0042", "since": "2026-06-10"}]
+    assert as_written(history["shortcomings"]) == [{"code": "case:XN-2026-0042", "text": "违法事项 70-1：不予处罚（责令改正、教育引导）",
+                                                    "source": "case XN-2026-0042", "since": "2026-06-10"}]
+    assert dimension_in(history, "en")["shortcomings"][0] | {"message": None} == {
+        "code": "case:XN-2026-0042", "text": "item 70-1: no penalty (order to correct, education and guidance)", "source": "case XN-2026-0042",
+        "since": "2026-06-10", "message": None}
     apply(uow, decided("penalty", "2026-07-01", "XN-2026-0051"))
     version, content = current(uow)
     assert version == 3 and dimension(content, "enforcement_history")["level"] == "high"
@@ -318,14 +337,16 @@ def test_the_employer_and_the_staff_of_its_county_read_the_portrait_and_its_vers
         body = answer.json()
         assert (body["credit_code"], body["region_code"], body["version"], body["enterprise_name"]) == (CODE, "141029", 2, "乡宁县示例水泥有限公司")
         assert [d["name"] for d in body["dimensions"]][0] == "hazard_exposure" and body["rule_set"]["version"] == "2021.1"
-        assert dimension(body, "testing") == {"name": "testing", "title": "检测评价", "level": "medium", "level_title": "中", "shortcomings": [
-            {"code": "test_expired:矽尘", "text": "矽尘: 工作场所职业病危害因素检测已过期 (严重, 接触 24 人)",
-             "source": f"report {first.submission_id}", "since": "2026-05-20"}]}
+        testing = dimension(body, "testing")
+        assert {**testing, "shortcomings": as_written(testing["shortcomings"])} == {
+            "name": "testing", "title": "检测评价", "level": "medium", "level_title": "中", "shortcomings": [
+                {"code": "test_expired:矽尘", "text": "矽尘: 工作场所职业病危害因素检测已过期 (严重, 接触 24 人)",
+                 "source": f"report {first.submission_id}", "since": "2026-05-20"}]}
         assert body["computed_at"].startswith("2026-06-08") and body["trace"]
 
     versions = client.get(f"/enterprises/{CODE}/portrait/versions", headers=header("county", "141029")).json()
     assert [(v["version"], v["levels"]["testing"]) for v in versions["items"]] == [(2, "medium"), (1, "high")]
-    assert versions["items"][0]["computed_at"].startswith("2026-06-08") and "cleared" in versions["items"][0]["reason"]
+    assert versions["items"][0]["computed_at"].startswith("2026-06-08") and "解除" in versions["items"][0]["reason"]
     assert client.get(f"/enterprises/{CODE}/portrait/versions/1", headers=header("employer", CODE)).json()["version"] == 1
 
     # another county, another employer: 404, as for an employer without a portrait

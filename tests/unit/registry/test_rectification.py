@@ -98,7 +98,8 @@ def test_a_screening_raises_one_item_per_shortcoming_with_its_deadline_and_a_rep
     published, silica = uow.rectifications.get(published_id), uow.rectifications.get(silica_id)
     assert (published.status, published.deadline, published.outcome, published.item_code) == ("open", given, "eligible_if_corrected", "70-1")
     assert (silica.deadline, silica.outcome, silica.item_code) == (DEFAULT_DEADLINE, "not_eligible", None)
-    assert "10 working days from the screening of 2025-06-09" in silica.deadline_basis and "provisional" in silica.deadline_basis
+    assert silica.deadline_basis == "筛查未确定期限：按整改规则 CN 2021.1（暂定），自 2025年6月9日 筛查之日起 10 个工作日，即 2025年6月23日 前"
+    assert published.deadline_basis == "筛查确定的期限（责令限期改正）：2025年6月20日"
     assert published.region_code == silica.region_code == "141029", "the archive's region, not the event's"
     assert published.screening["trace"][0]["detail"] == "checklist:4.3 → eligible_if_corrected"
     raised = announced(uow)
@@ -106,6 +107,10 @@ def test_a_screening_raises_one_item_per_shortcoming_with_its_deadline_and_a_rep
         ("raised", "open", SCREENED_ON, "checklist:4.3"), ("raised", "open", SCREENED_ON, "test_expired:矽尘")]
     assert (raised[0].outcome, raised[0].item_code, raised[0].shortcoming_kind, raised[0].actor) == ("eligible_if_corrected", "70-1", "checklist", "system")
     assert raised[0].event_id == UUID(rules.step_event_id(published_id, "raised")), "a replay announces the same step with the same id"
+    assert raised[1].detail.endswith("（筛查结论：不适用首违不罚，72-4）：应于 2025年6月23日 前整改，筛查未确定期限：按整改规则 CN 2021.1（暂定），"
+                                     "自 2025年6月9日 筛查之日起 10 个工作日，即 2025年6月23日 前")
+    assert raised[1].text("en").endswith("(screened: 不适用首违不罚 (not eligible for no penalty), 72-4): correct by 2025-06-23, the screening set none: "
+                                         "10 working days from the screening of 2025-06-09 (rectification rules CN 2021.1 (provisional)), by 2025-06-23")
 
     # the same screening again (re-published with a new event id): nothing new
     rectification.raise_from_screening(uow, event.model_copy(update={"event_id": uuid4()}), RULEBOOK)
@@ -157,8 +162,9 @@ def test_submit_return_submit_accept_clears_the_item_corrected_in_time(tmp_path:
     with pytest.raises(rectification.ItemNotFound):  # another employer's token
         rectification.submit_correction(uow, store, Principal("u-x", "x", "employer", credit_code=code(9)), item_id, "x", [], RULEBOOK,
                                         max_bytes=1024, max_files=5, today=date(2025, 6, 10))
-    with pytest.raises(rules.StepRefused, match="only an item with a correction awaiting review"):
+    with pytest.raises(rules.StepRefused, match="only an item with a correction awaiting review") as refused:
         rectification.review_correction(uow, STAFF, item_id, "accept", None, date(2025, 6, 10))
+    assert refused.value.text() in ("只有整改材料待审核的整改事项才能审核；该事项当前状态为待整改", refused.value.text("zh_CN"))
 
     submit(uow, store, item_id, date(2025, 6, 12), pdf_file())
     assert item.status == "submitted" and uow.committed
@@ -180,7 +186,8 @@ def test_submit_return_submit_accept_clears_the_item_corrected_in_time(tmp_path:
     assert (cleared.step, cleared.status, cleared.on) == ("cleared", "cleared", date(2025, 6, 27))
     assert (cleared.corrected_on, cleared.corrected_in_time) == (date(2025, 6, 20), True), "…but corrected on the 20th, by the 23rd"
     returned = announced(uow)[2]
-    assert (returned.step, returned.detail) == ("returned", "correction 1 returned: 照片不清晰, 请补充公示记录")
+    assert (returned.step, returned.detail) == ("returned", "第 1 次整改材料被退回：照片不清晰, 请补充公示记录")
+    assert returned.text("en") == "correction 1 returned: 照片不清晰, 请补充公示记录", "the reviewer's words stay as written"
     first, second = uow.rectifications.submissions_of(item_id)
     assert (first.decision, first.review_reason, second.decision) == ("returned", "照片不清晰, 请补充公示记录", "accepted")
     submitted = announced(uow)[1]
@@ -200,7 +207,8 @@ def test_a_late_correction_accepted_is_not_in_time() -> None:
     rectification.review_correction(uow, STAFF, item_id, "accept", "现场核实", date(2025, 6, 25))
     cleared = announced(uow)[-1]
     assert (cleared.corrected_on, cleared.corrected_in_time) == (date(2025, 6, 24), False)
-    assert "after the deadline (2025-06-23): 解除: 现场核实" in cleared.detail
+    assert cleared.detail == "2025年6月24日 提交的第 1 次整改材料审核通过，在整改期限后提交（期限 2025年6月23日）：解除。审核意见：现场核实"
+    assert "after the deadline (2025-06-23): 解除 (cleared): 现场核实" in cleared.text("en")
 
 
 def test_bad_attachments_are_refused_together_and_a_failed_commit_keeps_no_file(tmp_path: Path) -> None:
@@ -247,7 +255,9 @@ def test_the_attachment_rules() -> None:
     assert "may not contain /" in problems["files[3]"]
     assert "at most 200" in problems["files[4]"]
     assert "declared image/jpeg but the content is not a JPEG (it is a PNG)" in problems["files[5]"]
-    assert rules.filename_problem("照片\u202egpj.pdf") == "the file name contains control or invisible format characters"
+    assert rules.filename_problem("照片\u202egpj.pdf") == "'照片\\u202egpj.pdf': the file name contains control or invisible format characters"
+    assert rules.filename_problem("照片\u202egpj.pdf").text() == "'照片\\u202egpj.pdf'：文件名含有控制字符或不可见的格式字符"  # type: ignore[union-attr]
+    assert problems["files[5]"].text() == "'photo.jpg'：声明为 image/jpeg，但内容不是 JPEG（而是 PNG）"
 
 
 # --------------------------------------------------------------------------- the daily sweep
@@ -263,27 +273,28 @@ def test_the_sweep_reminds_once_then_lists_as_overdue_and_a_submitted_item_is_no
 
     assert rectification.run_sweep(uow, date(2025, 6, 17), RULEBOOK) == [], "4 working days before: not yet"
     done = rectification.run_sweep(uow, date(2025, 6, 18), RULEBOOK)  # Wed: Thu, Fri, Mon are 3 working days
-    assert len(done) == 2 and all("reminded" in line for line in done)
+    assert len(done) == 2 and all("已提醒一次" in line for line in done)
     reminded = announced(uow)[-2:]
     assert {e.item_id for e in reminded} == {UUID(late), UUID(pending)}
-    assert all(e.step == "reminded" for e in reminded) and "in 3 working days" in reminded[0].detail
-    assert "a correction awaits review" in next(e.detail for e in reminded if e.item_id == UUID(pending))
+    assert all(e.step == "reminded" for e in reminded) and "还有 3 个工作日" in reminded[0].detail and "in 3 working days" in reminded[0].text("en")
+    assert "尚未解除（整改材料待审核）" in next(e.detail for e in reminded if e.item_id == UUID(pending))
     assert rectification.run_sweep(uow, date(2025, 6, 18), RULEBOOK) == [] and rectification.run_sweep(uow, date(2025, 6, 23), RULEBOOK) == [], \
         "once per item and deadline"
 
     done = rectification.run_sweep(uow, date(2025, 6, 24), RULEBOOK)
-    assert len(done) == 1 and "overdue" in done[0]
+    assert len(done) == 1 and "列入执法" in done[0]
     assert uow.rectifications.get(late).status == "overdue" and uow.rectifications.get(pending).status == "submitted", "the review decides"
     overdue = announced(uow)[-1]
     assert (overdue.step, overdue.status, overdue.actor, overdue.on) == ("overdue", "overdue", "system", date(2025, 6, 24))
-    assert "listed for enforcement" in overdue.detail
+    assert overdue.detail == "整改期限 2025年6月23日 已过 1 日，仍无审核通过的整改材料：列入执法（县级可依据处罚筛查结果立案）"
+    assert "passed 1 day ago without an accepted correction: listed for enforcement" in overdue.text("en")
     count = len(announced(uow))
     assert rectification.run_sweep(uow, date(2025, 6, 24), RULEBOOK) == [] and rectification.run_sweep(uow, date(2025, 6, 30), RULEBOOK) == []
     assert len(announced(uow)) == count, "idempotent"
 
     # the pending correction is returned after the deadline: the next sweep lists it; a late correction is still taken
     rectification.review_correction(uow, STAFF, pending, "return", "未附检测报告", date(2025, 7, 1))
-    assert rectification.run_sweep(uow, date(2025, 7, 2), RULEBOOK)[0].endswith("listed for enforcement (the county may open a case from penalty's screening)")
+    assert rectification.run_sweep(uow, date(2025, 7, 2), RULEBOOK)[0].endswith("列入执法（县级可依据处罚筛查结果立案）")
     assert steps(uow, pending) == ["raised", "submitted", "reminded", "returned", "overdue"]
     submit(uow, store, late, date(2025, 7, 2))
     assert uow.rectifications.get(late).status == "submitted"
@@ -366,7 +377,7 @@ def test_an_agency_overrides_the_rule_data_for_its_province(tmp_path: Path) -> N
     uow = FakeUnitOfWork()
     (item_id,) = rectification.raise_from_screening(uow, screening(result(SILICA, "not_eligible", item_code=None)), rulebook)
     assert uow.rectifications.get(item_id).deadline == date(2025, 6, 16), "5 working days in 山西"
-    assert "rectification rules 140000 2025.1" in uow.rectifications.get(item_id).deadline_basis
+    assert "整改规则 140000 2025.1，" in uow.rectifications.get(item_id).deadline_basis
     with pytest.raises(rectification.AttachmentsRefused, match="type image/png is not allowed: PDF only"):
         png = rectification.StagedFile(rules.Upload(0, "a.png", "image/png", 8, b"\x89PNG\r\n\x1a\n", False), "0" * 64, io.BytesIO())
         rectification.submit_correction(uow, LocalAttachmentStore(tmp_path / "a"), OWNER, item_id, "x", [png], rulebook, max_bytes=100,

@@ -145,7 +145,7 @@ def test_the_employer_corrects_with_a_pdf_and_a_png_and_the_county_accepts_it(cl
 
     # a second correction while one awaits review: 409; the employer cannot review its own
     again = client.post(f"/rectifications/{item_id}/submission", headers=employer, data={"text": "再次提交"})
-    assert again.status_code == 409 and "already awaits review" in again.json()["detail"]
+    assert again.status_code == 409 and again.json()["code"] == "errors.rectification.awaits_review" and "等待审核" in again.json()["detail"]
     assert client.post(f"/rectifications/{item_id}/review", json={"decision": "accept"}, headers=employer).status_code == 403
     no_reason = client.post(f"/rectifications/{item_id}/review", json={"decision": "return"}, headers=COUNTY)
     assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
@@ -164,7 +164,7 @@ def test_the_employer_corrects_with_a_pdf_and_a_png_and_the_county_accepts_it(cl
     assert (events[2]["corrected_in_time"], events[2]["actor"]) == (True, "乡宁县 张三 (county 141029, test-county-141029)")
 
     late = client.post(f"/rectifications/{item_id}/review", json={"decision": "accept"}, headers=COUNTY)
-    assert late.status_code == 409 and "cleared" in late.json()["detail"]
+    assert late.status_code == 409 and late.json()["code"] == "errors.rectification.review_cleared" and "已解除" in late.json()["detail"]
     assert client.post(f"/rectifications/{item_id}/submission", headers=employer, data={"text": "x"}).status_code == 409
 
 
@@ -174,22 +174,28 @@ def _too_many() -> list[tuple[str, tuple[str, bytes, str]]]:
 
 @pytest.mark.parametrize(("files", "field", "why"), [
     pytest.param(lambda: [("files", ("培训记录.exe", b"MZ\x90\x00", "application/octet-stream"))], "files[0]",
-                 "type application/octet-stream is not allowed", id="wrong type"),
+                 ("不接受类型 application/octet-stream", "type application/octet-stream is not allowed"), id="wrong type"),
     pytest.param(lambda: [("files", ("ok.png", a_png(), "image/png")), ("files", ("big.pdf", b"%PDF-1.4\n" + b"0" * MAX_BYTES, "application/pdf"))],
-                 "files[1]", f"larger than {MAX_BYTES} bytes", id="too big"),
+                 "files[1]", (f"大于 {MAX_BYTES} 字节", f"larger than {MAX_BYTES} bytes"), id="too big"),
     pytest.param(lambda: [("files", ("培训记录.pdf", b"GIF89a not a pdf at all", "application/pdf"))], "files[0]",
-                 "declared application/pdf but the content is not a PDF", id="a .pdf that is not a PDF"),
-    pytest.param(_too_many, "files", f"{MAX_FILES + 1} files: at most {MAX_FILES}", id="too many files"),
-    pytest.param(lambda: [("files", ("../../etc/passwd.pdf", a_pdf("x"), "application/pdf"))], "files[0]", "may not contain /", id="a path"),
+                 ("声明为 application/pdf，但内容不是 PDF", "declared application/pdf but the content is not a PDF"), id="a .pdf that is not a PDF"),
+    pytest.param(_too_many, "files", (f"共 {MAX_FILES + 1} 个文件：每次整改最多可附 {MAX_FILES} 个", f"{MAX_FILES + 1} files: at most {MAX_FILES}"),
+                 id="too many files"),
+    pytest.param(lambda: [("files", ("../../etc/passwd.pdf", a_pdf("x"), "application/pdf"))], "files[0]", ("文件名不能含有 /", "may not contain /"),
+                 id="a path"),
 ])
-def test_a_bad_attachment_is_refused_naming_why_and_nothing_is_stored(client: TestClient, files: Any, field: str, why: str) -> None:
+def test_a_bad_attachment_is_refused_naming_why_and_nothing_is_stored(client: TestClient, files: Any, field: str, why: tuple[str, str]) -> None:
+    """Each problem names its field and why, with its code: in Chinese by default, in English on request."""
     code = new_credit_code()
     item_id = item_for(client, code)
     refused = client.post(f"/rectifications/{item_id}/submission", headers=auth("employer", code), data={"text": "已整改"}, files=files())
     assert refused.status_code == 422, refused.text
     body = refused.json()
-    assert body["detail"] == "the attachments are refused: nothing was stored"
-    assert any(e["field"] == field and why in e["message"] for e in body["errors"]), body["errors"]
+    assert (body["code"], body["detail"]) == ("errors.attachments.refused", "附件未被接受：未保存任何内容")
+    assert any(e["field"] == field and e["code"].startswith("registry.attachment.") and why[0] in e["message"] for e in body["errors"]), body["errors"]
+    english = client.post(f"/rectifications/{item_id}/submission", headers={**auth("employer", code), "Accept-Language": "en"},
+                          data={"text": "已整改"}, files=files()).json()
+    assert any(e["field"] == field and why[1] in e["message"] for e in english["errors"]), english["errors"]
     assert stored_files(client) == [], "no file on disk"
     assert [s.step for s in rows(client, RectificationStepRecord, item_id)] == ["raised"] and rows(client, RectificationSubmission, item_id) == []
     assert [e["step"] for e in announced(client, item_id)] == ["raised"]
@@ -233,7 +239,8 @@ def test_each_sees_only_what_is_in_its_reach(client: TestClient) -> None:
     assert client.get(f"/rectifications/{item_id}", headers=auth("auditor", "141000")).status_code == 200
     assert client.post(f"/rectifications/{item_id}/review", json={"decision": "accept"}, headers=auth("auditor", "141000")).status_code == 403
     not_yet = client.post(f"/rectifications/{item_id}/review", json={"decision": "accept"}, headers=COUNTY)
-    assert not_yet.status_code == 409 and "this one is open" in not_yet.json()["detail"]
+    assert not_yet.status_code == 409 and not_yet.json()["code"] == "errors.rectification.not_awaiting_review"
+    assert "没有等待审核" in not_yet.json()["detail"]
     assert client.get("/rectifications", params={"status": "closed"}, headers=COUNTY).status_code == 422
 
 

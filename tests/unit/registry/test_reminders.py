@@ -24,6 +24,7 @@ from services.registry.domain.exemptions import china_today
 from services.registry.service_layer import overrides, reminders
 from services.registry.service_layer.handlers import archive_classification
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared import i18n
 from shared.auth import issue_token
 from shared.contracts import AssessmentClassified, ReminderDue
 from shared.db import OutboxMessage, make_engine
@@ -80,15 +81,18 @@ def test_a_reassessment_is_due_soon_within_n_days_and_overdue_the_day_after(next
 
 
 def test_the_reason_says_when_in_words() -> None:
-    assert rules.reminder_for(reported("2026-03-01"), TODAY, 90).reason.endswith(": today")
-    assert rules.reminder_for(reported("2026-03-31"), TODAY, 90).reason.endswith(": in 30 days")
-    assert rules.reminder_for(reported("2026-02-28"), TODAY, 90).reason.endswith(": 1 day overdue")
+    assert rules.reminder_for(reported("2026-03-01"), TODAY, 90).reason.endswith("：今日到期")
+    assert rules.reminder_for(reported("2026-03-31"), TODAY, 90).reason.endswith("：30 日后到期")
+    assert rules.reminder_for(reported("2026-02-28"), TODAY, 90).reason.endswith("：已逾期 1 日")
+    assert rules.reminder_for(reported("2026-03-01"), TODAY, 90).text("en").endswith(": today")
+    assert rules.reminder_for(reported("2026-03-31"), TODAY, 90).text("en").endswith(": in 30 days")
+    assert rules.reminder_for(reported("2026-02-28"), TODAY, 90).text("en").endswith(": 1 day overdue")
 
 
 def test_an_archive_without_a_stored_deadline_falls_back_to_three_years_after_the_assessment() -> None:
     reminder = rules.reminder_for(reported(None, assessed_on="2023-03-01"), TODAY, 90)
     assert (reminder.kind, reminder.due_on, reminder.days) == (rules.DUE_SOON, D("2026-03-01"), 0)
-    assert "3 years after the assessment of 2023-03-01" in reminder.reason
+    assert "（2023年3月1日 评估后 3 年）" in reminder.reason and "3 years after the assessment of 2023-03-01" in reminder.text("en")
     leap = rules.reminder_for(reported(None, assessed_on="2024-02-29"), D("2027-03-01"), 90)
     assert (leap.kind, leap.due_on, leap.days) == (rules.OVERDUE, D("2027-02-28"), 1), "calendar years, clamped"
     assert rules.reminder_for(reported(None, assessed_on=None), TODAY, 90) is None
@@ -114,7 +118,7 @@ def test_a_new_employer_without_a_report_is_overdue_two_calendar_months_after_st
         assert reminder is None
     else:
         assert (reminder.kind, reminder.due_on, reminder.days) == (rules.FIRST_OVERDUE, D(due_on), days)
-        assert f"starting production ({started})" in reminder.reason
+        assert f"投产（{i18n.local_date(started)}）后 2 个月内" in reminder.reason and f"starting production ({started})" in reminder.text("en")
 
 
 def test_with_a_report_there_is_no_first_assessment_reminder() -> None:
@@ -220,7 +224,8 @@ def test_the_sweep_sends_each_reminder_once(archive: Engine) -> None:
         (NEW, rules.FIRST_OVERDUE, "2026-02-15", 14), (ELSEWHERE, rules.DUE_SOON, "2026-03-11", 10)])
     event = next(e for e in published(archive) if e["credit_code"] == NEW)
     assert (event["region_code"], event["enterprise_name"], event["producer"]) == ("141029", "某煤业有限公司", "registry")
-    assert "2025-12-15" in event["reason"] and "14 days overdue" in event["reason"]
+    assert "2025年12月15日" in event["reason"] and "已逾期 14 日" in event["reason"]
+    assert ReminderDue.model_validate(event).text("en").endswith("by 2026-02-15: 14 days overdue")
 
     assert sweep.run_reminders(archive, D("2026-03-01"), 90) == [], "the same day again: nothing new"
     assert sweep.run_reminders(archive, D("2026-03-02"), 90) == [], "the next day: the same reminders, already sent"
@@ -252,21 +257,29 @@ def test_a_wider_window_finds_more_and_two_sweeps_at_once_send_once(archive: Eng
     assert len(published(archive)) == 5
 
 
-def test_the_cron_command_runs_both_sweeps(archive: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cron_command_runs_both_sweeps(archive: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # the command line speaks Chinese (English under LANG=en_*)
     url = str(archive.url)
     assert sweep.main(["--database-url", url, "--today", "2026-03-01", "--within-days", "15"]) == 0
     out = capsys.readouterr().out
-    assert "0 exemption change(s) for 2026-03-01" in out and "3 reminder(s) sent for 2026-03-01 (due soon: within 15 days)" in out
+    assert "2026年3月1日：免检变更 0 项" in out and "2026年3月1日：发出提醒 3 条（即将到期：15 日以内）" in out
     assert f"{NEW} first_assessment_overdue 2026-02-15" in out
     assert sweep.main(["--database-url", url, "--today", "2026-03-01"]) == 0
-    assert "1 reminder(s) sent" in capsys.readouterr().out, "the default window (90 days) adds SOON"
+    assert "发出提醒 1 条" in capsys.readouterr().out, "the default window (90 days) adds SOON"
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert sweep.main(["--database-url", url, "--today", "2026-03-01"]) == 0
-    assert "0 reminder(s) sent" in capsys.readouterr().out
+    assert "0 reminder(s) sent for 2026-03-01" in capsys.readouterr().out
 
 
-def test_ohs_registry_sweep_reminders_runs_the_reminder_sweep_alone(archive: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ohs_registry_sweep_reminders_runs_the_reminder_sweep_alone(archive: Engine, capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from services.registry.entrypoints import cli
 
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # English under LANG=en_* (Chinese otherwise)
     argv = ["sweep", "reminders", "--database-url", str(archive.url), "--today", "2026-03-01", "--within-days", "15"]
     assert cli.run(cli.app, argv, "ohs registry") == 0
     out = capsys.readouterr().out

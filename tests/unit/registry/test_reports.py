@@ -203,7 +203,7 @@ def test_the_archive_xlsx_has_the_header_in_row_1_and_one_row_per_employer(sessi
     assert sheet["C2"].number_format == "@" and sheet["D2"].number_format == "@"
 
     notes = dict(book["说明"].iter_rows(values_only=True))
-    assert notes["导出时间"] == "2024-05-01 10:30:00 (UTC+8)"
+    assert notes["导出时间"] == "2024年5月1日 10:30:00（北京时间）"
     assert notes["地区"] == "141000 山西省 / 临汾市"
     assert (notes["用人单位数"], notes["甲类"], notes["乙类"], notes["丙类"]) == (4, 1, 1, 2)
 

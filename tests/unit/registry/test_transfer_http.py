@@ -132,7 +132,7 @@ def test_an_employer_naming_a_region_outside_the_platform_stays_in_its_county(cl
 
     status, seen = archive(client, XIANGNING)
     assert status == 200 and seen["region_code"] == "141029"
-    assert seen["transfer"]["status"] == "refused" and "region 110101 is not a county of this platform" in seen["transfer"]["reason"]
+    assert seen["transfer"]["status"] == "refused" and "地区 110101 不是本平台的县级地区" in seen["transfer"]["reason"]
     assert archive(client, header("county", "110101"))[0] == 404
     assert client.post(f"/enterprises/{REPORTED}/transfer", json={"decision": "accept"}, headers=header("county", "110101")).status_code == 404
 

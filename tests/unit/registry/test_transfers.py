@@ -59,7 +59,8 @@ def test_a_report_asks_for_a_move_only_to_another_county_of_the_platform(tree: R
     assert rules.on_report(tree, XIANGNING, HOUMA, HONGTONG) == rules.ReportedRegion(True, True, None), "another county instead"
     assert rules.on_report(tree, XIANGNING, XIANGNING, HONGTONG) == rules.ReportedRegion(True, False, None), "back where it is"
     refused = rules.on_report(tree, XIANGNING, BEIJING, None)
-    assert refused.request and refused.refuse_at_once and "110101 is not a county of this platform" in refused.refuse_at_once
+    assert refused.request and refused.refuse_at_once and refused.refuse_at_once.text() == "地区 110101 不是本平台的县级地区：无人能够确认迁移，用人单位仍在原地区"
+    assert "110101 is not a county of this platform" in refused.refuse_at_once.text("en")
     assert rules.is_platform_county(tree, HONGTONG) and not rules.is_platform_county(tree, "141000"), "a city is not a county"
 
 
@@ -82,7 +83,7 @@ def test_an_employer_reporting_a_new_county_stays_until_that_county_accepts(tree
     assert (change.region_code, change.category, change.changed) == (XIANGNING, "丙", ["category"]), "the others still see it in 乡宁县"
     assert uow.change_log.of(HONGTONG) == []
     archived = uow.change_log.of(XIANGNING)[-1]
-    assert archived.change == "archived" and "141024" in archived.reason and "pending" in archived.reason
+    assert archived.change == "archived" and "报告所填地区为 141024：迁移申请" in archived.reason and "待确认" in archived.reason
     assert archived.payload["reported_region_code"] == HONGTONG and archived.payload["transfer"]["status"] == "pending"
     uow.published.clear()
 
@@ -94,6 +95,8 @@ def test_an_employer_reporting_a_new_county_stays_until_that_county_accepts(tree
     [moved] = announced(uow)
     assert (moved.region_code, moved.changed, moved.archive_version) == (HONGTONG, ["region_code"], 3)
     assert (moved.previous_category, moved.category) == ("丙", "丙") and row.id in moved.reason
+    assert moved.reason == f"迁移申请 {row.id} 已接受：用人单位自地区 141029 迁至 141024；综合风险类别仍为 丙"
+    assert moved.text("en") == f"transfer {row.id} accepted: the employer moved from region 141029 to 141024; category stays 丙 (category C, highest risk)"
     arrived, left = uow.change_log.of(HONGTONG)[-1], uow.change_log.of(XIANGNING)[-1]
     assert (arrived.change, arrived.category_before, arrived.category_after) == ("archived", "丙", "丙")
     assert (left.change, left.category_after, left.payload["to_region_code"]) == ("region_left", None, HONGTONG)
@@ -177,9 +180,9 @@ def test_an_employer_reporting_a_region_outside_the_platform_stays_and_the_trans
     assert uow.enterprises.get(CODE).region_code == XIANGNING  # type: ignore[union-attr]
     [transfer] = uow.transfers.rows
     assert (transfer.to_region, transfer.status, transfer.decided_by) == (BEIJING, "refused", "system:registry")
-    assert "region 110101 is not a county of this platform" in transfer.reason  # type: ignore[operator]
+    assert "地区 110101 不是本平台的县级地区" in transfer.reason  # type: ignore[operator]
     assert announced(uow) == [], "nothing the others hold changed"
-    assert "transfer refused" in uow.change_log.of(XIANGNING)[-1].reason
+    assert "报告所填地区为 110101：迁移申请被拒绝（地区 110101 不是本平台的县级地区" in uow.change_log.of(XIANGNING)[-1].reason
     with pytest.raises(overrides.NotInArchive):  # and nobody can confirm it (no pending transfer, outside everyone's view)
         transfers.decide_by_staff(uow, Principal("u-9", "北京市东城区", "county", BEIJING), CODE, "accept", None, tree)
 

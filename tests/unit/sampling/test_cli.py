@@ -11,12 +11,15 @@ from services.sampling.entrypoints.cli import app
 from tests.unit.sampling.test_third_party import PUBLICATION
 
 REPO = Path(__file__).resolve().parents[3]
-runner = CliRunner()
+LOCALE = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None}
+runner = CliRunner(env={**LOCALE, "LANG": "zh_CN.UTF-8"})  # the command line speaks Chinese, whatever this machine's LANG
+english = CliRunner(env={**LOCALE, "LANG": "en_US.UTF-8"})
 
 
 def test_verify_a_published_draw() -> None:
     result = runner.invoke(app, ["verify", str(PUBLICATION)])
-    assert result.exit_code == 0 and result.stdout.startswith("match: plan"), result.output
+    assert result.exit_code == 0 and result.stdout.startswith("一致：抽查计划"), result.output
+    assert english.invoke(app, ["verify", str(PUBLICATION)]).stdout.startswith("match: plan")
     assert runner.invoke(app, ["verify", "/no/such/publication.json"]).exit_code == 2
 
 
@@ -24,7 +27,7 @@ def test_rosters_exported_are_imported_back_the_same(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/cli.db"
     demo = REPO / "deploy" / "demo" / "inspectors.json"
     imported = runner.invoke(app, ["roster", "import", str(demo), "--database-url", url])
-    assert imported.exit_code == 0 and "141029: 4 inspectors loaded" in imported.stdout, imported.output
+    assert imported.exit_code == 0 and "141029：已载入 4 名执法检查人员" in imported.stdout, imported.output
 
     everything = tmp_path / "rosters.json"
     assert runner.invoke(app, ["roster", "export", str(everything), "--database-url", url]).exit_code == 0

@@ -153,7 +153,7 @@ def test_a_plan_handed_down_gives_each_county_with_employers_its_own(uow: FakeUn
     parent = plans.create_plan(uow, PlanIn(region_code="140000", period="2026", hand_down=True), RULES, "山西省")
     children = uow.plans.children(parent)
     assert [c.region_code for c in children] == [COUNTY, "141029"] and len(uow.events(PlanCommitted)) == 3
-    with pytest.raises(Conflict, match="handed down"):
+    with pytest.raises(Conflict, match="已下发至各县"):
         plans.draw(uow, parent, "山西省")
     with pytest.raises(Invalid):
         plans.create_plan(uow, PlanIn(region_code=COUNTY, period="2026", hand_down=True), RULES, "洪洞县")

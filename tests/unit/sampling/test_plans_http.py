@@ -149,7 +149,11 @@ def test_without_enough_inspectors_the_draw_is_refused_naming_the_target(client:
                            json={"inspector_id": inspector, "credit_code": code(60), "reason": "亲属任职"}).status_code == 201
     response = client.post(f"/plans/{created['id']}/draw", headers=COUNTY)
     assert response.status_code == 422, response.text
-    assert code(60) in response.json()["errors"][0]["message"] and "hd-1, hd-2" in response.json()["errors"][0]["message"]
+    [short] = response.json()["errors"]
+    assert (short["field"], short["code"]) == ("inspectors", "sampling.draw.too_few_inspectors")
+    assert short["message"] == f"{code(60)}：名录库3名人员中无回避冲突的只有1名（回避：hd-1、hd-2），每项任务需要2名"
+    english = client.post(f"/plans/{created['id']}/draw", headers={**COUNTY, "Accept-Language": "en"})
+    assert english.json()["errors"][0]["message"] == f"{code(60)}: 1 eligible inspector(s) of 3 (conflicts: hd-1, hd-2), 2 needed"
     assert client.get(f"/plans/{created['id']}/publication").json()["draw"] is None, "a refused draw leaves nothing"
     unknown = client.post("/inspectors/141024/conflicts", headers=COUNTY, json={"inspector_id": "x", "credit_code": code(1), "reason": "r"})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "inspector_id"
@@ -305,11 +309,15 @@ def test_the_xlsx_export_has_the_four_sheets(client: TestClient) -> None:
     assert book.sheetnames == ["计划", "名录", "抽取结果", "检查结果"]
     assert book["名录"].max_row == 1 + len(draw["pool"]) and book["抽取结果"].max_row == 1 + len(draw["targets"])
     plan_rows = {row[0]: row[1] for row in book["计划"].iter_rows(values_only=True)}
-    assert plan_rows["随机种子 seed"] == draw["seed"] and plan_rows["名录哈希 pool_hash"] == draw["pool_hash"]
-    assert next(book["抽取结果"].iter_rows(values_only=True))[2] == "统一社会信用代码 credit_code"
+    assert plan_rows["随机种子"] == draw["seed"] and plan_rows["名录哈希"] == draw["pool_hash"]  # as published: anyone can check them
+    assert next(book["抽取结果"].iter_rows(values_only=True))[2] == "统一社会信用代码"
 
 
-def test_the_verify_cli_exit_codes(client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_verify_cli_exit_codes(client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # the command line in English (Chinese unless LANG=en_*)
     created, _ = drawn(client)
     doc = client.get(f"/plans/{created['id']}/publication").json()
     good = tmp_path / "publication.json"
@@ -325,7 +333,11 @@ def test_the_verify_cli_exit_codes(client: TestClient, tmp_path: Path, capsys: p
     assert verify_cli.main([str(tmp_path / "missing.json")]) == 2
 
 
-def test_the_roster_cli_loads_csv_and_the_demo_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_roster_cli_loads_csv_and_the_demo_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # the command line in English (Chinese unless LANG=en_*)
     url = f"sqlite:///{tmp_path}/cli.db"
     csv = tmp_path / "roster.csv"
     csv.write_text(f"id,name,active,conflicts\nA1,王一,true,{code(1)}:亲属\nA2,王二,,\nA3,王三,false,\n", encoding="utf-8")

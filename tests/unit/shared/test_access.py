@@ -96,6 +96,8 @@ from tests.support import (
 
 ROLES = ("province", "city", "county", "employer", "auditor")
 OPEN_PATHS = {"/healthz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
+NOT_FOUND = re.compile(r"not_found$|not_in_jurisdiction$")  # the code of a 404: no such record (or none the token sees)
+EN = {"Accept-Language": "en"}
 
 
 def credit_code(region: str, serial: str) -> str:
@@ -617,7 +619,8 @@ def test_every_role_on_every_endpoint(system: System, row: Row) -> None:
     response = client.request(row.method, resolve(system, row.path), headers=auth(row.role), **content)  # type: ignore[arg-type]
     assert response.status_code == row.expected, response.text[:500]
     if row.expected == 404:
-        assert response.json()["detail"].startswith("no "), "outside the scope reads exactly like a record that does not exist"
+        body = response.json()
+        assert NOT_FOUND.search(body["code"]) and body["detail"], "outside the scope reads exactly like a record that does not exist"
     if row.expected == 403:
         assert response.json()["detail"], "a refusal says why"
     if row.expect_items is not None:
@@ -628,9 +631,13 @@ def test_out_of_scope_and_missing_records_answer_alike(system: System) -> None:
     outside = system.registry.get(f"/enterprises/{E2.credit_code}", headers=auth("county")).json()
     missing_code = credit_code("141029", "MA0EEEEE5")
     missing = system.registry.get(f"/enterprises/{missing_code}", headers=auth("county")).json()
+    assert outside["code"] == missing["code"] == "errors.archive.not_found"
     assert outside["detail"].replace(E2.credit_code, "X") == missing["detail"].replace(missing_code, "X")
-    case_outside = system.penalty.get(f"/cases/{system.cases[E3.label]}", headers=auth("city")).json()["detail"]
-    assert case_outside == f"no case {system.cases[E3.label]}"
+    case_id, missing_case = system.cases[E3.label], str(uuid.uuid4())
+    case_outside = system.penalty.get(f"/cases/{case_id}", headers=auth("city")).json()
+    case_missing = system.penalty.get(f"/cases/{missing_case}", headers=auth("city")).json()
+    assert case_outside["code"] == case_missing["code"] and NOT_FOUND.search(case_outside["code"])
+    assert case_outside["detail"].replace(case_id, "X") == case_missing["detail"].replace(missing_case, "X")
 
 
 def test_the_submitter_is_in_the_log(system: System, caplog: pytest.LogCaptureFixture) -> None:
@@ -642,12 +649,13 @@ def test_the_submitter_is_in_the_log(system: System, caplog: pytest.LogCaptureFi
 
 
 def test_a_refused_submission_says_why(system: System) -> None:
-    county = system.assessment.post("/reports", json=new_report_body(E2), headers=auth("county")).json()["detail"]
-    assert "141024" in county and "county" in county and "141029" in county
-    employer = system.assessment.post("/reports", json=new_report_body(E2), headers=auth("employer")).json()["detail"]
-    assert "own" in employer
-    auditor = system.assessment.post("/reports", json=new_report_body(E1), headers=auth("auditor")).json()["detail"]
-    assert "auditor" in auditor
+    county = system.assessment.post("/reports", json=new_report_body(E2), headers=auth("county")).json()
+    assert county["code"] == "errors.submission.outside_jurisdiction"
+    assert "141024" in county["detail"] and "管辖范围" in county["detail"] and "141029" in county["detail"]
+    employer = system.assessment.post("/reports", json=new_report_body(E2), headers=auth("employer") | EN).json()
+    assert employer["code"] == "errors.submission.other_employer" and "own" in employer["detail"]
+    auditor = system.assessment.post("/reports", json=new_report_body(E1), headers=auth("auditor")).json()
+    assert auditor["code"] == "errors.submission.auditor" and "审计人员" in auditor["detail"]
     no_region = system.penalty.post("/violations", json=violation_body(Employer("x", credit_code("141000", "MA0DDDDD4"), "")),
                                     headers=auth("county"))
     assert [e["field"] for e in no_region.json()["errors"]] == ["region_code"]

@@ -58,7 +58,10 @@ def test_a_body_at_the_cap_is_read_and_one_past_it_is_413_with_the_one_error_bod
     assert client.post("/things", content=at_cap, headers={"content-type": "application/json"}).status_code == 200
     over = client.post("/things", content=at_cap + " ", headers={"content-type": "application/json"})
     assert over.status_code == 413
-    assert set(over.json()) == {"detail", "errors"} and "100 bytes" in over.json()["detail"]
+    assert set(over.json()) == {"detail", "code", "errors"} and over.json()["code"] == "errors.request.too_large"
+    assert "100 字节" in over.json()["detail"]  # in Chinese unless the request asks for English
+    english = client.post("/things", content=at_cap + " ", headers={"content-type": "application/json", "Accept-Language": "en"})
+    assert "100 bytes" in english.json()["detail"] and english.headers["content-language"] == "en"
 
 
 def test_a_body_without_a_length_is_counted_as_it_arrives(client: TestClient) -> None:

@@ -88,17 +88,19 @@ def test_a_bad_report_is_rejected_with_422_naming_the_field(assessment: TestClie
     response = assessment.post("/reports", json=mutated(EXAMPLE_REPORT, change))
     assert response.status_code == 422, response.text
     body = response.json()
-    assert set(body) == {"detail", "errors"}
+    assert set(body) == {"detail", "code", "errors"}
     assert field in fields(response), body
     for error in body["errors"]:
-        assert set(error) == {"field", "message"}
+        assert set(error) == {"field", "code", "message"}
+        assert error["code"].startswith("errors.") or error["code"].startswith("assessment.")
         assert error["message"] and not error["message"].startswith("Value error")
 
 
 def test_the_credit_code_error_explains_the_check_character(assessment: TestClient) -> None:
     response = assessment.post("/reports", json=mutated(EXAMPLE_REPORT, (("enterprise", "credit_code"), "91141029MA0GRT8U3M")))
     [error] = [e for e in response.json()["errors"] if e["field"] == "enterprise.credit_code"]
-    assert error["message"].startswith("统一社会信用代码 check character is 'M'")
+    assert error["code"] == "errors.credit_code.check_character"
+    assert error["message"] == "统一社会信用代码校验码为 'M'，按 GB 32100 由前 17 位计算应为 'L'"
 
 
 def test_every_field_problem_of_a_report_is_reported_at_once(assessment: TestClient) -> None:
@@ -152,7 +154,7 @@ def test_a_bad_violation_is_rejected_with_422_naming_the_field(penalty: TestClie
     response = penalty.post("/violations", json=mutated(VIOLATION, change))
     assert response.status_code == 422, response.text
     assert field in fields(response), response.json()
-    assert all(set(e) == {"field", "message"} for e in response.json()["errors"])
+    assert all(set(e) == {"field", "code", "message"} for e in response.json()["errors"])
 
 
 def test_every_field_problem_of_a_violation_is_reported_at_once(penalty: TestClient) -> None:
