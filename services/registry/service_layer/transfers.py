@@ -93,7 +93,7 @@ def decide(
         return row
     tree = regions or packaged_regions()
     if not rules.is_platform_county(tree, row.to_region):
-        raise coded(ArchiveConflict(rules.not_a_county_reason(row.to_region)), "errors.transfer.not_a_county", region_code=row.to_region)
+        raise coded(ArchiveConflict(rules.not_a_county_reason(row.to_region)), "registry.transfer.not_a_county", region_code=row.to_region)
     left, arrived = record.region_code, row.to_region
     version = _next_version(record)
     record.archive_version, record.region_code, record.updated_at = version, arrived, utc_now()
