@@ -16,6 +16,7 @@ from services.assessment.service_layer.handlers import (
     ItemResult,
     Preloaded,
 )
+from shared import i18n
 from shared.contracts import Report
 
 IN_CHUNK = 500  # values in one IN (…) of a query
@@ -29,6 +30,11 @@ def submission_view(s: Submission) -> dict[str, Any]:
         "region_code": s.region_code,
         "status": s.status,  # accepted | classified | rejected
         "reasons": s.reasons,
+        "reason_messages": [  # each reason as its field, code and values; ``message`` in the reader's language (shared/localize.py)
+            {"field": m.get("params", {}).get("field"), "code": m.get("code"), "params": m.get("params", {}),
+             "message": i18n.text(m.get("code", ""), m.get("params", {}))}
+            for m in s.reason_messages or []
+        ],
         "result": s.result,
         "received_at": s.received_at.isoformat(),
         "decided_at": s.decided_at.isoformat() if s.decided_at else None,

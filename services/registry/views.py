@@ -53,6 +53,7 @@ from services.registry.domain.regions import RegionTree
 from services.registry.service_layer import chain_log
 from services.registry.service_layer.overrides import as_rule
 from services.registry.service_layer.reminders import due_among
+from shared import i18n
 from shared.contracts import CATEGORIES
 from shared.dates import CHINA
 from shared.jurisdiction import region_prefix
@@ -533,7 +534,8 @@ def entry_view(entry: ChangeLogEntry) -> dict[str, Any]:
 
 def verify_view(region_code: str, result: VerifyResult) -> dict[str, Any]:
     broken = (
-        {"seq": result.first_broken, "credit_code": result.credit_code, "reason": result.reason}
+        {"seq": result.first_broken, "credit_code": result.credit_code, "code": result.code, "params": result.params,
+         "reason": i18n.text_or(result.code, result.params, result.reason or "")}
         if not result.ok
         else None
     )

@@ -23,7 +23,8 @@ class Submission(SQLModel, table=True):
     content_sha256: str = Field(index=True, max_length=64)  # the report without its submission id
     report: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="accepted", max_length=16)
-    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # in Chinese, as decided
+    reason_messages: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # their codes and params
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # the classified event
     received_at: datetime = Field(default_factory=utc_now, index=True)
     decided_at: datetime | None = None

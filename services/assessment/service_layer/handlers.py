@@ -495,6 +495,7 @@ def classify_submission(uow: AbstractAssessmentUnitOfWork, event: ReportSubmitte
     submission.decided_at = utc_now()
     if isinstance(assessed, Rejected):
         submission.status, submission.reasons = "rejected", assessed.reasons
+        submission.reason_messages = [message.model_dump(mode="json") for message in assessed.messages]
         announcement: AssessmentClassified | ReportRejected = ReportRejected(
             producer=PRODUCER, credit_code=report.enterprise.credit_code, submission_id=event.submission_id, reasons=assessed.reasons,
             messages=assessed.messages,

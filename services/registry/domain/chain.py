@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -80,8 +80,10 @@ class VerifyResult:
     checked: int  # entries examined (all of them when ok; up to and including the broken one otherwise)
     first_broken: int | None = None  # seq of the first entry that fails
     credit_code: str | None = None  # that entry's employer
-    reason: str | None = None
+    reason: str | None = None  # in English, as logs and the operator's tools read it
     head_hash: str | None = None  # hash of the last entry examined: record it to detect a rewritten tail later
+    code: str | None = None  # the reason as a message code (registry.chain.*) and its values, for people in their language
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def verify(entries: Iterable[Any], head: ChainHead | None = None) -> VerifyResult:
@@ -96,17 +98,21 @@ def verify(entries: Iterable[Any], head: ChainHead | None = None) -> VerifyResul
         seq = fields["seq"]
         checked += 1
 
-        def broken(reason: str) -> VerifyResult:
-            return VerifyResult(False, checked, seq, fields["credit_code"], reason, previous_hash if previous_seq is not None else None)
+        def broken(code: str, reason: str, **params: Any) -> VerifyResult:
+            return VerifyResult(False, checked, seq, fields["credit_code"], reason, previous_hash if previous_seq is not None else None,
+                                code, params)
 
         if previous_seq is not None and seq <= previous_seq:
-            return broken(f"sequence gap: entry {seq} follows entry {previous_seq} (out of order or duplicated)")
+            return broken("registry.chain.out_of_order", f"sequence gap: entry {seq} follows entry {previous_seq} (out of order or duplicated)",
+                          seq=seq, previous=previous_seq)
         if entry_hash(fields) != stored:
-            return broken(f"hash mismatch: entry {seq}'s stored hash differs from its content")
+            return broken("registry.chain.hash_mismatch", f"hash mismatch: entry {seq}'s stored hash differs from its content", seq=seq)
         if fields["prev_hash"] != previous_hash:
             if previous_seq is None:
-                return broken(f"link broken: entry {seq}'s prev_hash is not the genesis hash (the entries before it are missing)")
-            return broken(f"link broken: entry {seq}'s prev_hash is not entry {previous_seq}'s hash")
+                return broken("registry.chain.link_genesis",
+                              f"link broken: entry {seq}'s prev_hash is not the genesis hash (the entries before it are missing)", seq=seq)
+            return broken("registry.chain.link_broken", f"link broken: entry {seq}'s prev_hash is not entry {previous_seq}'s hash",
+                          seq=seq, previous=previous_seq)
         previous_seq, previous_hash = seq, stored
 
     if head is not None and (head.last_seq != (previous_seq or 0) or head.last_hash != previous_hash):
@@ -118,5 +124,6 @@ def verify(entries: Iterable[Any], head: ChainHead | None = None) -> VerifyResul
             None,
             f"sequence gap: the chain head records entry {head.last_seq} as the last but the last entry found is {last}",
             previous_hash if previous_seq is not None else None,
+            "registry.chain.head_gap", {"head_seq": head.last_seq, "last": last},
         )
     return VerifyResult(True, checked, head_hash=previous_hash if previous_seq is not None else None)

@@ -13,11 +13,14 @@ from sqlmodel import select
 
 from services.assessment.adapters.orm import MODELS, Submission
 from services.assessment.adapters.rules import load_assessment_rules
+from services.assessment import views
 from services.assessment.service_layer import handlers
 from services.assessment.service_layer.unit_of_work import AssessmentUnitOfWork
+from shared import i18n
 from shared.contracts import AssessmentClassified, OrgDisqualified, Report, ReportSubmitted, utc_now
 from shared.db import OutboxMessage, create_tables, make_engine
 from shared.identifiers import credit_code_check_character
+from shared.localize import localized
 from tests.examples import EXAMPLE_REPORT
 
 ORG_BODY = "91140100MA0K5XQ88"  # a technical service organisation registered in 太原
@@ -115,6 +118,11 @@ def test_a_report_already_in_the_pipeline_is_rejected_when_its_organisation_is_d
     assert decided.status == "rejected"
     assert any("晋卫监罚〔2026〕12号" in reason and reason.startswith("assessor.org_id") for reason in decided.reasons)
     assert outbox_topics(uow)[-1] == "ohs.reports.rejected"
+    # the reasons keep their codes, so a reader asking for English gets them in English (shared/localize.py)
+    [shown] = views.submission_view(decided)["reason_messages"]
+    assert shown["field"] == "assessor.org_id" and shown["code"].startswith("assessment.") and "晋卫监罚〔2026〕12号" in shown["message"]
+    english = localized(shown, i18n.EN)["message"]
+    assert english.startswith("technical service organisation") and "晋卫监罚〔2026〕12号" in english
 
 
 def test_an_older_decision_arriving_late_does_not_replace_a_newer_one(uow):

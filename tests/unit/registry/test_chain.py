@@ -386,8 +386,11 @@ def test_the_verify_endpoint_names_the_first_broken_entry(client: TestClient) ->
         "region_code": "141029",
         "ok": False,
         "checked": 2,
-        "first_broken": {"seq": 2, "credit_code": CREDIT_CODE, "reason": "hash mismatch: entry 2's stored hash differs from its content"},
+        "first_broken": {"seq": 2, "credit_code": CREDIT_CODE, "code": "registry.chain.hash_mismatch", "params": {"seq": 2},
+                         "reason": "哈希不符：第2条记录保存的哈希与其内容不一致（内容被改动）"},
     }
+    english = client.get("/audit/chain/141029/verify", headers={**bearer("auditor", "141029"), "Accept-Language": "en"})
+    assert english.json()["first_broken"]["reason"] == "hash mismatch: entry 2's stored hash differs from its content"
 
 
 def test_the_audit_endpoints_hide_other_regions_from_employers_and_outsiders(client: TestClient) -> None:
