@@ -46,6 +46,7 @@ from services.registry.adapters.xlsx import (  # noqa: F401  (the archive export
     ARCHIVE_BULK_TITLES, ARCHIVE_RESULT_TITLES, ARCHIVE_TITLES, NOTES_SHEET, archive_workbook,
 )
 from services.registry.domain import overrides as rules
+from services.registry.domain import portrait as portrait_rules
 from services.registry.domain import reminders as reminder_rules
 from services.registry.domain.chain import VerifyResult
 from services.registry.domain.exemptions import IN_FORCE
@@ -82,7 +83,7 @@ def _version_view(v: ClassificationVersion) -> dict[str, Any]:
     }
 
 
-def enterprise(session: Session, credit_code: str) -> dict[str, Any] | None:
+def enterprise(session: Session, credit_code: str, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any] | None:
     record = session.get(EnterpriseRecord, credit_code)
     if record is None:
         return None
@@ -108,7 +109,7 @@ def enterprise(session: Session, credit_code: str) -> dict[str, Any] | None:
         "production_started_on": record.production_started_on.isoformat() if record.production_started_on else None,
         **basis,
         "history": [_version_view(v) for v in versions],
-        **overrides_view(session, record),  # effective_category, report_category, overrides, dispute, 免检
+        **overrides_view(session, record, locale),  # effective_category, report_category, overrides, dispute, 免检
         "transfer": latest_transfer(session, credit_code),  # a move between counties (RULES §5a), the latest asked
     }
 
@@ -282,7 +283,7 @@ def industry_basis(session: Session, record: EnterpriseRecord) -> dict[str, Any]
     return {"rule_set": details.get("catalogue"), "factors": [], "trace": details.get("trace", [])}
 
 
-def overrides_view(session: Session, record: EnterpriseRecord) -> dict[str, Any]:
+def overrides_view(session: Session, record: EnterpriseRecord, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
     entries = _overrides(session, record.credit_code)
     category_entries = [r for r in entries if r.kind in rules.CATEGORY_KINDS]
     dispute_entries = [r for r in entries if r.kind in (rules.DISPUTE, rules.VERIFICATION)]
@@ -293,11 +294,11 @@ def overrides_view(session: Session, record: EnterpriseRecord) -> dict[str, Any]
         "effective_category": record.category,
         "report_category": record.report_category,
         "source": record.source,
-        "effective_trace": rules.explain(record.report_category, report_ref, [as_rule(r) for r in category_entries]),
+        "effective_trace": rules.explain(record.report_category, report_ref, [as_rule(r) for r in category_entries], locale),
         "overrides": [override_view(r) for r in category_entries],
         "dispute": {
             "status": record.dispute_status,
-            "label": rules.DISPUTE_LABELS[record.dispute_status],
+            "label": rules.dispute_label(record.dispute_status, locale),
             "submission_id": report_ref if record.dispute_status else None,
             "history": [override_view(r) for r in dispute_entries],
         },
@@ -562,7 +563,7 @@ def chain_page(session: Session, region_code: str, from_seq: int, limit: int) ->
 # --------------------------------------------------------------------------- reminders (RULES §1)
 
 
-def reminder_view(session: Session, reminder: reminder_rules.Reminder) -> dict[str, Any]:
+def reminder_view(session: Session, reminder: reminder_rules.Reminder, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
     sent = ReminderRepository(session).sent(reminder.credit_code, reminder.kind, reminder.due_on)
     return {
         "credit_code": reminder.credit_code,
@@ -571,12 +572,12 @@ def reminder_view(session: Session, reminder: reminder_rules.Reminder) -> dict[s
         "kind": reminder.kind,
         "due_on": reminder.due_on.isoformat(),
         "days": reminder.days,
-        "reason": reminder.reason,
+        "reason": reminder.text(locale),
         "sent_at": sent.sent_at.isoformat() if sent is not None else None,  # when the sweep announced it
     }
 
 
-def reminders(session: Session, region_code: str, today: date, within_days: int) -> dict[str, Any]:
+def reminders(session: Session, region_code: str, today: date, within_days: int, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
     """The reminders due today in the region (any GB/T 2260 code: a city or province covers its counties)."""
     candidates = EnterpriseRepository(session).reminder_candidates(today, within_days, region_prefix(region_code))
     found = due_among(candidates, today, within_days)
@@ -585,7 +586,7 @@ def reminders(session: Session, region_code: str, today: date, within_days: int)
         "today": today.isoformat(),
         "within_days": within_days,
         "counts": {kind: sum(1 for r in found if r.kind == kind) for kind in reminder_rules.KINDS},
-        "items": [reminder_view(session, r) for r in found],
+        "items": [reminder_view(session, r, locale) for r in found],
     }
 
 
@@ -707,7 +708,7 @@ def _portrait_version_view(row: PortraitVersion) -> dict[str, Any]:
     }
 
 
-def portrait(session: Session, credit_code: str, version: int | None = None) -> dict[str, Any] | None:
+def portrait(session: Session, credit_code: str, version: int | None = None, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any] | None:
     """The employer's current portrait, or its ``version`` (None: no such portrait). ``region_code`` is the
     archive's county (what access is checked against), else the portrait's."""
     repository = PortraitRepository(session)
@@ -725,7 +726,7 @@ def portrait(session: Session, credit_code: str, version: int | None = None) -> 
         "as_of": row.as_of.isoformat(),
         "reason": row.reason,
         "rule_set": row.rule_set,
-        "dimensions": row.dimensions,
+        "dimensions": [portrait_rules.dimension_in(d, locale) for d in row.dimensions],  # as kept (Chinese), or in English
         "trace": row.trace,
     }
 

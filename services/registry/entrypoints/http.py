@@ -9,7 +9,7 @@ from services.registry import views
 from shared.auth import Principal
 from shared.contracts import Category
 from shared.errors import Refusal
-from shared.http import RegionQuery, listed_region, LimitQuery, OffsetQuery, CreditCodePath, CurrentPrincipal, UnitOfWorkDep
+from shared.http import ReaderLocale, RegionQuery, listed_region, LimitQuery, OffsetQuery, CreditCodePath, CurrentPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
 from shared.jurisdiction import region_prefix
 
@@ -22,8 +22,8 @@ router = APIRouter(tags=["archive 分类监督执法档案"])
     description="Readable inside the token's jurisdiction, by the employer itself, and — while a transfer to their "
     "region is pending (RULES §5a) — by the receiving region's staff and auditors.",
 )
-async def get_enterprise(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict:
-    found = await uow.run(lambda u: views.enterprise(u.session, credit_code))
+async def get_enterprise(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep, locale: ReaderLocale) -> dict:
+    found = await uow.run(lambda u: views.enterprise(u.session, credit_code, locale))
     if found is None or not principal.can_read(found["credit_code"], found["region_code"]) and not _receiving(principal, found):
         raise archive_not_found(credit_code)
     return found

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path
 from services.registry import views
 from shared.auth import Principal
 from shared.errors import Refusal
-from shared.http import CreditCodePath, CurrentPrincipal, UnitOfWorkDep
+from shared.http import CreditCodePath, CurrentPrincipal, ReaderLocale, UnitOfWorkDep
 
 router = APIRouter(tags=["portrait 风险画像"])
 
@@ -42,8 +42,8 @@ def _readable(principal: Principal, credit_code: str, found: dict[str, Any] | No
     "why each level.",
     responses=_RESPONSES,
 )
-async def get_portrait(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict[str, Any]:
-    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code)))
+async def get_portrait(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep, locale: ReaderLocale) -> dict[str, Any]:
+    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code, None, locale)))
 
 
 @router.get(
@@ -61,5 +61,5 @@ async def get_portrait_versions(principal: CurrentPrincipal, credit_code: Credit
     responses=_RESPONSES,
 )
 async def get_portrait_version(principal: CurrentPrincipal, credit_code: CreditCodePath, version: VersionPath,
-                               uow: UnitOfWorkDep) -> dict[str, Any]:
-    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code, version)), version)
+                               uow: UnitOfWorkDep, locale: ReaderLocale) -> dict[str, Any]:
+    return _readable(principal, credit_code, await uow.run(lambda u: views.portrait(u.session, credit_code, version, locale)), version)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query
 from services.registry import views
 from services.registry.domain.exemptions import china_today
 from services.registry.entrypoints.reports import reader_region
-from shared.http import ReaderPrincipal, RuntimeDep, UnitOfWorkDep
+from shared.http import ReaderLocale, ReaderPrincipal, RuntimeDep, UnitOfWorkDep
 
 router = APIRouter(tags=["reminders 提醒"])
 
@@ -36,6 +36,7 @@ async def get_reminders(
     principal: ReaderPrincipal,
     runtime: RuntimeDep,
     uow: UnitOfWorkDep,
+    locale: ReaderLocale,
     region_code: str | None = Query(
         default=None, max_length=12, description="GB/T 2260 code; a city or province code covers its counties (default: the caller's own region)"
     ),
@@ -46,4 +47,4 @@ async def get_reminders(
     code = reader_region(principal, region_code)  # any county code: reminders need not be in the region tree
     days = runtime.settings.reminder_within_days if within_days is None else within_days
     today = china_today()
-    return await uow.run(lambda u: views.reminders(u.session, code, today, days))
+    return await uow.run(lambda u: views.reminders(u.session, code, today, days, locale))

@@ -162,6 +162,8 @@ def test_dispute_verification_and_resubmission_requested(client: TestClient) -> 
     assert body["dispute"]["status"] == "resubmission_requested" and body["dispute"]["label"] == "已要求重新提交"
     assert [(h["kind"], h["actor"].split(" (")[0]) for h in body["dispute"]["history"]] == [("dispute", "乡宁县 张三"), ("verification", "临汾市 李四")]
     assert body["category"] == "乙"
+    english = client.get(f"/enterprises/{REPORTED}", headers={**COUNTY, "Accept-Language": "en"}).json()
+    assert english["dispute"]["label"] == "resubmission requested" and english["effective_trace"] != body["effective_trace"]
     assert client.post(f"/enterprises/{REPORTED}/dispute", json={"reason": "r"}, headers=EMPLOYER).status_code == 403
 
 

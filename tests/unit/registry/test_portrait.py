@@ -343,6 +343,9 @@ def test_the_employer_and_the_staff_of_its_county_read_the_portrait_and_its_vers
                 {"code": "test_expired:矽尘", "text": "矽尘: 工作场所职业病危害因素检测已过期 (严重, 接触 24 人)",
                  "source": f"report {first.submission_id}", "since": "2026-05-20"}]}
         assert body["computed_at"].startswith("2026-06-08") and body["trace"]
+    english = dimension(client.get(f"/enterprises/{CODE}/portrait", headers={**header("county", "141029"), "Accept-Language": "en"}).json(),
+                        "testing")
+    assert english["title"] != "检测评价" and english["title"].isascii() and english["level"] == "medium"
 
     versions = client.get(f"/enterprises/{CODE}/portrait/versions", headers=header("county", "141029")).json()
     assert [(v["version"], v["levels"]["testing"]) for v in versions["items"]] == [(2, "medium"), (1, "high")]

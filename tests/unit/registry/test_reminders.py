@@ -373,6 +373,8 @@ def test_county_staff_list_their_reminders_most_urgent_first(client: TestClient)
     assert (item["enterprise_name"], item["region_code"], item["sent_at"]) == ("乡宁县示例水泥有限公司", "141029", None)
     assert listed(client.get("/reminders", params={"within_days": 200}, headers=COUNTY))[-1] == (LATER, rules.DUE_SOON, 200)
     assert listed(client.get("/reminders", params={"within_days": 0}, headers=COUNTY)) == listed(response)[:2]
+    english = client.get("/reminders", headers={**COUNTY, "Accept-Language": "en"}).json()["items"]
+    assert english[0]["reason"] != body["items"][0]["reason"] and english[0]["reason"].isascii()  # the reason in English on request
 
 
 def test_city_and_auditor_see_every_county_of_the_city(client: TestClient) -> None:
