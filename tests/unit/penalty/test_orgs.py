@@ -29,7 +29,8 @@ def code(serial: int, region: str = "141000") -> str:
 
 
 ORG, OTHER_ORG, EMPLOYER_CODE = code(7001), code(7002), code(1, "141029")
-TODAY = china_today()
+TODAY = china_today()  # when the module is collected
+IN_THE_FUTURE = TODAY + timedelta(days=2)  # still ahead if the suite passes midnight in China before the test runs
 
 
 COUNTY, OTHER_COUNTY = auth("county", "141029", name="乡宁县 张三"), auth("county", "141024")
@@ -111,9 +112,9 @@ def test_the_province_may_disqualify_with_the_finding(client: TestClient) -> Non
     [
         (finding(disqualification=decision()), COUNTY, 403, None),  # only the province decides
         (finding("minor", disqualification=decision()), PROVINCE, 422, "disqualification"),
-        (finding(disqualification=decision(decided_on=(TODAY + timedelta(days=1)).isoformat())), PROVINCE, 422, "decided_on"),
+        (finding(disqualification=decision(decided_on=IN_THE_FUTURE.isoformat())), PROVINCE, 422, "decided_on"),
         (finding(disqualification=decision(until=TODAY.isoformat())), PROVINCE, 422, "until"),
-        (finding(found_on=(TODAY + timedelta(days=1)).isoformat()), COUNTY, 422, "found_on"),
+        (finding(found_on=IN_THE_FUTURE.isoformat()), COUNTY, 422, "found_on"),
         (finding(misstated=[]), COUNTY, 422, "misstated"),
         (finding(severity="grave"), COUNTY, 422, "severity"),
         (finding(region_code="141024"), COUNTY, 403, None),

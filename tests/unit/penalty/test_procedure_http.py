@@ -103,7 +103,7 @@ def test_the_sweep_endpoint_escalates_overdue_cases_of_the_jurisdiction_once(cli
     cid = violation(client)["id"]
     client.post(f"/cases/{cid}/education", json={"on": ago(40), "content": "x"}, headers=COUNTY).raise_for_status()
     client.post(f"/cases/{cid}/rectification-order", json={"ordered_on": ago(40), "working_days": 3}, headers=COUNTY).raise_for_status()
-    future = client.post("/sweeps/escalation", params={"today": (TODAY + timedelta(days=1)).isoformat()}, headers=COUNTY)
+    future = client.post("/sweeps/escalation", params={"today": (china_today() + timedelta(days=1)).isoformat()}, headers=COUNTY)
     assert future.status_code == 422
     outside = client.post("/sweeps/escalation", headers=auth("county", "141024"))
     assert outside.status_code == 200 and all(cid not in line for line in outside.json()["lines"])
