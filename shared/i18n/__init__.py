@@ -180,6 +180,8 @@ def negotiate(accept_language: str | None) -> str:
         if not matched:
             continue
         weight = float(matched.group(2)) if matched.group(2) is not None else 1.0
+        if weight > 1:  # no such weight (RFC 9110 §12.4.2: 0 to 1): the range is malformed
+            continue
         locale = _locale_of(matched.group(1))
         if locale is not None and weight > best_weight:
             best, best_weight = locale, weight

@@ -47,7 +47,7 @@ def test_every_code_the_code_uses_is_in_the_catalogue():
 @pytest.mark.parametrize(("header", "locale"), [
     (None, "zh_CN"), ("", "zh_CN"), ("en", "en"), ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh_CN"),
     ("fr, en;q=0.5", "en"), ("en;q=0.2, zh;q=0.9", "zh_CN"), ("de", "zh_CN"), ("*", "zh_CN"), ("en;q=x", "zh_CN"),
-    ("\x00" * 2000, "zh_CN"),
+    ("\x00" * 2000, "zh_CN"), ("en;q=1.5", "zh_CN"), ("EN-gb", "en"), ("en-" + "a" * 5000, "zh_CN"),
 ])
 def test_accept_language_picks_the_reader_language_chinese_when_unsure(header, locale):
     assert i18n.negotiate(header) == locale
