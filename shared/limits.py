@@ -24,8 +24,8 @@ from urllib.parse import unquote_to_bytes
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import i18n
 from shared.errors import INVALID_REQUEST, Issue, Refusal, language_headers
+from shared.localize import scope_locale
 
 MIB = 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 8 * MIB  # shared.settings.Settings.max_body_bytes defaults to it
@@ -60,13 +60,6 @@ def _too_large(limit: int) -> Refusal:
     return Refusal(413, TOO_LARGE, {"limit": limit})
 
 
-def _locale(scope: Scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"accept-language":
-            return i18n.negotiate(value.decode("latin-1"))
-    return i18n.DEFAULT_LOCALE
-
-
 class BodySizeLimit:
     """ASGI middleware: 413 for a request body over the cap of its path."""
 
@@ -92,7 +85,7 @@ class BodySizeLimit:
         limit = self.limit_for(scope)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _answer(send, _too_large(limit), _locale(scope))
+            await _answer(send, _too_large(limit), scope_locale(scope))
             return
         received = 0
 
@@ -163,7 +156,7 @@ class NoNulInTheUrl:
             for where, raw in (("(path)", scope.get("raw_path") or scope.get("path", "").encode()), ("(query)", scope.get("query_string", b""))):
                 if b"\x00" in unquote_to_bytes(raw):
                     refusal = Refusal(422, INVALID_REQUEST, errors=[Issue(where, "errors.request.nul_in_url")])
-                    await _answer(send, refusal, _locale(scope))
+                    await _answer(send, refusal, scope_locale(scope))
                     return
         await self.app(scope, receive, send)
 

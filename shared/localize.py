@@ -42,6 +42,12 @@ def localized(value: Any, locale: str) -> Any:
     return found
 
 
+def scope_locale(scope: Scope) -> str:
+    """The reader's language of an ASGI request (its ``Accept-Language``), for middleware that has no ``Request``."""
+    header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept-language"), None)
+    return i18n.negotiate(header)
+
+
 class LocalizedAnswers:
     """ASGI middleware: a JSON answer to a reader whose ``Accept-Language`` picks English is re-rendered."""
 
@@ -52,8 +58,7 @@ class LocalizedAnswers:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept-language"), None)
-        locale = i18n.negotiate(header)
+        locale = scope_locale(scope)
         if locale == i18n.DEFAULT_LOCALE:
             await self.app(scope, receive, send)
             return

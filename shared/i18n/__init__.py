@@ -209,9 +209,10 @@ def cli_locale(environ: Mapping[str, str] | None = None) -> str:
     return DEFAULT_LOCALE
 
 
-def placeholders(template: str) -> set[str]:
-    """The parameter names a text uses (``{factor}``, ``{day:date}`` → {"factor", "day"})."""
-    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
+@lru_cache(maxsize=4096)
+def placeholders(template: str) -> frozenset[str]:
+    """The parameter names a text uses (``{factor}``, ``{day:date}`` → {"factor", "day"}); parsed once per text."""
+    return frozenset(name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name)
 
 
 def codes_in(texts: Iterable[str], prefixes: Iterable[str]) -> set[str]:

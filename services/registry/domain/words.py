@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared import i18n
-from shared.contracts.registry import render
+from shared.contracts.registry import PARTS_SEPARATOR, render
 
 
 def _json(value: Any) -> Any:
@@ -65,12 +65,9 @@ def say(code: str, **params: Any) -> Said:
     return Said(code, params)
 
 
-SEPARATOR = {i18n.ZH: "；", i18n.EN: "; "}
-
-
 def joined(parts: Iterable[Said | str], locale: str = i18n.DEFAULT_LOCALE) -> str:
     """Several texts read as one: ``；`` in Chinese, ``; `` in English (a ``str`` part as it is)."""
-    return SEPARATOR.get(locale, SEPARATOR[i18n.ZH]).join(p.text(locale) if isinstance(p, Said) else str(p) for p in parts)
+    return PARTS_SEPARATOR.get(locale, PARTS_SEPARATOR[i18n.ZH]).join(p.text(locale) if isinstance(p, Said) else str(p) for p in parts)
 
 
 def days(count: int) -> Said:
