@@ -30,7 +30,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fastapi import Depends, HTTPException, Request
@@ -81,6 +81,7 @@ class Principal:
     role: Role
     region_code: str | None = None  # staff and auditors
     credit_code: str | None = None  # employers
+    issued_at: int | None = field(default=None, compare=False)  # the token's iat (None for tokens from before it was written): revocation compares it
 
     @property
     def is_staff(self) -> bool:
@@ -145,7 +146,10 @@ def issue_token(
     credit_code: str | None = None,
     subject: str | None = None,
     valid_days: int = 365,
+    valid_seconds: int | None = None,
+    now: float | None = None,
 ) -> str:
+    """A signed token; it expires after ``valid_seconds`` when given (the console's few minutes), else ``valid_days``."""
     if problem := auth_secret_problem(secret):
         raise ValueError(problem)
     if problem := scope_problem(role, region_code, credit_code):
@@ -156,7 +160,8 @@ def issue_token(
         "role": role,
         "region": region_code,
         "credit_code": credit_code,
-        "exp": int(time.time()) + valid_days * 86400,
+        "iat": int(issued := now if now is not None else time.time()),
+        "exp": int(issued) + (valid_seconds if valid_seconds is not None else valid_days * 86400),
     }
     payload = _b64(json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
     return f"{TOKEN_PREFIX}.{payload}.{_signature(secret, payload)}"
@@ -176,6 +181,7 @@ class _Claims(BaseModel):
     region: str | None = PydanticField(default=None, max_length=12)
     credit_code: str | None = PydanticField(default=None, max_length=18)
     exp: int
+    iat: int | None = None
 
 
 def verify_token(secret: str, token: str, now: float | None = None) -> Principal:
@@ -198,7 +204,7 @@ def verify_token(secret: str, token: str, now: float | None = None) -> Principal
         raise InvalidToken("expired", "errors.auth.token_expired")
     if scope_problem(claims.role, claims.region, claims.credit_code):
         raise InvalidToken("invalid scope", "errors.auth.token_scope")
-    return Principal(claims.sub, claims.name, claims.role, claims.region, claims.credit_code)
+    return Principal(claims.sub, claims.name, claims.role, claims.region, claims.credit_code, claims.iat)
 
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `python -m shared.auth issue` (make run writes .run/tokens.json)")
@@ -213,9 +219,13 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
     if auth_secret_problem(secret):  # never verify against an empty secret: anyone could sign with it
         raise Refusal(503, "errors.auth.not_configured")
     try:
-        return verify_token(secret, credentials.credentials)
+        principal = verify_token(secret, credentials.credentials)
     except InvalidToken as error:
         raise Refusal(401, error.code, headers=challenge) from error
+    revocations = getattr(request.app.state.runtime, "revocations", None)
+    if revocations is not None and revocations.refuses(principal.subject, principal.issued_at):
+        raise Refusal(401, "errors.auth.token_revoked", headers=challenge)
+    return principal
 
 
 def not_found(what: str, code: str | None = None, params: Mapping[str, Any] | None = None) -> HTTPException:

@@ -29,6 +29,7 @@ from shared.limits import BodySizeLimit, NoNulInTheUrl
 from shared.kafka_security import broker_security
 from shared.messaging import OutboxRelay, ReliableConsumer
 from shared.metrics import ServiceMetrics
+from shared.revocations import Revocations, watch
 from shared.settings import Settings
 from shared.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory, sql_unit_of_work_factory
 
@@ -63,6 +64,7 @@ class Runtime:
     consumer: ReliableConsumer
     uow: UnitOfWorkFactory  # the service's units of work (its bootstrap may install its own subclass)
     create_topics: bool = True
+    revocations: Revocations = field(default_factory=Revocations)  # subjects whose tokens are refused (shared/revocations.py)
     jobs: list[PeriodicJob] = field(default_factory=list)  # started after the broker and the relay
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
 
@@ -103,6 +105,7 @@ def build_runtime(settings: Settings, create_topics: bool = True) -> Runtime:
     consumer = ReliableConsumer(broker, engine, relay, settings, metrics)
     runtime = Runtime(settings, engine, broker, metrics, relay, consumer, sql_unit_of_work_factory(engine, relay.notify), create_topics)
     consumer.make_uow = lambda: runtime.uow()
+    watch(broker, runtime.revocations)  # every service refuses the tokens of a disabled console account
     return runtime
 
 

@@ -43,6 +43,7 @@ INSPECTION_RECORDED = "ohs.sampling.inspection-recorded"
 SCREENED = "ohs.penalty.screened"
 RECTIFICATION_PROGRESSED = "ohs.registry.rectification-progressed"
 PORTRAIT_CHANGED = "ohs.registry.portrait-changed"
+ACCESS_REVOKED = "ohs.console.access-revoked"  # tokens of a subject refused from an instant (shared.revocations)
 CREDIT_EVENTS = "ohs.credit.events"  # for external credit-regulation systems: CloudEvents 1.0, not an Event
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 
@@ -72,6 +73,9 @@ TOPICS: tuple[Topic, ...] = (
     Topic(RECTIFICATION_PROGRESSED, 6, "A step of an employer's rectification item (整改): raised, continued, submitted, returned, cleared (解除), "
           "reminded, overdue (listed for enforcement).", ("registry",)),
     Topic(PORTRAIT_CHANGED, 6, "An employer's risk portrait (风险画像) has a new version: guidance, not carried by the credit feed.", ("registry",)),
+    Topic(ACCESS_REVOKED, 1, "A person's access ended (an account disabled in the console): every service refuses the subject's tokens "
+          "issued before not_before; key: the token subject. Every service reads it whole at start-up, without a consumer group.",
+          ("console",)),
     Topic(ORGS_DISQUALIFIED, 3, "A technical service organisation disqualified from comprehensive risk assessment work.", ("penalty",)),
 )
 

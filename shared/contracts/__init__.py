@@ -13,6 +13,7 @@ Every name is re-exported here, so ``from shared.contracts import AssessmentClas
 
 from __future__ import annotations
 
+from shared.contracts.access import AccessRevoked  # noqa: F401
 from shared.contracts.assessment import (  # noqa: F401
     AssessmentClassified,
     Assessor,
@@ -112,6 +113,6 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
     for cls in (
         ReportSubmitted, ReportRejected, AssessmentClassified, ClassificationChanged, ViolationRecorded, PenaltyDecided,
         OrgDisqualified, ExemptionChanged, ReminderDue, CaseProgressed, TaskAssigned, PlanCommitted, DrawPublished,
-        InspectionRecorded, ScreeningRecorded, RectificationProgressed, PortraitChanged,
+        InspectionRecorded, ScreeningRecorded, RectificationProgressed, PortraitChanged, AccessRevoked,
     )
 }
