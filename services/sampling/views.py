@@ -8,9 +8,10 @@ the inspector rosters. Routes call them inside a unit of work:
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from services.sampling.adapters.orm import Draw, Inspector, InspectorConflict, Plan, PoolMember, Task, TaskResult
 from services.sampling.adapters.pools import members_and_exemptions
@@ -179,6 +180,35 @@ def publication(session: Session, plan_id: str) -> dict[str, Any] | None:
             for t in tasks(session, found.id) if t["result"]
         ]
     return doc
+
+
+def _utc_text(moment: datetime) -> str:
+    """A stored UTC moment as ISO 8601 with its offset (SQLite gives it back naive; it was written in UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def publications(session: Session, region_code: str | None, period: str | None, limit: int, offset: int) -> dict[str, Any]:
+    """The published draws (一公开), newest first: only plans with a draw (never one merely committed, never a
+    handed-down plan, which has no draw of its own), of a region and the regions under it and of a period (2026: its
+    quarters too) when given. Each item says no more than the plan's publication already does: plan id, the agency's
+    region, period, when it was published (the draw), the number of targets and the algorithm; ``total`` counts them
+    all, ``items`` the page."""
+    query = select(Plan.id, Plan.region_code, Plan.period, Plan.algorithm_version, Draw.drawn_at).join(
+        Draw, col(Draw.plan_id) == col(Plan.id))
+    if region_code:
+        query = query.where(col(Plan.region_code).startswith(region_prefix(region_code)))
+    if period:
+        query = query.where(col(Plan.period).startswith(period))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = list(session.exec(query.order_by(col(Draw.drawn_at).desc(), col(Plan.id)).offset(offset).limit(limit)))
+    ids = [row[0] for row in rows]
+    counted = session.exec(select(Task.plan_id, func.count()).where(col(Task.plan_id).in_(ids)).group_by(col(Task.plan_id))) if ids else []
+    targets = {plan_id: n for plan_id, n in counted}
+    items = [{"plan_id": plan_id, "region_code": region, "period": plan_period, "published_at": _utc_text(drawn_at),
+              "targets": targets.get(plan_id, 0), "algorithm_version": algorithm,
+              "links": {"publication": f"/plans/{plan_id}/publication", "xlsx": f"/plans/{plan_id}/publication.xlsx"}}
+             for plan_id, region, plan_period, algorithm, drawn_at in rows]
+    return {"region_code": region_code, "period": period, "total": total, "limit": limit, "offset": offset, "items": items}
 
 
 # --------------------------------------------------------------------------- statistics

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from shared.archive_region import ArchivedEmployerBase
@@ -16,6 +16,8 @@ class Submission(SQLModel, table=True):
     """One submitted report and what became of it: accepted → classified | rejected."""
 
     __tablename__ = "assessment_submission"
+    # GET /reports: a county's submissions newest first, a page at a time
+    __table_args__ = (Index("ix_assessment_submission_region_received", "region_code", "received_at"),)
 
     submission_id: str = Field(primary_key=True, max_length=36)
     credit_code: str = Field(index=True, max_length=18)

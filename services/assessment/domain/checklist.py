@@ -116,24 +116,80 @@ def score_checklist(answers: Answers, checklist: SelfCheckChecklist) -> Checklis
     return score_checked_checklist(answers, checklist)
 
 
-def score_checked_checklist(answers: Answers, checklist: SelfCheckChecklist) -> ChecklistScore:
-    """:func:`score_checklist` for answers the caller has just found free of :func:`checklist_problems`."""
-    index = _index(checklist)
-    item_points = index.points
-    answered = [(item, earned_points(answers[item.id])) for item in index.items]
+@dataclass(frozen=True)
+class _Tally:
+    """Answered items summed up: what the score of all of them, or of those answered so far, is made of."""
+
+    earned: Decimal
+    applicable: Decimal
+    lost: list[LostPoints]
+    not_applicable: list[ChecklistItem]
+    vetoed: list[ChecklistItem]
+
+
+def _tally(answered: list[tuple[ChecklistItem, Decimal | None]], item_points: Mapping[str, Decimal]) -> _Tally:
     applicable = [(item, got) for item, got in answered if got is not None]
-    earned = sum((got for _, got in applicable), Decimal(0))
-    total = sum((item_points[item.id] for item, _ in applicable), Decimal(0))
-    exact = earned / total * 100
     short = [(item, got) for item, got in applicable if got < item_points[item.id]]
-    return ChecklistScore(
-        score=round_half_up(exact),
-        exact=exact,
-        earned=earned,
-        applicable=total,
+    return _Tally(
+        earned=sum((got for _, got in applicable), Decimal(0)),
+        applicable=sum((item_points[item.id] for item, _ in applicable), Decimal(0)),
         lost=[LostPoints(item=item.id, title=item.title, earned=float(got), points=item.points) for item, got in short],
         not_applicable=[item for item, got in answered if got is None],
         vetoed=[item for item, _ in short if item.veto],
+    )
+
+
+def score_checked_checklist(answers: Answers, checklist: SelfCheckChecklist) -> ChecklistScore:
+    """:func:`score_checklist` for answers the caller has just found free of :func:`checklist_problems`."""
+    index = _index(checklist)
+    tally = _tally([(item, earned_points(answers[item.id])) for item in index.items], index.points)
+    exact = tally.earned / tally.applicable * 100
+    return ChecklistScore(
+        score=round_half_up(exact),
+        exact=exact,
+        earned=tally.earned,
+        applicable=tally.applicable,
+        lost=tally.lost,
+        not_applicable=tally.not_applicable,
+        vetoed=tally.vetoed,
+    )
+
+
+@dataclass(frozen=True)
+class RunningScore:
+    """A checklist answered in part (a form being filled in): the score of the items answered so far, scored
+    exactly as :func:`score_checked_checklist` scores them all (n/a removed from both sides), and what is left."""
+
+    items: int  # on the checklist
+    answered: int
+    unanswered: list[str]  # item ids, checklist order
+    earned: Decimal
+    applicable: Decimal  # points of the answered items that apply (n/a removed)
+    score: Decimal | None  # earned / applicable × 100, one decimal half-up; None while no applicable item is answered
+    lost: list[LostPoints]
+    not_applicable: list[ChecklistItem]
+    vetoed: list[ChecklistItem]  # enabled 否决项 answered below their points: the grade will be C whatever the rest
+
+
+def running_score(answers: Answers, checklist: SelfCheckChecklist) -> RunningScore | list[Message]:
+    """The score so far of answers that may leave items unanswered, or every reason the answers given cannot
+    be scored (:func:`checklist_messages` without "not answered" and "all n/a": a form in progress has those)."""
+    index = _index(checklist)
+    problems = [problem for item_id, answer in answers.items() if (problem := _answer_problem(item_id, answer, index))]
+    if problems:
+        return problems
+    answered = [(item, earned_points(answers[item.id])) for item in index.items if item.id in answers]
+    tally = _tally(answered, index.points)
+    return RunningScore(
+        items=len(index.items),
+        answered=len(answered),
+        unanswered=[item.id for item in index.items if item.id not in answers],
+        earned=tally.earned,
+        applicable=tally.applicable,
+        score=round_half_up(tally.earned / tally.applicable * 100) if tally.applicable else None,
+        lost=tally.lost,
+        not_applicable=tally.not_applicable,
+        vetoed=tally.vetoed,
     )
 
 

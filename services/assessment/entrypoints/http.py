@@ -1,26 +1,51 @@
-"""Assessment HTTP API: submit a report (附件4) — or a county's thousands at once — follow it, print it."""
+"""Assessment HTTP API: submit a report (附件4) — or a county's thousands at once — follow it, print it; and what
+the console's report form asks: the rule data a form needs, a preview of the classification, the submissions listed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, SkipValidation
+from pydantic import BaseModel, Field, SkipValidation, create_model
 
 from services.assessment import views
 from services.assessment.adapters.documents import render_notice_pdf, render_report_pdf
+from services.assessment.domain.assessment_rules import AssessmentRules
+from services.assessment.domain.rules import NoApplicableRules
 from services.assessment.service_layer import handlers
 from shared import i18n
 from shared.auth import Principal
-from shared.contracts import AssessmentClassified, Report
+from shared.contracts import (
+    AssessmentClassified,
+    Category,
+    HazardGrade,
+    LostPoints,
+    ManagementGrade,
+    Nature,
+    Report,
+    RuleSetRef,
+)
 from shared.contracts.envelope import RequestModel
 from shared.dates import china_today
 from shared.errors import FieldError, Issue, Refusal, language_headers, once_more_after_a_race, refusal_of
-from shared.http import CurrentPrincipal, ReaderLocale, RuntimeDep, UnitOfWorkDep
+from shared.http import (
+    CurrentPrincipal,
+    DayQuery,
+    OffsetQuery,
+    ReaderLocale,
+    RegionQuery,
+    RuntimeDep,
+    UnitOfWorkDep,
+    listed_region,
+    valid_credit_code,
+)
+from shared.identifiers import county_region_problem, region_problem
+from shared.jurisdiction import region_prefix
 from shared.limits import MIB, route_body_limit
 from shared.runtime import content_disposition
 
@@ -45,21 +70,12 @@ async def post_report(report: Report, principal: CurrentPrincipal, uow: UnitOfWo
         accepted = handlers.submit_report(u, report, principal, china_today())
         return views.submission_view(accepted.submission), accepted.new
 
-    credit_code = report.enterprise.credit_code
     try:
         # the same report sent twice at the same moment: the second insert meets the first one's row; once more,
         # it finds it and answers as the duplicate it is
         view, new = await once_more_after_a_race(lambda: uow.run(submit))
-    except handlers.NotInJurisdiction as error:  # archived in a region the token does not cover: as if absent
-        raise refusal_of(error, 404, "errors.employer.not_in_jurisdiction", {"credit_code": credit_code}) from error
-    except handlers.SubmissionRefused as error:
-        raise refusal_of(error, 403, "errors.submission.refused") from error
-    except handlers.ReportInvalid as error:
-        raise Refusal(422, "errors.report.invalid", errors=[Issue.of(p) for p in error.problems]) from error
-    except handlers.SubmissionConflict as error:
-        raise refusal_of(error, 409, "errors.submission.conflict", {"submission_id": str(report.submission_id)}) from error
-    except handlers.AssessorDisqualified as error:
-        raise Refusal(422, "errors.assessor.may_not_submit", errors=[Issue.of(error, "assessor.org_id")]) from error
+    except handlers.SUBMISSION_ERRORS as error:
+        raise submission_refused(error, report) from error
     log.info(
         "report %s for %s (%s) submitted by %s%s",
         view["submission_id"], report.enterprise.credit_code, report.enterprise.region_code, principal.describe(),
@@ -67,6 +83,21 @@ async def post_report(report: Report, principal: CurrentPrincipal, uow: UnitOfWo
     )
     body = {**view, "duplicate": not new, "links": {"self": f"/reports/{view['submission_id']}"}}
     return JSONResponse(status_code=202, content=body, headers={"Location": body["links"]["self"]})
+
+
+def submission_refused(error: Exception, report: Report) -> Refusal:
+    """What ``POST /reports`` (and its preview) answers a report the use case refuses."""
+    if isinstance(error, handlers.NotInJurisdiction):  # archived in a region the token does not cover: as if absent
+        return refusal_of(error, 404, "errors.employer.not_in_jurisdiction", {"credit_code": report.enterprise.credit_code})
+    if isinstance(error, handlers.SubmissionRefused):
+        return refusal_of(error, 403, "errors.submission.refused")
+    if isinstance(error, handlers.ReportInvalid):
+        return Refusal(422, "errors.report.invalid", errors=[Issue.of(p) for p in error.problems])
+    if isinstance(error, handlers.SubmissionConflict):
+        return refusal_of(error, 409, "errors.submission.conflict", {"submission_id": str(report.submission_id)})
+    if isinstance(error, handlers.AssessorDisqualified):
+        return Refusal(422, "errors.assessor.may_not_submit", errors=[Issue.of(error, "assessor.org_id")])
+    raise error
 
 
 BATCH_MAX_BODY_BYTES = 20 * MIB  # 5,000 reports of 4 KiB (a typical report is 1–2 KiB); OHS_MAX_BODY_BYTES does not apply
@@ -198,3 +229,237 @@ async def get_report_document(submission_id: SubmissionIdPath, principal: Curren
 )
 async def get_report_notice(submission_id: SubmissionIdPath, principal: CurrentPrincipal, uow: UnitOfWorkDep, runtime: RuntimeDep) -> Response:
     return await _pdf(uow, runtime, principal, submission_id, render_notice_pdf, "公示")
+
+
+# --------------------------------------------------------------------------- what the console's report form asks (issue 15)
+
+
+def assessment_rules(request: Request) -> AssessmentRules:
+    """The rule data the service loaded at start-up (``app.state.rules``)."""
+    return request.app.state.rules
+
+
+RulesDep = Annotated[AssessmentRules, Depends(assessment_rules)]
+
+
+class RuleSetSource(RuleSetRef):
+    source: str = Field(description="where the rule data comes from, as the rule data says it (Chinese)")
+
+
+class CatalogueFactor(BaseModel):
+    name: str = Field(description="the factor's name, as a report names it (hazards[].factor)")
+    nature: Nature = Field(description="严重 or 一般: a catalogued factor's nature; a report need not declare it")
+
+
+class FactorCatalogueForm(BaseModel):
+    provisional: bool
+    source: str | None
+    factors: list[CatalogueFactor] = Field(description="in the rule data's order; a factor not listed needs hazards[].nature")
+
+
+class ChecklistSectionForm(BaseModel):
+    id: str
+    title: str
+
+
+class ChecklistItemForm(BaseModel):
+    id: str = Field(description="the key of self_check.items, e.g. 4.1")
+    section: str = Field(description="the id of its section")
+    text: str = Field(description="the item as the rule data words it (Chinese)")
+    points: float = Field(description="分值: the item's full points")
+    veto: bool = Field(description="否决项: not earning its full points caps the management grade at C")
+    na_allowed: bool = Field(description='may be answered "n/a" (不适用): removed from both the points earned and the points that apply')
+
+
+class ChecklistForm(BaseModel):
+    provisional: bool
+    source: str | None
+    total_points: float = Field(description="the items' points summed (附件2: 100)")
+    sections: list[ChecklistSectionForm]
+    items: list[ChecklistItemForm] = Field(description="every item, in checklist order")
+
+
+class ManagementBandForm(BaseModel):
+    grade: ManagementGrade
+    min: float = Field(description="the lowest score of the grade")
+
+
+class ReportForm(BaseModel):
+    region_code: str
+    on: date
+    rule_set: RuleSetSource
+    natures: list[Nature] = Field(description="what hazards[].nature may be, for a factor outside the catalogue")
+    factor_catalogue: FactorCatalogueForm
+    silica_threshold_percent: float = Field(description="dust with free silica at or above this percentage is 严重 whatever its name")
+    checklist: ChecklistForm
+    management_bands: list[ManagementBandForm] = Field(description="score → management grade, best first")
+
+
+@router.get(
+    "/rules/report-form",
+    tags=["rules 规则"],
+    summary="What a form for the report (附件4) needs from the rule data in force: factor catalogue, 附件2 checklist, rule-set version",
+    description=(
+        "The rule set that classifies a report of an employer of `region_code` assessed on `on` (pass the report's "
+        "`assessed_on`; default: today in China): its factor catalogue, the free-silica threshold, the 附件2 self-check "
+        "checklist item by item (id, section, text, points, 否决项, n/a allowed), the management bands, and the rule set's "
+        "jurisdiction, version, effective date, provisional flag and source. Texts are the rule data's own, in Chinese. "
+        "Any valid token."
+    ),
+    response_model=ReportForm,
+    responses={404: {"description": "no rule data is in force for the region on that day (`errors.rules.not_in_force`)"},
+               422: {"description": "`region_code` is no county-level GB/T 2260 code, or `on` no date in range"}},
+)
+async def get_report_form(
+    _: CurrentPrincipal,
+    rules: RulesDep,
+    region_code: str = Query(min_length=1, max_length=12, description="the employer's county (GB/T 2260), e.g. 141029"),
+    on: DayQuery = None,
+) -> dict[str, Any]:
+    if problem := county_region_problem(region_code):
+        raise Refusal(422, problem.code, problem.params, field="region_code")
+    day = on or china_today()
+    try:
+        rule_set = rules.rule_book.for_region(region_code, day)
+    except NoApplicableRules as error:
+        raise Refusal(404, "errors.rules.not_in_force", {"region_code": region_code, "on": day.isoformat()}) from error
+    return views.report_form(rule_set, region_code, day)
+
+
+class Reason(BaseModel):
+    field: str | None = Field(description="the field at fault (self_check.items, hazards[0].factor …)")
+    code: str = Field(description="the stable message code")
+    params: dict[str, Any] = Field(description="the values of the text")
+    message: str = Field(description="the reason in the reader's language")
+
+
+ClassifiedResult = create_model(  # type: ignore[call-overload]
+    "ClassifiedResult",
+    __doc__="The classification as GET /reports/{id} will show it in `result` once classified, without the event's envelope.",
+    **{name: (info.annotation, info) for name, info in AssessmentClassified.model_fields.items() if name not in views.ENVELOPE},
+)
+
+
+class PreviewClassified(BaseModel):
+    outcome: Literal["classified"]
+    result: ClassifiedResult = Field(  # type: ignore[valid-type]
+        description="hazard_grade, management_grade, score, category, lost_points, flags, trace (rule, detail, code, params), "
+        "rule_set, shortcomings … as the classification will announce them")
+
+
+class PreviewRejected(BaseModel):
+    outcome: Literal["rejected"]
+    reasons: list[Reason] = Field(description="every reason the classification would reject the report (an unanswered checklist item, "
+                                  "a factor outside the catalogue without a nature, no rule data …)")
+
+
+class RunningScoreView(BaseModel):
+    items: int = Field(description="items on the checklist")
+    answered: int = Field(description="items answered so far (points or n/a)")
+    earned: float = Field(description="points earned on the answered items that apply")
+    applicable: float = Field(description="full points of the answered items that apply (n/a removed)")
+    score: float | None = Field(description="earned / applicable × 100, one decimal half-up; null while no item that applies is answered")
+    not_applicable: list[str] = Field(description="items answered n/a")
+    lost_points: list[LostPoints] = Field(description="answered items that earned less than their points")
+    vetoed: list[str] = Field(description="否决项 answered below their points: the management grade will be C")
+
+
+class PreviewPartial(BaseModel):
+    outcome: Literal["partial"]
+    rule_set: RuleSetRef = Field(description="the rule set whose checklist scores the answers")
+    unanswered: list[str] = Field(description="the ids of the checklist items not answered yet, in checklist order")
+    running: RunningScoreView
+
+
+PreviewAnswer = Annotated[PreviewClassified | PreviewRejected | PreviewPartial, Field(discriminator="outcome")]
+
+
+@router.post(
+    "/reports:preview",
+    summary="Preview a report's classification (grades, category, trace) before submitting it; nothing is kept",
+    description=(
+        "The body, the token's rights and the validation are those of `POST /reports` (403 / 404 / 422 alike); the report "
+        "is then classified by the same code, with the rule data in force, as if received today, and the answer says what "
+        "would come of it. Nothing is stored, queued or announced.\n\n"
+        "* `{\"outcome\": \"classified\", \"result\": {…}}` — the result `GET /reports/{id}` would show once classified "
+        "(without the event's envelope: event_id, occurred_at, producer, schema_version);\n"
+        "* `{\"outcome\": \"rejected\", \"reasons\": [{field, code, params, message}]}` — the classification would reject it "
+        "(as `reason_messages` of a rejected submission);\n"
+        "* with `?partial=true`, the checklist (`self_check.items`) may be answered in part, for a score computed as "
+        "the form is filled in: `{\"outcome\": \"partial\", \"rule_set\", \"unanswered\": [item ids], \"running\": {items, "
+        "answered, earned, applicable, score, not_applicable, lost_points, vetoed}}`, no category; answers that cannot be "
+        "scored (an unknown item, more than its points) are `rejected` with their reasons. `self_check` still needs a score "
+        "or at least one answer, as the contract says."
+    ),
+    response_model=PreviewAnswer,
+    responses={
+        403: {"description": "the token may not submit for this employer (another employer, outside the region, an auditor)"},
+        404: {"description": "staff: the employer is archived in a region outside the token's jurisdiction (RULES §5a)"},
+        422: {"description": "which field is wrong, and why (as POST /reports)"},
+    },
+)
+async def preview_report(
+    report: Report, principal: CurrentPrincipal, uow: UnitOfWorkDep, rules: RulesDep,
+    partial: bool = Query(False, description="true: the checklist may be answered in part; the answer is the score so far"),
+) -> Any:
+    today = china_today()
+    try:
+        preview = await uow.run(lambda u: handlers.preview_report(u, report, principal, today, rules, partial=partial))
+    except handlers.SUBMISSION_ERRORS as error:
+        raise submission_refused(error, report) from error
+    return views.preview_view(preview)
+
+
+class SubmissionItem(BaseModel):
+    submission_id: str
+    credit_code: str
+    enterprise_name: str | None = Field(description="as the report names it")
+    region_code: str = Field(description="the county the report was recorded in (it decides who reads it)")
+    assessed_on: date | None
+    received_at: datetime
+    decided_at: datetime | None = Field(description="when it was classified or rejected")
+    status: Literal["accepted", "classified", "rejected"]
+    category: Category | None = Field(description="classified: 甲/乙/丙")
+    hazard_grade: HazardGrade | None
+    management_grade: ManagementGrade | None
+    score: float | None
+    links: dict[str, str] = Field(description="self: GET /reports/{id}, with the result or the reasons")
+
+
+class SubmissionsPage(BaseModel):
+    items: list[SubmissionItem]
+    total: int = Field(description="how many submissions match, on every page")
+
+
+@router.get(
+    "/reports",
+    summary="The submissions the token may read, newest first, a page at a time",
+    description=(
+        "An employer: its own (`credit_code` is optional; another employer's code lists nothing). Staff and auditors: those "
+        "recorded in their jurisdiction (`region_code` narrows it to a county or city inside it; outside it: 403), optionally "
+        "one employer's (`credit_code`). `status` keeps one status. Newest received first; `total` counts every match."
+    ),
+    response_model=SubmissionsPage,
+    responses={403: {"description": "`region_code` lies outside the token's jurisdiction"},
+               422: {"description": "which query parameter is wrong, and why"}},
+)
+async def list_reports(
+    principal: CurrentPrincipal,
+    uow: UnitOfWorkDep,
+    credit_code: str | None = Query(None, min_length=1, max_length=64, description="统一社会信用代码: one employer's submissions"),
+    status: Literal["accepted", "classified", "rejected"] | None = Query(None, description="only submissions of this status"),
+    region_code: RegionQuery = None,
+    limit: int = Query(50, ge=1, le=200, description="how many items at most (1–200)"),
+    offset: OffsetQuery = 0,
+) -> dict[str, Any]:
+    if credit_code is not None:
+        credit_code = valid_credit_code(credit_code)  # the same check (and 422) as a {credit_code} path parameter
+    if principal.role == "employer":
+        if region_code is not None and (problem := region_problem(region_code)):
+            raise Refusal(422, problem.code, problem.params, field="region_code")
+        if credit_code not in (None, principal.credit_code):
+            return {"items": [], "total": 0}  # another employer's submissions are none of this token's
+        scope = {"credit_code": principal.credit_code, "region_prefix": region_prefix(region_code) if region_code else None}
+    else:
+        scope = {"credit_code": credit_code, "region_prefix": region_prefix(listed_region(principal, region_code))}
+    return await uow.run(lambda u: views.submissions_page(u.session, **scope, status=status, limit=limit, offset=offset))

@@ -2,7 +2,8 @@
 
 Each takes the assessment's unit of work. The commands (``submit_report``, ``submit_reports``,
 ``accept_report``) commit it; the Kafka event handlers (``classify_submission``, ``record_disqualification``) do not:
-the reliable consumer commits their work together with the inbox mark.
+the reliable consumer commits their work together with the inbox mark. ``preview_report`` (the console's
+preview before submitting) reads only: it neither commits nor publishes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
+from uuid import UUID
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -22,10 +24,11 @@ from services.assessment.adapters.orm import (
     Submission,
 )
 from services.assessment.domain.assessment_rules import AssessmentRules
+from services.assessment.domain.checklist import RunningScore, running_score
 from services.assessment.domain.classifier import Classified, Rejected, classify, rejected
 from services.assessment.domain.deadlines import DeadlineCheck, check_deadlines
 from services.assessment.domain.report_rules import report_messages
-from services.assessment.domain.rules import NoApplicableRules
+from services.assessment.domain.rules import NoApplicableRules, RuleSet
 from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
 from shared.archive_region import remember_archive_region
 from shared.auth import Principal
@@ -51,15 +54,20 @@ __all__ = [
     "AssessorDisqualified",
     "ItemResult",
     "NotInJurisdiction",
+    "PartialPreview",
     "Preloaded",
+    "Preview",
     "Reads",
     "ReportInvalid",
     "SubmissionConflict",
     "SubmissionRefused",
     "accept_report",
     "assess",
+    "check_assessor",
     "check_submission",
+    "classified_event",
     "classify_submission",
+    "preview_report",
     "record_archived_employer",
     "record_disqualification",
     "submission_refusal",
@@ -191,11 +199,16 @@ def decide_acceptance(uow: AbstractAssessmentUnitOfWork, report: Report, today: 
     latest = reads.latest_for(report.enterprise.credit_code)
     if latest is not None and latest.content_sha256 == digest:
         return Accepted(latest, new=False)
+    check_assessor(uow, report, today, reads)
+    return Accepted(new_submission(report, digest=digest), new=True)
+
+
+def check_assessor(uow: AbstractAssessmentUnitOfWork, report: Report, today: date, reads: Reads | None = None) -> None:
+    """:class:`AssessorDisqualified` when the report's assessing organisation is barred on ``today``."""
     barred = disqualification(uow, report, today, reads)
     if barred is not None:
         code, params = barred_problem(barred)
         raise coded(AssessorDisqualified(barred.describe()), code, **params)
-    return Accepted(new_submission(report, digest=digest), new=True)
 
 
 def record_acceptance(uow: AbstractAssessmentUnitOfWork, report: Report, submission: Submission) -> None:
@@ -501,33 +514,78 @@ def classify_submission(uow: AbstractAssessmentUnitOfWork, event: ReportSubmitte
             messages=assessed.messages,
         )
     else:
-        outcome, deadlines = assessed
-        announcement = AssessmentClassified(
-            producer=PRODUCER,
-            credit_code=report.enterprise.credit_code,
-            submission_id=event.submission_id,
-            enterprise_name=report.enterprise.name,
-            region_code=report.enterprise.region_code,
-            industry_codes=report.enterprise.industry_codes,
-            employees=report.enterprise.employees,
-            assessed_on=report.assessed_on,
-            hazard_grade=outcome.hazard_grade,
-            management_grade=outcome.management_grade,
-            score=outcome.score,
-            score_source=outcome.score_source,
-            category=outcome.category,
-            factors=outcome.factors,
-            lost_points=outcome.lost_points,
-            flags=deadlines.flags,  # accepted, but a supervisor should see these (late, short publicity, …)
-            next_assessment_due=deadlines.next_assessment_due,
-            production_started_on=report.enterprise.production_started_on,
-            assessor=report.assessor,
-            rule_set=outcome.rule_set,
-            trace=[*outcome.trace, *deadlines.trace],
-        )
+        announcement = classified_event(report, event.submission_id, *assessed)
         submission.status, submission.result = "classified", announcement.model_dump(mode="json")
     uow.submissions.add(submission)
     uow.publish(announcement)
+
+
+def classified_event(report: Report, submission_id: UUID, outcome: Classified, deadlines: DeadlineCheck) -> AssessmentClassified:
+    """What a classified report is announced (and kept) as: the classification, the deadline check and the report's facts."""
+    return AssessmentClassified(
+        producer=PRODUCER,
+        credit_code=report.enterprise.credit_code,
+        submission_id=submission_id,
+        enterprise_name=report.enterprise.name,
+        region_code=report.enterprise.region_code,
+        industry_codes=report.enterprise.industry_codes,
+        employees=report.enterprise.employees,
+        assessed_on=report.assessed_on,
+        hazard_grade=outcome.hazard_grade,
+        management_grade=outcome.management_grade,
+        score=outcome.score,
+        score_source=outcome.score_source,
+        category=outcome.category,
+        factors=outcome.factors,
+        lost_points=outcome.lost_points,
+        flags=deadlines.flags,  # accepted, but a supervisor should see these (late, short publicity, …)
+        next_assessment_due=deadlines.next_assessment_due,
+        production_started_on=report.enterprise.production_started_on,
+        assessor=report.assessor,
+        rule_set=outcome.rule_set,
+        trace=[*outcome.trace, *deadlines.trace],
+    )
+
+
+# --------------------------------------------------------------------------- a preview of it (POST /reports:preview)
+
+
+@dataclass(frozen=True)
+class PartialPreview:
+    """A report whose checklist is answered in part: the score so far under the rule set in force (no category yet)."""
+
+    rule_set: RuleSet
+    running: RunningScore
+
+
+Preview = AssessmentClassified | Rejected | PartialPreview
+
+
+def preview_report(
+    uow: AbstractAssessmentUnitOfWork, report: Report, principal: Principal, today: date, rules: AssessmentRules, partial: bool = False
+) -> Preview:
+    """``POST /reports:preview``: what ``POST /reports`` and then the classification would make of ``report``
+    received ``today``, with nothing stored and nothing announced (reads only; never commits).
+
+    Refused exactly as :func:`submit_report` refuses (:class:`NotInJurisdiction`, :class:`SubmissionRefused`,
+    :class:`ReportInvalid`, :class:`AssessorDisqualified`); then :func:`assess`, as the classification runs it:
+    the result the report would be announced with (:func:`classified_event`), or the reasons it would be
+    rejected. ``partial``: the checklist may be answered in part; the answer is the score so far
+    (:func:`running_score`) instead of a classification, or the reasons the answers given cannot be scored."""
+    check_submission(uow, report, principal, today)
+    check_assessor(uow, report, today)
+    if partial:
+        region, on = report.enterprise.region_code, report.assessed_on
+        try:
+            rule_set = rules.rule_book.for_region(region, on)
+        except NoApplicableRules as error:
+            return rejected([Message(code="assessment.reject.no_rules", params={"region_code": region, "on": on.isoformat(), "error": str(error)})])
+        running = running_score(report.self_check.items or {}, rule_set.self_check_checklist)
+        return rejected(running) if isinstance(running, list) else PartialPreview(rule_set, running)
+    assessed = assess(uow, report, str(report.submission_id), today, rules)
+    if isinstance(assessed, Rejected):
+        return assessed
+    return classified_event(report, report.submission_id, *assessed)
 
 
 # --------------------------------------------------------------------------- disqualified organisations (ohs.orgs.disqualified)

@@ -1,9 +1,9 @@
 """Sampling plans, draws, publication (一公开), verification, results, statistics, the roster: HTTP.
 
 Staff (county / city / province) create plans, draw and record results inside their jurisdiction;
-auditors read; employers have no access. The publication of a plan and ``POST /verify`` are public
-(no token): that is the 一公开. Routes parse, authorise and hand the work to the service layer
-(commands) or to ``services/sampling/views.py`` (reads).
+auditors read; employers have no access. The publication of a plan, the list of published draws
+(``GET /publications``) and ``POST /verify`` are public (no token): that is the 一公开. Routes parse,
+authorise and hand the work to the service layer (commands) or to ``services/sampling/views.py`` (reads).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from services.sampling.service_layer.errors import Conflict, Invalid, Problem
 from shared.auth import Principal
 from shared.dates import china_today
 from shared.errors import Issue, Refusal, once_more_after_a_race, validation_issues
-from shared.http import ReaderLocale, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, require_staff
+from shared.http import OffsetQuery, ReaderLocale, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, require_staff
 from shared.identifiers import region_problem
 from shared.rule_data import NoApplicableRules
 from shared.runtime import content_disposition
@@ -52,6 +52,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RegionPath = Annotated[str, Path(min_length=1, max_length=12, description="GB/T 2260 region code")]
 IdPath = Annotated[str, Path(min_length=1, max_length=64)]
 PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN, max_length=6, description="2026 (its quarters too) or 2026Q1")]
+PUBLICATIONS_MAX_LIMIT = 200  # published draws per page of GET /publications
+PublicationsLimit = Annotated[int, Query(ge=1, le=PUBLICATIONS_MAX_LIMIT, description="how many draws at most (1–200)")]
 VERIFY_MAX_BODY_BYTES = 64 * 1024 * 1024  # a province's publication: 200,000 employers, their targets, the roster
 VERIFY_MAX_WORK = 10_000_000  # targets × inspectors the public endpoint recomputes (a few seconds); more: verify offline
 ROLE = {"county": "县", "city": "市", "province": "省"}  # a staff token's level, named as a term
@@ -242,6 +244,20 @@ async def get_publication_xlsx(uow: UnitOfWorkDep, plan_id: IdPath, locale: Read
     disposition = content_disposition("attachment", f"sampling-{plan['region_code']}-{plan['period']}-{plan_id[:8]}.xlsx",
                                       f"双随机抽查-{plan['region_code']}-{plan['period']}-{plan_id[:8]}.xlsx")
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+@public.get("/publications", summary="The published draws (一公开), newest first: no token",
+            description="Only plans that have been drawn (a plan merely committed, or handed down to its counties, is not "
+            "listed). Each item: `plan_id`, the agency's `region_code`, `period`, `published_at` (the draw), `targets` (how many), "
+            "`algorithm_version` and the links to its publication; nothing a publication does not already disclose. "
+            "`region_code` (a province or city: every region under it) and `period` (2026: its quarters too) filter; "
+            "`total` counts every match, `limit` (1–200, default 50) and `offset` page them.")
+async def get_publications(uow: UnitOfWorkDep, region_code: Annotated[str | None, Query(min_length=1, max_length=12,
+                           description="GB/T 2260 region code: this region and those under it")] = None,
+                           period: PeriodQuery = None, limit: PublicationsLimit = 50, offset: OffsetQuery = 0) -> dict[str, Any]:
+    if region_code is not None:
+        _check_region(region_code)
+    return await uow.run(lambda u: views.publications(u.session, region_code, period, limit, offset))
 
 
 def _verify_body(body: bytes) -> Any:

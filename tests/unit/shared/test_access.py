@@ -188,7 +188,7 @@ def published(uow: Any) -> list[Any]:
 SAMPLING_ROSTER = {"inspectors": [{"id": f"i{k}", "name": f"检查员{k}"} for k in range(1, 4)]}
 SAMPLING_RESULT = {"outcome": "compliant", "inspected_on": "2026-03-02"}
 # the sampling service's public record (一公开): no token needed
-PUBLIC_PATHS = {"/plans/{plan_id}/publication", "/plans/{plan_id}/publication.xlsx", "/verify"}
+PUBLIC_PATHS = {"/plans/{plan_id}/publication", "/plans/{plan_id}/publication.xlsx", "/verify", "/publications"}
 
 
 @pytest.fixture(scope="module")
