@@ -31,11 +31,12 @@ from shared.auth import InvalidToken, auth_secret_problem, issue_token, verify_t
 
 RUN = Path(os.environ.get("OHS_RUN_DIR", REPO / ".run"))  # tests run a second system beside a developer's
 _PORT_OFFSET = int(os.environ.get("OHS_RUN_PORT_OFFSET", "0"))
-SERVICES = {name: port + _PORT_OFFSET for name, port in {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004,
-                                                        "notification": 8006}.items()}  # 8005: kept for a monitoring service
+SERVICES = {name: port + _PORT_OFFSET for name, port in {"console": 8000, "assessment": 8001, "registry": 8002, "sampling": 8003,
+                                                        "penalty": 8004, "notification": 8006}.items()}  # 8005: kept for a monitoring service
 STATE_FILE = RUN / "services.json"  # each service's pid and port, rewritten whenever one (re)starts
 SECRET_FILE = RUN / "auth_secret"
 TOKENS_FILE = RUN / "tokens.json"
+ACCOUNTS_FILE = RUN / "accounts.json"  # the console's demonstration accounts: {role: {"username", "password"}}
 EXAMPLE_EMPLOYER = "91141029MA0GRT8U3L"  # 乡宁县示例水泥有限公司, the README's example report
 # role -> (name shown in logs, scope): the region code for staff and auditors, the credit code for an employer
 SEED_TOKENS = {
@@ -100,6 +101,40 @@ def seed_tokens(secret: str) -> None:
         json.dump(tokens, out, indent=2)
         out.write("\n")
     say(f"new bearer tokens written to {_shown(TOKENS_FILE)}")
+
+
+# the console's demonstration accounts: role -> (username, name shown, scope, administrator)
+DEMO_ACCOUNTS = {
+    "province": ("demo-province", "山西省卫生监督所 示例管理员", "140000", True),
+    "city": ("demo-city", "临汾市卫生监督所 示例管理员", "141000", True),
+    "county": ("demo-county", "乡宁县卫生监督所 示例用户", "141029", False),
+    "employer": ("demo-employer", "乡宁县示例水泥有限公司", EXAMPLE_EMPLOYER, False),
+    "auditor": ("demo-auditor", "临汾市 审计示例用户", "141000", False),
+}
+
+
+def seed_accounts(env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """.run/accounts.json: one console account per role, made (or given a new password) with ``ohs console
+    create-account --replace`` when the file is missing or does not name them all; kept across restarts."""
+    try:
+        existing = json.loads(ACCOUNTS_FILE.read_text(encoding="utf-8"))
+        if set(existing) == set(DEMO_ACCOUNTS) and all(existing[r]["username"] == DEMO_ACCOUNTS[r][0] for r in DEMO_ACCOUNTS):
+            return existing
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    accounts = {}
+    for role, (username, name, scope, admin) in DEMO_ACCOUNTS.items():
+        password = "ohs-" + secrets.token_urlsafe(12)
+        command = [sys.executable, "-m", "services.cli", "console", "create-account", "--username", username, "--name", name,
+                   "--role", role, "--scope", scope, "--replace", *(["--admin"] if admin else [])]
+        subprocess.run(command, check=True, cwd=REPO, env=dict(env, OHS_NEW_PASSWORD=password), stdout=subprocess.DEVNULL)
+        accounts[role] = {"username": username, "password": password}
+    fd = os.open(ACCOUNTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(accounts, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    say(f"console demonstration accounts written to {_shown(ACCOUNTS_FILE)}")
+    return accounts
 
 
 DEMO_ROSTER = REPO / "deploy" / "demo" / "inspectors.json"
@@ -171,6 +206,9 @@ def main() -> int:
         return 1
     seed_tokens(secret)
     env = dict(os.environ, OHS_DATA_DIR=str(RUN / "data"), PYTHONUNBUFFERED="1", OHS_AUTH_SECRET=secret)
+    for name, port in SERVICES.items():  # where the console finds the other services (a second system runs at an offset)
+        env[f"OHS_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
+    accounts = seed_accounts(env)
     processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def stop_all() -> None:
@@ -231,7 +269,13 @@ def main() -> int:
             say(f"could not load the demonstration inspector rosters: {error}")
         say("ready:")
         for name, port in SERVICES.items():
-            print(f"  {name:<12} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)", flush=True)
+            if name == "console":
+                print(f"  {name:<12} http://127.0.0.1:{port}   (sign in in a browser; the public 一公开 pages need none)", flush=True)
+            else:
+                print(f"  {name:<12} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)", flush=True)
+        say(f"console accounts (also in {_shown(ACCOUNTS_FILE)}):")
+        for role, account in accounts.items():
+            print(f"  {role:<9} {DEMO_ACCOUNTS[role][2]:<18} username {account['username']:<15} password {account['password']}", flush=True)
         say(f"bearer tokens (province 140000, city 141000, county 141029, employer {EXAMPLE_EMPLOYER}, auditor 141000) "
             f"in {_shown(TOKENS_FILE)}, e.g. -H \"Authorization: Bearer $(jq -r .county {_shown(TOKENS_FILE)})\"")
         say(f"logs in {_shown(RUN / 'logs')}/, data in {_shown(RUN / 'data')}/; Ctrl-C stops everything")

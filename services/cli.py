@@ -7,6 +7,7 @@
     ohs sampling roster import|export …        inspector rosters
     ohs penalty sweep                          the escalation sweep (for cron)
     ohs notification check|deliver|send-test   channels and templates, one delivery run, a test e-mail
+    ohs console create-account|disable       console accounts (the first administrator)
 
 Each group is its service's ``entrypoints/cli.py``; ``ohs <group> --help`` says the rest.
 
@@ -26,6 +27,7 @@ from typing import Any
 import typer
 
 from services.assessment.entrypoints.cli import bulk_app
+from services.console.entrypoints.cli import app as console_app
 from services.notification.entrypoints.cli import app as notification_app
 from services.penalty.entrypoints.cli import app as penalty_app
 from services.registry.entrypoints.cli import app as registry_app
@@ -86,6 +88,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(sampling_app, name="sampling")
 app.add_typer(penalty_app, name="penalty")
 app.add_typer(notification_app, name="notification")
+app.add_typer(console_app, name="console")
 
 if __name__ == "__main__":
     app()

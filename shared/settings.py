@@ -68,6 +68,24 @@ class Settings(BaseSettings):
     sms_adapter: str | None = Field(default=None, validation_alias="OHS_SMS_ADAPTER")
     delivery_max_attempts: int = Field(default=5, ge=1, le=50, validation_alias="OHS_DELIVERY_MAX_ATTEMPTS")
 
+    # The console (services/console): where it finds the other services' APIs, and how it keeps sessions.
+    assessment_url: str = Field(default="http://127.0.0.1:8001", max_length=500, validation_alias="OHS_ASSESSMENT_URL")
+    registry_url: str = Field(default="http://127.0.0.1:8002", max_length=500, validation_alias="OHS_REGISTRY_URL")
+    sampling_url: str = Field(default="http://127.0.0.1:8003", max_length=500, validation_alias="OHS_SAMPLING_URL")
+    penalty_url: str = Field(default="http://127.0.0.1:8004", max_length=500, validation_alias="OHS_PENALTY_URL")
+    notification_url: str = Field(default="http://127.0.0.1:8006", max_length=500, validation_alias="OHS_NOTIFICATION_URL")
+    api_timeout_s: float = Field(default=10.0, gt=0, le=120, validation_alias="OHS_API_TIMEOUT_S")
+    # A session ends after this long without a request, and in any case this long after sign-in.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60, validation_alias="OHS_SESSION_IDLE_MINUTES")
+    session_max_hours: int = Field(default=10, ge=1, le=72, validation_alias="OHS_SESSION_MAX_HOURS")
+    # The bearer tokens the console mints for the signed-in person live this long (seconds).
+    service_token_seconds: int = Field(default=300, ge=30, le=3600, validation_alias="OHS_SERVICE_TOKEN_SECONDS")
+    # Sign-in lock-out: after this many failures in a row the account is locked this many minutes.
+    lockout_failures: int = Field(default=5, ge=1, le=100, validation_alias="OHS_LOCKOUT_FAILURES")
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60, validation_alias="OHS_LOCKOUT_MINUTES")
+    # Cookies marked Secure (served over HTTPS only): on behind the agency's TLS proxy, off for `make run` on http://127.0.0.1.
+    secure_cookies: bool = Field(default=False, validation_alias="OHS_SECURE_COOKIES")
+
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or an SQLite file of this service's own under the data folder."""
         if self.database_url:
@@ -79,7 +97,7 @@ class Settings(BaseSettings):
         return f"{self.consumer_group_prefix}.{self.service_name}"
 
 
-DEFAULT_PORTS = {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004, "notification": 8006}  # 8005: monitoring (planned)
+DEFAULT_PORTS = {"console": 8000, "assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004, "notification": 8006}  # 8005: monitoring (planned)
 
 
 def settings_for(service: str, **overrides) -> Settings:

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,9 +97,12 @@ def mailbox() -> Iterator[Mailbox]:
         controller.stop()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def system(request, kafka_bootstrap: str, mailbox: Mailbox) -> Iterator[dict[str, str]]:
-    """The five services as processes, each with its own database: SQLite files, or PostgreSQL databases."""
+@contextmanager
+def running_services(names: tuple[str, ...], kafka_bootstrap: str, mailbox: Mailbox, postgres: str | None = None,
+                     extra_env: dict[str, str] | None = None) -> Iterator[tuple[dict[str, str], dict[str, str], Path]]:
+    """``names`` as processes on free ports, each with its own database (SQLite files, or fresh PostgreSQL
+    databases on ``postgres``): yields (name → URL, name → database URL, the data folder). The console, when
+    among them, is told where the others are."""
     data = Path(tempfile.mkdtemp(prefix="ohs-e2e-"))
     env = dict(
         os.environ,
@@ -108,18 +112,19 @@ def system(request, kafka_bootstrap: str, mailbox: Mailbox) -> Iterator[dict[str
         OHS_CONSUMER_GROUP_PREFIX=f"e2e-{uuid.uuid4().hex[:8]}",
         OHS_AUTH_SECRET=TEST_AUTH_SECRET,
         PYTHONUNBUFFERED="1",
+        **(extra_env or {}),
     )
     env.pop("DATABASE_URL", None)
     # a new system starts where the topics end: the earlier modules' events (thousands, through five services'
     # pipelines) are not a backlog each system must first work through before it answers for its own
     ensure_topics(kafka_bootstrap)
     asyncio.run(start_groups_at_the_end(kafka_bootstrap, consumer_groups(env["OHS_CONSUMER_GROUP_PREFIX"])))
-    urls, processes, databases = {}, [], {}
-    postgres = request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
-    for name in SERVICES:
-        port = free_port()
-        urls[name] = f"http://127.0.0.1:{port}"
-        service_env = dict(env, OHS_HTTP_PORT=str(port))
+    ports = {name: free_port() for name in names}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    env.update({f"OHS_{name.upper()}_URL": url for name, url in urls.items()})
+    processes, databases = [], {}
+    for name in names:
+        service_env = dict(env, OHS_HTTP_PORT=str(ports[name]))
         if postgres:
             service_env["DATABASE_URL"] = fresh_database(postgres)
         databases[name] = service_env.get("DATABASE_URL", f"sqlite:///{data / (name + '.db')}")
@@ -135,13 +140,74 @@ def system(request, kafka_bootstrap: str, mailbox: Mailbox) -> Iterator[dict[str
             return "; ".join(f"{name} log:\n" + (data / f"{name}.log").read_text()[-3000:] for name in waiting)
 
         eventually_sync(not_yet_healthy, 60, "every service healthy", ready=lambda waiting: not waiting, describe=logs, interval=0.3)
-        # the databases, for operator commands (the registry's and the penalty's sweeps): <service>_database_url
-        yield {**urls, **{f"{name}_database_url": url for name, url in databases.items()}}
+        yield urls, databases, data
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def system(request, kafka_bootstrap: str, mailbox: Mailbox) -> Iterator[dict[str, str]]:
+    """The five services as processes, each with its own database: SQLite files, or PostgreSQL databases."""
+    postgres = request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
+    with running_services(SERVICES, kafka_bootstrap, mailbox, postgres) as (urls, databases, _):
+        # the databases, for operator commands (the registry's and the penalty's sweeps): <service>_database_url
+        yield {**urls, **{f"{name}_database_url": url for name, url in databases.items()}}
+
+
+# --------------------------------------------------------------------------- the console in a real browser
+
+@dataclass
+class ConsoleSystem:
+    """The five services and the console, as `make run` starts them, with accounts made as an operator does."""
+
+    urls: dict[str, str]
+    databases: dict[str, str]
+    data: Path
+    shots: Path  # screenshots of each journey's last page
+
+    @property
+    def console(self) -> str:
+        return self.urls["console"]
+
+    def account(self, role: str, scope: str, username: str, password: str = "e2e-Passw0rd!", admin: bool = False) -> tuple[str, str]:
+        """An account made with `ohs console create-account` against the console's database."""
+        env = dict(os.environ, OHS_DATA_DIR=str(self.data), DATABASE_URL=self.databases["console"], OHS_NEW_PASSWORD=password)
+        command = [sys.executable, "-m", "services.cli", "console", "create-account", "--username", username, "--name", f"{username} 测试",
+                   "--role", role, "--scope", scope, *(["--admin"] if admin else [])]
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return username, password
+
+
+@pytest.fixture(scope="module")
+def console_system(kafka_bootstrap: str, mailbox: Mailbox) -> Iterator[ConsoleSystem]:
+    shots = REPO / "tests" / "output" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    with running_services((*SERVICES, "console"), kafka_bootstrap, mailbox) as (urls, databases, data):
+        yield ConsoleSystem(urls, databases, data, shots)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium (deploy/browser/chromium.sh installs it when missing, as pg.sh does PostgreSQL)."""
+    return _script(REPO / "deploy" / "browser" / "chromium.sh", "path", env=dict(os.environ), timeout=900).strip()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str):  # noqa: ANN201 - playwright's Browser
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 # --------------------------------------------------------------------------- the fault tests' own infrastructure
