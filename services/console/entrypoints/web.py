@@ -158,7 +158,9 @@ CheckedVisitor = Annotated[Visitor, Depends(checked_visitor)]
 def _role_gate(roles: frozenset[str], acting: bool):  # noqa: ANN202
     dependency = checked_visitor if acting else current_visitor
 
-    async def gate(visitor: Annotated[Visitor, Depends(dependency)]) -> Visitor:
+    # a default, not Annotated[…]: under ``from __future__ import annotations`` FastAPI resolves the annotation
+    # string in the module's namespace, where this closure's ``dependency`` is not
+    async def gate(visitor: Visitor = Depends(dependency)) -> Visitor:  # noqa: B008
         if visitor.role not in roles:
             raise Refusal(404, "console.page.not_found")  # a page outside the role answers like a missing one
         return visitor
