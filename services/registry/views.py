@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import String, cast
 from sqlmodel import Session, col, func, select
 
 from services.registry.adapters.orm import (
@@ -34,6 +35,7 @@ from services.registry.adapters.repository import (
     ExemptionRepository,
     OverrideRepository,
     ReminderRepository,
+    reminder_condition,
 )
 from services.registry.adapters.orm_portrait import PortraitRepository, PortraitVersion
 from services.registry.adapters.orm_rectification import (
@@ -53,7 +55,6 @@ from services.registry.domain.exemptions import IN_FORCE
 from services.registry.domain.regions import RegionTree
 from services.registry.service_layer import chain_log
 from services.registry.service_layer.overrides import as_rule
-from services.registry.service_layer.reminders import due_among
 from shared import i18n
 from shared.contracts import CATEGORIES
 from shared.dates import CHINA
@@ -130,20 +131,42 @@ def summary(record: EnterpriseRecord) -> dict[str, Any]:
 
 
 def enterprises(
-    session: Session, region_prefix: str | None, category: str | None, limit: int, offset: int, credit_code: str | None = None
+    session: Session, region_prefix: str | None, category: str | None, limit: int, offset: int, credit_code: str | None = None,
+    industry: str | None = None, overdue_on: date | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    conditions = []
+    """A page of the archive (by credit code) and how many match, filtered in the query: region, category, an industry
+    code prefix (``industry``: any of the employer's GB/T 4754 codes starts with it), and the employers whose
+    re-assessment or first assessment is overdue on ``overdue_on`` (as ``GET /reminders`` counts them)."""
+    conditions: list[Any] = []
     if credit_code:  # an employer's listing: its own record only
         conditions.append(EnterpriseRecord.credit_code == credit_code)
     if region_prefix:
         conditions.append(col(EnterpriseRecord.region_code).startswith(region_prefix))
     if category:
         conditions.append(EnterpriseRecord.category == category)
+    if industry:
+        conditions.append(_has_industry(industry))
+    if overdue_on is not None:
+        conditions.append(_overdue(overdue_on))
     total = session.exec(select(func.count()).select_from(EnterpriseRecord).where(*conditions)).one()
     page = session.exec(
         select(EnterpriseRecord).where(*conditions).order_by(col(EnterpriseRecord.credit_code)).offset(offset).limit(limit)
     )
-    return total, [summary(r) for r in page]
+    return total, [{**summary(r), "industry_codes": r.industry_codes,
+                    "next_assessment_due": r.next_assessment_due.isoformat() if r.next_assessment_due else None} for r in page]
+
+
+def _has_industry(prefix: str) -> Any:
+    """Any of the employer's industry codes starts with ``prefix`` (a checked GB/T 4754 code or prefix: a capital letter
+    and digits, so nothing in it is a LIKE wildcard). The codes are a JSON list of strings: ``"<prefix>`` in its text."""
+    return cast(EnterpriseRecord.industry_codes, String).like(f'%"{prefix}%')
+
+
+def _overdue(today: date) -> Any:
+    """The employer's re-assessment is overdue on ``today`` (its report's ``next_assessment_due`` has passed, or, archived
+    before that was kept, 3 years after ``assessed_on``), or, without a report, its first assessment (2 months after the
+    production start): the kinds ``reassessment_overdue`` and ``first_assessment_overdue`` of ``domain.reminders``."""
+    return reminder_condition(today, 0, (reminder_rules.OVERDUE, reminder_rules.FIRST_OVERDUE))
 
 
 
@@ -577,16 +600,28 @@ def reminder_view(session: Session, reminder: reminder_rules.Reminder, locale: s
     }
 
 
-def reminders(session: Session, region_code: str, today: date, within_days: int, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
-    """The reminders due today in the region (any GB/T 2260 code: a city or province covers its counties)."""
-    candidates = EnterpriseRepository(session).reminder_candidates(today, within_days, region_prefix(region_code))
-    found = due_among(candidates, today, within_days)
+def reminders(session: Session, region_code: str, today: date, within_days: int, locale: str = i18n.DEFAULT_LOCALE,
+              limit: int | None = None) -> dict[str, Any]:
+    """The reminders due today in the region (any GB/T 2260 code: a city or province covers its counties); ``limit``:
+    only the most urgent ``limit`` items (the counts and ``total`` still cover them all)."""
+    archive, prefix = EnterpriseRepository(session), region_prefix(region_code)
+    counts = archive.reminder_counts(today, within_days, prefix) if limit is not None else None
+    if counts is None:  # every reminder: every candidate decided by the domain
+        candidates = {f.credit_code: f for f in archive.reminder_facts(today, within_days, prefix)}
+    else:  # a few: counted in the database, decided among the few most urgent candidates only
+        candidates = {f.credit_code: f for f in archive.most_urgent_reminder_facts(today, within_days, prefix, limit or 0, counts)}
+    found = sorted((r for f in candidates.values() if (r := reminder_rules.unworded_reminder_for(f, today, within_days)) is not None),
+                   key=reminder_rules.sort_key)  # decided and ordered without words; the words of those shown below
+    if counts is None:
+        counts = {kind: sum(1 for r in found if r.kind == kind) for kind in reminder_rules.KINDS}
+    shown = [reminder_rules.reminder_for(candidates[r.credit_code], today, within_days) for r in (found if limit is None else found[:limit])]
     return {
         "region_code": region_code,
         "today": today.isoformat(),
         "within_days": within_days,
-        "counts": {kind: sum(1 for r in found if r.kind == kind) for kind in reminder_rules.KINDS},
-        "items": [reminder_view(session, r, locale) for r in found],
+        "counts": counts,
+        "total": sum(counts.values()),
+        "items": [reminder_view(session, r, locale) for r in shown if r is not None],
     }
 
 

@@ -129,11 +129,15 @@ async def current_visitor(request: Request) -> Visitor:
     active = await asyncio.to_thread(handlers.active_session, runtime.uow(), secret, now=utc_now(), policy=request.app.state.session_policy)
     if active is None:
         raise NotSignedIn
-    account = active.account
-    token = issue_token(settings.auth_secret, account.role, account.display_name,  # type: ignore[arg-type]
-                        region_code=None if account.role == "employer" else account.region_code,
-                        credit_code=account.credit_code, subject=account.subject, valid_seconds=settings.service_token_seconds)
-    return Visitor(account, active.csrf_token, active.id_hash, token, request.app.state.apis)
+    return Visitor(active.account, active.csrf_token, active.id_hash, service_token(active.account, settings), request.app.state.apis)
+
+
+def service_token(account: Account, settings: Any) -> str:
+    """A bearer token of the person's own for the services: their role and scope, a few minutes long, with the
+    subject every service revokes when the account is disabled."""
+    return issue_token(settings.auth_secret, account.role, account.display_name,  # type: ignore[arg-type]
+                       region_code=None if account.role == "employer" else account.region_code,
+                       credit_code=account.credit_code, subject=account.subject, valid_seconds=settings.service_token_seconds)
 
 
 SignedInVisitor = Annotated[Visitor, Depends(current_visitor)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -31,6 +31,8 @@ from services.registry.adapters.orm_rectification import (
     RectificationStepRecord,
     RectificationSubmission,
 )
+from services.registry.domain import reminders
+from services.registry.domain.reminders import EmployerFacts
 from services.registry.service_layer import (
     chain_log,  # the chain's SQL (row locks on each region's head)
 )
@@ -56,16 +58,93 @@ class EnterpriseRepository:
     def reminder_candidates(self, today: date, within_days: int, region_prefix: str | None = None) -> list[EnterpriseRecord]:
         """The employers that may have a reminder today (the domain decides): a report due by the
         horizon (or without a stored due day), or no report but a production start."""
-        horizon = today + timedelta(days=within_days)
-        due_on = col(EnterpriseRecord.next_assessment_due)
-        condition = or_(
-            and_(col(EnterpriseRecord.report_version).is_not(None), or_(due_on <= horizon, due_on.is_(None))),
-            and_(col(EnterpriseRecord.report_version).is_(None), col(EnterpriseRecord.production_started_on).is_not(None)),
-        )
-        statement = select(EnterpriseRecord).where(condition)
-        if region_prefix:
-            statement = statement.where(col(EnterpriseRecord.region_code).startswith(region_prefix))
+        statement = select(EnterpriseRecord).where(*_reminder_conditions(today, within_days, region_prefix))
         return list(self.session.exec(statement.order_by(col(EnterpriseRecord.region_code), col(EnterpriseRecord.credit_code))))
+
+    def reminder_facts(self, today: date, within_days: int, region_prefix: str | None = None) -> list[EmployerFacts]:
+        """What the domain needs of the same candidates as :meth:`reminder_candidates`, read as plain columns (a
+        province's tens of thousands of candidates, for ``GET /reminders``: no ORM object per employer)."""
+        return self._facts(_reminder_conditions(today, within_days, region_prefix))
+
+    def reminder_counts(self, today: date, within_days: int, region_prefix: str | None = None) -> dict[str, int]:
+        """How many employers have a reminder of each kind today, counted in one query by the domain's own boundaries
+        (``domain.reminders.overdue_before``): what :meth:`reminder_facts` and the domain would count, without reading them."""
+        counted = [func.coalesce(func.sum(case((reminder_condition(today, within_days, (kind,)), 1), else_=0)), 0) for kind in reminders.KINDS]
+        statement = select(*counted).select_from(EnterpriseRecord).where(*_in_prefix(region_prefix))
+        return dict(zip(reminders.KINDS, (int(n) for n in self.session.exec(statement).one()), strict=True))
+
+    def most_urgent_reminder_facts(self, today: date, within_days: int, region_prefix: str | None, limit: int,
+                                   counts: dict[str, int] | None = None) -> list[EmployerFacts]:
+        """The facts of a few employers among which the domain finds the ``limit`` most urgent reminders of today: of each
+        part of each kind (most urgent kind first, until ``limit`` are certain), the ``limit`` first by the part's day —
+        the due day, or the day it is counted from — and those up to 3 days after the last of them (a month's last days
+        share their due day: 2024-02-29 and 2024-02-28 + 36 months are both 2027-02-28). A few queries on the day
+        columns instead of reading every candidate. ``counts``: :meth:`reminder_counts`, when the caller has them."""
+        if limit <= 0:
+            return []
+        found: dict[str, EmployerFacts] = {}
+        counts = counts if counts is not None else self.reminder_counts(today, within_days, region_prefix)
+        certain = 0
+        for kind in reminders.KINDS_BY_URGENCY:
+            for part_kind, condition, day in _reminder_parts(today, within_days):
+                if part_kind != kind:
+                    continue
+                where = [condition, *_in_prefix(region_prefix)]
+                last = self.session.exec(select(day).where(*where).order_by(day).offset(limit - 1).limit(1)).first()
+                if last is not None:
+                    where.append(day <= last + timedelta(days=3))
+                found.update((f.credit_code, f) for f in self._facts(where))
+            certain += counts[kind]
+            if certain >= limit:
+                break
+        return list(found.values())
+
+    def _facts(self, conditions: list[Any]) -> list[EmployerFacts]:
+        record = EnterpriseRecord
+        statement = (
+            select(record.credit_code, record.name, record.region_code, col(record.report_version).is_not(None),
+                   record.next_assessment_due, record.assessed_on, record.production_started_on)
+            .where(*conditions)  # in no order: the domain orders reminders by urgency, employer by employer
+        )
+        return [EmployerFacts(code, name, region, bool(has_report), due, assessed, started)
+                for code, name, region, has_report, due, assessed, started in self.session.exec(statement)]
+
+
+def _in_prefix(region_prefix: str | None) -> list[Any]:
+    return [col(EnterpriseRecord.region_code).startswith(region_prefix)] if region_prefix else []
+
+
+def _reminder_conditions(today: date, within_days: int, region_prefix: str | None) -> list[Any]:
+    horizon = today + timedelta(days=within_days)
+    due_on = col(EnterpriseRecord.next_assessment_due)
+    return [or_(
+        and_(col(EnterpriseRecord.report_version).is_not(None), or_(due_on <= horizon, due_on.is_(None))),
+        and_(col(EnterpriseRecord.report_version).is_(None), col(EnterpriseRecord.production_started_on).is_not(None)),
+    ), *_in_prefix(region_prefix)]
+
+
+def reminder_condition(today: date, within_days: int, kinds: tuple[str, ...]) -> Any:
+    """SQL: the employer has a reminder of one of ``kinds`` today (``domain.reminders``' kinds and boundaries)."""
+    return or_(*(condition for kind, condition, _ in _reminder_parts(today, within_days) if kind in kinds))
+
+
+def _reminder_parts(today: date, within_days: int) -> list[tuple[str, Any, Any]]:
+    """(kind, condition, day column) of each set of employers with a reminder of that kind today, as the domain decides
+    it (``domain.reminders``): a report's stored due day, or (archived before it was kept) 3 years after the assessment;
+    without a report, 2 months after the production start. The day column orders each set by urgency."""
+    has_report, no_report = col(EnterpriseRecord.report_version).is_not(None), col(EnterpriseRecord.report_version).is_(None)
+    due_on, assessed_on = col(EnterpriseRecord.next_assessment_due), col(EnterpriseRecord.assessed_on)
+    started_on = col(EnterpriseRecord.production_started_on)
+    years = 12 * reminders.REASSESSMENT_YEARS
+    due_before_today = reminders.overdue_before(today, years)  # assessed before it: 3 years are past today
+    due_after_horizon = reminders.overdue_before(today + timedelta(days=within_days + 1), years)  # … past the horizon
+    return [
+        (reminders.OVERDUE, and_(has_report, due_on < today), due_on),
+        (reminders.OVERDUE, and_(has_report, due_on.is_(None), assessed_on < due_before_today), assessed_on),
+        (reminders.FIRST_OVERDUE, and_(no_report, started_on < reminders.overdue_before(today, reminders.FIRST_ASSESSMENT_MONTHS)), started_on),
+        (reminders.DUE_SOON, and_(has_report, due_on >= today, due_on <= today + timedelta(days=within_days)), due_on),
+        (reminders.DUE_SOON, and_(has_report, due_on.is_(None), assessed_on >= due_before_today, assessed_on < due_after_horizon), assessed_on),
+    ]
 
 
 class VersionRepository:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from services.registry.domain.words import Said, days as in_days, say
@@ -79,45 +79,80 @@ class Reminder:
         return render(self.code, self.params, self.reason, locale)
 
 
+def unworded_reminder_for(facts: EmployerFacts, today: date, within_days: int) -> Reminder | None:
+    """:func:`reminder_for` without its reason (``reason`` empty, no ``code``): cheap, for counting and ordering
+    many (a province's tens of thousands) — the words of the few shown come from :func:`reminder_for`."""
+    return _decide(facts, today, within_days, worded=False)
+
+
 def reminder_for(facts: EmployerFacts, today: date, within_days: int) -> Reminder | None:
     """The reminder due for ``facts`` on ``today``, or None."""
+    return _decide(facts, today, within_days, worded=True)
+
+
+def _decide(facts: EmployerFacts, today: date, within_days: int, worded: bool) -> Reminder | None:
     if within_days < 0:
         raise ValueError(f"within_days must not be negative (got {within_days})")
-
-    def make(kind: str, due_on: date, days: int, reason: Said) -> Reminder:
-        return Reminder(facts.credit_code, kind, due_on, days, facts.region_code, facts.name, reason.text(), reason.code, reason.params)
-
     if facts.has_report:
-        due_on, basis = facts.next_assessment_due, say("registry.reminder.basis.deadline")
+        due_on = facts.next_assessment_due
         if due_on is None:
             if facts.assessed_on is None:
                 return None
             due_on = add_months(facts.assessed_on, 12 * REASSESSMENT_YEARS)
-            basis = say("registry.reminder.basis.fallback", years=REASSESSMENT_YEARS, assessed_on=facts.assessed_on.isoformat())
-        else:
-            if facts.assessed_on is not None:
-                basis = say("registry.reminder.basis.valid_until", assessed_on=facts.assessed_on.isoformat())
         until = (due_on - today).days
-        due = {"years": REASSESSMENT_YEARS, "due_on": due_on.isoformat(), "basis": basis}
         if until < 0:
-            return make(OVERDUE, due_on, -until, say("registry.reminder.overdue", **due, late=in_days(-until)))
-        if until <= within_days:
-            when = say("registry.reminder.when.today") if until == 0 else say("registry.reminder.when.in", days=in_days(until))
-            return make(DUE_SOON, due_on, until, say("registry.reminder.due_soon", **due, when=when))
-        return None
+            kind, days = OVERDUE, -until
+        elif until <= within_days:
+            kind, days = DUE_SOON, until
+        else:
+            return None
+    else:
+        if facts.production_started_on is None:
+            return None
+        due_on = first_assessment_due(facts.production_started_on)
+        kind, days = FIRST_OVERDUE, (today - due_on).days
+        if days <= 0:
+            return None
+    if not worded:
+        return Reminder(facts.credit_code, kind, due_on, days, facts.region_code, facts.name, "")
+    reason = _reason(facts, kind, due_on, days)
+    return Reminder(facts.credit_code, kind, due_on, days, facts.region_code, facts.name, reason.text(), reason.code, reason.params)
 
-    started = facts.production_started_on
-    if started is None:
-        return None
-    due_on = first_assessment_due(started)
-    since = (today - due_on).days
-    if since <= 0:
-        return None
-    return make(FIRST_OVERDUE, due_on, since, say("registry.reminder.first_overdue", months=FIRST_ASSESSMENT_MONTHS, started=started.isoformat(),
-                                                  due_on=due_on.isoformat(), late=in_days(since)))
+
+def _reason(facts: EmployerFacts, kind: str, due_on: date, days: int) -> Said:
+    """Why the reminder is due, in words (the costly part: only for the reminders shown or sent)."""
+    if kind == FIRST_OVERDUE:
+        assert facts.production_started_on is not None
+        return say("registry.reminder.first_overdue", months=FIRST_ASSESSMENT_MONTHS, started=facts.production_started_on.isoformat(),
+                   due_on=due_on.isoformat(), late=in_days(days))
+    if facts.next_assessment_due is None:
+        assert facts.assessed_on is not None
+        basis = say("registry.reminder.basis.fallback", years=REASSESSMENT_YEARS, assessed_on=facts.assessed_on.isoformat())
+    elif facts.assessed_on is not None:
+        basis = say("registry.reminder.basis.valid_until", assessed_on=facts.assessed_on.isoformat())
+    else:
+        basis = say("registry.reminder.basis.deadline")
+    due = {"years": REASSESSMENT_YEARS, "due_on": due_on.isoformat(), "basis": basis}
+    if kind == OVERDUE:
+        return say("registry.reminder.overdue", **due, late=in_days(days))
+    when = say("registry.reminder.when.today") if days == 0 else say("registry.reminder.when.in", days=in_days(days))
+    return say("registry.reminder.due_soon", **due, when=when)
+
+
+def overdue_before(today: date, months: int) -> date:
+    """The first day ``d`` whose deadline ``months`` later is not yet past on ``today`` (``add_months(d, months) >= today``):
+    an assessment (or a production start) on a day before it is overdue today, exactly as :func:`reminder_for` decides
+    (months clamped as there; for a query over the archive: ``column < overdue_before(…)``)."""
+    day = add_months(today, -months)
+    while add_months(day - timedelta(days=1), months) >= today:
+        day -= timedelta(days=1)
+    while add_months(day, months) < today:
+        day += timedelta(days=1)
+    return day
 
 
 ORDER = {OVERDUE: 0, FIRST_OVERDUE: 1, DUE_SOON: 2}
+KINDS_BY_URGENCY = tuple(sorted(KINDS, key=ORDER.__getitem__))
 
 
 def sort_key(reminder: Reminder) -> tuple:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from services.registry import views
 from shared.auth import Principal
 from shared.contracts import Category
+from shared.dates import china_today
 from shared.errors import Refusal
 from shared.http import ReaderLocale, RegionQuery, listed_region, LimitQuery, OffsetQuery, CreditCodePath, CurrentPrincipal, UnitOfWorkDep
 from shared.identifiers import region_problem
@@ -47,7 +48,7 @@ def _receiving(principal: Principal, found: dict) -> bool:
 
 @router.get(
     "/enterprises",
-    summary="List archived employers by region (county, city or province code) and category",
+    summary="List archived employers by region (county, city or province code), category, industry and overdue assessment, a page at a time",
     description="Staff and auditors list inside their jurisdiction (default: all of it); an employer sees only its own record.",
     responses={403: {"description": "region_code is outside the token's jurisdiction"}},
 )
@@ -56,6 +57,14 @@ async def list_enterprises(
     uow: UnitOfWorkDep,
     region_code: RegionQuery = None,
     category: Category | None = Query(default=None, description="综合风险类别"),
+    industry: str | None = Query(
+        default=None, min_length=1, max_length=5, pattern=r"^[A-Z][0-9]{0,4}$",
+        description="GB/T 4754-2017 code or its start (门类 letter, 大类 …, e.g. C or C30): employers any of whose industry codes begins so",
+    ),
+    overdue: bool = Query(
+        default=False, description="only employers whose re-assessment (3 years) or first assessment (2 months after starting "
+        "production) is overdue today (China date), as GET /reminders counts them",
+    ),
     limit: LimitQuery = 100,
     offset: OffsetQuery = 0,
 ) -> dict:
@@ -65,6 +74,8 @@ async def list_enterprises(
     elif region_code is not None and (problem := region_problem(region_code)):
         raise Refusal(422, problem.code, problem.params, field="region_code")
     prefix = region_prefix(region_code) if region_code else None
+    overdue_on = china_today() if overdue else None
 
-    total, items = await uow.run(lambda u: views.enterprises(u.session, prefix, category, limit, offset, credit_code=own))
+    total, items = await uow.run(lambda u: views.enterprises(u.session, prefix, category, limit, offset, credit_code=own,
+                                                             industry=industry, overdue_on=overdue_on))
     return {"total": total, "limit": limit, "offset": offset, "items": items}

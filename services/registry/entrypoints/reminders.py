@@ -43,8 +43,11 @@ async def get_reminders(
     within_days: int | None = Query(
         default=None, ge=0, le=3650, description="a re-assessment due within this many days is due soon (default: OHS_REMINDER_WITHIN_DAYS, 90)"
     ),
+    limit: int | None = Query(
+        default=None, ge=0, le=1000, description="only the most urgent items, at most this many (0–1000; default: all); `counts` and `total` still count every reminder"
+    ),
 ) -> dict[str, Any]:
     code = reader_region(principal, region_code)  # any county code: reminders need not be in the region tree
     days = runtime.settings.reminder_within_days if within_days is None else within_days
     today = china_today()
-    return await uow.run(lambda u: views.reminders(u.session, code, today, days, locale))
+    return await uow.run(lambda u: views.reminders(u.session, code, today, days, locale, limit))
