@@ -67,8 +67,14 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
 def _install_pages_for_errors(app: FastAPI) -> None:
     """Errors as pages in the console's words, never a stack trace (the APIs answer JSON; the console, HTML)."""
 
-    def page(request: Request, status: int, title: str, detail: str, problems: list[dict] | None = None, **extra) -> Response:
-        return web.render(request, "error.html", None, status, status=status, title=title, detail=detail, problems=problems or [], **extra)
+    async def page(request: Request, status: int, title: str, detail: str, problems: list[dict] | None = None) -> Response:
+        visitor = None
+        if not request.url.path.startswith(("/static/", "/public/", "/login")):  # with the person's menu when signed in
+            try:
+                visitor = await web.visitor_if_any(request)
+            except Exception:  # noqa: BLE001 - an error page must render whatever else is broken
+                visitor = None
+        return web.render(request, "error.html", visitor, status, status=status, title=title, detail=detail, problems=problems or [])
 
     @app.exception_handler(web.NotSignedIn)
     async def _not_signed_in(request: Request, _: web.NotSignedIn) -> Response:
@@ -76,16 +82,16 @@ def _install_pages_for_errors(app: FastAPI) -> None:
 
     @app.exception_handler(web.CsrfRefused)
     async def _csrf(request: Request, _: web.CsrfRefused) -> Response:
-        return page(request, 403, i18n.text("console.error.csrf_title"), i18n.text("console.error.csrf"))
+        return await page(request, 403, i18n.text("console.error.csrf_title"), i18n.text("console.error.csrf"))
 
     @app.exception_handler(ServiceDown)
     async def _down(request: Request, down: ServiceDown) -> Response:
-        return page(request, 503, i18n.text("console.error.down_title"), i18n.text("console.error.down", {"service": down.title}))
+        return await page(request, 503, i18n.text("console.error.down_title"), i18n.text("console.error.down", {"service": down.title}))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
         problems = [issue.view() for issue in validation_issues(error.errors())]
-        return page(request, 422, i18n.text("console.error.invalid_title"), i18n.text("console.error.invalid"), problems)
+        return await page(request, 422, i18n.text("console.error.invalid_title"), i18n.text("console.error.invalid"), problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
@@ -99,4 +105,4 @@ def _install_pages_for_errors(app: FastAPI) -> None:
             detail = i18n.text("errors.http.method_not_allowed", {"method": request.method[:16]})
         else:
             detail = str(error.detail)[:300]
-        return page(request, error.status_code, i18n.text("console.error.title", {"status": error.status_code}), detail)
+        return await page(request, error.status_code, i18n.text("console.error.title", {"status": error.status_code}), detail)

@@ -27,13 +27,15 @@ import os
 import re
 import string
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
 from pydantic import BaseModel, Field
+
+from shared.dates import CHINA
 
 ZH = "zh_CN"
 EN = "en"
@@ -116,16 +118,28 @@ def term(value: Any, locale: str = DEFAULT_LOCALE) -> str:
 
 
 def local_date(value: Any, locale: str = DEFAULT_LOCALE) -> str:
-    """``2023年6月1日`` in Chinese, ``2023-06-01`` in English; a value that is no ISO date is written as it is."""
-    day = value if isinstance(value, date) else _iso_date(value)
+    """``2023年6月1日`` in Chinese, ``2023-06-01`` in English; a value that is no ISO date is written as it is.
+    An instant (a datetime, or an ISO timestamp with its offset) is written as its day in China."""
+    day = _china_day(value) if isinstance(value, date) else _iso_date(value)
     if day is None:
         return str(value)
     return f"{day.year}年{day.month}月{day.day}日" if locale == ZH else day.isoformat()
 
 
+def _china_day(value: date) -> date:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(CHINA).date()
+    return value.date() if isinstance(value, datetime) else value
+
+
 def _iso_date(value: Any) -> date | None:
     if not isinstance(value, str):
         return None
+    if len(value) > 10 and value[10] in "T ":
+        try:
+            return _china_day(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            pass
     try:
         return date.fromisoformat(value[:10])
     except ValueError:

@@ -90,8 +90,12 @@ async def logout(request: Request, visitor: CheckedVisitor) -> Response:
 
 @router.get("/", summary="Home: where the signed-in person's work starts")
 async def home(visitor: SignedInVisitor) -> Response:
-    if visitor.role == "employer":
-        return see_other(f"/enterprises/{visitor.scope}")
+    if visitor.role == "employer":  # its archive; an employer not archived yet starts with its first report
+        try:
+            archive = await visitor.get("registry", f"/enterprises/{visitor.scope}")
+        except ServiceDown:
+            return see_other(f"/enterprises/{visitor.scope}")  # that page says the registry is down
+        return see_other(f"/enterprises/{visitor.scope}" if archive.status != 404 else "/report/new")
     return see_other("/dashboard")
 
 

@@ -143,6 +143,15 @@ def service_token(account: Account, settings: Any) -> str:
 SignedInVisitor = Annotated[Visitor, Depends(current_visitor)]
 
 
+async def visitor_if_any(request: Request) -> Visitor | None:
+    """The signed-in visitor, or None: for pages anyone may see (errors, the public pages), drawn with the
+    person's menu when there is one."""
+    try:
+        return await current_visitor(request)
+    except NotSignedIn:
+        return None
+
+
 async def checked_visitor(request: Request, visitor: SignedInVisitor) -> Visitor:
     """The visitor of a form (POST): it must carry this session's CSRF token, as the form field
     ``csrf_token`` or the header X-CSRF-Token (htmx sends the header, see base.html)."""

@@ -28,18 +28,13 @@ def test_a_county_officer_signs_in_works_with_their_own_short_token_and_signs_ou
     assert answer.status_code == 303 and answer.headers["location"] == "/dashboard"
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
-    console.apis.answer("GET", "registry", "/enterprises/" + EMPLOYER, 200, {"credit_code": EMPLOYER, "region_code": "141029"})
     page = browser.get("/account")
     assert page.status_code == 200 and "wang.county" in page.text and "141029" in page.text
-    # the console calls the services with the person's own token, a few minutes long, revocable by its subject
-    call = console.apis  # no call yet from /account: call a page that uses an API through the visitor
-    visitor_call = browser.get("/")  # the home page redirects by role
-    assert visitor_call.headers["location"] == "/dashboard"
+    assert browser.get("/").headers["location"] == "/dashboard"  # the home page of staff
     # signing out needs the session's CSRF token; without it, nothing happens
     assert browser.post("/logout").status_code == 403
     assert browser.post("/logout", data={"csrf_token": csrf_of(page)}).status_code == 303
     assert browser.get("/account").status_code == 303  # the session is over
-    assert call is console.apis
 
 
 def test_a_wrong_password_and_an_unknown_user_answer_alike_and_five_failures_lock_the_account(console):
@@ -154,3 +149,16 @@ def test_an_edited_audit_entry_breaks_the_chain(console):
         session.commit()
         seq = entry.seq
     assert views.verify_audit(engine) == seq
+
+
+def test_an_employer_not_archived_yet_starts_with_its_first_report_and_error_pages_keep_the_menu(console):
+    browser = console.signed_in("employer", EMPLOYER)
+    assert browser.get("/").headers["location"] == "/report/new"  # the registry answers 404: no archive yet
+    # the console asked with the person's own token: its role and scope, minutes long, revocable by its subject
+    claims = bearer_claims(console.apis.calls_to("registry", f"/enterprises/{EMPLOYER}")[-1])
+    assert (claims["role"], claims["credit_code"], claims["sub"].startswith("console:")) == ("employer", EMPLOYER, True)
+    assert claims["exp"] - claims["iat"] == 300
+    console.apis.answer("GET", "registry", f"/enterprises/{EMPLOYER}", 200, {"credit_code": EMPLOYER, "region_code": "141029"})
+    assert browser.get("/").headers["location"] == f"/enterprises/{EMPLOYER}"
+    missing = browser.get("/no/such/page")
+    assert missing.status_code == 404 and "/logout" in missing.text  # drawn with the signed-in person's menu

@@ -79,3 +79,11 @@ def test_an_entry_of_an_earlier_event_renders_as_written_and_a_coded_one_in_eith
     assert old.code is None and old.text("en") == old.text("zh_CN") == "Ⅲ × B → 丙"
     old_flag = Flag.model_validate({"code": "submission_late", "message": "report received 2026-11-30, 855 working days late"})
     assert old_flag.text("zh_CN") == old_flag.message  # its parameters are unknown: as written
+
+
+def test_an_instant_is_written_as_its_day_in_china():
+    from datetime import datetime, timezone
+
+    assert i18n.local_date("2026-12-06T19:30:00+00:00") == "2026年12月7日"  # 03:30 on the 7th in China
+    assert i18n.local_date(datetime(2026, 12, 6, 15, 59, tzinfo=timezone.utc), "en") == "2026-12-06"
+    assert i18n.local_date("2026-12-06Z") == "2026年12月6日" and i18n.local_date("2026-12-06") == "2026年12月6日"
