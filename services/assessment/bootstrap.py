@@ -7,6 +7,8 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.assessment.adapters.rules import load_assessment_rules
+from services.assessment.adapters.rules import rule_sets_declared
+from shared.rules_endpoint import add_rules_in_force
 from services.assessment.entrypoints.http import router
 from services.assessment.service_layer import handlers
 from services.assessment.service_layer.unit_of_work import AssessmentUnitOfWork
@@ -36,4 +38,5 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.state.rules = rules
     app.state.settings = settings
     app.include_router(router)
+    add_rules_in_force(app, rule_sets_declared(rules))  # GET /rules/in-force: the rule data in force for a county
     return app

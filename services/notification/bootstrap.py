@@ -11,6 +11,8 @@ from prometheus_client import Counter
 
 from services.notification.adapters.channels import build_channels
 from services.notification.adapters.rules import load_templates
+from services.notification.adapters.rules import rule_sets_declared
+from shared.rules_endpoint import add_rules_in_force
 from services.notification.entrypoints.http import router
 from services.notification.service_layer import delivery, handlers
 from services.notification.service_layer.unit_of_work import NotificationUnitOfWork
@@ -56,4 +58,5 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.state.templates = templates
     app.state.channels = channels
     app.include_router(router)
+    add_rules_in_force(app, rule_sets_declared(templates))  # GET /rules/in-force: the rule data in force for a county
     return app

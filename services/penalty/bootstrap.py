@@ -7,6 +7,8 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.penalty.adapters.rules import Rulebook
+from services.penalty.adapters.rules import rule_sets_declared
+from shared.rules_endpoint import add_rules_in_force
 from services.penalty.entrypoints.http import router
 from services.penalty.entrypoints.orgs_http import router as orgs_router
 from services.penalty.entrypoints.procedure_http import router as procedure_router
@@ -52,4 +54,5 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.include_router(procedure_router)
     app.include_router(orgs_router)  # technical service organisations (issue 6 item 7)
     app.include_router(screening_router)  # screenings of classified reports against 附件5 (issue 13)
+    add_rules_in_force(app, rule_sets_declared(rulebook))  # GET /rules/in-force: the rule data in force for a county
     return app

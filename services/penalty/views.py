@@ -240,3 +240,25 @@ def org_record(session: Session, org_credit_code: str, may_see_region: Callable[
         "findings": visible,
         "disqualifications": disqualifications,
     }
+
+
+CASE_SUMMARY_NEAREST_MAX = 50
+
+
+def case_summary(session: Session, region_code: str, nearest: int) -> dict[str, Any]:
+    """The region's cases per status (one grouped count), and the ``nearest`` cases whose rectification deadline
+    runs (责令限期改正 or 告知承诺), the earliest deadline first — passed ones first of all."""
+    in_region = col(Case.region_code).startswith(region_prefix(region_code))
+    counts = dict(session.exec(select(Case.status, func.count()).where(in_region).group_by(Case.status)).all())
+    waiting = session.exec(
+        select(Case.id, Case.case_code, Case.credit_code, Case.status, Case.rectification_deadline)
+        .where(in_region, col(Case.status).in_(("rectifying", "committed")), col(Case.rectification_deadline).is_not(None))
+        .order_by(col(Case.rectification_deadline), col(Case.id)).limit(nearest)
+    ).all()
+    return {
+        "region_code": region_code,
+        "counts": {status: int(n) for status, n in sorted(counts.items())},
+        "total": int(sum(counts.values())),
+        "nearest": [{"id": i, "case_code": code, "credit_code": credit, "status": status, "deadline": deadline.isoformat()}
+                    for i, code, credit, status, deadline in waiting],
+    }

@@ -11,6 +11,8 @@ from services.registry.adapters.attachments import store_from_url
 from services.registry.adapters.rules import load_industry_catalogues, load_region_tree
 from services.registry.adapters.rules import load_rectification_rules
 from services.registry.adapters.rules import load_portrait_rules
+from services.registry.adapters.rules import rule_sets_declared
+from shared.rules_endpoint import add_rules_in_force
 from services.registry.domain.exemptions import china_today
 from services.registry.entrypoints.audit import router as audit_router
 from services.registry.entrypoints.exemptions import router as exemptions_router
@@ -107,4 +109,5 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.include_router(portrait_router)
     app.include_router(figures_router)
     app.include_router(rectifications_router)
+    add_rules_in_force(app, rule_sets_declared(industries, rectification_rules, portrait_rules))  # GET /rules/in-force
     return app

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.sampling.adapters.rules import load_sampling_rules
+from services.sampling.adapters.rules import rule_sets_declared
+from shared.rules_endpoint import add_rules_in_force
 from services.sampling.entrypoints import plans
 from services.sampling.entrypoints.http import router
 from services.sampling.service_layer import handlers
@@ -35,4 +37,5 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.include_router(plans.public)
     set_body_limit(app, "/verify", plans.VERIFY_MAX_BODY_BYTES)  # a province's publication is larger than 8 MiB
     app.include_router(plans.roster_router)
+    add_rules_in_force(app, rule_sets_declared(rules))  # GET /rules/in-force: the rule data in force for a county
     return app

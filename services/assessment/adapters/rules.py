@@ -18,6 +18,7 @@ from services.assessment.domain.assessment_rules import AssessmentRules
 from services.assessment.domain.deadlines import DeadlineRules, DeadlineSet
 from services.assessment.domain.rules import RuleBook, RuleSet
 from shared.rule_data import RuleDataError, agency_folder, load_rule_files, read_rule_file
+from shared.rules_endpoint import DeclaredRules
 from shared.working_calendar import WorkingCalendar
 
 PACKAGED_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -69,3 +70,10 @@ def load_assessment_rules(rules_dir: Path | None = None) -> AssessmentRules:
         load_deadline_rules(agency_folder(rules_dir, "deadlines")),
         WorkingCalendar(agency_folder(rules_dir, "calendar")),
     )
+
+
+def rule_sets_declared(rules: AssessmentRules) -> tuple[DeclaredRules, ...]:
+    """The rule data ``GET /rules/in-force`` names (:mod:`shared.rules_endpoint`), from what start-up loaded. The
+    working calendar is not among them: it is by year, not by jurisdiction and version."""
+    return (DeclaredRules("classification", "分级分类规则（附件1–3：危害因素目录、自查表、类别矩阵）", rules.rule_book.for_region),
+            DeclaredRules("deadlines", "评估期限（公示、报送、重新评估、首次评估）", rules.deadlines.for_region))

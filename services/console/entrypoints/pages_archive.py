@@ -61,7 +61,6 @@ CATEGORIES = ("甲", "乙", "丙")
 # the penalty's case statuses (三步法) in their order, with the domain's terms (terms.po)
 CASE_STATUSES = {"open": "已立案", "educated": "已教育引导", "rectifying": "限期改正中", "committed": "承诺改正中",
                  "penalty_pending": "待处罚", "closed": "已结案"}
-AWAITING_CORRECTION = ("rectifying", "committed")  # a case whose rectification deadline runs
 REMINDER_KINDS = {"reassessment_overdue": "逾期未重新评估", "first_assessment_overdue": "首次评估逾期",
                   "reassessment_due_soon": "即将到期"}
 FORM_TEXT = 2 * TEXT_LENGTH  # the console takes a little more than the API, so that the API's own message says what is too long
@@ -97,13 +96,13 @@ async def dashboard(request: Request, visitor: StaffVisitor) -> HTMLResponse:
         awaiting=("assessment", "/reports", {"status": "accepted", "limit": 5}),
         rejected=("assessment", "/reports", {"status": "rejected", "limit": 5}),
         reminders=("registry", "/reminders", {"limit": 8}),
-        cases=("penalty", "/reviews/cases", {}),
+        cases=("penalty", "/reports/cases-by-status", {"nearest": 5}),
         rectifications=("registry", "/rectifications", {"status": "overdue", "limit": 5}),
     )
     wide = not is_county(visitor.scope)
     categories = panels["categories"]
     chart = category_chart(categories.data) if wide and categories.ok else None
-    cases = case_summary(panels["cases"].data.get("items") or [], china_today()) if panels["cases"].ok else None
+    cases = case_summary(panels["cases"].data, china_today()) if panels["cases"].ok else None
     return render(request, "archive/dashboard.html", visitor, panels=panels, wide=wide, chart=chart, cases=cases,
                   categories=CATEGORIES, case_statuses=CASE_STATUSES, reminder_kinds=REMINDER_KINDS)
 
@@ -119,15 +118,13 @@ def category_chart(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def case_summary(items: list[dict[str, Any]], today: date) -> dict[str, Any]:
-    """Cases per step, and those awaiting correction (责令限期改正 or 告知承诺) whose deadline is nearest (passed first)."""
-    counts = {status: 0 for status in CASE_STATUSES}
-    for case in items:
-        counts[case.get("status", "")] = counts.get(case.get("status", ""), 0) + 1
-    waiting = sorted((c for c in items if c.get("status") in AWAITING_CORRECTION and c.get("deadline")),
-                     key=lambda c: (c["deadline"], c.get("id", "")))
-    nearest = [{**c, "days_left": (date.fromisoformat(c["deadline"]) - today).days} for c in waiting[:5]]
-    return {"counts": counts, "total": len(items), "open": len(items) - counts.get("closed", 0), "nearest": nearest}
+def case_summary(summary: dict[str, Any], today: date) -> dict[str, Any]:
+    """The penalty's counts per step and the cases awaiting correction whose deadline is nearest (passed first),
+    each with its days left."""
+    counts = {status: 0 for status in CASE_STATUSES} | {k: int(v) for k, v in (summary.get("counts") or {}).items()}
+    total = int(summary.get("total") or 0)
+    nearest = [{**c, "days_left": (date.fromisoformat(c["deadline"]) - today).days} for c in summary.get("nearest") or []]
+    return {"counts": counts, "total": total, "open": total - counts.get("closed", 0), "nearest": nearest}
 
 
 # --------------------------------------------------------------------------- the archive
@@ -594,17 +591,9 @@ def _batch_outcomes(answer: ApiAnswer, bodies: list[dict[str, Any]]) -> list[tup
 
 # --------------------------------------------------------------------------- the rule data in force (province)
 
-# the rule data no API shows yet (each service loads it from its rules folder): named on the page
-RULES_WITHOUT_API = (
-    ("assessment", "评估期限（公示、报送、重新评估、首次评估）", "deadlines"),
-    ("penalty", "裁量基准", "discretion_baseline"),
-    ("penalty", "问题—条款对照表", "shortcoming_map"),
-    ("registry", "行业分类目录", "industry_catalogue"),
-    ("registry", "风险画像规则", "portrait_rules"),
-    ("registry", "整改期限规则", "rectification"),
-    ("sampling", "抽查比例及默认值", "sampling_defaults"),
-    ("notification", "通知模板", "notification_templates"),
-)
+# the services whose rule data the page shows, in its order: each answers GET /rules/in-force (shared/rules_endpoint.py)
+# with every kind of versioned rule data it loads (the name, the jurisdiction, version, effective date, source and file in force)
+RULES_OF = {"assessment": "评估服务", "registry": "档案服务", "sampling": "抽查服务", "penalty": "执法服务", "notification": "通知服务"}
 
 
 @router.get("/rules", response_class=HTMLResponse, summary="Province: the rule-data versions in force for a county on a day, per service")
@@ -615,14 +604,12 @@ async def rules_page(request: Request, visitor: StaffVisitor, county: Annotated[
     counties = await visitor.panel("registry", "/reports/categories", region_code=visitor.scope)
     listed = [r for r in counties.data.get("rows", []) if r.get("listed", True)] if counties.ok else []
     county = county.strip() or (listed[0]["region_code"] if listed else "")
-    panels = await visitor.panels(
-        assessment=("assessment", "/rules/report-form", {"region_code": county, "on": on.strip()}),
-        penalty=("penalty", "/rules/no-penalty", {"region_code": county, "on": on.strip()}),
-    ) if county else {}
+    asked = {"region_code": county, "on": on.strip()}
+    panels = await visitor.panels(**{service: (service, "/rules/in-force", asked) for service in RULES_OF}) if county else {}
     problems: dict[str, str] = {}
     for panel in panels.values():
         if panel.refused is not None:
             for name, message in field_problems(panel.refused).items():
                 problems.setdefault("county" if name == "region_code" else name, message)
     return render(request, "archive/rules.html", visitor, 422 if problems else 200, counties=counties, listed=listed, county=county,
-                  on=on.strip(), panels=panels, problems=problems, without_api=RULES_WITHOUT_API)
+                  on=on.strip(), panels=panels, problems=problems, services=RULES_OF)

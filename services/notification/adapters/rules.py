@@ -9,6 +9,7 @@ from pathlib import Path
 
 from services.notification.domain.templates import KIND, NotificationTemplates, TemplateBook
 from shared.rule_data import agency_folder, load_rule_files
+from shared.rules_endpoint import DeclaredRules
 
 PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -18,3 +19,8 @@ def load_templates(rules_dir: Path | None = None) -> TemplateBook:
     templates = load_rule_files([PACKAGED_RULES, agency_folder(rules_dir, "notification")], NotificationTemplates,
                                 what="notification templates file", kind=KIND)
     return TemplateBook(list(templates))
+
+
+def rule_sets_declared(templates: TemplateBook) -> tuple[DeclaredRules, ...]:
+    """The rule data ``GET /rules/in-force`` names (:mod:`shared.rules_endpoint`), from what start-up loaded."""
+    return (DeclaredRules(KIND, "通知模板", templates.in_force),)

@@ -13,6 +13,7 @@ from services.penalty.domain.discretion import DiscretionBaseline, DiscretionBas
 from services.penalty.domain.no_penalty import NoPenaltyList, NoPenaltyRules
 from services.penalty.domain.screening import ShortcomingMap, ShortcomingMaps, listed_item_problems
 from shared.rule_data import RuleDataError, agency_folder, load_rule_files
+from shared.rules_endpoint import DeclaredRules
 from shared.working_calendar import WorkingCalendar
 
 PACKAGED_RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -60,3 +61,11 @@ class Rulebook:
         no_penalty = load_no_penalty_rules(own)
         return cls(no_penalty, load_discretion_baselines(own), WorkingCalendar(agency_folder(rules_dir, "calendar")),
                    load_shortcoming_maps(no_penalty, own))
+
+
+def rule_sets_declared(rulebook: Rulebook) -> tuple[DeclaredRules, ...]:
+    """The rule data ``GET /rules/in-force`` names (:mod:`shared.rules_endpoint`), from what start-up loaded: the
+    no-penalty list (an extension merged onto the list it extends), the discretion baseline, the shortcoming map."""
+    return (DeclaredRules("no_penalty_list", "不予处罚清单（附件5）", rulebook.no_penalty.in_force),
+            DeclaredRules("discretion_baseline", "裁量基准", rulebook.baselines.in_force),
+            DeclaredRules("shortcoming_map", "问题—条款对照表", rulebook.shortcomings.in_force))

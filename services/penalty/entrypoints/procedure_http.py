@@ -167,6 +167,15 @@ def _region(principal: Principal, region_code: str | None) -> str:
     return code
 
 
+@router.get("/reports/cases-by-status", tags=["reports 报表"],
+            summary="The region's cases per status (三步法), and those whose rectification deadline is nearest (a dashboard's figures)")
+async def cases_by_status(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: RegionQuery = None,
+                          nearest: int = Query(default=5, ge=0, le=views.CASE_SUMMARY_NEAREST_MAX,
+                                               description="how many of the cases awaiting correction to list, nearest deadline first")) -> Any:
+    code = _region(principal, region_code)
+    return await uow.run(lambda u: views.case_summary(u.session, code, nearest))
+
+
 @router.get("/reports/case-codes", tags=["reports 报表"], summary="行政行为码 coverage: every case with a valid code (target 100 %)")
 async def case_code_report(principal: ReaderPrincipal, uow: UnitOfWorkDep,
                            region_code: RegionQuery = None) -> Any:

@@ -42,6 +42,7 @@ from shared.rule_data import (
     validate,
 )
 from shared.working_calendar import WorkingCalendar
+from shared.rules_endpoint import DeclaredRules
 
 PACKAGED_REGIONS_DIR = Path(__file__).resolve().parent.parent / "regions"
 PACKAGED_INDUSTRY_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -102,3 +103,13 @@ def load_portrait_rules(rules_dir: Path | None = None, *, packaged_dir: Path = P
     ``<rules_dir>/portrait/*.json`` (one per jurisdiction and version). A bad file stops start-up, naming it."""
     return PortraitRuleBook(load_rule_files([packaged_dir, agency_folder(rules_dir, "portrait")], PortraitRules, what=PORTRAIT_FILE,
                                             kind=PORTRAIT_KIND))
+
+
+def rule_sets_declared(industries: IndustryCatalogues, rectification: RectificationRulebook,
+                       portrait: PortraitRuleBook) -> tuple[DeclaredRules, ...]:
+    """The rule data ``GET /rules/in-force`` names (:mod:`shared.rules_endpoint`), from what start-up loaded. The
+    region tree is reference data (no jurisdiction, version or effective date) and is not among them."""
+    return (DeclaredRules("industry_catalogue", "行业分类目录", industries.in_force,
+                          provisional=lambda catalogue: bool(catalogue.ref["provisional"])),  # provisional by entry
+            DeclaredRules("rectification", "整改期限规则", rectification.rules.in_force),
+            DeclaredRules("portrait_rules", "风险画像规则", portrait.in_force))

@@ -90,7 +90,9 @@ def test_a_city_sees_a_chart_per_county_and_category_and_the_cases_by_step(conso
     cases = [{"id": "c1", "case_code": "临卫罚〔2026〕1号", "credit_code": EMPLOYER, "status": "rectifying", "deadline": (today + timedelta(days=3)).isoformat()},
              {"id": "c2", "case_code": "临卫罚〔2026〕2号", "credit_code": EMPLOYER, "status": "committed", "deadline": (today - timedelta(days=2)).isoformat()},
              {"id": "c3", "case_code": "临卫罚〔2026〕3号", "credit_code": EMPLOYER, "status": "closed", "deadline": (today - timedelta(days=30)).isoformat()}]
-    console.apis.answer("GET", "penalty", "/reviews/cases", 200, {"region_code": "141000", "total": 3, "flagged": 0, "items": cases})
+    waiting = sorted((c for c in cases if c["status"] in ("rectifying", "committed")), key=lambda c: c["deadline"])
+    console.apis.answer("GET", "penalty", "/reports/cases-by-status", 200, {  # what penalty counts and lists
+        "region_code": "141000", "counts": {"rectifying": 1, "committed": 1, "closed": 1}, "total": 3, "nearest": waiting})
     browser = console.signed_in("city", "141000")
 
     page = browser.get("/dashboard")
@@ -353,19 +355,59 @@ def test_an_upload_that_is_no_workbook_is_refused_next_to_the_file_field(console
 # --------------------------------------------------------------------------- the rule data in force
 
 
-def test_the_province_sees_the_rule_data_in_force_for_a_county_and_what_no_api_shows(console):
+def in_force(name: str, title: str, version: str, file: str | None, jurisdiction: str = "CN", provisional: bool | None = True) -> dict[str, Any]:
+    """One rule set of GET /rules/in-force as a service answers it."""
+    return {"name": name, "title": title, "missing": False, "jurisdiction": jurisdiction, "version": version, "effective_from": "2021-07-15",
+            "provisional": provisional, "source": f"{title}的来源", "file": file}
+
+
+def rules_answer(*rule_sets: dict[str, Any]) -> dict[str, Any]:
+    return {"region_code": "141029", "on": "2026-12-01", "rule_sets": list(rule_sets)}
+
+
+def test_the_province_sees_every_rule_set_in_force_for_a_county_per_service_and_a_service_down_blanks_its_rows_only(console):
     console.apis.answer("GET", "registry", "/reports/categories", 200, categories("140000", "山西省", ("141029", "乡宁县", 1, 2, 3)))
-    console.apis.answer("GET", "assessment", "/rules/report-form", 200, {"rule_set": {
-        "jurisdiction": "CN", "version": "2022.1", "effective_from": "2022-11-01", "provisional": True, "source": "国疾控综监督二函〔2022〕50号"}})
-    console.apis.answer("GET", "penalty", "/rules/no-penalty", 404, {"detail": "地区 141029 在该日没有适用的不予处罚清单", "code": "x", "errors": []})
+    console.apis.answer("GET", "assessment", "/rules/in-force", 200, rules_answer(
+        in_force("classification", "分级分类规则（附件1–3）", "2022.1", "services/assessment/rules/national-2022.json"),
+        in_force("deadlines", "评估期限", "2022.1", "services/assessment/rules/deadlines/national-2022.json", provisional=False)))
+    console.apis.answer("GET", "registry", "/rules/in-force", 200, rules_answer(
+        in_force("industry_catalogue", "行业分类目录", "2021.1", "services/registry/rules/industries-2021.json", provisional=None),
+        in_force("portrait_rules", "风险画像规则", "2021.1", "/etc/ohs/rules/portrait/141029.json", jurisdiction="141029")))
+    console.apis.answer("GET", "penalty", "/rules/in-force", 200, rules_answer(
+        in_force("no_penalty_list", "不予处罚清单（附件5）", "2021.1+2022.1", None, jurisdiction="140000"),
+        {"name": "discretion_baseline", "title": "裁量基准", "missing": True, "code": "errors.rules.none_in_force",
+         "params": {"region_code": "141029", "on": "2026-12-01"}, "reason": "2026年12月1日没有适用于行政区划 141029 的此类规则数据"}))
+    console.apis.answer("GET", "notification", "/rules/in-force", 200, rules_answer(
+        in_force("notification_templates", "通知模板", "2026.2", "services/notification/rules/national-2026.json")))
+    console.apis.down.add("sampling")
     browser = console.signed_in("province", "140000")
 
     page = browser.get("/rules", params={"on": "2026-12-01"})
 
     assert page.status_code == 200, page.text
-    assessment = page.text.split('data-service="assessment"')[1].split("</tr>")[0]
-    assert "2022.1" in assessment and "2022年11月1日" in assessment and "国疾控综监督二函〔2022〕50号" in assessment
-    assert "地区 141029 在该日没有适用的不予处罚清单" in page.text.split('data-service="penalty"')[1]
-    assert params_of(console.apis.calls_to("assessment", "/rules/report-form")[0]) == {"region_code": "141029", "on": "2026-12-01"}
-    assert "裁量基准" in page.text.split('id="rules-without-api"')[1]
+    for service in ("assessment", "registry", "sampling", "penalty", "notification"):  # each asked once, for the first listed county
+        assert [params_of(call) for call in console.apis.calls_to(service, "/rules/in-force")] == [{"region_code": "141029", "on": "2026-12-01"}]
+    table = page.text.split('id="rules-in-force"')[1].split("</table>")[0]
+    rows = {row.split('data-rule="')[1].split('"')[0]: row for row in table.split("<tr ")[1:] if 'data-rule="' in row}
+    assert list(rows) == ["classification", "deadlines", "industry_catalogue", "portrait_rules", "no_penalty_list", "discretion_baseline",
+                          "notification_templates"]  # one row per rule set, the services in the page's order
+    assert "评估服务" in rows["deadlines"] and "2022.1" in rows["deadlines"] and "2021年7月15日" in rows["deadlines"]
+    assert "<td>否</td>" in rows["deadlines"] and "<td>是</td>" in rows["classification"] and "<td>—</td>" in rows["industry_catalogue"]
+    assert "<code>services/assessment/rules/deadlines/national-2022.json</code>" in rows["deadlines"]
+    assert "<td>141029</td>" in rows["portrait_rules"] and "/etc/ohs/rules/portrait/141029.json" in rows["portrait_rules"]
+    assert "国家（CN）" in rows["notification_templates"] and "通知模板的来源" in rows["notification_templates"]
+    assert "2021.1+2022.1" in rows["no_penalty_list"] and "<td>140000</td>" in rows["no_penalty_list"]
+    assert 'data-missing="discretion_baseline"' in rows["discretion_baseline"] and "没有适用于行政区划 141029 的此类规则数据" in rows["discretion_baseline"]
+    down = table.split('<tr data-service="sampling">')[1].split("</tr>")[0]  # sampling down: its row names it, the others stand
+    assert 'data-down="sampling"' in down and "抽查服务 (sampling)" in down and "暂时无法访问" in down
+    assert 'id="rules-without-api"' not in page.text  # every kind of rule data has its API now
+
+    # a county the services refuse: their message next to the county field, 422
+    for service in ("assessment", "registry", "sampling", "penalty", "notification"):
+        console.apis.answer("GET", service, "/rules/in-force", 422, {
+            "detail": "请求内容有误", "code": "errors.region_code.not_county",
+            "errors": [{"field": "region_code", "code": "errors.region_code.not_county", "message": "应为县级行政区划代码（如 141029）"}]})
+    refused = browser.get("/rules", params={"county": "141000"})
+    assert refused.status_code == 422
+    assert '<p class="problem" data-field="county">应为县级行政区划代码（如 141029）</p>' in refused.text
     assert console.signed_in("city", "141000").get("/rules").status_code == 404
