@@ -5,6 +5,8 @@
 * system figures (``bench/system.py``): a fresh broker, a fresh PostgreSQL and the four services as
   processes — raw Kafka baseline, end-to-end reports/s, HTTP intake, latency at a fixed load, registry
   replay, peak RSS of each service.
+* console figures (``bench/console.py``): another fresh system with an archive of 10⁵ employers (2,000 quick)
+  and the console: the list and dashboard pages' p50/p95, one client and 4.
 
 Prints a table ``figure | measured | target | met`` and writes every figure with the machine (cores, RAM,
 CPU, Python, Kafka version, git commit, the date in China) to ``bench/results/<YYYY-MM-DD>.json``
@@ -15,6 +17,7 @@ each figure.
     .venv/bin/python bench/run.py --quick              # smoke run
     .venv/bin/python bench/run.py --employers 1000000   # pools of 10⁶ employers for the draws
     .venv/bin/python bench/run.py --inprocess-only     # no broker, no PostgreSQL
+    .venv/bin/python bench/run.py --console-only       # the console's pages over an archive of 10⁵ employers (bench/console.py)
 """
 
 from __future__ import annotations
@@ -151,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--inprocess-only", action="store_true", help="skip the system figures (no broker, no PostgreSQL)")
     which.add_argument("--system-only", action="store_true", help="skip the in-process figures")
+    which.add_argument("--console-only", action="store_true", help="only the console's list and dashboard pages (bench/console.py)")
+    parser.add_argument("--console-employers", type=int, default=None, help="employers in the console's archive (default 10⁵; 2,000 quick)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the results JSON (default bench/results)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the system run's temporary folder (service and broker logs)")
     args = parser.parse_args(argv)
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     figures: list[dict[str, Any]] = []
     unavailable: list[str] = []
-    if not args.system_only:
+    if not (args.system_only or args.console_only):
         print("bench: in-process figures …", flush=True)
         found = inprocess_figures(args.quick, args.employers)
         if found is None:
@@ -175,11 +180,16 @@ def main(argv: list[str] | None = None) -> int:
             figures += checked(found, "in-process")
             print(f"bench: {len(found)} in-process figures ({time.monotonic() - started:.0f} s): "
                   + "; ".join(f"{f['name']} {shown_value(f)}" for f in found), flush=True)
-    if not args.inprocess_only:
+    if not (args.inprocess_only or args.console_only):
         print("bench: system figures (a fresh broker, PostgreSQL and the four services) …", flush=True)
         import system
 
         figures += checked(system.figures(quick=args.quick, employers=args.employers, events=args.events, keep=args.keep_logs), "system")
+    if not args.inprocess_only:
+        print("bench: console figures (another fresh broker and PostgreSQL, an archive seeded through the pipeline, the console) …", flush=True)
+        import console
+
+        figures += checked(console.figures(quick=args.quick, employers=args.console_employers, keep=args.keep_logs), "console")
 
     print()
     print(table(figures))
@@ -192,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         "finished_at": datetime.now(UTC).astimezone(CHINA).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - started, 1),
         "run": {"quick": args.quick, "employers": args.employers, "events": args.events,
-                "parts": ["in-process"] * (not args.system_only) + ["system"] * (not args.inprocess_only), "unavailable": unavailable},
+                "parts": ["in-process"] * (not (args.system_only or args.console_only))
+                + ["system"] * (not (args.inprocess_only or args.console_only)) + ["console"] * (not args.inprocess_only),
+                "console_employers": args.console_employers, "unavailable": unavailable},
         "machine": info,
         "figures": figures,
     }

@@ -215,10 +215,13 @@ class Platform:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.postgres.rsplit("/", 1)[0] + f"/{name}"
 
-    def start_service(self, name: str, group_prefix: str, label: str | None = None) -> Service:
+    def start_service(self, name: str, group_prefix: str, label: str | None = None, env: dict[str, str] | None = None,
+                      database: str | None = None) -> Service:
+        """``python -m services.<name>`` on a free port and a fresh database (or ``database``, already filled); ``env``: more
+        variables (the console's service URLs)."""
         label = label or name
         port = free_port()
-        database = self.database(label)
+        database = database or self.database(label)
         data = self.root / "data" / label
         data.mkdir(parents=True, exist_ok=True)
         env = dict(
@@ -230,6 +233,7 @@ class Platform:
             OHS_AUTH_SECRET=self.secret,
             OHS_DATA_DIR=str(data),
             PYTHONUNBUFFERED="1",
+            **(env or {}),
         )
         log = self.root / f"{label}.log"
         with open(log, "wb") as out:

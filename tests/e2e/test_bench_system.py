@@ -1,5 +1,5 @@
-"""`make bench`'s system part, end to end: `bench/run.py --quick` starts its own broker, PostgreSQL and
-the four services (deploy/kafka/kafka.sh, deploy/postgres/pg.sh), measures, stops them, and writes
+"""`make bench`'s system and console parts, end to end: `bench/run.py --quick` starts its own broker, PostgreSQL and
+the services (deploy/kafka/kafka.sh, deploy/postgres/pg.sh), measures, stops them, and writes
 every system figure with a number. The figures are not asserted against their targets: that is the
 benchmark's report (docs/performance.md), not a test."""
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
+import console as console_bench
 import system
 
 sys.path.remove(str(REPO / "bench"))
@@ -35,3 +36,8 @@ def test_the_quick_bench_measures_every_system_figure(tmp_path: Path) -> None:
         assert figure["unit"]
     for name in (system.E2E, system.E2E_SHARE, system.BATCH, system.FIXED_HTTP_P99, system.ARCHIVED_P99, system.REPLAY):
         assert figures[name]["target"] is not None, name
+    # the console's pages over a seeded archive (issue 15): every figure measured, every page answered 200
+    pages = [f for f in json.loads(written.read_text(encoding="utf-8"))["figures"] if f["source"] == "console"]
+    assert [f["name"] for f in pages] == console_bench.figure_names(2_000), run.stdout
+    for figure in pages:
+        assert isinstance(figure["value"], (int, float)) and figure["value"] > 0 and "NOT 200" not in figure["notes"], figure

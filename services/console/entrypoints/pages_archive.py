@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import re
 import secrets
 import shutil
@@ -130,6 +131,34 @@ def case_summary(summary: dict[str, Any], today: date) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the archive
 
 
+class _NamesOfCounties:
+    """The counties of a city or province and their names, kept ten minutes per region (the region tree is
+    reference data): the list page does not ask the registry's per-county report on every page."""
+
+    TTL_S = 600.0
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[float, dict[str, str | None]]] = {}
+
+    def get(self, region: str) -> dict[str, str | None] | None:
+        kept = self._kept.get(region)
+        return kept[1] if kept is not None and time.monotonic() - kept[0] < self.TTL_S else None
+
+    def put(self, region: str, names: dict[str, str | None]) -> dict[str, str | None]:
+        if len(self._kept) > 1000:  # a province has some 40 cities: this never fills but by mistake
+            self._kept.clear()
+        self._kept[region] = (time.monotonic(), names)
+        return names
+
+
+def _county_names(request: Request) -> _NamesOfCounties:
+    """The app's one store of county names (made on first use)."""
+    state = request.app.state
+    if not hasattr(state, "county_names"):
+        state.county_names = _NamesOfCounties()
+    return state.county_names
+
+
 @router.get("/enterprises", response_class=HTMLResponse, summary="The archive: filters (category, industry, county, overdue) "
             "and server-side paging, 50 a page")
 async def archive(
@@ -147,11 +176,14 @@ async def archive(
     params = {"category": category, "industry": industry, "region_code": filters["county"], "overdue": "true" if overdue else None,
               "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     calls: dict[str, tuple[str, str, dict[str, Any]]] = {"archive": ("registry", "/enterprises", params)}
-    if wide:  # the counties of the city or province, for the filter and the names
+    kept = _county_names(request)
+    names = kept.get(visitor.scope)
+    if wide and names is None:  # the counties of the city or province, for the filter and the names (kept a while)
         calls["counties"] = ("registry", "/reports/categories", {"region_code": visitor.scope})
     panels = await visitor.panels(**calls)
     listed, counties = panels["archive"], panels.get("counties")
-    names = {r["region_code"]: r.get("name") for r in counties.data.get("rows", [])} if counties is not None and counties.ok else {}
+    if counties is not None and counties.ok:
+        names = kept.put(visitor.scope, {r["region_code"]: r.get("name") for r in counties.data.get("rows", [])})
     problems: dict[str, str] = {}
     status = 200
     if listed.refused is not None:  # a filter the registry refuses: its message next to the filter
@@ -161,7 +193,7 @@ async def archive(
             problems["county"] = listed.refused.detail
     elif listed.down is not None:
         status = 503
-    return render(request, "archive/enterprises.html", visitor, status, panel=listed, counties=counties, names=names, wide=wide,
+    return render(request, "archive/enterprises.html", visitor, status, panel=listed, counties=counties, names=names or {}, wide=wide,
                   filters=filters, problems=problems, page=page, size=PAGE_SIZE, categories=CATEGORIES)
 
 
