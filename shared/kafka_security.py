@@ -9,7 +9,7 @@ else (deploy/kafka/cluster.sh is the reference) Kafka authenticates with SASL/SC
 ACLs, nothing allowed that no ACL allows:
 
 * principals: ``User:admin`` (super user: creates topics, manages ACLs) and one per service,
-  ``User:ohs-<service>`` (``ohs-assessment``, ``ohs-registry``, ``ohs-sampling``, ``ohs-penalty``, ``ohs-notification``).
+  ``User:ohs-<service>`` (``ohs-assessment``, ``ohs-registry``, ``ohs-sampling``, ``ohs-penalty``, ``ohs-notification``, ``ohs-console``).
 * a service may WRITE (and DESCRIBE) the topics it produces — ``producers`` of each
   :data:`shared.topics.TOPICS` entry — and READ (and DESCRIBE) those it consumes — the
   ``consumer.subscribe(topics.X, …)`` calls in ``services/<service>/bootstrap.py``, read with
