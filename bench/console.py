@@ -546,11 +546,11 @@ def figures(quick: bool = False, employers: int | None = None, keep: bool = Fals
                 platform.start_service(name, prefix, database=direct["databases"][name])
             platform.wait_healthy(platform.services.values())
             idle = wait_idle(list(platform.services.values()), budget=sizes.seed_budget / 3)
-            say(f"console: the services idle {idle:.0f} s after answering /healthz (start-up sweeps over the archive)")
+            say(f"console: the services idle {idle:.0f} s after answering /readyz (start-up sweeps over the archive)")
             seeded = {"archived": archived(platform.services["registry"].url, province_token)["totals"]["total"]}
             how = (f"seeded in process in {direct['seconds']:.0f} s (assessment's and the registry's own subscriptions on their databases: "
                    f"classified and archived; no penalty screening, rectification items or portraits), the processes then started on those "
-                   f"databases (idle {idle:.0f} s after /healthz)")
+                   f"databases (idle {idle:.0f} s after /readyz)")
         report = archived(platform.services["registry"].url, province_token)
         rows = {row["region_code"]: row for row in report["rows"]}
         mix = report["totals"]["counts"]

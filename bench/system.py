@@ -16,7 +16,7 @@ prefix and auth secret), measures, and stops everything — on failure and Ctrl-
    ``recorded_at`` of each submission against its scheduled send time);
 5. peak RSS (VmHWM) of each service after all that load;
 6. replay: the four services stop; a fresh registry (new database, new consumer group prefix) rebuilds
-   from everything its consumer groups read; events/s from the moment it answers /healthz until its
+   from everything its consumer groups read; events/s from the moment it answers /readyz until its
    committed offsets reach the end offsets taken at its start.
 
 Each figure: ``{"name", "value", "unit", "target", "higher_is_better", "met", "notes"}``.
@@ -153,7 +153,7 @@ class Service:
         import httpx
 
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+            return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -787,7 +787,7 @@ def figures(quick: bool = False, employers: int = 100_000, events: int | None = 
         found[REPLAY] = figure(REPLAY, round(rate) if rate else None, "events/s", REPLAY_TARGET, notes=(
             f"{result['total']} events ({', '.join(f'{t} {k}' for t, k in sorted(result['per_topic'].items()) if k)}) for a fresh registry "
             f"(new database, new consumer groups), the other services stopped; {result['before']} already done when it answered "
-            f"/healthz {result['startup']:.1f} s after launch; {result['processed'] - result['before']} more in {result['seconds']:.1f} s "
+            f"/readyz {result['startup']:.1f} s after launch; {result['processed'] - result['before']} more in {result['seconds']:.1f} s "
             f"({result['processed'] / result['overall']:,.0f} events/s counting start-up); its peak RSS {result['rss'] or 0:.0f} MB"
             + ("" if result["processed"] >= result["total"] else
                f"; BUDGET OF {sizes.replay_budget:.0f} s RAN OUT at {result['processed']}/{result['total']}")))

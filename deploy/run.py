@@ -2,7 +2,7 @@
 
 Starts the Kafka broker (deploy/kafka/kafka.sh, unless KAFKA_BOOTSTRAP_SERVERS names another
 cluster), creates the topics, starts the five services with SQLite files under .run/data,
-waits until each answers /healthz, prints their URLs, and stops everything, broker included,
+waits until each answers /readyz, prints their URLs, and stops everything, broker included,
 on Ctrl-C. A service (or the broker) that dies is started again. Logs go to
 .run/logs/<service>.log; data survives restarts.
 
@@ -59,7 +59,7 @@ def say(message: str) -> None:
 
 def healthy(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
             return response.status == 200
     except OSError:
         return False
@@ -206,6 +206,7 @@ def main() -> int:
         return 1
     seed_tokens(secret)
     env = dict(os.environ, OHS_DATA_DIR=str(RUN / "data"), PYTHONUNBUFFERED="1", OHS_AUTH_SECRET=secret)
+    env.setdefault("OHS_LOG_FORMAT", "text")  # .run/logs are read by a person; a deployment keeps JSON lines (the default)
     for name, port in SERVICES.items():  # where the console finds the other services (a second system runs at an offset)
         env[f"OHS_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
     accounts = seed_accounts(env)

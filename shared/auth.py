@@ -221,7 +221,13 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
     try:
         principal = verify_token(secret, credentials.credentials)
     except InvalidToken as error:
-        raise Refusal(401, error.code, headers=challenge) from error
+        previous = getattr(request.app.state.runtime.settings, "auth_secret_previous", "")
+        if error.code != "errors.auth.token_signature" or not previous or auth_secret_problem(previous):
+            raise Refusal(401, error.code, headers=challenge) from error
+        try:  # during a rotation: a token signed with the previous secret, still accepted until it expires
+            principal = verify_token(previous, credentials.credentials)
+        except InvalidToken as again:
+            raise Refusal(401, again.code, headers=challenge) from again
     revocations = getattr(request.app.state.runtime, "revocations", None)
     if revocations is not None and revocations.refuses(principal.subject, principal.issued_at):
         raise Refusal(401, "errors.auth.token_revoked", headers=challenge)

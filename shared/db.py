@@ -73,6 +73,9 @@ class OutboxMessage(SQLModel, table=True):
     # set aside: the broker refused the row for good (e.g. too large); the relay goes on with the rest
     failed_at: datetime | None = Field(default=None)
     error: str | None = Field(default=None, max_length=2000)
+    # Kafka headers to publish with the row beside its content type: the W3C trace context (traceparent,
+    # tracestate) of the unit of work that wrote it, as a JSON object (shared.tracing); None without a trace
+    headers: str | None = Field(default=None)
 
 
 def make_engine(url: str) -> Engine:
@@ -223,18 +226,19 @@ def mark_processed(session: Session, event_id: str, topic: str, consumer: str = 
     }
 
 
-def enqueue(session: Session, event_: Envelope) -> None:
-    """Add an event to the outbox inside the caller's transaction."""
-    enqueue_payload(session, event_id=str(event_.event_id), topic=event_.topic, key=event_.partition_key, payload=event_.model_dump_json())
+def enqueue(session: Session, event_: Envelope, headers: str | None = None) -> None:
+    """Add an event to the outbox inside the caller's transaction (``headers``: see ``OutboxMessage.headers``)."""
+    enqueue_payload(session, event_id=str(event_.event_id), topic=event_.topic, key=event_.partition_key, payload=event_.model_dump_json(),
+                    headers=headers)
 
 
-def enqueue_payload(session: Session, *, event_id: str, topic: str, key: str, payload: str) -> None:
+def enqueue_payload(session: Session, *, event_id: str, topic: str, key: str, payload: str, headers: str | None = None) -> None:
     """Add a message that is not an :class:`Event` (e.g. a CloudEvent for an external system) to the
     outbox inside the caller's transaction (written at the commit, in order). ``event_id`` is the outbox
     row's unique id."""
     session.info.setdefault(_OUTBOX_ROWS, []).append({
         "event_id": event_id, "topic": topic, "key": key, "payload": payload, "created_at": utc_now(),
-        "published_at": None, "failed_at": None, "error": None,
+        "published_at": None, "failed_at": None, "error": None, "headers": headers,
     })
 
 

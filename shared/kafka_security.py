@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared import architecture
-from shared.topics import ACCESS_REVOKED, TOPICS, dead_letter_topic
+from shared.topics import ACCESS_REVOKED, DEAD_LETTER_ACTIONS, TOPICS, dead_letter_topic
 
 if TYPE_CHECKING:
     from faststream.security import BaseSecurity
@@ -109,6 +109,8 @@ def service_grants(service: str, group_prefix: str = "ohs", root: Path = archite
         grants |= {Grant(who, "TOPIC", dead_letter_topic(topic), "LITERAL", op) for op in ("WRITE", "DESCRIBE")}
     # every service reads the revocations whole, without a group (shared/revocations.py)
     grants |= {Grant(who, "TOPIC", ACCESS_REVOKED, "LITERAL", op) for op in ("READ", "DESCRIBE")}
+    # … and the operators' dead-letter marks, to count the dead letters nobody has handled (shared/lag.py)
+    grants |= {Grant(who, "TOPIC", DEAD_LETTER_ACTIONS, "LITERAL", op) for op in ("READ", "DESCRIBE")}
     # its own group <prefix>.<service>, and the extra groups <prefix>.<service>.<suffix> (not <prefix>.<service>x…)
     group = f"{group_prefix}.{service}"
     grants |= {Grant(who, "GROUP", group, "LITERAL", op) for op in ("READ", "DESCRIBE")}

@@ -30,6 +30,7 @@ import hashlib
 import inspect
 import logging
 import re
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -38,6 +39,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -46,6 +49,8 @@ from sqlalchemy import Connection, Engine, text, update
 from sqlmodel import Session
 
 from shared.contracts import Event, utc_now
+from shared.logs import handled
+from shared.tracing import consumer_span, outbox_headers, record_trace_headers
 from shared.db import OutboxMessage, advisory_key, count_pending_outbox, count_set_aside_outbox, database_answers, oldest_pending_outbox, pending_outbox
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
@@ -192,13 +197,14 @@ class OutboxRelay:
         finally:
             connection.close()
 
-    async def _publish_batch(self, batch: list[tuple[int, str, str, str]]) -> tuple[int, Exception | None]:
+    async def _publish_batch(self, batch: list[tuple[int, str, str, str, str | None]]) -> tuple[int, Exception | None]:
         sent: list[tuple[int, str, Any]] = []
         failure: Exception | None = None
-        for row_id, topic, key, payload in batch:
-            try:
+        for row_id, topic, key, payload, stored_headers in batch:
+            try:  # the row's trace context (traceparent, tracestate) goes with it: shared.tracing
                 pending = await self._broker.publish(
-                    payload.encode(), topic=topic, key=key.encode(), headers={"content-type": content_type(topic)}, no_confirm=True
+                    payload.encode(), topic=topic, key=key.encode(), headers={"content-type": content_type(topic), **outbox_headers(stored_headers)},
+                    no_confirm=True,
                 )
             except REFUSED_FOR_GOOD as error:
                 await self._refused(row_id, topic, error)
@@ -221,6 +227,9 @@ class OutboxRelay:
             acknowledged.append(row_id)
             self._metrics.events_published.labels(topic=topic).inc()
         if acknowledged:
+            payloads = {row[0]: row for row in batch}
+            for row_id in acknowledged:
+                self._metrics.domain.published(payloads[row_id][1], payloads[row_id][3])
             await asyncio.to_thread(self._mark_published, acknowledged)
         return len(acknowledged), failure
 
@@ -229,9 +238,9 @@ class OutboxRelay:
         self._metrics.outbox_set_aside_total.labels(topic=topic).inc()
         log.error("outbox row %s for %s set aside: the broker refused it for good: %r", row_id, topic, error)
 
-    def _pending(self) -> list[tuple[int, str, str, str]]:
+    def _pending(self) -> list[tuple[int, str, str, str, str | None]]:
         with Session(self._engine) as session:
-            return [(m.id, m.topic, m.key, m.payload) for m in pending_outbox(session)]  # type: ignore[misc]
+            return [(m.id, m.topic, m.key, m.payload, m.headers) for m in pending_outbox(session)]  # type: ignore[misc]
 
     def _mark_published(self, row_ids: list[int]) -> None:
         with Session(self._engine) as session:
@@ -364,13 +373,13 @@ class ReliableConsumer:
         for outcome, count in outcomes.items():
             self._metrics.events_consumed.labels(topic=subscription.topic, group=group, outcome=outcome).inc(count)
         self._metrics.consume_seconds.labels(topic=subscription.topic, group=group).observe(loop.time() - started)
-        self._record_lag(records, msg, group)
         if outcomes["processed"]:
             try:
                 await self._relay.flush()
             except Exception:  # noqa: BLE001 - the periodic relay will publish it
                 log.exception("publishing after %s failed; the outbox relay will retry", subscription.topic)
         await msg.ack()
+        self._observe_delay(records, group)
 
     async def _process_batch(self, subscription: Subscription, records: Sequence[Any]) -> Counter[str]:
         outcomes: Counter[str] = Counter()
@@ -385,7 +394,7 @@ class ReliableConsumer:
                 outcomes["dead_lettered"] += 1
         if len(parsed) > 1:
             try:
-                applied, duplicates = await self._apply_batch_when_the_database_answers(subscription, [event for _, event in parsed])
+                applied, duplicates = await self._apply_batch_when_the_database_answers(subscription, parsed)
                 outcomes["processed"] += applied
                 outcomes["duplicate"] += duplicates
                 return outcomes
@@ -395,31 +404,52 @@ class ReliableConsumer:
             outcomes[await self._process_one(subscription, record, event)] += 1
         return outcomes
 
-    async def _apply_batch_when_the_database_answers(self, subscription: Subscription, events: list[Event]) -> tuple[int, int]:
+    async def _apply_batch_when_the_database_answers(self, subscription: Subscription, parsed: list[tuple[Any, Event]]) -> tuple[int, int]:
+        records, events = [record for record, _ in parsed], [event for _, event in parsed]
         while True:
             try:
-                return await asyncio.to_thread(self._apply_batch, subscription, events)
+                return await asyncio.to_thread(self._apply_batch, subscription, events, records)
             except Exception as error:  # noqa: BLE001 - the database's fault (wait) or an event's (one by one)
                 if not await self._waited_for_the_database(subscription):
                     raise BatchFailed() from error
 
-    def _apply_batch(self, subscription: Subscription, events: list[Event]) -> tuple[int, int]:
-        """Apply the batch in one unit of work: one inbox query, the handler for each new event, one commit."""
-        with self.make_uow() as uow:
-            seen = uow.seen_many([str(event.event_id) for event in events], subscription.inbox)
-            if subscription.prepare is not None:
-                subscription.prepare(uow, [event for event in events if str(event.event_id) not in seen])
-            applied = 0
-            for event in events:
-                event_id = str(event.event_id)
-                if event_id in seen:  # applied before, or earlier in this batch (delivered twice)
-                    continue
-                subscription.handler(uow, event)
-                uow.mark_seen(event_id, subscription.topic, subscription.inbox)
-                seen.add(event_id)
-                applied += 1
-            uow.commit()
-            return applied, len(events) - applied
+    def _apply_batch(self, subscription: Subscription, events: list[Event], records: Sequence[Any] | None = None) -> tuple[int, int]:
+        """Apply the batch in one unit of work: one inbox query, the handler for each new event, one commit.
+
+        Each event is handled in a CONSUMER span, child of the context its record carries (``records``, in
+        the events' order), so what the handler publishes continues the producer's trace; after the commit
+        each gets its log line (``shared.logs.handled``) and its span ends."""
+        topic, group = subscription.topic, subscription.group_id
+        spans: list[tuple[Any, Any, Event, str]] = []  # (span, record, event, outcome)
+        try:
+            with self.make_uow() as uow:
+                seen = uow.seen_many([str(event.event_id) for event in events], subscription.inbox)
+                if subscription.prepare is not None:
+                    subscription.prepare(uow, [event for event in events if str(event.event_id) not in seen])
+                applied = 0
+                for index, event in enumerate(events):
+                    event_id = str(event.event_id)
+                    record = records[index] if records is not None else None
+                    span = consumer_span(record, topic=topic, group=group, event_id=event_id, event_type=type(event).__name__)
+                    if event_id in seen:  # applied before, or earlier in this batch (delivered twice)
+                        spans.append((span, record, event, "duplicate"))
+                        continue
+                    spans.append((span, record, event, "processed"))
+                    with trace.use_span(span):
+                        subscription.handler(uow, event)
+                    uow.mark_seen(event_id, subscription.topic, subscription.inbox)
+                    seen.add(event_id)
+                    applied += 1
+                uow.commit()
+        except BaseException:
+            for span, *_ in spans:  # its events are applied again, one by one, each in a span of its own
+                span.set_status(StatusCode.ERROR, "the batch's transaction failed")
+                span.end()
+            raise
+        for span, record, event, outcome in spans:
+            with trace.use_span(span, end_on_exit=True):
+                handled(record, topic=topic, group=group, outcome=outcome, event_id=str(event.event_id), event_type=type(event).__name__)
+        return applied, len(events) - applied
 
     async def _process_one(self, subscription: Subscription, record: Any, event: Event) -> str:
         topic, group = subscription.topic, subscription.group_id
@@ -427,14 +457,14 @@ class ReliableConsumer:
         attempt = 1
         while True:
             try:
-                applied = await asyncio.to_thread(self._apply, topic, event, subscription.handler, subscription.inbox)
+                applied = await asyncio.to_thread(self._apply, topic, event, subscription.handler, subscription.inbox, record)
                 return "processed" if applied else "duplicate"
             except Exception as error:  # noqa: BLE001 - every failure is retried, then dead-lettered
                 if await self._waited_for_the_database(subscription):
                     continue  # the database was away: not this event's attempt
                 if attempt == attempts:
                     reason = f"handler failed {attempts} times; last error: {error!r}\n{traceback.format_exc(limit=5)}"
-                    await self._dead_letter(record, record.value or b"", DeadLetter(topic, reason, type(error).__name__, attempt), group)
+                    await self._dead_letter(record, record.value or b"", DeadLetter(topic, reason, type(error).__name__, attempt), group, event)
                     return "dead_lettered"
                 self._metrics.events_consumed.labels(topic=topic, group=group, outcome="retried").inc()
                 log.warning("%s event %s failed (attempt %d/%d): %r", topic, event.event_id, attempt, attempts, error)
@@ -454,16 +484,23 @@ class ReliableConsumer:
         log.warning("%s: the database answers again; consumption resumes", subscription.group_id)
         return True
 
-    def _apply(self, topic: str, event: Event, handler: EventHandler, inbox: str = "") -> bool:
-        with self.make_uow() as uow:
-            if uow.seen(str(event.event_id), inbox):
-                return False
-            handler(uow, event)
-            uow.mark_seen(str(event.event_id), topic, inbox)
-            uow.commit()
-            return True
+    def _apply(self, topic: str, event: Event, handler: EventHandler, inbox: str = "", record: Any = None) -> bool:
+        """Apply one event in a unit of work of its own, in a CONSUMER span continuing the record's trace."""
+        group, event_id, event_type = self.group_id(inbox or None), str(event.event_id), type(event).__name__
+        span = consumer_span(record, topic=topic, group=group, event_id=event_id, event_type=event_type)
+        with trace.use_span(span, end_on_exit=True):  # a failure is recorded on the span (and retried)
+            with self.make_uow() as uow:
+                if uow.seen(event_id, inbox):
+                    outcome = "duplicate"
+                else:
+                    handler(uow, event)
+                    uow.mark_seen(event_id, topic, inbox)
+                    uow.commit()
+                    outcome = "processed"
+            handled(record, topic=topic, group=group, outcome=outcome, event_id=event_id, event_type=event_type)
+            return outcome == "processed"
 
-    async def _dead_letter(self, record: Any, body: bytes, letter: DeadLetter, group_id: str | None = None) -> None:
+    async def _dead_letter(self, record: Any, body: bytes, letter: DeadLetter, group_id: str | None = None, event: Event | None = None) -> None:
         """Publish the record to ``<topic>.dlq`` with the reason, then (the caller) acknowledge it.
 
         A dead letter always fits the broker: a body over ``dlq_max_body_bytes`` (or a key over
@@ -481,6 +518,7 @@ class ReliableConsumer:
             f"{DLQ_HEADER_PREFIX}error-type": letter.error_type[:200],
             f"{DLQ_HEADER_PREFIX}reason": letter.reason[:4000],
             f"{DLQ_HEADER_PREFIX}failed-at": utc_now().isoformat(),
+            **record_trace_headers(getattr(raw, "headers", None)),  # the dead letter stays in the record's trace
         }
         key = getattr(raw, "key", None)
         if isinstance(key, bytes) and len(key) > DLQ_MAX_KEY_BYTES:
@@ -508,24 +546,21 @@ class ReliableConsumer:
             delay *= 2
         self._metrics.dead_lettered.labels(topic=letter.topic, group=headers[f"{DLQ_HEADER_PREFIX}consumer-group"]).inc()
         log.error("dead-lettered a message from %s: %s", letter.topic, letter.reason.splitlines()[0])
+        group = headers[f"{DLQ_HEADER_PREFIX}consumer-group"]
+        event_id, event_type = (str(event.event_id), type(event).__name__) if event is not None else (None, None)
+        span = consumer_span(record, topic=letter.topic, group=group, event_id=event_id, event_type=event_type)
+        span.set_status(StatusCode.ERROR, f"dead-lettered: {letter.error_type}")
+        with trace.use_span(span, end_on_exit=True):
+            handled(record, topic=letter.topic, group=group, outcome="dead_lettered", event_id=event_id, event_type=event_type)
 
-    def _record_lag(self, records: Sequence[Any], msg: Any, group: str) -> None:
-        consumer = getattr(msg, "consumer", None)
-        highwater = getattr(consumer, "highwater", None)
-        if highwater is None:
-            return
-        last: dict[tuple[str, int], int] = {}
+    def _observe_delay(self, records: Sequence[Any], group: str) -> None:
+        """Each record's delay, from its broker timestamp (ms) to now, once its batch is committed."""
+        now_ms = time.time() * 1000
+        histogram = self._metrics.event_delay
         for record in records:
-            last[(record.topic, record.partition)] = record.offset
-        try:
-            from aiokafka import TopicPartition
-
-            for (topic, partition), offset in last.items():
-                end = highwater(TopicPartition(topic, partition))
-                if end is not None:
-                    self._metrics.consumer_lag.labels(topic=topic, group=group, partition=str(partition)).set(max(end - offset - 1, 0))
-        except Exception:  # noqa: BLE001 - lag is best effort
-            return
+            stamp = getattr(record, "timestamp", None)
+            if isinstance(stamp, int) and stamp > 0:
+                histogram.labels(topic=record.topic, group=group).observe(max(now_ms - stamp, 0.0) / 1000)
 
 
 def _describe_validation(error: Exception) -> str:

@@ -71,3 +71,14 @@ def outbox_set_aside_downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("error")
         batch.drop_column("failed_at")
+
+
+def outbox_headers_upgrade() -> None:
+    """An outbox row carries the Kafka headers to publish with it: the W3C trace context of the unit of
+    work that wrote it (a JSON object; shared.tracing). Rows written before have none."""
+    op.add_column("outbox", sa.Column("headers", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+
+
+def outbox_headers_downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("headers")

@@ -51,7 +51,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1, validation_alias="OHS_MAX_BODY_BYTES")
     consumer_group_prefix: str = Field(default="ohs", validation_alias="OHS_CONSUMER_GROUP_PREFIX")
     # Signs and verifies bearer tokens; the same secret for every service of a province.
-    auth_secret: str = Field(default="", validation_alias="OHS_AUTH_SECRET")
+    auth_secret: str = Field(default="", validation_alias="OHS_AUTH_SECRET", repr=False)
+    # Rotating the secret (docs/operations.md): the previous one, still accepted for verifying (never for signing)
+    # until every token signed with it has expired; then unset.
+    auth_secret_previous: str = Field(default="", validation_alias="OHS_AUTH_SECRET_PREVIOUS", repr=False)
     # Reminders (registry): a re-assessment due within this many days is "due soon".
     reminder_within_days: int = Field(default=90, ge=0, validation_alias="OHS_REMINDER_WITHIN_DAYS")
     # Attachments of rectification submissions (registry): stored on the local disk under
@@ -85,6 +88,16 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60, validation_alias="OHS_LOCKOUT_MINUTES")
     # Cookies marked Secure (served over HTTPS only): on behind the agency's TLS proxy, off for `make run` on http://127.0.0.1.
     secure_cookies: bool = Field(default=False, validation_alias="OHS_SECURE_COOKIES")
+
+    # Operations (docs/operations.md): consumer lag and dead letters are measured from the broker this often;
+    # logs are JSON lines (one object per line, for a collector) unless "text" (make run); traces are exported
+    # over OTLP/HTTP to this endpoint (e.g. http://collector:4318) when set, nowhere by default.
+    lag_interval_s: float = Field(default=15.0, gt=0, le=3600, validation_alias="OHS_LAG_INTERVAL_S")
+    log_format: Literal["json", "text"] = Field(default="json", validation_alias="OHS_LOG_FORMAT")
+    otlp_endpoint: str | None = Field(default=None, max_length=500, validation_alias="OHS_OTLP_ENDPOINT")
+    # What is running, for ohs_build_info: set by the image build (deploy/); "dev" and the checkout's commit otherwise.
+    build_version: str = Field(default="0.1.0", max_length=64, validation_alias="OHS_BUILD_VERSION")
+    build_commit: str | None = Field(default=None, max_length=64, validation_alias="OHS_BUILD_COMMIT")
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or an SQLite file of this service's own under the data folder."""

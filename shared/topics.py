@@ -44,6 +44,9 @@ SCREENED = "ohs.penalty.screened"
 RECTIFICATION_PROGRESSED = "ohs.registry.rectification-progressed"
 PORTRAIT_CHANGED = "ohs.registry.portrait-changed"
 ACCESS_REVOKED = "ohs.console.access-revoked"  # tokens of a subject refused from an instant (shared.revocations)
+# what operators did with each dead letter (replayed, discarded), written by `ohs ops dlq`; compacted, key
+# "<dlq topic>:<partition>:<offset>"; no dead-letter topic of its own (shared/dead_letters.py)
+DEAD_LETTER_ACTIONS = "ohs.ops.dead-letter-actions"
 CREDIT_EVENTS = "ohs.credit.events"  # for external credit-regulation systems: CloudEvents 1.0, not an Event
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 
@@ -91,4 +94,5 @@ def all_topic_specs() -> dict[str, int]:
     for topic in TOPICS:
         specs[topic.name] = topic.partitions
         specs[topic.dlq] = topic.partitions
+    specs[DEAD_LETTER_ACTIONS] = 1
     return specs

@@ -9,7 +9,8 @@ unit of work owns:
   applied again (at-least-once delivery made idempotent);
 * the **outbox** (``publish``): events are written in the same transaction as the change that
   produced them, and published after the commit by the outbox relay, which ``commit`` wakes
-  without waiting for it (a request never waits on the broker).
+  without waiting for it (a request never waits on the broker). Each row keeps the current W3C
+  trace context, published with it as Kafka headers (``shared.tracing``).
 
 Each service subclasses :class:`SqlUnitOfWork` with its repositories; its handler tests use a
 ``FakeUnitOfWork`` with in-memory repositories (``tests/unit/<service>/fakes.py``).
@@ -27,6 +28,7 @@ from sqlmodel import Session
 
 from shared.contracts import Envelope
 from shared.db import already_processed, enqueue, enqueue_payload, mark_processed, processed_among
+from shared.tracing import current_headers_json
 
 T = TypeVar("T")
 U = TypeVar("U", bound="AbstractUnitOfWork")
@@ -114,11 +116,12 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         mark_processed(self.session, event_id, topic, consumer)
 
     def publish(self, event: Envelope) -> None:
-        enqueue(self.session, event)
+        # the current trace context (the HTTP request's, or the consumed event's) travels with the row
+        enqueue(self.session, event, headers=current_headers_json())
         self._published = True
 
     def publish_payload(self, *, event_id: str, topic: str, key: str, payload: str) -> None:
-        enqueue_payload(self.session, event_id=event_id, topic=topic, key=key, payload=payload)
+        enqueue_payload(self.session, event_id=event_id, topic=topic, key=key, payload=payload, headers=current_headers_json())
         self._published = True
 
 

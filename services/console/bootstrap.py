@@ -95,7 +95,7 @@ def _install_pages_for_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
-        if request.url.path in ("/healthz", "/metrics"):
+        if request.url.path in ("/healthz", "/readyz", "/metrics"):
             return Response(status_code=error.status_code)
         if isinstance(error, Refusal):
             detail = error.body()["detail"]

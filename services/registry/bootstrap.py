@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import FastAPI
+from prometheus_client import Gauge
 
 from services.registry.adapters.attachments import store_from_url
 from services.registry.adapters.rules import load_industry_catalogues, load_region_tree
@@ -26,6 +27,7 @@ from services.registry.entrypoints.reports import router as reports_router
 from services.registry.entrypoints.transfers import router as transfers_router
 from services.registry.service_layer import credit_feed, exemptions, handlers, overrides, rectification, reminders
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry import views
 from shared import topics
 from shared.contracts import AssessmentClassified, ClassificationChanged, ExemptionChanged, OrgDisqualified, PenaltyDecided
 from shared.contracts import ScreeningRecorded
@@ -36,6 +38,7 @@ from shared.settings import Settings, settings_for
 
 SWEEP_INTERVAL_S = 3600.0  # the 免检 sweep: at start-up, then hourly (ohs registry sweep exemptions for cron)
 REMINDER_INTERVAL_S = 3600.0  # the daily reminder sweep, checked hourly: a new China day is caught within the hour
+FIGURES_INTERVAL_S = 60.0  # the operators' gauges of 免检 in force and reminders due
 RECTIFICATION_INTERVAL_S = 3600.0  # the rectification deadlines (reminded, overdue), checked hourly like the reminders
 
 
@@ -89,6 +92,18 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
         await runtime.uow.run(lambda uow: rectification.run_sweep(uow, china_today(), rectification_rules))
 
     runtime.jobs.append(PeriodicJob("rectification-sweep", RECTIFICATION_INTERVAL_S, sweep_rectifications))
+
+    # the operators' gauges (docs/operations.md "Metrics"): 免检 in force and reminders due, counted every minute
+    exemptions_in_force = Gauge("ohs_exemptions_in_force", "Employers whose 免检 is in force.", registry=runtime.metrics.registry)
+    reminders_due = Gauge("ohs_reminders_due", "Re-assessment reminders due today, by kind.", ["kind"], registry=runtime.metrics.registry)
+
+    async def count_figures() -> None:
+        figures = await runtime.uow.run(lambda uow: views.operations_figures(uow.session, china_today(), settings.reminder_within_days))
+        exemptions_in_force.set(figures["exemptions_in_force"])
+        for kind, count in figures["reminders_due"].items():
+            reminders_due.labels(kind=kind).set(count)
+
+    runtime.jobs.append(PeriodicJob("figures", FIGURES_INTERVAL_S, count_figures))
     app = create_app(
         runtime,
         title="Registry 分类监督执法档案",

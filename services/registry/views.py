@@ -778,3 +778,13 @@ def portrait_versions(session: Session, credit_code: str) -> dict[str, Any] | No
         "current": record.version,
         "items": [_portrait_version_view(v) for v in reversed(repository.versions(credit_code))],
     }
+
+
+# --------------------------------------------------------------------------- operations figures (GET /metrics)
+
+
+def operations_figures(session: Session, today: date, within_days: int) -> dict[str, Any]:
+    """What the operators' gauges show for the whole database: 免检 in force, and the re-assessment reminders due
+    today by kind (the counts the reminder sweep and GET /reminders use)."""
+    in_force = session.exec(select(func.count()).select_from(ExemptionRecord).where(ExemptionRecord.status == IN_FORCE)).one()
+    return {"exemptions_in_force": int(in_force), "reminders_due": EnterpriseRepository(session).reminder_counts(today, within_days, None)}

@@ -236,8 +236,8 @@ async def test_the_registry_runs_as_its_principal(secured: Cluster, tmp_path: Pa
                             **secured.security("ohs-registry"))
     code = new_credit_code()
     async with serving(registry_app(settings)) as client:
-        health = (await client.get("/healthz")).json()
-        assert health["kafka"] == "ok", health
+        health = (await client.get("/readyz")).json()
+        assert health["checks"]["kafka"] == "ok", health
         await publish(secured, "ohs-assessment", topics.ASSESSMENTS_CLASSIFIED, classified(code))
 
         async def archived() -> bool:

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from shared.tracing import current_headers
+
 SERVICE_NAMES = ("assessment", "registry", "sampling", "penalty", "notification")
 SERVICE_TITLES = {"assessment": "评估服务 (assessment)", "registry": "档案服务 (registry)", "sampling": "抽查服务 (sampling)",
                   "penalty": "执法服务 (penalty)", "notification": "通知服务 (notification)"}
@@ -68,6 +70,7 @@ class ServiceApis:
     async def call(self, service: str, method: str, path: str, *, token: str | None, params: dict[str, Any] | None = None,
                    json: Any = None, files: Any = None, data: Any = None) -> ApiAnswer:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers |= current_headers()  # the page's trace goes on into the service it calls (W3C traceparent)
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
             response = await self._client.request(method, self.urls[service] + path, params=clean, json=json, files=files,

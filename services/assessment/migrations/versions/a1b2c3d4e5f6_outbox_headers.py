@@ -1,0 +1,26 @@
+"""outbox headers
+
+Revision ID: a1b2c3d4e5f6
+Revises: e6f7a8b9c0d1
+Create Date: 2026-12-06 22:00:00.000000
+
+"""
+from typing import Sequence, Union
+
+from shared.migration_ops import outbox_headers_downgrade, outbox_headers_upgrade
+
+
+# revision identifiers, used by Alembic.
+revision: str = 'a1b2c3d4e5f6'
+down_revision: Union[str, Sequence[str], None] = 'e6f7a8b9c0d1'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Outbox rows carry the trace context to publish with them: see shared/migration_ops.py."""
+    outbox_headers_upgrade()
+
+
+def downgrade() -> None:
+    outbox_headers_downgrade()

@@ -1,0 +1,26 @@
+"""outbox headers
+
+Revision ID: d4e5f6a7b8c9
+Revises: c3d4e5f60713
+Create Date: 2026-12-06 22:00:00.000000
+
+"""
+from typing import Sequence, Union
+
+from shared.migration_ops import outbox_headers_downgrade, outbox_headers_upgrade
+
+
+# revision identifiers, used by Alembic.
+revision: str = 'd4e5f6a7b8c9'
+down_revision: Union[str, Sequence[str], None] = 'c3d4e5f60713'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Outbox rows carry the trace context to publish with them: see shared/migration_ops.py."""
+    outbox_headers_upgrade()
+
+
+def downgrade() -> None:
+    outbox_headers_downgrade()
