@@ -8,6 +8,7 @@
     ohs penalty sweep                          the escalation sweep (for cron)
     ohs notification check|deliver|send-test   channels and templates, one delivery run, a test e-mail
     ohs console create-account|disable       console accounts (the first administrator)
+    ohs ops status|dlq|rebuild|rules|outbox    operations: lag, dead letters, rebuilds, rule data in force, the outbox
 
 Each group is its service's ``entrypoints/cli.py``; ``ohs <group> --help`` says the rest.
 
@@ -34,6 +35,7 @@ from services.registry.entrypoints.cli import app as registry_app
 from services.sampling.entrypoints.cli import app as sampling_app
 from shared import i18n
 from shared.i18n import cli_text as _
+from shared.ops_cli import app as ops_app
 
 
 def speak_typer_words(locale: str | None = None) -> None:
@@ -89,6 +91,7 @@ app.add_typer(sampling_app, name="sampling")
 app.add_typer(penalty_app, name="penalty")
 app.add_typer(notification_app, name="notification")
 app.add_typer(console_app, name="console")
+app.add_typer(ops_app, name="ops")
 
 if __name__ == "__main__":
     app()

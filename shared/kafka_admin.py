@@ -19,12 +19,16 @@ from typing import TYPE_CHECKING, Any
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError, SaslAuthenticationFailedError
 
-from shared.topics import all_topic_specs
+from shared.topics import DEAD_LETTER_ACTIONS, all_topic_specs
 
 if TYPE_CHECKING:
     from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# topic-level configs beyond the defaults: the operators' dead-letter marks keep the last record per key
+# (shared/dead_letters.py), so the topic is compacted, not deleted by retention
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {DEAD_LETTER_ACTIONS: {"cleanup.policy": "compact"}}
 
 
 def client_options(settings: Settings | None) -> dict[str, Any]:
@@ -79,7 +83,8 @@ def ensure_topics(bootstrap_servers: str | None = None, timeout_s: float = 60.0,
         if wanted:
             configs = {"min.insync.replicas": str(min_isr)} if min_isr > 1 else {}
             admin.create_topics(
-                {name: {"num_partitions": parts, "replication_factor": replicas, **({"configs": configs} if configs else {})}
+                {name: {"num_partitions": parts, "replication_factor": replicas,
+                        **({"configs": {**configs, **TOPIC_CONFIGS.get(name, {})}} if configs or name in TOPIC_CONFIGS else {})}
                  for name, parts in wanted.items()},
                 wait_for_metadata=True,
             )
