@@ -559,10 +559,14 @@ def test_every_file_compose_mounts_exists() -> None:
     assert {t["labels"]["job"]: t["targets"] for t in targets} == {s: [f"{s}:{DEFAULT_PORTS[s]}"] for s in SERVICES}
 
 
-def test_grafana_provisions_prometheus_and_the_dashboards() -> None:
-    grafana = compose()["services"]["grafana"]
-    [datasource] = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/prometheus.yaml").read_text())["datasources"]
-    assert datasource["type"] == "prometheus" and datasource["url"] == "http://prometheus:9090"
+def test_grafana_provisions_prometheus_jaeger_and_the_dashboards() -> None:
+    services = compose()["services"]
+    grafana = services["grafana"]
+    sources = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/prometheus.yaml").read_text())["datasources"]
+    assert {(d["type"], d["url"]) for d in sources} == {("prometheus", "http://prometheus:9090"), ("jaeger", "http://jaeger:16686")}
+    assert "jaeger" in services, "the traces the services export (OHS_OTLP_ENDPOINT) have somewhere to go"
+    for name in DEFAULT_PORTS:
+        assert services[name]["environment"]["OHS_OTLP_ENDPOINT"] == "http://jaeger:4318", name
     [provider] = yaml.safe_load((DEPLOY / "grafana/provisioning/dashboards/ohs.yaml").read_text())["providers"]
     assert provider["type"] == "file"
     assert f"./observability/dashboards:{provider['options']['path']}:ro" in grafana["volumes"]
