@@ -185,7 +185,9 @@ def create_app(runtime: Runtime, title: str, description: str) -> FastAPI:
         return JSONResponse({"service": runtime.settings.service_name, "status": "alive"})
 
     @app.get("/readyz", tags=["operations"],
-             summary="Readiness: database and Kafka reachable, consumers assigned, migrations at head (503 otherwise)")
+             summary="Readiness: database and Kafka reachable, consumers assigned, migrations at head (503 otherwise)",
+             responses={200: {"description": "ready: every check is \"ok\""},
+                        503: {"description": "not ready: `checks` names what is not ok and why"}})
     async def readyz() -> JSONResponse:
         checks = await readiness(runtime)
         ready = all(value == "ok" for value in checks.values())
