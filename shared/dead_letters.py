@@ -179,18 +179,27 @@ def _letter(record: Any, marks: dict[str, Mark]) -> DeadLetter:
 
 # ---------------------------------------------------------------------------------------------- connections
 
-@contextmanager
-def _consumer(settings: Settings) -> Iterator[KafkaConsumer]:
-    """A group-less consumer (nothing committed, nothing auto-created), closed afterwards."""
+def group_less_consumer(settings: Settings, client_id: str = CLIENT_ID, request_timeout_ms: int = 30_000) -> KafkaConsumer:
+    """A consumer without a group (nothing committed, nothing auto-created): for offsets and reading by hand.
+    The lag probe keeps one open across its runs (shared/lag.py)."""
     from kafka import KafkaConsumer
 
     from shared.kafka_admin import client_options
 
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=CLIENT_ID, group_id=None,
+    return KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=client_id, group_id=None,
         enable_auto_commit=False, allow_auto_create_topics=False, auto_offset_reset="earliest",
-        request_timeout_ms=30_000, **client_options(settings),
+        request_timeout_ms=request_timeout_ms, **client_options(settings),
     )
+
+
+@contextmanager
+def _consumer(settings: Settings, given: KafkaConsumer | None = None) -> Iterator[KafkaConsumer]:
+    """``given``, left open, or a new group-less consumer, closed afterwards."""
+    if given is not None:
+        yield given
+        return
+    consumer = group_less_consumer(settings)
     try:
         yield consumer
     finally:
@@ -282,15 +291,16 @@ def marks(settings: Settings) -> dict[str, Mark]:
 
 # ---------------------------------------------------------------------------------------------- reading
 
-def unhandled_dead_letters(settings: Settings, dlq_topics: Iterable[str]) -> dict[str, int]:
+def unhandled_dead_letters(settings: Settings, dlq_topics: Iterable[str], consumer: KafkaConsumer | None = None) -> dict[str, int]:
     """Per DLQ topic: its records from the earliest retained offset to the end that have no mark.
 
     Only offsets are asked while the DLQs are empty; the marks topic is read (incrementally, from
     where the last call in this process stopped) only when some DLQ holds records. A topic that does
-    not exist counts 0."""
+    not exist counts 0. ``consumer``: an open group-less consumer to use (the lag probe's), else one
+    is made for the call."""
     wanted = list(dict.fromkeys(dlq_topics))
     counts = dict.fromkeys(wanted, 0)
-    with _consumer(settings) as consumer:
+    with _consumer(settings, consumer) as consumer:
         tps = [tp for topic in wanted for tp in _partitions(consumer, topic)]
         if not tps:
             return counts

@@ -11,24 +11,16 @@ group's state for the readiness check. Blocking (kafka-python); the runtime runs
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.kafka_admin import admin_client, client_options
+from shared.dead_letters import group_less_consumer, unhandled_dead_letters
+from shared.kafka_admin import admin_client
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
 from shared.topics import dead_letter_topic
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class GroupState:
-    state: str  # the broker's word: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead
-    members: int
 
 
 @dataclass
@@ -36,8 +28,8 @@ class LagProbe:
     settings: Settings
     metrics: ServiceMetrics
     subscriptions: Callable[[], Iterable[tuple[str, str]]]  # (group, topic) pairs the service consumes
-    groups: dict[str, GroupState] = field(default_factory=dict)  # the last probe's view of each group
-    last_success: float | None = None  # time.monotonic() of the last probe the broker answered
+    # the last probe's view of each group's state, in the broker's words: Stable, PreparingRebalance, Empty, Dead …
+    groups: dict[str, str] = field(default_factory=dict)
     _admin: Any = field(default=None, init=False, repr=False)
     _consumer: Any = field(default=None, init=False, repr=False)
 
@@ -46,11 +38,7 @@ class LagProbe:
             self._admin = admin_client(self.settings.kafka_bootstrap_servers, self.settings, timeout_s=10,
                                        client_id=f"ohs-{self.settings.service_name}-lag")
         if self._consumer is None:
-            from kafka import KafkaConsumer
-
-            self._consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap_servers, enable_auto_commit=False,
-                                           client_id=f"ohs-{self.settings.service_name}-lag", request_timeout_ms=10_000,
-                                           **client_options(self.settings))
+            self._consumer = group_less_consumer(self.settings, client_id=f"ohs-{self.settings.service_name}-lag", request_timeout_ms=10_000)
         return self._admin, self._consumer
 
     def close(self) -> None:
@@ -91,20 +79,13 @@ class LagProbe:
                         self.metrics.consumer_lag.labels(topic=topic, group=group, partition=str(p)).set(lag)
             if by_group:
                 for group, description in admin.describe_groups(list(by_group)).items():
-                    state = description.get("group_state") or description.get("state") or "Unknown"
-                    self.groups[group] = GroupState(str(state), len(description.get("members") or ()))
-            self._dead_letters(sorted({dead_letter_topic(topic) for _, topic in pairs}))
+                    self.groups[group] = str(description.get("group_state") or description.get("state") or "Unknown")
+            dlq_topics = sorted({dead_letter_topic(topic) for _, topic in pairs})
+            if dlq_topics:  # on the same connection: the dead letters of what the service reads, not yet handled
+                for topic, count in unhandled_dead_letters(self.settings, dlq_topics, consumer).items():
+                    self.metrics.dead_letters_unhandled.labels(topic=topic).set(count)
         except Exception:
             self.close()
             raise
-        self.last_success = time.monotonic()
         self.metrics.lag_probe_last_success.set(time.time())
         return lags
-
-    def _dead_letters(self, dlq_topics: list[str]) -> None:
-        if not dlq_topics:
-            return
-        from shared.dead_letters import unhandled_dead_letters
-
-        for topic, count in unhandled_dead_letters(self.settings, dlq_topics).items():
-            self.metrics.dead_letters_unhandled.labels(topic=topic).set(count)

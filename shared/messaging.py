@@ -198,7 +198,7 @@ class OutboxRelay:
             connection.close()
 
     async def _publish_batch(self, batch: list[tuple[int, str, str, str, str | None]]) -> tuple[int, Exception | None]:
-        sent: list[tuple[int, str, Any]] = []
+        sent: list[tuple[int, str, str, Any]] = []
         failure: Exception | None = None
         for row_id, topic, key, payload, stored_headers in batch:
             try:  # the row's trace context (traceparent, tracestate) goes with it: shared.tracing
@@ -212,9 +212,9 @@ class OutboxRelay:
             except Exception as error:  # noqa: BLE001 - the broker unreachable: stop here, this round
                 failure = error
                 break
-            sent.append((row_id, topic, pending))
+            sent.append((row_id, topic, payload, pending))
         acknowledged: list[int] = []
-        for row_id, topic, pending in sent:
+        for row_id, topic, payload, pending in sent:
             try:
                 if inspect.isawaitable(pending):
                     await pending
@@ -226,10 +226,8 @@ class OutboxRelay:
                 continue
             acknowledged.append(row_id)
             self._metrics.events_published.labels(topic=topic).inc()
+            self._metrics.domain.published(topic, payload)  # what the service decided, counted once the broker has it
         if acknowledged:
-            payloads = {row[0]: row for row in batch}
-            for row_id in acknowledged:
-                self._metrics.domain.published(payloads[row_id][1], payloads[row_id][3])
             await asyncio.to_thread(self._mark_published, acknowledged)
         return len(acknowledged), failure
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from functools import cache
 import os
 import sys
 from collections.abc import Mapping
@@ -74,11 +75,13 @@ def upgrade(service: str, engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def head_revisions(service: str) -> set[str]:
-    """The newest revision(s) of the service's migration scripts (what this build expects its database at)."""
+@cache
+def head_revisions(service: str) -> frozenset[str]:
+    """The newest revision(s) of the service's migration scripts (what this build expects its database at); read once
+    per process — the scripts do not change under a running service, and /readyz asks on every probe."""
     from alembic.script import ScriptDirectory
 
-    return set(ScriptDirectory.from_config(config(service)).get_heads())
+    return frozenset(ScriptDirectory.from_config(config(service)).get_heads())
 
 
 def current_revisions(engine: Engine) -> set[str]:

@@ -12,7 +12,7 @@ import time
 from functools import cache
 from urllib.parse import quote
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
@@ -55,10 +55,7 @@ class PeriodicJob:
     async def loop(self, metrics: ServiceMetrics | None = None) -> None:
         while True:
             try:
-                if self.traced:
-                    with tracer().start_as_current_span(f"job {self.name}"):
-                        await self.run()
-                else:
+                with tracer().start_as_current_span(f"job {self.name}") if self.traced else nullcontext():
                     await self.run()
             except Exception:  # noqa: BLE001 - a background job must outlive one failure
                 log.exception("periodic job %s failed; trying again in %s s", self.name, self.interval_s)
@@ -245,7 +242,7 @@ def _consumers_assigned(runtime: Runtime) -> str:
         if consumer is not None and consumer.assignment():
             continue
         known = runtime.lag.groups.get(group) if runtime.lag is not None else None
-        if consumer is not None and known is not None and known.state == "Stable":
+        if consumer is not None and known == "Stable":
             continue  # joined; the other members hold the partitions
         waiting.append(str(group))
     return "ok" if not waiting else "waiting for partitions: " + ", ".join(sorted(set(waiting)))
