@@ -7,6 +7,8 @@
   replay, peak RSS of each service.
 * console figures (``bench/console.py``): another fresh system with an archive of 10⁵ employers (2,000 quick)
   and the console: the list and dashboard pages' p50/p95, one client and 4.
+* monitoring figures (``bench/monitoring.py``): a fresh broker and PostgreSQL, the monitoring service: readings/s
+  through ``POST /readings:batch`` on PostgreSQL and SQLite, and reading-over-a-limit → ExceedanceDetected p50/p99.
 
 Prints a table ``figure | measured | target | met`` and writes every figure with the machine (cores, RAM,
 CPU, Python, Kafka version, git commit, the date in China) to ``bench/results/<YYYY-MM-DD>.json``
@@ -18,6 +20,7 @@ each figure.
     .venv/bin/python bench/run.py --employers 1000000   # pools of 10⁶ employers for the draws
     .venv/bin/python bench/run.py --inprocess-only     # no broker, no PostgreSQL
     .venv/bin/python bench/run.py --console-only       # the console's pages over an archive of 10⁵ employers (bench/console.py)
+    .venv/bin/python bench/run.py --monitoring-only    # readings/s and detection latency of the monitoring service (bench/monitoring.py)
 """
 
 from __future__ import annotations
@@ -155,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--inprocess-only", action="store_true", help="skip the system figures (no broker, no PostgreSQL)")
     which.add_argument("--system-only", action="store_true", help="skip the in-process figures")
     which.add_argument("--console-only", action="store_true", help="only the console's list and dashboard pages (bench/console.py)")
+    which.add_argument("--monitoring-only", action="store_true", help="only the monitoring figures: readings/s and detection latency (bench/monitoring.py)")
     parser.add_argument("--console-employers", type=int, default=None, help="employers in the console's archive (default 10⁵; 2,000 quick)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the results JSON (default bench/results)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the system run's temporary folder (service and broker logs)")
@@ -170,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
 
     figures: list[dict[str, Any]] = []
     unavailable: list[str] = []
-    if not (args.system_only or args.console_only):
+    if not (args.system_only or args.console_only or args.monitoring_only):
         print("bench: in-process figures …", flush=True)
         found = inprocess_figures(args.quick, args.employers)
         if found is None:
@@ -180,16 +184,21 @@ def main(argv: list[str] | None = None) -> int:
             figures += checked(found, "in-process")
             print(f"bench: {len(found)} in-process figures ({time.monotonic() - started:.0f} s): "
                   + "; ".join(f"{f['name']} {shown_value(f)}" for f in found), flush=True)
-    if not (args.inprocess_only or args.console_only):
+    if not (args.inprocess_only or args.console_only or args.monitoring_only):
         print("bench: system figures (a fresh broker, PostgreSQL and the four services) …", flush=True)
         import system
 
         figures += checked(system.figures(quick=args.quick, employers=args.employers, events=args.events, keep=args.keep_logs), "system")
-    if not args.inprocess_only:
+    if not (args.inprocess_only or args.monitoring_only):
         print("bench: console figures (another fresh broker and PostgreSQL, an archive seeded through the pipeline, the console) …", flush=True)
         import console
 
         figures += checked(console.figures(quick=args.quick, employers=args.console_employers, keep=args.keep_logs), "console")
+    if not (args.inprocess_only or args.console_only or args.system_only):
+        print("bench: monitoring figures (another fresh broker and PostgreSQL, the monitoring service on PostgreSQL then SQLite) …", flush=True)
+        import monitoring
+
+        figures += checked(monitoring.figures(quick=args.quick, keep=args.keep_logs), "monitoring")
 
     print()
     print(table(figures))
@@ -202,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         "finished_at": datetime.now(UTC).astimezone(CHINA).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - started, 1),
         "run": {"quick": args.quick, "employers": args.employers, "events": args.events,
-                "parts": ["in-process"] * (not (args.system_only or args.console_only))
-                + ["system"] * (not (args.inprocess_only or args.console_only)) + ["console"] * (not args.inprocess_only),
+                "parts": ["in-process"] * (not (args.system_only or args.console_only or args.monitoring_only))
+                + ["system"] * (not (args.inprocess_only or args.console_only or args.monitoring_only))
+                + ["console"] * (not (args.inprocess_only or args.monitoring_only))
+                + ["monitoring"] * (not (args.inprocess_only or args.console_only or args.system_only)),
                 "console_employers": args.console_employers, "unavailable": unavailable},
         "machine": info,
         "figures": figures,

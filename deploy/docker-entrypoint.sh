@@ -1,6 +1,6 @@
 #!/bin/sh
 # The image's entrypoint (deploy/Dockerfile): the first argument chooses what the container runs.
-#   console | assessment | registry | sampling | penalty | notification   a service: python -m services.<name>
+#   console | assessment | registry | sampling | penalty | monitoring | notification   a service: python -m services.<name>
 #   topics                                    python -m shared.kafka_admin create-topics (KAFKA_REPLICATION_FACTOR …)
 #   migrate all|<service>                     python -m shared.migrations upgrade … (DATABASE_URL_<SERVICE>)
 #   ohs …                                     the operators' CLI
@@ -9,7 +9,7 @@ set -eu
 what="${1:-console}"
 [ "$#" -gt 0 ] && shift
 case "$what" in
-  console|assessment|registry|sampling|penalty|notification)
+  console|assessment|registry|sampling|penalty|monitoring|notification)
     exec python -m "services.$what" "$@" ;;
   topics)
     exec python -m shared.kafka_admin create-topics "$@" ;;

@@ -32,7 +32,7 @@ from shared.auth import InvalidToken, auth_secret_problem, issue_token, verify_t
 RUN = Path(os.environ.get("OHS_RUN_DIR", REPO / ".run"))  # tests run a second system beside a developer's
 _PORT_OFFSET = int(os.environ.get("OHS_RUN_PORT_OFFSET", "0"))
 SERVICES = {name: port + _PORT_OFFSET for name, port in {"console": 8000, "assessment": 8001, "registry": 8002, "sampling": 8003,
-                                                        "penalty": 8004, "notification": 8006}.items()}  # 8005: kept for a monitoring service
+                                                        "penalty": 8004, "monitoring": 8005, "notification": 8006}.items()}
 STATE_FILE = RUN / "services.json"  # each service's pid and port, rewritten whenever one (re)starts
 SECRET_FILE = RUN / "auth_secret"
 TOKENS_FILE = RUN / "tokens.json"

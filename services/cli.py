@@ -9,6 +9,7 @@
     ohs notification check|deliver|send-test   channels and templates, one delivery run, a test e-mail
     ohs console create-account|disable       console accounts (the first administrator)
     ohs ops status|dlq|rebuild|rules|outbox    operations: lag, dead letters, rebuilds, rule data in force, the outbox
+    ohs monitoring check                       the exposure limits in force for a county (online monitoring)
 
 Each group is its service's ``entrypoints/cli.py``; ``ohs <group> --help`` says the rest.
 
@@ -29,6 +30,7 @@ import typer
 
 from services.assessment.entrypoints.cli import bulk_app
 from services.console.entrypoints.cli import app as console_app
+from services.monitoring.entrypoints.cli import app as monitoring_app
 from services.notification.entrypoints.cli import app as notification_app
 from services.penalty.entrypoints.cli import app as penalty_app
 from services.registry.entrypoints.cli import app as registry_app
@@ -90,6 +92,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(sampling_app, name="sampling")
 app.add_typer(penalty_app, name="penalty")
 app.add_typer(notification_app, name="notification")
+app.add_typer(monitoring_app, name="monitoring")
 app.add_typer(console_app, name="console")
 app.add_typer(ops_app, name="ops")
 

@@ -186,6 +186,9 @@ def render(root: Path = SERVICES_DIR) -> str:
         lines.append(f'  {_node_id(topic.name)}[["{topic.name}"]]')
     for topic in TOPICS:
         for producer in topic.producers:
+            if producer == OUTSIDE:  # published from outside the platform (a provincial monitoring gateway)
+                lines.append(f"  {OUTSIDE} --> {_node_id(topic.name)}")
+                continue
             if producer not in names:
                 raise ArchitectureError(f"shared/topics.py: {topic.name} names producer {producer!r}, "
                                         f"which has no services/{producer}/bootstrap.py")

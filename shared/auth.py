@@ -13,7 +13,14 @@ county     a county code (e.g. 141029)                 read and act for employer
 city       a city code (e.g. 141000)                   … of every county of the city, and reports routed to it
 province   a province code (e.g. 140000)               … of every county of the province
 auditor    a region code (any level)                   read only
+organisa-  its own 统一社会信用代码 and the province    file test reports / exam summaries for employers of
+tion       or city where it is accredited              that region; read its own filings and star rating only
 =========  ==========================================  =======================================
+
+An organisation (职业卫生技术服务机构 / 职业健康检查机构, issue 17) reads no employer's records: it covers no
+region (:meth:`Principal.covers_region` is False) and reads or acts for no employer; it files for employers of
+its accreditation region (penalty's ``POST /org/test-reports`` and ``/org/exam-summaries`` check it). The console
+has no pages for it, and cannot create its accounts (its scope is a credit code and a region at once).
 
 Out-of-scope records answer 404, exactly like records that do not exist, so a scope cannot be
 probed for what lies outside it. A missing, malformed, forged or expired token answers 401.
@@ -42,8 +49,10 @@ from shared.errors import Refusal
 from shared.identifiers import credit_code_problem, region_problem
 from shared.jurisdiction import jurisdiction_level, region_prefix
 
-Role = Literal["employer", "county", "city", "province", "auditor"]
-ROLES: tuple[Role, ...] = ("employer", "county", "city", "province", "auditor")
+Role = Literal["employer", "county", "city", "province", "auditor", "organisation"]
+ROLES: tuple[Role, ...] = ("employer", "county", "city", "province", "auditor", "organisation")
+ORGANISATION = "organisation"  # a technical service organisation or examination institution (issue 17): files, reads its own
+_ORGANISATION_LEVELS = (1, 2)  # accredited by a province or a city
 STAFF: frozenset[str] = frozenset({"county", "city", "province"})
 TOKEN_PREFIX = "ohs1"
 _LEVEL_OF_ROLE = {"county": 3, "city": 2, "province": 1}
@@ -79,8 +88,8 @@ class Principal:
     subject: str  # a stable user id
     name: str  # shown in audit trails: who did it
     role: Role
-    region_code: str | None = None  # staff and auditors
-    credit_code: str | None = None  # employers
+    region_code: str | None = None  # staff and auditors; an organisation's accreditation region
+    credit_code: str | None = None  # employers; an organisation's own code
     issued_at: int | None = field(default=None, compare=False)  # the token's iat (None for tokens from before it was written): revocation compares it
 
     @property
@@ -88,24 +97,27 @@ class Principal:
         return self.role in STAFF
 
     def covers_region(self, region_code: str) -> bool:
-        """Staff and auditors: is this county-level region inside my jurisdiction?"""
-        if self.region_code is None:
+        """Staff and auditors: is this county-level region inside my jurisdiction? (An organisation has none.)"""
+        if self.region_code is None or self.role == ORGANISATION:
             return False
         return region_code.startswith(region_prefix(self.region_code))
 
     def can_read(self, credit_code: str, region_code: str | None) -> bool:
+        if self.role == ORGANISATION:
+            return False  # no employer's records: only its own filings and rating, on their own routes
         if self.role == "employer":
             return credit_code == self.credit_code
         return region_code is not None and self.covers_region(region_code)
 
     def can_act_for(self, credit_code: str, region_code: str | None) -> bool:
         """Submit a report or record a violation for this employer."""
-        if self.role == "auditor":
+        if self.role in ("auditor", ORGANISATION):
             return False
         return self.can_read(credit_code, region_code)
 
     def describe(self) -> str:
-        scope = self.credit_code if self.role == "employer" else self.region_code
+        scope = self.credit_code if self.role == "employer" else (
+            f"{self.credit_code}@{self.region_code}" if self.role == ORGANISATION else self.region_code)
         return f"{self.name} ({self.role} {scope}, {self.subject})"
 
 
@@ -128,6 +140,18 @@ def scope_problem(role: str, region_code: str | None, credit_code: str | None) -
         if not credit_code:
             return "an employer token needs the employer's credit code"
         return credit_code_problem(credit_code)
+    if role == ORGANISATION:
+        if not credit_code:
+            return "an organisation token needs the organisation's credit code"
+        if problem := credit_code_problem(credit_code):
+            return problem
+        if not region_code:
+            return "an organisation token needs the province or city where it is accredited"
+        if problem := region_problem(region_code):
+            return problem
+        if jurisdiction_level(region_code) not in _ORGANISATION_LEVELS:
+            return f"an organisation token needs a province- or city-level region code (got {region_code})"
+        return None
     if not region_code:
         return f"a {role} token needs a region code"
     if problem := region_problem(region_code):
@@ -253,8 +277,8 @@ def main() -> None:
     issue = sub.add_parser("issue")
     issue.add_argument("--role", choices=ROLES, required=True)
     issue.add_argument("--name", required=True, help="the person, as audit trails will show them")
-    issue.add_argument("--region", help="county / city / province code (staff, auditor)")
-    issue.add_argument("--credit-code", help="the employer's 统一社会信用代码 (employer)")
+    issue.add_argument("--region", help="county / city / province code (staff, auditor; an organisation's accreditation province or city)")
+    issue.add_argument("--credit-code", help="the employer's 统一社会信用代码 (employer; an organisation's own)")
     issue.add_argument("--days", type=int, default=365)
     sub.add_parser("secret", help="print a new random secret for OHS_AUTH_SECRET")
     args = parser.parse_args()

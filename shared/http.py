@@ -76,8 +76,8 @@ StaffPrincipal = Annotated[Principal, Depends(require_staff)]
 
 
 async def require_staff_or_auditor(principal: CurrentPrincipal) -> Principal:
-    """The caller, who must be staff or an auditor (reads of a whole region); an employer gets 403."""
-    if principal.role == "employer":
+    """The caller, who must be staff or an auditor (reads of a whole region); an employer or an organisation gets 403."""
+    if principal.role not in ("county", "city", "province", "auditor"):
         raise Refusal(403, "errors.auth.staff_or_auditor_only")
     return principal
 

@@ -45,7 +45,7 @@ outbox_app = typer.Typer(help=_("cli.ops.outbox.help"), no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(outbox_app, name="outbox")
 
-SERVICES = ("assessment", "registry", "sampling", "penalty", "notification", "console")
+SERVICES = ("assessment", "registry", "sampling", "penalty", "notification", "console", "monitoring")
 # what a service holds that is in no topic it consumes (it came in over its own HTTP API, or its own jobs made it):
 # a rebuild cannot bring it back. Services whose state is mostly their own are refused.
 NOT_REBUILT = {
@@ -57,6 +57,7 @@ NOT_REBUILT = {
 REFUSED = {
     "console": "cli.ops.rebuild.refused.console",
     "notification": "cli.ops.rebuild.refused.notification",
+    "monitoring": "cli.ops.rebuild.refused.monitoring",
 }
 
 Json = Annotated[bool, typer.Option("--json", help=_("cli.ops.option.json"))]
@@ -500,7 +501,7 @@ def _safe_url(url: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- rule data
 
-RULE_SERVICES = ("assessment", "registry", "sampling", "penalty", "notification")
+RULE_SERVICES = ("assessment", "registry", "sampling", "penalty", "notification", "monitoring")
 
 
 def _token(settings: Settings, region_code: str) -> str:

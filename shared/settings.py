@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="ohs-noreply@localhost", max_length=200, validation_alias="OHS_MAIL_FROM")
     sms_adapter: str | None = Field(default=None, validation_alias="OHS_SMS_ADAPTER")
     delivery_max_attempts: int = Field(default=5, ge=1, le=50, validation_alias="OHS_DELIVERY_MAX_ATTEMPTS")
+    # Online monitoring (monitoring service): raw readings are kept this many days, then purged (the per-shift
+    # aggregates and the exceedance episodes are kept for good).
+    monitoring_raw_days: int = Field(default=90, ge=1, le=3650, validation_alias="OHS_MONITORING_RAW_DAYS")
 
     # The console (services/console): where it finds the other services' APIs, and how it keeps sessions.
     assessment_url: str = Field(default="http://127.0.0.1:8001", max_length=500, validation_alias="OHS_ASSESSMENT_URL")
@@ -77,6 +80,7 @@ class Settings(BaseSettings):
     sampling_url: str = Field(default="http://127.0.0.1:8003", max_length=500, validation_alias="OHS_SAMPLING_URL")
     penalty_url: str = Field(default="http://127.0.0.1:8004", max_length=500, validation_alias="OHS_PENALTY_URL")
     notification_url: str = Field(default="http://127.0.0.1:8006", max_length=500, validation_alias="OHS_NOTIFICATION_URL")
+    monitoring_url: str = Field(default="http://127.0.0.1:8005", max_length=500, validation_alias="OHS_MONITORING_URL")
     api_timeout_s: float = Field(default=10.0, gt=0, le=120, validation_alias="OHS_API_TIMEOUT_S")
     # A session ends after this long without a request, and in any case this long after sign-in.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60, validation_alias="OHS_SESSION_IDLE_MINUTES")
@@ -110,7 +114,7 @@ class Settings(BaseSettings):
         return f"{self.consumer_group_prefix}.{self.service_name}"
 
 
-DEFAULT_PORTS = {"console": 8000, "assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004, "notification": 8006}  # 8005: monitoring (planned)
+DEFAULT_PORTS = {"console": 8000, "assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004, "monitoring": 8005, "notification": 8006}
 
 
 def settings_for(service: str, **overrides) -> Settings:

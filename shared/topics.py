@@ -44,6 +44,14 @@ SCREENED = "ohs.penalty.screened"
 RECTIFICATION_PROGRESSED = "ohs.registry.rectification-progressed"
 PORTRAIT_CHANGED = "ohs.registry.portrait-changed"
 ACCESS_REVOKED = "ohs.console.access-revoked"  # tokens of a subject refused from an instant (shared.revocations)
+# non-site supervision (非现场执法): readings from provincial gateways, exceedance episodes, coverage; and what
+# organisations file, with their star rating
+MONITORING_READINGS = "ohs.monitoring.readings"
+MONITORING_EXCEEDANCES = "ohs.monitoring.exceedances"
+MONITORING_COVERAGE = "ohs.monitoring.coverage"
+ORGS_TEST_REPORTS = "ohs.orgs.test-reports"
+ORGS_EXAM_SUMMARIES = "ohs.orgs.exam-summaries"
+ORGS_RATED = "ohs.orgs.rated"
 # what operators did with each dead letter (replayed, discarded), written by `ohs ops dlq`; compacted, key
 # "<dlq topic>:<partition>:<offset>"; no dead-letter topic of its own (shared/dead_letters.py)
 DEAD_LETTER_ACTIONS = "ohs.ops.dead-letter-actions"
@@ -80,6 +88,16 @@ TOPICS: tuple[Topic, ...] = (
           "issued before not_before; key: the token subject. Every service reads it whole at start-up, without a consumer group.",
           ("console",)),
     Topic(ORGS_DISQUALIFIED, 3, "A technical service organisation disqualified from comprehensive risk assessment work.", ("penalty",)),
+    Topic(MONITORING_READINGS, 6, "Online monitoring readings of one device (噪声, 粉尘, 化学毒物, 高温), sent by a provincial gateway; "
+          "key: the device id.", ("outside",)),  # provincial gateways: the "outside" node of the diagram
+    Topic(MONITORING_EXCEEDANCES, 6, "An exceedance episode of a monitored device (a shift's TWA, a STEL or peak over the limit, a device "
+          "gone silent), with the readings that prove it; opened, then closed.", ("monitoring",)),
+    Topic(MONITORING_COVERAGE, 6, "What online monitoring covered of an employer's hazards over a period: devices, reporting, exceedances "
+          "per factor (the sampling rule data decides what it is worth in a draw).", ("monitoring",)),
+    Topic(ORGS_TEST_REPORTS, 6, "A technical service organisation's test report (检测报告) on an employer's hazard, filed by the organisation.",
+          ("penalty",)),
+    Topic(ORGS_EXAM_SUMMARIES, 6, "An examination institution's summary of an employer's occupational health examinations.", ("penalty",)),
+    Topic(ORGS_RATED, 3, "An organisation's star rating (星级评定) changed, with the trace of its inputs.", ("penalty",)),
 )
 
 

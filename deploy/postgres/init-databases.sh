@@ -3,7 +3,7 @@
 # each owned by a role of its own that can reach no other service's database.
 # The passwords come from the operator's env file (deploy/compose.env: OHS_DB_PASSWORD_<SERVICE>).
 set -eu
-for service in console assessment registry sampling penalty notification; do
+for service in console assessment registry sampling penalty monitoring notification; do
   var="OHS_DB_PASSWORD_$(echo "$service" | tr '[:lower:]' '[:upper:]')"
   password="$(printenv "$var" || true)"
   if [ -z "$password" ]; then

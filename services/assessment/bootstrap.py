@@ -13,7 +13,7 @@ from services.assessment.entrypoints.http import router
 from services.assessment.service_layer import handlers
 from services.assessment.service_layer.unit_of_work import AssessmentUnitOfWork
 from shared import topics
-from shared.contracts import ClassificationChanged, OrgDisqualified, ReportSubmitted
+from shared.contracts import ClassificationChanged, OrgDisqualified, ReportSubmitted, TestReportFiled
 from shared.archive_region import preload_archived_employers
 from shared.runtime import build_runtime, create_app, use_unit_of_work
 from shared.settings import Settings, settings_for
@@ -27,6 +27,8 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     runtime.consumer.subscribe(topics.REPORTS_SUBMITTED, ReportSubmitted, partial(handlers.classify_submission, rules=rules),
                                prepare=handlers.preload_submissions)
     runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, handlers.record_disqualification)
+    # organisations' test reports: the test-validity check of later classifications (issue 17)
+    runtime.consumer.subscribe(topics.ORGS_TEST_REPORTS, TestReportFiled, handlers.record_filed_test_report)
     # where the archive has each employer: its jurisdiction for submissions (RULES §5a)
     runtime.consumer.subscribe(topics.CLASSIFICATION_CHANGED, ClassificationChanged, handlers.record_archived_employer,
                                prepare=preload_archived_employers)

@@ -10,10 +10,11 @@ from services.penalty.adapters.rules import Rulebook
 from services.penalty.adapters.rules import rule_sets_declared
 from shared.rules_endpoint import add_rules_in_force
 from services.penalty.entrypoints.http import router
+from services.penalty.entrypoints.org_filings_http import router as org_filings_router
 from services.penalty.entrypoints.orgs_http import router as orgs_router
 from services.penalty.entrypoints.procedure_http import router as procedure_router
 from services.penalty.entrypoints.screening_http import router as screening_router
-from services.penalty.service_layer import handlers, screening
+from services.penalty.service_layer import handlers, org_filings, screening
 from services.penalty.service_layer.unit_of_work import PenaltyUnitOfWork
 from shared import topics
 from shared.contracts import AssessmentClassified, ClassificationChanged, RectificationProgressed, ViolationRecorded
@@ -42,6 +43,11 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
         await runtime.uow.run(lambda uow: handlers.sweep_escalations(uow, china_today(), rulebook))
 
     runtime.jobs.append(PeriodicJob("escalation-sweep", SWEEP_INTERVAL_S, sweep_escalations))
+
+    async def rerate_orgs() -> None:  # organisations' star ratings move with the day too (a disqualification ends, findings age)
+        await runtime.uow.run(lambda uow: org_filings.rerate_all(uow, rulebook.org_rating, china_today()))
+
+    runtime.jobs.append(PeriodicJob("org-ratings", SWEEP_INTERVAL_S, rerate_orgs))  # idempotent: OrgRated only on a change
     app = create_app(
         runtime,
         title="Penalty 初次轻微违法不予处罚 · 三步法",
@@ -52,6 +58,7 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     app.state.no_penalty_rules = rulebook.no_penalty
     app.include_router(router)
     app.include_router(procedure_router)
+    app.include_router(org_filings_router)  # organisations' filings and star rating (issue 17); before orgs_router (PUT /orgs/{id})
     app.include_router(orgs_router)  # technical service organisations (issue 6 item 7)
     app.include_router(screening_router)  # screenings of classified reports against 附件5 (issue 13)
     add_rules_in_force(app, rule_sets_declared(rulebook))  # GET /rules/in-force: the rule data in force for a county

@@ -29,7 +29,17 @@ from services.registry.service_layer import credit_feed, exemptions, handlers, o
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry import views
 from shared import topics
-from shared.contracts import AssessmentClassified, ClassificationChanged, ExemptionChanged, OrgDisqualified, PenaltyDecided
+from shared.contracts import (
+    AssessmentClassified,
+    ClassificationChanged,
+    ExamSummaryFiled,
+    ExceedanceDetected,
+    ExemptionChanged,
+    OrgDisqualified,
+    OrgRated,
+    PenaltyDecided,
+    TestReportFiled,
+)
 from shared.contracts import ScreeningRecorded
 from services.registry.service_layer import portrait
 from shared.contracts import RectificationProgressed
@@ -63,6 +73,7 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     runtime.consumer.subscribe(topics.EXEMPTION_CHANGED, ExemptionChanged, credit_feed.exemption_changed, group_suffix=feed)
     runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, credit_feed.penalty_decided, group_suffix=feed)
     runtime.consumer.subscribe(topics.ORGS_DISQUALIFIED, OrgDisqualified, credit_feed.org_disqualified, group_suffix=feed)
+    runtime.consumer.subscribe(topics.ORGS_RATED, OrgRated, credit_feed.org_rated, group_suffix=feed)  # star ratings (issue 17)
     # the rectification loop (整改): an item per screened shortcoming, in a group of its own
     runtime.consumer.subscribe(topics.SCREENED, ScreeningRecorded, partial(rectification.raise_from_screening, rulebook=rectification_rules),
                                group_suffix=rectification.GROUP_SUFFIX)
@@ -78,6 +89,13 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     runtime.consumer.subscribe(topics.PENALTY_DECIDED, PenaltyDecided, partial(portrait.penalty_decided, rules=portrait_rules),
                                group_suffix=drawn)
     runtime.consumer.subscribe(topics.SCREENED, ScreeningRecorded, portrait.screened, group_suffix=drawn)
+    # non-site facts (issue 17): exceedance episodes, organisations' test reports and examination summaries
+    runtime.consumer.subscribe(topics.MONITORING_EXCEEDANCES, ExceedanceDetected, partial(portrait.exceedance, rules=portrait_rules),
+                               group_suffix=drawn)
+    runtime.consumer.subscribe(topics.ORGS_TEST_REPORTS, TestReportFiled, partial(portrait.test_report_filed, rules=portrait_rules),
+                               group_suffix=drawn)
+    runtime.consumer.subscribe(topics.ORGS_EXAM_SUMMARIES, ExamSummaryFiled, partial(portrait.exam_summary_filed, rules=portrait_rules),
+                               group_suffix=drawn)
 
     async def sweep_exemptions() -> None:  # idempotent: hourly catches the new day within the hour
         await runtime.uow.run(lambda uow: exemptions.run_sweep(uow, china_today()))

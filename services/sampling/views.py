@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 from services.sampling.adapters.orm import Draw, Inspector, InspectorConflict, Plan, PoolMember, Task, TaskResult
 from services.sampling.adapters.pools import members_and_exemptions
 from services.sampling.domain.publication import FORMAT
+from shared import i18n
 from shared.contracts import CATEGORIES
 from shared.jurisdiction import region_prefix
 
@@ -71,7 +72,8 @@ def plan_public(plan: Plan) -> dict[str, Any]:
         "id": plan.id, "region_code": plan.region_code, "period": plan.period,
         "ratios": p["ratios"], "minimums": p["minimums"], "inspectors_per_task": p["inspectors_per_task"],
         "jia_non_site": p["jia_non_site"], "full_coverage_industries": p["full_coverage_industries"],
-        "exclusions": p["exclusions"], "defaults_from": p["defaults_from"], "overridden": p.get("overridden", []),
+        "exclusions": p["exclusions"], "non_site": p.get("non_site"), "defaults_from": p["defaults_from"],
+        "overridden": p.get("overridden", []),
         "parent_plan_id": plan.parent_plan_id, "hand_down": plan.hand_down, "created_at": plan.created_at.isoformat(),
     }
 
@@ -105,7 +107,7 @@ def plan(session: Session, plan_id: str) -> dict[str, Any] | None:
     if stored is not None:
         record = json.loads(stored.record)
         view["draw"] = {"draw_id": stored.draw_id, "seed": record["seed"], "pool_hash": stored.pool_hash, "pool_version": stored.pool_version,
-                        "drawn_at": record["drawn_at"], "quotas": record["quotas"]}
+                        "drawn_at": record["drawn_at"], "quotas": record["quotas"], "non_site": record.get("non_site")}
         view["tasks"] = tasks(session, found.id)
     return view
 
@@ -137,10 +139,52 @@ def tasks(session: Session, plan_id: str) -> list[dict[str, Any]]:
     return [task_view(t, results.get(t.id)) for t in found]
 
 
-def task_view(task: Task, result: TaskResult | None) -> dict[str, Any]:
-    return {"id": task.id, "plan_id": task.plan_id, "credit_code": task.credit_code, "enterprise_name": task.enterprise_name,
-            "region_code": task.region_code, "category": task.category, "selection": task.selection, "on_site": task.on_site,
-            "inspectors": json.loads(task.inspectors), "result": result_view(result) if result else None}
+def _said(held: str | None, locale: str) -> dict[str, Any] | None:
+    """A stored {code, params, …} with its text in the reader's language."""
+    if not held:
+        return None
+    value = json.loads(held)
+    return {**value, "text": i18n.text(value["code"], value.get("params") or {}, locale)}
+
+
+def task_status(task: Task, result: TaskResult | None) -> str:
+    """recorded (a result is in), unassigned (the roster could not staff it), or open."""
+    if result is not None:
+        return "recorded"
+    return "unassigned" if task.unassigned else "open"
+
+
+def task_view(task: Task, result: TaskResult | None, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
+    return {"id": task.id, "kind": task.kind or "random", "plan_id": task.plan_id, "credit_code": task.credit_code,
+            "enterprise_name": task.enterprise_name, "region_code": task.region_code, "category": task.category,
+            "selection": task.selection, "on_site": task.on_site, "inspectors": json.loads(task.inspectors),
+            "status": task_status(task, result), "reason": _said(task.reason, locale),
+            "deadline": task.deadline.isoformat() if task.deadline else None, "episode_id": task.episode_id,
+            "unassigned": _said(task.unassigned, locale), "non_site": json.loads(task.non_site) if task.non_site else None,
+            "result": result_view(result) if result else None}
+
+
+def employer_region(session: Session, credit_code: str) -> str | None:
+    """The county of an employer the sampling service knows (in the pools, or with a task), None when it knows none."""
+    member = session.get(PoolMember, credit_code)
+    if member is not None:
+        return member.region_code
+    task = session.exec(select(Task).where(Task.credit_code == credit_code).order_by(col(Task.id))).first()
+    return task.region_code if task else None
+
+
+def employer_tasks(session: Session, credit_code: str, locale: str = i18n.DEFAULT_LOCALE) -> list[dict[str, Any]]:
+    """An employer's tasks, drawn and verification, newest first (a drawn task: by its draw; a verification: when made)."""
+    found = list(session.exec(select(Task).where(Task.credit_code == credit_code)))
+    draws = {d.draw_id: d.drawn_at for d in session.exec(select(Draw).where(col(Draw.draw_id).in_(sorted({t.draw_id for t in found if t.draw_id}))))}
+    results = {r.task_id: r for r in session.exec(select(TaskResult).where(col(TaskResult.task_id).in_([t.id for t in found])))}
+
+    def when(task: Task) -> str:
+        moment = draws.get(task.draw_id) if task.draw_id else task.created_at
+        return _utc_text(moment) if moment else ""
+
+    found.sort(key=lambda t: (when(t), t.id), reverse=True)
+    return [task_view(t, results.get(t.id), locale) for t in found]
 
 
 def result_view(result: TaskResult) -> dict[str, Any]:

@@ -14,6 +14,16 @@ Every name is re-exported here, so ``from shared.contracts import AssessmentClas
 from __future__ import annotations
 
 from shared.contracts.access import AccessRevoked  # noqa: F401
+from shared.contracts.monitoring import (  # noqa: F401
+    DeviceReadings,
+    ExamSummaryFiled,
+    ExceedanceDetected,
+    FactorCoverage,
+    MonitoringCoverage,
+    OrgRated,
+    Reading,
+    TestReportFiled,
+)
 from shared.contracts.assessment import (  # noqa: F401
     AssessmentClassified,
     Assessor,
@@ -114,5 +124,6 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
         ReportSubmitted, ReportRejected, AssessmentClassified, ClassificationChanged, ViolationRecorded, PenaltyDecided,
         OrgDisqualified, ExemptionChanged, ReminderDue, CaseProgressed, TaskAssigned, PlanCommitted, DrawPublished,
         InspectionRecorded, ScreeningRecorded, RectificationProgressed, PortraitChanged, AccessRevoked,
+        DeviceReadings, ExceedanceDetected, MonitoringCoverage, TestReportFiled, ExamSummaryFiled, OrgRated,
     )
 }

@@ -29,11 +29,11 @@ CREDIT_SOURCE_PENALTY = "/ohs/penalty"
 
 CreditEventType = Literal[
     "cn.gov.ohs.classification.changed", "cn.gov.ohs.exemption.started", "cn.gov.ohs.exemption.ended", "cn.gov.ohs.penalty.decided",
-    "cn.gov.ohs.org.disqualified",
+    "cn.gov.ohs.org.disqualified", "cn.gov.ohs.org.rated",
 ]
 CreditDataSchema = Literal[
     "urn:ohs:credit:classification-changed:1", "urn:ohs:credit:exemption-changed:1", "urn:ohs:credit:penalty-decided:1",
-    "urn:ohs:credit:org-disqualified:1",
+    "urn:ohs:credit:org-disqualified:1", "urn:ohs:credit:org-rated:1",
 ]
 
 
@@ -95,6 +95,23 @@ class CreditOrgDisqualifiedData(BaseModel):
     reason: str
 
 
+class CreditOrgRatedData(BaseModel):
+    """``data`` of ``cn.gov.ohs.org.rated`` (schema ``urn:ohs:credit:org-rated:1``): an organisation's star rating
+    (星级评定, RULES §10) changed (``subject``: its credit code). The rule data's version says how it was reached;
+    ``provisional`` marks values not yet set by a competent authority."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org_name: str
+    org_kind: Literal["technical_service", "examination"] = Field(description="技术服务机构 / 职业健康检查机构")
+    stars: int = Field(ge=0, le=5, description="1–5; 0: disqualified (not rated)")
+    previous_stars: int | None = Field(ge=0, le=5, description="null: its first rating")
+    rated_on: date
+    rule_version: str = Field(description="jurisdiction and version of the star-rating rules, e.g. CN 2026.1")
+    provisional: bool
+    reasons: list[str] = Field(description="the rating's trace, one line per input (Chinese)")
+
+
 # type -> (dataschema, data model)
 CREDIT_EVENT_KINDS: dict[str, tuple[str, type[BaseModel]]] = {
     "cn.gov.ohs.classification.changed": ("urn:ohs:credit:classification-changed:1", CreditClassificationData),
@@ -102,6 +119,7 @@ CREDIT_EVENT_KINDS: dict[str, tuple[str, type[BaseModel]]] = {
     "cn.gov.ohs.exemption.ended": ("urn:ohs:credit:exemption-changed:1", CreditExemptionData),
     "cn.gov.ohs.penalty.decided": ("urn:ohs:credit:penalty-decided:1", CreditPenaltyData),
     "cn.gov.ohs.org.disqualified": ("urn:ohs:credit:org-disqualified:1", CreditOrgDisqualifiedData),
+    "cn.gov.ohs.org.rated": ("urn:ohs:credit:org-rated:1", CreditOrgRatedData),
 }
 
 
@@ -123,7 +141,7 @@ class CreditCloudEvent(BaseModel):
     time: datetime = Field(description="when it happened (RFC 3339)")
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: CreditDataSchema = Field(description="the id of data's documented schema, one per type (versioned)")
-    data: CreditClassificationData | CreditExemptionData | CreditPenaltyData | CreditOrgDisqualifiedData
+    data: CreditClassificationData | CreditExemptionData | CreditPenaltyData | CreditOrgDisqualifiedData | CreditOrgRatedData
 
     _subject = field_validator("subject")(validate_credit_code)
 

@@ -5,7 +5,7 @@ drawn task's result, the penalty service's ``POST /violations`` for one recorded
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -43,21 +43,35 @@ class InspectorRef(BaseModel):
     name: str
 
 
+class TaskReason(BaseModel):
+    """Why a task exists, as a message code and its parameters (``shared.i18n``, catalogue ``sampling``)."""
+
+    code: str = Field(max_length=80)
+    params: dict[str, Any] = Field(default_factory=dict, max_length=20)
+
+
 class TaskAssigned(Event):
-    """A target drawn for inspection (检查任务), with its inspectors; keyed by the target employer."""
+    """A task (检查任务) with its inspectors; keyed by the target employer: a target drawn for inspection
+    (``kind: random``), or a verification (核查处置, ``kind: verification``) of an exceedance episode of online
+    monitoring (RULES §10), which has no plan, no draw and no period."""
 
     topic: ClassVar[str] = topics.TASK_ASSIGNED
 
     task_id: UUID
-    plan_id: UUID
-    draw_id: UUID
+    plan_id: UUID | None = Field(default=None, description="the plan of a drawn task; None for a verification task")
+    draw_id: UUID | None = Field(default=None, description="the draw of a drawn task; None for a verification task")
     region_code: str = Field(description="the target's county")
-    period: str = Field(description="the plan's period: 2026 or 2026Q1")
-    category: Category  # 综合风险类别 of the target when drawn
+    period: str | None = Field(default=None, description="the plan's period: 2026 or 2026Q1 (None for a verification task)")
+    category: Category | None = None  # 综合风险类别 of the target when drawn (a verification task: when assigned, None if unknown)
     enterprise_name: str
-    selection: Literal["random", "full_coverage"] = Field(description="drawn at random, or taken in full (mandatory industry)")
-    on_site: bool = Field(description="false: a non-site (非现场) check, as the plan allows for 甲")
+    selection: Literal["random", "full_coverage", "verification"] = Field(
+        description="drawn at random, taken in full (mandatory industry), or a verification of an exceedance")
+    on_site: bool = Field(description="false: a non-site (非现场) check, as the plan allows for 甲 or the non-site rule decides")
     inspectors: list[InspectorRef]
+    kind: Literal["random", "verification"] = Field(default="random", description="a drawn task, or a verification (核查处置)")
+    reason: TaskReason | None = Field(default=None, description="a verification task's reason (the exceedance), as a message code")
+    deadline: date | None = Field(default=None, description="a verification task's deadline (China date, working days from the episode)")
+    episode_id: UUID | None = Field(default=None, description="the exceedance episode a verification task verifies")
 
 
 class PlanCommitted(AgencyEvent):
@@ -98,11 +112,12 @@ class InspectionRecorded(Event):
     topic: ClassVar[str] = topics.INSPECTION_RECORDED
 
     task_id: UUID
-    plan_id: UUID
+    plan_id: UUID | None = Field(default=None, description="the plan of a drawn task; None for a verification task")
     region_code: str
-    category: Category
+    category: Category | None = None
     outcome: Literal["compliant", "violations", "not_inspected"]
     inspected_on: date | None
     item_codes: list[str] = Field(default_factory=list, description="§7 item codes of the violations found")
     case_ids: list[UUID] = Field(default_factory=list, description="the penalty cases opened for them")
     reason: str | None = Field(default=None, description="why not inspected")
+    kind: Literal["random", "verification"] = Field(default="random", description="the task's kind (a verification: 核查处置)")

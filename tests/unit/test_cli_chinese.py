@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 HAN = re.compile(r"[\u3400-\u9fff]")
 ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,]+[A-Za-z]{2,}){2,}")  # three English words in a row
 CODE_SPAN = re.compile(r"`[^`]*`")  # `ohs bulk template OUT.xlsx`: a command to type, not a sentence
-GROUPS = ["bulk", "registry", "sampling", "penalty", "notification", "console", "ops"]
+GROUPS = ["bulk", "registry", "sampling", "penalty", "notification", "console", "ops", "monitoring"]
 
 
 def language(lang: str) -> dict[str, str | None]:

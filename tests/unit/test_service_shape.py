@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ("assessment", "registry", "sampling", "penalty", "notification", "console")
+SERVICES = ("assessment", "registry", "sampling", "penalty", "notification", "console", "monitoring")
 WITHOUT_RULE_DATA = {"console"}  # the console decides nothing of the domain: it shows what the services decided
 # what a pure domain module may not import: databases, files, the network, the rule-file reader
 IO_MODULES = ("sqlmodel", "sqlalchemy", "pathlib", "os", "shutil", "httpx", "aiokafka", "faststream", "fastapi",

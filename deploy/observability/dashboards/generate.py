@@ -26,7 +26,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableOption, VariableRefresh, VariableSort
 
 HERE = Path(__file__).resolve().parent
-SERVICES = ("console", "assessment", "registry", "sampling", "penalty", "notification")
+SERVICES = ("console", "assessment", "registry", "sampling", "penalty", "monitoring", "notification")
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
 REFRESH = "30s"
 
@@ -56,13 +56,22 @@ DOMAIN: dict[str, list[tuple[str, str, str, str]]] = {  # service → [(panel ki
         ("bars", "Cases decided by outcome (over the range)",
          'sum by (outcome) (increase(ohs_cases_decided_total{job="penalty"}[$__range])) or on () vector(0)', "{{outcome}}"),
     ],
+    "monitoring": [  # no counters of its own: what it takes from the gateways and what it tells the others
+        ("stat", "Gateway readings events handled (over the range)",
+         'sum(increase(ohs_events_consumed_total{job="monitoring", topic="ohs.monitoring.readings", outcome="processed"}[$__range])) '
+         'or on () vector(0)', ""),
+        ("stat", "Exceedance events published (over the range)",
+         'sum(increase(ohs_events_published_total{job="monitoring", topic="ohs.monitoring.exceedances"}[$__range])) or on () vector(0)', ""),
+        ("stat", "Coverage events published (over the range)",
+         'sum(increase(ohs_events_published_total{job="monitoring", topic="ohs.monitoring.coverage"}[$__range])) or on () vector(0)', ""),
+    ],
     "notification": [
         ("series", "Delivery attempts by channel and outcome",
          'sum by (channel, outcome) (rate(ohs_notification_delivery_attempts_total{job="notification"}[$__rate_interval])) or on () vector(0)',
          "{{channel}} {{outcome}}"),
     ],
 }
-WITH_CONSUMERS = ("assessment", "registry", "sampling", "penalty", "notification")  # the console reads revocations without a group
+WITH_CONSUMERS = ("assessment", "registry", "sampling", "penalty", "monitoring", "notification")  # the console reads revocations without a group
 WITH_COUNTY = ("assessment",)
 
 

@@ -65,3 +65,7 @@ class ArchivedEmployer(ArchivedEmployerBase, table=True):
 
 
 MODELS = [Submission, DisqualifiedOrg, ArchivedEmployer]
+
+from services.assessment.adapters.orm_test_filings import MODELS as TEST_FILING_MODELS  # noqa: E402 - organisations' test reports (issue 17)
+
+MODELS += TEST_FILING_MODELS

@@ -28,6 +28,8 @@ from services.assessment.domain.checklist import RunningScore, running_score
 from services.assessment.domain.classifier import Classified, Rejected, classify, rejected
 from services.assessment.domain.deadlines import DeadlineCheck, check_deadlines
 from services.assessment.domain.report_rules import report_messages
+from services.assessment.domain import test_filings
+from services.assessment.adapters.orm_test_filings import FiledTestReport
 from services.assessment.domain.rules import NoApplicableRules, RuleSet
 from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
 from shared.archive_region import remember_archive_region
@@ -36,12 +38,16 @@ from shared.contracts import (
     AssessmentClassified,
     ClassificationChanged,
     FieldProblem,
+    Flag,
     OrgDisqualified,
     Report,
     ReportRejected,
     ReportSubmitted,
+    TestReportFiled,
+    TraceEntry,
     utc_now,
 )
+from shared import i18n
 from shared.dates import china_today
 from shared.errors import coded, constraint_of, validation_issues
 from shared.problems import Problem
@@ -514,7 +520,7 @@ def classify_submission(uow: AbstractAssessmentUnitOfWork, event: ReportSubmitte
             messages=assessed.messages,
         )
     else:
-        announcement = classified_event(report, event.submission_id, *assessed)
+        announcement = with_filed_tests_checked(uow, report, classified_event(report, event.submission_id, *assessed))
         submission.status, submission.result = "classified", announcement.model_dump(mode="json")
     uow.submissions.add(submission)
     uow.publish(announcement)
@@ -603,6 +609,38 @@ def record_disqualification(uow: AbstractAssessmentUnitOfWork, event: OrgDisqual
     org.until = event.until
     org.reason = event.reason
     uow.disqualified_orgs.add(org)
+
+
+# --------------------------------------------------------------------------- organisations' test reports (ohs.orgs.test-reports, issue 17)
+
+
+def record_filed_test_report(uow: AbstractAssessmentUnitOfWork, event: TestReportFiled) -> None:
+    """Keep a test report an organisation filed (one per organisation, number and factor; penalty refuses a changed one)."""
+    if uow.filed_tests.get(event.org_id, event.report_no, event.factor) is not None:
+        return
+    uow.filed_tests.add(FiledTestReport(
+        org_id=event.org_id, report_no=event.report_no, credit_code=event.credit_code, factor=event.factor, post=event.post,
+        tested_on=event.tested_on, compliant=event.compliant, filed_on=event.filed_on, event_id=str(event.event_id)))
+
+
+TEST_CONTRADICTED_FLAG = "test_report_contradicted"
+
+
+def with_filed_tests_checked(uow: AbstractAssessmentUnitOfWork, report: Report, announcement: AssessmentClassified) -> AssessmentClassified:
+    """The classification with each declared test checked against the organisations' filings: a trace line per hazard
+    (confirmed / contradicted / unverified, naming the filing) and a flag per contradiction (a supervisor sees it; it is
+    not one of the shortcomings penalty screens). A unit of work without the filings (``filed_tests``) checks nothing."""
+    filed = getattr(uow, "filed_tests", None)
+    if filed is None:
+        return announcement
+    numbers = sorted({h.test_report_no.strip() for h in report.hazards if h.test_report_no})
+    checks = test_filings.check(report.enterprise.credit_code, list(report.hazards), filed.relevant(report.enterprise.credit_code, numbers))
+    if not checks:
+        return announcement
+    trace = [TraceEntry(rule=test_filings.RULE, code=c.code, params=dict(c.params), detail=i18n.text(c.code, dict(c.params))) for c in checks]
+    flags = [Flag(code=TEST_CONTRADICTED_FLAG, message=i18n.text(f"assessment.flag.{TEST_CONTRADICTED_FLAG}", dict(c.params)), params=dict(c.params))
+             for c in checks if c.validity == "contradicted"]
+    return announcement.model_copy(update={"trace": [*announcement.trace, *trace], "flags": [*announcement.flags, *flags]})
 
 
 # --------------------------------------------------------------------------- where the archive has each employer (ohs.registry.classification-changed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Self
 
 from services.assessment.adapters.orm import ArchivedEmployer
+from services.assessment.adapters.orm_test_filings import AbstractFiledTestReports, SqlFiledTestReports
 from services.assessment.adapters.repository import (
     AbstractDisqualifiedOrgRepository,
     AbstractSubmissionRepository,
@@ -21,6 +22,7 @@ class AbstractAssessmentUnitOfWork(AbstractUnitOfWork):
     submissions: AbstractSubmissionRepository
     disqualified_orgs: AbstractDisqualifiedOrgRepository
     archived_employers: AbstractArchivedEmployers  # where the registry has each employer (RULES §5a)
+    filed_tests: AbstractFiledTestReports  # organisations' filed test reports (issue 17; a fake without it checks nothing)
 
 
 class AssessmentUnitOfWork(SqlUnitOfWork, AbstractAssessmentUnitOfWork):
@@ -31,4 +33,5 @@ class AssessmentUnitOfWork(SqlUnitOfWork, AbstractAssessmentUnitOfWork):
         self.submissions = SqlSubmissionRepository(self.session)
         self.disqualified_orgs = SqlDisqualifiedOrgRepository(self.session)
         self.archived_employers = SqlArchivedEmployers(self.session, ArchivedEmployer)
+        self.filed_tests = SqlFiledTestReports(self.session)
         return uow

@@ -91,3 +91,7 @@ MODELS += ORG_MODELS
 from services.penalty.adapters.orm_screening import MODELS as SCREENING_MODELS  # noqa: E402 - screenings of reports (orm_screening.py)
 
 MODELS += SCREENING_MODELS
+
+from services.penalty.adapters.orm_org_filings import MODELS as ORG_FILING_MODELS  # noqa: E402 - organisations' filings and rating (issue 17)
+
+MODELS += ORG_FILING_MODELS

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from services.penalty.domain.discretion import DiscretionBaseline, DiscretionBaselines
 from services.penalty.domain.no_penalty import NoPenaltyList, NoPenaltyRules
+from services.penalty.domain.org_rating import KIND as ORG_RATING, OrgRatingRuleBook, OrgRatingRules
 from services.penalty.domain.screening import ShortcomingMap, ShortcomingMaps, listed_item_problems
 from shared.rule_data import RuleDataError, agency_folder, load_rule_files
 from shared.rules_endpoint import DeclaredRules
@@ -44,6 +45,12 @@ def load_shortcoming_maps(no_penalty: NoPenaltyRules, extra_dir: Path | None = N
     return ShortcomingMaps(maps)
 
 
+def load_org_rating_rules(extra_dir: Path | None = None) -> OrgRatingRuleBook:
+    """Every star-rating rule file (``"kind": "org_rating"``) of the packaged folder and ``extra_dir`` (issue 17)."""
+    return OrgRatingRuleBook(list(load_rule_files([PACKAGED_RULES, extra_dir], OrgRatingRules, what="org rating rules file",
+                                                  kind=ORG_RATING)))
+
+
 @dataclass(frozen=True)
 class Rulebook:
     """The rule data the penalty service decides with (packaged + ``rules_dir``)."""
@@ -52,6 +59,7 @@ class Rulebook:
     baselines: DiscretionBaselines
     calendar: WorkingCalendar
     shortcomings: ShortcomingMaps = field(default_factory=lambda: ShortcomingMaps([]))  # the duty each report shortcoming breaches
+    org_rating: OrgRatingRuleBook = field(default_factory=load_org_rating_rules)  # organisations' star rating (issue 17)
 
     @classmethod
     def load(cls, rules_dir: Path | None = None) -> "Rulebook":
@@ -60,7 +68,7 @@ class Rulebook:
         own = agency_folder(rules_dir, "penalty")
         no_penalty = load_no_penalty_rules(own)
         return cls(no_penalty, load_discretion_baselines(own), WorkingCalendar(agency_folder(rules_dir, "calendar")),
-                   load_shortcoming_maps(no_penalty, own))
+                   load_shortcoming_maps(no_penalty, own), load_org_rating_rules(own))
 
 
 def rule_sets_declared(rulebook: Rulebook) -> tuple[DeclaredRules, ...]:
@@ -68,4 +76,5 @@ def rule_sets_declared(rulebook: Rulebook) -> tuple[DeclaredRules, ...]:
     no-penalty list (an extension merged onto the list it extends), the discretion baseline, the shortcoming map."""
     return (DeclaredRules("no_penalty_list", "不予处罚清单（附件5）", rulebook.no_penalty.in_force),
             DeclaredRules("discretion_baseline", "裁量基准", rulebook.baselines.in_force),
-            DeclaredRules("shortcoming_map", "问题—条款对照表", rulebook.shortcomings.in_force))
+            DeclaredRules("shortcoming_map", "问题—条款对照表", rulebook.shortcomings.in_force),
+            DeclaredRules(ORG_RATING, "技术服务机构、职业健康检查机构星级评定", rulebook.org_rating.in_force))

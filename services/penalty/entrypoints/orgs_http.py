@@ -25,6 +25,8 @@ from shared.contracts import (
 )
 from shared.dates import china_today
 from shared.errors import Refusal, once_more_after_a_race
+from services.penalty.entrypoints.http import RulebookDep
+from shared.auth import ORGANISATION
 from shared.http import CreditCodePath, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep
 
 router = APIRouter(tags=["organisations 技术服务机构"])
@@ -82,7 +84,8 @@ def _refused(error: DisqualificationRefused) -> Refusal:
     description="Supervision staff, for a county of their jurisdiction. A serious finding is referred to the province; "
     "province staff may decide the disqualification with it (`disqualification`), which announces ohs.orgs.disqualified.",
 )
-async def post_finding(principal: StaffPrincipal, credit_code: CreditCodePath, finding: FindingIn, uow: UnitOfWorkDep) -> Any:
+async def post_finding(principal: StaffPrincipal, credit_code: CreditCodePath, finding: FindingIn, uow: UnitOfWorkDep,
+                       rulebook: RulebookDep) -> Any:
     if not principal.covers_region(finding.region_code):
         raise Refusal(403, "penalty.error.outside_jurisdiction", {"region_code": finding.region_code,
                                                                   "role": named(ROLE, principal.role), "token_region": principal.region_code or "—"})
@@ -99,7 +102,7 @@ async def post_finding(principal: StaffPrincipal, credit_code: CreditCodePath, f
     def record(u: AbstractPenaltyUnitOfWork) -> dict[str, Any]:
         row, disqualification = orgs.record_finding(
             u, new, recorded_by=principal.describe(), role=principal.role, deciding_region=principal.region_code,
-            decision=decision, today=today,
+            decision=decision, today=today, rating_rules=rulebook.org_rating,
         )
         return {**views.finding_view(row), "disqualification": views.disqualification_view(disqualification) if disqualification else None}
 
@@ -117,13 +120,14 @@ async def post_finding(principal: StaffPrincipal, credit_code: CreditCodePath, f
     description="Province staff only. Announces ohs.orgs.disqualified (the assessment service then refuses the "
     "organisation's reports; the credit feed publishes it). The same decision_no again returns the decision made.",
 )
-async def post_disqualification(principal: StaffPrincipal, credit_code: CreditCodePath, body: DisqualificationIn, uow: UnitOfWorkDep) -> Any:
+async def post_disqualification(principal: StaffPrincipal, credit_code: CreditCodePath, body: DisqualificationIn, uow: UnitOfWorkDep,
+                                rulebook: RulebookDep) -> Any:
     decision = orgs.Decision(decision_no=body.decision_no, decided_on=body.decided_on, until=body.until, reason=body.reason)
     today = china_today()
 
     def decide(u: AbstractPenaltyUnitOfWork) -> dict[str, Any]:
         row = orgs.disqualify(u, credit_code, decision, body.finding_ids, role=principal.role, decided_by=principal.describe(),
-                              region_code=principal.region_code or "", today=today)
+                              region_code=principal.region_code or "", today=today, rating_rules=rulebook.org_rating)
         return views.disqualification_view(row)
 
     try:
@@ -138,5 +142,7 @@ async def post_disqualification(principal: StaffPrincipal, credit_code: CreditCo
     description="Supervision staff and auditors. Disqualifications are shown to all of them (they bind the whole province).",
 )
 async def get_org(principal: ReaderPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> dict[str, Any]:
+    if principal.role == ORGANISATION:  # an organisation reads its own filings and rating only (GET /org/filings, /orgs/{id}/rating)
+        raise Refusal(403, "errors.auth.staff_or_auditor_only")
     today = china_today()
     return await uow.run(lambda u: views.org_record(u.session, credit_code, principal.covers_region, today))

@@ -53,7 +53,7 @@ async def list_screenings(
         listed = await uow.run(lambda u: views.screenings(u.session, credit_code=own, region=None, outcome=outcome, limit=limit, offset=offset))
         return {"credit_code": own, **listed}
     region = principal.region_code
-    if region is None:  # a staff or auditor token always has its region; nothing to show without one
+    if region is None or principal.role == "organisation":  # staff and auditors have a region; an organisation reads no employer's
         return {"credit_code": credit_code, "total": 0, "limit": limit, "offset": offset, "items": []}
     listed = await uow.run(lambda u: views.screenings(u.session, credit_code=credit_code, region=region, outcome=outcome,
                                                        limit=limit, offset=offset))

@@ -15,6 +15,8 @@ from services.penalty.domain.orgs import (
     disqualification_reason,
     finding_status,
 )
+from services.penalty.domain.org_rating import OrgRatingRuleBook
+from services.penalty.service_layer import org_filings
 from services.penalty.service_layer.unit_of_work import AbstractPenaltyUnitOfWork
 from shared.contracts import OrgDisqualified
 
@@ -47,9 +49,11 @@ def _facts(finding: OrgFinding) -> FindingFacts:
 
 
 def record_finding(
-    uow: AbstractPenaltyUnitOfWork, new: NewFinding, *, recorded_by: str, role: str, deciding_region: str | None, decision: Decision | None, today: date
+    uow: AbstractPenaltyUnitOfWork, new: NewFinding, *, recorded_by: str, role: str, deciding_region: str | None, decision: Decision | None, today: date,
+    rating_rules: OrgRatingRuleBook | None = None,
 ) -> tuple[OrgFinding, OrgDisqualification | None]:
-    """Record a finding; a serious one found by the province with a decision disqualifies at once."""
+    """Record a finding; a serious one found by the province with a decision disqualifies at once. With
+    ``rating_rules`` the organisation's star rating is recomputed (issue 17: OrgRated when its stars change)."""
     if decision is not None and new.severity != "serious":
         raise DisqualificationRefused("disqualification", "penalty.error.org.minor_finding")
     finding = OrgFinding(
@@ -67,17 +71,22 @@ def record_finding(
             uow, new.org_credit_code, decision, [finding.id], role=role, decided_by=recorded_by,
             region_code=deciding_region or new.region_code, today=today,
         )
+    if rating_rules is not None:
+        org_filings.rerate_known(uow, new.org_credit_code, new.org_name, new.region_code, rating_rules, today)
     uow.commit()
     return finding, disqualification
 
 
 def disqualify(
     uow: AbstractPenaltyUnitOfWork, org_credit_code: str, decision: Decision, finding_ids: list[str], *, role: str, decided_by: str,
-    region_code: str, today: date,
+    region_code: str, today: date, rating_rules: OrgRatingRuleBook | None = None,
 ) -> OrgDisqualification:
-    """The province disqualifies the organisation on its serious findings; the same decision twice is one."""
+    """The province disqualifies the organisation on its serious findings; the same decision twice is one. With
+    ``rating_rules`` the organisation's star rating is recomputed (0 stars while the disqualification is in force)."""
     disqualification = _disqualify(uow, org_credit_code, decision, finding_ids, role=role, decided_by=decided_by,
                                    region_code=region_code, today=today)
+    if rating_rules is not None:
+        org_filings.rerate_known(uow, org_credit_code, disqualification.org_name, region_code, rating_rules, today)
     uow.commit()
     return disqualification
 

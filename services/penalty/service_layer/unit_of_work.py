@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Self
 
 from services.penalty.adapters.orm import ArchivedEmployer
+from services.penalty.adapters.orm_org_filings import AbstractOrgFilingRepository, SqlOrgFilingRepository
 from services.penalty.adapters.orm_screening import AbstractScreeningRepository, SqlScreeningRepository
 from services.penalty.adapters.repository import (
     AbstractCaseCodeSequence,
@@ -28,6 +29,7 @@ class AbstractPenaltyUnitOfWork(AbstractUnitOfWork):
     orgs: AbstractOrgRepository
     archived_employers: AbstractArchivedEmployers  # where the registry has each employer (RULES §5a)
     screenings: AbstractScreeningRepository  # reports screened against 附件5, one row per shortcoming (issue 13)
+    org_filings: AbstractOrgFilingRepository  # organisations' filings and star rating (issue 17)
 
 
 class PenaltyUnitOfWork(SqlUnitOfWork, AbstractPenaltyUnitOfWork):
@@ -38,4 +40,5 @@ class PenaltyUnitOfWork(SqlUnitOfWork, AbstractPenaltyUnitOfWork):
         self.orgs = SqlOrgRepository(self.session)
         self.archived_employers = SqlArchivedEmployers(self.session, ArchivedEmployer)
         self.screenings = SqlScreeningRepository(self.session)
+        self.org_filings = SqlOrgFilingRepository(self.session)
         return uow

@@ -135,7 +135,24 @@ class PortraitVersion(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utc_now)
 
 
-MODELS = [PortraitReportFact, PortraitItemFact, PortraitScreeningFact, PortraitDecisionFact, PortraitRecord, PortraitVersion]
+class PortraitNonSiteFact(SQLModel, table=True):
+    """A non-site fact (issue 17): an online monitoring exceedance episode (``ohs.monitoring.exceedances``), an
+    organisation's test report (``ohs.orgs.test-reports``) or examination summary (``ohs.orgs.exam-summaries``)."""
+
+    __tablename__ = "registry_portrait_nonsite_fact"
+
+    id: str = Field(primary_key=True, max_length=200)  # <kind>|<key>
+    credit_code: str = Field(index=True, max_length=18)
+    kind: str = Field(max_length=16)  # exceedance | test_report | exam_summary
+    key: str = Field(max_length=180)  # the episode id; org|report_no|factor; org|summary_no
+    fact_on: date  # shift day; tested_on; examined_on
+    status: str = Field(max_length=8)  # open | closed (an exceedance); filed
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime  # the source event's occurred_at
+    event_id: str = Field(max_length=36)
+
+
+MODELS = [PortraitReportFact, PortraitItemFact, PortraitScreeningFact, PortraitDecisionFact, PortraitRecord, PortraitVersion, PortraitNonSiteFact]
 
 
 # --------------------------------------------------------------------------- repositories
@@ -216,6 +233,15 @@ class PortraitFactRepository:
 
     def add_decision(self, row: PortraitDecisionFact) -> None:
         self.session.add(row)
+
+    def nonsite_fact(self, row_id: str) -> PortraitNonSiteFact | None:
+        return self.session.get(PortraitNonSiteFact, row_id)
+
+    def add_nonsite_fact(self, row: PortraitNonSiteFact) -> None:
+        self.session.add(row)
+
+    def nonsite_facts(self, credit_code: str) -> list[PortraitNonSiteFact]:
+        return list(self.session.exec(select(PortraitNonSiteFact).where(PortraitNonSiteFact.credit_code == credit_code)))
 
     def decisions(self, credit_code: str) -> list[PortraitDecisionFact]:
         return list(self.session.exec(select(PortraitDecisionFact).where(PortraitDecisionFact.credit_code == credit_code)))

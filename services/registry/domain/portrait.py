@@ -115,6 +115,20 @@ class EnforcementRule(BaseModel):
     no_penalty: Level
 
 
+class NonSiteRule(BaseModel):
+    """How a non-site fact (issue 17) weighs in the portrait: its dimension, weight, and how long it counts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dimension: DimensionName
+    weight: int = Field(ge=0, le=100)
+    lookback_days: int = Field(ge=1, le=3650, description="a fact older than this (by its day) no longer counts; an open exceedance always does")
+    note: str | None = None
+
+
+NonSiteKind = Literal["exceedance", "test_not_compliant", "exam_suspected"]
+
+
 class PortraitRules(FromRuleFile):
     """One version of the portrait rules for a jurisdiction (``services/registry/rules/portrait-*.json``,
     ``$OHS_RULES_DIR/portrait/*.json``)."""
@@ -134,6 +148,8 @@ class PortraitRules(FromRuleFile):
     hazard_grade_levels: dict[Literal["Ⅰ", "Ⅱ", "Ⅲ"], Level]
     management_grade_levels: dict[Literal["A", "B", "C"], Level]
     enforcement: EnforcementRule
+    nonsite: dict[NonSiteKind, NonSiteRule] = Field(default_factory=dict, description="non-site facts (issue 17): monitoring "
+                                                   "exceedances, organisations' test reports and examination summaries; absent: not drawn")
 
     @field_validator("dimensions")
     @classmethod
@@ -261,14 +277,27 @@ class DecisionFacts:
 
 
 @dataclass(frozen=True)
+class NonSiteFacts:
+    """A non-site fact (issue 17): an exceedance episode of online monitoring (``kind`` exceedance, ``status`` open /
+    closed), an organisation's test report or examination summary (test_report / exam_summary, status filed)."""
+
+    key: str  # the episode id; org|report_no|factor; org|summary_no
+    kind: str
+    on: date  # the shift day; tested_on; examined_on
+    status: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PortraitFacts:
     reports: tuple[ReportFacts, ...] = ()
     items: tuple[ItemFacts, ...] = ()
     decisions: tuple[DecisionFacts, ...] = ()
+    nonsite: tuple[NonSiteFacts, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.reports or self.items or self.decisions)
+        return not (self.reports or self.items or self.decisions or self.nonsite)
 
     def latest_report(self) -> ReportFacts | None:
         """The current report: the latest assessment (a late-arriving older one does not replace it)."""
@@ -280,6 +309,7 @@ class PortraitFacts:
         """The latest day among the facts: the day the portrait is drawn for (rule data in force, lookback)."""
         days = [r.classified_on for r in self.reports] + [d.decided_on for d in self.decisions]
         days += [day for i in self.items for day in (i.raised_on, i.cleared_on, i.last_on) if day is not None]
+        days += [f.on for f in self.nonsite]
         return max(days) if days else None
 
 
@@ -433,6 +463,37 @@ def _decision_entry(decision: DecisionFacts) -> Entry:
                  message=message.message)
 
 
+def _nonsite_entry(fact: NonSiteFacts, rules: PortraitRules, as_of: date) -> tuple[str, NonSiteRule, Entry] | None:
+    """The entry a non-site fact adds to its dimension, or None (not a finding, out of the lookback, or the rules draw none).
+    An exceedance episode (open, or closed within the lookback); a test report filed as not compliant; an examination
+    summary with suspected occupational disease."""
+    d = fact.details
+    if fact.kind == "exceedance":
+        kind, source = "exceedance", f"monitoring {fact.key}"
+        if d.get("measure") == "silent":
+            said = say("registry.portrait.entry.exceedance_silent", device_id=d.get("device_id"), factor=d.get("factor"), post=d.get("post"),
+                       on=fact.on.isoformat())
+        else:
+            said = say("registry.portrait.entry.exceedance", factor=d.get("factor"), post=d.get("post"), measure=d.get("measure"),
+                       observed=d.get("observed"), limit=d.get("limit"), unit=d.get("unit"), on=fact.on.isoformat(), status=fact.status)
+    elif fact.kind == "test_report" and d.get("compliant") is False:
+        kind, source = "test_not_compliant", f"organisation {d.get('org_id')}"
+        said = say("registry.portrait.entry.test_not_compliant", org_id=d.get("org_id"), report_no=d.get("report_no"), factor=d.get("factor"),
+                   post=d.get("post"), result=d.get("result"), on=fact.on.isoformat())
+    elif fact.kind == "exam_summary" and int(d.get("suspected_occupational_disease") or 0) > 0:
+        kind, source = "exam_suspected", f"organisation {d.get('org_id')}"
+        said = say("registry.portrait.entry.exam_suspected", org_id=d.get("org_id"), summary_no=d.get("summary_no"), examined=d.get("examined"),
+                   abnormal=d.get("abnormal"), suspected=d.get("suspected_occupational_disease"), on=fact.on.isoformat())
+    else:
+        return None
+    rule = rules.nonsite.get(kind)  # type: ignore[call-overload]
+    if rule is None:
+        return None
+    if not (fact.kind == "exceedance" and fact.status == "open") and (as_of - fact.on).days > rule.lookback_days:
+        return None
+    return kind, rule, Entry(f"{fact.kind}:{fact.key}", said.text(), source, fact.on, rule.weight, said.message)
+
+
 # --------------------------------------------------------------------------- the portrait in a reader's language
 
 DIMENSION_WORDS: dict[str, str] = {
@@ -457,6 +518,8 @@ def source_said(source: str) -> Said | str:
         return say("registry.portrait.source.report", ref=ref)
     if kind == "case" and ref:
         return say("registry.portrait.source.case", ref=ref)
+    if kind in ("monitoring", "organisation") and ref:  # non-site facts (issue 17)
+        return say(f"registry.portrait.source.{kind}", ref=ref)
     return source
 
 
@@ -513,6 +576,18 @@ def draw(facts: PortraitFacts, rules: PortraitRules, as_of: date) -> Portrait:
         if rule_key_of(entry.code) not in rules.shortcomings:
             trace.append(TraceEntry.of(RULE_UNMAPPED, "registry.portrait.trace.unmapped", shortcoming=entry.code,
                                        dimension=rules.dimension(rule.dimension).title, weight=rule.weight))
+
+    counted_nonsite: dict[str, int] = {}
+    for fact in sorted(facts.nonsite, key=lambda f: (f.on, f.kind, f.key)):  # non-site facts (issue 17), traced per kind
+        drawn = _nonsite_entry(fact, rules, as_of)
+        if drawn is not None:
+            kind, nonsite_rule, entry = drawn
+            by_dimension[nonsite_rule.dimension].append(entry)
+            counted_nonsite[kind] = counted_nonsite.get(kind, 0) + 1
+    for kind, count in sorted(counted_nonsite.items()):
+        nonsite_rule = rules.nonsite[kind]  # type: ignore[index]
+        trace.append(TraceEntry.of(RULE_NONSITE, f"registry.portrait.trace.nonsite_{kind}", count=count, weight=nonsite_rule.weight,
+                                   dimension=rules.dimension(nonsite_rule.dimension).title, days=nonsite_rule.lookback_days))
 
     floors: dict[str, tuple[str, Entry | None]] = {}
     if report is not None:
@@ -593,6 +668,7 @@ def describe_change(previous: dict[str, Any] | None, current: dict[str, Any], tr
 # the rules a portrait's trace names beside the dimensions (the name of the rule, as a supervisor reads it)
 RULE_RULES = "画像规则"
 RULE_UNMAPPED = "未对应的问题"
+RULE_NONSITE = "非现场监管数据"
 
 
 def summary(dimensions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ CloudEvents 1.0 (structured JSON mode) on ``ohs.credit.events`` for credit-regul
 
 The translator runs in the registry process but apart from the archive's use cases: it consumes
 ``ohs.registry.classification-changed``, ``ohs.registry.exemption-changed``,
-``ohs.penalty.decided`` and ``ohs.orgs.disqualified`` in a consumer group of its own (``<prefix>.registry.credit-feed``, see
+``ohs.penalty.decided``, ``ohs.orgs.disqualified`` and ``ohs.orgs.rated`` (organisations' star ratings, issue 17) in a consumer group of its own (``<prefix>.registry.credit-feed``, see
 ``bootstrap``), so it sees every partition of ``ohs.penalty.decided`` besides the enforcement
 upgrades' subscriber, and has its own inbox scope. Each handler writes at most one outbox row
 per input event, in the unit of work the consumer commits; the relay publishes it.
@@ -43,8 +43,10 @@ from shared.contracts import (
     CreditPenaltyData,
     ExemptionChanged,
     OrgDisqualified,
+    OrgRated,
     PenaltyDecided,
 )
+from shared.contracts.credit import CreditOrgRatedData
 
 GROUP_SUFFIX = "credit-feed"  # consumer group <prefix>.registry.credit-feed
 _OUTBOX_NAMESPACE = uuid.UUID("2f3c8e0a-5b7d-4c1e-9a64-0c5e1b7d2a91")  # fixed: outbox ids must not change between releases
@@ -54,6 +56,7 @@ EXEMPTION_STARTED = "cn.gov.ohs.exemption.started"
 EXEMPTION_ENDED = "cn.gov.ohs.exemption.ended"
 PENALTY_DECIDED = "cn.gov.ohs.penalty.decided"
 ORG_DISQUALIFIED = "cn.gov.ohs.org.disqualified"
+ORG_RATED = "cn.gov.ohs.org.rated"
 
 
 def _cloud_event(
@@ -121,6 +124,18 @@ def from_org_disqualified(event: OrgDisqualified) -> CreditCloudEvent:
     )
 
 
+def from_org_rated(event: OrgRated) -> CreditCloudEvent:
+    """An organisation's star rating changed (issue 17): its stars, the rule version and the trace's lines in Chinese."""
+    return _cloud_event(
+        CREDIT_SOURCE_PENALTY, ORG_RATED, event.event_id, event.credit_code, event.occurred_at,
+        CreditOrgRatedData(
+            org_name=event.org_name, org_kind=event.org_kind, stars=event.stars, previous_stars=event.previous_stars, rated_on=event.rated_on,
+            rule_version=f"{event.rule_set.jurisdiction} {event.rule_set.version}", provisional=event.rule_set.provisional,
+            reasons=[line.text() for line in event.trace],
+        ),
+    )
+
+
 def outbox_id(cloud_event: CreditCloudEvent) -> str:
     """The outbox row's id for a CloudEvent: one per (source, id)."""
     return str(uuid.uuid5(_OUTBOX_NAMESPACE, f"{CreditCloudEvent.topic}|{cloud_event.source}|{cloud_event.id}"))
@@ -163,3 +178,7 @@ def penalty_decided(uow: RegistryUnitOfWork, event: PenaltyDecided) -> None:
 
 def org_disqualified(uow: RegistryUnitOfWork, event: OrgDisqualified) -> None:
     publish_cloud_event(uow, from_org_disqualified(event))
+
+
+def org_rated(uow: RegistryUnitOfWork, event: OrgRated) -> None:
+    publish_cloud_event(uow, from_org_rated(event))

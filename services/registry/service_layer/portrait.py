@@ -7,7 +7,10 @@ inbox scope is apart from the archive's and the credit feed's:
 * ``ohs.registry.rectification-progressed`` — the rectification loop's steps (an item cleared, 解除,
   leaves the portrait);
 * ``ohs.penalty.decided`` — the enforcement history;
-* ``ohs.penalty.screened`` — the screenings, kept for the agency's figures only.
+* ``ohs.penalty.screened`` — the screenings, kept for the agency's figures only;
+* ``ohs.monitoring.exceedances``, ``ohs.orgs.test-reports``, ``ohs.orgs.exam-summaries`` — non-site facts (issue 17):
+  an exceedance episode, a test result filed as not compliant, an examination summary with suspected occupational
+  disease weigh in the dimensions the rule data's ``nonsite`` section names, traced per kind.
 
 Each handler folds its event into the projection's fact rows (keyed by the source ids: the same
 event applied twice, or the topics replayed into an empty registry, gives the same rows) and
@@ -21,10 +24,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from services.registry.adapters.orm_portrait import (
     PortraitDecisionFact,
     PortraitItemFact,
+    PortraitNonSiteFact,
     PortraitRecord,
     PortraitReportFact,
     PortraitScreeningFact,
@@ -35,6 +40,7 @@ from services.registry.domain.portrait import (
     DisclosedShortcoming,
     ExposedFactor,
     ItemFacts,
+    NonSiteFacts,
     PortraitFacts,
     PortraitRuleBook,
     ReportFacts,
@@ -45,7 +51,16 @@ from services.registry.domain.portrait import (
 )
 from services.registry.domain.words import Said, say
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.contracts import AssessmentClassified, PenaltyDecided, PortraitChanged, RectificationProgressed, ScreeningRecorded
+from shared.contracts import (
+    AssessmentClassified,
+    ExamSummaryFiled,
+    ExceedanceDetected,
+    PenaltyDecided,
+    PortraitChanged,
+    RectificationProgressed,
+    ScreeningRecorded,
+    TestReportFiled,
+)
 from shared.dates import china_today
 
 GROUP_SUFFIX = "portrait"  # consumer group <prefix>.registry.portrait
@@ -140,7 +155,9 @@ def facts_of(uow: RegistryUnitOfWork, credit_code: str) -> PortraitFacts:
     decisions = tuple(
         DecisionFacts(d.case_id, d.case_code, d.item_code, d.decision, d.major, d.decided_on) for d in uow.portrait_facts.decisions(credit_code)
     )
-    return PortraitFacts(reports, items, decisions)
+    read_nonsite = getattr(uow.portrait_facts, "nonsite_facts", None)  # (an in-memory projection of the tests may hold none)
+    nonsite = tuple(NonSiteFacts(f.key, f.kind, f.fact_on, f.status, dict(f.details)) for f in (read_nonsite(credit_code) if read_nonsite else []))
+    return PortraitFacts(reports, items, decisions, nonsite)
 
 
 # --------------------------------------------------------------------------- drawing and versioning
@@ -238,3 +255,48 @@ def screened(uow: RegistryUnitOfWork, event: ScreeningRecorded) -> None:
         row.screening_id, row.region_code, row.screened_on = str(result.screening_id), event.region_code, event.screened_on
         row.outcome, row.item_code, row.screened_at, row.event_id = result.outcome, result.item_code, event.occurred_at, event_id
         uow.portrait_facts.add_screening(row)
+
+
+# --------------------------------------------------------------------------- non-site facts (issue 17)
+
+
+def _record_nonsite(uow: RegistryUnitOfWork, credit_code: str, kind: str, key: str, on: Any, status: str, details: dict[str, Any],
+                    at: datetime, event_id: str) -> None:
+    row_id = f"{kind}|{key}"
+    row = uow.portrait_facts.nonsite_fact(row_id)
+    if row is not None and (row.status == "closed" or not _later(at, event_id, row.at, row.event_id)):
+        return  # a closed episode stays closed; an older event arriving late changes nothing
+    row = row or PortraitNonSiteFact(id=row_id, credit_code=credit_code, kind=kind, key=key, fact_on=on, status=status, at=at, event_id=event_id)
+    row.fact_on, row.status, row.details, row.at, row.event_id = on, status, details, at, event_id
+    uow.portrait_facts.add_nonsite_fact(row)
+
+
+def exceedance(uow: RegistryUnitOfWork, event: ExceedanceDetected, rules: PortraitRuleBook) -> None:
+    """``ohs.monitoring.exceedances``: an episode opened or closed."""
+    details = {"device_id": event.device_id, "factor": event.factor, "post": event.post, "measure": event.measure, "observed": event.observed,
+               "limit": event.limit, "unit": event.unit}
+    _record_nonsite(uow, event.credit_code, "exceedance", str(event.episode_id), event.shift_day, event.status, details, event.occurred_at,
+                    str(event.event_id))
+    redraw(uow, event.credit_code, rules, event.occurred_at,
+           say("registry.portrait.trigger.exceedance", episode_id=str(event.episode_id), factor=event.factor, status=event.status),
+           event.region_code)
+
+
+def test_report_filed(uow: RegistryUnitOfWork, event: TestReportFiled, rules: PortraitRuleBook) -> None:
+    """``ohs.orgs.test-reports``: a test result an organisation filed."""
+    details = {"org_id": event.org_id, "report_no": event.report_no, "factor": event.factor, "post": event.post, "compliant": event.compliant,
+               "result": event.result}
+    _record_nonsite(uow, event.credit_code, "test_report", f"{event.org_id}|{event.report_no}|{event.factor}", event.tested_on, "filed",
+                    details, event.occurred_at, str(event.event_id))
+    redraw(uow, event.credit_code, rules, event.occurred_at,
+           say("registry.portrait.trigger.test_report", org_id=event.org_id, report_no=event.report_no, factor=event.factor))
+
+
+def exam_summary_filed(uow: RegistryUnitOfWork, event: ExamSummaryFiled, rules: PortraitRuleBook) -> None:
+    """``ohs.orgs.exam-summaries``: an examination summary an institution filed."""
+    details = {"org_id": event.org_id, "summary_no": event.summary_no, "examined": event.examined, "abnormal": event.abnormal,
+               "suspected_occupational_disease": event.suspected_occupational_disease}
+    _record_nonsite(uow, event.credit_code, "exam_summary", f"{event.org_id}|{event.summary_no}", event.examined_on, "filed", details,
+                    event.occurred_at, str(event.event_id))
+    redraw(uow, event.credit_code, rules, event.occurred_at,
+           say("registry.portrait.trigger.exam_summary", org_id=event.org_id, summary_no=event.summary_no))

@@ -90,21 +90,31 @@ class Draw(SQLModel, table=True):
 
 
 class Task(SQLModel, table=True):
-    """An inspection task (检查任务): one drawn target with its inspectors."""
+    """An inspection task (检查任务): one drawn target with its inspectors (``kind`` random), or the verification
+    (核查处置, ``kind`` verification) of an exceedance episode of online monitoring: no plan, no draw, a reason
+    and a deadline, its inspectors chosen by the rule of a drawn task (none, with ``unassigned``, when the
+    county's roster cannot staff it)."""
 
     __tablename__ = "sampling_task"
 
     id: str = Field(primary_key=True, max_length=36)
-    plan_id: str = Field(index=True, max_length=36)
-    draw_id: str = Field(max_length=36)
-    position: int  # order in the draw
+    plan_id: str | None = Field(default=None, index=True, max_length=36)
+    draw_id: str | None = Field(default=None, max_length=36)
+    position: int  # order in the draw (0 for a verification task)
     credit_code: str = Field(index=True, max_length=18)
     enterprise_name: str
     region_code: str = Field(index=True, max_length=6)
-    category: str = Field(max_length=1)
+    category: str | None = Field(default=None, max_length=1)
     selection: str = Field(max_length=20)
     on_site: bool
     inspectors: str  # JSON [{"id", "name"}]
+    kind: str = Field(default="random", max_length=20, sa_column_kwargs={"server_default": "random"})  # random | verification
+    reason: str | None = None  # JSON {"code", "params"}: why the task exists (a verification's exceedance)
+    deadline: date | None = None  # a verification task's deadline (China date)
+    episode_id: str | None = Field(default=None, unique=True, index=True, max_length=36)  # the exceedance episode verified (one task each)
+    unassigned: str | None = None  # JSON {"code", "params"}: why the roster could not staff it
+    non_site: str | None = None  # JSON: the non-site rule's decision that this drawn task is inspected non-site (RULES §10)
+    created_at: datetime | None = Field(default_factory=utc_now)
 
 
 class TaskResult(SQLModel, table=True):
@@ -113,12 +123,28 @@ class TaskResult(SQLModel, table=True):
     __tablename__ = "sampling_task_result"
 
     task_id: str = Field(primary_key=True, max_length=36)
-    plan_id: str = Field(index=True, max_length=36)
+    plan_id: str | None = Field(default=None, index=True, max_length=36)
     outcome: str = Field(max_length=20)  # compliant | violations | not_inspected
     body: str  # the result as recorded (JSON), compared on a repeat
     case_ids: str = "[]"  # JSON list of the penalty cases opened
     recorded_by: str
     recorded_at: datetime = Field(default_factory=utc_now)
+
+
+class MonitoringCoverage(SQLModel, table=True):
+    """An employer's online monitoring coverage as the monitoring service last announced it
+    (``ohs.monitoring.coverage``): facts only; the non-site rule of the draw weighs them."""
+
+    __tablename__ = "sampling_monitoring_coverage"
+
+    credit_code: str = Field(primary_key=True, max_length=18)
+    region_code: str = Field(index=True, max_length=6)
+    period_start: date
+    period_end: date
+    hazards: str  # JSON list of the hazard factors declared
+    factors: str  # JSON [{"factor", "devices", "reporting", "exceedances"}]
+    announced_at: datetime  # the event's occurred_at: an older announcement does not replace a newer one
+    updated_at: datetime = Field(default_factory=utc_now)
 
 
 class Inspector(SQLModel, table=True):
@@ -144,4 +170,4 @@ class InspectorConflict(SQLModel, table=True):
     declared_at: datetime = Field(default_factory=utc_now)
 
 
-MODELS = [PoolMember, PoolExemption, PoolCounter, Plan, Draw, Task, TaskResult, Inspector, InspectorConflict]
+MODELS = [PoolMember, PoolExemption, PoolCounter, Plan, Draw, Task, TaskResult, Inspector, InspectorConflict, MonitoringCoverage]

@@ -9,12 +9,13 @@ query the session directly.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete, select
 
 from services.sampling.adapters.orm import (
-    Draw, Inspector, InspectorConflict, Plan, PoolCounter, PoolExemption, PoolMember, Task, TaskResult,
+    Draw, Inspector, InspectorConflict, MonitoringCoverage, Plan, PoolCounter, PoolExemption, PoolMember, Task, TaskResult,
 )
 from services.sampling.adapters.pools import members_and_exemptions
 from shared.db import lookup, preload, remember
@@ -68,6 +69,18 @@ class PoolRepository:
         self.session.add(counter)
         return counter.version
 
+    def coverage(self, credit_code: str) -> MonitoringCoverage | None:
+        return self.session.get(MonitoringCoverage, credit_code)
+
+    def add_coverage(self, coverage: MonitoringCoverage) -> None:
+        self.session.add(coverage)
+
+    def coverages(self, region_code: str) -> dict[str, MonitoringCoverage]:
+        """The monitoring coverage announced for the employers of a region, by credit code."""
+        prefix = region_prefix(region_code)
+        rows = self.session.exec(select(MonitoringCoverage).where(col(MonitoringCoverage.region_code).startswith(prefix)))
+        return {row.credit_code: row for row in rows}
+
     def counties_with_members(self, region_code: str) -> list[str]:
         prefix = region_prefix(region_code)
         return sorted(set(self.session.exec(select(PoolMember.region_code).where(col(PoolMember.region_code).startswith(prefix)))))
@@ -109,6 +122,24 @@ class PlanRepository:
 
     def add_task(self, task: Task) -> None:
         self.session.add(task)
+
+    def task_for_episode(self, episode_id: str) -> Task | None:
+        return self.session.exec(select(Task).where(Task.episode_id == episode_id)).first()
+
+    def unassigned(self, region_code: str) -> list[Task]:
+        """The county's tasks its roster could not staff (verification tasks), oldest first."""
+        return list(self.session.exec(select(Task).where(Task.region_code == region_code, col(Task.unassigned).is_not(None))
+                                      .order_by(col(Task.created_at), col(Task.id))))
+
+    def open_loads(self, region_code: str) -> dict[str, int]:
+        """Inspector id → how many open tasks (no result yet) of the county they hold."""
+        recorded = select(TaskResult.task_id)
+        open_tasks = self.session.exec(select(Task.inspectors).where(Task.region_code == region_code, col(Task.id).not_in(recorded)))
+        loads: dict[str, int] = {}
+        for inspectors in open_tasks:
+            for inspector in json.loads(inspectors):
+                loads[inspector["id"]] = loads.get(inspector["id"], 0) + 1
+        return loads
 
     def result(self, task_id: str) -> TaskResult | None:
         return self.session.get(TaskResult, task_id)

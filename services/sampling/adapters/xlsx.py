@@ -1,4 +1,5 @@
-"""The publication (一公开) as an .xlsx workbook: sheets 计划, 名录, 抽取结果, 检查结果.
+"""The publication (一公开) as an .xlsx workbook: sheets 计划, 名录, 抽取结果, 检查结果 (and 非现场监管 where a non-site
+rule treated employers, RULES §10).
 
 For the public: every title and every enumerated value (status, selection, outcome, yes/no) is a code of
 the ``xlsx`` catalogue, in Chinese unless ``locale`` asks for English; ids, codes, the seed and the hashes
@@ -31,12 +32,15 @@ TITLES = {
     "inspectors": "xlsx.publication.column.inspectors", "outcome": "xlsx.publication.column.outcome",
     "inspected_on": "xlsx.publication.column.inspected_on", "item_codes": "xlsx.column.item_codes",
     "reason": "xlsx.publication.column.reason", "case_ids": "xlsx.column.case_ids",
+    "treatment": "xlsx.publication.column.treatment", "non_site_rule": "xlsx.publication.column.non_site_rule",
+    "non_site_checks": "xlsx.publication.column.non_site_checks",
 }
 STATUS = {  # services/sampling/views.py status_of
     "handed_down": "xlsx.value.plan_status.handed_down", "committed": "xlsx.value.plan_status.committed",
     "drawn": "xlsx.value.plan_status.drawn", "completed": "xlsx.value.plan_status.completed",
 }
 SELECTION = {"random": "xlsx.value.selection.random", "full_coverage": "xlsx.value.selection.full_coverage"}
+TREATMENT = {"exempt": "xlsx.value.non_site.exempt", "non_site": "xlsx.value.non_site.non_site"}  # domain/non_site.py
 OUTCOME = {"compliant": "xlsx.value.outcome.compliant", "violations": "xlsx.value.outcome.violations",
            "not_inspected": "xlsx.value.outcome.not_inspected"}
 
@@ -91,6 +95,15 @@ def publication_xlsx(doc: dict[str, Any], locale: str = i18n.ZH) -> bytes:
     for r in doc["results"]:
         append(results, [r["task_id"], r["credit_code"], word(OUTCOME, r["outcome"], locale), r["inspected_on"],
                          joined(r["item_codes"], locale), r["reason"], joined(r["case_ids"], locale)])
+    if record.get("non_site"):  # who the non-site rule (RULES §10) treated, and why: beside the pool, as published
+        treated = book.create_sheet(says("xlsx.publication.sheet.non_site"))
+        append(treated, [title(k, locale) for k in ("credit_code", "enterprise_name", "category", "treatment", "non_site_rule",
+                                                     "non_site_checks")])
+        for t in record["non_site"]["treated"]:
+            rule_set = t["rule_set"]
+            append(treated, [t["credit_code"], t["enterprise_name"], t["category"], word(TREATMENT, t["treatment"], locale),
+                             says("xlsx.publication.defaults_from", jurisdiction=rule_set["jurisdiction"], version=rule_set["version"]),
+                             joined((i18n.text(step["code"], step["params"], locale) for step in t["trace"]), locale, strong=True)])
     out = BytesIO()
     book.save(out)
     return out.getvalue()

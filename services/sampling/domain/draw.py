@@ -262,8 +262,12 @@ def _refusal(target: Target, eligible: int, roster_size: int, conflicted: list[s
     }
 
 
-def assign_inspectors(seed: str, targets: list[Target], roster: list[RosterInspector], per_task: int) -> list[Target]:
+def assign_inspectors(seed: str, targets: list[Target], roster: list[RosterInspector], per_task: int,
+                      loads: dict[str, int] | None = None) -> list[Target]:
     """Each target gets ``per_task`` inspectors without a conflict with it, the least loaded first.
+
+    ``loads``: each inspector's load before the first target (a verification task counts the open tasks
+    they hold); a draw starts every inspector at 0, which is what the published draw is recomputed with.
 
     The inspectors are kept in buckets by load, so a target looks only at the least-loaded ones
     (and hashes only those) instead of sorting the whole roster; conflicts are looked up by employer.
@@ -275,13 +279,15 @@ def assign_inspectors(seed: str, targets: list[Target], roster: list[RosterInspe
         raise ValueError(f"inspectors_per_task must be at least {MIN_INSPECTORS_PER_TASK}")
     ids = [i.id for i in roster]
     if len(set(ids)) != len(ids):  # not a roster the service keeps (ids are unique): the rule as written
-        return assign_inspectors_reference(seed, targets, roster, per_task)
+        return assign_inspectors_reference(seed, targets, roster, per_task, loads)
     conflicted_by_code: dict[str, set[str]] = {}
     for inspector in roster:
         for credit_code in inspector.conflicts:
             conflicted_by_code.setdefault(credit_code, set()).add(inspector.id)
     encoded = {i: i.encode("utf-8") for i in ids}
-    buckets: dict[int, dict[str, None]] = {0: dict.fromkeys(ids)} if ids else {}  # load → inspector ids (ordered set)
+    buckets: dict[int, dict[str, None]] = {}  # load → inspector ids (ordered set)
+    for inspector_id in ids:
+        buckets.setdefault((loads or {}).get(inspector_id, 0), {})[inspector_id] = None
     no_conflicts: set[str] = set()
     sha256 = hashlib.sha256
     problems: list[dict[str, Any]] = []
@@ -326,12 +332,13 @@ def assign_inspectors(seed: str, targets: list[Target], roster: list[RosterInspe
     return assigned
 
 
-def assign_inspectors_reference(seed: str, targets: list[Target], roster: list[RosterInspector], per_task: int) -> list[Target]:
+def assign_inspectors_reference(seed: str, targets: list[Target], roster: list[RosterInspector], per_task: int,
+                                loads: dict[str, int] | None = None) -> list[Target]:
     """The inspector rule exactly as written (every target sorts the whole roster): the reference
     :func:`assign_inspectors` must agree with; quadratic, kept for tests and for odd rosters."""
     if per_task < MIN_INSPECTORS_PER_TASK:
         raise ValueError(f"inspectors_per_task must be at least {MIN_INSPECTORS_PER_TASK}")
-    load = {i.id: 0 for i in roster}
+    load = {i.id: (loads or {}).get(i.id, 0) for i in roster}
     problems: list[dict[str, Any]] = []
     assigned: list[Target] = []
     for target in targets:

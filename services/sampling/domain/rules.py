@@ -10,8 +10,10 @@ from datetime import date
 from pydantic import BaseModel, Field, field_validator
 
 from services.sampling.domain.draw import MIN_INSPECTORS_PER_TASK, ratio_text
+from services.sampling.domain.non_site import NonSiteRule
 from shared import rules_in_force as rule_data
 from shared.contracts import CATEGORIES
+from shared.working_calendar import WorkingCalendar
 
 KIND = "sampling_defaults"
 
@@ -33,6 +35,9 @@ class SamplingDefaults(BaseModel):
     full_coverage_industries: list[FullCoverageIndustry] = Field(default_factory=list)
     jia_non_site: bool = True
     inspectors_per_task: int = Field(default=MIN_INSPECTORS_PER_TASK, ge=MIN_INSPECTORS_PER_TASK)
+    verification_deadline_working_days: int = Field(default=5, ge=1, le=60,
+                                                    description="a verification task's deadline (核查处置): working days after the episode began")
+    non_site: NonSiteRule | None = Field(default=None, description="non-site supervision in the draw (RULES §10); absent: none")
 
     @field_validator("ratios", mode="before")
     @classmethod
@@ -49,8 +54,9 @@ class SamplingDefaults(BaseModel):
 class SamplingRules:
     """The sampling defaults loaded (every jurisdiction and version)."""
 
-    def __init__(self, defaults: list[SamplingDefaults]):
+    def __init__(self, defaults: list[SamplingDefaults], calendar: WorkingCalendar | None = None):
         self.defaults = defaults
+        self.calendar = calendar or WorkingCalendar()  # working days (a verification task's deadline)
 
     def in_force(self, region_code: str, on: date) -> SamplingDefaults:
         return rule_data.in_force(self.defaults, region_code, on, "sampling defaults in force for", "sampling defaults", check_region=False)

@@ -38,7 +38,7 @@ from shared.auth import Principal
 from shared.dates import china_today
 from shared.errors import Issue, Refusal, once_more_after_a_race, validation_issues
 from shared.http import OffsetQuery, ReaderLocale, ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, require_staff
-from shared.identifiers import region_problem
+from shared.identifiers import credit_code_problem, region_problem
 from shared.rule_data import NoApplicableRules
 from shared.runtime import content_disposition
 from shared.unit_of_work import UnitOfWorkFactory
@@ -165,8 +165,23 @@ async def post_draw(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdP
     return JSONResponse(status_code=201 if created else 200, content=view)
 
 
-@router.get("/tasks", summary="The tasks of a plan, with inspectors and results")
-async def get_tasks(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: str = Query(min_length=1, max_length=64)) -> dict[str, Any]:
+@router.get("/tasks", summary="The tasks of a plan, or of an employer (drawn and verification tasks), with inspectors and results",
+            description="Exactly one of `plan_id` (the plan's tasks in draw order) and `credit_code` (the employer's tasks, newest "
+            "first: drawn tasks, `kind: random`, and verification tasks of exceedances of online monitoring, `kind: verification`, "
+            "each with its reason, deadline, inspectors and status open | unassigned | recorded). An employer the service does "
+            "not know, or outside the caller's jurisdiction, answers 404 (as a plan does).")
+async def get_tasks(principal: ReaderPrincipal, uow: UnitOfWorkDep, locale: ReaderLocale,
+                    plan_id: str | None = Query(default=None, min_length=1, max_length=64),
+                    credit_code: str | None = Query(default=None, min_length=18, max_length=18, description="统一社会信用代码")) -> dict[str, Any]:
+    if (plan_id is None) == (credit_code is None):
+        raise Refusal(422, "sampling.error.tasks_query", {}, field="plan_id" if plan_id is not None else "credit_code")
+    if credit_code is not None:
+        if problem := credit_code_problem(credit_code):
+            raise Refusal(422, problem.code, problem.params, field="credit_code")
+        missing = _not_found("sampling.error.employer_not_found", credit_code=credit_code)
+        await _readable(uow, principal, lambda session: views.employer_region(session, credit_code), missing)
+        return {"credit_code": credit_code, "items": await uow.run(lambda u: views.employer_tasks(u.session, credit_code, locale))}
+    assert plan_id is not None
     missing = _not_found("sampling.error.plan_not_found", plan_id=plan_id)
     await _readable(uow, principal, lambda session: views.plan_region(session, plan_id), missing)
     return {"plan_id": plan_id, "items": await uow.run(lambda u: views.tasks(u.session, plan_id))}

@@ -10,20 +10,22 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
-from services.sampling.adapters.orm import Draw, Plan, PoolMember, Task
+from services.sampling.adapters.orm import Draw, MonitoringCoverage, Plan, PoolMember, Task
 from services.sampling.domain import draw as algorithm
+from services.sampling.domain import non_site
 from services.sampling.domain.draw import ALGORITHM, PoolEntry, RosterInspector
 from services.sampling.domain.rules import SamplingRules, industry_matches
 from services.sampling.service_layer.errors import Conflict, Invalid, Problem
 from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 from shared import i18n
 from shared.contracts import CATEGORIES, DrawPublished, InspectorRef, PlanCommitted, TaskAssigned, utc_now
+from shared.dates import china_today
 from shared.jurisdiction import jurisdiction_level
 
 if TYPE_CHECKING:
@@ -64,6 +66,7 @@ def _parameters(request: PlanIn, rules: SamplingRules) -> dict[str, Any]:
         "jia_non_site": defaults.jia_non_site if request.jia_non_site is None else request.jia_non_site,
         "inspectors_per_task": defaults.inspectors_per_task if request.inspectors_per_task is None else request.inspectors_per_task,
         "exclusions": [e.model_dump() for e in request.exclusions],
+        "non_site": defaults.non_site.model_dump() if defaults.non_site else None,  # RULES §10, from the defaults only
         "defaults_from": defaults.ref(),
         "overridden": overridden,
     }
@@ -115,18 +118,45 @@ class LivePool:
     entries: list[PoolEntry]
     members: dict[str, PoolMember]
     version: int
+    non_site: dict[str, dict[str, Any]] = field(default_factory=dict)  # credit code → the non-site rule's decision (treated only)
 
 
-def live_pool(uow: SamplingUnitOfWork, plan: Plan) -> LivePool:
+def _coverage_facts(row: MonitoringCoverage | None) -> non_site.CoverageFacts | None:
+    if row is None:
+        return None
+    return non_site.CoverageFacts(row.period_start, row.period_end, tuple(json.loads(row.hazards)),
+                                  tuple(non_site.FactorFacts(**f) for f in json.loads(row.factors)))
+
+
+def live_pool(uow: SamplingUnitOfWork, plan: Plan, on: date | None = None) -> LivePool:
     """The drawable members of the plan's region now: minus 免检 in force, minus the plan's
-    exclusions; full coverage by the members' current industry codes."""
+    exclusions; full coverage by the members' current industry codes. With a non-site rule (the plan's
+    ``non_site``, RULES §10), each member whose monitoring coverage meets it on ``on`` (the day of the draw) is
+    treated: ``exempt`` leaves it out of the pool, ``non_site`` keeps it (inspected non-site when drawn)."""
     p = parameters_of(plan)
     snapshot = uow.pools.snapshot(plan.region_code)
     excluded = {e["credit_code"] for e in p["exclusions"]}
     drawable = {m.credit_code: m for m in snapshot.members if m.credit_code not in snapshot.exempt and m.credit_code not in excluded}
+    treated: dict[str, dict[str, Any]] = {}
+    if p.get("non_site"):
+        rule = non_site.NonSiteRule.model_validate(p["non_site"])
+        coverages = uow.pools.coverages(plan.region_code)
+        day = on or china_today()
+        label = non_site.label_of(p["defaults_from"]["jurisdiction"], p["defaults_from"]["version"])
+        for code, m in drawable.items():
+            facts = _coverage_facts(coverages.get(code))
+            if facts is None:
+                continue
+            assessed = non_site.assess(facts, rule, day, label)
+            if assessed.qualifies:
+                treated[code] = {"credit_code": code, "enterprise_name": m.enterprise_name, "region_code": m.region_code,
+                                 "category": m.category, "treatment": rule.treatment, "rule_set": p["defaults_from"], "facts": facts.public(),
+                                 "trace": assessed.trace}
+    in_pool = {code: m for code, m in drawable.items()
+               if not (code in treated and treated[code]["treatment"] == "exempt")}
     entries = [PoolEntry(code, m.category, industry_matches(json.loads(m.industry_codes or "[]"), p["full_coverage_industries"]))
-               for code, m in drawable.items()]
-    return LivePool(sorted(entries, key=lambda e: e.credit_code), drawable, snapshot.version)
+               for code, m in in_pool.items()]
+    return LivePool(sorted(entries, key=lambda e: e.credit_code), drawable, snapshot.version, treated)
 
 
 def roster_of(uow: SamplingUnitOfWork, agency: str) -> tuple[list[RosterInspector], dict[str, str]]:
@@ -159,7 +189,8 @@ def draw_plan(uow: SamplingUnitOfWork, plan: Plan, actor: str) -> tuple[Draw, bo
         raise Conflict("sampling.error.plan_handed_down", {
             "plan_id": plan.id, "children": [f"{c.id} {c.region_code}" for c in uow.plans.children(plan.id)]})
     p = parameters_of(plan)
-    pool = live_pool(uow, plan)
+    day = china_today()
+    pool = live_pool(uow, plan, day)
     version = pool.version
     roster, names = roster_of(uow, plan.region_code)
     params = algorithm.Parameters(ratios=p["ratios"], minimums=p["minimums"], inspectors_per_task=p["inspectors_per_task"],
@@ -182,18 +213,27 @@ def draw_plan(uow: SamplingUnitOfWork, plan: Plan, actor: str) -> tuple[Draw, bo
     targets = []
     for position, t in enumerate(result.targets):
         member = pool.members[t.credit_code]
+        # the draw's on_site stays as the algorithm gives it (what the verifier recomputes); a non-site rule's treatment
+        # (RULES §10) makes the task's mode non-site, said beside it (``mode``, ``non_site``)
+        treated = pool.non_site.get(t.credit_code)
+        on_site = t.on_site and treated is None
         task = Task(id=task_id_for(plan.id, t.credit_code), plan_id=plan.id, draw_id=draw_id, position=position,
                     credit_code=t.credit_code, enterprise_name=member.enterprise_name, region_code=member.region_code,
-                    category=t.category, selection=t.selection, on_site=t.on_site,
-                    inspectors=dumps([{"id": i, "name": names[i]} for i in t.inspectors]))
+                    category=t.category, selection=t.selection, on_site=on_site,
+                    inspectors=dumps([{"id": i, "name": names[i]} for i in t.inspectors]),
+                    non_site=dumps(treated) if treated else None)
         uow.plans.add_task(task)
-        targets.append({"task_id": task.id, "credit_code": t.credit_code, "enterprise_name": member.enterprise_name,
-                        "region_code": member.region_code, "category": t.category, "selection": t.selection,
-                        "on_site": t.on_site, "inspectors": [{"id": i, "name": names[i]} for i in t.inspectors]})
+        target = {"task_id": task.id, "credit_code": t.credit_code, "enterprise_name": member.enterprise_name,
+                  "region_code": member.region_code, "category": t.category, "selection": t.selection,
+                  "on_site": t.on_site, "inspectors": [{"id": i, "name": names[i]} for i in t.inspectors]}
+        if treated:
+            target["mode"] = "on_site" if on_site else "non_site"
+            target["non_site"] = {"rule": treated["trace"][0]["rule"], "treatment": treated["treatment"]}
+        targets.append(target)
         uow.publish(TaskAssigned(
             producer=PRODUCER, credit_code=t.credit_code, task_id=uuid.UUID(task.id), plan_id=uuid.UUID(plan.id),
             draw_id=uuid.UUID(draw_id), region_code=member.region_code, period=plan.period, category=t.category,  # type: ignore[arg-type]
-            enterprise_name=member.enterprise_name, selection=t.selection, on_site=t.on_site,  # type: ignore[arg-type]
+            enterprise_name=member.enterprise_name, selection=t.selection, on_site=on_site,  # type: ignore[arg-type]
             inspectors=[InspectorRef(id=i, name=names[i]) for i in t.inspectors],
         ))
     record = {
@@ -201,6 +241,9 @@ def draw_plan(uow: SamplingUnitOfWork, plan: Plan, actor: str) -> tuple[Draw, bo
         "pool_hash": algorithm.pool_hash(canonical), "pool": canonical, "roster": algorithm.canonical_roster(roster),
         "quotas": result.quotas, "pool_sizes": result.pool_sizes, "pool_sizes_by_county": counties, "targets": targets,
     }
+    if p.get("non_site"):  # beside the pool, outside what is hashed: who the non-site rule treated, and why
+        record["non_site"] = {"rule": p["non_site"], "rule_set": p["defaults_from"], "assessed_on": day.isoformat(),
+                              "treated": [pool.non_site[code] for code in sorted(pool.non_site)]}
     stored = Draw(plan_id=plan.id, draw_id=draw_id, pool_version=version, pool_hash=record["pool_hash"], record=dumps(record),
                   drawn_by=actor, drawn_at=now)
     uow.plans.add_draw(stored)

@@ -37,6 +37,7 @@ def _record(uow: SamplingUnitOfWork, task: Task, request: ResultIn, actor: str) 
             "task_id": task.id, "outcome": OUTCOME.get(held.outcome, held.outcome), "recorded_at": held.recorded_at.isoformat(),
             "recorded_by": held.recorded_by})
     inspectors = [i["id"] for i in json.loads(task.inspectors)]
+    plan_id = uuid.UUID(task.plan_id) if task.plan_id else None  # a verification task (核查处置) has no plan
     case_ids: list[uuid.UUID] = []
     for v in request.violations:
         case_id = case_id_for(task.id, v.item_code)
@@ -44,14 +45,14 @@ def _record(uow: SamplingUnitOfWork, task: Task, request: ResultIn, actor: str) 
         uow.publish(ViolationRecorded(
             producer=PRODUCER, credit_code=task.credit_code, case_id=case_id, region_code=task.region_code, item_code=v.item_code,
             found_on=request.inspected_on, harm=v.harm, corrected_on=v.corrected_on,  # type: ignore[arg-type]
-            rectification_deadline=v.rectification_deadline, task_id=uuid.UUID(task.id), plan_id=uuid.UUID(task.plan_id),
+            rectification_deadline=v.rectification_deadline, task_id=uuid.UUID(task.id), plan_id=plan_id,
             inspectors=inspectors, description=v.description, major=v.major,
         ))
     uow.publish(InspectionRecorded(
-        producer=PRODUCER, credit_code=task.credit_code, task_id=uuid.UUID(task.id), plan_id=uuid.UUID(task.plan_id),
+        producer=PRODUCER, credit_code=task.credit_code, task_id=uuid.UUID(task.id), plan_id=plan_id,
         region_code=task.region_code, category=task.category, outcome=request.outcome,  # type: ignore[arg-type]
         inspected_on=request.inspected_on, item_codes=[v.item_code for v in request.violations], case_ids=case_ids,
-        reason=request.reason,
+        reason=request.reason, kind=task.kind,  # type: ignore[arg-type]
     ))
     uow.plans.add_result(TaskResult(task_id=task.id, plan_id=task.plan_id, outcome=request.outcome, body=dumps(body),
                                     case_ids=dumps([str(c) for c in case_ids]), recorded_by=actor))

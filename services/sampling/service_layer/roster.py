@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from services.sampling.adapters.orm import Inspector, InspectorConflict
 from services.sampling.service_layer.errors import Invalid, Problem
+from services.sampling.service_layer.verification import staff_unassigned
 from services.sampling.service_layer.unit_of_work import SamplingUnitOfWork
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ def _replace(uow: SamplingUnitOfWork, agency: str, roster: RosterIn) -> None:
         uow.roster.add(Inspector(agency_region_code=agency, id=i.id, name=i.name, active=i.active))
         for c in {c.credit_code: c for c in i.conflicts}.values():
             uow.roster.add(InspectorConflict(agency_region_code=agency, inspector_id=i.id, credit_code=c.credit_code, reason=c.reason))
+    staff_unassigned(uow, agency)  # verification tasks the former roster could not staff (RULES §10)
 
 
 def replace_roster(uow: SamplingUnitOfWork, agency: str, roster: RosterIn) -> None:

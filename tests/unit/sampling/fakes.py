@@ -3,11 +3,13 @@ flag and the events published, no database (after cosmicpython's ``FakeUnitOfWor
 
 from __future__ import annotations
 
+import json
 
 from services.sampling.adapters.orm import (
     Draw,
     Inspector,
     InspectorConflict,
+    MonitoringCoverage,
     Plan,
     PoolExemption,
     PoolMember,
@@ -25,6 +27,7 @@ class FakePoolRepository:
     def __init__(self) -> None:
         self.members: dict[str, PoolMember] = {}
         self.exemptions: dict[str, PoolExemption] = {}
+        self.coverage_rows: dict[str, MonitoringCoverage] = {}
         self.pool_version = 0
 
     def member(self, credit_code: str) -> PoolMember | None:
@@ -48,6 +51,15 @@ class FakePoolRepository:
     def bump_version(self) -> int:
         self.pool_version += 1
         return self.pool_version
+
+    def coverage(self, credit_code: str) -> MonitoringCoverage | None:
+        return self.coverage_rows.get(credit_code)
+
+    def add_coverage(self, coverage: MonitoringCoverage) -> None:
+        self.coverage_rows[coverage.credit_code] = coverage
+
+    def coverages(self, region_code: str) -> dict[str, MonitoringCoverage]:
+        return {k: v for k, v in self.coverage_rows.items() if v.region_code.startswith(region_prefix(region_code))}
 
     def counties_with_members(self, region_code: str) -> list[str]:
         return sorted({m.region_code for m in self.members.values() if m.region_code.startswith(region_prefix(region_code))})
@@ -87,6 +99,21 @@ class FakePlanRepository:
 
     def add_task(self, task: Task) -> None:
         self.tasks[task.id] = task
+
+    def task_for_episode(self, episode_id: str) -> Task | None:
+        return next((t for t in self.tasks.values() if t.episode_id == episode_id), None)
+
+    def unassigned(self, region_code: str) -> list[Task]:
+        return sorted((t for t in self.tasks.values() if t.region_code == region_code and t.unassigned),
+                      key=lambda t: (t.created_at, t.id))
+
+    def open_loads(self, region_code: str) -> dict[str, int]:
+        loads: dict[str, int] = {}
+        for task in self.tasks.values():
+            if task.region_code == region_code and task.id not in self.results:
+                for inspector in json.loads(task.inspectors):
+                    loads[inspector["id"]] = loads.get(inspector["id"], 0) + 1
+        return loads
 
     def result(self, task_id: str) -> TaskResult | None:
         return self.results.get(task_id)

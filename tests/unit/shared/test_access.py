@@ -189,6 +189,7 @@ SAMPLING_ROSTER = {"inspectors": [{"id": f"i{k}", "name": f"检查员{k}"} for k
 SAMPLING_RESULT = {"outcome": "compliant", "inspected_on": "2026-03-02"}
 # the sampling service's public record (一公开): no token needed
 PUBLIC_PATHS = {"/plans/{plan_id}/publication", "/plans/{plan_id}/publication.xlsx", "/verify", "/publications"}
+PENALTY_PUBLIC_PATHS = {"/public/org-ratings"}  # organisations' star ratings (星级评定, issue 17): listed publicly
 
 
 @pytest.fixture(scope="module")
@@ -776,7 +777,7 @@ def test_every_route_but_the_operational_ones_needs_a_token(system: System, serv
     client: TestClient = getattr(system, service)
     checked = 0
     for path, operations in client.get("/openapi.json").json()["paths"].items():  # every documented route
-        if path in OPEN_PATHS or (service == "sampling" and path in PUBLIC_PATHS):
+        if path in OPEN_PATHS or (service == "sampling" and path in PUBLIC_PATHS) or (service == "penalty" and path in PENALTY_PUBLIC_PATHS):
             continue
         concrete = re.sub(r"\{[^}]+\}", "x", path)
         for method in operations:
@@ -873,3 +874,55 @@ async def test_a_service_refuses_to_start_without_a_usable_secret(tmp_path: Path
 
 def test_the_default_scopes_match_make_run() -> None:
     assert DEFAULT_SCOPES == {"province": "140000", "city": "141000", "county": "141029", "auditor": "141000", "employer": EXAMPLE_EMPLOYER}
+
+
+# --------------------------------------------------------------------------- an organisation's token (issue 17)
+
+ORG_CODE = credit_code("140000", "MA0RGAN01")  # a technical service organisation accredited by 山西省
+
+
+def organisation_auth() -> dict[str, str]:
+    token = issue_token(TEST_AUTH_SECRET, "organisation", "山西示例职业卫生技术服务有限公司", credit_code=ORG_CODE, region_code="140000",
+                        subject="test-organisation", valid_days=1)
+    return {"Authorization": f"Bearer {token}"}
+
+
+# what any valid token (or none) reads: the region tree, the no-penalty list, the sampling publications and /verify
+ANY_TOKEN = re.compile(r"^/regions/|^/rules/no-penalty|/publication(\.xlsx)?$|^/verify$|^/audit/chain/141000/verify$")
+ORG_ROWS = list({(r.service, r.method, r.path): r for r in ROWS}.values())
+
+
+@pytest.mark.parametrize("row", ORG_ROWS, ids=[f"organisation {r.method} {r.service}{r.path}" for r in ORG_ROWS])
+def test_an_organisation_reads_and_acts_for_no_employer(system: System, row: Row) -> None:
+    """Every route of the matrix, with an organisation's token (accredited province-wide, so a region check alone would
+    let it in): it is refused (403, or 404 like a record that does not exist), or reads what any token reads, or a
+    listing with nothing in it. It files for employers and reads its own filings and rating on its own routes only."""
+    client: TestClient = getattr(system, row.service)
+    content: dict[str, Any] = ({"data": row.body, "files": [("files", ("整改.pdf", PDF, "application/pdf"))]} if row.multipart
+                               else {"json": row.body})
+    response = client.request(row.method, resolve(system, row.path), headers=organisation_auth(), **content)  # type: ignore[arg-type]
+    path = resolve(system, row.path)
+    if ANY_TOKEN.search(path.split("?")[0]):
+        assert response.status_code == row.expected, response.text[:300]
+        return
+    if response.status_code == 200 and row.method == "GET" and row.expect_items is not None:
+        assert labels_in(row.service, response.json()) == (), response.text[:300]
+        return
+    assert response.status_code in (403, 404), f"{response.status_code}: {response.text[:300]}"
+    if response.status_code == 404:
+        assert NOT_FOUND.search(response.json()["code"]), response.text[:300]
+
+
+def test_an_organisation_files_for_employers_of_its_region_and_reads_only_its_own(system: System) -> None:
+    body = {"credit_code": E1.credit_code, "report_no": "ACCESS-1", "factor": "矽尘", "post": "破碎工", "compliant": True,
+            "result": "C-TWA 0.6 mg/m³", "tested_on": (china_today() - timedelta(days=2)).isoformat()}  # in time: 5 stars
+    assert system.penalty.post("/org/test-reports", json=body, headers=organisation_auth()).status_code in (200, 201)
+    outside = system.penalty.post("/org/test-reports", json={**body, "credit_code": E4.credit_code, "report_no": "ACCESS-2"},
+                                  headers=organisation_auth())
+    assert outside.status_code == 403 and outside.json()["code"] == "penalty.error.org.outside_region"
+    for role in ROLES:  # nobody else files, and nobody else reads the organisation's own list
+        assert system.penalty.post("/org/test-reports", json=body, headers=auth(role)).status_code == 403
+        assert system.penalty.get("/org/filings", headers=auth(role)).status_code == 403
+    assert [i["number"] for i in system.penalty.get("/org/filings", headers=organisation_auth()).json()["items"]] == ["ACCESS-1"]
+    assert system.penalty.get(f"/orgs/{ORG_CODE}/rating", headers=organisation_auth()).json()["stars"] == 5
+    assert system.penalty.get("/public/org-ratings").status_code == 200  # no token

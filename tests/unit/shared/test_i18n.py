@@ -15,7 +15,7 @@ from shared.contracts.assessment import Flag
 ROOT = Path(__file__).resolve().parents[3]
 DOMAINS = sorted(p.stem for p in (i18n.LOCALES_DIR / i18n.ZH / "LC_MESSAGES").glob("*.po"))
 # the first part of every message code; a string literal starting with one of these and a dot is a code
-PREFIXES = ("assessment", "registry", "sampling", "penalty", "notification", "documents", "errors", "cli", "xlsx", "console")
+PREFIXES = ("assessment", "registry", "sampling", "penalty", "notification", "documents", "errors", "cli", "xlsx", "console", "monitoring")
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from shared.db import make_engine
 from shared.migrations import UnversionedDatabase, metadata_for, service_models, upgrade
 
-SERVICES = ["assessment", "registry", "sampling", "penalty", "notification", "console"]
+SERVICES = ["assessment", "registry", "sampling", "penalty", "notification", "console", "monitoring"]
 SERVICES_BEFORE_THE_PER_CONSUMER_INBOX = ["assessment", "registry", "sampling", "penalty"]  # notification was born with it
 
 

@@ -162,7 +162,7 @@ def test_every_versioned_rule_file_a_service_packages_is_declared_and_in_force_f
 def test_penalty_answers_the_list_an_extension_composes_and_nothing_before_its_rule_data(services: dict[str, TestClient]) -> None:
     penalty = services["penalty"]
     today = penalty.get("/rules/in-force", params={"region_code": "141029"}, headers=auth("county")).json()["rule_sets"]
-    assert [r["name"] for r in today] == ["no_penalty_list", "discretion_baseline", "shortcoming_map"]
+    assert [r["name"] for r in today] == ["no_penalty_list", "discretion_baseline", "shortcoming_map", "org_rating"]
     assert today[2]["file"] == "services/penalty/rules/shortcomings-2021.json"
     zhejiang = penalty.get("/rules/in-force", params={"region_code": "330106"}, headers=auth("county")).json()["rule_sets"][0]
     assert (zhejiang["jurisdiction"], zhejiang["version"], zhejiang["file"]) == ("330000", "2021.1+2022.1", None)  # merged: no one file
