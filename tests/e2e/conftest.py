@@ -36,7 +36,7 @@ from tests.support import TEST_AUTH_SECRET, consumer_groups, eventually_sync, st
 if TYPE_CHECKING:
     from shared.settings import Settings
 
-SERVICES = ("assessment", "registry", "sampling", "penalty", "notification")
+SERVICES = ("assessment", "registry", "sampling", "penalty", "notification", "monitoring")
 
 
 def fresh_database(server_url: str) -> str:

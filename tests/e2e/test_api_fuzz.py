@@ -20,7 +20,7 @@ from tests.support import auth, eventually_get, new_credit_code, report_for, tok
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = os.environ.get("OHS_FUZZ_EXAMPLES", "25")
-SERVICES = ("assessment", "registry", "sampling", "penalty", "notification")
+SERVICES = ("assessment", "registry", "sampling", "penalty", "notification", "monitoring")
 ST = str(Path(sys.executable).with_name("st"))
 
 

@@ -57,20 +57,3 @@ class SqlFiledTestReports(AbstractFiledTestReports):
         if report_nos:
             where = or_(where, col(FiledTestReport.report_no).in_(report_nos))
         return list(self.session.exec(select(FiledTestReport).where(where).order_by(col(FiledTestReport.filed_on), col(FiledTestReport.org_id))))
-
-
-class InMemoryFiledTestReports(AbstractFiledTestReports):
-    """For the use-case tests (no database)."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str, str], FiledTestReport] = {}
-
-    def get(self, org_id: str, report_no: str, factor: str) -> FiledTestReport | None:
-        return self.rows.get((org_id, report_no, factor))
-
-    def add(self, filed: FiledTestReport) -> None:
-        self.rows[(filed.org_id, filed.report_no, filed.factor)] = filed
-
-    def relevant(self, credit_code: str, report_nos: list[str]) -> list[FiledTestReport]:
-        return sorted((r for r in self.rows.values() if r.credit_code == credit_code or r.report_no in report_nos),
-                      key=lambda r: (r.filed_on, r.org_id))

@@ -23,15 +23,16 @@ from services.assessment.adapters.orm import (
     DisqualifiedOrg,
     Submission,
 )
+from services.assessment.adapters.orm_test_filings import FiledTestReport
 from services.assessment.domain.assessment_rules import AssessmentRules
+from services.assessment.domain import test_filings
 from services.assessment.domain.checklist import RunningScore, running_score
 from services.assessment.domain.classifier import Classified, Rejected, classify, rejected
 from services.assessment.domain.deadlines import DeadlineCheck, check_deadlines
 from services.assessment.domain.report_rules import report_messages
-from services.assessment.domain import test_filings
-from services.assessment.adapters.orm_test_filings import FiledTestReport
 from services.assessment.domain.rules import NoApplicableRules, RuleSet
 from services.assessment.service_layer.unit_of_work import AbstractAssessmentUnitOfWork
+from shared import i18n
 from shared.archive_region import remember_archive_region
 from shared.auth import Principal
 from shared.contracts import (
@@ -47,7 +48,6 @@ from shared.contracts import (
     TraceEntry,
     utc_now,
 )
-from shared import i18n
 from shared.dates import china_today
 from shared.errors import coded, constraint_of, validation_issues
 from shared.problems import Problem
@@ -629,12 +629,9 @@ TEST_CONTRADICTED_FLAG = "test_report_contradicted"
 def with_filed_tests_checked(uow: AbstractAssessmentUnitOfWork, report: Report, announcement: AssessmentClassified) -> AssessmentClassified:
     """The classification with each declared test checked against the organisations' filings: a trace line per hazard
     (confirmed / contradicted / unverified, naming the filing) and a flag per contradiction (a supervisor sees it; it is
-    not one of the shortcomings penalty screens). A unit of work without the filings (``filed_tests``) checks nothing."""
-    filed = getattr(uow, "filed_tests", None)
-    if filed is None:
-        return announcement
+    not one of the shortcomings penalty screens)."""
     numbers = sorted({h.test_report_no.strip() for h in report.hazards if h.test_report_no})
-    checks = test_filings.check(report.enterprise.credit_code, list(report.hazards), filed.relevant(report.enterprise.credit_code, numbers))
+    checks = test_filings.check(report.enterprise.credit_code, list(report.hazards), uow.filed_tests.relevant(report.enterprise.credit_code, numbers))
     if not checks:
         return announcement
     trace = [TraceEntry(rule=test_filings.RULE, code=c.code, params=dict(c.params), detail=i18n.text(c.code, dict(c.params))) for c in checks]

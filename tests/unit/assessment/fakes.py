@@ -7,6 +7,7 @@ from services.assessment.adapters.orm import (
     DisqualifiedOrg,
     Submission,
 )
+from services.assessment.adapters.orm_test_filings import AbstractFiledTestReports, FiledTestReport
 from services.assessment.adapters.repository import (
     AbstractDisqualifiedOrgRepository,
     AbstractSubmissionRepository,
@@ -50,6 +51,23 @@ class FakeDisqualifiedOrgRepository(AbstractDisqualifiedOrgRepository):
         return self._by_id.get(org_id)
 
 
+class InMemoryFiledTestReports(AbstractFiledTestReports):
+    """The organisations' filed test reports in a dict."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str], FiledTestReport] = {}
+
+    def get(self, org_id: str, report_no: str, factor: str) -> FiledTestReport | None:
+        return self.rows.get((org_id, report_no, factor))
+
+    def add(self, filed: FiledTestReport) -> None:
+        self.rows[(filed.org_id, filed.report_no, filed.factor)] = filed
+
+    def relevant(self, credit_code: str, report_nos: list[str]) -> list[FiledTestReport]:
+        return sorted((r for r in self.rows.values() if r.credit_code == credit_code or r.report_no in report_nos),
+                      key=lambda r: (r.filed_on, r.org_id))
+
+
 class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractAssessmentUnitOfWork):
     """Repositories in dicts; ``committed`` says whether the use case committed, ``published``
     lists the events it published (as the outbox would, were it committed)."""
@@ -59,6 +77,7 @@ class FakeUnitOfWork(InMemoryInboxAndOutbox, AbstractAssessmentUnitOfWork):
         self.submissions = FakeSubmissionRepository()
         self.disqualified_orgs = FakeDisqualifiedOrgRepository()
         self.archived_employers = FakeArchivedEmployers(ArchivedEmployer)
+        self.filed_tests = InMemoryFiledTestReports()
 
     def published_topics(self) -> list[str]:
         return [event.topic for event in self.published]
