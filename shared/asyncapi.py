@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel
 
 from shared import topics
+from shared import architecture
 from shared.architecture import subscriptions
 from shared.contracts import EVENT_TYPES, CreditCloudEvent
 
@@ -80,7 +81,9 @@ def document() -> dict[str, Any]:
             operations[f"{producer}_sends_{cid}"] = {
                 "action": "send",
                 "channel": {"$ref": f"#/channels/{cid}"},
-                "summary": f"published by {producer} (from its outbox, after its transaction commits)",
+                "summary": ("published by provincial monitoring gateways outside the platform (SCRAM user ohs-gateway: WRITE on this "
+                            "topic only); the monitoring service screens every reading" if producer == architecture.OUTSIDE
+                            else f"published by {producer} (from its outbox, after its transaction commits)"),
             }
         for consumer in consumers:
             operations[f"{_channel_id(consumer)}_receives_{cid}"] = {

@@ -9,7 +9,9 @@ else (deploy/kafka/cluster.sh is the reference) Kafka authenticates with SASL/SC
 ACLs, nothing allowed that no ACL allows:
 
 * principals: ``User:admin`` (super user: creates topics, manages ACLs) and one per service,
-  ``User:ohs-<service>`` (``ohs-assessment``, ``ohs-registry``, ``ohs-sampling``, ``ohs-penalty``, ``ohs-notification``, ``ohs-console``).
+  ``User:ohs-<service>`` (``ohs-assessment``, ``ohs-registry``, ``ohs-sampling``, ``ohs-penalty``, ``ohs-notification``, ``ohs-console``,
+  ``ohs-monitoring``); and ``User:ohs-gateway`` for the provincial monitoring gateways outside the platform, which may
+  only WRITE (and DESCRIBE) ``ohs.monitoring.readings``.
 * a service may WRITE (and DESCRIBE) the topics it produces — ``producers`` of each
   :data:`shared.topics.TOPICS` entry — and READ (and DESCRIBE) those it consumes — the
   ``consumer.subscribe(topics.X, …)`` calls in ``services/<service>/bootstrap.py``, read with
@@ -62,6 +64,7 @@ log = logging.getLogger(__name__)
 SUPER_USER = "admin"
 PRINCIPAL_PREFIX = "ohs-"
 CLUSTER_RESOURCE = "kafka-cluster"
+GATEWAY = "gateway"  # User:ohs-gateway: the provincial monitoring gateways, outside the platform
 
 
 def user_name(service: str) -> str:
@@ -118,9 +121,21 @@ def service_grants(service: str, group_prefix: str = "ohs", root: Path = archite
     return sorted(grants)
 
 
+def gateway_grants() -> list[Grant]:
+    """What the provincial monitoring gateways (outside the platform, one SCRAM user ``ohs-gateway``) may do: WRITE
+    and DESCRIBE the topics published from outside (``ohs.monitoring.readings``); nothing else, no group."""
+    who = principal(GATEWAY)
+    return sorted({Grant(who, "TOPIC", topic, "LITERAL", op) for topic in produced_topics(architecture.OUTSIDE) for op in ("WRITE", "DESCRIBE")})
+
+
 def all_grants(group_prefix: str = "ohs", root: Path = architecture.SERVICES_DIR) -> list[Grant]:
-    """The ACLs of every service of the platform (every services/<service>/bootstrap.py)."""
-    return [g for service in architecture.services(root) for g in service_grants(service, group_prefix, root)]
+    """The ACLs of every service of the platform (every services/<service>/bootstrap.py), and of the gateways."""
+    return [g for service in architecture.services(root) for g in service_grants(service, group_prefix, root)] + gateway_grants()
+
+
+def managed_principals(root: Path = architecture.SERVICES_DIR) -> list[str]:
+    """The principals whose ACLs ``apply`` makes exactly :func:`all_grants`: the services' and the gateways'."""
+    return sorted({principal(s) for s in architecture.services(root)} | {principal(GATEWAY)})
 
 
 def _acl(grant: Grant) -> ACL:
@@ -163,7 +178,7 @@ def apply_acls(settings: Settings, group_prefix: str | None = None, root: Path =
     from shared.kafka_admin import admin_client
 
     wanted = all_grants(group_prefix or settings.consumer_group_prefix, root)
-    principals = sorted({principal(s) for s in architecture.services(root)})
+    principals = managed_principals(root)
     admin = admin_client(settings.kafka_bootstrap_servers, settings, timeout_s)
     try:
         existing = [acl for who in principals for acl in _existing(admin, who)]

@@ -20,7 +20,7 @@
 #   controllers:          SASL_PLAINTEXT + PLAIN (user admin, from the node's own 0600 properties) on PORT+3..PORT+5
 #   authoriser:           StandardAuthorizer, super.users=User:admin, allow.everyone.if.no.acl.found=false
 #   durability:           default and internal topics replication factor 3, min.insync.replicas=2
-#   SCRAM users:          admin and one per service (ohs-assessment, ohs-registry, ohs-sampling, ohs-penalty, ohs-notification, ohs-console, ohs-monitoring),
+#   SCRAM users:          admin and one per service (ohs-assessment, ohs-registry, ohs-sampling, ohs-penalty, ohs-notification, ohs-console, ohs-monitoring) and ohs-gateway (the monitoring gateways),
 #                         created when the storage is formatted (--add-scram). Passwords come from
 #                         KAFKA_PASSWORD_<USER> (e.g. KAFKA_PASSWORD_ADMIN, KAFKA_PASSWORD_OHS_REGISTRY), else are
 #                         generated; either way they are kept in KAFKA_DATA_DIR/credentials (mode 0600, user=password
@@ -46,7 +46,7 @@ data="${KAFKA_DATA_DIR:-$repo/.run/kafka-cluster}"
 base="${KAFKA_CLUSTER_PORT:-29092}"
 heap="${KAFKA_HEAP:-512m}"
 nodes=(1 2 3)
-users=(admin ohs-assessment ohs-registry ohs-sampling ohs-penalty ohs-notification ohs-console ohs-monitoring)
+users=(admin ohs-assessment ohs-registry ohs-sampling ohs-penalty ohs-notification ohs-console ohs-monitoring ohs-gateway)
 credentials="$data/credentials"
 
 log() { printf 'kafka-cluster: %s\n' "$*" >&2; }

@@ -38,6 +38,9 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     # every classified report's shortcomings screened against 附件5, and the registry's rectification items followed (issue 13)
     runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified, partial(screening.screen_report, rulebook=rulebook))
     runtime.consumer.subscribe(topics.RECTIFICATION_PROGRESSED, RectificationProgressed, screening.record_rectification)
+    # the employers each technical service organisation served (its assessment reports): the star rating's completeness (issue 17)
+    runtime.consumer.subscribe(topics.ASSESSMENTS_CLASSIFIED, AssessmentClassified,
+                               partial(org_filings.record_engagement, rules=rulebook.org_rating), group_suffix="org-rating")
 
     async def sweep_escalations() -> None:  # idempotent: an escalated case is no longer awaiting correction
         await runtime.uow.run(lambda uow: handlers.sweep_escalations(uow, china_today(), rulebook))

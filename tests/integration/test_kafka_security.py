@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,9 @@ from kafka.errors import ClusterAuthorizationFailedError
 from kafka.errors import TopicAuthorizationFailedError as AdminTopicAuthorizationFailedError
 
 from shared import architecture, topics
-from shared.contracts import AssessmentClassified, ClassificationChanged, FactorGrade, RuleSetRef, TraceEntry
+from shared.contracts import AssessmentClassified, ClassificationChanged, DeviceReadings, FactorGrade, Reading, RuleSetRef, TraceEntry
 from shared.kafka_admin import admin_client, client_options
-from shared.kafka_security import SUPER_USER, all_grants, broker_security, principal, provision, service_grants, user_name
+from shared.kafka_security import GATEWAY, SUPER_USER, all_grants, broker_security, principal, provision, service_grants, user_name
 from shared.ports import free_port_run
 from shared.settings import Settings, settings_for
 from tests.support import eventually, new_credit_code, serving
@@ -143,7 +143,9 @@ def test_the_acls_follow_the_topics_producers_and_the_bootstraps_subscriptions()
     assert {g.name for g in registry if g.resource_type == "GROUP"} == {"ohs.registry", "ohs.registry."}
     assert ("WRITE", topics.ASSESSMENTS_CLASSIFIED) in {(g.operation, g.name) for g in service_grants("assessment")}
     grants = all_grants()
-    assert {g.principal for g in grants} == {principal(s) for s in architecture.services()}
+    assert {g.principal for g in grants} == {principal(s) for s in architecture.services()} | {principal(GATEWAY)}
+    assert {(g.operation, g.name) for g in grants if g.principal == principal(GATEWAY)} == {
+        ("WRITE", topics.MONITORING_READINGS), ("DESCRIBE", topics.MONITORING_READINGS)}, "a gateway only writes readings"
     assert not [g for g in grants if g.operation in {"CREATE", "ALTER", "DELETE", "ALL"} or g.resource_type == "CLUSTER"]
     for sub in architecture.subscriptions():  # every subscription can read its topic in its group
         who = principal(sub.service)
@@ -170,7 +172,7 @@ def test_the_cluster_has_three_nodes_the_users_and_replicated_topics(secured: Cl
     assert status.returncode == 0 and status.stdout.count("serving") == 3, status.stdout
     credentials = Path(secured.env["KAFKA_DATA_DIR"]) / "credentials"
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
-    assert set(secured.passwords) == {SUPER_USER} | {user_name(s) for s in architecture.services()}
+    assert set(secured.passwords) == {SUPER_USER, user_name(GATEWAY)} | {user_name(s) for s in architecture.services()}
 
     admin = admin_client(secured.bootstrap, secured.settings(SUPER_USER))
     try:
@@ -214,6 +216,16 @@ async def test_a_forged_classification_is_refused_and_never_read(secured: Cluste
         await read(secured, "ohs-registry", topics.ASSESSMENTS_CLASSIFIED, "ohs.sampling", bool, timeout=10)
     with pytest.raises(TopicAuthorizationFailedError):  # sampling does not consume classifications
         await read(secured, "ohs-sampling", topics.ASSESSMENTS_CLASSIFIED, "ohs.sampling.it", bool, timeout=10)
+
+
+async def test_a_gateway_may_publish_readings_and_nothing_else(secured: Cluster) -> None:
+    readings = DeviceReadings(producer="gateway", gateway_id="gw-it", device_id="it-dust-1",
+                              readings=[Reading(device_id="it-dust-1", at=datetime.now(UTC), value=0.5)])
+    await publish(secured, user_name(GATEWAY), topics.MONITORING_READINGS, readings)
+    with pytest.raises(TopicAuthorizationFailedError):  # it cannot forge what the platform decides …
+        await publish(secured, user_name(GATEWAY), topics.ASSESSMENTS_CLASSIFIED, classified(new_credit_code()))
+    with pytest.raises((TopicAuthorizationFailedError, GroupAuthorizationFailedError)):  # … nor read anything
+        await read(secured, user_name(GATEWAY), topics.MONITORING_READINGS, "ohs.gateway.it", bool, timeout=10)
 
 
 async def test_a_wrong_password_or_no_credentials_are_refused(secured: Cluster, caplog: pytest.LogCaptureFixture) -> None:

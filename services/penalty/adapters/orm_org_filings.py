@@ -58,12 +58,28 @@ class OrgFiling(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
 
 
-MODELS: list[type[SQLModel]] = [Org, OrgFiling]
+class OrgEngagement(SQLModel, table=True):
+    """An employer the organisation served: a classified assessment report naming it as the assessor (from
+    ``ohs.assessments.classified``), one per report; the rating's share of employers served that were filed for."""
+
+    __tablename__ = "penalty_org_engagement"
+
+    submission_id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=18)
+    employer_credit_code: str = Field(max_length=18)
+    region_code: str = Field(max_length=6)  # the employer's county
+    assessed_on: date
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+MODELS: list[type[SQLModel]] = [Org, OrgFiling, OrgEngagement]
 
 
 class AbstractOrgFilingRepository(abc.ABC):
     @abc.abstractmethod
-    def org(self, org_id: str) -> Org | None: ...
+    def org(self, org_id: str, *, for_update: bool = False) -> Org | None:
+        """The organisation; ``for_update``: its row locked until the command commits (PostgreSQL), so two commands
+        rating one organisation take turns and announce a change once."""
 
     @abc.abstractmethod
     def add_org(self, org: Org) -> None: ...
@@ -84,15 +100,25 @@ class AbstractOrgFilingRepository(abc.ABC):
     def disqualifications_of(self, org_id: str) -> list[OrgDisqualification]: ...
 
     @abc.abstractmethod
-    def all_orgs(self) -> list[Org]: ...
+    def all_orgs(self) -> list[Org]:
+        """Every organisation, rows locked (the daily pass rates them all)."""
+
+    @abc.abstractmethod
+    def engagement(self, submission_id: str) -> OrgEngagement | None: ...
+
+    @abc.abstractmethod
+    def add_engagement(self, engagement: OrgEngagement) -> None: ...
+
+    @abc.abstractmethod
+    def engagements_of(self, org_id: str) -> list[OrgEngagement]: ...
 
 
 class SqlOrgFilingRepository(AbstractOrgFilingRepository):
     def __init__(self, session: Session):
         self.session = session
 
-    def org(self, org_id: str) -> Org | None:
-        return self.session.get(Org, org_id)
+    def org(self, org_id: str, *, for_update: bool = False) -> Org | None:
+        return self.session.get(Org, org_id, with_for_update=for_update or None, populate_existing=for_update)
 
     def add_org(self, org: Org) -> None:
         self.session.add(org)
@@ -117,7 +143,17 @@ class SqlOrgFilingRepository(AbstractOrgFilingRepository):
         return list(self.session.exec(select(OrgDisqualification).where(OrgDisqualification.org_credit_code == org_id)))
 
     def all_orgs(self) -> list[Org]:
-        return list(self.session.exec(select(Org).order_by(col(Org.org_id))))
+        return list(self.session.exec(select(Org).order_by(col(Org.org_id)).with_for_update()))
+
+    def engagement(self, submission_id: str) -> OrgEngagement | None:
+        return self.session.get(OrgEngagement, submission_id)
+
+    def add_engagement(self, engagement: OrgEngagement) -> None:
+        self.session.add(engagement)
+        self.session.flush()
+
+    def engagements_of(self, org_id: str) -> list[OrgEngagement]:
+        return list(self.session.exec(select(OrgEngagement).where(OrgEngagement.org_id == org_id)))
 
 
 def filings_page(session: Session, org_id: str, limit: int, offset: int) -> tuple[list[OrgFiling], int]:

@@ -5,7 +5,9 @@ A technical service organisation (技术服务机构) files test reports (检测
 Its star rating comes from versioned rule data (``services/penalty/rules/org-rating-*.json``, kind
 ``org_rating``, provisional): start points, minus points per false-report finding by severity, minus the
 late share of its filings (days from tested_on / examined_on to filed_on over the rule's limit) and the
-incomplete share (a test report without post or result), plus or minus its public-credit level; the
+incomplete share (a test report without post or result), minus the share of employers it served (an assessment
+report naming it as assessor) that it filed no test report for (the rules' optional ``served``), plus or minus its
+public-credit level; the
 points fall in a band of 1–5 stars. A disqualification in force is 0 stars whatever the points.
 :func:`rating` answers the stars and the trace, each line naming the rule version.
 """
@@ -36,6 +38,16 @@ class RatingBand(BaseModel):
     stars: int = Field(ge=1, le=5)
 
 
+class ServedRule(BaseModel):
+    """Completeness by employers served: an employer whose assessment report names the organisation as its assessor,
+    assessed within ``lookback_days`` and at least ``timely_days.test_report`` days ago (time to file), counts as filed
+    for when the organisation filed a test report for it tested within ``window_days`` up to the assessment day."""
+
+    points: float = Field(ge=0, le=1000, description="points lost when no employer served was filed for (pro rata)")
+    lookback_days: int = Field(ge=1, le=3660)
+    window_days: int = Field(ge=1, le=3660)
+
+
 class OrgRatingRules(FromRuleFile):
     """One version of the star-rating rules of a jurisdiction."""
 
@@ -52,6 +64,7 @@ class OrgRatingRules(FromRuleFile):
     late_points: float = Field(ge=0, description="points lost when every filing is late (pro rata of the late share)")
     incomplete_points: float = Field(ge=0, description="points lost when every filing is incomplete (pro rata)")
     public_credit_points: dict[PublicCreditLevel, float] = Field(description="points added (or lost) per public-credit level")
+    served: ServedRule | None = Field(default=None, description="completeness by employers served (absent: not counted)")
     bands: list[RatingBand] = Field(min_length=1, max_length=5)
 
     @model_validator(mode="after")
@@ -97,6 +110,15 @@ class FilingFact:
     done_on: date  # tested_on / examined_on
     filed_on: date
     complete: bool
+    employer: str = ""  # the employer's credit code
+
+
+@dataclass(frozen=True)
+class ServedFact:
+    """An assessment report naming the organisation as its assessor."""
+
+    employer: str
+    assessed_on: date
 
 
 @dataclass(frozen=True)
@@ -113,6 +135,7 @@ class RatingInputs:
     disqualified: str | None = None  # the decision number of a disqualification in force, if any
     filings: list[FilingFact] = field(default_factory=list)
     public_credit: PublicCredit | None = None
+    served: list[ServedFact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -130,7 +153,7 @@ def rating(inputs: RatingInputs, rules: OrgRatingRules, today: date) -> Rating:
     """The organisation's stars (0–5) and how they were reached."""
     points = rules.start_points
     trace = [_line(rules, "penalty.rating.start" + ("_provisional" if rules.provisional else ""), points=points, version=rules.version)]
-    horizon = date(today.year - rules.finding_years, today.month, min(today.day, 28))
+    horizon = _years_before(today, rules.finding_years)
     counted = [f for f in inputs.findings if f.found_on >= horizon]
     for severity in ("serious", "minor"):
         n = sum(1 for f in counted if f.severity == severity)
@@ -150,6 +173,8 @@ def rating(inputs: RatingInputs, rules: OrgRatingRules, today: date) -> Rating:
         trace.append(_line(rules, "penalty.rating.completeness", incomplete=incomplete, total=total, lost=lost_incomplete))
     else:
         trace.append(_line(rules, "penalty.rating.no_filings"))
+    if rules.served is not None:
+        points -= _served(inputs, rules, rules.served, today, trace)
     if inputs.public_credit is not None:
         added = rules.public_credit_points[inputs.public_credit.level]  # type: ignore[index]
         points += added
@@ -163,6 +188,30 @@ def rating(inputs: RatingInputs, rules: OrgRatingRules, today: date) -> Rating:
     stars = next((b.stars for b in bands if points >= b.min_points), 1)
     trace.append(_line(rules, "penalty.rating.band", points=points, stars=stars))
     return Rating(stars, points, trace)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _served(inputs: RatingInputs, rules: OrgRatingRules, rule: ServedRule, today: date, trace: list[TraceEntry]) -> float:
+    """Points lost for the employers served (in the lookback, past the filing time) with no test report filed for them."""
+    settled = [s for s in inputs.served if rule.lookback_days >= (today - s.assessed_on).days >= rules.timely_days["test_report"]]
+    employers: dict[str, bool] = {}
+    for s in settled:
+        filed = any(f.kind == "test_report" and f.employer == s.employer and 0 <= (s.assessed_on - f.done_on).days <= rule.window_days
+                    for f in inputs.filings)
+        employers[s.employer] = employers.get(s.employer, False) or filed
+    if not employers:
+        return 0.0
+    unfiled = [e for e, filed in employers.items() if not filed]
+    lost = round(rule.points * len(unfiled) / len(employers), 2)
+    trace.append(_line(rules, "penalty.rating.served", served=len(employers), unfiled=len(unfiled), lost=lost,  # counts only: the
+                       days=rule.lookback_days, window=rule.window_days))  # trace goes to the public credit feed
+    return lost
 
 
 def filing_kind_problem(org_kind: str | None, filing: str) -> str | None:

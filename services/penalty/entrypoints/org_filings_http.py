@@ -8,7 +8,7 @@ import logging
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field, field_validator
 
@@ -21,8 +21,8 @@ from shared.auth import ORGANISATION, Principal
 from shared.contracts import NAME_LENGTH, RequestModel, SaneDate, validate_county_code, validate_credit_code
 from shared.dates import china_today
 from shared.errors import Issue, Refusal, once_more_after_a_race
-from shared.http import CurrentPrincipal, LimitQuery, OffsetQuery, StaffPrincipal, UnitOfWorkDep
-from shared.identifiers import credit_code_problem, region_problem
+from shared.http import CreditCodePath, CurrentPrincipal, LimitQuery, OffsetQuery, StaffPrincipal, UnitOfWorkDep
+from shared.identifiers import region_problem
 from shared.jurisdiction import jurisdiction_level, region_prefix
 
 router = APIRouter(tags=["organisations' filings and star rating 机构报送与星级评定"])
@@ -38,15 +38,6 @@ async def require_organisation(principal: CurrentPrincipal) -> Principal:
 
 
 OrganisationPrincipal = Annotated[Principal, Depends(require_organisation)]
-
-
-def valid_org_id(org_id: Annotated[str, Path(min_length=1, max_length=64, description="the organisation's 统一社会信用代码")]) -> str:
-    if problem := credit_code_problem(org_id):
-        raise Refusal(422, problem.code, problem.params, field="org_id")
-    return org_id
-
-
-OrgIdPath = Annotated[str, Depends(valid_org_id)]
 
 
 class _Filing(RequestModel):
@@ -213,11 +204,13 @@ def _province(principal: Principal) -> None:
         raise Refusal(403, "penalty.error.org.province_only")
 
 
-@router.put("/orgs/{org_id}", summary="Province staff: an organisation's name, kind and accreditation region",
+@router.put("/orgs/{credit_code}", summary="Province staff: an organisation's name, kind and accreditation region",
             description="Declares (or corrects) what the organisation is: technical_service files test reports, examination files "
             "examination summaries (an organisation unknown here declares its kind by its first filing). 409 when the kind "
-            "contradicts what it has filed.")
-async def put_org(principal: StaffPrincipal, org_id: OrgIdPath, body: OrgIn, uow: UnitOfWorkDep, rulebook: RulebookDep) -> Any:
+            "contradicts what it has filed; 404 for an organisation recorded in another province. The path is the "
+            "organisation's 统一社会信用代码 (as `GET /orgs/{credit_code}`).")
+async def put_org(principal: StaffPrincipal, credit_code: CreditCodePath, body: OrgIn, uow: UnitOfWorkDep, rulebook: RulebookDep) -> Any:
+    org_id = credit_code
     _province(principal)
     if refusal := body.region_refusal():
         raise refusal
@@ -226,7 +219,8 @@ async def put_org(principal: StaffPrincipal, org_id: OrgIdPath, body: OrgIn, uow
     today = china_today()
 
     def run(u: AbstractPenaltyUnitOfWork) -> dict[str, Any]:
-        return rating_view(org_filings.describe_org(u, org_id, body.name, body.kind, body.region_code, rules=rulebook.org_rating, today=today))
+        return rating_view(org_filings.describe_org(u, org_id, body.name, body.kind, body.region_code, rules=rulebook.org_rating, today=today,
+                                                    jurisdiction=principal.region_code or ""))
 
     try:
         return await once_more_after_a_race(lambda: uow.run(run))
@@ -234,19 +228,18 @@ async def put_org(principal: StaffPrincipal, org_id: OrgIdPath, body: OrgIn, uow
         raise _refused(error) from error
 
 
-@router.put("/orgs/{org_id}/public-credit", summary="Province staff: an organisation's public-credit level (公共信用评价)",
-            description="An input of the star rating; the rating is recomputed at once (OrgRated when its stars change).")
-async def put_public_credit(principal: StaffPrincipal, org_id: OrgIdPath, body: PublicCreditIn, uow: UnitOfWorkDep,
+@router.put("/orgs/{credit_code}/public-credit", summary="Province staff: an organisation's public-credit level (公共信用评价)",
+            description="An input of the star rating; the rating is recomputed at once (OrgRated when its stars change). 404 for an "
+            "organisation unknown here or recorded in another province.")
+async def put_public_credit(principal: StaffPrincipal, credit_code: CreditCodePath, body: PublicCreditIn, uow: UnitOfWorkDep,
                             rulebook: RulebookDep) -> Any:
     _province(principal)
     _today_or_later(body.as_of, "as_of")
     today = china_today()
 
     def run(u: AbstractPenaltyUnitOfWork) -> dict[str, Any]:
-        org = u.org_filings.org(org_id)
-        if org is None or not org.region_code.startswith(region_prefix(principal.region_code or "")):
-            raise org_filings.FilingRefused(404, "penalty.error.org.not_found", {"org_id": org_id})
-        return rating_view(org_filings.set_public_credit(u, org_id, body.level, body.source, body.as_of, rules=rulebook.org_rating, today=today))
+        return rating_view(org_filings.set_public_credit(u, credit_code, body.level, body.source, body.as_of, rules=rulebook.org_rating,
+                                                         today=today, jurisdiction=principal.region_code or ""))
 
     try:
         return await uow.run(run)
@@ -254,10 +247,11 @@ async def put_public_credit(principal: StaffPrincipal, org_id: OrgIdPath, body: 
         raise _refused(error) from error
 
 
-@router.get("/orgs/{org_id}/rating", summary="An organisation's star rating with its trace",
+@router.get("/orgs/{credit_code}/rating", summary="An organisation's star rating with its trace",
             description="Province staff (organisations accredited in the province) and the organisation itself; anyone else 404 "
             "(another organisation) or 403 (other roles).")
-async def get_rating(principal: CurrentPrincipal, org_id: OrgIdPath, uow: UnitOfWorkDep) -> Any:
+async def get_rating(principal: CurrentPrincipal, credit_code: CreditCodePath, uow: UnitOfWorkDep) -> Any:
+    org_id = credit_code
     if principal.role not in ("province", ORGANISATION):
         raise Refusal(403, "penalty.error.org.province_only")
 
