@@ -41,7 +41,7 @@ def bootstrap(settings: Settings | None = None, create_topics: bool = True) -> F
     )
     app.state.apis = ServiceApis({"assessment": settings.assessment_url, "registry": settings.registry_url,
                                   "sampling": settings.sampling_url, "penalty": settings.penalty_url,
-                                  "notification": settings.notification_url}, settings.api_timeout_s)
+                                  "notification": settings.notification_url, "monitoring": settings.monitoring_url}, settings.api_timeout_s)
     app.state.session_policy = SessionPolicy(idle=timedelta(minutes=settings.session_idle_minutes),
                                              maximum=timedelta(hours=settings.session_max_hours))
     app.state.lockout_policy = LockoutPolicy(failures=settings.lockout_failures, minutes=settings.lockout_minutes)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from services.sampling.adapters.orm import Draw, Inspector, InspectorConflict, Plan, PoolMember, Task, TaskResult
+from services.sampling.adapters.orm import Draw, Inspector, InspectorConflict, MonitoringCoverage, Plan, PoolMember, Task, TaskResult
 from services.sampling.adapters.pools import members_and_exemptions
 from services.sampling.domain.publication import FORMAT
 from shared import i18n
@@ -23,10 +23,20 @@ from shared.jurisdiction import region_prefix
 # --------------------------------------------------------------------------- pools
 
 
-def _member(m: PoolMember) -> dict[str, Any]:
+def _member(m: PoolMember, coverage: dict[str, MonitoringCoverage]) -> dict[str, Any]:
     return {"credit_code": m.credit_code, "name": m.enterprise_name, "region_code": m.region_code,
             "industry_codes": json.loads(m.industry_codes or "[]"), "employees": m.employees,
-            "archive_version": m.archive_version, "updated_at": m.updated_at.isoformat()}
+            "archive_version": m.archive_version, "updated_at": m.updated_at.isoformat(),
+            "monitoring": _monitoring(coverage.get(m.credit_code))}
+
+
+def _monitoring(row: MonitoringCoverage | None) -> dict[str, Any] | None:
+    """The employer's online-monitoring coverage as the monitoring service last announced it (facts only: the
+    non-site rule weighs them at the draw), or None when it has no monitoring devices."""
+    if row is None:
+        return None
+    return {"period_start": row.period_start.isoformat(), "period_end": row.period_end.isoformat(), "hazards": json.loads(row.hazards),
+            "factors": json.loads(row.factors), "announced_at": row.announced_at.isoformat()}
 
 
 def pools(session: Session, region_code: str) -> dict[str, Any]:
@@ -34,15 +44,18 @@ def pools(session: Session, region_code: str) -> dict[str, Any]:
     that may be drawn and their count; employers with a 免检 in force listed apart (``exempted``),
     outside the counts."""
     members, exemptions = members_and_exemptions(session, region_code)
+    prefix = region_prefix(region_code)
+    coverage = {row.credit_code: row for row in session.exec(
+        select(MonitoringCoverage).where(col(MonitoringCoverage.region_code).startswith(prefix)))}
     drawable = [m for m in members if m.credit_code not in exemptions]
     in_pool = {c: [m for m in drawable if m.category == c] for c in CATEGORIES}
     return {
         "region_code": region_code,
         "counts": {c: len(in_pool[c]) for c in CATEGORIES},
         "total": len(drawable),
-        "members": {c: [_member(m) for m in in_pool[c]] for c in CATEGORIES},
+        "members": {c: [_member(m, coverage) for m in in_pool[c]] for c in CATEGORIES},
         "exempted": [
-            {**_member(m), "category": m.category, "exemption_id": exemptions[m.credit_code].exemption_id,
+            {**_member(m, coverage), "category": m.category, "exemption_id": exemptions[m.credit_code].exemption_id,
              "exempt_from": exemptions[m.credit_code].valid_from.isoformat(),
              "exempt_until": exemptions[m.credit_code].valid_until.isoformat()}
             for m in members
@@ -185,6 +198,21 @@ def employer_tasks(session: Session, credit_code: str, locale: str = i18n.DEFAUL
 
     found.sort(key=lambda t: (when(t), t.id), reverse=True)
     return [task_view(t, results.get(t.id), locale) for t in found]
+
+
+def region_tasks(session: Session, region_code: str, kind: str, limit: int, offset: int,
+                 locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
+    """The tasks of a kind of a region (and the regions under it): those without a result first (open, unassigned),
+    nearest deadline first (none last), then the recorded ones (by deadline too); ``total`` counts them all, ``items``
+    the page."""
+    query = (select(Task, TaskResult).join(TaskResult, col(TaskResult.task_id) == col(Task.id), isouter=True)
+             .where(col(Task.region_code).startswith(region_prefix(region_code)), col(Task.kind) == kind))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    recorded = col(TaskResult.task_id).is_not(None)
+    rows = session.exec(query.order_by(recorded, col(Task.deadline).is_(None), col(Task.deadline), col(Task.id))
+                        .offset(offset).limit(limit)).all()
+    return {"region_code": region_code, "kind": kind, "total": total, "limit": limit, "offset": offset,
+            "items": [task_view(task, result, locale) for task, result in rows]}
 
 
 def result_view(result: TaskResult) -> dict[str, Any]:

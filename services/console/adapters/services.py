@@ -14,9 +14,9 @@ import httpx
 
 from shared.tracing import current_headers
 
-SERVICE_NAMES = ("assessment", "registry", "sampling", "penalty", "notification")
+SERVICE_NAMES = ("assessment", "registry", "sampling", "penalty", "notification", "monitoring")
 SERVICE_TITLES = {"assessment": "评估服务 (assessment)", "registry": "档案服务 (registry)", "sampling": "抽查服务 (sampling)",
-                  "penalty": "执法服务 (penalty)", "notification": "通知服务 (notification)"}
+                  "penalty": "执法服务 (penalty)", "notification": "通知服务 (notification)", "monitoring": "监测服务 (monitoring)"}
 
 
 class ServiceDown(Exception):

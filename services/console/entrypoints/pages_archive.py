@@ -34,6 +34,7 @@ from services.assessment.adapters import report_files, spreadsheets
 from services.assessment.adapters.report_files import LayoutError, ParsedRow, RowProblem
 from services.console.adapters.services import ApiAnswer, ServiceApis, ServiceDown
 from services.console.domain.accounts import Account
+from services.console.entrypoints.pages_sampling import NON_SITE_WORDS
 from services.console.entrypoints.web import (
     ActingStaff,
     SignedInVisitor,
@@ -68,6 +69,9 @@ FORM_TEXT = 2 * TEXT_LENGTH  # the console takes a little more than the API, so 
 FORM_REF = 2 * REF_LENGTH
 
 CreditCode = Annotated[str, PathParam(min_length=1, max_length=64, description="统一社会信用代码")]
+
+
+EPISODES_SHOWN = 20  # the latest exceedance episodes on an employer's page
 
 
 def not_found() -> Refusal:
@@ -230,11 +234,20 @@ async def _enterprise_page(request: Request, visitor: Visitor, credit_code: str,
     calls: dict[str, tuple[str, str, dict[str, Any]]] = {"portrait": ("registry", f"/enterprises/{credit_code}/portrait", {})}
     if visitor.role != "employer" and is_county(str(found.get("region_code", ""))):
         calls["chain"] = ("registry", f"/audit/chain/{found['region_code']}/verify", {})
+    # non-site supervision: the employer's exceedance episodes (monitoring; 404 for one without devices: no panel) and,
+    # for staff and auditors, its verification tasks (sampling); a service that is down blanks its panel only
+    calls["exceedances"] = ("monitoring", "/exceedances", {"credit_code": credit_code, "limit": EPISODES_SHOWN})
+    if visitor.role != "employer":
+        calls["tasks"] = ("sampling", "/tasks", {"credit_code": credit_code})
     panels = await visitor.panels(**calls)
+    tasks = panels["tasks"].data.get("items", []) if "tasks" in panels and panels["tasks"].ok and isinstance(panels["tasks"].data, dict) else []
+    verifications = [t for t in tasks if t.get("kind") == "verification"]
+    episodes = panels["exceedances"].data.get("items", []) if panels["exceedances"].ok and isinstance(panels["exceedances"].data, dict) else []
     words = {kind: i18n.text(f"registry.override.kind.{kind}") for kind in ("industry_default", "enforcement_upgrade", "dispute", "verification")}
     may_act = visitor.may_act and visitor.is_staff
     return render(request, "archive/enterprise.html", visitor, status_code, archive=found, panels=panels, act=act, done=done,
-                  kind_words=words, may_act=may_act, forms_shown=forms_for(found) if may_act else set())
+                  kind_words=words, may_act=may_act, forms_shown=forms_for(found) if may_act else set(), episodes=episodes,
+                  verifications=verifications, today=china_today().isoformat(), episodes_shown=EPISODES_SHOWN, **NON_SITE_WORDS)
 
 
 def forms_for(found: dict[str, Any]) -> set[str]:

@@ -9,6 +9,7 @@ the field) and shows the API's field messages next to the fields. Auditors read;
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -32,6 +33,19 @@ VIOLATION_FIELD = re.compile(r"^violations\[(\d+)\]\.(item_code|harm|description
 EXCLUSION_FIELD = re.compile(r"^exclusions\[(\d+)\]")
 WORDS = {"STATUS_WORDS": STATUS_WORDS, "OUTCOME_WORDS": OUTCOME_WORDS, "HARM_WORDS": HARM_WORDS,
          "SELECTION_WORDS": SELECTION_WORDS, "CATEGORIES": CATEGORIES}
+# 核查处置 (verification tasks of online monitoring's exceedances): on their pages and on the employer's page
+TASK_STATUS_WORDS = {"open": "待核查", "unassigned": "待派员（检查人员不足）", "recorded": "已登记结果"}
+EPISODE_STATUS_WORDS = {"open": "进行中", "closed": "已结束"}
+MEASURE_WORDS = {"peak": "峰值（最高容许浓度）", "twa": "时间加权平均（PC-TWA）", "stel": "短时间接触（PC-STEL）", "silent": "无数据（设备未上报）"}
+
+
+def overdue(task: dict[str, Any], today: str) -> bool:
+    """Past its deadline (a China date, ``today`` as YYYY-MM-DD) without a result."""
+    return task.get("status") != "recorded" and bool(task.get("deadline")) and str(task["deadline"]) < today
+
+
+NON_SITE_WORDS = {"TASK_STATUS_WORDS": TASK_STATUS_WORDS, "EPISODE_STATUS_WORDS": EPISODE_STATUS_WORDS, "MEASURE_WORDS": MEASURE_WORDS,
+                  "overdue": overdue}
 
 
 def _not_found() -> Refusal:
@@ -262,14 +276,38 @@ async def record_result(request: Request, visitor: ActingStaff, plan_id: str, ta
                         inspected_on: Annotated[str, Form(max_length=10)] = "",
                         reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     plan_id, task_id = plan_id[:64], task_id[:64]
+    sent = await send_result(request, visitor, task_id)
+    if sent.answer.ok:
+        return see_other(f"/plans/{plan_id}#task-{task_id}")
+    plan, task = await _task_of(visitor, plan_id, task_id)
+    return _task_page(request, visitor, plan, task, sent.rows_shown, sent.answer.status, values=sent.values, problems=sent.problems,
+                      refusal=sent.answer.detail)
+
+
+@dataclass
+class SentResult:
+    """A result form sent to the sampling API: its answer and, for a refusal, what the form shows again."""
+
+    answer: ApiAnswer
+    rows: list[int]  # the form's row of each violation sent
+    values: dict[str, str]
+
+    @property
+    def problems(self) -> dict[str, str]:
+        return result_problems(self.answer, self.rows)
+
+    @property
+    def rows_shown(self) -> int:
+        """Rows of the form shown again: five, or two beyond the last row filled in."""
+        return min(max([5, *(r + 2 for r in self.rows)]), MAX_ROWS)
+
+
+async def send_result(request: Request, visitor: Visitor, task_id: str) -> SentResult:
+    """POST /tasks/{task_id}/result with what the result form said (a drawn task's or a verification's: one form);
+    a 404 (no such task, or outside the jurisdiction) is the page's 404."""
     form = await request.form()  # the violation rows: violations[i].item_code, .harm, … (bounded: MAX_ROWS rows)
     body, rows = result_body(form)
     answer = await visitor.call("sampling", "POST", f"/tasks/{task_id}/result", json=body)
-    if answer.ok:
-        return see_other(f"/plans/{plan_id}#task-{task_id}")
     if answer.status == 404:
         raise _not_found()
-    plan, task = await _task_of(visitor, plan_id, task_id)
-    shown = max([5, *(r + 2 for r in rows)])
-    return _task_page(request, visitor, plan, task, min(shown, MAX_ROWS), answer.status, values=form_values(form),
-                      problems=result_problems(answer, rows), refusal=answer.detail)
+    return SentResult(answer, rows, form_values(form))

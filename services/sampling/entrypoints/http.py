@@ -17,7 +17,9 @@ router = APIRouter(tags=["pools 检查对象名录库"])
     "/pools/{region_code}",
     summary="Sampling pools of a county (or of every county in a city or province): count and members per category",
     description="For supervision staff and auditors, inside their jurisdiction; a region outside it answers 404. "
-    "Employers with a 免检 in force are listed apart (`exempted`) and not counted.",
+    "Employers with a 免检 in force are listed apart (`exempted`) and not counted. Each member's `monitoring` is its "
+    "online-monitoring coverage as the monitoring service last announced it (period, declared hazards, devices, reporting "
+    "devices and exceedance episodes per factor; null without devices): the facts the non-site rule weighs at the draw.",
     responses={403: {"description": "an employer's token: the pools are not for employers"}},
 )
 async def get_pools(principal: ReaderPrincipal, uow: UnitOfWorkDep, region_code: str = Path(min_length=1, max_length=12)) -> dict:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -165,16 +165,31 @@ async def post_draw(principal: ReaderPrincipal, uow: UnitOfWorkDep, plan_id: IdP
     return JSONResponse(status_code=201 if created else 200, content=view)
 
 
-@router.get("/tasks", summary="The tasks of a plan, or of an employer (drawn and verification tasks), with inspectors and results",
-            description="Exactly one of `plan_id` (the plan's tasks in draw order) and `credit_code` (the employer's tasks, newest "
+TASKS_MAX_LIMIT = 200  # a jurisdiction's tasks per page of GET /tasks?region_code=
+TasksLimit = Annotated[int, Query(ge=1, le=TASKS_MAX_LIMIT, description="how many tasks at most (1–200; with region_code)")]
+
+
+@router.get("/tasks", summary="The tasks of a plan, of an employer or of a jurisdiction (drawn and verification tasks), with inspectors and results",
+            description="Exactly one of `plan_id` (the plan's tasks in draw order), `credit_code` (the employer's tasks, newest "
             "first: drawn tasks, `kind: random`, and verification tasks of exceedances of online monitoring, `kind: verification`, "
-            "each with its reason, deadline, inspectors and status open | unassigned | recorded). An employer the service does "
-            "not know, or outside the caller's jurisdiction, answers 404 (as a plan does).")
+            "each with its reason, deadline, inspectors and status open | unassigned | recorded) and `region_code` (a county, city "
+            "or province: its tasks of one `kind`, by default `verification`, those without a result first by nearest deadline, "
+            "paged by `limit` and `offset` with the `total`). An employer the service does not know, or outside the caller's "
+            "jurisdiction, answers 404 (as a plan does); so does a region outside it.")
 async def get_tasks(principal: ReaderPrincipal, uow: UnitOfWorkDep, locale: ReaderLocale,
                     plan_id: str | None = Query(default=None, min_length=1, max_length=64),
-                    credit_code: str | None = Query(default=None, min_length=18, max_length=18, description="统一社会信用代码")) -> dict[str, Any]:
-    if (plan_id is None) == (credit_code is None):
-        raise Refusal(422, "sampling.error.tasks_query", {}, field="plan_id" if plan_id is not None else "credit_code")
+                    credit_code: str | None = Query(default=None, min_length=18, max_length=18, description="统一社会信用代码"),
+                    region_code: str | None = Query(default=None, min_length=2, max_length=12, description="GB/T 2260 region code"),
+                    kind: Literal["verification", "random"] = Query(default="verification", description="with region_code: which tasks"),
+                    limit: TasksLimit = 50, offset: OffsetQuery = 0) -> dict[str, Any]:
+    given = [name for name, value in (("plan_id", plan_id), ("credit_code", credit_code), ("region_code", region_code)) if value is not None]
+    if len(given) != 1:
+        raise Refusal(422, "sampling.error.tasks_query", {}, field=given[1] if len(given) > 1 else "plan_id")
+    if region_code is not None:
+        _check_region(region_code)
+        if not principal.covers_region(region_code):
+            raise _not_found("sampling.error.region_tasks_not_found", region_code=region_code)
+        return await uow.run(lambda u: views.region_tasks(u.session, region_code, kind, limit, offset, locale))
     if credit_code is not None:
         if problem := credit_code_problem(credit_code):
             raise Refusal(422, problem.code, problem.params, field="credit_code")

@@ -67,7 +67,7 @@ class FakeApis:
         return [c for c in self.calls if SERVICE_OF_PORT[c.url.port] == service and (path is None or c.url.path == path)]
 
 
-PORTS = {"assessment": 18001, "registry": 18002, "sampling": 18003, "penalty": 18004, "notification": 18006}
+PORTS = {"assessment": 18001, "registry": 18002, "sampling": 18003, "penalty": 18004, "monitoring": 18005, "notification": 18006}
 SERVICE_OF_PORT = {port: name for name, port in PORTS.items()}
 
 

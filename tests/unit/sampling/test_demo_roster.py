@@ -28,7 +28,7 @@ def load_run_module():  # noqa: ANN201
     return module
 
 
-def test_make_run_seeds_the_demo_roster_once_for_every_linfen_agency(tmp_path: Path) -> None:
+def test_make_run_seeds_the_demo_roster_once_for_every_linfen_agency_and_xihu(tmp_path: Path) -> None:
     app = bootstrap(settings_for("sampling", data_dir=tmp_path, auth_secret=TEST_AUTH_SECRET), create_topics=False)
     upgrade("sampling", app.state.runtime.engine)
     client = TestClient(app)  # no lifespan: no Kafka; the roster endpoints publish nothing
@@ -44,12 +44,15 @@ def test_make_run_seeds_the_demo_roster_once_for_every_linfen_agency(tmp_path: P
     try:
         eventually_sync(lambda: server.started, timeout=60, what="the sampling server started", interval=0.05)
         run = load_run_module()
-        run.seed_rosters(port, token_for("province"))
-        run.seed_rosters(port, token_for("province"))  # a restart: nothing replaced
+        tokens = {"province": token_for("province"), "zhejiang_province": token_for("province", "330000")}
+        run.seed_rosters(port, tokens)
+        run.seed_rosters(port, tokens)  # a restart: nothing replaced
     finally:
         server.should_exit = True
         thread.join(timeout=10)
     rosters = {region: client.get(f"/inspectors/{region}", headers=auth("province")).json()["inspectors"] for region in REGIONS_OF_RULES_9}
     assert [i["id"] for i in rosters["141029"]] == ["mine-1", "mine-2"], "an agency's own roster is kept"
     assert all(len(rosters[r]) == 4 for r in REGIONS_OF_RULES_9 - {"141029"})
+    zhejiang = client.get("/inspectors/330106", headers=auth("province", "330000")).json()["inspectors"]
+    assert len(zhejiang) == 4, "杭州市西湖区, for the non-site demonstration, with 浙江's token"
     app.state.runtime.engine.dispose()

@@ -86,6 +86,9 @@ def test_a_fully_monitored_clean_employer_is_drawn_but_inspected_non_site_and_th
         app: Any, tmp_path: Path) -> None:
     client = TestClient(app)
     assert client.put(f"/inspectors/{HANGZHOU}", json=ROSTER, headers=STAFF).status_code == 200
+    members = {m["credit_code"]: m for m in client.get(f"/pools/{HANGZHOU}", headers=STAFF).json()["members"]["丙"]}
+    assert members[CLEAN]["monitoring"]["factors"][0] == {"factor": "矽尘", "devices": 2, "reporting": 2, "exceedances": 0}
+    assert members[UNMONITORED]["monitoring"] is None, "before the draw, the county sees whose monitoring the rule will weigh"
     plan = client.post("/plans", json={"region_code": HANGZHOU, "period": "2026", "ratios": {"甲": 1, "乙": 1, "丙": 1}}, headers=STAFF).json()
     assert plan["non_site"]["treatment"] == "non_site" and plan["defaults_from"]["jurisdiction"] == "330000"
     assert client.post(f"/plans/{plan['id']}/draw", headers=STAFF).status_code == 201
