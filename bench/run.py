@@ -7,8 +7,9 @@
   replay, peak RSS of each service.
 * console figures (``bench/console.py``): another fresh system with an archive of 10⁵ employers (2,000 quick)
   and the console: the list and dashboard pages' p50/p95, one client and 4.
-* monitoring figures (``bench/monitoring.py``): a fresh broker and PostgreSQL, the monitoring service: readings/s
-  through ``POST /readings:batch`` on PostgreSQL and SQLite, and reading-over-a-limit → ExceedanceDetected p50/p99.
+* monitoring figures (``bench/monitoring.py``): a fresh broker and PostgreSQL, the monitoring and sampling services:
+  readings/s through ``POST /readings:batch`` on PostgreSQL and SQLite, reading-over-a-limit → ExceedanceDetected and
+  → the verification task (TaskAssigned) p50/p99 at 800 readings/s, and a back-fill of 10⁶ readings of one day.
 
 Prints a table ``figure | measured | target | met`` and writes every figure with the machine (cores, RAM,
 CPU, Python, Kafka version, git commit, the date in China) to ``bench/results/<YYYY-MM-DD>.json``
@@ -20,7 +21,7 @@ each figure.
     .venv/bin/python bench/run.py --employers 1000000   # pools of 10⁶ employers for the draws
     .venv/bin/python bench/run.py --inprocess-only     # no broker, no PostgreSQL
     .venv/bin/python bench/run.py --console-only       # the console's pages over an archive of 10⁵ employers (bench/console.py)
-    .venv/bin/python bench/run.py --monitoring-only    # readings/s and detection latency of the monitoring service (bench/monitoring.py)
+    .venv/bin/python bench/run.py --monitoring-only    # readings/s, back-fill, reading → exceedance and → verification task (bench/monitoring.py)
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--inprocess-only", action="store_true", help="skip the system figures (no broker, no PostgreSQL)")
     which.add_argument("--system-only", action="store_true", help="skip the in-process figures")
     which.add_argument("--console-only", action="store_true", help="only the console's list and dashboard pages (bench/console.py)")
-    which.add_argument("--monitoring-only", action="store_true", help="only the monitoring figures: readings/s and detection latency (bench/monitoring.py)")
+    which.add_argument("--monitoring-only", action="store_true", help="only the monitoring figures: readings/s, back-fill, reading → exceedance → verification task (bench/monitoring.py)")
     parser.add_argument("--console-employers", type=int, default=None, help="employers in the console's archive (default 10⁵; 2,000 quick)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the results JSON (default bench/results)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the system run's temporary folder (service and broker logs)")
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
         figures += checked(console.figures(quick=args.quick, employers=args.console_employers, keep=args.keep_logs), "console")
     if not (args.inprocess_only or args.console_only or args.system_only):
-        print("bench: monitoring figures (another fresh broker and PostgreSQL, the monitoring service on PostgreSQL then SQLite) …", flush=True)
+        print("bench: monitoring figures (another fresh broker and PostgreSQL, the monitoring service on PostgreSQL then SQLite, the sampling service) …", flush=True)
         import monitoring
 
         figures += checked(monitoring.figures(quick=args.quick, keep=args.keep_logs), "monitoring")
