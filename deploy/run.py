@@ -36,15 +36,22 @@ SERVICES = {name: port + _PORT_OFFSET for name, port in {"console": 8000, "asses
 STATE_FILE = RUN / "services.json"  # each service's pid and port, rewritten whenever one (re)starts
 SECRET_FILE = RUN / "auth_secret"
 TOKENS_FILE = RUN / "tokens.json"
+DEMO_RULES = REPO / "deploy" / "demo" / "rules"  # an agency's rule folder, as $OHS_RULES_DIR: see deploy/demo/rules/README.md
 ACCOUNTS_FILE = RUN / "accounts.json"  # the console's demonstration accounts: {role: {"username", "password"}}
 EXAMPLE_EMPLOYER = "91141029MA0GRT8U3L"  # 乡宁县示例水泥有限公司, the README's example report
-# role -> (name shown in logs, scope): the region code for staff and auditors, the credit code for an employer
+DEMO_ORGANISATION = "91330100MA0JC0001T"  # 杭州示例职业卫生检测有限公司 (fictitious), accredited in 浙江 330000
+# key in tokens.json -> (role, name shown in logs, region code, credit code): staff and auditors have a region, an
+# employer its credit code, an organisation both (the region it is accredited in). The 浙江 tokens try the non-site
+# supervision whose rule data is 浙江's (deploy/demo/non_site.py).
 SEED_TOKENS = {
-    "province": ("山西省 示例用户", "140000"),
-    "city": ("临汾市 示例用户", "141000"),
-    "county": ("乡宁县 示例用户", "141029"),
-    "employer": ("乡宁县示例水泥有限公司", EXAMPLE_EMPLOYER),
-    "auditor": ("临汾市 审计示例用户", "141000"),
+    "province": ("province", "山西省 示例用户", "140000", None),
+    "city": ("city", "临汾市 示例用户", "141000", None),
+    "county": ("county", "乡宁县 示例用户", "141029", None),
+    "employer": ("employer", "乡宁县示例水泥有限公司", None, EXAMPLE_EMPLOYER),
+    "auditor": ("auditor", "临汾市 审计示例用户", "141000", None),
+    "zhejiang_province": ("province", "浙江省 示例用户", "330000", None),
+    "zhejiang_county": ("county", "杭州市西湖区 示例用户", "330106", None),
+    "organisation": ("organisation", "杭州示例职业卫生检测有限公司", "330000", DEMO_ORGANISATION),
 }
 
 
@@ -87,15 +94,15 @@ def seed_tokens(secret: str) -> None:
     try:
         existing = json.loads(TOKENS_FILE.read_text())
         if set(existing) == set(SEED_TOKENS) and all(
-            verify_token(secret, existing[role]).role == role for role in SEED_TOKENS
+            verify_token(secret, existing[key]).role == role for key, (role, *_) in SEED_TOKENS.items()
         ):
             return
     except (OSError, ValueError, InvalidToken, TypeError, AttributeError):
         pass
     tokens = {}
-    for role, (name, scope) in SEED_TOKENS.items():
-        where = {"credit_code": scope} if role == "employer" else {"region_code": scope}
-        tokens[role] = issue_token(secret, role, name, subject=f"make-run-{role}", valid_days=365, **where)  # type: ignore[arg-type]
+    for key, (role, name, region_code, credit_code) in SEED_TOKENS.items():
+        where = {k: v for k, v in (("region_code", region_code), ("credit_code", credit_code)) if v}
+        tokens[key] = issue_token(secret, role, name, subject=f"make-run-{key}", valid_days=365, **where)  # type: ignore[arg-type]
     fd = os.open(TOKENS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         json.dump(tokens, out, indent=2)
@@ -140,13 +147,14 @@ def seed_accounts(env: dict[str, str]) -> dict[str, dict[str, str]]:
 DEMO_ROSTER = REPO / "deploy" / "demo" / "inspectors.json"
 
 
-def seed_rosters(port: int, token: str) -> None:
-    """A demonstration inspector roster (deploy/demo/inspectors.json) for every 临汾 agency whose
-    roster is empty, put through the sampling API with the province token; existing rosters stay."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+def seed_rosters(port: int, tokens: dict[str, str]) -> None:
+    """A demonstration inspector roster (deploy/demo/inspectors.json) for every 临汾 agency and for 杭州市西湖区 whose
+    roster is empty, put through the sampling API with its province's token; existing rosters stay."""
     agencies = json.loads(DEMO_ROSTER.read_text(encoding="utf-8"))["agencies"]
     loaded = []
     for region, inspectors in agencies.items():
+        token = tokens["zhejiang_province" if region.startswith("33") else "province"]
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         url = f"http://127.0.0.1:{port}/inspectors/{region}"
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
             if json.loads(response.read())["inspectors"]:
@@ -207,6 +215,9 @@ def main() -> int:
     seed_tokens(secret)
     env = dict(os.environ, OHS_DATA_DIR=str(RUN / "data"), PYTHONUNBUFFERED="1", OHS_AUTH_SECRET=secret)
     env.setdefault("OHS_LOG_FORMAT", "text")  # .run/logs are read by a person; a deployment keeps JSON lines (the default)
+    # the demonstration's agency rule data (deploy/demo/rules: 浙江's monitoring limits with three 8-hour shifts, so the
+    # non-site demonstration judges readings at any hour); an operator's own folder replaces it
+    env.setdefault("OHS_RULES_DIR", str(DEMO_RULES))
     for name, port in SERVICES.items():  # where the console finds the other services (a second system runs at an offset)
         env[f"OHS_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
     accounts = seed_accounts(env)
@@ -265,7 +276,7 @@ def main() -> int:
         if waiting:
             raise RuntimeError(f"not healthy after 90 s: {', '.join(waiting)}; see {_shown(RUN / 'logs')}/")
         try:
-            seed_rosters(SERVICES["sampling"], json.loads(TOKENS_FILE.read_text())["province"])
+            seed_rosters(SERVICES["sampling"], json.loads(TOKENS_FILE.read_text()))
         except (OSError, ValueError, KeyError) as error:  # a demo convenience: never stops the system
             say(f"could not load the demonstration inspector rosters: {error}")
         say("ready:")
@@ -277,7 +288,8 @@ def main() -> int:
         say(f"console accounts (also in {_shown(ACCOUNTS_FILE)}):")
         for role, account in accounts.items():
             print(f"  {role:<9} {DEMO_ACCOUNTS[role][2]:<18} username {account['username']:<15} password {account['password']}", flush=True)
-        say(f"bearer tokens (province 140000, city 141000, county 141029, employer {EXAMPLE_EMPLOYER}, auditor 141000) "
+        say(f"bearer tokens (province 140000, city 141000, county 141029, employer {EXAMPLE_EMPLOYER}, auditor 141000; "
+            f"zhejiang_province 330000, zhejiang_county 330106, organisation {DEMO_ORGANISATION}) "
             f"in {_shown(TOKENS_FILE)}, e.g. -H \"Authorization: Bearer $(jq -r .county {_shown(TOKENS_FILE)})\"")
         say(f"logs in {_shown(RUN / 'logs')}/, data in {_shown(RUN / 'data')}/; Ctrl-C stops everything")
         supervise(processes, start, own_broker, kafka_sh, env)

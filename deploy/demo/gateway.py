@@ -47,6 +47,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--spike-after", type=float, default=10.0, help="seconds before the dust device crosses its peak (default 10)")
     parser.add_argument("--spike-seconds", type=float, default=5.0, help="how long it stays above (default 5)")
     parser.add_argument("--start", default=None, help="the first reading's instant, ISO with offset (default now)")
+    parser.add_argument("--backfill-days", type=float, default=0.0,
+                        help="first send this many days of readings (one per device every 10 minutes, within the limits) through "
+                        "POST /readings:batch, as a gateway catching up does; then stream (--seconds 0: back-fill only)")
     parser.add_argument("--gateway-id", default="gw-demo-1")
     return parser.parse_args(argv)
 
@@ -123,12 +126,34 @@ async def stream(args: argparse.Namespace, token: str, devices: list[dict[str, o
     print(f"gateway: episodes: {args.url}/exceedances?credit_code={devices and args.employer[0]} (with a token)", flush=True)
 
 
+def backfill(url: str, token: str, devices: list[dict[str, object]], days: float, batch: int = 5_000) -> None:
+    """``days`` of readings up to now, one per device every 10 minutes at its base value (a little jitter), in time
+    order per device, in batches of ``batch``: what a gateway sends when it catches up after an outage."""
+    import httpx
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    steps = int(days * 144)
+    readings = [{"device_id": d["device_id"], "at": (now - timedelta(minutes=10 * (steps - k))).isoformat(), "value": float(d["base"]) + (k % 7) * 0.01}  # type: ignore[arg-type]
+                for d in devices for k in range(steps)]
+    accepted = refused = 0
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
+        for first in range(0, len(readings), batch):
+            answer = client.post("/readings:batch", json={"readings": readings[first:first + batch]})
+            if answer.status_code != 200:
+                sys.exit(f"gateway: back-fill: {answer.status_code} {answer.text[:300]}")
+            accepted, refused = accepted + answer.json()["accepted"], refused + answer.json()["refused"]
+    print(f"gateway: back-filled {days:g} days: {accepted} readings accepted, {refused} refused", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     args.employer = args.employer or [EXAMPLE_EMPLOYER]
     token = args.token or default_token()
     devices = register(args.url, token, args.employer)
-    asyncio.run(stream(args, token, devices))
+    if args.backfill_days > 0:
+        backfill(args.url, token, devices, args.backfill_days)
+    if args.seconds > 0:
+        asyncio.run(stream(args, token, devices))
     return 0
 
 

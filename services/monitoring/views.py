@@ -18,7 +18,8 @@ def device_view(device: Device) -> dict[str, Any]:
     return {"device_id": device.device_id, "credit_code": device.credit_code, "region_code": device.region_code, "factor": device.factor,
             "kind": device.kind, "post": device.post, "unit": device.unit, "registered_at": _instant(device.registered_at),
             "registered_by": device.registered_by, "last_reading_at": _instant(device.last_at), "last_value": device.last_value,
-            "readings": device.readings}
+            "readings": device.readings, "refused": device.refused or 0,
+            "last_refusal": {"code": device.last_refusal, "at": _instant(device.last_refusal_at)} if device.last_refusal else None}
 
 
 def devices_of(session: Session, credit_code: str) -> dict[str, Any]:

@@ -4,13 +4,15 @@ parse, and one whose readings are all refused, go to ``ohs.monitoring.readings.d
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
 from services.monitoring.bootstrap import bootstrap as monitoring_app
+from services.monitoring.service_layer import coverage, readings
 from shared import topics
 from shared.contracts import ClassificationChanged, DeviceReadings, Reading
 from shared.dates import CHINA
@@ -32,7 +34,8 @@ async def test_gateway_records_are_stored_judged_and_poison_goes_to_the_dlq(kafk
                                                                             topics.MONITORING_READINGS]})
     settings = settings_for("monitoring", kafka_bootstrap_servers=kafka_bootstrap, database_url=postgres_url,
                             consumer_group_prefix=prefix, consumer_retry_backoff_s=0.01, consumer_max_attempts=2)
-    async with serving(monitoring_app(settings), token=None) as client:
+    app = monitoring_app(settings)
+    async with serving(app, token=None) as client:
         county = auth("county", "141029")
         archived = ClassificationChanged(producer="registry", credit_code=code, enterprise_name="示例矿业", region_code="141029", archive_version=1,
                                          previous_category=None, category="乙", hazard_grade="Ⅱ", management_grade="B", submission_id=uuid.uuid4(),
@@ -76,6 +79,18 @@ async def test_gateway_records_are_stored_judged_and_poison_goes_to_the_dlq(kafk
         assert "monitoring.reading.out_of_order" in reasons[device_id.encode()]
         items = (await client.get("/exceedances", params={"credit_code": code}, headers=county)).json()["items"]
         assert [(i["measure"], i["status"]) for i in items] == [("peak", "open")]
+
+        # the timer and the coverage round on PostgreSQL: the due devices found by their indexed queries, each chunk
+        # in a transaction of its own; the shift closed (by this pass or the service's own timer: the same result)
+        def timer_and_coverage() -> list[str]:
+            with app.state.runtime.uow() as uow:
+                readings.sweep(uow, app.state.limits, at(16, 16))
+                coverage.daily(uow, app.state.limits, at(16, 16))
+                return uow.monitoring.coverage_due(date(2026, 11, 2))
+
+        assert await asyncio.to_thread(timer_and_coverage) == []
+        items = (await client.get("/exceedances", params={"credit_code": code}, headers=county)).json()["items"]
+        assert sorted((i["measure"], i["status"]) for i in items) == [("peak", "closed"), ("silent", "closed")]  # 09:01 → 16:00 unheard
 
 
 def test_the_monitoring_migrations_build_what_the_models_declare_on_postgresql(postgres_url: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Float, Index, String
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Index, String, true
 from sqlmodel import Field, SQLModel
 
 from shared.contracts import utc_now
@@ -16,7 +16,8 @@ class Device(SQLModel, table=True):
     """An online monitoring device at an employer's post, measuring one hazard factor."""
 
     __tablename__ = "monitoring_device"
-    __table_args__ = (Index("ix_monitoring_device_employer", "credit_code"), Index("ix_monitoring_device_region", "region_code"))
+    # (region, last reading): the timer's look for the devices of a county silent since before an instant
+    __table_args__ = (Index("ix_monitoring_device_employer", "credit_code"), Index("ix_monitoring_device_region_last", "region_code", "last_at"))
 
     device_id: str = Field(primary_key=True, max_length=64)
     credit_code: str = Field(max_length=18)
@@ -28,9 +29,17 @@ class Device(SQLModel, table=True):
     registered_at: datetime
     registered_by: str = Field(max_length=200)
     last_at: datetime | None = None  # the last accepted reading (readings must come after it)
+    # when the last accepted readings arrived (the server's clock): while a gateway is still sending (a back-fill after
+    # an outage), the timer does not close the past shifts its readings are filling
+    received_at: datetime | None = None
     last_value: float | None = None
     closed_through: datetime | None = None  # the end of the latest shift judged and closed: nothing before it is accepted
     readings: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    # readings of the device refused (HTTP or a gateway's record), with the last refusal's code and when: a partly
+    # refused gateway record is applied, and what it lost stays visible here, not only in a log line
+    refused: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    last_refusal: str | None = Field(default=None, max_length=64)
+    last_refusal_at: datetime | None = None
 
 
 class RawReading(SQLModel, table=True):
@@ -48,7 +57,8 @@ class ShiftAggregate(SQLModel, table=True):
     """One device's shift: count, mean, min, max, the TWA once closed, and the detector's state (JSON)."""
 
     __tablename__ = "monitoring_shift"
-    __table_args__ = (Index("ix_monitoring_shift_open", "device_id", "closed"), Index("ix_monitoring_shift_day", "shift_day"))
+    __table_args__ = (Index("ix_monitoring_shift_open", "device_id", "closed"), Index("ix_monitoring_shift_day", "shift_day"),
+                      Index("ix_monitoring_shift_due", "closed", "shift_end"))  # the timer: open shifts over by an instant
 
     device_id: str = Field(primary_key=True, max_length=64)
     shift_start: datetime = Field(primary_key=True)
@@ -70,7 +80,8 @@ class ExceedanceEpisode(SQLModel, table=True):
     """One exceedance episode (device, measure, shift), as last published or updated."""
 
     __tablename__ = "monitoring_episode"
-    __table_args__ = (Index("ix_monitoring_episode_employer", "credit_code", "shift_day"), Index("ix_monitoring_episode_region", "region_code"))
+    __table_args__ = (Index("ix_monitoring_episode_employer", "credit_code", "shift_day"), Index("ix_monitoring_episode_region", "region_code"),
+                      Index("ix_monitoring_episode_device", "device_id", "measure", "started_at"))  # the timer: a shift's silent episode
 
     episode_id: str = Field(primary_key=True, max_length=36)
     device_id: str = Field(max_length=64)
@@ -107,6 +118,9 @@ class MonitoredEmployer(SQLModel, table=True):
     hazards_assessed_on: date | None = None
     coverage_digest: str | None = Field(default=None, max_length=64)  # of the coverage last published
     coverage_published_on: date | None = None
+    # something its coverage counts changed since it was last published (a device, a shift reported, an episode, its
+    # hazards): the coverage round recomputes only these, and every employer once a day
+    coverage_stale: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
 
 
 MODELS: list[type[SQLModel]] = [Device, RawReading, ShiftAggregate, ExceedanceEpisode, MonitoredEmployer]

@@ -11,8 +11,11 @@ time order:
   block is over (a later reading, or the shift's end);
 * **peak** — a reading above the peak;
 * **silent** — a gap longer than ``silent_after_minutes`` between readings of the shift (from the shift's start
-  for a device registered before it, to the shift's end at its close); :func:`sweep` finds an ongoing gap of the
-  current shift from "now".
+  for a device registered before it, to the shift's end at its close); the timer finds an ongoing gap of the
+  current shift from "now" only once it is longer than ``silent_after_minutes + late_allowance_minutes`` (a
+  gateway may deliver late: a reading delivered within the allowance gives no episode a back-fill would not give).
+  If delayed readings fill a gap the timer already judged, the episode stays (it was published) and ends at the
+  reading that came: its ``observed`` is the gap the data shows.
 
 ONE episode per device, measure and shift: opened once (an ``open`` change), extended by later findings of the
 same shift, closed with the shift (a ``closed`` change). Its id is derived from device, measure and shift, and its
@@ -169,6 +172,7 @@ class Detector:
     def __init__(self, device: DeviceInfo, limits: MonitoringLimits, factor: FactorLimit):
         self.device, self.limits, self.factor = device, limits, factor
         self.cap_s = limits.silent_after_minutes * 60.0
+        self.judge_after_s = (limits.silent_after_minutes + limits.late_allowance_minutes) * 60.0
         self.block_s = limits.stel_minutes * 60.0
 
     # ------------------------------------------------------------------ episodes
@@ -214,6 +218,9 @@ class Detector:
         if gap_start is not None and (at - gap_start).total_seconds() > self.cap_s:
             self._silent(state, gap_start, at, changes)
             state.episodes["silent"].add_evidence([(at, value)], by_time=True)
+        elif gap_start is not None and (silent := state.episodes.get("silent")) is not None and silent.ended_at is None:
+            self._silent(state, gap_start, at, changes)  # the timer judged the gap, late readings fill it: it ends here
+            silent.add_evidence([(at, value)], by_time=True)
         if state.last_at is not None and state.last_value is not None:
             dt = min((at - state.last_at).total_seconds(), self.cap_s)
             state.dose += factor.dose(state.last_value) * dt
@@ -274,9 +281,10 @@ class Detector:
         return changes
 
     def silent_now(self, state: ShiftState, now: datetime) -> list[Change]:
-        """The timer: an ongoing gap of the current shift longer than allowed opens the silent episode (from the gap's start)."""
+        """The timer: an ongoing gap of the current shift longer than allowed plus the late allowance opens the silent
+        episode (from the gap's start)."""
         gap_start = state.last_at or (state.shift.start if self.device.registered_at <= state.shift.start else None)
-        if state.closed or gap_start is None or "silent" in state.episodes or (min(now, state.shift.end) - gap_start).total_seconds() <= self.cap_s:
+        if state.closed or gap_start is None or "silent" in state.episodes or (min(now, state.shift.end) - gap_start).total_seconds() <= self.judge_after_s:
             return []
         changes: list[Change] = []
         self._silent(state, gap_start, None, changes)

@@ -77,6 +77,11 @@ class MonitoringLimits(FromRuleFile):
     shifts: list[ShiftDefinition] = Field(min_length=1, max_length=4, description="the shifts of a day, China time, not overlapping")
     stel_minutes: int = Field(default=15, ge=1, le=60)
     silent_after_minutes: int = Field(ge=1, le=24 * 60, description="a gap longer than this within a shift: the device was silent")
+    late_allowance_minutes: int = Field(
+        default=15, ge=0, le=24 * 60,
+        description="how late a gateway may deliver a reading: the timer judges a device silent from \"now\" only once its gap is "
+        "longer than silent_after_minutes plus this, and closes a shift this long after its end (a reading delivered within it "
+        "gives the episodes a back-fill of the same readings gives)")
     coverage_period_days: int = Field(default=30, ge=1, le=366)
     factors: list[FactorLimit] = Field(min_length=1, max_length=500)
 

@@ -59,6 +59,8 @@ class ReadingItem(RequestModel):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("give the instant with its offset (e.g. 2026-12-06T08:00:00+08:00)")
+        if not 2000 <= value.year <= 9000:  # else its UTC instant may not exist (9999-12-31T23:00-12:00); per-item checks do the rest
+            raise ValueError("give an instant from the year 2000 on, not in the far future")
         return value
 
 

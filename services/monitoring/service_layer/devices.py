@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from services.monitoring.adapters.orm import Device, MonitoredEmployer
@@ -24,9 +25,10 @@ class DeviceRefused(Exception):
 
 
 def register_device(uow: MonitoringUnitOfWork, *, device_id: str, credit_code: str, factor: str, post: str, unit: str,
-                    may_register: "callable[[MonitoredEmployer], bool]", by: str, book: LimitBook, now: datetime) -> Device:
+                    may_register: Callable[[MonitoredEmployer], bool], by: str, book: LimitBook, now: datetime) -> Device:
     """A new device (or the same registration again: idempotent); commits and refreshes the employer's coverage."""
     repo = uow.monitoring
+    uow.begin_write()
     employer = repo.employer(credit_code)
     if employer is None or not may_register(employer):
         raise DeviceRefused(404, "monitoring.error.employer_not_found", {"credit_code": credit_code}, "credit_code")
@@ -55,17 +57,20 @@ def register_device(uow: MonitoringUnitOfWork, *, device_id: str, credit_code: s
 
 def remember_employer(uow: MonitoringUnitOfWork, event: ClassificationChanged) -> None:
     """The archive's announcement: the employer's county and name (the highest archive version wins)."""
+    uow.begin_write()
     employer = uow.monitoring.employer(event.credit_code)
     if employer is None:
         employer = MonitoredEmployer(credit_code=event.credit_code, region_code=event.region_code, hazards=[])
     elif employer.archive_version > event.archive_version:
         return
     employer.region_code, employer.enterprise_name, employer.archive_version = event.region_code, event.enterprise_name, event.archive_version
+    employer.coverage_stale = True
     uow.monitoring.add(employer)
 
 
 def remember_hazards(uow: MonitoringUnitOfWork, event: AssessmentClassified) -> None:
     """The classified report: the hazard factors it declares (the latest report wins); its county until the archive's."""
+    uow.begin_write()
     employer = uow.monitoring.employer(event.credit_code)
     if employer is None:
         employer = MonitoredEmployer(credit_code=event.credit_code, region_code=event.region_code, enterprise_name=event.enterprise_name, hazards=[])
@@ -75,4 +80,5 @@ def remember_hazards(uow: MonitoringUnitOfWork, event: AssessmentClassified) -> 
         employer.region_code = event.region_code
     employer.hazards = sorted({factor.factor for factor in event.factors})
     employer.hazards_assessed_on = event.assessed_on
+    employer.coverage_stale = True
     uow.monitoring.add(employer)

@@ -13,6 +13,7 @@ from shared.contracts import DeviceReadings
 
 __all__ = ["RecordRefused", "remember_employer", "remember_hazards", "take_gateway_readings"]
 log = logging.getLogger(__name__)
+OTHER_DEVICE = "monitoring.reading.other_device"
 
 
 class RecordRefused(ValueError):
@@ -22,14 +23,18 @@ class RecordRefused(ValueError):
 def take_gateway_readings(uow: MonitoringUnitOfWork, event: DeviceReadings, *, limits: LimitBook) -> None:
     """A gateway's record: its readings through the batch use case. A record all of whose readings are refused raises
     :class:`RecordRefused` naming the codes (the consumer retries, then dead-letters it with that reason); a record
-    with some accepted is applied, and its refusals logged with their codes (the HTTP batch answers them instead).
+    with some accepted is applied, its refusals counted on the device (``refused``, ``last_refusal``) and logged with
+    their codes (the HTTP batch answers them instead).
     The consumer commits: a later record of the batch failing rolls this one back too, to be applied on its own."""
     batch = [readings.ReadingIn(event.device_id, r.at, r.value) for r in event.readings if r.device_id == event.device_id]
     foreign = len(event.readings) - len(batch)
     result = readings.ingest(uow, batch, limits, commit=False) if batch else readings.BatchResult(0, [])
     if result.accepted == 0:
-        codes = sorted({code or "" for _, code in result.refused()} | ({"monitoring.reading.other_device"} if foreign else set()))
+        codes = sorted({code or "" for _, code in result.refused()} | ({OTHER_DEVICE} if foreign else set()))
         raise RecordRefused(f"gateway {event.gateway_id}: all {len(event.readings)} readings of device {event.device_id} refused: {', '.join(codes)}")
-    if refused := result.refused():
+    refused = result.refused()
+    if foreign:  # counted on the record's device like its other refusals (GET /devices/{id}: refused, last_refusal)
+        readings.note_refused(uow, event.device_id, foreign, OTHER_DEVICE)
+    if refused or foreign:
         log.warning("gateway %s, device %s: %d of %d readings refused (%s)", event.gateway_id, event.device_id, len(refused) + foreign,
-                    len(event.readings), ", ".join(sorted({code or "" for _, code in refused})))
+                    len(event.readings), ", ".join(sorted({code or "" for _, code in refused} | ({OTHER_DEVICE} if foreign else set()))))

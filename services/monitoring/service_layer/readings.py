@@ -27,6 +27,7 @@ REFUSALS = {
     "unknown_device": ("monitoring.reading.unknown_device", "device_id"),
     "unit": ("monitoring.reading.unit_mismatch", "unit"),
     "out_of_range": ("monitoring.reading.out_of_range", "value"),
+    "instant": ("monitoring.reading.instant_out_of_range", "at"),
     "out_of_order": ("monitoring.reading.out_of_order", "at"),
     "duplicate": ("monitoring.reading.duplicate_instant", "at"),
     "shift_closed": ("monitoring.reading.shift_closed", "at"),
@@ -92,13 +93,21 @@ class _Limits:
         return self.cache[key]
 
 
+EARLIEST_MS = round(datetime(2000, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+FUTURE_SLACK_MS = 5 * 60_000  # a gateway's clock may run this much ahead of the service's
+
+
 def ingest(uow: MonitoringUnitOfWork, readings: Sequence[ReadingIn], book: LimitBook,
-           may_send: Callable[[Device], bool] = lambda _: True, commit: bool = True) -> BatchResult:
+           may_send: Callable[[Device], bool] = lambda _: True, commit: bool = True, now: datetime | None = None) -> BatchResult:
     """Screen every reading (in the given order), store the accepted ones, advance the detectors and publish the
     episodes that opened or closed; commits unless ``commit`` is false (a Kafka handler: the consumer commits with
     the inbox mark). ``may_send(device)``: the caller's scope (a device outside it is refused as unknown, like one
-    that does not exist)."""
+    that does not exist). A reading from the future (past ``now`` + 5 minutes) is refused: accepted, it would make
+    every later true reading of its device "out of order"."""
+    arrived = now or utc_now()
+    latest_ms = round(arrived.timestamp() * 1000) + FUTURE_SLACK_MS
     repo = uow.monitoring
+    uow.begin_write()  # SQLite: the write lock before reading the devices' last readings (see MonitoringUnitOfWork)
     devices = repo.devices((r.device_id for r in readings), lock=True)
     limits_for = _Limits(book)
     items: list[tuple[int, str, str | None, str | None]] = []
@@ -106,9 +115,14 @@ def ingest(uow: MonitoringUnitOfWork, readings: Sequence[ReadingIn], book: Limit
     accepted: dict[str, list[tuple[datetime, float]]] = {}
     screens = {d.device_id: _Screen(d, may_send(d)) for d in devices.values()}
 
+    lost: dict[str, tuple[int, str]] = {}  # device → (readings refused, the last code); not for a caller outside its scope
+
     def refuse(index: int, why: str) -> None:
         code, field = REFUSALS[why]
         items.append((index, "refused", code, field))
+        device_id = readings[index].device_id
+        if (screen := screens.get(device_id)) is not None and screen.allowed:
+            lost[device_id] = (lost.get(device_id, (0, ""))[0] + 1, code)
 
     for index, reading in enumerate(readings):
         screen = screens.get(reading.device_id)
@@ -119,6 +133,9 @@ def ingest(uow: MonitoringUnitOfWork, readings: Sequence[ReadingIn], book: Limit
             refuse(index, "unit")
             continue
         at_ms = round(reading.at.timestamp() * 1000)
+        if not EARLIEST_MS <= at_ms <= latest_ms:
+            refuse(index, "instant")
+            continue
         day = (at_ms + CHINA_OFFSET_MS) // DAY_MS
         bounds = screen.ranges.get(day, _UNKNOWN)
         if bounds is _UNKNOWN:
@@ -149,11 +166,27 @@ def ingest(uow: MonitoringUnitOfWork, readings: Sequence[ReadingIn], book: Limit
             device = devices[device_id]
             published += _advance(uow, device, states.get(device_id, {}), device_readings, limits_for)
             device.last_at, device.last_value = as_utc(device_readings[-1][0]), device_readings[-1][1]
+            device.received_at = as_utc(arrived)
             device.readings = (device.readings or 0) + len(device_readings)
             repo.add(device)
+    for device_id, (count, code) in lost.items():
+        _note_refused(devices[device_id], count, code)
     if commit:
         uow.commit()
     return BatchResult(len(rows), items, published)
+
+
+def _note_refused(device: Device, count: int, code: str) -> None:
+    device.refused = (device.refused or 0) + count
+    device.last_refusal, device.last_refusal_at = code, utc_now()
+
+
+def note_refused(uow: MonitoringUnitOfWork, device_id: str, count: int, code: str) -> None:
+    """Readings of a device refused outside :func:`ingest` (a gateway record's readings naming another device)."""
+    device = uow.monitoring.device(device_id)
+    if device is not None and count:
+        _note_refused(device, count, code)
+        uow.monitoring.add(device)
 
 
 def _load_states(uow: MonitoringUnitOfWork, accepted: dict[str, list[tuple[datetime, float]]]) -> dict[str, dict[datetime, tuple[ShiftState, ShiftAggregate]]]:
@@ -199,18 +232,23 @@ def _advance(uow: MonitoringUnitOfWork, device: Device, states: dict[datetime, t
         if found:
             out.add(found, state, limits, factor)
     for start, (state, row, limits, _) in touched.items():
-        _save_state(uow, state, row, limits)
+        out.new_shift = _save_state(uow, state, row, limits) or out.new_shift
     return out.finish()
 
 
-def _save_state(uow: MonitoringUnitOfWork, state: ShiftState, row: ShiftAggregate | None, limits: MonitoringLimits) -> None:
+def _save_state(uow: MonitoringUnitOfWork, state: ShiftState, row: ShiftAggregate | None, limits: MonitoringLimits) -> bool:
+    """Store the shift's aggregate and detector state; True when the shift had no row yet."""
+    created = False
     if row is None:
-        row = uow.monitoring.shift(state.device_id, state.shift.start) or ShiftAggregate(
-            device_id=state.device_id, shift_start=as_utc(state.shift.start), shift_end=as_utc(state.shift.end), shift_day=state.shift.day,
-            shift_index=state.shift.index, limits_version=limits.label(), state={})
+        row = uow.monitoring.shift(state.device_id, state.shift.start)
+    if row is None:
+        created = True
+        row = ShiftAggregate(device_id=state.device_id, shift_start=as_utc(state.shift.start), shift_end=as_utc(state.shift.end),
+                             shift_day=state.shift.day, shift_index=state.shift.index, limits_version=limits.label(), state={})
     row.closed, row.count, row.mean, row.min_value, row.max_value = state.closed, state.count, state.mean, state.min_value, state.max_value
     row.twa, row.state, row.updated_at = state.twa, state.to_json(), utc_now()
     uow.monitoring.add(row)
+    return created
 
 
 class _Outgoing:
@@ -219,6 +257,7 @@ class _Outgoing:
 
     def __init__(self, uow: MonitoringUnitOfWork, info: DeviceInfo):
         self.uow, self.info, self.count = uow, info, 0
+        self.new_shift = False  # a shift of the device got its first row (the employer's coverage counts reporting devices)
         self.latest: dict[str, tuple[Episode, ShiftState, MonitoringLimits, FactorLimit]] = {}
 
     def add(self, changes: list[Change], state: ShiftState, limits: MonitoringLimits, factor: FactorLimit) -> None:
@@ -231,6 +270,8 @@ class _Outgoing:
     def finish(self) -> int:
         for episode, state, limits, factor in self.latest.values():
             save_episode(self.uow, self.info, episode, state.shift, limits, factor)
+        if self.count or self.new_shift:
+            self.uow.monitoring.mark_coverage_stale([self.info.credit_code])
         return self.count
 
 
@@ -280,29 +321,60 @@ def save_episode(uow: MonitoringUnitOfWork, info: DeviceInfo, episode: Episode, 
 # --------------------------------------------------------------------------- the timer
 
 
-def sweep(uow: MonitoringUnitOfWork, book: LimitBook, now: datetime) -> int:
-    """Close the shifts that are over (``silent_after_minutes`` after their end, so a late reading still counts)
-    and open the silent episode of a device whose current shift has a gap longer than allowed up to ``now``.
-    Deterministic on the stored readings and ``now``; commits. Answers how many changes were published."""
+SWEEP_CHUNK = 500  # devices per transaction of the timer: a batch of readings waits for one chunk, not for the whole pass
+
+
+def sweep(uow: MonitoringUnitOfWork, book: LimitBook, now: datetime, chunk: int = SWEEP_CHUNK) -> int:
+    """Close the shifts that are over (``late_allowance_minutes`` after their end, so a reading delivered late still
+    counts) and open the silent episode of a device whose current shift has a gap longer than ``silent_after_minutes
+    + late_allowance_minutes`` up to ``now``. Deterministic on the stored readings and ``now``. Reads only the devices
+    due (indexed queries, not every device), then handles them ``chunk`` at a time, each chunk its own short
+    transaction (committed), so readings never wait long for the timer. Answers how many changes were published."""
+    due = sorted(due_devices(uow, book, now))
+    published = 0
+    for first in range(0, len(due), chunk):
+        published += _sweep_devices(uow, due[first:first + chunk], _Limits(book), now)
+        uow.commit()
+    uow.commit()  # nothing due: the read transaction ends all the same
+    return published
+
+
+def due_devices(uow: MonitoringUnitOfWork, book: LimitBook, now: datetime) -> set[str]:
+    """The devices the timer may have something to do for (a superset, re-checked under the lock): an open shift
+    over by the smallest late allowance in the book, or a gap of the current shift long enough, per county."""
     repo = uow.monitoring
     limits_for = _Limits(book)
+    allowance = min((limits.late_allowance_minutes for limits in book.limits), default=0)
+    due = {device_id for device_id, _, _ in repo.open_shift_ends(now - timedelta(minutes=allowance))}
+    today = now.astimezone(CHINA).date()
+    for region_code in repo.device_regions():
+        limits = limits_for(region_code, today)
+        current = shift_of(now, limits) if limits is not None else None
+        if limits is None or current is None:
+            continue
+        cut = min(now, current.end) - timedelta(minutes=limits.silent_after_minutes + limits.late_allowance_minutes)
+        due.update(repo.sweep_candidates(region_code, current.start, cut))
+    return due
+
+
+def _sweep_devices(uow: MonitoringUnitOfWork, due: list[str], limits_for: _Limits, now: datetime) -> int:
+    """One chunk of the timer's devices, in one write transaction: locked (a batch of their readings waits) and read
+    again, checked again (a batch may have come since the first look), then their shifts closed or found silent."""
+    repo = uow.monitoring
+    uow.begin_write()
     published = 0
-    seen: dict[str, list[tuple[date, datetime]]] = {}
-    for device_id, day, end in repo.open_shift_ends():
-        seen.setdefault(device_id, []).append((day, end))
-    everyone = repo.all_devices()
-    due = [d.device_id for d in everyone if _due(d, seen.get(d.device_id, []), limits_for, now)]
-    # the devices with something to do, locked (a batch of their readings waits) and read again
     devices = list(repo.devices(due, lock=True, fresh=True).values())
     open_rows: dict[str, list[ShiftAggregate]] = {}
     for row in repo.open_shifts(due, fresh=True):
         open_rows.setdefault(row.device_id, []).append(row)
     for device in devices:
+        rows = open_rows.get(device.device_id, [])
+        if not _due(device, [(row.shift_day, utc(row.shift_end)) for row in rows], limits_for, now):  # type: ignore[misc]
+            continue
         info = device_info(device)
         out = _Outgoing(uow, info)
         today_limits = limits_for(info.region_code, now.astimezone(CHINA).date())
         current = shift_of(now, today_limits) if today_limits is not None else None
-        rows = open_rows.get(device.device_id, [])
         have_current = False
         for row in rows:
             limits = limits_for(info.region_code, row.shift_day)
@@ -312,10 +384,12 @@ def sweep(uow: MonitoringUnitOfWork, book: LimitBook, now: datetime) -> int:
             state = ShiftState.from_json(row.device_id, Shift(row.shift_day, row.shift_index, utc(row.shift_start), utc(row.shift_end)), row.state)  # type: ignore[arg-type]
             detector = Detector(info, limits, factor)
             before = out.count
-            if now >= state.shift.end + timedelta(minutes=limits.silent_after_minutes):
+            if _over(device, state.shift.end, limits, now):
                 out.add(detector.close(state), state, limits, factor)
                 device.closed_through = as_utc(max(utc(device.closed_through) or state.shift.end, state.shift.end))
                 repo.add(device)
+            elif now >= state.shift.end + timedelta(minutes=limits.late_allowance_minutes):
+                continue  # a past shift a back-fill is still filling: judged once its readings stop arriving
             else:
                 have_current = have_current or (current is not None and state.shift.start == current.start)
                 out.add(detector.silent_now(state, now), state, limits, factor)
@@ -329,17 +403,25 @@ def sweep(uow: MonitoringUnitOfWork, book: LimitBook, now: datetime) -> int:
                 found = Detector(info, today_limits, factor).silent_now(state, now)
                 if found:
                     out.add(found, state, today_limits, factor)
-                    _save_state(uow, state, None, today_limits)
+                    out.new_shift = _save_state(uow, state, None, today_limits)
         published += out.finish()
-    uow.commit()
     return published
+
+
+def _over(device: Device, shift_end: datetime, limits: MonitoringLimits, now: datetime) -> bool:
+    """May the timer close a shift that ended at ``shift_end``: ``late_allowance_minutes`` after its end, and as long
+    after the device's readings last arrived — a gateway back-filling a past day is not cut off half-way through a shift
+    (its own reading after the shift's end closes it)."""
+    allowance = timedelta(minutes=limits.late_allowance_minutes)
+    received = utc(device.received_at)
+    return now >= shift_end + allowance and (received is None or now >= received + allowance)
 
 
 def _due(device: Device, shifts: list[tuple[date, datetime]], limits_for: _Limits, now: datetime) -> bool:
     """Has the timer anything to do for the device: a shift to close, or a gap of the current shift to look at?"""
     for day, end in shifts:
         limits = limits_for(device.region_code, day)
-        if limits is not None and now >= end + timedelta(minutes=limits.silent_after_minutes):
+        if limits is not None and _over(device, end, limits, now):
             return True
     limits = limits_for(device.region_code, now.astimezone(CHINA).date())
     current = shift_of(now, limits) if limits is not None else None
@@ -347,11 +429,23 @@ def _due(device: Device, shifts: list[tuple[date, datetime]], limits_for: _Limit
         return False
     last, registered = utc(device.last_at), utc(device.registered_at)
     gap_start = last if last is not None and last >= current.start else (current.start if registered is not None and registered <= current.start else None)
-    return gap_start is not None and (min(now, current.end) - gap_start).total_seconds() > limits.silent_after_minutes * 60
+    return gap_start is not None and (min(now, current.end) - gap_start).total_seconds() > (limits.silent_after_minutes + limits.late_allowance_minutes) * 60
 
 
-def purge(uow: MonitoringUnitOfWork, now: datetime, raw_days: int) -> int:
-    """Forget raw readings older than ``raw_days`` (the shift aggregates and episodes stay); commits."""
-    removed = uow.monitoring.purge_readings(round((now - timedelta(days=raw_days)).timestamp() * 1000))
+PURGE_WINDOW_MS = 60_000  # a minute of readings per transaction (~48,000 at a province's 800/s)
+
+
+def purge(uow: MonitoringUnitOfWork, now: datetime, raw_days: int, window_ms: int = PURGE_WINDOW_MS) -> int:
+    """Forget raw readings older than ``raw_days`` (the shift aggregates and episodes stay), oldest first, a window
+    of ``window_ms`` per committed transaction (a batch of readings never waits for the whole purge)."""
+    repo = uow.monitoring
+    cutoff = round((now - timedelta(days=raw_days)).timestamp() * 1000)
+    removed = 0
+    oldest = repo.oldest_reading_ms()
+    while oldest is not None and oldest < cutoff:
+        uow.begin_write()
+        removed += repo.purge_readings(min(oldest + window_ms, cutoff))
+        uow.commit()
+        oldest = repo.oldest_reading_ms()
     uow.commit()
     return removed

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.unit.monitoring.world import (
-    at, ingest, monitoring_app, new_employer, published, register, register_synthetic, sweep, synthetic_day,
+    DAY, at, ingest, monitoring_app, new_employer, published, register, register_synthetic, sweep, synthetic_day,
 )
 
 AFTER_SHIFT = at(16, 16)  # the shift ended at 16:00; the timer closes it once silent_after (15 min) has passed
@@ -116,7 +116,8 @@ def test_a_device_that_never_reports_is_found_silent_by_the_timer_and_its_judged
     employer = new_employer(app)
     register(app, employer, "quiet-1", "噪声", "dB(A)", now=at(8) - timedelta(days=1))  # registered before the shift
     assert sweep(app, at(8, 10)) == 0  # 10 minutes without data: not yet
-    assert sweep(app, at(8, 20)) == 1
+    assert sweep(app, at(8, 25)) == 0  # 25: silent_after (15) + the late allowance (15) not yet over: data may still come
+    assert sweep(app, at(8, 31)) == 1
     assert sweep(app, at(9)) == 0  # still silent: the same episode, nothing new
     sweep(app, AFTER_SHIFT)
     events = [(e["measure"], e["status"], e["started_at"][:19], (e["ended_at"] or "")[:19]) for e in published(app)]
@@ -124,3 +125,63 @@ def test_a_device_that_never_reports_is_found_silent_by_the_timer_and_its_judged
     late = ingest(app, [("quiet-1", at(15), 80.0)])
     assert late.refused() == [(0, "monitoring.reading.shift_closed")]
     app.state.runtime.engine.dispose()
+
+
+def test_readings_a_gateway_delivers_late_give_the_episodes_of_their_backfill(tmp_path: Path) -> None:
+    """A gateway delivers each reading 12 minutes after it was taken (within the 15-minute late allowance of the rule
+    data), for a device reporting every 5 minutes and one silent from 10:00 to 12:00. The timer runs every minute with
+    the true "now": it judges a gap only once silent_after + the late allowance (30 minutes) has passed, so the delay
+    opens no silent episode that the back-fill of the same readings would not have (it did: 12 + 4 > 15), and it
+    still finds the silent device while it is silent."""
+    day = [(device, at(8) + timedelta(minutes=m), 0.5) for m in range(0, 8 * 60, 5) for device in ("x-five", "x-gap")
+           if device == "x-five" or not at(10) <= at(8) + timedelta(minutes=m) < at(12)]
+
+    def world(folder: Path):  # noqa: ANN202
+        app = monitoring_app(folder)
+        employer = new_employer(app)
+        register(app, employer, "x-five", "矽尘", "mg/m³", now=at(7))
+        register(app, employer, "x-gap", "矽尘", "mg/m³", post="投料口", now=at(7))
+        return app
+
+    backfill = world(tmp_path / "backfill")
+    ingest(backfill, day)
+    sweep(backfill, AFTER_SHIFT)
+    expected = episodes(published(backfill))
+    backfill.state.runtime.engine.dispose()
+
+    streamed = world(tmp_path / "streamed")
+    delay = timedelta(minutes=12)
+    for minute in range(8 * 60 + 30):
+        now = at(8) + timedelta(minutes=minute)
+        if due := [r for r in day if now - timedelta(minutes=1) < r[1] + delay <= now]:
+            assert ingest(streamed, due, now=now).accepted == len(due)
+        sweep(streamed, now)
+    events = published(streamed)
+    streamed.state.runtime.engine.dispose()
+
+    assert set(expected) == {("gap", "silent")}
+    assert {k: {f: v for f, v in e.items() if f != "episode_id"} for k, e in episodes(events).items()} == \
+           {k: {f: v for f, v in e.items() if f != "episode_id"} for k, e in expected.items()}
+    [opened] = [e for e in events if e["status"] == "open"]
+    assert opened["device_id"] == "x-gap" and opened["started_at"].startswith("2026-11-02T01:55:00")  # 09:55, its last reading
+
+
+def test_a_gateway_back_filling_a_past_day_in_batches_is_not_cut_off_by_the_timer_between_them(tmp_path: Path) -> None:
+    """Days after an outage, a gateway sends the shift in four batches a minute apart while the timer runs every
+    minute: the shift ended long ago, but the timer does not close it while the device's readings are still arriving
+    (it would refuse the rest as shift_closed and find false gaps); once they stop, it closes it."""
+    app = monitoring_app(tmp_path)
+    register(app, new_employer(app), "late-dust", "矽尘", "mg/m³", now=at(7))
+    day = [("late-dust", at(8) + timedelta(minutes=k), 0.6) for k in range(8 * 60)]
+    back = at(20, day=DAY + timedelta(days=3))  # three days later, in the evening (no shift of that day is under way)
+    for n, first in enumerate(range(0, len(day), 120)):
+        now = back + timedelta(minutes=n)
+        result = ingest(app, day[first:first + 120], now=now)
+        assert (result.accepted, result.refused()) == (120, []), f"batch {n}"
+        sweep(app, now + timedelta(seconds=30))
+    assert [(e["measure"], e["status"], e["started_at"], e.get("ended_at")) for e in published(app)] == [], "still arriving: neither closed nor found silent"
+    sweep(app, back + timedelta(minutes=3 + 16))  # the allowance (15 min) after the last batch arrived
+    with app.state.runtime.uow() as uow:
+        [device] = uow.monitoring.devices(["late-dust"]).values()
+        assert device.closed_through is not None and device.closed_through >= at(16)
+    assert published(app) == [], "a clean shift, every minute reported: no episode"

@@ -71,11 +71,22 @@ def test_coverage_is_published_when_it_changes_and_daily(tmp_path: Path) -> None
 
     assert run(now) == 1
     latest = published(app, "ohs.monitoring.coverage")[-1]
-    assert latest["hazards"] == ["噪声", "矽尘", "苯"] and (latest["period_start"], latest["period_end"]) == ("2026-10-04", "2026-11-02")
+    # the last 30 days, but not before monitoring began: the devices were registered on 2026-11-01 (China time)
+    assert latest["hazards"] == ["噪声", "矽尘", "苯"] and (latest["period_start"], latest["period_end"]) == ("2026-11-01", "2026-11-02")
     assert latest["factors"] == [{"factor": "噪声", "devices": 1, "reporting": 1, "exceedances": 0},
                                  {"factor": "矽尘", "devices": 2, "reporting": 1, "exceedances": 1}]
-    before = len(published(app, "ohs.monitoring.coverage"))
     assert run(now + timedelta(minutes=1)) == 0  # unchanged, already published today
+    with app.state.runtime.uow() as uow:
+        assert uow.monitoring.coverage_due(date(2026, 11, 2)) == []  # the round of each minute reads no employer at all
+    # the gateway back-fills the other dust device's readings of 2026-10-20: a shift of its own, the coverage is stale
+    ingest(app, [("c-dust-2", at(9, day=date(2026, 10, 20)), 0.5)])
+    with app.state.runtime.uow() as uow:
+        assert uow.monitoring.coverage_due(date(2026, 11, 2)) == [employer]
+    assert run(now + timedelta(minutes=1, seconds=30)) == 1
+    latest = published(app, "ohs.monitoring.coverage")[-1]
+    assert latest["period_start"] == "2026-10-20"  # monitored since its first data
+    assert latest["factors"][1] == {"factor": "矽尘", "devices": 2, "reporting": 2, "exceedances": 1}
+    before = len(published(app, "ohs.monitoring.coverage"))
     register(app, employer, "c-benzene", "苯", "mg/m³", now=now + timedelta(minutes=2))  # a change: published with the registration
     assert published(app, "ohs.monitoring.coverage")[-1]["factors"][-1] == {"factor": "苯", "devices": 1, "reporting": 0, "exceedances": 0}
     assert run(now + timedelta(days=1)) == 1  # the next day: again, changed or not

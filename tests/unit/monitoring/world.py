@@ -50,9 +50,12 @@ def register(app: FastAPI, credit_code: str, device_id: str, factor: str, unit: 
                                 may_register=lambda _: True, by="test", book=app.state.limits, now=now or datetime.now(timezone.utc))
 
 
-def ingest(app: FastAPI, batch: Iterable[tuple[str, datetime, float]]) -> readings.BatchResult:
+def ingest(app: FastAPI, batch: Iterable[tuple[str, datetime, float]], now: datetime | None = None) -> readings.BatchResult:
+    """The readings as they arrive at ``now``: by default a second after the latest of them (delivered as taken)."""
+    batch = list(batch)
+    arrived = now or (max(t for _, t, _ in batch) + timedelta(seconds=1) if batch else None)
     with app.state.runtime.uow() as uow:
-        return readings.ingest(uow, [readings.ReadingIn(d, t, v) for d, t, v in batch], app.state.limits)
+        return readings.ingest(uow, [readings.ReadingIn(d, t, v) for d, t, v in batch], app.state.limits, now=arrived)
 
 
 def sweep(app: FastAPI, now: datetime) -> int:
