@@ -111,12 +111,14 @@ def seed_tokens(secret: str) -> None:
 
 
 # the console's demonstration accounts: role -> (username, name shown, scope, administrator)
+# key in accounts.json -> (role, username, name, scope, admin); 西湖区's account sees the non-site demonstration
 DEMO_ACCOUNTS = {
-    "province": ("demo-province", "山西省卫生监督所 示例管理员", "140000", True),
-    "city": ("demo-city", "临汾市卫生监督所 示例管理员", "141000", True),
-    "county": ("demo-county", "乡宁县卫生监督所 示例用户", "141029", False),
-    "employer": ("demo-employer", "乡宁县示例水泥有限公司", EXAMPLE_EMPLOYER, False),
-    "auditor": ("demo-auditor", "临汾市 审计示例用户", "141000", False),
+    "province": ("province", "demo-province", "山西省卫生监督所 示例管理员", "140000", True),
+    "city": ("city", "demo-city", "临汾市卫生监督所 示例管理员", "141000", True),
+    "county": ("county", "demo-county", "乡宁县卫生监督所 示例用户", "141029", False),
+    "employer": ("employer", "demo-employer", "乡宁县示例水泥有限公司", EXAMPLE_EMPLOYER, False),
+    "auditor": ("auditor", "demo-auditor", "临汾市 审计示例用户", "141000", False),
+    "zhejiang_county": ("county", "demo-xihu", "杭州市西湖区卫生监督所 示例用户", "330106", False),
 }
 
 
@@ -125,17 +127,17 @@ def seed_accounts(env: dict[str, str]) -> dict[str, dict[str, str]]:
     create-account --replace`` when the file is missing or does not name them all; kept across restarts."""
     try:
         existing = json.loads(ACCOUNTS_FILE.read_text(encoding="utf-8"))
-        if set(existing) == set(DEMO_ACCOUNTS) and all(existing[r]["username"] == DEMO_ACCOUNTS[r][0] for r in DEMO_ACCOUNTS):
+        if set(existing) == set(DEMO_ACCOUNTS) and all(existing[k]["username"] == DEMO_ACCOUNTS[k][1] for k in DEMO_ACCOUNTS):
             return existing
     except (OSError, ValueError, KeyError, TypeError):
         pass
     accounts = {}
-    for role, (username, name, scope, admin) in DEMO_ACCOUNTS.items():
+    for key, (role, username, name, scope, admin) in DEMO_ACCOUNTS.items():
         password = "ohs-" + secrets.token_urlsafe(12)
         command = [sys.executable, "-m", "services.cli", "console", "create-account", "--username", username, "--name", name,
                    "--role", role, "--scope", scope, "--replace", *(["--admin"] if admin else [])]
         subprocess.run(command, check=True, cwd=REPO, env=dict(env, OHS_NEW_PASSWORD=password), stdout=subprocess.DEVNULL)
-        accounts[role] = {"username": username, "password": password}
+        accounts[key] = {"username": username, "password": password}
     fd = os.open(ACCOUNTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(accounts, out, indent=2, ensure_ascii=False)
@@ -287,7 +289,7 @@ def main() -> int:
                 print(f"  {name:<12} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)", flush=True)
         say(f"console accounts (also in {_shown(ACCOUNTS_FILE)}):")
         for role, account in accounts.items():
-            print(f"  {role:<9} {DEMO_ACCOUNTS[role][2]:<18} username {account['username']:<15} password {account['password']}", flush=True)
+            print(f"  {role:<15} {DEMO_ACCOUNTS[role][3]:<18} username {account['username']:<15} password {account['password']}", flush=True)
         say(f"bearer tokens (province 140000, city 141000, county 141029, employer {EXAMPLE_EMPLOYER}, auditor 141000; "
             f"zhejiang_province 330000, zhejiang_county 330106, organisation {DEMO_ORGANISATION}) "
             f"in {_shown(TOKENS_FILE)}, e.g. -H \"Authorization: Bearer $(jq -r .county {_shown(TOKENS_FILE)})\"")

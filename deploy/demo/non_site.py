@@ -39,6 +39,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 REGION = "330106"  # 杭州市西湖区
+NAMES = {"spiked": "西湖区示例石材加工有限公司", "clean": "西湖区示例建材有限公司", "fresh": "西湖区示例铸造有限公司"}  # fictitious
 PORTS = {"assessment": 8001, "registry": 8002, "sampling": 8003, "penalty": 8004, "monitoring": 8005}
 
 
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     employers = {role: new_credit_code(REGION) for role in ("spiked", "clean", "fresh")}
     summary["employers"] = employers
     for role, code in employers.items():
-        staff.call("POST", "assessment", "/reports", expect=(202,), json=report(code, f"西湖区示例{role}有限公司"))
+        staff.call("POST", "assessment", "/reports", expect=(202,), json=report(code, NAMES[role]))
         say(f"{role.upper()} {code} reported")
     for code in employers.values():
         staff.until("monitoring", f"/devices?credit_code={code}", lambda body: True, f"the monitoring service to know {code}")

@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, field_validator
 
 from shared import topics
+from shared.problems import refusal
 from shared.contracts.envelope import Envelope, Event, RuleSetRef, TraceEntry, validate_county_code
 
 HazardKind = Literal["noise", "dust", "chemical", "heat"]  # 噪声 / 粉尘 / 化学毒物 / 高温
@@ -34,7 +35,7 @@ class Reading(BaseModel):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            raise ValueError("give the instant with its offset (e.g. 2026-12-06T08:00:00+08:00)")
+            raise refusal("errors.field.timezone_aware")
         return value
 
     @field_validator("value")

@@ -26,6 +26,7 @@ from shared.errors import Refusal, once_more_after_a_race
 from shared.http import CurrentPrincipal, LimitQuery, OffsetQuery, StaffPrincipal, UnitOfWorkDep
 from shared.identifiers import credit_code_problem
 from shared.limits import route_body_limit
+from shared.problems import refusal
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -58,9 +59,9 @@ class ReadingItem(RequestModel):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            raise ValueError("give the instant with its offset (e.g. 2026-12-06T08:00:00+08:00)")
+            raise refusal("errors.field.timezone_aware")
         if not 2000 <= value.year <= 9000:  # else its UTC instant may not exist (9999-12-31T23:00-12:00); per-item checks do the rest
-            raise ValueError("give an instant from the year 2000 on, not in the far future")
+            raise refusal("errors.field.instant_years")
         return value
 
 

@@ -211,6 +211,7 @@ def _advance(uow: MonitoringUnitOfWork, device: Device, states: dict[datetime, t
             touched[start] = (state, row, limits, factor)
     current: tuple[ShiftState, ShiftAggregate | None, MonitoringLimits, FactorLimit] | None = None
     detector: Detector | None = None
+    fed: set[datetime] = set()  # the shifts this batch's readings went to
     for at, value in readings:
         if current is None or not (current[0].shift.start <= at < current[0].shift.end):
             for start, (state, row, limits, factor) in sorted(touched.items()):
@@ -228,9 +229,13 @@ def _advance(uow: MonitoringUnitOfWork, device: Device, states: dict[datetime, t
             current = touched[shift.start]
             detector = Detector(info, current[2], current[3])
         state, _, limits, factor = current
+        fed.add(state.shift.start)
         found = detector.add(state, at, value)  # type: ignore[union-attr]
         if found:
             out.add(found, state, limits, factor)
+    for start in fed:  # an open episode the batch added to (more evidence, a later end, a new TWA): its read model too
+        state, _, limits, factor = touched[start]
+        out.refresh([e for e in state.episodes.values() if e.status == "open"], state, limits, factor)
     for start, (state, row, limits, _) in touched.items():
         out.new_shift = _save_state(uow, state, row, limits) or out.new_shift
     return out.finish()
@@ -266,6 +271,11 @@ class _Outgoing:
             self.uow.publish(exceedance_event(self.info, episode, change.status, state.shift, limits, factor))
             self.latest[episode.episode_id] = (episode, state, limits, factor)
             self.count += 1
+
+    def refresh(self, episodes: list[Episode], state: ShiftState, limits: MonitoringLimits, factor: FactorLimit) -> None:
+        """Episodes whose read model is saved at the end although nothing is published for them (an open episode grows)."""
+        for episode in episodes:
+            self.latest.setdefault(episode.episode_id, (episode, state, limits, factor))
 
     def finish(self) -> int:
         for episode, state, limits, factor in self.latest.values():

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from tests.support import auth
 from tests.unit.monitoring.world import (
     DAY, at, ingest, monitoring_app, new_employer, published, register, register_synthetic, sweep, synthetic_day,
 )
@@ -185,3 +187,17 @@ def test_a_gateway_back_filling_a_past_day_in_batches_is_not_cut_off_by_the_time
         [device] = uow.monitoring.devices(["late-dust"]).values()
         assert device.closed_through is not None and device.closed_through >= at(16)
     assert published(app) == [], "a clean shift, every minute reported: no episode"
+
+
+def test_an_open_episode_read_as_it_grows_shows_every_reading_over_the_limit_so_far(tmp_path: Path) -> None:
+    """A gateway sends one reading per record: the episode is announced once, at its first reading over the peak, and
+    GET /exceedances shows it with the later ones too (the evidence, the last one over the limit) while it is open."""
+    app = monitoring_app(tmp_path)
+    employer = new_employer(app)
+    register(app, employer, "grow-dust", "矽尘", "mg/m³", now=at(9))  # mid-shift: no gap before its first reading
+    for minute, value in enumerate((0.6, 3.0, 3.4, 3.2, 0.6)):
+        ingest(app, [("grow-dust", at(9, minute), value)])
+    assert [(e["measure"], e["status"]) for e in published(app)] == [("peak", "open")]
+    [episode] = TestClient(app).get(f"/exceedances?credit_code={employer}", headers=auth("province")).json()["items"]
+    assert (episode["status"], episode["observed"], len(episode["evidence"])) == ("open", 3.4, 3)
+    assert episode["ended_at"].startswith("2026-11-02T01:03"), "the last reading over the peak (09:03 China)"

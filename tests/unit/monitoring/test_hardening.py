@@ -47,7 +47,10 @@ def test_instants_no_clock_gives_are_answered_and_never_make_the_device_unusable
     # its UTC instant is in the year 10000: was an OverflowError, a 500
     answer = post(client, {"device_id": "hx-1", "at": "9999-12-31T23:00:00-12:00", "value": 0.5})
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "readings[0].at"
+    assert answer.json()["errors"][0]["code"] == "errors.field.instant_years"
     assert post(client, {"device_id": "hx-1", "at": "0001-01-01T00:00:00+14:00", "value": 0.5}).status_code == 422
+    naive = post(client, {"device_id": "hx-1", "at": "2026-11-02T08:00:00", "value": 0.5}).json()["errors"][0]
+    assert (naive["code"], naive["message"]) == ("errors.field.timezone_aware", "应带时区（UTC 偏移量，如 +08:00）"), "said in Chinese, not English"
     # a gateway whose clock runs a year ahead: that reading refused, not accepted (else every true reading after it
     # would be "out of order" — the device silenced by one bad clock)
     ahead = (datetime.now(timezone.utc) + timedelta(days=365)).isoformat()
