@@ -19,20 +19,13 @@ from sqlmodel import Session, select
 
 from services.penalty.adapters.orm import ArchivedEmployer
 from services.penalty.adapters.orm_org_filings import Org, OrgFiling
-from services.penalty.bootstrap import bootstrap
 from shared import topics
-from shared.auth import issue_token
 from shared.dates import china_today
 from shared.db import OutboxMessage
-from shared.identifiers import credit_code_check_character
-from tests.support import TEST_AUTH_SECRET, app_without_broker, auth
+from tests.support import auth
+from tests.unit.penalty.organisations import code, org_auth as org_auth_of, penalty_client
 
 TODAY = china_today()
-
-
-def code(serial: int, region: str = "141000") -> str:
-    body = f"91{region}MA{serial:07d}"
-    return body + credit_code_check_character(body)
 
 
 LAB = code(8101)
@@ -41,15 +34,12 @@ SHANXI, ZHEJIANG = auth("province", "140000", name="山西省 王五"), auth("pr
 
 
 def org_auth(credit_code: str = LAB, region: str = "140000") -> dict[str, str]:
-    token = issue_token(TEST_AUTH_SECRET, "organisation", "山西示例检测有限公司", credit_code=credit_code, region_code=region, valid_days=1)
-    return {"Authorization": f"Bearer {token}"}
+    return org_auth_of(credit_code, region)
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = app_without_broker(bootstrap, "penalty", tmp_path)
-    yield TestClient(app)
-    app.state.runtime.engine.dispose()
+    yield from penalty_client(tmp_path)
 
 
 def session(client: TestClient) -> Session:

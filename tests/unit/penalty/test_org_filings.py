@@ -15,36 +15,22 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from services.penalty.bootstrap import bootstrap
 from shared import topics
-from shared.auth import issue_token
 from shared.contracts import ExamSummaryFiled
 from shared.contracts import TestReportFiled as ReportFiled  # (a Test… name would look like a test class to pytest)
 from shared.dates import china_today
 from shared.db import OutboxMessage
-from shared.identifiers import credit_code_check_character
-from tests.support import TEST_AUTH_SECRET, app_without_broker, auth
-
-
-def code(serial: int, region: str = "141000") -> str:
-    body = f"91{region}MA{serial:07d}"
-    return body + credit_code_check_character(body)
+from tests.support import auth
+from tests.unit.penalty.organisations import code, org_auth, penalty_client
 
 
 LAB, CLINIC, EMPLOYER, FAR_EMPLOYER = code(8001), code(8002), code(1, "141029"), code(2, "330106")
 TODAY = china_today()
 
 
-def org_auth(credit_code: str, region: str = "140000", name: str = "山西示例检测有限公司") -> dict[str, str]:
-    token = issue_token(TEST_AUTH_SECRET, "organisation", name, credit_code=credit_code, region_code=region, valid_days=1)
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = app_without_broker(bootstrap, "penalty", tmp_path)
-    yield TestClient(app)
-    app.state.runtime.engine.dispose()
+    yield from penalty_client(tmp_path)
 
 
 def outbox(client: TestClient, topic: str) -> list[dict]:

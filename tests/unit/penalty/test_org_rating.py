@@ -19,39 +19,25 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from services.penalty.adapters.rules import load_org_rating_rules
-from services.penalty.bootstrap import bootstrap
 from services.penalty.domain.org_rating import FilingFact, FindingFact, RatingInputs, rating
 from services.penalty.service_layer import org_filings
 from shared import topics
-from shared.auth import issue_token
 from shared.contracts import OrgRated
 from shared.dates import china_today
 from shared.db import OutboxMessage
-from shared.identifiers import credit_code_check_character
-from tests.support import TEST_AUTH_SECRET, app_without_broker, auth
+from tests.support import auth
+from tests.unit.penalty.organisations import code, org_auth, penalty_client
 
 TODAY = china_today()
-
-
-def code(serial: int, region: str = "141000") -> str:
-    body = f"91{region}MA{serial:07d}"
-    return body + credit_code_check_character(body)
 
 
 LAB, OTHER_LAB, EMPLOYER = code(9001), code(9002), code(1, "141029")
 PROVINCE, COUNTY = auth("province", "140000", name="山西省 王五"), auth("county", "141029")
 
 
-def org_auth(credit_code: str) -> dict[str, str]:
-    token = issue_token(TEST_AUTH_SECRET, "organisation", "山西示例检测有限公司", credit_code=credit_code, region_code="140000", valid_days=1)
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = app_without_broker(bootstrap, "penalty", tmp_path)
-    yield TestClient(app)
-    app.state.runtime.engine.dispose()
+    yield from penalty_client(tmp_path)
 
 
 def announced(client: TestClient) -> list[OrgRated]:

@@ -5,35 +5,15 @@ credit code, once however often it is delivered; its data names the stars, the r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session
 
-from services.registry.bootstrap import bootstrap
 from services.registry.service_layer import credit_feed
 from shared.contracts import CreditCloudEvent, OrgRated, RuleSetRef, TraceEntry
-from shared.migrations import upgrade
 from shared.runtime import Runtime
-from shared.settings import settings_for
-from tests.unit.registry.test_credit_feed import CLOUD_EVENT_KEYS, CODE, OCCURRED, credit_rows, deliver, uow_of
-
-
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
-    """The registry as bootstrap wires it, its database migrated; the outbox rows are the result (no relay)."""
-    app = bootstrap(settings_for("registry", data_dir=tmp_path, consumer_retry_backoff_s=0), create_topics=False)
-    built: Runtime = app.state.runtime
-    upgrade("registry", built.engine)
-
-    async def no_flush() -> int:
-        return 0
-
-    monkeypatch.setattr(built.relay, "flush", no_flush)
-    yield built
-    built.engine.dispose()
+from tests.unit.registry.test_credit_feed import CLOUD_EVENT_KEYS, CODE, OCCURRED, credit_rows, deliver, runtime, uow_of  # noqa: F401 - runtime: the fixture
 
 
 def org_rated() -> OrgRated:

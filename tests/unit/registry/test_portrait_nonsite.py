@@ -7,41 +7,20 @@ episode stays closed whatever arrives late. The registry as bootstrap wires it, 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
 from sqlmodel import Session
 
-from services.registry.bootstrap import bootstrap
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.contracts import ExamSummaryFiled, ExceedanceDetected, RuleSetRef, TraceEntry
 from shared.contracts import TestReportFiled as ReportFiled  # (a Test… name would look like a test class to pytest)
 from shared.dates import china_today
-from shared.migrations import upgrade
 from shared.runtime import Runtime
-from shared.settings import settings_for
-from tests.unit.registry.test_credit_feed import CODE, OCCURRED, classified, deliver
+from tests.unit.registry.test_credit_feed import CODE, OCCURRED, classified, deliver, runtime  # noqa: F401 - runtime: the fixture
 
 LAB = "91140100MA0LAB0017"
 TODAY = china_today(OCCURRED)
 EPISODE = uuid.uuid4()
-
-
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
-    """The registry as bootstrap wires it, its database migrated; the outbox rows are the result (no relay)."""
-    app = bootstrap(settings_for("registry", data_dir=tmp_path, consumer_retry_backoff_s=0), create_topics=False)
-    built: Runtime = app.state.runtime
-    upgrade("registry", built.engine)
-
-    async def no_flush() -> int:
-        return 0
-
-    monkeypatch.setattr(built.relay, "flush", no_flush)
-    yield built
-    built.engine.dispose()
 
 
 def episode(status: str = "open") -> ExceedanceDetected:
