@@ -139,7 +139,7 @@ def running_services(names: tuple[str, ...], kafka_bootstrap: str, mailbox: Mail
         def logs(waiting: list[str]) -> str:
             return "; ".join(f"{name} log:\n" + (data / f"{name}.log").read_text()[-3000:] for name in waiting)
 
-        eventually_sync(not_yet_healthy, 60, "every service healthy", ready=lambda waiting: not waiting, describe=logs, interval=0.3)
+        eventually_sync(not_yet_healthy, 120, "every service healthy", ready=lambda waiting: not waiting, describe=logs, interval=0.3)
         yield urls, databases, data
     finally:
         for process in processes:
