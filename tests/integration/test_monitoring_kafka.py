@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import date, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from services.monitoring.bootstrap import bootstrap as monitoring_app
 from services.monitoring.service_layer import coverage, readings
 from shared import topics
 from shared.contracts import ClassificationChanged, DeviceReadings, Reading
-from shared.dates import CHINA
+from shared.dates import CHINA, china_today
 from shared.settings import settings_for
 from tests.support import auth, eventually, new_credit_code, produce, read_topic, serving, start_groups_at_the_end
 
@@ -81,12 +81,16 @@ async def test_gateway_records_are_stored_judged_and_poison_goes_to_the_dlq(kafk
         assert [(i["measure"], i["status"]) for i in items] == [("peak", "open")]
 
         # the timer and the coverage round on PostgreSQL: the due devices found by their indexed queries, each chunk
-        # in a transaction of its own; the shift closed (by this pass or the service's own timer: the same result)
+        # in a transaction of its own. The readings of that past shift arrived just now, so the timer closes it the late
+        # allowance (15 min) after they stopped arriving, not while a gateway may still be sending it
+        later = datetime.now(UTC) + timedelta(minutes=16)
+
         def timer_and_coverage() -> list[str]:
             with app.state.runtime.uow() as uow:
-                readings.sweep(uow, app.state.limits, at(16, 16))
-                coverage.daily(uow, app.state.limits, at(16, 16))
-                return uow.monitoring.coverage_due(date(2026, 11, 2))
+                assert readings.sweep(uow, app.state.limits, datetime.now(UTC)) == 0, "still arriving: not closed yet"
+                readings.sweep(uow, app.state.limits, later)
+                coverage.daily(uow, app.state.limits, later)
+                return uow.monitoring.coverage_due(china_today(later))
 
         assert await asyncio.to_thread(timer_and_coverage) == []
         items = (await client.get("/exceedances", params={"credit_code": code}, headers=county)).json()["items"]

@@ -155,8 +155,7 @@ def facts_of(uow: RegistryUnitOfWork, credit_code: str) -> PortraitFacts:
     decisions = tuple(
         DecisionFacts(d.case_id, d.case_code, d.item_code, d.decision, d.major, d.decided_on) for d in uow.portrait_facts.decisions(credit_code)
     )
-    read_nonsite = getattr(uow.portrait_facts, "nonsite_facts", None)  # (an in-memory projection of the tests may hold none)
-    nonsite = tuple(NonSiteFacts(f.key, f.kind, f.fact_on, f.status, dict(f.details)) for f in (read_nonsite(credit_code) if read_nonsite else []))
+    nonsite = tuple(NonSiteFacts(f.key, f.kind, f.fact_on, f.status, dict(f.details)) for f in uow.portrait_facts.nonsite_facts(credit_code))
     return PortraitFacts(reports, items, decisions, nonsite)
 
 

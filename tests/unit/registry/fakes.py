@@ -17,6 +17,7 @@ from services.registry.adapters.orm import (
 from services.registry.adapters.orm_portrait import (
     PortraitDecisionFact,
     PortraitItemFact,
+    PortraitNonSiteFact,
     PortraitRecord,
     PortraitReportFact,
     PortraitScreeningFact,
@@ -260,6 +261,7 @@ class FakePortraitFacts:
         self.items_by_id: dict[str, PortraitItemFact] = {}
         self.screenings_by_id: dict[str, PortraitScreeningFact] = {}
         self.decisions_by_id: dict[str, PortraitDecisionFact] = {}
+        self.nonsite_by_id: dict[str, PortraitNonSiteFact] = {}
 
     def report(self, submission_id: str) -> PortraitReportFact | None:
         return self.reports_by_id.get(submission_id)
@@ -293,6 +295,15 @@ class FakePortraitFacts:
 
     def decisions(self, credit_code: str) -> list[PortraitDecisionFact]:
         return [r for r in self.decisions_by_id.values() if r.credit_code == credit_code]
+
+    def nonsite_fact(self, row_id: str) -> PortraitNonSiteFact | None:
+        return self.nonsite_by_id.get(row_id)
+
+    def add_nonsite_fact(self, row: PortraitNonSiteFact) -> None:
+        self.nonsite_by_id[row.id] = row
+
+    def nonsite_facts(self, credit_code: str) -> list[PortraitNonSiteFact]:
+        return [r for r in self.nonsite_by_id.values() if r.credit_code == credit_code]
 
     @staticmethod
     def _tally(keys: Any) -> dict[str, int]:
