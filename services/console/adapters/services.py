@@ -42,6 +42,11 @@ class ApiAnswer:
         return 200 <= self.status < 300
 
     @property
+    def items(self) -> list[Any]:
+        """The listing's ``items`` (a page of an API list), or none when the call failed."""
+        return list(self.body.get("items", [])) if self.ok and isinstance(self.body, dict) else []
+
+    @property
     def detail(self) -> str:
         """The refusal's sentence (the one error body's ``detail``)."""
         if isinstance(self.body, dict) and isinstance(self.body.get("detail"), str):

@@ -240,9 +240,8 @@ async def _enterprise_page(request: Request, visitor: Visitor, credit_code: str,
     if visitor.role != "employer":
         calls["tasks"] = ("sampling", "/tasks", {"credit_code": credit_code})
     panels = await visitor.panels(**calls)
-    tasks = panels["tasks"].data.get("items", []) if "tasks" in panels and panels["tasks"].ok and isinstance(panels["tasks"].data, dict) else []
-    verifications = [t for t in tasks if t.get("kind") == "verification"]
-    episodes = panels["exceedances"].data.get("items", []) if panels["exceedances"].ok and isinstance(panels["exceedances"].data, dict) else []
+    verifications = [t for t in panels["tasks"].items if t.get("kind") == "verification"] if "tasks" in panels else []
+    episodes = panels["exceedances"].items
     words = {kind: i18n.text(f"registry.override.kind.{kind}") for kind in ("industry_default", "enforcement_upgrade", "dispute", "verification")}
     may_act = visitor.may_act and visitor.is_staff
     return render(request, "archive/enterprise.html", visitor, status_code, archive=found, panels=panels, act=act, done=done,

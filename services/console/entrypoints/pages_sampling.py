@@ -220,7 +220,7 @@ async def _plan_page(request: Request, visitor: Visitor, plan_id: str, status_co
     if drawn:
         calls["tasks"] = ("sampling", "/tasks", {"plan_id": plan_id})
     panels = await visitor.panels(**calls)
-    tasks = panels["tasks"].data.get("items", []) if drawn and panels["tasks"].ok else []
+    tasks = panels["tasks"].items if drawn else []
     draw_problems = list(field_problems(draw_refusal).values()) if draw_refusal is not None else []
     return render(request, "sampling/plan.html", visitor, status_code, plan=plan, drawn=drawn, panels=panels, tasks=tasks,
                   draw_refusal=draw_refusal, draw_problems=draw_problems, rows=INLINE_ROWS, created_local=china_time(plan.get("created_at")),
@@ -249,8 +249,7 @@ async def draw_plan(request: Request, visitor: ActingStaff, plan_id: str) -> Res
 async def _task_of(visitor: Visitor, plan_id: str, task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     plan = await _plan_of(visitor, plan_id)
     answer = await visitor.get("sampling", "/tasks", plan_id=plan_id)
-    items = answer.body.get("items", []) if answer.ok and isinstance(answer.body, dict) else []
-    task = next((t for t in items if t.get("id") == task_id), None)
+    task = next((t for t in answer.items if t.get("id") == task_id), None)
     if task is None:
         raise _not_found()
     return plan, task

@@ -45,8 +45,7 @@ async def verifications_page(request: Request, visitor: StaffVisitor,
 async def _verification_of(visitor: Visitor, credit_code: str, task_id: str) -> dict[str, Any]:
     """The employer's verification task (404 when the sampling API has none, or not in the visitor's jurisdiction)."""
     answer = await visitor.get("sampling", "/tasks", credit_code=credit_code)
-    items = answer.body.get("items", []) if answer.ok and isinstance(answer.body, dict) else []
-    task = next((t for t in items if t.get("id") == task_id and t.get("kind") == "verification"), None)
+    task = next((t for t in answer.items if t.get("id") == task_id and t.get("kind") == "verification"), None)
     if task is None:
         raise _not_found()
     return task
@@ -57,8 +56,7 @@ async def _verification_page(request: Request, visitor: Visitor, credit_code: st
                              refusal: str | None = None) -> HTMLResponse:
     task = await _verification_of(visitor, credit_code, task_id)
     exceedances = await visitor.panel("monitoring", "/exceedances", credit_code=credit_code, limit=EPISODES_SEARCHED)
-    items = exceedances.data.get("items", []) if exceedances.ok and isinstance(exceedances.data, dict) else []
-    episode = next((e for e in items if e.get("episode_id") == task.get("episode_id")), None)
+    episode = next((e for e in exceedances.items if e.get("episode_id") == task.get("episode_id")), None)
     return render(request, "sampling/verification.html", visitor, status_code, task=task, exceedances=exceedances, episode=episode,
                   base=f"/verifications/{credit_code}/{task_id}", rows=rows, values=values or {}, problems=problems or {}, refusal=refusal,
                   today=china_today().isoformat(), china_time=china_time, **VERIFICATION_WORDS)

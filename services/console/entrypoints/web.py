@@ -57,6 +57,11 @@ class Panel:
     def ok(self) -> bool:
         return self.down is None and self.refused is None
 
+    @property
+    def items(self) -> list[Any]:
+        """The listing's ``items`` (a page of an API list), or none when the panel has no data."""
+        return list(self.data.get("items", [])) if self.ok and isinstance(self.data, dict) else []
+
 
 @dataclass
 class Visitor:

@@ -70,6 +70,13 @@ class ReadingsBatch(RequestModel):
                                         description=f"at most {READINGS_PER_RECORD_MAX:,} readings, each device's in time order")
 
 
+def _readable_employer(u: Any, principal: Principal, credit_code: str) -> None:
+    """404 unless the caller may read the employer where the service has it (its county as announced)."""
+    employer = u.monitoring.employer(credit_code)
+    if not principal.can_read(credit_code, employer.region_code if employer else None):
+        raise Refusal(404, "monitoring.error.employer_not_found", {"credit_code": credit_code}, field="credit_code")
+
+
 def _limits(request: Request) -> Any:
     return request.app.state.limits
 
@@ -109,9 +116,7 @@ async def get_devices(principal: CurrentPrincipal, uow: UnitOfWorkDep,
     _credit_code(credit_code)
 
     def read(u: Any) -> dict[str, Any]:
-        employer = u.monitoring.employer(credit_code)
-        if not principal.can_read(credit_code, employer.region_code if employer else None):
-            raise Refusal(404, "monitoring.error.employer_not_found", {"credit_code": credit_code}, field="credit_code")
+        _readable_employer(u, principal, credit_code)
         return views.devices_of(u.session, credit_code)
 
     return await uow.run(read)
@@ -160,9 +165,7 @@ async def get_exceedances(principal: CurrentPrincipal, uow: UnitOfWorkDep,
     _credit_code(credit_code)
 
     def read(u: Any) -> dict[str, Any]:
-        employer = u.monitoring.employer(credit_code)
-        if not principal.can_read(credit_code, employer.region_code if employer else None):
-            raise Refusal(404, "monitoring.error.employer_not_found", {"credit_code": credit_code}, field="credit_code")
+        _readable_employer(u, principal, credit_code)
         return views.exceedances_of(u.session, credit_code, limit, offset)
 
     return await uow.run(read)

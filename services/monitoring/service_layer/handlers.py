@@ -29,12 +29,12 @@ def take_gateway_readings(uow: MonitoringUnitOfWork, event: DeviceReadings, *, l
     batch = [readings.ReadingIn(event.device_id, r.at, r.value) for r in event.readings if r.device_id == event.device_id]
     foreign = len(event.readings) - len(batch)
     result = readings.ingest(uow, batch, limits, commit=False) if batch else readings.BatchResult(0, [])
-    if result.accepted == 0:
-        codes = sorted({code or "" for _, code in result.refused()} | ({OTHER_DEVICE} if foreign else set()))
-        raise RecordRefused(f"gateway {event.gateway_id}: all {len(event.readings)} readings of device {event.device_id} refused: {', '.join(codes)}")
     refused = result.refused()
+    codes = ", ".join(sorted({code or "" for _, code in refused} | ({OTHER_DEVICE} if foreign else set())))
+    if result.accepted == 0:
+        raise RecordRefused(f"gateway {event.gateway_id}: all {len(event.readings)} readings of device {event.device_id} refused: {codes}")
     if foreign:  # counted on the record's device like its other refusals (GET /devices/{id}: refused, last_refusal)
         readings.note_refused(uow, event.device_id, foreign, OTHER_DEVICE)
     if refused or foreign:
         log.warning("gateway %s, device %s: %d of %d readings refused (%s)", event.gateway_id, event.device_id, len(refused) + foreign,
-                    len(event.readings), ", ".join(sorted({code or "" for _, code in refused} | ({OTHER_DEVICE} if foreign else set()))))
+                    len(event.readings), codes)

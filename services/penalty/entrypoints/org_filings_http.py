@@ -118,7 +118,7 @@ def _refused(error: org_filings.FilingRefused) -> Refusal:
     return Refusal(error.status, error.code, error.params, field=error.field)
 
 
-def _today_or_later(day: date, field: str) -> None:
+def _not_after_today(day: date, field: str) -> None:
     today = china_today()
     if day > today:
         raise Refusal(422, "penalty.error.day_in_future", {"day": day.isoformat(), "today": today.isoformat()}, field=field)
@@ -158,7 +158,6 @@ async def _file(principal: Principal, new: org_filings.NewFiling, uow: UnitOfWor
              "outside it). Idempotent on (organisation, report_no): the same report again answers 200 with the filing made; "
              "other content under the same number 409. Announced on ohs.orgs.test-reports (the assessment's test-validity check).")
 async def post_test_report(principal: OrganisationPrincipal, body: TestReportIn, uow: UnitOfWorkDep, rulebook: RulebookDep) -> Any:
-    _today_or_later(body.tested_on, "tested_on")
     new = org_filings.NewFiling("test_report", body.report_no, body.credit_code, body.region_code, body.tested_on,
                                 {"factor": body.factor, "post": body.post, "compliant": body.compliant, "result": body.result})
     view, created = await _file(principal, new, uow, rulebook)
@@ -175,7 +174,6 @@ async def post_exam_summary(principal: OrganisationPrincipal, body: ExamSummaryI
         if len(problems) == 1:
             raise Refusal(422, problems[0].code, problems[0].params, field=problems[0].field)
         raise Refusal(422, "errors.request.invalid", errors=problems)
-    _today_or_later(body.examined_on, "examined_on")
     new = org_filings.NewFiling("exam_summary", body.summary_no, body.credit_code, body.region_code, body.examined_on,
                                 {"examined": body.examined, "abnormal": body.abnormal,
                                  "suspected_occupational_disease": body.suspected_occupational_disease})
@@ -234,7 +232,7 @@ async def put_org(principal: StaffPrincipal, credit_code: CreditCodePath, body: 
 async def put_public_credit(principal: StaffPrincipal, credit_code: CreditCodePath, body: PublicCreditIn, uow: UnitOfWorkDep,
                             rulebook: RulebookDep) -> Any:
     _province(principal)
-    _today_or_later(body.as_of, "as_of")
+    _not_after_today(body.as_of, "as_of")
     today = china_today()
 
     def run(u: AbstractPenaltyUnitOfWork) -> dict[str, Any]:

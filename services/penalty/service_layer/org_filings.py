@@ -98,6 +98,9 @@ def _same(filing: OrgFiling, new: NewFiling) -> bool:
 def file(uow: AbstractPenaltyUnitOfWork, filer: Filer, new: NewFiling, *, today: date, rules: domain.OrgRatingRuleBook) -> tuple[OrgFiling, bool]:
     """Record a filing and announce it (TestReportFiled / ExamSummaryFiled); the same number (and, for a test report, factor)
     again with the same content is the filing made (``False``: not new), with other content 409."""
+    if new.done_on > today:
+        raise FilingRefused(422, "penalty.error.day_in_future", {"day": new.done_on.isoformat(), "today": today.isoformat()},
+                            field="tested_on" if new.kind == "test_report" else "examined_on")
     subject = new.details.get("factor", "") if new.kind == "test_report" else ""
     org = uow.org_filings.org(filer.org_id, for_update=True)  # first: two filings of one organisation take turns
     existing = uow.org_filings.filing(filer.org_id, new.kind, new.number, subject)
@@ -106,9 +109,6 @@ def file(uow: AbstractPenaltyUnitOfWork, filer: Filer, new: NewFiling, *, today:
             raise FilingRefused(409, "penalty.error.org.number_used", {"number": new.number, "filed_on": existing.filed_on.isoformat()},
                                 field="report_no" if new.kind == "test_report" else "summary_no")
         return existing, False
-    if new.done_on > today:
-        raise FilingRefused(422, "penalty.error.day_in_future", {"day": new.done_on.isoformat(), "today": today.isoformat()},
-                            field="tested_on" if new.kind == "test_report" else "examined_on")
     county = _employer_county(uow, new.employer_credit_code, new.region_code)
     org = _org_for(uow, org, filer, new.kind, county)
     complete = domain.report_complete(new.details.get("post", ""), new.details.get("result", "")) if new.kind == "test_report" else True
