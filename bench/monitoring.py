@@ -35,6 +35,7 @@ from typing import Any
 from system import REPO, Platform, figure, percentile, say  # bench/ is on sys.path (bench/run.py)
 
 from shared.dates import CHINA
+from shared.identifiers import random_credit_code
 
 INGEST_PG = "POST /readings:batch, 5,000 per batch, PostgreSQL"
 INGEST_SQLITE = "POST /readings:batch, 5,000 per batch, SQLite"
@@ -63,15 +64,6 @@ def bench_rules(folder: Path) -> Path:
     (folder / "monitoring").mkdir(parents=True, exist_ok=True)
     (folder / "monitoring" / "limits-bench.json").write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
     return folder
-
-
-def credit_code() -> str:
-    import random
-
-    from shared.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
-
-    body = "91" + REGION + "".join(random.choice(CREDIT_CODE_ALPHABET) for _ in range(9))
-    return body + credit_code_check_character(body)
 
 
 async def announce(bootstrap: str, codes: list[str]) -> None:
@@ -300,7 +292,7 @@ def figures(quick: bool = False, keep: bool = False) -> list[dict[str, Any]]:
         env = {"OHS_RULES_DIR": str(rules)}
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         token = platform.token()
-        employer = credit_code()
+        employer = random_credit_code(REGION)
         asyncio.run(announce(platform.bootstrap, [employer]))
         for label, database in (("pg", None), ("sqlite", f"sqlite:///{platform.root / 'monitoring.db'}")):
             say(f"monitoring on {label}")

@@ -13,6 +13,8 @@ code and parameters that say it in Chinese or English), or None.
 
 from __future__ import annotations
 
+import secrets
+
 from shared.problems import Problem
 
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -27,6 +29,13 @@ PROVINCE_PREFIXES = frozenset(
 def credit_code_check_character(first17: str) -> str:
     total = sum(CREDIT_CODE_ALPHABET.index(ch) * w for ch, w in zip(first17, _WEIGHTS))
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def random_credit_code(region: str) -> str:
+    """A fresh, valid 统一社会信用代码 of an enterprise (91) registered in ``region``, its serial random: for
+    demonstrations, benchmarks and tests, never a real employer's."""
+    body = "91" + region + "".join(secrets.choice(CREDIT_CODE_ALPHABET) for _ in range(9))
+    return body + credit_code_check_character(body)
 
 
 def credit_code_problem(code: str) -> Problem | None:

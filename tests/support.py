@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -21,7 +20,7 @@ from fastapi import FastAPI
 
 from shared import topics
 from shared.auth import Role, issue_token
-from shared.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
+from shared.identifiers import random_credit_code
 from tests.examples import EXAMPLE_REPORT
 
 T = TypeVar("T")
@@ -56,8 +55,7 @@ def auth(role: Role, scope: str | None = None, **options: Any) -> dict[str, str]
 
 def new_credit_code(region: str = "141029") -> str:
     """A fresh, valid 统一社会信用代码 registered in ``region``."""
-    body = "91" + region + "".join(random.choice(CREDIT_CODE_ALPHABET) for _ in range(9))
-    return body + credit_code_check_character(body)
+    return random_credit_code(region)
 
 
 def new_credit_code_beside(code: str, *topic_names: str, region: str = "141029") -> str:

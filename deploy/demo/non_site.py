@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -65,13 +64,6 @@ def china_today() -> date:
     from shared.dates import china_today as today
 
     return today()
-
-
-def new_credit_code(region: str) -> str:
-    from shared.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
-
-    body = "91" + region + "".join(random.choice(CREDIT_CODE_ALPHABET) for _ in range(9))
-    return body + credit_code_check_character(body)
 
 
 def report(credit_code: str, name: str) -> dict[str, Any]:
@@ -161,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     today = china_today()
     summary: dict[str, Any] = {}
 
-    employers = {role: new_credit_code(REGION) for role in ("spiked", "clean", "fresh")}
+    from shared.identifiers import random_credit_code
+
+    employers = {role: random_credit_code(REGION) for role in ("spiked", "clean", "fresh")}
     summary["employers"] = employers
     for role, code in employers.items():
         staff.call("POST", "assessment", "/reports", expect=(202,), json=report(code, NAMES[role]))

@@ -17,8 +17,8 @@ from services.registry.service_layer import chain_log
 from services.registry.service_layer.handlers import archive_classification
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.db import make_engine
-from shared.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
 from shared.migrations import upgrade
+from tests.support import new_credit_code
 from tests.unit.registry.test_chain import classified
 
 uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the test owns and commits
@@ -26,11 +26,6 @@ uow_of = RegistryUnitOfWork.joining  # the registry's use cases in a session the
 pytestmark = pytest.mark.integration
 
 REGIONS = ("141029", "141081")
-
-
-def new_credit_code(region: str) -> str:
-    body = "91" + region + "".join(random.choice(CREDIT_CODE_ALPHABET) for _ in range(9))
-    return body + credit_code_check_character(body)
 
 
 def test_concurrent_writers_keep_each_county_chain_unbroken(postgres_url: str) -> None:
